@@ -1,0 +1,17 @@
+#pragma once
+// Every `sieve` subcommand: one function each, in its own cmd_*.cpp file.
+// Each receives its arguments after the command name, prints its own --help,
+// and returns the process exit code. Errors are reported as one line on
+// stderr ("sieve info: model.gguf: bad magic ...") with a non-zero exit.
+
+#include <span>
+
+namespace sieve::cli {
+
+using CommandArgs = std::span<char* const>;
+
+int cmd_info(CommandArgs args);
+int cmd_synth(CommandArgs args);
+int cmd_bench_kernels(CommandArgs args);
+
+}  // namespace sieve::cli

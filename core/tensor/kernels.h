@@ -1,0 +1,69 @@
+#pragma once
+// Per-type kernels, chosen once per process for the CPU it runs on.
+//
+// A weight row of type T is multiplied with an activation vector that has
+// first been converted to T's `dot_type` (F32 for float weights, Q8_0 / Q8_1 /
+// Q8_K for quantized weights — the same scheme as the reference engine, so
+// results agree with it). Each family of kernels lives in its own files:
+//   quants_legacy.cpp  F32 F16 BF16 Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q8_1 (scalar)
+//   quants_k.cpp       Q2_K Q3_K Q4_K Q5_K Q6_K Q8_K          (scalar)
+//   x86/*_avx2.cpp, x86/*_avx512.cpp, arm/*_neon.cpp          (SIMD overrides)
+// A SIMD family overrides only the entries it implements; the rest stay scalar.
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+#include "tensor/tensor_type.h"
+
+namespace sieve::tensor {
+
+enum class Isa { Scalar, Avx2, Avx512, Neon };
+std::string_view isa_name(Isa isa);
+
+// Converts n values (n a multiple of the block size) between float and `type`.
+using DequantizeRowFn = void (*)(const void* src, float* dst, int64_t n);
+using QuantizeRowFn = void (*)(const float* src, void* dst, int64_t n);
+// Dot product of n values: `w` is a row of the weight type, `x` the activation
+// already in the weight type's dot_type.
+using VecDotFn = float (*)(int64_t n, const void* w, const void* x);
+
+struct TypeKernels {
+  DequantizeRowFn dequantize = nullptr;
+  QuantizeRowFn quantize = nullptr;
+  VecDotFn vec_dot = nullptr;
+  TensorType dot_type = TensorType::F32;
+};
+
+struct KernelTable {
+  Isa isa = Isa::Scalar;
+  std::array<TypeKernels, kTypeIdLimit> by_type{};
+
+  const TypeKernels& operator[](TensorType t) const { return by_type[static_cast<uint32_t>(t)]; }
+  TypeKernels& operator[](TensorType t) { return by_type[static_cast<uint32_t>(t)]; }
+};
+
+// Whether this build has kernels for `isa` and the CPU can run them.
+bool isa_available(Isa isa);
+// The fastest available ISA (overridable with SIEVE_ISA=scalar|avx2|avx512|neon
+// for comparisons; an unavailable choice falls back to the best one).
+Isa best_isa();
+// The kernel table for an available ISA; built once, immutable afterwards.
+const KernelTable& kernels_for(Isa isa);
+// Shorthand for kernels_for(best_isa()).
+const KernelTable& kernels();
+
+// Registration hooks, one per kernel family (see the file list above). Each
+// fills or overrides the entries of `table` for the types it implements.
+namespace detail {
+void register_legacy_scalar(KernelTable& table);
+void register_kquant_scalar(KernelTable& table);
+void register_legacy_avx2(KernelTable& table);
+void register_kquant_avx2(KernelTable& table);
+void register_legacy_avx512(KernelTable& table);
+void register_kquant_avx512(KernelTable& table);
+void register_legacy_neon(KernelTable& table);
+void register_kquant_neon(KernelTable& table);
+}  // namespace detail
+
+}  // namespace sieve::tensor

@@ -1,0 +1,2 @@
+// STUB
+#include "tensor/matmul.h"

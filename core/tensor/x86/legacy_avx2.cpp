@@ -1,0 +1,6 @@
+// STUB: to be replaced by the kernel family implementation.
+#include "tensor/kernels.h"
+
+namespace sieve::tensor::detail {
+void register_legacy_avx2(KernelTable& /*table*/) {}
+}  // namespace sieve::tensor::detail
