@@ -13,5 +13,7 @@ using CommandArgs = std::span<char* const>;
 int cmd_info(CommandArgs args);
 int cmd_synth(CommandArgs args);
 int cmd_bench_kernels(CommandArgs args);
+int cmd_tokenize(CommandArgs args);
+int cmd_template(CommandArgs args);
 
 }  // namespace sieve::cli

@@ -22,6 +22,8 @@ constexpr Command kCommands[] = {
     {"synth", sieve::cli::cmd_synth, "write a llama-architecture GGUF with seeded random weights"},
     {"bench-kernels", sieve::cli::cmd_bench_kernels,
      "matrix x vector throughput per tensor type beside memory bandwidth"},
+    {"tokenize", sieve::cli::cmd_tokenize, "print the token ids (or pieces) of a text"},
+    {"template", sieve::cli::cmd_template, "format chat messages with the model's chat template"},
 };
 
 void print_help() {
