@@ -15,5 +15,8 @@ int cmd_synth(CommandArgs args);
 int cmd_bench_kernels(CommandArgs args);
 int cmd_tokenize(CommandArgs args);
 int cmd_template(CommandArgs args);
+int cmd_probe_disk(CommandArgs args);
+int cmd_run(CommandArgs args);
+int cmd_logits(CommandArgs args);
 
 }  // namespace sieve::cli

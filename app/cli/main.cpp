@@ -24,6 +24,9 @@ constexpr Command kCommands[] = {
      "matrix x vector throughput per tensor type beside memory bandwidth"},
     {"tokenize", sieve::cli::cmd_tokenize, "print the token ids (or pieces) of a text"},
     {"template", sieve::cli::cmd_template, "format chat messages with the model's chat template"},
+    {"probe-disk", sieve::cli::cmd_probe_disk, "random-read throughput of a disk per read size and queue depth"},
+    {"run", sieve::cli::cmd_run, "generate a continuation of a prompt, streamed to stdout"},
+    {"logits", sieve::cli::cmd_logits, "teacher-forced logits of a token sequence, one JSON line per position"},
 };
 
 void print_help() {

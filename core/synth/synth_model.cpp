@@ -1,1 +1,365 @@
-// STUB
+#include "synth/synth_model.h"
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cctype>
+#include <cmath>
+#include <system_error>
+
+#include "gguf/gguf_writer.h"
+#include "synth/chunk_writer.h"
+#include "synth/model_plan.h"
+#include "synth/synth_vocab.h"
+#include "synth/type_mix.h"
+#include "synth/weight_gen.h"
+#include "util/error.h"
+#include "util/thread_pool.h"
+
+namespace sieve::synth {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Chunks of about this many output bytes are generated in parallel and handed
+// to the writer thread; kBuffers of them bound the memory in use.
+constexpr size_t kChunkBytes = size_t{16} << 20;
+constexpr size_t kBuffers = 3;
+// Slices per pool thread inside one chunk, for load balance.
+constexpr int kSlicesPerThread = 4;
+
+// Limits that keep a typo from asking for absurd shapes.
+constexpr int64_t kMaxDim = 1 << 16, kMaxFf = 1 << 20, kMaxLayers = 4096, kMaxHeads = 4096;
+constexpr int64_t kMaxContext = int64_t{1} << 24;
+constexpr int kMaxThreads = 1024;
+
+struct NamedShape {
+  std::string_view name;
+  ModelShape shape;
+};
+
+const std::array<NamedShape, 3>& presets() {
+  static const std::array<NamedShape, 3> kPresets = {{
+      {"tinyllama-1.1b", {2048, 22, 5632, 32, 4, 2048, 10000.0f, 1e-5f}},
+      {"llama2-7b", {4096, 32, 11008, 32, 32, 4096, 10000.0f, 1e-5f}},
+      {"synthA-like", {256, 4, 768, 8, 4, 1024, 10000.0f, 1e-5f}},
+  }};
+  return kPresets;
+}
+
+bool equals_ignoring_case(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+void check_range(const char* what, int64_t value, int64_t lo, int64_t hi) {
+  if (value < lo || value > hi) {
+    throw Error(std::string(what) + " must be between " + std::to_string(lo) + " and " +
+                std::to_string(hi) + ", got " + std::to_string(value));
+  }
+}
+
+void validate_shape(const ModelShape& s) {
+  check_range("dim", s.dim, 1, kMaxDim);
+  check_range("the layer count", s.n_layers, 1, kMaxLayers);
+  check_range("n_ff", s.n_ff, 1, kMaxFf);
+  check_range("the head count", s.n_heads, 1, kMaxHeads);
+  check_range("the KV head count", s.n_kv_heads, 1, kMaxHeads);
+  check_range("the context length", s.context_length, 1, kMaxContext);
+  if (s.dim % s.n_heads != 0) {
+    throw Error("the head count " + std::to_string(s.n_heads) + " does not divide dim " +
+                std::to_string(s.dim));
+  }
+  if (s.n_heads % s.n_kv_heads != 0) {
+    throw Error("the KV head count " + std::to_string(s.n_kv_heads) +
+                " does not divide the head count " + std::to_string(s.n_heads));
+  }
+  if ((s.dim / s.n_heads) % 2 != 0) {
+    throw Error("the head size dim / heads = " + std::to_string(s.dim / s.n_heads) +
+                " must be even for rotary embeddings");
+  }
+  if (!(s.rope_base > 0.0f) || !std::isfinite(s.rope_base)) {
+    throw Error("the rope base must be a positive number");
+  }
+  if (!(s.rms_eps > 0.0f) || !std::isfinite(s.rms_eps)) {
+    throw Error("the RMS norm epsilon must be a positive number");
+  }
+}
+
+// The threshold and target sparsity the activation implies; throws on a bad combination.
+struct ActivationChoice {
+  std::optional<double> threshold;
+  std::optional<double> target_sparsity;
+};
+
+ActivationChoice resolve_activation(const SynthSpec& spec) {
+  const bool has_threshold = spec.relu_threshold.has_value();
+  const bool has_sparsity = spec.target_sparsity.has_value();
+  switch (spec.activation) {
+    case Activation::Silu:
+      if (has_threshold || has_sparsity) {
+        throw Error("a threshold or sparsity needs relu-threshold or shifted-relu, not silu");
+      }
+      return {};
+    case Activation::Relu:
+      if (has_threshold || has_sparsity) {
+        throw Error(
+            "plain relu has no bias, so about half of its gate values are zero whatever the "
+            "weights; use relu-threshold or shifted-relu to choose a threshold or sparsity");
+      }
+      return {std::nullopt, 0.5};
+    case Activation::ReluThreshold:
+    case Activation::ShiftedRelu:
+      break;
+  }
+  if (has_threshold == has_sparsity) {
+    const char* name = spec.activation == Activation::ShiftedRelu ? "shifted-relu" : "relu-threshold";
+    throw Error(std::string("the ") + name +
+                " activation needs exactly one of a threshold or a sparsity");
+  }
+  if (has_sparsity) {
+    const double s = *spec.target_sparsity;
+    if (!(s > 0.0 && s < 1.0)) {
+      throw Error("the sparsity must be a fraction strictly between 0 and 1, got " +
+                  std::to_string(s));
+    }
+    return {threshold_for_sparsity(s, spec.shape), s};
+  }
+  const double t = *spec.relu_threshold;
+  if (!std::isfinite(t)) throw Error("the ReLU threshold must be a finite number");
+  return {t, sparsity_for_threshold(t, spec.shape)};
+}
+
+TypeMix resolve_type(const std::string& name) {
+  auto mix = TypeMix::from_name(name);
+  if (!mix) {
+    std::string known;
+    for (const std::string& n : TypeMix::names()) known += (known.empty() ? "" : ", ") + n;
+    throw Error("unknown tensor type '" + name + "' (expected one of " + known + ")");
+  }
+  return *mix;
+}
+
+void check_encodable(const std::vector<PlannedTensor>& plan) {
+  for (const PlannedTensor& t : plan) {
+    if (!can_encode(t.type)) {
+      throw Error("this build has no quantizer for tensor type " +
+                  std::string(tensor::type_name(t.type)) + " (needed by '" + t.name + "')");
+    }
+  }
+}
+
+void check_output_location(const std::filesystem::path& out_path, uint64_t bytes_needed) {
+  if (out_path.empty()) throw Error("no output file given");
+  std::filesystem::path dir = out_path.parent_path();
+  if (dir.empty()) dir = ".";
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) {
+    throw Error(out_path.string() + ": cannot write there: the folder " + dir.string() +
+                " does not exist");
+  }
+  if (std::filesystem::is_directory(out_path, ec)) {
+    throw Error(out_path.string() + ": is a folder, not a file name");
+  }
+  const std::filesystem::space_info space = std::filesystem::space(dir, ec);
+  if (!ec && space.available < bytes_needed) {
+    throw Error(out_path.string() + ": not enough free disk space (the model needs " +
+                std::to_string(bytes_needed >> 20) + " MiB, " +
+                std::to_string(space.available >> 20) + " MiB are free)");
+  }
+}
+
+void set_model_metadata(gguf::GgufWriter& w, const SynthSpec& spec, const TypeMix& types,
+                        const ActivationChoice& act, uint64_t vocab_size) {
+  using gguf::Value;
+  const ModelShape& s = spec.shape;
+  const std::string name = !spec.name.empty() ? spec.name
+                                              : "sieve-synth-" + std::to_string(s.dim) + "x" +
+                                                    std::to_string(s.n_layers);
+  auto u32 = [](int64_t v) { return Value::u32(static_cast<uint32_t>(v)); };
+  w.set("general.architecture", Value::string("llama"));
+  w.set("general.name", Value::string(name));
+  w.set("llama.vocab_size", u32(static_cast<int64_t>(vocab_size)));
+  w.set("llama.context_length", u32(s.context_length));
+  w.set("llama.embedding_length", u32(s.dim));
+  w.set("llama.block_count", u32(s.n_layers));
+  w.set("llama.feed_forward_length", u32(s.n_ff));
+  w.set("llama.attention.head_count", u32(s.n_heads));
+  w.set("llama.attention.head_count_kv", u32(s.n_kv_heads));
+  w.set("llama.rope.dimension_count", u32(s.dim / s.n_heads));
+  w.set("llama.rope.freq_base", Value::f32(s.rope_base));
+  w.set("llama.attention.layer_norm_rms_epsilon", Value::f32(s.rms_eps));
+  w.set("general.file_type", Value::u32(types.file_type()));
+  const tensor::TensorType base = types.base_type();
+  if (base != tensor::TensorType::F32 && base != tensor::TensorType::F16 &&
+      base != tensor::TensorType::BF16) {
+    w.set("general.quantization_version", Value::u32(2));
+  }
+  w.set("sieve.synth.seed", Value::u64(spec.seed));
+  w.set("sieve.ffn.activation", Value::string(std::string(activation_metadata_name(spec.activation))));
+  if (act.threshold) {
+    const char* key = spec.activation == Activation::ShiftedRelu ? "sieve.ffn.relu_shift"
+                                                                 : "sieve.ffn.relu_threshold";
+    w.set(key, Value::f32(static_cast<float>(*act.threshold)));
+  }
+  if (act.target_sparsity) {
+    w.set("sieve.synth.target_sparsity", Value::f32(static_cast<float>(*act.target_sparsity)));
+  }
+}
+
+// Generates rows [first, first + n) of one tensor into `out`, spread over the pool.
+class ChunkFiller {
+ public:
+  ChunkFiller(ThreadPool& pool, uint64_t max_row_length)
+      : pool_(pool), n_slices_(pool.size() * kSlicesPerThread) {
+    scratch_.resize(static_cast<size_t>(n_slices_));
+    for (auto& s : scratch_) s.resize(static_cast<size_t>(max_row_length));
+  }
+
+  void fill(const PlannedTensor& t, const RowGenerator& gen, uint64_t first, uint64_t n,
+            std::byte* out) {
+    const uint64_t row_length = t.row_length();
+    const uint64_t row_bytes = tensor::bytes_for(t.type, row_length);
+    const int64_t slices = std::min<int64_t>(n_slices_, static_cast<int64_t>(n));
+    // Each call owns the scratch row of its first slice: ranges are disjoint.
+    pool_.parallel_for(slices, [&](int64_t begin, int64_t end) {
+      std::vector<float>& scratch = scratch_[static_cast<size_t>(begin)];
+      const std::span<float> row(scratch.data(), static_cast<size_t>(row_length));
+      const uint64_t r0 = first + n * static_cast<uint64_t>(begin) / static_cast<uint64_t>(slices);
+      const uint64_t r1 = first + n * static_cast<uint64_t>(end) / static_cast<uint64_t>(slices);
+      for (uint64_t r = r0; r < r1; ++r) {
+        gen.fill_row(r, row);
+        encode_row(t.type, row.data(), out + (r - first) * row_bytes,
+                   static_cast<int64_t>(row_length));
+      }
+    });
+  }
+
+ private:
+  ThreadPool& pool_;
+  int64_t n_slices_;
+  std::vector<std::vector<float>> scratch_;
+};
+
+struct StreamContext {
+  const SynthSpec& spec;
+  OrderedChunkWriter& sink;
+  ChunkFiller& filler;
+  Clock::time_point start;
+  uint64_t bytes_total;
+};
+
+void report(const StreamContext& ctx, uint64_t done) {
+  if (!ctx.spec.progress) return;
+  const double seconds = std::chrono::duration<double>(Clock::now() - ctx.start).count();
+  ctx.spec.progress(SynthProgress{done, ctx.bytes_total, seconds});
+}
+
+void stream_tensor(StreamContext& ctx, const PlannedTensor& t, size_t index) {
+  const RowGenerator gen(ctx.spec.seed, index, t.distribution);
+  const uint64_t row_bytes = tensor::bytes_for(t.type, t.row_length());
+  const uint64_t rows_per_chunk = std::max<uint64_t>(1, kChunkBytes / row_bytes);
+  for (uint64_t first = 0; first < t.n_rows(); first += rows_per_chunk) {
+    const uint64_t n = std::min(rows_per_chunk, t.n_rows() - first);
+    ChunkBuffer& buffer = ctx.sink.acquire();
+    ctx.filler.fill(t, gen, first, n, buffer.bytes.get());
+    ctx.sink.submit(buffer, index, static_cast<size_t>(n * row_bytes));
+    report(ctx, ctx.sink.bytes_written());
+  }
+}
+
+uint64_t tensor_bytes(const PlannedTensor& t) { return tensor::bytes_for(t.type, t.n_elements()); }
+
+}  // namespace
+
+std::optional<ModelShape> shape_preset(std::string_view name) {
+  for (const NamedShape& p : presets()) {
+    if (equals_ignoring_case(p.name, name)) return p.shape;
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> shape_preset_names() {
+  std::vector<std::string> out;
+  for (const NamedShape& p : presets()) out.emplace_back(p.name);
+  return out;
+}
+
+std::optional<Activation> activation_from_name(std::string_view name) {
+  if (equals_ignoring_case(name, "silu")) return Activation::Silu;
+  if (equals_ignoring_case(name, "relu")) return Activation::Relu;
+  if (equals_ignoring_case(name, "relu-threshold") || equals_ignoring_case(name, "fatrelu")) {
+    return Activation::ReluThreshold;
+  }
+  if (equals_ignoring_case(name, "shifted-relu") || equals_ignoring_case(name, "shifted_relu")) {
+    return Activation::ShiftedRelu;
+  }
+  return std::nullopt;
+}
+
+std::string_view activation_metadata_name(Activation activation) {
+  switch (activation) {
+    case Activation::Silu: return "silu";
+    case Activation::Relu: return "relu";
+    case Activation::ReluThreshold: return "fatrelu";
+    case Activation::ShiftedRelu: return "shifted_relu";
+  }
+  return "silu";
+}
+
+void validate_spec(const SynthSpec& spec) {
+  validate_shape(spec.shape);
+  check_range("the thread count", spec.threads, 0, kMaxThreads);
+  resolve_activation(spec);
+  const TypeMix types = resolve_type(spec.type);
+  // Vocabulary size does not change which types fit (it is never a row length).
+  check_encodable(plan_tensors(spec.shape, 1, types));
+}
+
+SynthSummary write_synthetic_model(const SynthSpec& spec, const std::filesystem::path& out_path) {
+  const Clock::time_point start = Clock::now();
+  validate_spec(spec);
+  const TypeMix types = resolve_type(spec.type);
+  const ActivationChoice act = resolve_activation(spec);
+  const SynthVocab vocab = spec.vocab_from.empty() ? byte_fallback_vocab()
+                                                   : vocab_from_gguf(spec.vocab_from);
+  const std::vector<PlannedTensor> plan = plan_tensors(spec.shape, vocab.size, types);
+
+  SynthSummary summary;
+  summary.vocab_size = vocab.size;
+  summary.n_tensors = plan.size();
+  summary.relu_threshold = act.threshold;
+  summary.target_sparsity = act.target_sparsity;
+  uint64_t max_row_bytes = 0, max_row_length = 0;
+  for (const PlannedTensor& t : plan) {
+    summary.tensor_bytes += tensor_bytes(t);
+    summary.n_parameters += t.n_elements();
+    max_row_bytes = std::max(max_row_bytes, tensor::bytes_for(t.type, t.row_length()));
+    max_row_length = std::max(max_row_length, t.row_length());
+  }
+  // Metadata (a large vocabulary is a few MiB) plus alignment padding.
+  check_output_location(out_path, summary.tensor_bytes + (uint64_t{64} << 20));
+
+  gguf::GgufWriter writer(out_path);
+  set_model_metadata(writer, spec, types, act, vocab.size);
+  for (const gguf::KeyValue& kv : vocab.metadata) writer.set(kv.key, kv.value);
+  for (const PlannedTensor& t : plan) writer.add_tensor(t.name, t.type, t.dims);
+  writer.begin_data();
+  {
+    ThreadPool pool(spec.threads);
+    ChunkFiller filler(pool, max_row_length);
+    OrderedChunkWriter sink(writer, kBuffers, std::max<size_t>(kChunkBytes, max_row_bytes));
+    StreamContext ctx{spec, sink, filler, start, summary.tensor_bytes};
+    for (size_t i = 0; i < plan.size(); ++i) stream_tensor(ctx, plan[i], i);
+    sink.finish();
+  }
+  writer.finish();
+  summary.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  summary.file_bytes = std::filesystem::file_size(out_path);
+  if (spec.progress) spec.progress(SynthProgress{summary.tensor_bytes, summary.tensor_bytes, summary.seconds});
+  return summary;
+}
+
+}  // namespace sieve::synth

@@ -1,0 +1,129 @@
+// `sieve run -m MODEL -p PROMPT`: generate a continuation of the prompt,
+// streamed to stdout as it is produced; speed and memory go to stderr.
+
+#include <cstdio>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "engine.h"
+#include "sampling/sampler.h"
+#include "sampling/stop_strings.h"
+#include "tokenizer/detokenizer.h"
+
+namespace sieve::cli {
+namespace {
+
+const std::vector<OptionSpec>& run_options() {
+  static const std::vector<OptionSpec> specs = {
+      {"model", 'm', true, "the GGUF model", "MODEL"},
+      {"prompt", 'p', true, "the text to continue", "PROMPT"},
+      {"n-predict", 'n', true, "how many tokens to generate at most (default 128)", "N"},
+      {"temp", 0, true, "sampling temperature; 0 = greedy (default 0.8)", "T"},
+      {"top-k", 0, true, "keep the K most likely tokens; 0 = off (default 40)", "K"},
+      {"top-p", 0, true, "keep the most likely tokens up to probability P; 1 = off (default 0.95)", "P"},
+      {"min-p", 0, true, "drop tokens below P x the best one's probability; 0 = off (default 0.05)", "P"},
+      {"repeat-penalty", 0, true, "divide recent tokens' logits by this; 1 = off (default 1)", "X"},
+      {"frequency-penalty", 0, true, "lower recent tokens' logits by X per occurrence (default 0)", "X"},
+      {"presence-penalty", 0, true, "lower recent tokens' logits by X once (default 0)", "X"},
+      {"repeat-last-n", 0, true, "how many recent tokens the penalties see (default 64)", "N"},
+      {"stop", 0, true, "stop when the output contains this text", "TEXT"},
+      {"seed", 's', true, "random seed (default: a random one, printed at the end)", "S"},
+      {"threads", 't', true, "threads including the main one (default: all cores)", "N"},
+      {"ctx", 'c', true, "context size in tokens (default: min(model's, 4096))", "N"},
+      {"help", 'h', false, "show this help", ""},
+  };
+  return specs;
+}
+
+sampling::SamplerOptions sampler_options(const Args& args) {
+  sampling::SamplerOptions o;
+  o.temperature = static_cast<float>(args.get_double("temp", 0.8));
+  o.top_k = static_cast<int32_t>(args.get_int("top-k", 40, 0, INT32_MAX));
+  o.top_p = static_cast<float>(args.get_double("top-p", 0.95));
+  o.min_p = static_cast<float>(args.get_double("min-p", 0.05));
+  o.repeat_penalty = static_cast<float>(args.get_double("repeat-penalty", 1.0));
+  o.frequency_penalty = static_cast<float>(args.get_double("frequency-penalty", 0.0));
+  o.presence_penalty = static_cast<float>(args.get_double("presence-penalty", 0.0));
+  o.penalty_last_n = static_cast<int32_t>(args.get_int("repeat-last-n", 64, 0, 1 << 20));
+  o.seed = args.has("seed") ? static_cast<uint64_t>(args.get_int("seed", 0, 0, INT64_MAX))
+                            : (static_cast<uint64_t>(std::random_device{}()) << 32) | std::random_device{}();
+  return o;
+}
+
+void write_out(const std::string& text) {
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fflush(stdout);
+}
+
+void print_stats(const EngineStats& s, uint64_t seed) {
+  std::fprintf(stderr,
+               "\nprompt: %lld tokens, %.1f tok/s | decode: %lld tokens, %.1f tok/s | peak RSS %s | seed %llu\n",
+               static_cast<long long>(s.prompt_tokens), s.prompt_tokens_per_second(),
+               static_cast<long long>(s.decode_tokens), s.decode_tokens_per_second(),
+               format_bytes(s.peak_rss_bytes).c_str(), static_cast<unsigned long long>(seed));
+}
+
+}  // namespace
+
+int cmd_run(CommandArgs argv) {
+  const Args args = Args::parse(argv, run_options());
+  const std::string synopsis =
+      "sieve run -m MODEL -p PROMPT [-n N] [--temp T] [--top-k K] [--top-p P] [--min-p P] [--seed S] "
+      "[-t THREADS] [--ctx N]";
+  if (args.has("help")) {
+    std::printf("%s", usage_text(synopsis, run_options()).c_str());
+    return 0;
+  }
+  if (!args.positional().empty()) throw UsageError("unexpected argument '" + args.positional()[0] + "'");
+  if (!args.has("model")) throw UsageError("-m MODEL is required (see --help)");
+  if (!args.has("prompt")) throw UsageError("-p PROMPT is required (see --help)");
+  const std::string prompt = *args.get("prompt");
+  if (prompt.empty()) throw UsageError("--prompt: the prompt is empty");
+  const int64_t n_predict = args.get_int("n-predict", 128, 0, INT32_MAX);
+  const sampling::SamplerOptions sampling = sampler_options(args);
+
+  EngineOptions options;
+  options.model_path = *args.get("model");
+  options.threads = static_cast<int>(args.get_int("threads", 0, 0, 1024));
+  options.context = args.get_int("ctx", 0, 1, int64_t{1} << 24);
+  const std::unique_ptr<Engine> engine = Engine::load(options);
+
+  const std::vector<int32_t> prompt_ids = engine->tokenize(prompt, engine->model().add_bos);
+  if (static_cast<int64_t>(prompt_ids.size()) >= engine->model().context) {
+    throw UsageError("the prompt has " + std::to_string(prompt_ids.size()) +
+                     " tokens, which leaves no room in a context of " + std::to_string(engine->model().context) +
+                     " (see --ctx)");
+  }
+  sampling::Sampler sampler(sampling, engine->model().n_vocab);
+  for (int32_t id : prompt_ids) sampler.accept(id);
+  sampling::StopStringMatcher stops(args.has("stop") ? std::vector<std::string>{*args.get("stop")}
+                                                     : std::vector<std::string>{});
+
+  tokenizer::DetokenizeOptions continuation;
+  continuation.at_text_start = false;  // the prompt came first: keep the continuation's leading space
+  tokenizer::StreamingDetokenizer detokenizer(engine->tokenizer(), continuation);
+
+  std::span<const float> logits = engine->prefill(prompt_ids);
+  for (int64_t i = 0; i < n_predict; ++i) {
+    const int32_t token = sampler.sample(logits);
+    sampler.accept(token);
+    if (engine->is_end_of_generation(token)) break;
+    write_out(stops.push(detokenizer.push(token)));
+    if (stops.stopped() || i + 1 == n_predict) break;
+    if (engine->remaining_context() == 0) {
+      std::fprintf(stderr, "\n[context full after %lld tokens; stopping]\n", static_cast<long long>(engine->position()));
+      break;
+    }
+    logits = engine->decode(token);
+  }
+  if (!stops.stopped()) write_out(stops.push(detokenizer.finish()));
+  write_out(stops.flush());
+  print_stats(engine->stats(), sampling.seed);
+  return 0;
+}
+
+}  // namespace sieve::cli

@@ -1,0 +1,113 @@
+#pragma once
+// Sieve's engine, as the app and the CLI see it: load a GGUF model, turn
+// text into token ids and back, run prompt tokens (prefill) and generated
+// tokens (decode) through the model, and report timing.
+//
+//   auto engine = sieve::Engine::load({.model_path = "model.gguf", .threads = 4});
+//   std::vector<int32_t> ids = engine->tokenize("Once upon a time", engine->model().add_bos);
+//   std::span<const float> logits = engine->prefill(ids);
+//   int32_t next = sampler.sample(logits);   // core/sampling/sampler.h
+//   logits = engine->decode(next);            // ... until EOS or context full
+//
+// One engine serves one conversation on one thread at a time. Bad input
+// (unreadable model, token id out of range, too many tokens) raises
+// sieve::Error; running out of context raises ContextFullError, a subclass,
+// before anything changes, so the caller can stop or reset() and re-run a
+// shorter history.
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tokenizer/tokenizer.h"
+#include "util/error.h"
+
+namespace sieve {
+
+struct EngineOptions {
+  std::filesystem::path model_path;
+  int threads = 0;        // worker threads including the caller; 0 = all cores
+  int64_t context = 0;    // KV-cache positions; 0 = min(model's training context, 4096)
+  int64_t batch = 64;     // prompt tokens per prefill step (matrix x matrix width)
+};
+
+struct ModelSummary {
+  std::string architecture;  // "llama", "qwen2"
+  std::string name;          // general.name, or the file name
+  int64_t n_vocab = 0;
+  int64_t n_layers = 0;
+  int64_t dim = 0;
+  int64_t train_context = 0;
+  int64_t context = 0;       // the engine's KV-cache size
+  int32_t bos_id = -1;       // -1 when the model has none
+  int32_t eos_id = -1;
+  int32_t eot_id = -1;       // end of turn (chat models), -1 when none
+  bool add_bos = false;      // whether prompts should start with BOS (the vocabulary says)
+  bool has_tokenizer = false;  // false for a GGUF without tokenizer.* metadata
+  uint64_t weight_bytes = 0;  // bytes of tensor data in the file
+  uint64_t kv_cache_bytes = 0;
+};
+
+struct EngineStats {
+  int64_t prompt_tokens = 0;  // tokens run through prefill
+  double prompt_seconds = 0;
+  int64_t decode_tokens = 0;  // tokens run through decode
+  double decode_seconds = 0;
+  uint64_t peak_rss_bytes = 0;  // the process's peak resident memory
+
+  double prompt_tokens_per_second() const { return prompt_seconds > 0 ? prompt_tokens / prompt_seconds : 0; }
+  double decode_tokens_per_second() const { return decode_seconds > 0 ? decode_tokens / decode_seconds : 0; }
+};
+
+// Raised by prefill() and decode() when the tokens would not fit in the
+// context; the engine's state is unchanged.
+class ContextFullError : public Error {
+ public:
+  using Error::Error;
+};
+
+class Engine {
+ public:
+  // Opens and validates the model, sizes every buffer. Throws sieve::Error.
+  static std::unique_ptr<Engine> load(const EngineOptions& options);
+  virtual ~Engine() = default;
+
+  virtual const ModelSummary& model() const = 0;
+
+  // Text -> ids with the model's tokenizer; a BOS id first when add_bos and the
+  // model has one. Special-token text in `text` is treated as plain text.
+  // Throws sieve::Error when the model has no tokenizer.
+  virtual std::vector<int32_t> tokenize(std::string_view text, bool add_bos) const = 0;
+  // The model's tokenizer, for detokenizing: generated text is streamed with
+  // tokenizer::StreamingDetokenizer(engine.tokenizer(), {.at_text_start = false}),
+  // which holds back UTF-8 characters split across tokens. Throws sieve::Error
+  // when the model has no tokenizer.
+  virtual const tokenizer::Tokenizer& tokenizer() const = 0;
+  // Whether `id` ends a generation (EOS, EOT and other end-of-generation tokens).
+  virtual bool is_end_of_generation(int32_t id) const = 0;
+
+  // Positions used in the context, and how many remain.
+  virtual int64_t position() const = 0;
+  int64_t remaining_context() const { return model().context - position(); }
+
+  // Runs prompt tokens at the current position (in batches) and returns the
+  // logits predicting the next token (n_vocab floats, valid until the next
+  // call). Throws ContextFullError if they do not fit, sieve::Error for an
+  // empty span or an id out of range.
+  virtual std::span<const float> prefill(std::span<const int32_t> tokens) = 0;
+  // Runs one token at the current position; returns the next logits.
+  virtual std::span<const float> decode(int32_t token) = 0;
+  // Forgets the context (position 0); statistics are kept.
+  virtual void reset() = 0;
+  // Shortens the context to its first `position` tokens (for re-running from
+  // an earlier point, e.g. after editing a message).
+  virtual void rewind(int64_t position) = 0;
+
+  virtual EngineStats stats() const = 0;
+};
+
+}  // namespace sieve

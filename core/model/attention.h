@@ -1,0 +1,31 @@
+#pragma once
+// Causal multi-head attention over the KV cache, with grouped-query heads.
+//
+// Query token t of a batch sits at position pos + t and attends to cached
+// positions 0..pos + t (the causal mask). Scores and weighted sums are dot
+// products with the half-precision cache (the F16 kernel of kernels.h); the
+// queries and the softmax weights are rounded to half precision first, as
+// the reference engine does, so both sides multiply the same numbers. Heads
+// are split across the pool's threads; each head has its own row of score
+// scratch, so nothing is allocated per call.
+
+#include <cstdint>
+
+#include "model/kv_cache.h"
+#include "util/thread_pool.h"
+
+namespace sieve::model {
+
+struct AttentionShape {
+  int64_t n_heads = 0;
+  int64_t n_kv_heads = 0;
+  int64_t head_dim = 0;
+};
+
+// q: n_tokens x (n_heads * head_dim) queries (rounded in place to half
+// precision); out: same shape, written. scores: n_heads x cache.context()
+// floats of scratch.
+void attend(const AttentionShape& shape, const KvCache& cache, int64_t layer, float* q, int64_t pos,
+            int64_t n_tokens, float* scores, float* out, ThreadPool& pool);
+
+}  // namespace sieve::model

@@ -1,0 +1,195 @@
+// The Engine of core/engine.h over the dense forward pass: every weight is
+// read from the GGUF mapping.
+
+#include <algorithm>
+#include <chrono>
+#include <optional>
+
+#include "engine.h"
+#include "gguf/gguf_file.h"
+#include "model/feed_forward.h"
+#include "model/hparams.h"
+#include "model/process_memory.h"
+#include "model/transformer.h"
+#include "model/weights.h"
+#include "tokenizer/vocab_gguf.h"
+#include "util/thread_pool.h"
+
+namespace sieve {
+namespace {
+
+constexpr int64_t kDefaultContext = 4096;
+constexpr int64_t kMaxBatch = 512;
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+int64_t choose_context(const EngineOptions& options, const model::HyperParams& hp, const std::string& where) {
+  if (options.context < 0) throw Error(where + ": the context size must be positive.");
+  const int64_t context = options.context > 0 ? options.context : std::min(hp.train_context, kDefaultContext);
+  // Far past the training context the model degrades, and a typo such as
+  // 4000000 would reserve gigabytes: refuse both.
+  const int64_t limit = std::max<int64_t>(hp.train_context, kDefaultContext) * 4;
+  if (context > limit) {
+    throw Error(where + ": a context of " + std::to_string(context) + " tokens is too large (at most " +
+                std::to_string(limit) + " for this model).");
+  }
+  return context;
+}
+
+// The model's tokenizer, or none when the file has no tokenizer metadata
+// (`sieve logits` needs none). A vocabulary larger than the output layer
+// would yield ids without logits: refused.
+std::unique_ptr<tokenizer::Tokenizer> load_tokenizer(const gguf::GgufFile& file, const model::HyperParams& hp) {
+  if (file.find("tokenizer.ggml.model") == nullptr) return nullptr;
+  auto tok = std::make_unique<tokenizer::Tokenizer>(tokenizer::load_vocab(file));
+  if (static_cast<int64_t>(tok->vocab().size()) > hp.n_vocab) {
+    throw Error(file.path().filename().string() + ": the tokenizer has " + std::to_string(tok->vocab().size()) +
+                " tokens but the model only " + std::to_string(hp.n_vocab) + ".");
+  }
+  return tok;
+}
+
+int32_t optional_token_id(const gguf::GgufFile& file, const char* key, int64_t n_vocab) {
+  const std::optional<int64_t> id = file.get_int(key);
+  return id && *id >= 0 && *id < n_vocab ? static_cast<int32_t>(*id) : -1;
+}
+
+class DenseEngine final : public Engine {
+ public:
+  explicit DenseEngine(const EngineOptions& options)
+      : file_(gguf::GgufFile::open(options.model_path)),
+        hp_(model::read_hyper_params(file_)),
+        weights_(model::load_weights(file_, hp_)),
+        tokenizer_(load_tokenizer(file_, hp_)),
+        pool_(options.threads),
+        batch_(std::clamp<int64_t>(options.batch, 1, kMaxBatch)),
+        ffn_(hp_, weights_, pool_, static_cast<int>(batch_)),
+        transformer_(hp_, weights_, ffn_, pool_, choose_context(options, hp_, where()), batch_) {
+    summary_.architecture = hp_.architecture;
+    summary_.name = file_.get_string("general.name").value_or(file_.path().filename().string());
+    summary_.n_vocab = hp_.n_vocab;
+    summary_.n_layers = hp_.n_layers;
+    summary_.dim = hp_.dim;
+    summary_.train_context = hp_.train_context;
+    summary_.context = transformer_.context();
+    if (tokenizer_) {
+      const tokenizer::Vocab& v = tokenizer_->vocab();
+      summary_.bos_id = v.bos();
+      summary_.eos_id = v.eos();
+      summary_.eot_id = v.eot();
+      summary_.add_bos = v.add_bos();
+      summary_.has_tokenizer = true;
+    } else {
+      summary_.bos_id = optional_token_id(file_, "tokenizer.ggml.bos_token_id", hp_.n_vocab);
+      summary_.eos_id = optional_token_id(file_, "tokenizer.ggml.eos_token_id", hp_.n_vocab);
+      summary_.eot_id = optional_token_id(file_, "tokenizer.ggml.eot_token_id", hp_.n_vocab);
+    }
+    for (const gguf::TensorInfo& t : file_.tensors()) summary_.weight_bytes += t.size_bytes;
+    summary_.kv_cache_bytes = transformer_.kv_cache_bytes();
+  }
+
+  const ModelSummary& model() const override { return summary_; }
+
+  std::vector<int32_t> tokenize(std::string_view text, bool add_bos) const override {
+    tokenizer::TokenizeOptions options;
+    options.add_bos = add_bos;
+    return tokenizer().tokenize(text, options);
+  }
+
+  const tokenizer::Tokenizer& tokenizer() const override {
+    if (!tokenizer_) throw Error(where() + ": the model has no tokenizer (no tokenizer.ggml.* metadata).");
+    return *tokenizer_;
+  }
+
+  bool is_end_of_generation(int32_t id) const override {
+    if (tokenizer_) return tokenizer_->vocab().contains(id) && tokenizer_->vocab().is_end_of_generation(id);
+    return id >= 0 && (id == summary_.eos_id || id == summary_.eot_id);
+  }
+
+  int64_t position() const override { return position_; }
+
+  std::span<const float> prefill(std::span<const int32_t> tokens) override {
+    if (tokens.empty()) throw Error("prefill: the prompt has no tokens.");
+    check_fits(static_cast<int64_t>(tokens.size()));
+    for (int32_t id : tokens) check_token(id);
+    const Clock::time_point start = Clock::now();
+    const float* logits = nullptr;
+    for (size_t done = 0; done < tokens.size();) {
+      const int64_t n = std::min<int64_t>(batch_, static_cast<int64_t>(tokens.size() - done));
+      logits = transformer_.forward(tokens.data() + done, n, position_);
+      position_ += n;
+      done += static_cast<size_t>(n);
+    }
+    stats_.prompt_tokens += static_cast<int64_t>(tokens.size());
+    stats_.prompt_seconds += seconds_since(start);
+    return {logits, static_cast<size_t>(hp_.n_vocab)};
+  }
+
+  std::span<const float> decode(int32_t token) override {
+    check_fits(1);
+    check_token(token);
+    const Clock::time_point start = Clock::now();
+    const float* logits = transformer_.forward(&token, 1, position_);
+    position_ += 1;
+    stats_.decode_tokens += 1;
+    stats_.decode_seconds += seconds_since(start);
+    return {logits, static_cast<size_t>(hp_.n_vocab)};
+  }
+
+  void reset() override { position_ = 0; }
+
+  void rewind(int64_t position) override {
+    if (position < 0 || position > position_) {
+      throw Error("rewind: position " + std::to_string(position) + " is outside the context (0 to " +
+                  std::to_string(position_) + ").");
+    }
+    position_ = position;
+  }
+
+  EngineStats stats() const override {
+    EngineStats s = stats_;
+    s.peak_rss_bytes = model::peak_rss_bytes();
+    return s;
+  }
+
+ private:
+  std::string where() const { return file_.path().filename().string(); }
+
+  void check_fits(int64_t n) const {
+    if (position_ + n > summary_.context) {
+      throw ContextFullError("context full: " + std::to_string(n) + " more token(s) do not fit after " +
+                             std::to_string(position_) + " of " + std::to_string(summary_.context) + ".");
+    }
+  }
+
+  void check_token(int32_t id) const {
+    if (id < 0 || id >= hp_.n_vocab) {
+      throw Error(where() + ": token id " + std::to_string(id) + " is out of range (vocabulary of " +
+                  std::to_string(hp_.n_vocab) + ").");
+    }
+  }
+
+  gguf::GgufFile file_;
+  model::HyperParams hp_;
+  model::ModelWeights weights_;
+  std::unique_ptr<tokenizer::Tokenizer> tokenizer_;  // null when the file has none
+  ThreadPool pool_;
+  int64_t batch_;
+  model::DenseFeedForward ffn_;
+  model::Transformer transformer_;
+  ModelSummary summary_;
+  EngineStats stats_;
+  int64_t position_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Engine> Engine::load(const EngineOptions& options) {
+  return std::make_unique<DenseEngine>(options);
+}
+
+}  // namespace sieve

@@ -1,0 +1,42 @@
+#include "model/feed_forward.h"
+
+#include "tensor/ops.h"
+
+namespace sieve::model {
+
+void apply_gated_activation(const HyperParams& hp, float* gate, const float* up, int64_t n) {
+  switch (hp.ffn_activation) {
+    case FfnActivation::Silu: tensor::silu_mul(gate, up, n); return;
+    case FfnActivation::Relu: tensor::relu_mul(gate, up, n); return;
+    case FfnActivation::FatRelu: tensor::fatrelu_mul(gate, up, n, hp.ffn_relu_threshold); return;
+    case FfnActivation::ShiftedRelu: tensor::shifted_relu_mul(gate, up, n, hp.ffn_relu_shift); return;
+  }
+}
+
+DenseFeedForward::DenseFeedForward(const HyperParams& hp, const ModelWeights& weights, ThreadPool& pool,
+                                   int max_batch)
+    : hp_(hp),
+      weights_(weights),
+      pool_(pool),
+      max_batch_(max_batch),
+      gate_(static_cast<size_t>(max_batch * hp.n_ff)),
+      up_(static_cast<size_t>(max_batch * hp.n_ff)) {}
+
+void DenseFeedForward::forward(int layer, const float* x, float* y) {
+  const LayerWeights& w = weights_.layers[static_cast<size_t>(layer)];
+  tensor::matvec(w.ffn_gate, x, gate_.data(), pool_, scratch_);
+  tensor::matvec(w.ffn_up, x, up_.data(), pool_, scratch_);
+  apply_gated_activation(hp_, gate_.data(), up_.data(), hp_.n_ff);
+  tensor::matvec(w.ffn_down, gate_.data(), y, pool_, scratch_);
+}
+
+void DenseFeedForward::forward_batch(int layer, const float* x, int n_tokens, float* y) {
+  if (n_tokens == 1) return forward(layer, x, y);
+  const LayerWeights& w = weights_.layers[static_cast<size_t>(layer)];
+  tensor::matmat(w.ffn_gate, x, n_tokens, gate_.data(), pool_, scratch_);
+  tensor::matmat(w.ffn_up, x, n_tokens, up_.data(), pool_, scratch_);
+  apply_gated_activation(hp_, gate_.data(), up_.data(), n_tokens * hp_.n_ff);
+  tensor::matmat(w.ffn_down, gate_.data(), n_tokens, y, pool_, scratch_);
+}
+
+}  // namespace sieve::model

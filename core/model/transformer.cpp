@@ -1,0 +1,121 @@
+#include "model/transformer.h"
+
+#include <cmath>
+
+#include "tensor/kernels.h"
+#include "tensor/ops.h"
+
+namespace sieve::model {
+
+RunState::RunState(const HyperParams& hp, int64_t context, int64_t max_batch)
+    : x(static_cast<size_t>(max_batch * hp.dim)),
+      xn(x.size()),
+      block(x.size()),
+      q(static_cast<size_t>(max_batch * hp.q_dim())),
+      k(static_cast<size_t>(max_batch * hp.kv_dim())),
+      v(k.size()),
+      att(q.size()),
+      scores(static_cast<size_t>(hp.n_heads * context)),
+      rope_cos(static_cast<size_t>(hp.n_rot / 2)),
+      rope_sin(rope_cos.size()),
+      logits(static_cast<size_t>(hp.n_vocab)) {}
+
+Transformer::Transformer(const HyperParams& hp, const ModelWeights& weights, FeedForward& ffn, ThreadPool& pool,
+                         int64_t context, int64_t max_batch)
+    : hp_(hp),
+      weights_(weights),
+      ffn_(ffn),
+      pool_(pool),
+      max_batch_(max_batch),
+      rope_inv_freq_(static_cast<size_t>(hp.n_rot / 2)),
+      cache_(hp.n_layers, context, hp.kv_dim()),
+      s_(hp, context, max_batch) {
+  // Pair i turns at base^(-2i / n_rot) radians per position, slowed by the
+  // linear scaling factor and by the pair's own divisor when the file has one.
+  for (size_t i = 0; i < rope_inv_freq_.size(); ++i) {
+    const double exponent = -2.0 * static_cast<double>(i) / static_cast<double>(hp.n_rot);
+    rope_inv_freq_[i] = std::pow(hp.rope_freq_base, exponent) / hp.rope_linear_factor;
+    if (!weights.rope_freqs.empty()) rope_inv_freq_[i] /= weights.rope_freqs[i];
+  }
+}
+
+const float* Transformer::forward(const int32_t* tokens, int64_t n, int64_t pos) {
+  const int64_t dim = hp_.dim;
+  embed(tokens, n);
+  for (int64_t layer = 0; layer < hp_.n_layers; ++layer) {
+    const LayerWeights& w = weights_.layers[static_cast<size_t>(layer)];
+    normalise(w.attn_norm, n);
+    attention_block(layer, n, pos);
+    tensor::add(s_.x.data(), s_.block.data(), n * dim);
+
+    normalise(w.ffn_norm, n);
+    ffn_.forward_batch(static_cast<int>(layer), s_.xn.data(), static_cast<int>(n), s_.block.data());
+    tensor::add(s_.x.data(), s_.block.data(), n * dim);
+  }
+  // Only the last token's logits are needed: the others' keys and values are cached.
+  const float* last = s_.x.data() + (n - 1) * dim;
+  tensor::rmsnorm(s_.xn.data(), last, weights_.output_norm.data(), dim, hp_.rms_eps);
+  tensor::matvec(weights_.output, s_.xn.data(), s_.logits.data(), pool_, s_.scratch);
+  return s_.logits.data();
+}
+
+void Transformer::embed(const int32_t* tokens, int64_t n) {
+  const tensor::MatrixView& table = weights_.token_embd;
+  const tensor::DequantizeRowFn dequantize = tensor::kernels()[table.type].dequantize;
+  const auto* base = static_cast<const std::byte*>(table.data);
+  for (int64_t t = 0; t < n; ++t) {
+    dequantize(base + static_cast<size_t>(tokens[t]) * table.row_stride, s_.x.data() + t * hp_.dim, hp_.dim);
+  }
+}
+
+void Transformer::normalise(const std::vector<float>& weight, int64_t n) {
+  for (int64_t t = 0; t < n; ++t) {
+    float* out = s_.xn.data() + t * hp_.dim;
+    tensor::rmsnorm(out, s_.x.data() + t * hp_.dim, weight.data(), hp_.dim, hp_.rms_eps);
+    if (hp_.norm_relu) tensor::shifted_relu(out, hp_.dim, hp_.norm_relu_shift);
+  }
+}
+
+void Transformer::linear(const tensor::MatrixView& w, const float* x, int64_t n, float* y) {
+  if (n == 1) {
+    tensor::matvec(w, x, y, pool_, s_.scratch);
+  } else {
+    tensor::matmat(w, x, n, y, pool_, s_.scratch);
+  }
+}
+
+void Transformer::add_bias(float* y, const std::vector<float>& bias, int64_t n) {
+  if (bias.empty()) return;
+  const auto width = static_cast<int64_t>(bias.size());
+  for (int64_t t = 0; t < n; ++t) tensor::add(y + t * width, bias.data(), width);
+}
+
+void Transformer::rope_heads(float* row, int64_t n_heads) {
+  for (int64_t h = 0; h < n_heads; ++h) {
+    tensor::rope(row + h * hp_.head_dim, hp_.n_rot, s_.rope_cos.data(), s_.rope_sin.data(), hp_.rope_style);
+  }
+}
+
+void Transformer::attention_block(int64_t layer, int64_t n, int64_t pos) {
+  const LayerWeights& w = weights_.layers[static_cast<size_t>(layer)];
+  const int64_t q_dim = hp_.q_dim();
+  const int64_t kv_dim = hp_.kv_dim();
+  linear(w.wq, s_.xn.data(), n, s_.q.data());
+  linear(w.wk, s_.xn.data(), n, s_.k.data());
+  linear(w.wv, s_.xn.data(), n, s_.v.data());
+  add_bias(s_.q.data(), w.bq, n);
+  add_bias(s_.k.data(), w.bk, n);
+  add_bias(s_.v.data(), w.bv, n);
+  for (int64_t t = 0; t < n; ++t) {
+    tensor::rope_angles(pos + t, rope_inv_freq_.data(), hp_.n_rot / 2, s_.rope_cos.data(), s_.rope_sin.data());
+    rope_heads(s_.q.data() + t * q_dim, hp_.n_heads);
+    rope_heads(s_.k.data() + t * kv_dim, hp_.n_kv_heads);
+  }
+  cache_.store_keys(layer, pos, n, s_.k.data());
+  cache_.store_values(layer, pos, n, s_.v.data());
+  const AttentionShape shape{hp_.n_heads, hp_.n_kv_heads, hp_.head_dim};
+  attend(shape, cache_, layer, s_.q.data(), pos, n, s_.scores.data(), s_.att.data(), pool_);
+  linear(w.wo, s_.att.data(), n, s_.block.data());
+}
+
+}  // namespace sieve::model

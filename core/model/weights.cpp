@@ -1,0 +1,141 @@
+#include "model/weights.h"
+
+#include <cmath>
+#include <string>
+
+#include "gguf/gguf_file.h"
+#include "tensor/kernels.h"
+#include "util/error.h"
+
+namespace sieve::model {
+namespace {
+
+std::string shape_text(const std::vector<uint64_t>& dims) {
+  std::string s = "[";
+  for (size_t i = 0; i < dims.size(); ++i) s += (i ? ", " : "") + std::to_string(dims[i]);
+  return s + "]";
+}
+
+class TensorLoader {
+ public:
+  explicit TensorLoader(const gguf::GgufFile& file) : file_(file), where_(file.path().filename().string()) {}
+
+  // A matrix with rows of `row_elems` values and `n_rows` rows (GGUF shape
+  // [row_elems, n_rows]) whose type has a dot-product kernel.
+  tensor::MatrixView matrix(const std::string& name, int64_t row_elems, int64_t n_rows) const {
+    const gguf::TensorInfo& t = find(name);
+    check_shape(t, {static_cast<uint64_t>(row_elems), static_cast<uint64_t>(n_rows)});
+    check_computable(t, /*need_dot=*/true);
+    return view(t);
+  }
+
+  // A row table such as the token embedding: rows are dequantized one at a time.
+  tensor::MatrixView table(const std::string& name, int64_t row_elems, int64_t n_rows) const {
+    const gguf::TensorInfo& t = find(name);
+    check_shape(t, {static_cast<uint64_t>(row_elems), static_cast<uint64_t>(n_rows)});
+    check_computable(t, /*need_dot=*/false);
+    return view(t);
+  }
+
+  // A vector of `n` values, converted to float.
+  std::vector<float> vector(const std::string& name, int64_t n) const {
+    const gguf::TensorInfo& t = find(name);
+    check_shape(t, {static_cast<uint64_t>(n)});
+    check_computable(t, /*need_dot=*/false);
+    std::vector<float> values(static_cast<size_t>(n));
+    tensor::kernels()[t.type].dequantize(file_.tensor_data(t).data(), values.data(), n);
+    return values;
+  }
+
+  bool has(const std::string& name) const { return file_.find_tensor(name) != nullptr; }
+
+ private:
+  const gguf::TensorInfo& find(const std::string& name) const {
+    const gguf::TensorInfo* t = file_.find_tensor(name);
+    if (t == nullptr) throw Error(where_ + ": tensor '" + name + "' is missing.");
+    return *t;
+  }
+
+  void check_shape(const gguf::TensorInfo& t, const std::vector<uint64_t>& expected) const {
+    if (t.dims != expected) {
+      throw Error(where_ + ": tensor '" + t.name + "' has shape " + shape_text(t.dims) + ", expected " +
+                  shape_text(expected) + ".");
+    }
+  }
+
+  void check_computable(const gguf::TensorInfo& t, bool need_dot) const {
+    const tensor::KernelTable& table = tensor::kernels();
+    const tensor::TypeKernels& k = table[t.type];
+    // A dot product also needs the activations converted to the kernel's dot_type.
+    const bool can_dot = k.vec_dot != nullptr &&
+                         (k.dot_type == tensor::TensorType::F32 || table[k.dot_type].quantize != nullptr);
+    const bool ok = k.dequantize != nullptr && (!need_dot || can_dot);
+    if (!ok) {
+      throw Error(where_ + ": tensor '" + t.name + "' has type " + std::string(tensor::type_name(t.type)) +
+                  ", which Sieve cannot compute with.");
+    }
+    if (!tensor::is_whole_blocks(t.type, t.row_elements())) {
+      throw Error(where_ + ": tensor '" + t.name + "' has rows of " + std::to_string(t.row_elements()) +
+                  " values, not a whole number of " + std::string(tensor::type_name(t.type)) + " blocks.");
+    }
+  }
+
+  tensor::MatrixView view(const gguf::TensorInfo& t) const {
+    tensor::MatrixView v;
+    v.data = file_.tensor_data(t).data();
+    v.type = t.type;
+    v.row_elems = static_cast<int64_t>(t.row_elements());
+    v.n_rows = static_cast<int64_t>(t.n_rows());
+    v.row_stride = tensor::bytes_for(t.type, t.row_elements());
+    return v;
+  }
+
+  const gguf::GgufFile& file_;
+  std::string where_;
+};
+
+LayerWeights load_layer(const TensorLoader& load, const HyperParams& hp, int64_t layer) {
+  const std::string p = "blk." + std::to_string(layer) + ".";
+  LayerWeights w;
+  w.attn_norm = load.vector(p + "attn_norm.weight", hp.dim);
+  w.wq = load.matrix(p + "attn_q.weight", hp.dim, hp.q_dim());
+  w.wk = load.matrix(p + "attn_k.weight", hp.dim, hp.kv_dim());
+  w.wv = load.matrix(p + "attn_v.weight", hp.dim, hp.kv_dim());
+  if (hp.qkv_bias) {
+    w.bq = load.vector(p + "attn_q.bias", hp.q_dim());
+    w.bk = load.vector(p + "attn_k.bias", hp.kv_dim());
+    w.bv = load.vector(p + "attn_v.bias", hp.kv_dim());
+  }
+  w.wo = load.matrix(p + "attn_output.weight", hp.q_dim(), hp.dim);
+  w.ffn_norm = load.vector(p + "ffn_norm.weight", hp.dim);
+  w.ffn_gate = load.matrix(p + "ffn_gate.weight", hp.dim, hp.n_ff);
+  w.ffn_up = load.matrix(p + "ffn_up.weight", hp.dim, hp.n_ff);
+  w.ffn_down = load.matrix(p + "ffn_down.weight", hp.n_ff, hp.dim);
+  return w;
+}
+
+}  // namespace
+
+ModelWeights load_weights(const gguf::GgufFile& file, const HyperParams& hp) {
+  const TensorLoader load(file);
+  ModelWeights w;
+  w.token_embd = load.table("token_embd.weight", hp.dim, hp.n_vocab);
+  w.layers.reserve(static_cast<size_t>(hp.n_layers));
+  for (int64_t l = 0; l < hp.n_layers; ++l) w.layers.push_back(load_layer(load, hp, l));
+  w.output_norm = load.vector("output_norm.weight", hp.dim);
+  if (load.has("rope_freqs.weight")) {
+    w.rope_freqs = load.vector("rope_freqs.weight", hp.n_rot / 2);
+    for (float f : w.rope_freqs) {
+      if (!(f > 0.0f) || !std::isfinite(f)) {
+        throw Error(file.path().filename().string() + ": tensor 'rope_freqs.weight' holds " + std::to_string(f) +
+                    "; RoPE frequency divisors must be positive.");
+      }
+    }
+  }
+  w.output_tied = !load.has("output.weight");
+  w.output = w.output_tied ? load.matrix("token_embd.weight", hp.dim, hp.n_vocab)
+                           : load.matrix("output.weight", hp.dim, hp.n_vocab);
+  return w;
+}
+
+}  // namespace sieve::model

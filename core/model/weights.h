@@ -1,0 +1,46 @@
+#pragma once
+// The tensors of a llama-family model, as views into the GGUF mapping.
+//
+// Matrices stay in the mapping, in their file type (matmul.h multiplies them
+// directly); the small norm and bias vectors are converted to float once at
+// load. Every tensor is checked for presence, a type Sieve can compute with,
+// and its expected shape; errors name the tensor.
+
+#include <vector>
+
+#include "model/hparams.h"
+#include "tensor/matmul.h"
+
+namespace sieve::gguf {
+class GgufFile;
+}
+
+namespace sieve::model {
+
+struct LayerWeights {
+  std::vector<float> attn_norm;   // [dim]
+  tensor::MatrixView wq, wk, wv;  // [q_dim x dim], [kv_dim x dim] x 2
+  std::vector<float> bq, bk, bv;  // biases, empty unless hp.qkv_bias
+  tensor::MatrixView wo;          // [dim x q_dim]
+  std::vector<float> ffn_norm;    // [dim]
+  tensor::MatrixView ffn_gate;    // [n_ff x dim]
+  tensor::MatrixView ffn_up;      // [n_ff x dim]
+  tensor::MatrixView ffn_down;    // [dim x n_ff]
+};
+
+struct ModelWeights {
+  tensor::MatrixView token_embd;  // [n_vocab x dim]; rows are looked up, not multiplied
+  std::vector<LayerWeights> layers;
+  std::vector<float> output_norm;  // [dim]
+  tensor::MatrixView output;       // [n_vocab x dim]; token_embd when the file has no output.weight
+  bool output_tied = false;
+  // Per-pair RoPE frequency divisors (n_rot / 2), from the optional
+  // rope_freqs.weight tensor (Llama 3.1 style long-context scaling); empty
+  // when absent.
+  std::vector<float> rope_freqs;
+};
+
+// Views the model's tensors (valid while `file` lives). Throws sieve::Error.
+ModelWeights load_weights(const gguf::GgufFile& file, const HyperParams& hp);
+
+}  // namespace sieve::model

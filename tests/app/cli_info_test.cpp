@@ -1,0 +1,136 @@
+// Runs the built `sieve info` on the shared models and on broken files.
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+
+#include "gguf/gguf_file.h"
+
+#ifdef _WIN32
+#define popen _popen
+#define pclose _pclose
+#else
+#include <sys/wait.h>
+#endif
+
+namespace {
+
+struct RunResult {
+  int exit_code = -1;
+  std::string output;
+};
+
+// Runs `sieve ARGS` through the shell; `redirect` picks which streams are kept.
+RunResult run_cli(const std::string& args, const std::string& redirect = "2>&1") {
+  const std::string command = std::string("\"") + SIEVE_CLI_PATH + "\" " + args + " " + redirect;
+  RunResult result;
+  std::FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return result;
+  char buffer[4096];
+  size_t n = 0;
+  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) result.output.append(buffer, n);
+  const int status = pclose(pipe);
+#ifdef _WIN32
+  result.exit_code = status;
+#else
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+#endif
+  return result;
+}
+
+std::string quoted(const std::filesystem::path& p) { return "'" + p.string() + "'"; }
+
+std::vector<std::filesystem::path> shared_gguf_files() {
+  std::vector<std::filesystem::path> files;
+  for (const char* folder : {"models", "vocab"}) {
+    const auto dir = std::filesystem::path(SIEVE_SHARED_DIR) / folder;
+    if (!std::filesystem::is_directory(dir)) continue;
+    for (const auto& e : std::filesystem::directory_iterator(dir)) {
+      if (e.path().extension() == ".gguf") files.push_back(e.path());
+    }
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+class ScratchFile {
+ public:
+  explicit ScratchFile(const std::string& bytes) {
+    path_ = std::filesystem::temp_directory_path() /
+            ("sieve_cli_info_" + std::to_string(std::random_device{}()) + ".gguf");
+    std::ofstream(path_, std::ios::binary) << bytes;
+  }
+  ~ScratchFile() {
+    std::error_code ignored;
+    std::filesystem::remove(path_, ignored);
+  }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+TEST(CliInfo, DescribesEverySharedFile) {
+  const auto files = shared_gguf_files();
+  if (files.empty()) GTEST_SKIP() << "no GGUF files under " << SIEVE_SHARED_DIR;
+  for (const auto& path : files) {
+    SCOPED_TRACE(path.string());
+    const auto file = sieve::gguf::GgufFile::open(path);
+    const RunResult r = run_cli("info " + quoted(path));
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("architecture     " + file.architecture() + "\n"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("tensors:         " + std::to_string(file.tensors().size()) + "\n"), std::string::npos)
+        << r.output;
+    EXPECT_NE(r.output.find("vocab size"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find(file.architecture() + ".context_length"), std::string::npos) << r.output;
+  }
+}
+
+TEST(CliInfo, MetadataAndTensorListings) {
+  const auto path = std::filesystem::path(SIEVE_SHARED_DIR) / "models" / "stories260K.gguf";
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << "missing " << path;
+  const auto file = sieve::gguf::GgufFile::open(path);
+  const RunResult r = run_cli("info --metadata --tensors " + quoted(path));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  for (const auto& kv : file.metadata()) EXPECT_NE(r.output.find("  " + kv.key + " "), std::string::npos) << kv.key;
+  for (const auto& t : file.tensors()) EXPECT_NE(r.output.find("  " + t.name + " "), std::string::npos) << t.name;
+  EXPECT_NE(r.output.find("64 x 512"), std::string::npos);  // token_embd.weight dims
+}
+
+TEST(CliInfo, HelpAndUsageErrors) {
+  const RunResult help = run_cli("info --help");
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.output.find("usage: sieve info"), std::string::npos) << help.output;
+  EXPECT_NE(help.output.find("--tensors"), std::string::npos) << help.output;
+  EXPECT_EQ(run_cli("info").exit_code, 2);
+  EXPECT_EQ(run_cli("info --bogus x.gguf").exit_code, 2);
+}
+
+void expect_one_line_error(const std::filesystem::path& path, const std::string& problem) {
+  SCOPED_TRACE(path.string());
+  const RunResult r = run_cli("info " + quoted(path), "2>&1 >/dev/null");
+  EXPECT_EQ(r.exit_code, 1);
+  ASSERT_FALSE(r.output.empty());
+  EXPECT_EQ(r.output.find("sieve info: " + path.string() + ": "), 0u) << r.output;
+  EXPECT_NE(r.output.find(problem), std::string::npos) << r.output;
+  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+}
+
+#ifndef _WIN32
+TEST(CliInfo, BadFilesGiveOneLineErrors) {
+  const ScratchFile garbage("this is not a model at all");
+  expect_one_line_error(garbage.path(), "bad magic");
+  const ScratchFile empty("");
+  expect_one_line_error(empty.path(), "empty");
+  const ScratchFile truncated(std::string("GGUF\x03\x00\x00\x00\x01", 9));
+  expect_one_line_error(truncated.path(), "truncated");
+  expect_one_line_error(std::filesystem::temp_directory_path() / "sieve_no_such_model.gguf", "cannot open");
+}
+#endif
+
+}  // namespace

@@ -1,0 +1,80 @@
+#pragma once
+// A reference file of ../shared/reference: the prompt's token ids and, per
+// greedy step, the token chosen, the best 8 logits, and the mean and RMS of
+// all logits (see ../shared/README.md, "How to compare").
+
+#include <cstdint>
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "util/json.h"
+
+namespace sieve::test {
+
+struct ReferenceStep {
+  int32_t token = 0;
+  std::vector<std::pair<int32_t, double>> top;
+  double mean = 0;
+  double rms = 0;
+};
+
+struct ReferenceCase {
+  std::string name;  // file name without .json
+  std::string prompt;
+  std::filesystem::path model;
+  std::vector<int32_t> prompt_tokens;
+  std::vector<ReferenceStep> steps;
+  std::string text;
+};
+
+inline std::filesystem::path shared_dir() { return SIEVE_SHARED_DIR; }
+
+inline std::string read_text(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// "synthA-q4_k_m.fox.json" -> model "synthA-q4_k_m.gguf".
+inline ReferenceCase load_reference(const std::filesystem::path& path) {
+  const json::Value doc = json::parse(read_text(path));
+  ReferenceCase c;
+  c.name = path.stem().string();
+  c.prompt = doc.at("prompt").as_string();
+  c.model = shared_dir() / "models" / (c.name.substr(0, c.name.find('.')) + ".gguf");
+  for (const json::Value& id : doc.at("prompt_tokens").as_array()) c.prompt_tokens.push_back(static_cast<int32_t>(id.as_int()));
+  for (const json::Value& s : doc.at("steps").as_array()) {
+    ReferenceStep step;
+    step.token = static_cast<int32_t>(s.at("token").as_int());
+    step.mean = s.at("logit_mean").as_number();
+    step.rms = s.at("logit_rms").as_number();
+    for (const json::Value& pair : s.at("top").as_array()) {
+      step.top.emplace_back(static_cast<int32_t>(pair[0].as_int()), pair[1].as_number());
+    }
+    c.steps.push_back(std::move(step));
+  }
+  c.text = doc.at("text").as_string();
+  return c;
+}
+
+// Every reference file with per-step logits (relu260K has only tokens, for a
+// model in another format).
+inline std::vector<std::filesystem::path> reference_files() {
+  std::vector<std::filesystem::path> files;
+  const std::filesystem::path dir = shared_dir() / "reference";
+  if (!std::filesystem::exists(dir)) return files;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (entry.path().extension() == ".json" && name.rfind("relu260K", 0) != 0) files.push_back(entry.path());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+}  // namespace sieve::test
