@@ -25,6 +25,7 @@
 #include "tensor/kernels.h"
 #include "tensor/x86/kquant_simd_common.h"
 
+#define PF_DIST 512
 namespace sieve::tensor {
 namespace {
 
@@ -143,6 +144,12 @@ float vec_dot_k4(int64_t n, const void* vw, const void* vx) {
   __m512 acc = _mm512_setzero_ps();
   __m128 acc_mins = _mm_setzero_ps();
   for (int64_t i = 0; i < n / kQK; ++i) {
+    {
+      const char* ahead = reinterpret_cast<const char*>(w + i) + PF_DIST;
+      _mm_prefetch(ahead, _MM_HINT_T0);
+      _mm_prefetch(ahead + 64, _MM_HINT_T0);
+      _mm_prefetch(ahead + 128, _MM_HINT_T0);
+    }
     const float d = x[i].d * half_to_float(w[i].d);
     const float dmin = x[i].d * half_to_float(w[i].dmin);
     const K4Scales s = unpack_k4_scales(w[i].scales);

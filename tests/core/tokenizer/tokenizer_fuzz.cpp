@@ -64,7 +64,12 @@ void fuzz_tokenize(uint8_t selector, const std::string& text) {
                                                                .add_eos = false,
                                                                .parse_special = parse_special});
   for (const TokenId id : ids) check(v.tokenizer->vocab().contains(id));
-  if (!parse_special && (selector & 0x20) == 0 && (v.every_byte_round_trips || sanitize_utf8(text) == text)) {
+  // SentencePiece writes spaces as U+2581, so a U+2581 in the input comes back
+  // as a space (as in SentencePiece itself): not a round-trip input.
+  const bool spm_marker = v.tokenizer->vocab().model() == VocabModel::Spm &&
+                          text.find("\xE2\x96\x81") != std::string::npos;
+  if (!parse_special && (selector & 0x20) == 0 && !spm_marker &&
+      (v.every_byte_round_trips || sanitize_utf8(text) == text)) {
     check(v.tokenizer->detokenize(ids) == text);
   }
 }
