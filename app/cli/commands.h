@@ -18,5 +18,7 @@ int cmd_template(CommandArgs args);
 int cmd_probe_disk(CommandArgs args);
 int cmd_run(CommandArgs args);
 int cmd_logits(CommandArgs args);
+int cmd_import_llama2c(CommandArgs args);
+int cmd_chat(CommandArgs args);
 
 }  // namespace sieve::cli

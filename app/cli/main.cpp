@@ -27,6 +27,8 @@ constexpr Command kCommands[] = {
     {"probe-disk", sieve::cli::cmd_probe_disk, "random-read throughput of a disk per read size and queue depth"},
     {"run", sieve::cli::cmd_run, "generate a continuation of a prompt, streamed to stdout"},
     {"logits", sieve::cli::cmd_logits, "teacher-forced logits of a token sequence, one JSON line per position"},
+    {"chat", sieve::cli::cmd_chat, "interactive chat in the terminal, using the model's chat template"},
+    {"import-llama2c", sieve::cli::cmd_import_llama2c, "convert a llama2.c checkpoint and tokenizer into a GGUF"},
 };
 
 void print_help() {

@@ -130,8 +130,11 @@ int quantize_q8(const float* x, uint16_t& d_out, int8_t* q) {
     const float a = std::fabs(x[j]);
     amax = a > amax ? a : amax;  // ignores NaN, like the SIMD max
   }
-  d_out = saturating_fp16(amax / 127.0f);
-  const float id = inverse_or_zero(fp16_to_fp32(d_out));
+  // The inverse comes from the unrounded scale, as in the reference engine:
+  // rounding d to fp16 first moves a few percent of values to another level.
+  const float d = amax / 127.0f;
+  d_out = saturating_fp16(d);
+  const float id = inverse_or_zero(d);
   int sum = 0;
   for (int j = 0; j < kBlock; ++j) {
     q[j] = static_cast<int8_t>(round_clamped(x[j] * id, -127.0f, 127.0f));

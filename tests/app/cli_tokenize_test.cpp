@@ -9,10 +9,13 @@
 #include <string>
 
 #ifdef _WIN32
+#include <process.h>
 #define popen _popen
 #define pclose _pclose
+#define getpid _getpid
 #else
 #include <sys/wait.h>
+#include <unistd.h>
 #endif
 
 namespace {
@@ -54,7 +57,11 @@ std::string read_file(const fs::path& path) {
 
 class TempDir {
  public:
-  TempDir() : path_(fs::temp_directory_path() / ("sieve_cli_tokenize_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()))) {
+  // Unique per test and process: ctest may run tests (and other builds) in parallel.
+  TempDir()
+      : path_(fs::temp_directory_path() /
+              ("sieve_cli_tokenize_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) +
+               "_" + std::to_string(::getpid()))) {
     fs::create_directories(path_);
   }
   ~TempDir() { fs::remove_all(path_); }

@@ -165,9 +165,9 @@ int32_t quantize_q8_block(const float* x, uint16_t& d, int8_t* q) {
     v[k] = vld1q_f32(x + 4 * k);
     amax = vmaxnmq_f32(amax, vabsq_f32(v[k]));
   }
-  d = saturating_fp16(vmaxnmvq_f32(amax) / 127.0f);
-  const float di = fp16_to_fp32(d);
-  const float id = di != 0.0f ? 1.0f / di : 0.0f;
+  const float scale = vmaxnmvq_f32(amax) / 127.0f;
+  d = saturating_fp16(scale);
+  const float id = scale != 0.0f ? 1.0f / scale : 0.0f;  // unrounded, as the scalar path
   int32x4_t sum = vdupq_n_s32(0);
   int32x4_t i32[8];
   for (int k = 0; k < 8; ++k) {

@@ -42,6 +42,7 @@ float vec_dot_q2_k(int64_t n, const void* vw, const void* vx) {
   const __m128i low4 = _mm_set1_epi8(0x0F);
   __m256 acc = _mm256_setzero_ps(), acc_mins = _mm256_setzero_ps();
   for (int64_t i = 0; i < n / kQK; ++i) {
+    prefetch_ahead(w + i);
     const float d = x[i].d * half_to_float(w[i].d);
     const float dmin = x[i].d * half_to_float(w[i].dmin);
     const __m128i packed = load128(w[i].scales);
@@ -70,6 +71,7 @@ float vec_dot_q3_k(int64_t n, const void* vw, const void* vx) {
   const __m256i one = _mm256_set1_epi8(1), three = _mm256_set1_epi8(3);
   __m256 acc = _mm256_setzero_ps();
   for (int64_t i = 0; i < n / kQK; ++i) {
+    prefetch_ahead(w + i);
     const float d = x[i].d * half_to_float(w[i].d);
     const __m128i scales = q3k_scales(w[i].scales);
     // Quants are used as 0..7; the stored value is 4 less: subtract 4 * scale * bsum.
@@ -102,6 +104,7 @@ float vec_dot_k4(int64_t n, const void* vw, const void* vx) {
   __m256 acc = _mm256_setzero_ps();
   __m128 acc_mins = _mm_setzero_ps();
   for (int64_t i = 0; i < n / kQK; ++i) {
+    prefetch_ahead(w + i);
     const float d = x[i].d * half_to_float(w[i].d);
     const float dmin = x[i].d * half_to_float(w[i].dmin);
     const K4Scales s = unpack_k4_scales(w[i].scales);
@@ -138,6 +141,7 @@ float vec_dot_q6_k(int64_t n, const void* vw, const void* vx) {
   const __m256i bits45 = _mm256_set1_epi8(0x30), bits67 = _mm256_set1_epi8(static_cast<char>(0xC0));
   __m256 acc = _mm256_setzero_ps();
   for (int64_t i = 0; i < n / kQK; ++i) {
+    prefetch_ahead(w + i);
     const float d = x[i].d * half_to_float(w[i].d);
     // Quants are used as 0..63; the stored value is 32 less.
     const __m256i offset = group16_bsum_terms(_mm256_cvtepi8_epi16(load128(w[i].scales)), x[i]);

@@ -25,7 +25,6 @@
 #include "tensor/kernels.h"
 #include "tensor/x86/kquant_simd_common.h"
 
-#define PF_DIST 512
 namespace sieve::tensor {
 namespace {
 
@@ -79,6 +78,7 @@ float vec_dot_q2_k(int64_t n, const void* vw, const void* vx) {
   __m512 acc = _mm512_setzero_ps();
   __m256 acc_mins = _mm256_setzero_ps();
   for (int64_t i = 0; i < n / kQK; ++i) {
+    prefetch_ahead(w + i);
     const float d = x[i].d * half_to_float(w[i].d);
     const float dmin = x[i].d * half_to_float(w[i].dmin);
     const __m128i packed = load128(w[i].scales);
@@ -104,6 +104,7 @@ float vec_dot_q3_k(int64_t n, const void* vw, const void* vx) {
   const __m512i four = _mm512_set1_epi8(4);
   __m512 acc = _mm512_setzero_ps();
   for (int64_t i = 0; i < n / kQK; ++i) {
+    prefetch_ahead(w + i);
     const float d = x[i].d * half_to_float(w[i].d);
     const __m256i scales16 = _mm256_cvtepi8_epi16(q3k_scales(w[i].scales));
     // Quants are used as 0..7; the stored value is 4 less: subtract 4 * scale * bsum.
@@ -144,12 +145,7 @@ float vec_dot_k4(int64_t n, const void* vw, const void* vx) {
   __m512 acc = _mm512_setzero_ps();
   __m128 acc_mins = _mm_setzero_ps();
   for (int64_t i = 0; i < n / kQK; ++i) {
-    {
-      const char* ahead = reinterpret_cast<const char*>(w + i) + PF_DIST;
-      _mm_prefetch(ahead, _MM_HINT_T0);
-      _mm_prefetch(ahead + 64, _MM_HINT_T0);
-      _mm_prefetch(ahead + 128, _MM_HINT_T0);
-    }
+    prefetch_ahead(w + i);
     const float d = x[i].d * half_to_float(w[i].d);
     const float dmin = x[i].d * half_to_float(w[i].dmin);
     const K4Scales s = unpack_k4_scales(w[i].scales);
@@ -184,6 +180,7 @@ float vec_dot_q6_k(int64_t n, const void* vw, const void* vx) {
   const __m512i low4 = _mm512_set1_epi8(0x0F), bits45 = _mm512_set1_epi8(0x30);
   __m512 acc = _mm512_setzero_ps();
   for (int64_t i = 0; i < n / kQK; ++i) {
+    prefetch_ahead(w + i);
     const float d = x[i].d * half_to_float(w[i].d);
     const __m256i scales16 = _mm256_cvtepi8_epi16(load128(w[i].scales));
     // Quants are used as 0..63; the stored value is 32 less.

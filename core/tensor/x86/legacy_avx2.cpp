@@ -105,8 +105,9 @@ int32_t quantize_q8_block(const float* x, uint16_t& d, int8_t* q) {
     v[k] = _mm256_loadu_ps(x + 8 * k);
     amax = _mm256_max_ps(_mm256_andnot_ps(sign, v[k]), amax);  // a NaN input is ignored
   }
-  d = float_to_half_saturating(hmax(amax) / 127.0f);
-  const __m256 id = _mm256_set1_ps(inverse_or_zero(half_to_float(d)));
+  const float scale = hmax(amax) / 127.0f;
+  d = float_to_half_saturating(scale);
+  const __m256 id = _mm256_set1_ps(inverse_or_zero(scale));  // unrounded, as the scalar path
   __m256i i32[4];
   for (int k = 0; k < 4; ++k) {
     __m256 scaled = _mm256_min_ps(_mm256_mul_ps(v[k], id), _mm256_set1_ps(127.0f));

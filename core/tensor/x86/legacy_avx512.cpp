@@ -126,14 +126,15 @@ __m512i dot_i8(__m512i w, __m512i x) {
   return dot_u8_i8(_mm512_abs_epi8(w), x_signed);
 }
 
-// Each pair_sums returns the int32 partial sums of q_w * q_x of blocks 0 and
-// 1: lanes 0..7 for the first block, 8..15 for the second.
 // Q5 values 0..31 of two blocks: the nibble plus 16 where the fifth bit is set.
 template <class Block>
 __m512i pair_q5(const Block* b) {
   const __m512i low = pair_q4(b[0].qs, b[1].qs);
   return _mm512_mask_add_epi8(low, pair_fifth_bits(b), low, _mm512_set1_epi8(16));
 }
+
+// Each pair_sums returns the int32 partial sums of q_w * q_x of blocks 0 and
+// 1: lanes 0..7 for the first block, 8..15 for the second.
 
 __m512i pair_sums(const BlockQ4_0* w, const BlockQ8_0* x) {
   return dot_u8_i8_minus(pair_q4(w[0].qs, w[1].qs), pair_q8(x[0].qs, x[1].qs), 8);
@@ -231,8 +232,9 @@ int32_t quantize_q8_block(const float* x, uint16_t& d, int8_t* q) {
   const __m512 v0 = _mm512_loadu_ps(x), v1 = _mm512_loadu_ps(x + 16);
   __m512 amax = _mm512_max_ps(_mm512_abs_ps(v0), _mm512_setzero_ps());  // a NaN input is ignored
   amax = _mm512_max_ps(_mm512_abs_ps(v1), amax);
-  d = float_to_half_saturating(hmax(amax) / 127.0f);
-  const __m512 id = _mm512_set1_ps(inverse_or_zero(half_to_float(d)));
+  const float scale = hmax(amax) / 127.0f;
+  d = float_to_half_saturating(scale);
+  const __m512 id = _mm512_set1_ps(inverse_or_zero(scale));  // unrounded, as the scalar path
   const __m512i q0 = round_to_q8(v0, id), q1 = round_to_q8(v1, id);
   _mm_storeu_si128(reinterpret_cast<__m128i*>(q), _mm512_cvtsepi32_epi8(q0));
   _mm_storeu_si128(reinterpret_cast<__m128i*>(q + 16), _mm512_cvtsepi32_epi8(q1));

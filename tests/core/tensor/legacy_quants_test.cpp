@@ -189,11 +189,20 @@ double symmetric_bound(double d, int offset, double x) {
   return std::max(0.5 * std::fabs(d), outside) * 1.001;
 }
 
+double q8_bound(double d16) {
+  const double scale_error = std::max(std::fabs(d16) / 2048, std::ldexp(1.0, -25));
+  return (0.5 * std::fabs(d16) + 127.5 * scale_error) * 1.001;
+}
+
 double bound_for(T type, const Bytes& q, int64_t block, double x) {
   constexpr double kHalfUlp = 1.0 / 2048;  // relative rounding of an fp16 scale
   switch (type) {
-    case T::Q8_0: return 0.5 * std::fabs(fp16_to_fp32(block_at<BlockQ8_0>(q, block).d)) * 1.001;
-    case T::Q8_1: return 0.5 * std::fabs(fp16_to_fp32(block_at<BlockQ8_1>(q, block).d)) * 1.001;
+    // Q8 levels are chosen with the unrounded scale (as the reference does), so
+    // the stored fp16 scale adds up to 127 half-ulps on top of half a step.
+    // the stored fp16 scale adds up to 127.5 times its own rounding error (which
+    // is absolute, 2^-25, once the scale is subnormal) on top of half a step.
+    case T::Q8_0: return q8_bound(fp16_to_fp32(block_at<BlockQ8_0>(q, block).d));
+    case T::Q8_1: return q8_bound(fp16_to_fp32(block_at<BlockQ8_1>(q, block).d));
     case T::Q4_0: return symmetric_bound(fp16_to_fp32(block_at<BlockQ4_0>(q, block).d), 8, x);
     case T::Q5_0: return symmetric_bound(fp16_to_fp32(block_at<BlockQ5_0>(q, block).d), 16, x);
     case T::Q4_1: {

@@ -5,7 +5,6 @@
 
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <random>
 
 #include "tokenizer/chat_template.h"
@@ -172,16 +171,14 @@ TEST(ChatTemplate, SyntaxErrorsNameTheLine) {
 
 // ---- hostile templates ----
 
+// The template must end - with a Limit error - however it is written.
 void expect_limit(const std::string& source, const RenderLimits& limits = {}) {
-  const auto start = std::chrono::steady_clock::now();
   try {
     ChatTemplate::parse(source, limits).render(conversation(true), {});
     ADD_FAILURE() << "no error for " << source.substr(0, 80);
   } catch (const TemplateError& e) {
     EXPECT_EQ(e.kind(), TemplateError::Kind::Limit) << e.what() << " for " << source.substr(0, 80);
   }
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  EXPECT_LT(seconds, 10.0) << source.substr(0, 80);
 }
 
 TEST(ChatTemplateLimits, EndlessLoopsStopAtTheStepLimit) {

@@ -4,6 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#ifdef _WIN32
+#include <process.h>
+#define getpid _getpid
+#else
+#include <unistd.h>
+#endif
+
 #include "gguf/gguf_file.h"
 #include "tokenizer/detokenizer.h"
 #include "tokenizer/vocab_gguf.h"
@@ -100,7 +107,7 @@ TEST(SharedModels, VocabularyFilesLoadWithTheirSettings) {
 }
 
 TEST(SharedModels, MissingTokenizerIsAClearError) {
-  const fs::path dir = fs::temp_directory_path() / "sieve_tokenizer_test";
+  const fs::path dir = fs::temp_directory_path() / ("sieve_tokenizer_test_" + std::to_string(::getpid()));
   fs::create_directories(dir);
   // A GGUF v3 header with no tensors and no metadata.
   const fs::path path = dir / "empty.gguf";
