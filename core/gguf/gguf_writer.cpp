@@ -202,7 +202,9 @@ GgufWriter::GgufWriter(std::filesystem::path path) : path_(std::move(path)) {
   if (file_ == nullptr) {
     throw Error(path_.string() + ": cannot create '" + partial_path_.string() + "': " + std::strerror(errno));
   }
-  std::setvbuf(file_, nullptr, _IOFBF, kStreamBufferBytes);
+  // Our own buffer: glibc ignores the size when it is asked to allocate one.
+  stream_buffer_ = std::make_unique<char[]>(kStreamBufferBytes);
+  std::setvbuf(file_, stream_buffer_.get(), _IOFBF, kStreamBufferBytes);
 }
 
 GgufWriter::~GgufWriter() {

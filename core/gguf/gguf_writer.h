@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -54,6 +55,7 @@ class GgufWriter {
   std::vector<uint64_t> written_;  // bytes written per tensor so far
   uint32_t alignment_ = kDefaultAlignment;
   std::FILE* file_ = nullptr;
+  std::unique_ptr<char[]> stream_buffer_;  // stdio buffer of file_, freed after fclose
   uint64_t position_ = 0;       // bytes written to the file
   uint64_t data_start_ = 0;     // file offset of the data section
   size_t current_tensor_ = 0;   // index being written
