@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cli/args.h"
+#include "cli/input_file.h"
 #include "cli/commands.h"
 #include "gguf/gguf_file.h"
 #include "tokenizer/chat_template.h"
@@ -31,18 +32,6 @@ const std::vector<OptionSpec>& template_options() {
       {"help", 'h', false, "show this help", ""},
   };
   return specs;
-}
-
-std::string read_text_file(const std::string& path) {
-  std::ostringstream content;
-  if (path == "-") {
-    content << std::cin.rdbuf();
-    return content.str();
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path + ": cannot read the file (" + std::strerror(errno) + ")");
-  content << in.rdbuf();
-  return content.str();
 }
 
 std::string token_text(const tokenizer::Vocab& vocab, tokenizer::TokenId id) {
@@ -68,11 +57,11 @@ int cmd_template(CommandArgs argv) {
   if (!messages_path) throw UsageError("--file MESSAGES.json is required (see --help)");
 
   const std::vector<tokenizer::ChatMessage> messages =
-      tokenizer::parse_chat_messages_json(read_text_file(*messages_path), *messages_path);
+      tokenizer::parse_chat_messages_json(read_input_file(*messages_path), *messages_path);
   const gguf::GgufFile file = gguf::GgufFile::open(*model);
   const tokenizer::Vocab vocab = tokenizer::load_vocab(file);
   const std::optional<std::string> source =
-      args.has("template") ? std::optional(read_text_file(*args.get("template"))) : tokenizer::read_chat_template(file);
+      args.has("template") ? std::optional(read_input_file(*args.get("template"))) : tokenizer::read_chat_template(file);
   const tokenizer::ChatTemplateInputs inputs{!args.has("no-generation-prompt"), token_text(vocab, vocab.bos()),
                                              token_text(vocab, vocab.eos())};
   tokenizer::FormattedChat chat;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cli/args.h"
+#include "cli/input_file.h"
 #include "cli/commands.h"
 #include "gguf/gguf_file.h"
 #include "tokenizer/tokenizer.h"
@@ -32,19 +33,6 @@ const std::vector<OptionSpec>& tokenize_options() {
       {"help", 'h', false, "show this help", ""},
   };
   return specs;
-}
-
-// Reads a whole file, or standard input for "-". Throws sieve::Error.
-std::string read_input_file(const std::string& path) {
-  std::ostringstream content;
-  if (path == "-") {
-    content << std::cin.rdbuf();
-    return content.str();
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path + ": cannot read the file (" + std::strerror(errno) + ")");
-  content << in.rdbuf();
-  return content.str();
 }
 
 // A piece on one line: escapes for control characters, backslashes and bytes
