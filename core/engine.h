@@ -23,16 +23,30 @@
 #include <string_view>
 #include <vector>
 
+#include "flash/flash_options.h"
 #include "tokenizer/tokenizer.h"
 #include "util/error.h"
 
 namespace sieve {
+
+namespace model {
+class ActivationObserver;  // model/activation_stats.h
+}
 
 struct EngineOptions {
   std::filesystem::path model_path;
   int threads = 0;        // worker threads including the caller; 0 = all cores
   int64_t context = 0;    // KV-cache positions; 0 = min(model's training context, 4096)
   int64_t batch = 64;     // prompt tokens per prefill step (matrix x matrix width)
+  // Optional: sees the activations of every token run (`sieve run --stats`);
+  // must outlive the engine. Null: off, at no cost.
+  model::ActivationObserver* activation_observer = nullptr;
+  // How weights are reached (flash_options.h, docs/flash.md): dense (read
+  // into RAM), mmap (the OS pages the mapping) or flash (a pack streamed
+  // from the SSD under dram_budget; unset: every layer resident).
+  EngineMode mode = EngineMode::dense;
+  DramBudget dram_budget;
+  flash::FlashTuning flash;  // read size, queue depth, checks, fault injection
 };
 
 struct ModelSummary {
@@ -50,6 +64,9 @@ struct ModelSummary {
   bool has_tokenizer = false;  // false for a GGUF without tokenizer.* metadata
   uint64_t weight_bytes = 0;  // bytes of tensor data in the file
   uint64_t kv_cache_bytes = 0;
+  EngineMode mode = EngineMode::dense;
+  bool is_pack = false;      // a Sieve pack (`sieve pack`) rather than a plain GGUF
+  std::string memory_plan;   // flash mode: how the DRAM budget is split (several lines); else empty
 };
 
 struct EngineStats {
@@ -58,6 +75,14 @@ struct EngineStats {
   int64_t decode_tokens = 0;  // tokens run through decode
   double decode_seconds = 0;
   uint64_t peak_rss_bytes = 0;  // the process's peak resident memory
+  // Flash mode (0 otherwise), prompt and decode together: FFN bytes streamed
+  // from the SSD, read requests issued (loading included), the time the
+  // forward pass waited for reads, and the rest of the run time (compute,
+  // overlapped with the reads of the layers ahead).
+  uint64_t flash_bytes_read = 0;
+  uint64_t flash_read_requests = 0;
+  double flash_io_wait_seconds = 0;
+  double flash_compute_seconds = 0;
 
   double prompt_tokens_per_second() const { return prompt_seconds > 0 ? prompt_tokens / prompt_seconds : 0; }
   double decode_tokens_per_second() const { return decode_seconds > 0 ? decode_tokens / decode_seconds : 0; }

@@ -13,6 +13,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/mode_args.h"
 #include "engine.h"
 #include "util/json.h"
 
@@ -20,14 +21,14 @@ namespace sieve::cli {
 namespace {
 
 const std::vector<OptionSpec>& logits_options() {
-  static const std::vector<OptionSpec> specs = {
+  static const std::vector<OptionSpec> specs = with_mode_options({
       {"model", 'm', true, "the GGUF model", "MODEL"},
       {"tokens", 0, true, "input token ids, separated by spaces or commas", "\"ID ID ...\""},
       {"top", 0, true, "how many best logits to print per position (default 8)", "N"},
       {"threads", 't', true, "threads including the main one (default: all cores)", "N"},
       {"ctx", 'c', true, "context size (default: the token count)", "N"},
       {"help", 'h', false, "show this help", ""},
-  };
+  });
   return specs;
 }
 
@@ -118,6 +119,7 @@ int cmd_logits(CommandArgs argv) {
     throw UsageError("--ctx: " + std::to_string(ids.size()) + " tokens do not fit a context of " +
                      std::to_string(options.context));
   }
+  apply_mode_options(args, options);
   const std::unique_ptr<Engine> engine = Engine::load(options);
   for (int32_t id : ids) {
     if (id >= engine->model().n_vocab) {

@@ -9,7 +9,9 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/mode_args.h"
 #include "engine.h"
+#include "model/activation_stats.h"
 #include "sampling/sampler.h"
 #include "sampling/stop_strings.h"
 #include "tokenizer/detokenizer.h"
@@ -18,7 +20,7 @@ namespace sieve::cli {
 namespace {
 
 const std::vector<OptionSpec>& run_options() {
-  static const std::vector<OptionSpec> specs = {
+  static const std::vector<OptionSpec> specs = with_mode_options({
       {"model", 'm', true, "the GGUF model", "MODEL"},
       {"prompt", 'p', true, "the text to continue", "PROMPT"},
       {"n-predict", 'n', true, "how many tokens to generate at most (default 128)", "N"},
@@ -34,8 +36,10 @@ const std::vector<OptionSpec>& run_options() {
       {"seed", 's', true, "random seed (default: a random one, printed at the end)", "S"},
       {"threads", 't', true, "threads including the main one (default: all cores)", "N"},
       {"ctx", 'c', true, "context size in tokens (default: min(model's, 4096))", "N"},
+      {"stats", 0, false, "print the fraction of exactly-zero activations per layer to stderr", ""},
+      {"verbose", 'v', false, "print how the DRAM budget is split (flash mode) and the I/O statistics", ""},
       {"help", 'h', false, "show this help", ""},
-  };
+  });
   return specs;
 }
 
@@ -67,6 +71,15 @@ void print_stats(const EngineStats& s, uint64_t seed) {
                format_bytes(s.peak_rss_bytes).c_str(), static_cast<unsigned long long>(seed));
 }
 
+void print_flash_stats(const EngineStats& s) {
+  if (s.flash_bytes_read == 0) return;
+  const double seconds = s.prompt_seconds + s.decode_seconds;
+  std::fprintf(stderr, "flash: streamed %s at %.0f MB/s; waited for reads %.2f s, computed %.2f s\n",
+               format_bytes(s.flash_bytes_read).c_str(),
+               seconds > 0 ? static_cast<double>(s.flash_bytes_read) / 1e6 / seconds : 0.0, s.flash_io_wait_seconds,
+               s.flash_compute_seconds);
+}
+
 }  // namespace
 
 int cmd_run(CommandArgs argv) {
@@ -90,7 +103,13 @@ int cmd_run(CommandArgs argv) {
   options.model_path = *args.get("model");
   options.threads = static_cast<int>(args.get_int("threads", 0, 0, 1024));
   options.context = args.get_int("ctx", 0, 1, int64_t{1} << 24);
+  apply_mode_options(args, options);
+  model::ZeroCounter zero_counter;  // --stats: over every token run, prompt included
+  if (args.has("stats")) options.activation_observer = &zero_counter;
   const std::unique_ptr<Engine> engine = Engine::load(options);
+  if (args.has("verbose") && !engine->model().memory_plan.empty()) {
+    std::fprintf(stderr, "%s", engine->model().memory_plan.c_str());
+  }
 
   const std::vector<int32_t> prompt_ids = engine->tokenize(prompt, engine->model().add_bos);
   if (static_cast<int64_t>(prompt_ids.size()) >= engine->model().context) {
@@ -123,6 +142,8 @@ int cmd_run(CommandArgs argv) {
   if (!stops.stopped()) write_out(stops.push(detokenizer.finish()));
   write_out(stops.flush());
   print_stats(engine->stats(), sampling.seed);
+  if (args.has("verbose")) print_flash_stats(engine->stats());
+  if (args.has("stats")) std::fprintf(stderr, "%s", zero_counter.report().c_str());
   return 0;
 }
 

@@ -18,6 +18,9 @@ int cmd_template(CommandArgs args);
 int cmd_probe_disk(CommandArgs args);
 int cmd_run(CommandArgs args);
 int cmd_logits(CommandArgs args);
+int cmd_pack(CommandArgs args);
+int cmd_bench(CommandArgs args);
+int cmd_bench_worker(CommandArgs args);
 int cmd_import_llama2c(CommandArgs args);
 int cmd_chat(CommandArgs args);
 

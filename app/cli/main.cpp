@@ -27,6 +27,9 @@ constexpr Command kCommands[] = {
     {"probe-disk", sieve::cli::cmd_probe_disk, "random-read throughput of a disk per read size and queue depth"},
     {"run", sieve::cli::cmd_run, "generate a continuation of a prompt, streamed to stdout"},
     {"logits", sieve::cli::cmd_logits, "teacher-forced logits of a token sequence, one JSON line per position"},
+    {"pack", sieve::cli::cmd_pack, "rewrite a GGUF model for flash mode (FFN as neuron bundles, checksummed)"},
+    {"bench", sieve::cli::cmd_bench, "decode speed, disk reads and memory per mode and DRAM budget (mmap vs flash)"},
+    {"bench-worker", sieve::cli::cmd_bench_worker, "(internal) one measurement of sieve bench, JSON on stdout"},
     {"chat", sieve::cli::cmd_chat, "interactive chat in the terminal, using the model's chat template"},
     {"import-llama2c", sieve::cli::cmd_import_llama2c, "convert a llama2.c checkpoint and tokenizer into a GGUF"},
 };

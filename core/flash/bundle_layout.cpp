@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "flash/io/aligned_buffer.h"
+#include "flash/transpose.h"
 #include "util/error.h"
 
 namespace sieve::flash {
@@ -100,6 +101,20 @@ void unbundle(const BundleLayout& l, const std::byte* bundles, int64_t c0, int64
     const std::byte* src = bundles + l.down_offset + static_cast<size_t>(r) * l.down_block_bytes;
     std::byte* dst = dense.down + static_cast<size_t>(r) * row_bytes + static_cast<size_t>(c0) * l.down_block_bytes;
     copy_blocks(dst, l.down_block_bytes, src, l.bundle_bytes, c1 - c0, l.down_block_bytes);
+  }
+}
+
+void gather_down_rows(const BundleLayout& l, const std::byte* bundles, int64_t r0, int64_t r1, std::byte* rows) {
+  const size_t row_bytes = l.down_row_bytes();
+  const size_t block = l.down_block_bytes;
+  const std::byte* first = bundles + l.down_offset + static_cast<size_t>(r0) * block;
+  if (block == 2) return detail::transpose_u16(first, l.bundle_bytes, l.n_clusters, r1 - r0, rows, row_bytes);
+  if (block == 4) return detail::transpose_u32(first, l.bundle_bytes, l.n_clusters, r1 - r0, rows, row_bytes);
+  // Quantized blocks: cluster by cluster, each bundle holds rows r0..r1's
+  // blocks contiguously.
+  const std::byte* src = first;
+  for (int64_t c = 0; c < l.n_clusters; ++c, src += l.bundle_bytes) {
+    copy_blocks(rows + static_cast<size_t>(c) * block, row_bytes, src, block, r1 - r0, block);
   }
 }
 

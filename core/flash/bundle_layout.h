@@ -80,5 +80,9 @@ void build_bundles(const BundleLayout& layout, const DenseFfn& dense, int64_t c0
 // into the dense matrices.
 void unbundle(const BundleLayout& layout, const std::byte* bundles, int64_t c0, int64_t c1,
               const MutableDenseFfn& dense);
+// Reassembles rows [r0, r1) of the down projection from all of a layer's
+// bundles into `rows` (row-major, down_row_bytes() apart): the bytes dense
+// mode would read for those rows.
+void gather_down_rows(const BundleLayout& layout, const std::byte* bundles, int64_t r0, int64_t r1, std::byte* rows);
 
 }  // namespace sieve::flash

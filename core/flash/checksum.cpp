@@ -13,19 +13,19 @@ constexpr uint64_t kPrime4 = 0x85EBCA77C2B2AE63ull;
 constexpr uint64_t kPrime5 = 0x27D4EB2F165667C5ull;
 
 // Little-endian loads whatever the host, so packs hash the same everywhere.
-uint64_t load64(const std::byte* p) {
-  uint64_t v;
-  std::memcpy(&v, p, 8);
-  if constexpr (std::endian::native == std::endian::big) v = std::byteswap(v);
+template <class T>
+T load_le(const std::byte* p) {
+  T v;
+  std::memcpy(&v, p, sizeof(T));
+  if constexpr (std::endian::native == std::endian::big) {
+    T swapped = 0;
+    for (size_t i = 0; i < sizeof(T); ++i) swapped = (swapped << 8) | ((v >> (8 * i)) & 0xFF);
+    v = swapped;
+  }
   return v;
 }
-
-uint32_t load32(const std::byte* p) {
-  uint32_t v;
-  std::memcpy(&v, p, 4);
-  if constexpr (std::endian::native == std::endian::big) v = std::byteswap(v);
-  return v;
-}
+uint64_t load64(const std::byte* p) { return load_le<uint64_t>(p); }
+uint32_t load32(const std::byte* p) { return load_le<uint32_t>(p); }
 
 uint64_t round(uint64_t acc, uint64_t input) {
   acc += input * kPrime2;

@@ -1,6 +1,7 @@
 #include "flash/sequential_reader.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "util/error.h"
 

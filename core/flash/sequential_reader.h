@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <span>
+#include <vector>
 
 #include "flash/io/aligned_buffer.h"
 #include "flash/io/io_engine.h"

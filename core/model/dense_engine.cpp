@@ -1,11 +1,13 @@
-// The Engine of core/engine.h over the dense forward pass: every weight is
-// read from the GGUF mapping.
+// The Engine of core/engine.h over the forward pass. Where the weights come
+// from (RAM, the mapping, or streamed from a pack) is the ModelBackend's
+// business (flash/model_backend.h), chosen by EngineOptions::mode.
 
 #include <algorithm>
 #include <chrono>
 #include <optional>
 
 #include "engine.h"
+#include "flash/model_backend.h"
 #include "gguf/gguf_file.h"
 #include "model/feed_forward.h"
 #include "model/hparams.h"
@@ -63,12 +65,16 @@ class DenseEngine final : public Engine {
   explicit DenseEngine(const EngineOptions& options)
       : file_(gguf::GgufFile::open(options.model_path)),
         hp_(model::read_hyper_params(file_)),
-        weights_(model::load_weights(file_, hp_)),
         tokenizer_(load_tokenizer(file_, hp_)),
         pool_(options.threads),
         batch_(std::clamp<int64_t>(options.batch, 1, kMaxBatch)),
-        ffn_(hp_, weights_, pool_, static_cast<int>(batch_)),
-        transformer_(hp_, weights_, ffn_, pool_, choose_context(options, hp_, where()), batch_) {
+        backend_(load_backend(options)),
+        transformer_(hp_, backend_->weights(), backend_->ffn(), pool_, context_, batch_) {
+    transformer_.set_observer(options.activation_observer);
+    backend_->set_observer(options.activation_observer);
+    summary_.mode = options.mode;
+    summary_.is_pack = file_.find("sieve.pack.version") != nullptr;
+    summary_.memory_plan = backend_->memory_plan();
     summary_.architecture = hp_.architecture;
     summary_.name = file_.get_string("general.name").value_or(file_.path().filename().string());
     summary_.n_vocab = hp_.n_vocab;
@@ -153,11 +159,27 @@ class DenseEngine final : public Engine {
   EngineStats stats() const override {
     EngineStats s = stats_;
     s.peak_rss_bytes = model::peak_rss_bytes();
+    const flash::BackendStats b = backend_->stats();
+    s.flash_bytes_read = b.bytes_read;
+    s.flash_read_requests = b.read_requests;
+    s.flash_io_wait_seconds = b.io_wait_seconds;
+    if (b.bytes_read > 0) s.flash_compute_seconds = s.prompt_seconds + s.decode_seconds - b.io_wait_seconds;
     return s;
   }
 
  private:
   std::string where() const { return file_.path().filename().string(); }
+
+  std::unique_ptr<flash::ModelBackend> load_backend(const EngineOptions& options) {
+    context_ = choose_context(options, hp_, where());
+    flash::BackendOptions b;
+    b.mode = options.mode;
+    b.budget = options.dram_budget;
+    b.tuning = options.flash;
+    b.context = context_;
+    b.batch = batch_;
+    return flash::load_model_backend(file_, hp_, b, pool_);
+  }
 
   void check_fits(int64_t n) const {
     if (position_ + n > summary_.context) {
@@ -175,11 +197,11 @@ class DenseEngine final : public Engine {
 
   gguf::GgufFile file_;
   model::HyperParams hp_;
-  model::ModelWeights weights_;
   std::unique_ptr<tokenizer::Tokenizer> tokenizer_;  // null when the file has none
   ThreadPool pool_;
   int64_t batch_;
-  model::DenseFeedForward ffn_;
+  int64_t context_ = 0;  // set by load_backend(), before the transformer is built
+  std::unique_ptr<flash::ModelBackend> backend_;
   model::Transformer transformer_;
   ModelSummary summary_;
   EngineStats stats_;

@@ -26,6 +26,7 @@ void DenseFeedForward::forward(int layer, const float* x, float* y) {
   const LayerWeights& w = weights_.layers[static_cast<size_t>(layer)];
   tensor::matvec(w.ffn_gate, x, gate_.data(), pool_, scratch_);
   tensor::matvec(w.ffn_up, x, up_.data(), pool_, scratch_);
+  if (observer_ != nullptr) observe_gate(layer, 1);
   apply_gated_activation(hp_, gate_.data(), up_.data(), hp_.n_ff);
   tensor::matvec(w.ffn_down, gate_.data(), y, pool_, scratch_);
 }
@@ -35,8 +36,20 @@ void DenseFeedForward::forward_batch(int layer, const float* x, int n_tokens, fl
   const LayerWeights& w = weights_.layers[static_cast<size_t>(layer)];
   tensor::matmat(w.ffn_gate, x, n_tokens, gate_.data(), pool_, scratch_);
   tensor::matmat(w.ffn_up, x, n_tokens, up_.data(), pool_, scratch_);
+  if (observer_ != nullptr) observe_gate(layer, n_tokens);
   apply_gated_activation(hp_, gate_.data(), up_.data(), n_tokens * hp_.n_ff);
   tensor::matmat(w.ffn_down, gate_.data(), n_tokens, y, pool_, scratch_);
+}
+
+void DenseFeedForward::set_observer(ActivationObserver* observer) {
+  observer_ = observer;
+  observed_gate_.resize(observer != nullptr ? gate_.size() : 0);
+}
+
+void DenseFeedForward::observe_gate(int layer, int n_tokens) {
+  const int64_t n = n_tokens * hp_.n_ff;
+  gate_activation(hp_, gate_.data(), observed_gate_.data(), n);
+  observer_->observe(ActivationSite::FfnGate, layer, observed_gate_.data(), n_tokens, hp_.n_ff);
 }
 
 }  // namespace sieve::model

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "model/activation_stats.h"
 #include "model/hparams.h"
 #include "model/weights.h"
 #include "tensor/matmul.h"
@@ -39,7 +40,13 @@ class DenseFeedForward final : public FeedForward {
   void forward(int layer, const float* x, float* y) override;
   void forward_batch(int layer, const float* x, int n_tokens, float* y) override;
 
+  // Optional: sees act(gate) of every token (activation_stats.h); null (the
+  // default) turns it off. Must outlive this.
+  void set_observer(ActivationObserver* observer);
+
  private:
+  void observe_gate(int layer, int n_tokens);
+
   const HyperParams& hp_;
   const ModelWeights& weights_;
   ThreadPool& pool_;
@@ -47,6 +54,8 @@ class DenseFeedForward final : public FeedForward {
   std::vector<float> gate_;  // max_batch * n_ff
   std::vector<float> up_;    // max_batch * n_ff
   tensor::MatmulScratch scratch_;
+  ActivationObserver* observer_ = nullptr;
+  std::vector<float> observed_gate_;  // act(gate) for the observer, max_batch * n_ff once one is set
 };
 
 }  // namespace sieve::model

@@ -45,10 +45,16 @@ const float* Transformer::forward(const int32_t* tokens, int64_t n, int64_t pos)
   for (int64_t layer = 0; layer < hp_.n_layers; ++layer) {
     const LayerWeights& w = weights_.layers[static_cast<size_t>(layer)];
     normalise(w.attn_norm, n);
+    if (observer_ != nullptr) {
+      observer_->observe(ActivationSite::AttentionInput, static_cast<int>(layer), s_.xn.data(), n, dim);
+    }
     attention_block(layer, n, pos);
     tensor::add(s_.x.data(), s_.block.data(), n * dim);
 
     normalise(w.ffn_norm, n);
+    if (observer_ != nullptr) {
+      observer_->observe(ActivationSite::FfnInput, static_cast<int>(layer), s_.xn.data(), n, dim);
+    }
     ffn_.forward_batch(static_cast<int>(layer), s_.xn.data(), static_cast<int>(n), s_.block.data());
     tensor::add(s_.x.data(), s_.block.data(), n * dim);
   }

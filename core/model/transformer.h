@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "model/activation_stats.h"
 #include "model/attention.h"
 #include "model/feed_forward.h"
 #include "model/hparams.h"
@@ -45,6 +46,9 @@ class Transformer {
   int64_t context() const { return cache_.context(); }
   int64_t max_batch() const { return max_batch_; }
   uint64_t kv_cache_bytes() const { return cache_.bytes(); }
+  // Optional: sees every layer's normalised attention and feed-forward inputs
+  // (activation_stats.h); null (the default) turns it off. Must outlive this.
+  void set_observer(ActivationObserver* observer) { observer_ = observer; }
 
   // Runs tokens[0..n) at positions [pos, pos + n), storing their keys and
   // values in the cache, and returns the logits predicting the token after
@@ -70,6 +74,7 @@ class Transformer {
   std::vector<double> rope_inv_freq_;  // n_rot / 2
   KvCache cache_;
   RunState s_;
+  ActivationObserver* observer_ = nullptr;
 };
 
 }  // namespace sieve::model

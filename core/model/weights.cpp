@@ -18,7 +18,8 @@ std::string shape_text(const std::vector<uint64_t>& dims) {
 
 class TensorLoader {
  public:
-  explicit TensorLoader(const gguf::GgufFile& file) : file_(file), where_(file.path().filename().string()) {}
+  TensorLoader(const gguf::GgufFile& file, const WeightSource& source)
+      : file_(file), source_(source), where_(file.path().filename().string()) {}
 
   // A matrix with rows of `row_elems` values and `n_rows` rows (GGUF shape
   // [row_elems, n_rows]) whose type has a dot-product kernel.
@@ -43,7 +44,7 @@ class TensorLoader {
     check_shape(t, {static_cast<uint64_t>(n)});
     check_computable(t, /*need_dot=*/false);
     std::vector<float> values(static_cast<size_t>(n));
-    tensor::kernels()[t.type].dequantize(file_.tensor_data(t).data(), values.data(), n);
+    tensor::kernels()[t.type].dequantize(data(t), values.data(), n);
     return values;
   }
 
@@ -80,9 +81,17 @@ class TensorLoader {
     }
   }
 
+  // The tensor's bytes, from the mapping or the caller's buffers.
+  const std::byte* data(const gguf::TensorInfo& t) const {
+    if (!source_.bytes) return file_.tensor_data(t).data();
+    const std::span<const std::byte> bytes = source_.bytes(t);
+    if (bytes.size() != t.size_bytes) throw Error(where_ + ": tensor '" + t.name + "' was not loaded.");
+    return bytes.data();
+  }
+
   tensor::MatrixView view(const gguf::TensorInfo& t) const {
     tensor::MatrixView v;
-    v.data = file_.tensor_data(t).data();
+    v.data = data(t);
     v.type = t.type;
     v.row_elems = static_cast<int64_t>(t.row_elements());
     v.n_rows = static_cast<int64_t>(t.n_rows());
@@ -91,10 +100,11 @@ class TensorLoader {
   }
 
   const gguf::GgufFile& file_;
+  const WeightSource& source_;
   std::string where_;
 };
 
-LayerWeights load_layer(const TensorLoader& load, const HyperParams& hp, int64_t layer) {
+LayerWeights load_layer(const TensorLoader& load, const HyperParams& hp, int64_t layer, bool ffn) {
   const std::string p = "blk." + std::to_string(layer) + ".";
   LayerWeights w;
   w.attn_norm = load.vector(p + "attn_norm.weight", hp.dim);
@@ -108,6 +118,7 @@ LayerWeights load_layer(const TensorLoader& load, const HyperParams& hp, int64_t
   }
   w.wo = load.matrix(p + "attn_output.weight", hp.q_dim(), hp.dim);
   w.ffn_norm = load.vector(p + "ffn_norm.weight", hp.dim);
+  if (!ffn) return w;
   w.ffn_gate = load.matrix(p + "ffn_gate.weight", hp.dim, hp.n_ff);
   w.ffn_up = load.matrix(p + "ffn_up.weight", hp.dim, hp.n_ff);
   w.ffn_down = load.matrix(p + "ffn_down.weight", hp.n_ff, hp.dim);
@@ -116,12 +127,12 @@ LayerWeights load_layer(const TensorLoader& load, const HyperParams& hp, int64_t
 
 }  // namespace
 
-ModelWeights load_weights(const gguf::GgufFile& file, const HyperParams& hp) {
-  const TensorLoader load(file);
+ModelWeights load_weights(const gguf::GgufFile& file, const HyperParams& hp, const WeightSource& source) {
+  const TensorLoader load(file, source);
   ModelWeights w;
   w.token_embd = load.table("token_embd.weight", hp.dim, hp.n_vocab);
   w.layers.reserve(static_cast<size_t>(hp.n_layers));
-  for (int64_t l = 0; l < hp.n_layers; ++l) w.layers.push_back(load_layer(load, hp, l));
+  for (int64_t l = 0; l < hp.n_layers; ++l) w.layers.push_back(load_layer(load, hp, l, source.ffn));
   w.output_norm = load.vector("output_norm.weight", hp.dim);
   if (load.has("rope_freqs.weight")) {
     w.rope_freqs = load.vector("rope_freqs.weight", hp.n_rot / 2);

@@ -6,6 +6,9 @@
 // load. Every tensor is checked for presence, a type Sieve can compute with,
 // and its expected shape; errors name the tensor.
 
+#include <cstddef>
+#include <functional>
+#include <span>
 #include <vector>
 
 #include "model/hparams.h"
@@ -13,6 +16,7 @@
 
 namespace sieve::gguf {
 class GgufFile;
+struct TensorInfo;
 }
 
 namespace sieve::model {
@@ -40,7 +44,19 @@ struct ModelWeights {
   std::vector<float> rope_freqs;
 };
 
-// Views the model's tensors (valid while `file` lives). Throws sieve::Error.
-ModelWeights load_weights(const gguf::GgufFile& file, const HyperParams& hp);
+// Where the tensors' bytes are. By default in the file's memory mapping;
+// dense and flash modes read them into buffers of their own instead (so the
+// page cache is never relied on) and point `bytes` there.
+struct WeightSource {
+  // A tensor's bytes (tensor.size_bytes of them); empty: the mapping.
+  std::function<std::span<const std::byte>(const gguf::TensorInfo& tensor)> bytes;
+  // False: leave the FFN matrices empty (a Sieve pack stores them as bundles,
+  // which the flash engine reads itself).
+  bool ffn = true;
+};
+
+// Views the model's tensors (valid while `file` and the source's buffers
+// live). Throws sieve::Error.
+ModelWeights load_weights(const gguf::GgufFile& file, const HyperParams& hp, const WeightSource& source = {});
 
 }  // namespace sieve::model

@@ -1,0 +1,318 @@
+// `sieve bench -m MODEL --budgets 25%,50%,100% --modes mmap,flash`: decode
+// speed, bytes read per token, I/O wait against compute, read bandwidth and
+// peak RSS per mode and DRAM budget, each measured in a fresh child process
+// (`sieve bench-worker`) whose memory — page cache included — is capped at
+// the budget by a cgroup (docs/flash.md, "Benchmark method").
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "engine.h"
+#include "flash/bench/bench_worker.h"
+#include "flash/bench/child_process.h"
+#include "flash/bench/memory_limit.h"
+#include "flash/io/disk_profile.h"
+#include "flash/pack_format.h"
+#include "gguf/gguf_file.h"
+#include "util/json.h"
+
+namespace sieve::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+// What a process needs beyond the engine's own allocations (code, libraries,
+// thread stacks, the tokenizer and the parsed metadata): added to the budget
+// to form each run's cgroup limit, for every mode alike (docs/flash.md).
+constexpr uint64_t kDefaultOverhead = uint64_t{64} << 20;
+
+const std::vector<OptionSpec>& bench_options() {
+  static const std::vector<OptionSpec> specs = {
+      {"model", 'm', true, "the model: a GGUF or a pack (.sieve); flash runs need a pack", "MODEL"},
+      {"budgets", 0, true, "DRAM budgets, comma-separated: sizes or % of the model file (default 50%)", "LIST"},
+      {"modes", 0, true, "modes to compare, comma-separated: mmap, flash, dense (default mmap,flash)", "LIST"},
+      {"n-predict", 'n', true, "tokens to decode per run (default 16)", "N"},
+      {"prompt", 'p', true, "prompt tokens prefilled before decoding (default 16)", "N"},
+      {"threads", 't', true, "threads including the main one (default: all cores)", "N"},
+      {"ctx", 'c', true, "context size (default 512)", "N"},
+      {"read-size", 0, true, "flash: bytes per read request (default 1M)", "SIZE"},
+      {"queue-depth", 0, true, "flash: reads in flight (default 32)", "N"},
+      {"overhead", 0, true, "added to the budget for each run's memory limit (default 64M)", "SIZE"},
+      {"disk-profile", 0, true, "a `sieve probe-disk --json` profile: report the I/O floor per token", "FILE"},
+      {"json", 0, true, "also write every measurement as JSON", "FILE"},
+      {"no-limit", 0, false, "run without a memory cgroup (results marked unconstrained)", ""},
+      {"timeout", 0, true, "seconds before a run is stopped (default 3600)", "S"},
+      {"help", 'h', false, "show this help", ""},
+  };
+  return specs;
+}
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> items;
+  size_t start = 0;
+  for (;;) {
+    const size_t comma = text.find(',', start);
+    const std::string item = text.substr(start, comma - start);
+    if (!item.empty()) items.push_back(item);
+    if (comma == std::string::npos) return items;
+    start = comma + 1;
+  }
+}
+
+std::string mib(double bytes) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.0f", bytes / (1 << 20));
+  return text;
+}
+
+struct Settings {
+  fs::path model;
+  uint64_t model_bytes = 0;
+  fs::path mmap_model;  // the source GGUF beside a pack, when present: the real baseline
+  int64_t decode_tokens = 16, prompt_tokens = 16, context = 512;
+  int threads = 0;
+  uint64_t read_size = 1 << 20, queue_depth = 32, overhead = kDefaultOverhead;
+  bool limit = true;
+  double timeout = 3600;
+};
+
+// The mmap baseline maps the original GGUF when it sits beside the pack
+// (what a user without Sieve would run); otherwise the pack itself.
+fs::path baseline_model(const fs::path& model) {
+  const gguf::GgufFile file = gguf::GgufFile::open(model);
+  const auto source = file.get_string(flash::pack_keys::kSource);
+  const auto size = file.get_int(flash::pack_keys::kSourceSize);
+  if (!source || !size) return model;
+  const fs::path beside = model.parent_path() / *source;
+  std::error_code ec;
+  if (fs::exists(beside, ec) && fs::file_size(beside, ec) == static_cast<uint64_t>(*size)) return beside;
+  return model;
+}
+
+std::vector<std::string> worker_argv(const Settings& s, EngineMode mode, const std::string& budget) {
+  std::vector<std::string> argv = {flash::own_executable(), "bench-worker", "-m",
+                                   (mode == EngineMode::mmap ? s.mmap_model : s.model).string(), "--mode", to_string(mode),
+                                   "-n", std::to_string(s.decode_tokens), "-p", std::to_string(s.prompt_tokens),
+                                   "-t", std::to_string(s.threads), "--ctx", std::to_string(s.context),
+                                   "--read-size", std::to_string(s.read_size), "--queue-depth",
+                                   std::to_string(s.queue_depth)};
+  if (mode == EngineMode::flash) argv.insert(argv.end(), {"--dram-budget", budget});
+  return argv;
+}
+
+json::Value measure(const Settings& s, EngineMode mode, const std::string& budget_text, uint64_t budget_bytes) {
+  for (const fs::path& f : {s.model, s.mmap_model}) {
+    std::string why;
+    if (!flash::drop_file_cache(f.string(), &why)) std::fprintf(stderr, "bench: %s\n", why.c_str());
+  }
+  const uint64_t limit_bytes = budget_bytes + s.overhead;
+  std::unique_ptr<flash::MemoryLimit> limit;
+  if (s.limit) limit = std::make_unique<flash::MemoryLimit>(limit_bytes);
+  const double cached = flash::cached_fraction((mode == EngineMode::mmap ? s.mmap_model : s.model).string()).value_or(-1);
+  std::fprintf(stderr, "bench: %s, budget %s (%s MiB)%s ...\n", to_string(mode), budget_text.c_str(),
+               mib(static_cast<double>(budget_bytes)).c_str(),
+               limit && limit->available() ? (", memory limit " + mib(static_cast<double>(limit_bytes)) + " MiB").c_str()
+                                           : ", no memory limit");
+  const flash::ChildResult child = flash::run_child(worker_argv(s, mode, budget_text), limit.get(), s.timeout);
+  json::Value run = json::Value::object();
+  if (child.exit_code == 0 && !child.timed_out) {
+    run = json::parse(child.out);
+  } else {
+    std::string what = child.timed_out ? "timed out" : child.signal != 0 ? "killed by signal " + std::to_string(child.signal)
+                                                                          : "exited with " + std::to_string(child.exit_code);
+    run.set("mode", to_string(mode));
+    run.set("error", what + (child.err.empty() ? "" : ": " + child.err.substr(0, child.err.find_last_not_of('\n') + 1)));
+    std::fprintf(stderr, "bench: %s run failed: %s\n", to_string(mode), run.at("error").as_string().c_str());
+  }
+  run.set("budget", budget_text);
+  run.set("budget_bytes", static_cast<int64_t>(budget_bytes));
+  run.set("cached_fraction_before", cached);
+  json::Value cg = json::Value::object();
+  cg.set("constrained", limit != nullptr && limit->available());
+  if (limit && limit->available()) {
+    cg.set("version", static_cast<int64_t>(limit->version()));
+    cg.set("limit_bytes", static_cast<int64_t>(limit_bytes));
+    if (auto peak = limit->peak_bytes()) cg.set("peak_bytes", static_cast<int64_t>(*peak));
+    if (auto hits = limit->limit_hits()) cg.set("limit_hits", static_cast<int64_t>(*hits));
+  } else {
+    cg.set("why", limit ? limit->why() : std::string("--no-limit"));
+  }
+  run.set("cgroup", std::move(cg));
+  return run;
+}
+
+double number(const json::Value& run, const char* key) {
+  const json::Value* v = run.find(key);
+  return v != nullptr && v->is_number() ? v->as_number() : 0.0;
+}
+
+// Seconds per token the disk needs at least for flash's reads (probe-disk's
+// bandwidth at our read size and queue depth), 0 without a profile.
+double io_floor(const json::Value& run, const flash::DiskProfile* profile, const Settings& s) {
+  if (profile == nullptr || number(run, "decode_tokens") == 0) return 0;
+  const double mb_per_s = profile->mb_per_s_at(static_cast<uint32_t>(s.read_size), static_cast<uint32_t>(s.queue_depth));
+  if (mb_per_s <= 0) return 0;
+  return number(run, "decode_flash_bytes") / number(run, "decode_tokens") / (mb_per_s * 1e6);
+}
+
+void print_table(const std::vector<json::Value>& runs, const flash::DiskProfile* profile, const Settings& s) {
+  std::printf("\n%-6s %9s %9s %8s %8s %10s %9s %9s %8s %9s %9s %8s %8s\n", "mode", "budget", "limit", "tok/s",
+              "s/tok", "read/tok", "wait/tok", "comp/tok", "MB/s", "peak RSS", "cg peak", "x mmap", "x floor");
+  std::printf("%-6s %9s %9s %8s %8s %10s %9s %9s %8s %9s %9s %8s %8s\n", "", "MiB", "MiB", "", "s", "MiB", "s", "s",
+              "", "MiB", "MiB", "", "");
+  std::map<std::string, double> mmap_speed;
+  for (const json::Value& r : runs) {
+    if (r.at("mode").as_string() == "mmap") mmap_speed[r.at("budget").as_string()] = number(r, "decode_tokens_per_second");
+  }
+  for (const json::Value& r : runs) {
+    const std::string mode = r.at("mode").as_string();
+    if (r.find("error") != nullptr) {
+      std::printf("%-6s %9s  failed: %s\n", mode.c_str(), r.at("budget").as_string().c_str(), r.at("error").as_string().c_str());
+      continue;
+    }
+    const double tokens = std::max(1.0, number(r, "decode_tokens"));
+    const double tps = number(r, "decode_tokens_per_second");
+    const json::Value& cg = r.at("cgroup");
+    const bool constrained = cg.at("constrained").as_bool();
+    const double read = (mode == "flash" ? number(r, "decode_flash_bytes") : number(r, "decode_disk_read_bytes")) / tokens;
+    const double spt = number(r, "decode_seconds") / tokens;
+    const double base = mmap_speed.count(r.at("budget").as_string()) ? mmap_speed[r.at("budget").as_string()] : 0;
+    const double floor = mode == "flash" ? io_floor(r, profile, s) : 0;
+    char ratio[16] = "-", vs_floor[16] = "-";
+    if (base > 0) std::snprintf(ratio, sizeof ratio, "%.2f", tps / base);
+    if (floor > 0) std::snprintf(vs_floor, sizeof vs_floor, "%.2f", spt / floor);
+    std::printf("%-6s %9s %9s %8.3f %8.3f %10s %9.3f %9.3f %8.0f %9s %9s %8s %8s%s\n", mode.c_str(),
+                mib(number(r, "budget_bytes")).c_str(),
+                constrained ? mib(number(cg, "limit_bytes")).c_str() : "none", tps, spt, mib(read).c_str(),
+                number(r, "decode_io_wait_seconds") / tokens, number(r, "decode_compute_seconds") / tokens,
+                spt > 0 ? read / spt / 1e6 : 0.0, mib(number(r, "peak_rss_bytes")).c_str(),
+                constrained ? mib(number(cg, "peak_bytes")).c_str() : "-", ratio, vs_floor,
+                constrained ? "" : "  (unconstrained)");
+  }
+  std::printf(
+      "\nread/tok: bytes read from the disk per decoded token (mmap: the process's block reads, /proc/self/io;\n"
+      "flash: FFN bundles streamed). MB/s = read/tok / s/tok. wait/tok: time blocked on reads; comp/tok: the rest.\n"
+      "cg peak: the cgroup's peak charge (page cache included). x floor: s/tok over the I/O floor, the bytes\n"
+      "flash reads per token at probe-disk's bandwidth for %s reads at depth %llu (--disk-profile).\n",
+      format_bytes(s.read_size).c_str(), static_cast<unsigned long long>(s.queue_depth));
+}
+
+Settings read_settings(const Args& args) {
+  Settings s;
+  s.model = *args.get("model");
+  if (!fs::exists(s.model)) throw UsageError("-m: " + s.model.string() + " does not exist");
+  s.model = fs::absolute(s.model);
+  s.model_bytes = fs::file_size(s.model);
+  s.mmap_model = baseline_model(s.model);
+  s.decode_tokens = args.get_int("n-predict", 16, 1, 1 << 20);
+  s.prompt_tokens = args.get_int("prompt", 16, 1, 1 << 20);
+  s.threads = static_cast<int>(args.get_int("threads", 0, 0, 1024));
+  s.context = args.get_int("ctx", 512, 1, int64_t{1} << 24);
+  if (s.context < s.prompt_tokens + s.decode_tokens) throw UsageError("--ctx must hold the prompt and the decoded tokens");
+  s.read_size = args.get_size("read-size", s.read_size);
+  s.queue_depth = static_cast<uint64_t>(args.get_int("queue-depth", 32, 1, 1024));
+  s.overhead = args.get_size("overhead", s.overhead);
+  s.limit = !args.has("no-limit");
+  s.timeout = args.get_double("timeout", 3600);
+  return s;
+}
+
+}  // namespace
+
+int cmd_bench(CommandArgs argv) {
+  const Args args = Args::parse(argv, bench_options());
+  const std::string synopsis =
+      "sieve bench -m MODEL [--budgets 25%,50%,100%] [--modes mmap,flash] [-n TOKENS] [-p PROMPT_TOKENS] [--json FILE]";
+  if (args.has("help")) {
+    std::printf("%s", usage_text(synopsis, bench_options()).c_str());
+    return 0;
+  }
+  if (!args.positional().empty()) throw UsageError("unexpected argument '" + args.positional()[0] + "'");
+  if (!args.has("model")) throw UsageError("-m MODEL is required (see --help)");
+  const Settings s = read_settings(args);
+  std::vector<EngineMode> modes;
+  for (const std::string& m : split_list(args.get_or("modes", "mmap,flash"))) {
+    const auto mode = parse_engine_mode(m);
+    if (!mode) throw UsageError("--modes: expected mmap, flash or dense, got '" + m + "'");
+    modes.push_back(*mode);
+  }
+  std::vector<std::pair<std::string, uint64_t>> budgets;
+  for (const std::string& b : split_list(args.get_or("budgets", "50%"))) {
+    const auto budget = parse_dram_budget(b);
+    if (!budget) throw UsageError("--budgets: expected sizes such as 2G or percentages such as 50%, got '" + b + "'");
+    budgets.emplace_back(b, budget->resolve(s.model_bytes));
+  }
+  std::unique_ptr<flash::DiskProfile> profile;
+  if (auto file = args.get("disk-profile")) profile = std::make_unique<flash::DiskProfile>(flash::DiskProfile::load(*file));
+
+  std::fprintf(stderr, "bench: model %s (%s MiB); mmap runs map %s\n", s.model.string().c_str(),
+               mib(static_cast<double>(s.model_bytes)).c_str(), s.mmap_model.filename().string().c_str());
+  std::vector<json::Value> runs;
+  for (const auto& [text, bytes] : budgets) {
+    for (EngineMode mode : modes) runs.push_back(measure(s, mode, text, bytes));
+  }
+  print_table(runs, profile.get(), s);
+  for (const json::Value& r : runs) {
+    const json::Value* plan = r.find("memory_plan");
+    if (plan != nullptr && plan->is_string() && !plan->as_string().empty()) {
+      std::printf("\n%s %s: %s", r.at("mode").as_string().c_str(), r.at("budget").as_string().c_str(),
+                  plan->as_string().c_str());
+    }
+  }
+  if (auto file = args.get("json")) {
+    json::Value all = json::Value::object();
+    all.set("model", s.model.string());
+    all.set("model_bytes", static_cast<int64_t>(s.model_bytes));
+    all.set("mmap_model", s.mmap_model.string());
+    all.set("overhead_bytes", static_cast<int64_t>(s.overhead));
+    if (profile) all.set("disk_profile", json::parse(profile->to_json()));
+    json::Value list = json::Value::array();
+    for (json::Value& r : runs) {
+      if (r.find("error") == nullptr && r.at("mode").as_string() == "flash") r.set("io_floor_seconds_per_token", io_floor(r, profile.get(), s));
+      list.push(r);
+    }
+    all.set("runs", std::move(list));
+    std::ofstream out(*file);
+    out << json::write(all) << "\n";
+    if (!out) throw Error(*file + ": cannot write the JSON results");
+    std::fprintf(stderr, "bench: results saved to %s\n", file->c_str());
+  }
+  return 0;
+}
+
+// The child side: one measurement, JSON on stdout.
+int cmd_bench_worker(CommandArgs argv) {
+  static const std::vector<OptionSpec> specs = {
+      {"model", 'm', true, "", "MODEL"}, {"mode", 0, true, "", "MODE"}, {"dram-budget", 0, true, "", "SIZE"},
+      {"n-predict", 'n', true, "", "N"}, {"prompt", 'p', true, "", "N"},   {"threads", 't', true, "", "N"},
+      {"ctx", 'c', true, "", "N"},       {"read-size", 0, true, "", "SIZE"}, {"queue-depth", 0, true, "", "N"},
+  };
+  const Args args = Args::parse(argv, specs);
+  if (!args.has("model") || !args.has("mode")) throw UsageError("internal command of `sieve bench`: -m and --mode are required");
+  flash::WorkerRequest r;
+  r.model = *args.get("model");
+  const auto mode = parse_engine_mode(*args.get("mode"));
+  if (!mode) throw UsageError("--mode: expected dense, mmap or flash");
+  r.mode = *mode;
+  if (auto b = args.get("dram-budget")) {
+    const auto budget = parse_dram_budget(*b);
+    if (!budget) throw UsageError("--dram-budget: bad size '" + *b + "'");
+    r.budget = *budget;
+  }
+  r.decode_tokens = args.get_int("n-predict", 16, 1, 1 << 20);
+  r.prompt_tokens = args.get_int("prompt", 16, 1, 1 << 20);
+  r.threads = static_cast<int>(args.get_int("threads", 0, 0, 1024));
+  r.context = args.get_int("ctx", 512, 1, int64_t{1} << 24);
+  r.tuning.read_bytes = static_cast<uint32_t>(args.get_size("read-size", r.tuning.read_bytes));
+  r.tuning.queue_depth = static_cast<uint32_t>(args.get_int("queue-depth", r.tuning.queue_depth, 1, 1024));
+  std::printf("%s\n", json::write(flash::run_bench_worker(r)).c_str());
+  return 0;
+}
+
+}  // namespace sieve::cli

@@ -1,0 +1,141 @@
+#pragma once
+// What the QML sees (as the context property `chat`): the conversation list,
+// the open conversation's messages, the model and its state, and the actions
+// (add a model, send, stop, new/open/rename/delete/search/export a chat).
+//
+// Lives on the UI thread and never blocks: the engine is on the
+// InferenceWorker's thread, and the asynchronous flows (load, generate) are
+// QCoro coroutines that await the worker's signals. A streaming reply is
+// shown token by token, checkpointed to the history every kCheckpointTokens
+// pieces and saved complete when it ends.
+
+#include <QObject>
+#include <QUrl>
+#include <QVariantList>
+#include <memory>
+
+#include <qcoro/qcorotask.h>
+
+#include "desktop/conversation_list_model.h"
+#include "desktop/history_store.h"
+#include "desktop/inference_worker.h"
+#include "desktop/message_list_model.h"
+
+namespace sieve::app {
+
+class ChatController : public QObject {
+  Q_OBJECT
+  Q_PROPERTY(sieve::app::ConversationListModel* conversations READ conversations CONSTANT)
+  Q_PROPERTY(sieve::app::MessageListModel* messages READ messages CONSTANT)
+  Q_PROPERTY(qint64 currentConversation READ currentConversation NOTIFY currentConversationChanged)
+  Q_PROPERTY(QString modelPath READ modelPath NOTIFY modelChanged)
+  Q_PROPERTY(QString modelName READ modelName NOTIFY modelChanged)
+  Q_PROPERTY(bool modelLoaded READ modelLoaded NOTIFY modelChanged)
+  Q_PROPERTY(qint64 contextSize READ contextSize NOTIFY modelChanged)
+  Q_PROPERTY(bool loading READ loading NOTIFY busyChanged)
+  Q_PROPERTY(bool generating READ generating NOTIFY busyChanged)
+  Q_PROPERTY(QString statusText READ statusText NOTIFY statusChanged)
+  Q_PROPERTY(double tokensPerSecond READ tokensPerSecond NOTIFY statusChanged)
+  Q_PROPERTY(double machineMemoryGiB READ machineMemoryGiB CONSTANT)
+  // Sampling and prompt settings (QML keeps them in Qt.labs.settings and binds them here).
+  Q_PROPERTY(double temperature MEMBER temperature_ NOTIFY samplingChanged)
+  Q_PROPERTY(double topP MEMBER topP_ NOTIFY samplingChanged)
+  Q_PROPERTY(int topK MEMBER topK_ NOTIFY samplingChanged)
+  Q_PROPERTY(double minP MEMBER minP_ NOTIFY samplingChanged)
+  Q_PROPERTY(int maxTokens MEMBER maxTokens_ NOTIFY samplingChanged)
+  Q_PROPERTY(QString systemPrompt MEMBER systemPrompt_ NOTIFY samplingChanged)
+  // Engine settings: changing one restarts the engine (safely, even mid-reply).
+  Q_PROPERTY(int threads READ threads WRITE setThreads NOTIFY engineSettingsChanged)
+  Q_PROPERTY(int contextLength READ contextLength WRITE setContextLength NOTIFY engineSettingsChanged)
+
+ public:
+  static constexpr int kCheckpointTokens = 16;
+
+  // `store` must outlive the controller.
+  explicit ChatController(HistoryStore& store, QObject* parent = nullptr);
+  ~ChatController() override;
+
+  ConversationListModel* conversations() { return &conversations_; }
+  MessageListModel* messages() { return &messages_; }
+  qint64 currentConversation() const { return current_; }
+  QString modelPath() const { return loaded_.modelPath; }
+  QString modelName() const { return modelName_; }
+  bool modelLoaded() const { return !modelName_.isEmpty(); }
+  qint64 contextSize() const { return contextSize_; }
+  bool loading() const { return loading_; }
+  bool generating() const { return generating_; }
+  QString statusText() const { return status_; }
+  double tokensPerSecond() const { return tokensPerSecond_; }
+  static double machineMemoryGiB();  // physical RAM (the DRAM budget's upper bound)
+  int threads() const { return wanted_.threads; }
+  int contextLength() const { return int(wanted_.context); }
+  void setThreads(int threads);
+  void setContextLength(int context);
+
+  // Accepts a path or a file:// URL (from a file dialog).
+  Q_INVOKABLE void loadModel(const QString& pathOrUrl);
+  Q_INVOKABLE void newConversation();
+  Q_INVOKABLE void openConversation(qint64 id);
+  Q_INVOKABLE void deleteConversation(qint64 id);
+  Q_INVOKABLE void renameConversation(qint64 id, const QString& title);
+  Q_INVOKABLE void send(const QString& text);
+  Q_INVOKABLE void stop();
+  // [{conversationId, title, snippet}] for the search box.
+  Q_INVOKABLE QVariantList search(const QString& query);
+  // format: "md" or "json"; writes the file, reports success.
+  Q_INVOKABLE bool exportConversation(qint64 id, const QString& format, const QUrl& file);
+
+  // The flows, awaitable (tests co_await or spin on their signals).
+  QCoro::Task<bool> loadEngine(EngineSettings settings);
+  QCoro::Task<GenerationResult> generateReply(qint64 conversationId, QString userText);
+
+ signals:
+  void currentConversationChanged();
+  void modelChanged();
+  void busyChanged();
+  void statusChanged();
+  void samplingChanged();
+  void engineSettingsChanged();
+  void errorOccurred(const QString& message);
+  void replyFinished(const sieve::app::GenerationResult& result);
+
+ private:
+  void restartEngineIfNeeded();
+  void setStatus(const QString& text);
+  void setBusy(bool loading, bool generating);
+  bool report(const QString& error);
+  GenerationRequest makeRequest(const QList<Message>& history);
+  void onToken(quint64 requestId, const QString& text);
+
+  HistoryStore& store_;
+  ConversationListModel conversations_;
+  MessageListModel messages_;
+  std::unique_ptr<InferenceThread> inference_;
+  InferenceWorker* worker_;
+
+  qint64 current_ = -1;
+  EngineSettings wanted_;  // the settings asked for
+  EngineSettings loaded_;  // the settings of the running engine
+  QString modelName_;
+  qint64 contextSize_ = 0;
+  bool loading_ = false;
+  bool generating_ = false;
+  QString status_;
+  double tokensPerSecond_ = 0;
+
+  double temperature_ = 0.8;
+  double topP_ = 0.95;
+  int topK_ = 40;
+  double minP_ = 0.05;
+  int maxTokens_ = 512;
+  QString systemPrompt_;
+
+  quint64 nextRequestId_ = 1;
+  quint64 streamingRequest_ = 0;  // the request whose tokens go to the last message; 0: none
+  qint64 streamingMessage_ = -1;  // its row in the history
+  qint64 streamingConversation_ = -1;
+  QString streamedText_;
+  int piecesSinceCheckpoint_ = 0;
+};
+
+}  // namespace sieve::app

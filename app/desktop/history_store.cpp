@@ -1,0 +1,352 @@
+#include "desktop/history_store.h"
+
+#include <QDir>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QStandardPaths>
+#include <QThread>
+#include <QVariant>
+#include <functional>
+
+namespace sieve::app {
+namespace {
+
+// Each step brings the schema from version (index) to (index + 1).
+const QStringList& migrationV1() {
+  static const QStringList statements = {
+      "CREATE TABLE conversations ("
+      " id INTEGER PRIMARY KEY, title TEXT NOT NULL, created INTEGER NOT NULL,"
+      " updated INTEGER NOT NULL, model TEXT NOT NULL DEFAULT '')",
+      "CREATE TABLE messages ("
+      " id INTEGER PRIMARY KEY,"
+      " conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,"
+      " role TEXT NOT NULL, content TEXT NOT NULL, created INTEGER NOT NULL,"
+      " complete INTEGER NOT NULL DEFAULT 1)",
+      "CREATE INDEX messages_by_conversation ON messages(conversation_id, id)",
+      "CREATE INDEX conversations_by_update ON conversations(updated)",
+  };
+  return statements;
+}
+
+// v2: full-text search over message content, kept in step by triggers.
+const QStringList& migrationV2() {
+  static const QStringList statements = {
+      "CREATE VIRTUAL TABLE messages_fts USING fts5(content, content='messages', content_rowid='id')",
+      "CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN"
+      " INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content); END",
+      "CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN"
+      " INSERT INTO messages_fts(messages_fts, rowid, content) VALUES ('delete', old.id, old.content); END",
+      "CREATE TRIGGER messages_fts_update AFTER UPDATE OF content ON messages BEGIN"
+      " INSERT INTO messages_fts(messages_fts, rowid, content) VALUES ('delete', old.id, old.content);"
+      " INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content); END",
+      "INSERT INTO messages_fts(messages_fts) VALUES ('rebuild')",
+  };
+  return statements;
+}
+
+QString describe(const QString& what, const QSqlError& error) {
+  return QStringLiteral("History database: %1 failed: %2").arg(what, error.text());
+}
+
+// A null QString binds as SQL NULL; the schema wants '' for "no text".
+QString notNull(const QString& s) { return s.isNull() ? QStringLiteral("") : s; }
+
+qint64 nowMs() { return QDateTime::currentMSecsSinceEpoch(); }
+
+// Prepares and runs `sql` with positional `values`; the error names `what`.
+Result<QSqlQuery> run(QSqlDatabase& db, const QString& what, const QString& sql, const QVariantList& values = {}) {
+  QSqlQuery query(db);
+  if (!query.prepare(sql)) return Result<QSqlQuery>::failure(describe(what, query.lastError()));
+  for (const QVariant& v : values) query.addBindValue(v);
+  if (!query.exec()) return Result<QSqlQuery>::failure(describe(what, query.lastError()));
+  return query;
+}
+
+Result<Done> runAll(QSqlDatabase& db, const QString& what, const QStringList& statements) {
+  for (const QString& sql : statements) {
+    QSqlQuery query(db);
+    if (!query.exec(sql)) return Result<Done>::failure(describe(what, query.lastError()));
+  }
+  return Done{};
+}
+
+Conversation readConversation(const QSqlQuery& q) {
+  Conversation c;
+  c.id = q.value(0).toLongLong();
+  c.title = q.value(1).toString();
+  c.created = QDateTime::fromMSecsSinceEpoch(q.value(2).toLongLong());
+  c.updated = QDateTime::fromMSecsSinceEpoch(q.value(3).toLongLong());
+  c.model = q.value(4).toString();
+  return c;
+}
+
+Message readMessage(const QSqlQuery& q) {
+  Message m;
+  m.id = q.value(0).toLongLong();
+  m.conversation_id = q.value(1).toLongLong();
+  m.role = q.value(2).toString();
+  m.content = q.value(3).toString();
+  m.created = QDateTime::fromMSecsSinceEpoch(q.value(4).toLongLong());
+  m.complete = q.value(5).toBool();
+  return m;
+}
+
+template <typename T>
+Result<T> failWith(const Result<QSqlQuery>& r) {
+  return Result<T>::failure(r.error());
+}
+
+}  // namespace
+
+HistoryStore::HistoryStore(QString path) : path_(path.isEmpty() ? defaultPath() : std::move(path)) {}
+
+HistoryStore::~HistoryStore() {
+  // Only this thread's connection can be closed here; others close with their threads' stores.
+  const QString name = connectionName();
+  if (QSqlDatabase::contains(name)) {
+    { QSqlDatabase::database(name, false).close(); }
+    QSqlDatabase::removeDatabase(name);
+  }
+}
+
+QString HistoryStore::defaultPath() {
+  return QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + "/history.sqlite";
+}
+
+QString HistoryStore::connectionName() const {
+  return QStringLiteral("sieve-history-%1-%2")
+      .arg(reinterpret_cast<quintptr>(this))
+      .arg(reinterpret_cast<quintptr>(QThread::currentThread()));
+}
+
+Result<QSqlDatabase> HistoryStore::connection() {
+  const QString name = connectionName();
+  if (QSqlDatabase::contains(name)) return QSqlDatabase::database(name);
+  if (!QSqlDatabase::isDriverAvailable("QSQLITE")) {
+    return Result<QSqlDatabase>::failure("History database: Qt's SQLite driver (QSQLITE) is not installed.");
+  }
+  if (!QDir().mkpath(QFileInfo(path_).absolutePath())) {
+    return Result<QSqlDatabase>::failure("History database: cannot create the folder of " + path_ + ".");
+  }
+  QSqlDatabase db = QSqlDatabase::addDatabase("QSQLITE", name);
+  db.setDatabaseName(path_);
+  db.setConnectOptions("QSQLITE_BUSY_TIMEOUT=5000");
+  if (!db.open()) {
+    const QString message = describe("opening " + path_, db.lastError());
+    db = QSqlDatabase();
+    QSqlDatabase::removeDatabase(name);
+    return Result<QSqlDatabase>::failure(message);
+  }
+  // WAL: readers never block the writer, and a killed process loses nothing committed.
+  const auto pragmas = runAll(db, "setting up " + path_,
+                              {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON"});
+  if (!pragmas) return Result<QSqlDatabase>::failure(pragmas.error());
+  if (!migrated_) {
+    const auto migrated = migrate(db);
+    if (!migrated) return Result<QSqlDatabase>::failure(migrated.error());
+    migrated_ = true;
+  }
+  return db;
+}
+
+Result<Done> HistoryStore::migrate(QSqlDatabase& db) {
+  const std::vector<std::reference_wrapper<const QStringList>> steps = {migrationV1(), migrationV2()};
+  for (;;) {
+    auto version = run(db, "reading the schema version", "PRAGMA user_version");
+    if (!version) return Result<Done>::failure(version.error());
+    const int current = version.value().next() ? version.value().value(0).toInt() : 0;
+    if (current > kSchemaVersion) {
+      return Result<Done>::failure(QStringLiteral("History database %1 has schema version %2, newer than this "
+                                                  "app's %3; update Sieve.")
+                                       .arg(path_).arg(current).arg(kSchemaVersion));
+    }
+    if (current == kSchemaVersion) return Done{};
+    // One transaction per step: a crash leaves the file at the previous version.
+    if (!db.transaction()) return Result<Done>::failure(describe("starting a migration", db.lastError()));
+    const QString what = QStringLiteral("migrating to schema version %1").arg(current + 1);
+    auto done = runAll(db, what, steps[current].get());
+    if (done) done = runAll(db, what, {QStringLiteral("PRAGMA user_version=%1").arg(current + 1)});
+    if (!done || !db.commit()) {
+      db.rollback();
+      return Result<Done>::failure(done ? describe(what, db.lastError()) : done.error());
+    }
+  }
+}
+
+Result<Done> HistoryStore::open() {
+  auto db = connection();
+  if (!db) return Result<Done>::failure(db.error());
+  return Done{};
+}
+
+Result<int> HistoryStore::schemaVersion() {
+  auto db = connection();
+  if (!db) return Result<int>::failure(db.error());
+  auto q = run(db.value(), "reading the schema version", "PRAGMA user_version");
+  if (!q) return failWith<int>(q);
+  return q.value().next() ? q.value().value(0).toInt() : 0;
+}
+
+Result<qint64> HistoryStore::createConversation(const QString& title, const QString& model) {
+  auto db = connection();
+  if (!db) return Result<qint64>::failure(db.error());
+  const qint64 now = nowMs();
+  auto q = run(db.value(), "creating a conversation",
+               "INSERT INTO conversations(title, created, updated, model) VALUES (?, ?, ?, ?)",
+               {notNull(title), now, now, notNull(model)});
+  if (!q) return failWith<qint64>(q);
+  return q.value().lastInsertId().toLongLong();
+}
+
+Result<Done> HistoryStore::renameConversation(qint64 id, const QString& title) {
+  auto db = connection();
+  if (!db) return Result<Done>::failure(db.error());
+  auto q = run(db.value(), "renaming a conversation", "UPDATE conversations SET title = ?, updated = ? WHERE id = ?",
+               {notNull(title), nowMs(), id});
+  if (!q) return failWith<Done>(q);
+  if (q.value().numRowsAffected() != 1) return Result<Done>::failure(QStringLiteral("No conversation %1.").arg(id));
+  return Done{};
+}
+
+Result<Done> HistoryStore::deleteConversation(qint64 id) {
+  auto db = connection();
+  if (!db) return Result<Done>::failure(db.error());
+  auto q = run(db.value(), "deleting a conversation", "DELETE FROM conversations WHERE id = ?", {id});
+  if (!q) return failWith<Done>(q);
+  if (q.value().numRowsAffected() != 1) return Result<Done>::failure(QStringLiteral("No conversation %1.").arg(id));
+  return Done{};
+}
+
+Result<QList<Conversation>> HistoryStore::listConversations() {
+  auto db = connection();
+  if (!db) return Result<QList<Conversation>>::failure(db.error());
+  auto q = run(db.value(), "listing conversations",
+               "SELECT id, title, created, updated, model FROM conversations ORDER BY updated DESC, id DESC");
+  if (!q) return failWith<QList<Conversation>>(q);
+  QList<Conversation> list;
+  while (q.value().next()) list.append(readConversation(q.value()));
+  return list;
+}
+
+Result<Conversation> HistoryStore::conversation(qint64 id) {
+  auto db = connection();
+  if (!db) return Result<Conversation>::failure(db.error());
+  auto q = run(db.value(), "reading a conversation",
+               "SELECT id, title, created, updated, model FROM conversations WHERE id = ?", {id});
+  if (!q) return failWith<Conversation>(q);
+  if (!q.value().next()) return Result<Conversation>::failure(QStringLiteral("No conversation %1.").arg(id));
+  return readConversation(q.value());
+}
+
+Result<Done> HistoryStore::touchConversation(QSqlDatabase& db, qint64 id) {
+  auto q = run(db, "updating a conversation", "UPDATE conversations SET updated = ? WHERE id = ?", {nowMs(), id});
+  if (!q) return failWith<Done>(q);
+  return Done{};
+}
+
+Result<qint64> HistoryStore::appendMessage(qint64 conversation_id, const QString& role, const QString& content,
+                                           bool complete) {
+  auto db = connection();
+  if (!db) return Result<qint64>::failure(db.error());
+  if (!db.value().transaction()) return Result<qint64>::failure(describe("adding a message", db.value().lastError()));
+  auto q = run(db.value(), "adding a message",
+               "INSERT INTO messages(conversation_id, role, content, created, complete) VALUES (?, ?, ?, ?, ?)",
+               {conversation_id, notNull(role), notNull(content), nowMs(), complete ? 1 : 0});
+  auto touched = q ? touchConversation(db.value(), conversation_id) : Result<Done>::failure(q.error());
+  if (!touched || !db.value().commit()) {
+    db.value().rollback();
+    return Result<qint64>::failure(touched ? describe("adding a message", db.value().lastError()) : touched.error());
+  }
+  return q.value().lastInsertId().toLongLong();
+}
+
+Result<Done> HistoryStore::updateMessage(qint64 message_id, const QString& content) {
+  auto db = connection();
+  if (!db) return Result<Done>::failure(db.error());
+  auto q = run(db.value(), "saving a streamed reply", "UPDATE messages SET content = ? WHERE id = ?",
+               {notNull(content), message_id});
+  if (!q) return failWith<Done>(q);
+  if (q.value().numRowsAffected() != 1) return Result<Done>::failure(QStringLiteral("No message %1.").arg(message_id));
+  return Done{};
+}
+
+Result<Done> HistoryStore::completeMessage(qint64 message_id, const QString& content) {
+  auto db = connection();
+  if (!db) return Result<Done>::failure(db.error());
+  auto q = run(db.value(), "saving a finished reply", "UPDATE messages SET content = ?, complete = 1 WHERE id = ?",
+               {notNull(content), message_id});
+  if (!q) return failWith<Done>(q);
+  if (q.value().numRowsAffected() != 1) return Result<Done>::failure(QStringLiteral("No message %1.").arg(message_id));
+  return Done{};
+}
+
+Result<QList<Message>> HistoryStore::messages(qint64 conversation_id) {
+  auto db = connection();
+  if (!db) return Result<QList<Message>>::failure(db.error());
+  auto q = run(db.value(), "reading messages",
+               "SELECT id, conversation_id, role, content, created, complete FROM messages"
+               " WHERE conversation_id = ? ORDER BY id",
+               {conversation_id});
+  if (!q) return failWith<QList<Message>>(q);
+  QList<Message> list;
+  while (q.value().next()) list.append(readMessage(q.value()));
+  return list;
+}
+
+Result<QList<SearchHit>> HistoryStore::search(const QString& query, int limit) {
+  auto db = connection();
+  if (!db) return Result<QList<SearchHit>>::failure(db.error());
+  auto q = run(db.value(), "searching messages",
+               "SELECT m.id, m.conversation_id, c.title, snippet(messages_fts, 0, '[', ']', '…', 12)"
+               " FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid"
+               " JOIN conversations c ON c.id = m.conversation_id"
+               " WHERE messages_fts MATCH ? ORDER BY rank LIMIT ?",
+               {query, limit});
+  if (!q) return failWith<QList<SearchHit>>(q);
+  QList<SearchHit> hits;
+  while (q.value().next()) {
+    hits.append({q.value().value(0).toLongLong(), q.value().value(1).toLongLong(), q.value().value(2).toString(),
+                 q.value().value(3).toString()});
+  }
+  return hits;
+}
+
+Result<QString> HistoryStore::exportMarkdown(qint64 conversation_id) {
+  auto conv = conversation(conversation_id);
+  if (!conv) return Result<QString>::failure(conv.error());
+  auto list = messages(conversation_id);
+  if (!list) return Result<QString>::failure(list.error());
+  QString text = "# " + conv.value().title + "\n";
+  for (const Message& m : list.value()) {
+    QString role = m.role;
+    if (!role.isEmpty()) role[0] = role[0].toUpper();
+    text += "\n## " + role + (m.complete ? "" : " (unfinished)") + "\n\n" + m.content + "\n";
+  }
+  return text;
+}
+
+Result<QString> HistoryStore::exportJson(qint64 conversation_id) {
+  auto conv = conversation(conversation_id);
+  if (!conv) return Result<QString>::failure(conv.error());
+  auto list = messages(conversation_id);
+  if (!list) return Result<QString>::failure(list.error());
+  QJsonArray messages;
+  for (const Message& m : list.value()) {
+    messages.append(QJsonObject{{"role", m.role},
+                                {"content", m.content},
+                                {"created", m.created.toUTC().toString(Qt::ISODateWithMs)},
+                                {"complete", m.complete}});
+  }
+  const QJsonObject root{{"title", conv.value().title},
+                         {"model", conv.value().model},
+                         {"created", conv.value().created.toUTC().toString(Qt::ISODateWithMs)},
+                         {"messages", messages}};
+  return QString::fromUtf8(QJsonDocument(root).toJson(QJsonDocument::Indented));
+}
+
+}  // namespace sieve::app

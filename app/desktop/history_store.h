@@ -1,0 +1,98 @@
+#pragma once
+// The chat history: conversations and their messages in one SQLite file
+// (by default in the per-user data folder), with full-text search and export.
+//
+// Schema versions are kept in `PRAGMA user_version`; each migration runs in
+// its own transaction, so a file is always at one complete version. The file
+// is in WAL mode: a reply that is still streaming is checkpointed (its row
+// updated) every few tokens, and a process killed at any moment leaves every
+// committed message intact.
+//
+// One QSqlDatabase connection per thread (Qt's rule): every call uses the
+// connection named after this store and the calling thread, opened on first
+// use. Failures come back as Result errors with one clear sentence.
+
+#include <QDateTime>
+#include <atomic>
+#include <QList>
+#include <QString>
+
+#include "desktop/result.h"
+
+class QSqlDatabase;
+class QSqlQuery;
+
+namespace sieve::app {
+
+struct Conversation {
+  qint64 id = 0;
+  QString title;
+  QDateTime created;
+  QDateTime updated;
+  QString model;
+};
+
+struct Message {
+  qint64 id = 0;
+  qint64 conversation_id = 0;
+  QString role;  // "system", "user", "assistant"
+  QString content;
+  QDateTime created;
+  bool complete = false;  // false while a reply streams (or after a crash mid-reply)
+};
+
+struct SearchHit {
+  qint64 message_id = 0;
+  qint64 conversation_id = 0;
+  QString conversation_title;
+  QString snippet;  // the matching text with [brackets] around the matches
+};
+
+class HistoryStore {
+ public:
+  static constexpr int kSchemaVersion = 2;
+
+  // `path` empty: <AppDataLocation>/history.sqlite.
+  explicit HistoryStore(QString path = {});
+  ~HistoryStore();
+  HistoryStore(const HistoryStore&) = delete;
+  HistoryStore& operator=(const HistoryStore&) = delete;
+
+  static QString defaultPath();
+  const QString& path() const { return path_; }
+
+  // Opens (creating the file and folder) and migrates to kSchemaVersion.
+  // Other calls open on demand too; this one reports problems early.
+  Result<Done> open();
+  Result<int> schemaVersion();
+
+  Result<qint64> createConversation(const QString& title, const QString& model = {});
+  Result<Done> renameConversation(qint64 id, const QString& title);
+  Result<Done> deleteConversation(qint64 id);  // and its messages
+  Result<QList<Conversation>> listConversations();  // most recently updated first
+  Result<Conversation> conversation(qint64 id);
+
+  Result<qint64> appendMessage(qint64 conversation_id, const QString& role, const QString& content,
+                               bool complete = true);
+  // Saves the text a streaming reply has so far (a checkpoint).
+  Result<Done> updateMessage(qint64 message_id, const QString& content);
+  Result<Done> completeMessage(qint64 message_id, const QString& content);
+  Result<QList<Message>> messages(qint64 conversation_id);
+
+  // FTS5 query syntax (words, "phrases", prefix*); at most `limit` hits, best first.
+  Result<QList<SearchHit>> search(const QString& query, int limit = 50);
+
+  Result<QString> exportMarkdown(qint64 conversation_id);
+  Result<QString> exportJson(qint64 conversation_id);
+
+ private:
+  Result<QSqlDatabase> connection();
+  Result<Done> migrate(QSqlDatabase& db);
+  Result<Done> touchConversation(QSqlDatabase& db, qint64 id);
+  QString connectionName() const;
+
+  QString path_;
+  std::atomic<bool> migrated_{false};
+};
+
+}  // namespace sieve::app

@@ -1,0 +1,56 @@
+#include "desktop/message_list_model.h"
+
+namespace sieve::app {
+
+MessageListModel::MessageListModel(QObject* parent) : QAbstractListModel(parent) {}
+
+int MessageListModel::rowCount(const QModelIndex& parent) const {
+  return parent.isValid() ? 0 : int(messages_.size());
+}
+
+QVariant MessageListModel::data(const QModelIndex& index, int role) const {
+  if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid)) return {};
+  const Message& m = messages_[index.row()];
+  switch (role) {
+    case Qt::DisplayRole:
+    case ContentRole: return m.content;
+    case IdRole: return m.id;
+    case RoleRole: return m.role;
+    case CompleteRole: return m.complete;
+    default: return {};
+  }
+}
+
+QHash<int, QByteArray> MessageListModel::roleNames() const {
+  return {{IdRole, "messageId"}, {RoleRole, "role"}, {ContentRole, "content"}, {CompleteRole, "complete"}};
+}
+
+void MessageListModel::setMessages(QList<Message> messages) {
+  beginResetModel();
+  messages_ = std::move(messages);
+  endResetModel();
+  emit countChanged();
+}
+
+void MessageListModel::append(const Message& message) {
+  beginInsertRows({}, count(), count());
+  messages_.append(message);
+  endInsertRows();
+  emit countChanged();
+}
+
+void MessageListModel::appendToLast(const QString& text) {
+  if (messages_.isEmpty() || text.isEmpty()) return;
+  messages_.last().content += text;
+  const QModelIndex last = index(count() - 1);
+  emit dataChanged(last, last, {ContentRole, Qt::DisplayRole});
+}
+
+void MessageListModel::completeLast() {
+  if (messages_.isEmpty()) return;
+  messages_.last().complete = true;
+  const QModelIndex last = index(count() - 1);
+  emit dataChanged(last, last, {CompleteRole});
+}
+
+}  // namespace sieve::app

@@ -1,0 +1,94 @@
+#include "flash/bench/bench_worker.h"
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <string>
+
+namespace sieve::flash {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+int32_t argmax(std::span<const float> logits) {
+  return static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+}
+
+// A fixed prompt of ordinary-looking ids (BOS first when the model has one):
+// the same for every mode, so every run does the same work.
+std::vector<int32_t> prompt_ids(const ModelSummary& m, int64_t n) {
+  std::vector<int32_t> ids;
+  if (m.bos_id >= 0) ids.push_back(m.bos_id);
+  for (int64_t i = static_cast<int64_t>(ids.size()); i < n; ++i) {
+    ids.push_back(static_cast<int32_t>((i * 7919 + 300) % std::max<int64_t>(1, m.n_vocab)));
+  }
+  return ids;
+}
+
+}  // namespace
+
+uint64_t process_disk_read_bytes() {
+  std::ifstream in("/proc/self/io");
+  for (std::string key; in >> key;) {
+    uint64_t value = 0;
+    in >> value;
+    if (key == "read_bytes:") return value;
+  }
+  return 0;
+}
+
+json::Value run_bench_worker(const WorkerRequest& r) {
+  EngineOptions o;
+  o.model_path = r.model;
+  o.mode = r.mode;
+  o.dram_budget = r.budget;
+  o.threads = r.threads;
+  o.context = r.context;
+  o.flash = r.tuning;
+  const uint64_t disk_at_start = process_disk_read_bytes();
+  const Clock::time_point load_start = Clock::now();
+  const std::unique_ptr<Engine> engine = Engine::load(o);
+  const double load_seconds = seconds_since(load_start);
+  const uint64_t disk_after_load = process_disk_read_bytes();
+
+  std::span<const float> logits = engine->prefill(prompt_ids(engine->model(), std::max<int64_t>(1, r.prompt_tokens)));
+  const EngineStats before = engine->stats();
+  const uint64_t disk_before = process_disk_read_bytes();
+  for (int64_t i = 0; i < r.decode_tokens && engine->remaining_context() > 0; ++i) logits = engine->decode(argmax(logits));
+  const EngineStats after = engine->stats();
+  const uint64_t disk_after = process_disk_read_bytes();
+
+  json::Value out = json::Value::object();
+  out.set("mode", to_string(r.mode));
+  out.set("model", r.model.string());
+  out.set("model_bytes", static_cast<int64_t>(std::filesystem::file_size(r.model)));
+  out.set("budget_bytes", r.mode == EngineMode::flash && r.budget.is_set()
+                              ? json::Value(static_cast<int64_t>(r.budget.resolve(std::filesystem::file_size(r.model))))
+                              : json::Value());
+  out.set("threads", static_cast<int64_t>(r.threads));
+  out.set("context", engine->model().context);
+  out.set("read_size", static_cast<int64_t>(r.tuning.read_bytes));
+  out.set("queue_depth", static_cast<int64_t>(r.tuning.queue_depth));
+  out.set("load_seconds", load_seconds);
+  out.set("load_disk_read_bytes", static_cast<int64_t>(disk_after_load - disk_at_start));
+  out.set("prompt_tokens", before.prompt_tokens);
+  out.set("prompt_seconds", before.prompt_seconds);
+  const int64_t tokens = after.decode_tokens - before.decode_tokens;
+  const double seconds = after.decode_seconds - before.decode_seconds;
+  out.set("decode_tokens", tokens);
+  out.set("decode_seconds", seconds);
+  out.set("decode_tokens_per_second", seconds > 0 ? static_cast<double>(tokens) / seconds : 0.0);
+  out.set("decode_disk_read_bytes", static_cast<int64_t>(disk_after - disk_before));
+  out.set("decode_flash_bytes", static_cast<int64_t>(after.flash_bytes_read - before.flash_bytes_read));
+  out.set("decode_io_wait_seconds", after.flash_io_wait_seconds - before.flash_io_wait_seconds);
+  out.set("decode_compute_seconds", after.flash_bytes_read > before.flash_bytes_read
+                                        ? seconds - (after.flash_io_wait_seconds - before.flash_io_wait_seconds)
+                                        : seconds);
+  out.set("peak_rss_bytes", static_cast<int64_t>(after.peak_rss_bytes));
+  out.set("memory_plan", engine->model().memory_plan);
+  return out;
+}
+
+}  // namespace sieve::flash

@@ -1,0 +1,55 @@
+#pragma once
+// How the engine reaches the model's weights (EngineOptions::mode) and the
+// knobs of flash mode. Included by engine.h.
+//
+//   dense  every weight read into RAM at load (our own buffers, direct I/O)
+//   mmap   the file mapped; the OS pages weights in and out (the common
+//          baseline; under memory pressure it re-reads them for every token)
+//   flash  a pack (`sieve pack`) under a DRAM budget: resident weights and as
+//          many FFN layers as fit are read into RAM, the other FFN layers are
+//          streamed from the SSD for every token (docs/flash.md)
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "flash/io/io_engine.h"
+
+namespace sieve {
+
+enum class EngineMode { dense, mmap, flash };
+const char* to_string(EngineMode mode);
+// "dense", "mmap" or "flash"; nullopt otherwise.
+std::optional<EngineMode> parse_engine_mode(std::string_view text);
+
+// The DRAM budget of flash mode: a size, or a fraction of the model file's
+// size ("50%"). Unset (both 0) means "everything resident".
+struct DramBudget {
+  uint64_t bytes = 0;
+  double fraction_of_model = 0;
+  bool is_set() const { return bytes > 0 || fraction_of_model > 0; }
+  uint64_t resolve(uint64_t model_file_bytes) const;
+};
+// "2G", "1536M", "1.5GiB", "800000000", "50%"; nullopt when malformed or zero.
+std::optional<DramBudget> parse_dram_budget(std::string_view text);
+std::string to_string(const DramBudget& budget);
+
+namespace flash {
+
+enum class BundleVerify {
+  none,  // trust the disk
+  spot,  // check one streamed layer's checksum per pass over the layers, in rotation
+  all,   // check every streamed layer as it arrives
+};
+
+struct FlashTuning {
+  uint32_t read_bytes = 1u << 20;  // bytes per read request
+  uint32_t queue_depth = 32;       // reads in flight
+  IoBackend backend = IoBackend::automatic;
+  BundleVerify verify = BundleVerify::spot;
+  IoFaults faults;  // tests: injected read failures
+};
+
+}  // namespace flash
+}  // namespace sieve

@@ -1,0 +1,90 @@
+#include "flash/model_backend.h"
+
+#include <algorithm>
+
+#include "flash/io/direct_file.h"
+#include "flash/pack_backend.h"
+#include "flash/pack_file.h"
+#include "flash/planner.h"
+#include "flash/tensor_buffer.h"
+#include "util/error.h"
+
+namespace sieve::flash {
+namespace {
+
+// A plain GGUF model in dense or mmap mode: DenseFeedForward over weights
+// that live in the mapping (mmap) or in one buffer read at load (dense).
+class GgufBackend final : public ModelBackend {
+ public:
+  GgufBackend(const gguf::GgufFile& file, const model::HyperParams& hp, const BackendOptions& options,
+              ThreadPool& pool)
+      : weights_(load(file, hp, options)), ffn_(hp, weights_, pool, static_cast<int>(options.batch)) {}
+
+  const model::ModelWeights& weights() const override { return weights_; }
+  model::FeedForward& ffn() override { return ffn_; }
+  void set_observer(model::ActivationObserver* observer) override { ffn_.set_observer(observer); }
+
+ private:
+  model::ModelWeights load(const gguf::GgufFile& file, const model::HyperParams& hp, const BackendOptions& options) {
+    if (options.mode == EngineMode::mmap) return model::load_weights(file, hp);
+    check_fits_in_ram(file);
+    const DirectFile direct = DirectFile::open(file.path().string());
+    IoOptions io_options;
+    io_options.backend = options.tuning.backend;
+    io_options.queue_depth = options.tuning.queue_depth;
+    const std::unique_ptr<IoEngine> io = make_io_engine(direct, io_options);
+    std::vector<const gguf::TensorInfo*> all;
+    for (const gguf::TensorInfo& t : file.tensors()) all.push_back(&t);
+    buffer_ = TensorBuffer::read(file, *io, all, options.tuning.read_bytes);
+    model::WeightSource source;
+    source.bytes = [this](const gguf::TensorInfo& t) { return buffer_.bytes(t); };
+    return model::load_weights(file, hp, source);
+  }
+
+  // Dense mode reads every weight in: refuse a model larger than the RAM
+  // rather than let the OS kill the process half way.
+  static void check_fits_in_ram(const gguf::GgufFile& file) {
+    const uint64_t ram = physical_memory_bytes();
+    if (ram == 0 || file.file_size() < ram) return;
+    const std::string name = file.path().filename().string();
+    throw Error(name + ": the model (" + format_size(file.file_size()) + ") does not fit in this machine's " +
+                format_size(ram) + " of RAM in dense mode; use --mode mmap, or --mode flash with a pack (`sieve pack " +
+                name + " -o " + file.path().stem().string() + ".sieve`).");
+  }
+
+  TensorBuffer buffer_;  // dense mode: every tensor
+  model::ModelWeights weights_;
+  model::DenseFeedForward ffn_;
+};
+
+}  // namespace
+
+uint64_t kv_cache_bytes(const model::HyperParams& hp, int64_t context) {
+  return 2 * static_cast<uint64_t>(hp.n_layers) * static_cast<uint64_t>(context) * static_cast<uint64_t>(hp.kv_dim()) *
+         sizeof(uint16_t);
+}
+
+uint64_t run_state_bytes(const model::HyperParams& hp, int64_t context, int64_t batch) {
+  const auto b = static_cast<uint64_t>(batch);
+  uint64_t floats = b * (3 * static_cast<uint64_t>(hp.dim) + 2 * static_cast<uint64_t>(hp.q_dim()) +
+                         2 * static_cast<uint64_t>(hp.kv_dim()));   // x, xn, block, q, att, k, v
+  floats += static_cast<uint64_t>(hp.n_heads) * static_cast<uint64_t>(context);  // attention scores
+  floats += static_cast<uint64_t>(hp.n_rot) + static_cast<uint64_t>(hp.n_vocab);  // RoPE tables, logits
+  // The transformer's matmul scratch holds converted activations: at most
+  // the size of the float input per token.
+  floats += b * static_cast<uint64_t>(std::max(hp.dim, hp.q_dim()));
+  return floats * sizeof(float);
+}
+
+std::unique_ptr<ModelBackend> load_model_backend(const gguf::GgufFile& file, const model::HyperParams& hp,
+                                                 const BackendOptions& options, ThreadPool& pool) {
+  if (PackFile::is_pack(file)) return load_pack_backend(file, hp, options, pool);
+  if (options.mode == EngineMode::flash) {
+    const std::string name = file.path().filename().string();
+    throw Error(name + ": flash mode needs a Sieve pack; create one with `sieve pack " + name + " -o " +
+                file.path().stem().string() + ".sieve` and run that.");
+  }
+  return std::make_unique<GgufBackend>(file, hp, options, pool);
+}
+
+}  // namespace sieve::flash

@@ -1,0 +1,77 @@
+#pragma once
+// Opens and validates a Sieve pack (pack_format.h) without touching its
+// tensor data: the GGUF structure, the pack version, the per-layer types and
+// bundle geometry against the model's hyper-parameters, and the checksum
+// table. Data checksums are checked where the data is read: the resident
+// section when it is loaded, bundles by verify() (`sieve pack --verify`)
+// and by the streaming engine's spot checks.
+//
+// Every problem is a sieve::Error naming the file, e.g.
+//   "m.sieve: tensor 'blk.2.ffn_bundles' has dims [12288, 5632], expected
+//    [12352, 5632] for this model's layer 2 (is the pack from another model?)."
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "flash/bundle_layout.h"
+#include "gguf/gguf_file.h"
+#include "model/hparams.h"
+
+namespace sieve::flash {
+
+class PackFile {
+ public:
+  // Whether an opened GGUF file is a Sieve pack (has sieve.pack.version).
+  static bool is_pack(const gguf::GgufFile& file);
+
+  static PackFile open(const std::filesystem::path& path);
+  // Validates an already opened file, which must outlive the pack.
+  static PackFile over(const gguf::GgufFile& file);
+
+  const gguf::GgufFile& gguf() const { return *file_; }
+  const model::HyperParams& hparams() const { return hp_; }
+  const std::string& where() const { return where_; }
+  int64_t n_layers() const { return hp_.n_layers; }
+
+  const BundleLayout& layout(int64_t layer) const { return layouts_[static_cast<size_t>(layer)]; }
+  const gguf::TensorInfo& bundles(int64_t layer) const { return *bundle_tensors_[static_cast<size_t>(layer)]; }
+  uint64_t bundles_file_offset(int64_t layer) const { return file_->tensor_file_offset(bundles(layer)); }
+  // Every tensor but the bundles: embeddings, attention, norms, output head.
+  const std::vector<const gguf::TensorInfo*>& resident_tensors() const { return resident_; }
+  uint64_t resident_tensor_bytes() const;
+
+  // The checksum recorded for a tensor of this file.
+  uint64_t expected_checksum(const gguf::TensorInfo& tensor) const;
+  // Hashes `bytes` and throws sieve::Error naming the tensor on a mismatch.
+  void check(const gguf::TensorInfo& tensor, std::span<const std::byte> bytes) const;
+  // Throws the mismatch error for a checksum computed elsewhere.
+  void check_digest(const gguf::TensorInfo& tensor, uint64_t digest) const {
+    if (digest != expected_checksum(tensor)) fail_checksum(tensor, digest);
+  }
+
+  // Reads every tensor with direct I/O and checks its checksum; throws on
+  // the first mismatch. progress(done, total) after each chunk.
+  void verify(const std::function<void(uint64_t done, uint64_t total)>& progress = {}) const;
+
+ private:
+  PackFile(std::unique_ptr<gguf::GgufFile> owned, const gguf::GgufFile& file);
+  void validate();
+  void validate_layer(int64_t layer, const std::vector<int64_t>& types);
+  [[noreturn]] void fail_checksum(const gguf::TensorInfo& tensor, uint64_t got) const;
+
+  std::unique_ptr<gguf::GgufFile> owned_;  // null when the caller owns the file
+  const gguf::GgufFile* file_;
+  std::string where_;
+  model::HyperParams hp_;
+  std::vector<BundleLayout> layouts_;
+  std::vector<const gguf::TensorInfo*> bundle_tensors_;
+  std::vector<const gguf::TensorInfo*> resident_;
+  std::vector<uint64_t> checksums_;  // per tensor, in tensor-table order
+};
+
+}  // namespace sieve::flash

@@ -1,0 +1,156 @@
+// The inference worker on its own thread, with stories260K: tokens stream to
+// this (UI) thread, cancel stops within one token, and the engine restarts
+// with new settings in the middle of a reply.
+#include <QSemaphore>
+#include <QSignalSpy>
+#include <QTest>
+#include <atomic>
+
+#include "desktop/inference_worker.h"
+
+using namespace sieve::app;
+
+namespace {
+
+const QString kModel = QStringLiteral(SIEVE_SHARED_DIR "/models/stories260K.gguf");
+
+GenerationRequest storyRequest(quint64 id, int maxTokens) {
+  GenerationRequest r;
+  r.id = id;
+  r.messages = {{"user", "Once upon a time, there was a little girl"}};
+  r.sampling = sieve::sampling::SamplerOptions::greedy();
+  r.maxTokens = maxTokens;
+  return r;
+}
+
+// Queues a slot call on the worker's thread, as the UI does.
+template <typename F>
+void onWorker(InferenceWorker* worker, F&& f) {
+  QMetaObject::invokeMethod(worker, std::forward<F>(f), Qt::QueuedConnection);
+}
+
+LoadResult loadAndWait(InferenceWorker* worker, EngineSettings settings) {
+  QSignalSpy loaded(worker, &InferenceWorker::loadFinished);
+  onWorker(worker, [=] { worker->load(settings); });
+  if (!loaded.wait(30000)) return {};
+  return loaded.first().first().value<LoadResult>();
+}
+
+}  // namespace
+
+class InferenceWorkerTest : public QObject {
+  Q_OBJECT
+
+ private slots:
+  void initTestCase() {
+    if (!QFile::exists(kModel)) QSKIP("../shared/models/stories260K.gguf is missing");
+  }
+
+  void reportsABadModelPathAsALoadError() {
+    InferenceThread thread;
+    const LoadResult r = loadAndWait(thread.worker(), {"/no/such/model.gguf", 1, 0});
+    QVERIFY(!r.ok);
+    QVERIFY2(r.error.contains("model.gguf"), qPrintable(r.error));
+  }
+
+  void streamsTokensToTheUiThread() {
+    InferenceThread thread;
+    InferenceWorker* worker = thread.worker();
+    QVERIFY(worker->thread() != QThread::currentThread());
+    const LoadResult loaded = loadAndWait(worker, {kModel, 1, 0});
+    QVERIFY2(loaded.ok, qPrintable(loaded.error));
+    QString text;
+    int pieces = 0;
+    bool allOnUiThread = true;
+    connect(worker, &InferenceWorker::tokenGenerated, this, [&](quint64 id, const QString& piece) {
+      allOnUiThread &= QThread::currentThread() == thread_ && id == 1;
+      text += piece;
+      ++pieces;
+    });
+    QSignalSpy finished(worker, &InferenceWorker::generationFinished);
+    onWorker(worker, [=] { worker->generate(storyRequest(1, 40)); });
+    QVERIFY(finished.wait(30000));
+    const auto result = finished.first().first().value<GenerationResult>();
+    QVERIFY2(result.end != GenerationResult::End::Error, qPrintable(result.error));
+    QVERIFY(result.tokens > 0);
+    QVERIFY(pieces > 0);
+    QVERIFY(allOnUiThread);
+    QVERIFY(!text.trimmed().isEmpty());
+    qInfo("reply (%d tokens, %.0f tok/s): %s", result.tokens, result.tokensPerSecond, qPrintable(text));
+  }
+
+  void stopsWithinOneTokenOfCancel() {
+    InferenceThread thread;
+    InferenceWorker* worker = thread.worker();
+    QVERIFY(loadAndWait(worker, {kModel, 1, 0}).ok);
+    // Counted on the worker's thread, so nothing in flight hides late tokens.
+    std::atomic<int> emitted{0};
+    constexpr int kCancelAt = 3;
+    connect(worker, &InferenceWorker::tokenGenerated, worker, [&](quint64, const QString&) {
+      if (++emitted == kCancelAt) worker->cancel(2);
+    }, Qt::DirectConnection);
+    QSignalSpy finished(worker, &InferenceWorker::generationFinished);
+    onWorker(worker, [=] { worker->generate(storyRequest(2, 400)); });
+    QVERIFY(finished.wait(30000));
+    const auto result = finished.first().first().value<GenerationResult>();
+    QCOMPARE(result.end, GenerationResult::End::Cancelled);
+    QVERIFY2(emitted.load() <= kCancelAt + 1, qPrintable(QString::number(emitted.load())));
+  }
+
+  void aCancelledQueuedRequestNeverRuns() {
+    InferenceThread thread;
+    InferenceWorker* worker = thread.worker();
+    QVERIFY(loadAndWait(worker, {kModel, 1, 0}).ok);
+    worker->cancel(5);
+    QSignalSpy finished(worker, &InferenceWorker::generationFinished);
+    onWorker(worker, [=] { worker->generate(storyRequest(5, 50)); });
+    QVERIFY(finished.wait(30000));
+    const auto result = finished.first().first().value<GenerationResult>();
+    QCOMPARE(result.end, GenerationResult::End::Cancelled);
+    QCOMPARE(result.tokens, 0);
+  }
+
+  void restartsWithNewSettingsMidGeneration() {
+    InferenceThread thread;
+    InferenceWorker* worker = thread.worker();
+    QVERIFY(loadAndWait(worker, {kModel, 2, 0}).ok);
+    QSignalSpy finished(worker, &InferenceWorker::generationFinished);
+    QSignalSpy loaded(worker, &InferenceWorker::loadFinished);
+    bool restarted = false;
+    QSemaphore uiActed;
+    // On the first streamed token (UI thread): cancel and reload with other settings, as the settings page does.
+    connect(worker, &InferenceWorker::tokenGenerated, this, [&](quint64 id, const QString&) {
+      if (id != 3 || restarted) return;
+      restarted = true;
+      worker->cancel(3);
+      onWorker(worker, [=] { worker->load({kModel, 1, 128}); });
+      uiActed.release();
+    });
+    // Connected after the UI's slot, so the token is queued to it first. The worker waits
+    // after its first token until the UI thread has acted, so the change lands mid-reply.
+    std::atomic<bool> waited{false};
+    connect(worker, &InferenceWorker::tokenGenerated, worker, [&](quint64 id, const QString&) {
+      static_cast<void>(id == 3 && !waited.exchange(true) && uiActed.tryAcquire(1, 10000));
+    }, Qt::DirectConnection);
+    onWorker(worker, [=] { worker->generate(storyRequest(3, 400)); });
+    QVERIFY(loaded.wait(30000));
+    QVERIFY(restarted);
+    QCOMPARE(finished.size(), 1);  // the reply ended before the engine was replaced
+    QCOMPARE(finished.first().first().value<GenerationResult>().end, GenerationResult::End::Cancelled);
+    const auto reloaded = loaded.first().first().value<LoadResult>();
+    QVERIFY2(reloaded.ok, qPrintable(reloaded.error));
+    QCOMPARE(reloaded.context, qint64(128));
+    // The new engine answers.
+    onWorker(worker, [=] { worker->generate(storyRequest(4, 20)); });
+    QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 2, 30000);
+    const auto second = finished.at(1).first().value<GenerationResult>();
+    QVERIFY2(second.end != GenerationResult::End::Error, qPrintable(second.error));
+    QVERIFY(second.tokens > 0);
+  }
+
+ private:
+  QThread* thread_ = QThread::currentThread();
+};
+
+QTEST_GUILESS_MAIN(InferenceWorkerTest)
+#include "inference_worker_test.moc"

@@ -1,0 +1,149 @@
+// `sieve pack`, `sieve run/logits --mode flash` and `sieve bench` end to end
+// on the small shared models.
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "core/flash/pack_test_util.h"
+#include "util/json.h"
+
+namespace sieve::flash {
+namespace {
+
+using namespace testing_util;
+namespace fs = std::filesystem;
+
+struct CliRun {
+  int exit_code;
+  std::string out, err;
+};
+
+std::string slurp(const fs::path& file) {
+  std::ifstream in(file);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+CliRun run_cli(const std::string& arguments) {
+  static int counter = 0;
+  const fs::path out = temp_folder() / ("cli_" + std::to_string(++counter) + ".out");
+  const fs::path err = temp_folder() / ("cli_" + std::to_string(counter) + ".err");
+  const std::string command = std::string("\"") + SIEVE_CLI_PATH + "\" " + arguments + " > \"" + out.string() +
+                              "\" 2> \"" + err.string() + "\"";
+  const int status = std::system(command.c_str());
+#ifdef _WIN32
+  const int code = status;
+#else
+  const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+#endif
+  return {code, slurp(out), slurp(err)};
+}
+
+std::string quoted(const fs::path& p) {
+  std::string text = "\"";
+  text += p.string();
+  text += "\"";
+  return text;
+}
+
+class FlashCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!fs::exists(SIEVE_CLI_PATH)) GTEST_SKIP() << "sieve CLI not built";
+  }
+};
+
+TEST_F(FlashCli, PackWritesAVerifiedPackWithProgress) {
+  const fs::path out = temp_folder() / "cli_stories.sieve";
+  const CliRun r = run_cli("pack " + quoted(shared_model("stories260K")) + " -o " + quoted(out) + " --verify");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("packed"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("5 layers"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("every checksum matches"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("MB/s"), std::string::npos) << r.err;
+  EXPECT_TRUE(fs::exists(out));
+
+  EXPECT_EQ(run_cli("pack " + quoted(shared_model("stories260K"))).exit_code, 2);  // no -o
+  const CliRun again = run_cli("pack " + quoted(out) + " -o " + quoted(temp_folder() / "x.sieve"));
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_NE(again.err.find("already a Sieve pack"), std::string::npos) << again.err;
+}
+
+TEST_F(FlashCli, RunInFlashModeWritesTheDenseTextAndPrintsThePlan) {
+  EngineOptions o = engine_options(packed("stories260K"), EngineMode::flash, 0, 64);
+  const std::string common = " -p \"Once upon a time\" -n 24 --temp 0 -t 2 --ctx 128";
+  const CliRun dense = run_cli("run -m " + quoted(shared_model("stories260K")) + common);
+  ASSERT_EQ(dense.exit_code, 0) << dense.err;
+  o.context = 128;
+  const uint64_t minimum = unlimited_plan(o).minimum;
+  const CliRun flash = run_cli("run -m " + quoted(packed("stories260K")) + common + " --mode flash --dram-budget " +
+                               std::to_string(minimum) + " -v");
+  ASSERT_EQ(flash.exit_code, 0) << flash.err;
+  EXPECT_EQ(flash.out, dense.out);
+  EXPECT_NE(flash.err.find("DRAM budget"), std::string::npos) << flash.err;
+  EXPECT_NE(flash.err.find("5 layers streamed"), std::string::npos) << flash.err;
+  EXPECT_NE(flash.err.find("flash: streamed"), std::string::npos) << flash.err;
+
+  const CliRun low = run_cli("run -m " + quoted(packed("stories260K")) + common + " --mode flash --dram-budget 1M");
+  EXPECT_EQ(low.exit_code, 1);
+  EXPECT_NE(low.err.find("below this model's minimum"), std::string::npos) << low.err;
+  const CliRun gguf = run_cli("run -m " + quoted(shared_model("stories260K")) + common + " --mode flash");
+  EXPECT_EQ(gguf.exit_code, 1);
+  EXPECT_NE(gguf.err.find("sieve pack"), std::string::npos) << gguf.err;
+  EXPECT_EQ(run_cli("run -m " + quoted(packed("stories260K")) + common + " --mode fast").exit_code, 2);
+  EXPECT_EQ(run_cli("run -m " + quoted(packed("stories260K")) + common + " --dram-budget 2G").exit_code, 2);
+}
+
+TEST_F(FlashCli, LogitsAgreeAcrossModes) {
+  const std::string tokens = " --tokens \"1 400 22 9 310 77\" -t 2";
+  const CliRun dense = run_cli("logits -m " + quoted(shared_model("synthA-q4_0")) + tokens);
+  ASSERT_EQ(dense.exit_code, 0) << dense.err;
+  for (const char* mode : {"mmap", "dense", "flash"}) {
+    const CliRun r = run_cli("logits -m " + quoted(packed("synthA-q4_0")) + tokens + " --mode " + mode);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, dense.out) << mode;
+  }
+}
+
+TEST_F(FlashCli, BenchMeasuresEachModeInAWorkerAndWritesJson) {
+  EngineOptions o = engine_options(packed("synthA-q8_0"), EngineMode::flash, 64, 64);
+  const uint64_t budget = unlimited_plan(o).minimum;  // every layer streamed
+  const fs::path json_file = temp_folder() / "bench.json";
+  const CliRun r = run_cli("bench -m " + quoted(packed("synthA-q8_0")) + " --budgets " + std::to_string(budget) +
+                           " --modes mmap,flash -n 3 -p 4 -t 2 --ctx 64 --json " + quoted(json_file));
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  EXPECT_NE(r.out.find("tok/s"), std::string::npos) << r.out;
+  const json::Value all = json::parse(slurp(json_file));
+  EXPECT_NE(all.at("mmap_model").as_string().find("synthA-q8_0"), std::string::npos);
+  const json::Value::Array& runs = all.at("runs").as_array();
+  ASSERT_EQ(runs.size(), 2u);
+  for (const json::Value& run : runs) {
+    ASSERT_EQ(run.find("error"), nullptr) << json::write(run);
+    EXPECT_EQ(run.at("decode_tokens").as_int(), 3);
+    EXPECT_GT(run.at("decode_tokens_per_second").as_number(), 0.0);
+    EXPECT_GT(run.at("peak_rss_bytes").as_int(), 0);
+    const json::Value& cg = run.at("cgroup");
+    if (cg.at("constrained").as_bool()) {
+      EXPECT_EQ(cg.at("limit_bytes").as_int(), static_cast<int64_t>(budget + (64u << 20)));
+    } else {
+      EXPECT_FALSE(cg.at("why").as_string().empty());
+    }
+  }
+  EXPECT_EQ(runs[0].at("mode").as_string(), "mmap");
+  EXPECT_EQ(runs[1].at("mode").as_string(), "flash");
+  const PackFile pack = PackFile::open(packed("synthA-q8_0"));
+  uint64_t per_token = 0;
+  for (int64_t l = 0; l < pack.n_layers(); ++l) per_token += pack.layout(l).layer_bytes();
+  EXPECT_EQ(runs[1].at("decode_flash_bytes").as_int(), static_cast<int64_t>(3 * per_token));
+
+  const CliRun bad = run_cli("bench -m " + quoted(packed("synthA-q8_0")) + " --modes warp");
+  EXPECT_EQ(bad.exit_code, 2);
+}
+
+}  // namespace
+}  // namespace sieve::flash
