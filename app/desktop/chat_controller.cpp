@@ -38,14 +38,17 @@ ChatController::ChatController(HistoryStore& store, QObject* parent)
       inference_(std::make_unique<InferenceThread>()),
       worker_(inference_->worker()) {
   connect(&conversations_, &ConversationListModel::errorOccurred, this, &ChatController::errorOccurred);
+  // Queued to this (UI) thread, in emission order: every token of a reply before its end.
   connect(worker_, &InferenceWorker::tokenGenerated, this, &ChatController::onToken);
+  connect(worker_, &InferenceWorker::loadFinished, this, &ChatController::workerLoadFinished);
+  connect(worker_, &InferenceWorker::generationFinished, this, &ChatController::workerGenerationFinished);
   conversations_.reload();
   setStatus(QStringLiteral("No model loaded"));
 }
 
 ChatController::~ChatController() {
   // Save what a streaming reply has so far; the worker thread is then stopped and joined.
-  if (streamingRequest_ != 0) store_.updateMessage(streamingMessage_, streamedText_);
+  if (streamingRequest_ != 0 && streamingMessage_ >= 0) store_.updateMessage(streamingMessage_, streamedText_);
   inference_.reset();
 }
 
@@ -111,7 +114,7 @@ QCoro::Task<bool> ChatController::loadEngine(EngineSettings settings) {
     setStatus(QStringLiteral("Loading %1…").arg(QFileInfo(target.modelPath).fileName()));
     // A reply in progress stops within a token; the load is queued behind it.
     if (streamingRequest_ != 0) worker_->cancel(streamingRequest_);
-    auto finished = qCoro(worker_, &InferenceWorker::loadFinished);  // listening before asking
+    auto finished = qCoro(this, &ChatController::workerLoadFinished);  // listening before asking
     QMetaObject::invokeMethod(worker_, [worker = worker_, target] { worker->load(target); }, Qt::QueuedConnection);
     result = co_await finished;
   } while (!(result.settings == wanted_));
@@ -143,8 +146,11 @@ void ChatController::openConversation(qint64 id) {
 }
 
 void ChatController::deleteConversation(qint64 id) {
-  if (id == streamingConversation_) stop();
   if (!conversations_.remove(conversations_.rowOf(id))) return;
+  if (id == streamingConversation_) {
+    stop();
+    streamingMessage_ = -1;  // its row is gone: nothing left to save
+  }
   if (id == current_) {
     current_ = -1;
     messages_.setMessages({});
@@ -220,13 +226,15 @@ QCoro::Task<GenerationResult> ChatController::generateReply(qint64 conversationI
   setBusy(loading_, true);
   setStatus(QStringLiteral("Writing…"));
 
-  auto finished = qCoro(worker_, &InferenceWorker::generationFinished);
+  auto finished = qCoro(this, &ChatController::workerGenerationFinished);
   QMetaObject::invokeMethod(worker_, [worker = worker_, request] { worker->generate(request); },
                             Qt::QueuedConnection);
   GenerationResult result = co_await finished;  // one reply at a time: it is ours
 
-  const auto saved = store_.completeMessage(streamingMessage_, streamedText_);
-  if (!saved) report(saved.error());
+  if (streamingMessage_ >= 0) {
+    const auto saved = store_.completeMessage(streamingMessage_, streamedText_);
+    if (!saved) report(saved.error());
+  }
   if (streamingConversation_ == current_) messages_.completeLast();
   streamingRequest_ = 0;
   streamingConversation_ = -1;
@@ -245,7 +253,7 @@ void ChatController::onToken(quint64 requestId, const QString& text) {
   if (requestId != streamingRequest_) return;  // a cancelled reply's last pieces
   streamedText_ += text;
   if (streamingConversation_ == current_) messages_.appendToLast(text);
-  if (++piecesSinceCheckpoint_ >= kCheckpointTokens) {
+  if (++piecesSinceCheckpoint_ >= kCheckpointTokens && streamingMessage_ >= 0) {
     piecesSinceCheckpoint_ = 0;
     const auto saved = store_.updateMessage(streamingMessage_, streamedText_);
     if (!saved) report(saved.error());

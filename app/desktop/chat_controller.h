@@ -98,6 +98,11 @@ class ChatController : public QObject {
   void engineSettingsChanged();
   void errorOccurred(const QString& message);
   void replyFinished(const sieve::app::GenerationResult& result);
+  // The worker's results, re-emitted on the UI thread for the coroutines to
+  // await: QCoro 0.8's qCoro(sender, signal) resumes the coroutine in the
+  // sender's thread, so awaiting the worker directly would run UI code there.
+  void workerLoadFinished(const sieve::app::LoadResult& result);
+  void workerGenerationFinished(const sieve::app::GenerationResult& result);
 
  private:
   void restartEngineIfNeeded();

@@ -52,11 +52,24 @@ TemplateTraits probe_template(const std::optional<std::string>& source, tokenize
   return traits;
 }
 
-const sampling::SamplerOptions& checked(const ChatOptions& options) {
-  if (options.max_reply_tokens < 1) {
-    throw Error("chat: the reply limit must be at least 1 token, not " + std::to_string(options.max_reply_tokens));
+void check_reply_limit(int64_t max_reply_tokens) {
+  if (max_reply_tokens < 1) {
+    throw Error("chat: the reply limit must be at least 1 token, not " + std::to_string(max_reply_tokens));
   }
+}
+
+const sampling::SamplerOptions& checked(const ChatOptions& options) {
+  check_reply_limit(options.max_reply_tokens);
   return options.sampling;
+}
+
+void check_roles(const std::vector<tokenizer::ChatMessage>& messages) {
+  for (size_t i = 0; i < messages.size(); ++i) {
+    const std::string& role = messages[i].role;
+    if (role == "user" || role == "assistant" || (role == "system" && i == 0)) continue;
+    throw Error("chat: message " + std::to_string(i + 1) + " has the role \"" + role +
+                "\"; expected user or assistant, or system for the first message");
+  }
 }
 
 }  // namespace
@@ -102,6 +115,27 @@ void ChatSession::reset() {
   pending_prompt_.clear();
   pending_dropped_ = 0;
   // The KV cache is kept: the next prompt shares its start (BOS, system prompt).
+}
+
+void ChatSession::set_messages(std::vector<tokenizer::ChatMessage> messages) {
+  check_roles(messages);
+  messages_ = std::move(messages);
+  pending_prompt_.clear();
+  pending_dropped_ = 0;
+}
+
+void ChatSession::set_sampling(const sampling::SamplerOptions& sampling) {
+  sampling::Sampler sampler(sampling, engine_.model().n_vocab);  // throws before anything changes
+  // The penalties look at the recent context; give them the tokens the cache holds.
+  for (int32_t id : cached_) sampler.accept(id);
+  sampler_ = std::move(sampler);
+  options_.sampling = sampling;
+}
+
+void ChatSession::set_max_reply_tokens(int64_t max_reply_tokens) {
+  check_reply_limit(max_reply_tokens);
+  options_.max_reply_tokens = max_reply_tokens;
+  pending_prompt_.clear();  // the room kept for the reply changed: fit again
 }
 
 size_t ChatSession::add_user_message(std::string text) {

@@ -103,6 +103,19 @@ class ChatSession {
   void set_system_prompt(std::string text);
   // Starts a new conversation, keeping the system prompt.
   void reset();
+  // Replaces the conversation, e.g. with a stored one the user switched to:
+  // an optional "system" message first, then "user" and "assistant" messages.
+  // The KV cache is kept, so the next reply runs only the tokens after the
+  // prefix it shares with the new conversation. Throws sieve::Error for
+  // another role or a system message after the first; nothing then changes.
+  void set_messages(std::vector<tokenizer::ChatMessage> messages);
+
+  // From the next reply on: how tokens are chosen (the generator restarts
+  // from the new seed; the repeat penalties still see the recent context),
+  // and the reply limit (>= 1). Throw sieve::Error for values out of range,
+  // leaving the options as they were.
+  void set_sampling(const sampling::SamplerOptions& sampling);
+  void set_max_reply_tokens(int64_t max_reply_tokens);
   // The conversation: the system prompt first (role "system") when there is
   // one, then user and assistant messages.
   std::span<const tokenizer::ChatMessage> messages() const { return messages_; }

@@ -3,6 +3,8 @@
 #include <cstdlib>
 #include <string>
 
+#include "tensor/gemm.h"
+
 #if defined(__x86_64__) || defined(_M_X64)
 #if defined(_MSC_VER)
 #include <intrin.h>
@@ -88,14 +90,17 @@ KernelTable build_table(Isa isa) {
   table.isa = isa;
   detail::register_legacy_scalar(table);
   detail::register_kquant_scalar(table);
+  detail::register_gemm_scalar(table);
 #if defined(SIEVE_HAVE_X86_KERNELS)
   if (isa == Isa::Avx2 || isa == Isa::Avx512) {
     detail::register_legacy_avx2(table);
     detail::register_kquant_avx2(table);
+    detail::register_gemm_avx2(table);
   }
   if (isa == Isa::Avx512) {
     detail::register_legacy_avx512(table);
     detail::register_kquant_avx512(table);
+    detail::register_gemm_avx512(table);
   }
 #endif
 #if defined(SIEVE_HAVE_NEON_KERNELS)

@@ -27,6 +27,10 @@ using QuantizeRowFn = void (*)(const float* src, void* dst, int64_t n);
 // Dot product of n values: `w` is a row of the weight type, `x` the activation
 // already in the weight type's dot_type.
 using VecDotFn = float (*)(int64_t n, const void* w, const void* x);
+// Float GEMM tile for prefill (matmat): for r < n_rows, j < n_vectors,
+// y[j * ldy + r] = sum over i < k of w[r * ldw + i] * x[j * ldx + i].
+using GemmF32Fn = void (*)(int64_t n_rows, int64_t n_vectors, int64_t k, const float* w, int64_t ldw,
+                           const float* x, int64_t ldx, float* y, int64_t ldy);
 
 struct TypeKernels {
   DequantizeRowFn dequantize = nullptr;
@@ -38,6 +42,7 @@ struct TypeKernels {
 struct KernelTable {
   Isa isa = Isa::Scalar;
   std::array<TypeKernels, kTypeIdLimit> by_type{};
+  GemmF32Fn gemm_f32 = nullptr;  // gemm_*.cpp; matmat falls back to vec_dot without it
 
   const TypeKernels& operator[](TensorType t) const { return by_type[static_cast<uint32_t>(t)]; }
   TypeKernels& operator[](TensorType t) { return by_type[static_cast<uint32_t>(t)]; }

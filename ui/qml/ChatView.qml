@@ -22,6 +22,7 @@ Item {
 
         ListView {
             id: messageList
+            objectName: "messageList"
             Layout.fillWidth: true
             Layout.fillHeight: true
             clip: true

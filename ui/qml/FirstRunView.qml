@@ -35,6 +35,7 @@ Item {
             wrapMode: Text.Wrap
             color: root.theme.mutedText
             font.pixelSize: 14
+            horizontalAlignment: Text.AlignHCenter
             textFormat: Text.StyledText
             text: qsTr("To start, add a model file in <b>GGUF</b> format (for example one downloaded " +
                        "from Hugging Face). It stays where it is; Sieve remembers it for next time.")

@@ -14,6 +14,12 @@ Item {
     width: ListView.view ? ListView.view.width : 400
     implicitHeight: bubble.height + 14
 
+    TextEdit {
+        id: clipboardHelper  // the way QML reaches the clipboard without C++
+        visible: false
+        textFormat: TextEdit.PlainText
+    }
+
     Rectangle {
         id: bubble
         x: root.fromUser ? root.width - width - 16 : 16
@@ -24,19 +30,20 @@ Item {
         color: root.fromUser ? root.theme.userBubble : root.theme.assistantBubble
         border.color: root.theme.border
 
-        TextEdit {
+        // Text, not TextEdit: its `text` stays the Markdown source, so the UI test can check the
+        // whole streamed reply is shown (a TextEdit re-serialises it). Copy is the button below.
+        Text {
             id: body
             x: 14
             y: 10
             width: parent.width - 28
-            readOnly: true
-            selectByMouse: true
             wrapMode: Text.Wrap
             color: root.theme.text
-            selectionColor: root.theme.accent
+            linkColor: root.theme.accent
             font.pixelSize: 15
-            textFormat: TextEdit.MarkdownText
+            textFormat: Text.MarkdownText
             text: root.content.length > 0 ? root.content : (root.complete ? "" : "…")
+            onLinkActivated: (link) => Qt.openUrlExternally(link)
             Accessible.role: Accessible.StaticText
             Accessible.name: (root.fromUser ? qsTr("You: ") : qsTr("Assistant: ")) + root.content
         }
@@ -60,9 +67,9 @@ Item {
                 visible: root.complete && root.content.length > 0
                 Accessible.name: qsTr("Copy this message")
                 onClicked: {
-                    body.selectAll()
-                    body.copy()
-                    body.deselect()
+                    clipboardHelper.text = root.content
+                    clipboardHelper.selectAll()
+                    clipboardHelper.copy()
                 }
             }
         }

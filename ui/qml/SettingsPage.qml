@@ -11,8 +11,42 @@ Dialog {
     property QtObject prefs
     title: qsTr("Settings")
     modal: true
-    standardButtons: Dialog.Close
+    // Own header and footer: the default ones keep the light palette in dark mode (Qt 6.4).
+    header: Label {
+        text: root.title
+        font.bold: true
+        font.pixelSize: 17
+        color: root.theme.text
+        padding: 14
+        background: Rectangle { color: root.theme.window }
+    }
+    footer: Rectangle {
+        implicitHeight: closeButton.implicitHeight + 20
+        color: root.theme.window
+        Button {
+            id: closeButton
+            anchors.right: parent.right
+            anchors.verticalCenter: parent.verticalCenter
+            anchors.rightMargin: 12
+            text: qsTr("Close")
+            Accessible.name: qsTr("Close settings")
+            onClicked: root.close()
+        }
+    }
+    // Popups in Qt 6.4 do not follow the window's palette when it changes: set every role here.
     palette.window: theme.window
+    palette.windowText: theme.text
+    palette.base: theme.assistantBubble
+    palette.text: theme.text
+    palette.button: theme.panel
+    palette.buttonText: theme.text
+    palette.highlight: theme.accent
+    palette.placeholderText: theme.mutedText
+    palette.mid: theme.border
+    palette.midlight: theme.border
+    palette.light: theme.panel
+    palette.dark: theme.accent
+    palette.brightText: "#ffffff"
 
     component Caption: Label {
         Layout.fillWidth: true
@@ -37,6 +71,7 @@ Dialog {
         anchors.fill: parent
         contentWidth: availableWidth
         clip: true
+        ScrollBar.vertical.policy: ScrollBar.AlwaysOn  // shows there is more below
 
         GridLayout {
             width: scroller.availableWidth - 12

@@ -34,10 +34,14 @@ class ChatControllerTest : public QObject {
     QVERIFY(chat.contextSize() > 0);
 
     QSignalSpy finished(&chat, &ChatController::replyFinished);
+    bool finishedOnUiThread = false;
+    connect(&chat, &ChatController::replyFinished, this, [&] { finishedOnUiThread = QThread::currentThread() == thread(); },
+            Qt::DirectConnection);
     chat.send("Once upon a time");
     QVERIFY(chat.generating());
     QVERIFY(finished.wait(30000));
     QVERIFY(!chat.generating());
+    QVERIFY(finishedOnUiThread);  // the coroutine resumed on the UI thread
     QCOMPARE(chat.conversations()->rowCount(), 1);
     QCOMPARE(chat.conversations()->data(chat.conversations()->index(0), ConversationListModel::TitleRole).toString(),
              QString("Once upon a time"));
@@ -73,6 +77,24 @@ class ChatControllerTest : public QObject {
     QVERIFY(finished.wait(30000));
     const auto second = finished.last().first().value<GenerationResult>();
     QVERIFY2(second.end != GenerationResult::End::Error, qPrintable(second.error));
+  }
+
+  void deletingTheConversationMidReplyStopsItQuietly() {
+    QTemporaryDir dir;
+    HistoryStore store(dir.filePath("h.sqlite"));
+    ChatController chat(store);
+    chat.setProperty("maxTokens", 100000);
+    chat.loadModel(kModel);
+    QTRY_VERIFY_WITH_TIMEOUT(chat.modelLoaded(), 30000);
+    QSignalSpy finished(&chat, &ChatController::replyFinished);
+    QSignalSpy errors(&chat, &ChatController::errorOccurred);
+    chat.send("Tell me a story");
+    chat.deleteConversation(chat.currentConversation());
+    QVERIFY(finished.wait(30000));
+    QCOMPARE(errors.size(), 0);
+    QCOMPARE(chat.currentConversation(), qint64(-1));
+    QCOMPARE(chat.messages()->rowCount(), 0);
+    QCOMPARE(store.listConversations().value().size(), 0);
   }
 
   void refusesToSendWithoutAModel() {

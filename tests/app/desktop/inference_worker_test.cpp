@@ -2,7 +2,6 @@
 // this (UI) thread, cancel stops within one token, and the engine restarts
 // with new settings in the middle of a reply.
 #include <QSemaphore>
-#include <QSignalSpy>
 #include <QTest>
 #include <atomic>
 
@@ -29,11 +28,26 @@ void onWorker(InferenceWorker* worker, F&& f) {
   QMetaObject::invokeMethod(worker, std::forward<F>(f), Qt::QueuedConnection);
 }
 
+// Collects a worker signal's values on the test's thread, queued as the UI
+// gets them (a QSignalSpy would record on the worker's thread, racing wait()).
+template <typename T>
+class Received : public QObject {
+ public:
+  template <typename Signal>
+  Received(InferenceWorker* worker, Signal signal) {
+    connect(worker, signal, this, [this](const T& value) { values.append(value); });
+  }
+  bool waitFor(qsizetype n) {
+    return QTest::qWaitFor([&] { return values.size() >= n; }, 30000);
+  }
+  QList<T> values;
+};
+
 LoadResult loadAndWait(InferenceWorker* worker, EngineSettings settings) {
-  QSignalSpy loaded(worker, &InferenceWorker::loadFinished);
+  Received<LoadResult> loaded(worker, &InferenceWorker::loadFinished);
   onWorker(worker, [=] { worker->load(settings); });
-  if (!loaded.wait(30000)) return {};
-  return loaded.first().first().value<LoadResult>();
+  if (!loaded.waitFor(1)) return {};
+  return loaded.values.first();
 }
 
 }  // namespace
@@ -67,10 +81,10 @@ class InferenceWorkerTest : public QObject {
       text += piece;
       ++pieces;
     });
-    QSignalSpy finished(worker, &InferenceWorker::generationFinished);
+    Received<GenerationResult> finished(worker, &InferenceWorker::generationFinished);
     onWorker(worker, [=] { worker->generate(storyRequest(1, 40)); });
-    QVERIFY(finished.wait(30000));
-    const auto result = finished.first().first().value<GenerationResult>();
+    QVERIFY(finished.waitFor(1));
+    const auto result = finished.values.first();
     QVERIFY2(result.end != GenerationResult::End::Error, qPrintable(result.error));
     QVERIFY(result.tokens > 0);
     QVERIFY(pieces > 0);
@@ -89,10 +103,10 @@ class InferenceWorkerTest : public QObject {
     connect(worker, &InferenceWorker::tokenGenerated, worker, [&](quint64, const QString&) {
       if (++emitted == kCancelAt) worker->cancel(2);
     }, Qt::DirectConnection);
-    QSignalSpy finished(worker, &InferenceWorker::generationFinished);
+    Received<GenerationResult> finished(worker, &InferenceWorker::generationFinished);
     onWorker(worker, [=] { worker->generate(storyRequest(2, 400)); });
-    QVERIFY(finished.wait(30000));
-    const auto result = finished.first().first().value<GenerationResult>();
+    QVERIFY(finished.waitFor(1));
+    const auto result = finished.values.first();
     QCOMPARE(result.end, GenerationResult::End::Cancelled);
     QVERIFY2(emitted.load() <= kCancelAt + 1, qPrintable(QString::number(emitted.load())));
   }
@@ -102,10 +116,10 @@ class InferenceWorkerTest : public QObject {
     InferenceWorker* worker = thread.worker();
     QVERIFY(loadAndWait(worker, {kModel, 1, 0}).ok);
     worker->cancel(5);
-    QSignalSpy finished(worker, &InferenceWorker::generationFinished);
+    Received<GenerationResult> finished(worker, &InferenceWorker::generationFinished);
     onWorker(worker, [=] { worker->generate(storyRequest(5, 50)); });
-    QVERIFY(finished.wait(30000));
-    const auto result = finished.first().first().value<GenerationResult>();
+    QVERIFY(finished.waitFor(1));
+    const auto result = finished.values.first();
     QCOMPARE(result.end, GenerationResult::End::Cancelled);
     QCOMPARE(result.tokens, 0);
   }
@@ -114,8 +128,8 @@ class InferenceWorkerTest : public QObject {
     InferenceThread thread;
     InferenceWorker* worker = thread.worker();
     QVERIFY(loadAndWait(worker, {kModel, 2, 0}).ok);
-    QSignalSpy finished(worker, &InferenceWorker::generationFinished);
-    QSignalSpy loaded(worker, &InferenceWorker::loadFinished);
+    Received<GenerationResult> finished(worker, &InferenceWorker::generationFinished);
+    Received<LoadResult> loaded(worker, &InferenceWorker::loadFinished);
     bool restarted = false;
     QSemaphore uiActed;
     // On the first streamed token (UI thread): cancel and reload with other settings, as the settings page does.
@@ -133,17 +147,17 @@ class InferenceWorkerTest : public QObject {
       static_cast<void>(id == 3 && !waited.exchange(true) && uiActed.tryAcquire(1, 10000));
     }, Qt::DirectConnection);
     onWorker(worker, [=] { worker->generate(storyRequest(3, 400)); });
-    QVERIFY(loaded.wait(30000));
+    QVERIFY(loaded.waitFor(1));
     QVERIFY(restarted);
-    QCOMPARE(finished.size(), 1);  // the reply ended before the engine was replaced
-    QCOMPARE(finished.first().first().value<GenerationResult>().end, GenerationResult::End::Cancelled);
-    const auto reloaded = loaded.first().first().value<LoadResult>();
+    QCOMPARE(finished.values.size(), 1);  // the reply ended before the engine was replaced
+    QCOMPARE(finished.values.first().end, GenerationResult::End::Cancelled);
+    const auto reloaded = loaded.values.first();
     QVERIFY2(reloaded.ok, qPrintable(reloaded.error));
     QCOMPARE(reloaded.context, qint64(128));
     // The new engine answers.
     onWorker(worker, [=] { worker->generate(storyRequest(4, 20)); });
-    QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 2, 30000);
-    const auto second = finished.at(1).first().value<GenerationResult>();
+    QVERIFY(finished.waitFor(2));
+    const auto second = finished.values.at(1);
     QVERIFY2(second.end != GenerationResult::End::Error, qPrintable(second.error));
     QVERIFY(second.tokens > 0);
   }

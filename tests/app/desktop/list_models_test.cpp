@@ -1,5 +1,6 @@
 // The list models stay consistent (QAbstractItemModelTester) through every edit.
 #include <QAbstractItemModelTester>
+#include <QElapsedTimer>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -39,6 +40,30 @@ class ListModelsTest : public QObject {
     QVERIFY(model.reload());
     QCOMPARE(model.rowCount(), 2);
     QVERIFY(!model.data(model.index(0), Qt::UserRole + 99).isValid());
+  }
+
+  // Issue 7: startup with 1,000 stored conversations stays under 2 s. Opening
+  // the store and listing them is the part of startup that grows with history.
+  void startsQuicklyWithAThousandConversations() {
+    QTemporaryDir dir;
+    const QString path = dir.filePath("big.sqlite");
+    {
+      HistoryStore store(path);
+      for (int i = 0; i < 1000; ++i) {
+        const qint64 id = store.createConversation(QStringLiteral("conversation %1").arg(i)).value();
+        store.appendMessage(id, "user", "a question about item " + QString::number(i));
+        store.appendMessage(id, "assistant", QString("a fairly long answer ").repeated(20));
+      }
+    }
+    QElapsedTimer timer;
+    timer.start();
+    HistoryStore store(path);
+    ConversationListModel model(store);
+    QVERIFY(model.reload());
+    const qint64 ms = timer.elapsed();
+    QCOMPARE(model.rowCount(), 1000);
+    qInfo("opened the history and listed 1000 conversations in %lld ms", static_cast<long long>(ms));
+    QVERIFY2(ms < 2000, qPrintable(QString::number(ms)));
   }
 
   void messageListPassesTheModelTester() {

@@ -1,9 +1,11 @@
 // Loads the whole UI offscreen (every view: first run, chat, settings),
 // fails on any QML warning, and saves a screenshot of each view to
-// SIEVE_SCREENSHOT_DIR for a person to look at.
+// screenshotDir() for a person to look at. Runs offscreen by default; the
+// test_ui_screenshots_xvfb variant runs it on a real X server (Xvfb, xcb).
 #include <QDir>
 #include <QGuiApplication>
 #include <QQmlApplicationEngine>
+#include <QQuickItem>
 #include <QQuickWindow>
 #include <QRegularExpression>
 #include <QSignalSpy>
@@ -17,6 +19,9 @@ using namespace sieve::app;
 
 namespace {
 const QString kModel = QStringLiteral(SIEVE_SHARED_DIR "/models/stories260K.gguf");
+
+// Where the PNGs go: $SIEVE_SCREENSHOT_DIR, else <build>/screenshots.
+QString screenshotDir() { return qEnvironmentVariable("SIEVE_SCREENSHOT_DIR", SIEVE_SCREENSHOT_DIR); }
 }
 
 class UiScreenshotsTest : public QObject {
@@ -27,7 +32,8 @@ class UiScreenshotsTest : public QObject {
 
  private slots:
   void initTestCase() {
-    QVERIFY(QDir().mkpath(SIEVE_SCREENSHOT_DIR));
+    QTest::failOnWarning(QRegularExpression(".*"));
+    QVERIFY(QDir().mkpath(screenshotDir()));
     store_ = std::make_unique<HistoryStore>(home_ + "/history.sqlite");
     chat_ = std::make_unique<ChatController>(*store_);
     engine_ = std::make_unique<QQmlApplicationEngine>();
@@ -61,6 +67,14 @@ class UiScreenshotsTest : public QObject {
     chat_->newConversation();
     chat_->send("Once upon a time");
     QVERIFY(finished.wait(30000));
+    const auto stored = store_->messages(chat_->currentConversation()).value();
+    QCOMPARE(stored.size(), 2);
+    QCOMPARE(chat_->messages()->data(chat_->messages()->index(1), MessageListModel::ContentRole).toString(),
+             stored[1].content);
+    // The view shows the whole streamed reply.
+    QQuickItem* list = window_->findChild<QQuickItem*>("messageList");
+    QVERIFY(list);
+    QTRY_VERIFY(findText(list, stored[1].content));
     save("chat");
   }
 
@@ -91,9 +105,19 @@ class UiScreenshotsTest : public QObject {
     QTest::qWait(400);  // let bindings, layouts and popups' transitions settle
     const QImage image = window_->grabWindow();
     QVERIFY(!image.isNull());
-    const QString path = QStringLiteral(SIEVE_SCREENSHOT_DIR "/%1.png").arg(name);
+    const QString path = QStringLiteral("%1/%2.png").arg(screenshotDir(), name);
     QVERIFY2(image.save(path), qPrintable(path));
     qInfo("saved %s", qPrintable(path));
+  }
+
+  // Whether a visible text item under `root` shows exactly `wanted`.
+  static bool findText(QQuickItem* root, const QString& wanted) {
+    for (QQuickItem* child : root->childItems()) {
+      const QVariant text = child->property("text");
+      if (child->isVisible() && child->property("textFormat").isValid() && text.toString() == wanted) return true;
+      if (findText(child, wanted)) return true;
+    }
+    return false;
   }
 
   QString home_;

@@ -1,7 +1,8 @@
 // ChatSession on stories260K (no chat template, so ChatML): replies stream,
 // later turns prefill only their new tokens, cancel stops within one token,
 // a full context forgets the oldest exchange but never the system prompt, and
-// a message too long to fit is refused with the history kept.
+// a message too long to fit is refused with the history kept, and a stored
+// conversation or new reply options can be swapped in between replies.
 
 #include <gtest/gtest.h>
 
@@ -248,6 +249,60 @@ TEST(ChatSession, SystemPromptCanBeSetReplacedAndRemovedAndResetKeepsIt) {
   const ChatReply reply = session.generate_reply();
   EXPECT_GT(reply.prefilled_tokens, 0);
   EXPECT_EQ(session.messages().size(), 3u);
+}
+
+TEST(ChatSession, SetMessagesContinuesAStoredConversationReusingTheSharedPrefix) {
+  const std::vector<tokenizer::ChatMessage> stored = {
+      {"system", "Tell a story."}, {"user", "hello there"}, {"assistant", "Once upon a time"}};
+  const auto engine = load_stories();
+  ChatSession session(*engine, greedy(8));
+  session.set_system_prompt("Tell a story.");
+  const ChatReply other = turn(session, "a different conversation");
+
+  session.set_messages(stored);  // the user switched conversation
+  ASSERT_EQ(session.messages().size(), stored.size());
+  const ChatReply reply = turn(session, "go on");
+  // The system prompt's tokens are still in the KV cache; the rest runs.
+  EXPECT_GT(reply.reused_tokens, 0);
+  EXPECT_LT(reply.reused_tokens, other.prefilled_tokens);
+  ASSERT_EQ(session.messages().size(), stored.size() + 2);
+  EXPECT_EQ(session.messages()[1].content, "hello there");
+  EXPECT_EQ(session.messages()[3].content, "go on");
+
+  // The same reply as a session that only ever saw the stored conversation.
+  const auto fresh_engine = load_stories();
+  ChatSession fresh(*fresh_engine, greedy(8));
+  fresh.set_messages(stored);
+  EXPECT_EQ(turn(fresh, "go on").text, reply.text);
+
+  // Misplaced or unknown roles are refused and change nothing.
+  const size_t before = session.messages().size();
+  EXPECT_THROW(session.set_messages({{"user", "hi"}, {"system", "late"}}), Error);
+  EXPECT_THROW(session.set_messages({{"tool", "42"}}), Error);
+  EXPECT_EQ(session.messages().size(), before);
+  session.set_messages({});
+  EXPECT_TRUE(session.messages().empty());
+}
+
+TEST(ChatSession, SamplingAndReplyLimitCanChangeBetweenReplies) {
+  const auto engine = load_stories();
+  ChatOptions options;  // sampled, not greedy
+  options.max_reply_tokens = 64;
+  ChatSession session(*engine, options);
+  session.set_sampling(sampling::SamplerOptions::greedy());
+  session.set_max_reply_tokens(6);
+  const ChatReply reply = turn(session, "Once upon a time");
+  EXPECT_EQ(reply.text, expected_first_reply("Once upon a time", 6));
+  EXPECT_LE(reply.generated_tokens, 6);
+
+  sampling::SamplerOptions bad = sampling::SamplerOptions::greedy();
+  bad.repeat_penalty = 0.0f;
+  EXPECT_THROW(session.set_sampling(bad), Error);
+  EXPECT_THROW(session.set_max_reply_tokens(0), Error);
+  // A limit changed after the message is added still holds for its reply.
+  session.add_user_message("and then?");
+  session.set_max_reply_tokens(2);
+  EXPECT_LE(session.generate_reply().generated_tokens, 2);
 }
 
 TEST(ChatSession, BadUseIsRefusedWithSieveError) {

@@ -39,7 +39,7 @@ class FlashMatchesDense : public ::testing::TestWithParam<std::string> {};
 TEST_P(FlashMatchesDense, BitIdenticalLogitsAtEveryBudget) {
   const std::string name = GetParam();
   auto dense = Engine::load(engine_options(shared_model(name), EngineMode::dense));
-  const std::vector<int32_t> prompt = some_tokens(dense->model().n_vocab, 12);  // prefilled in batches of 5
+  const std::vector<int32_t> prompt = some_tokens(dense->model().n_vocab, 12);  // batches of 9 and 3: matmat for wide and narrow batches
   const auto expected = run_greedy(*dense, prompt, kSteps);
 
   EngineOptions o = engine_options(packed(name), EngineMode::flash);

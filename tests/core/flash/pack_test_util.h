@@ -77,7 +77,7 @@ inline void flip_byte(const std::filesystem::path& file, uint64_t offset) {
 }
 
 inline EngineOptions engine_options(const std::filesystem::path& model, EngineMode mode, int64_t context = 64,
-                                    int64_t batch = 5) {
+                                    int64_t batch = 9) {
   EngineOptions o;
   o.model_path = model;
   o.mode = mode;

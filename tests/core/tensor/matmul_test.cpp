@@ -1,11 +1,14 @@
-// matvec / matmat must give exactly the floats a plain loop over the type's
-// vec_dot gives (same kernel, same converted activations), for every thread
-// count, row count and row stride, and refuse what they cannot compute.
+// matvec, and matmat below the GEMM threshold, must give exactly the floats a
+// plain loop over the type's vec_dot gives (same kernel, same converted
+// activations), for every thread count, row count and row stride; batch
+// matmat must match a double-precision reference of dequantized weights times
+// float activations; and both refuse what they cannot compute.
 
 #include "tensor/matmul.h"
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 #include <random>
 #include <string>
@@ -139,17 +142,30 @@ TEST_P(MatmulPerType, MatvecEqualsDirectVecDotForEveryThreadCountAndShape) {
   }
 }
 
-TEST_P(MatmulPerType, MatmatEqualsMatvecPerVector) {
+// Batches below matmul.cpp's GEMM thresholds (kGemmMinVectors = 8 for F32
+// rows used in place, kGemmMinVectorsDequantized = 32 for rows dequantized
+// first) run the vec_dot loop, and so do batches of quantized weights
+// (kGemmQuantizedWeights is off): bit-identical to matvec per vector.
+int64_t gemm_threshold(TensorType type) { return type == TensorType::F32 ? 8 : 32; }
+
+bool takes_gemm_path(TensorType type, const KernelTable& k) { return k[type].dot_type == TensorType::F32; }
+
+TEST_P(MatmulPerType, VecDotPathMatmatEqualsMatvecPerVector) {
   ThreadPool pools[] = {ThreadPool(1), ThreadPool(2), ThreadPool(3)};
-  const std::vector<float> x = random_floats(static_cast<size_t>(17 * kRowElems), 11);
+  constexpr int64_t kMaxVectors = 40;
+  const std::vector<float> x = random_floats(static_cast<size_t>(kMaxVectors * kRowElems), 11);
+  std::vector<int64_t> batches{1, 3, gemm_threshold(type()) - 1};
+  if (!takes_gemm_path(type(), table())) batches.insert(batches.end(), {int64_t{8}, int64_t{32}, kMaxVectors});
   for (int64_t rows : {1, 7, 1001}) {
     const TestMatrix m = make_matrix(type(), table(), rows, 24, 100 + static_cast<uint32_t>(rows));
     // Per-vector matvec results (already checked against vec_dot above).
-    std::vector<float> want(static_cast<size_t>(17 * rows));
+    std::vector<float> want(static_cast<size_t>(kMaxVectors * rows));
     MatmulScratch scratch;
-    for (int64_t j = 0; j < 17; ++j) matvec(m.view, x.data() + j * kRowElems, want.data() + j * rows, pools[0], scratch, table());
+    for (int64_t j = 0; j < kMaxVectors; ++j) {
+      matvec(m.view, x.data() + j * kRowElems, want.data() + j * rows, pools[0], scratch, table());
+    }
     for (ThreadPool& pool : pools) {
-      for (int64_t n_vectors : {1, 3, 17}) {
+      for (int64_t n_vectors : batches) {
         std::vector<float> y(static_cast<size_t>(n_vectors * rows), -1.0f);
         matmat(m.view, x.data(), n_vectors, y.data(), pool, scratch, table());
         expect_same_floats(std::vector<float>(want.begin(), want.begin() + n_vectors * rows), y.data(),
@@ -158,6 +174,79 @@ TEST_P(MatmulPerType, MatmatEqualsMatvecPerVector) {
       }
     }
   }
+}
+
+// What the GEMM path computes: the weights dequantized to floats times the
+// float activations (not the 8-bit converted ones), summed in double. Also
+// returns sum |w * x| per output, the scale of float rounding.
+struct Reference {
+  std::vector<double> y, magnitude;
+};
+
+Reference float_reference(const MatrixView& w, const float* x, int64_t n_vectors, const KernelTable& k) {
+  Reference ref;
+  ref.y.assign(static_cast<size_t>(n_vectors * w.n_rows), 0.0);
+  ref.magnitude = ref.y;
+  std::vector<float> row(static_cast<size_t>(w.row_elems));
+  for (int64_t r = 0; r < w.n_rows; ++r) {
+    k[w.type].dequantize(static_cast<const std::byte*>(w.data) + static_cast<size_t>(r) * w.row_stride, row.data(),
+                         w.row_elems);
+    for (int64_t j = 0; j < n_vectors; ++j) {
+      double sum = 0, magnitude = 0;
+      for (int64_t i = 0; i < w.row_elems; ++i) {
+        const double p = static_cast<double>(row[static_cast<size_t>(i)]) * x[j * w.row_elems + i];
+        sum += p;
+        magnitude += std::fabs(p);
+      }
+      ref.y[static_cast<size_t>(j * w.n_rows + r)] = sum;
+      ref.magnitude[static_cast<size_t>(j * w.n_rows + r)] = magnitude;
+    }
+  }
+  return ref;
+}
+
+void expect_close_to_reference(const Reference& ref, const float* got, const std::string& what) {
+  for (size_t i = 0; i < ref.y.size(); ++i) {
+    if (std::fabs(got[i] - ref.y[i]) > 1e-5 * ref.magnitude[i] + 1e-30) {
+      ADD_FAILURE() << what << ": element " << i << " is " << got[i] << ", the double reference gives " << ref.y[i];
+      return;
+    }
+  }
+}
+
+TEST_P(MatmulPerType, BatchMatmatMatchesFloatReference) {
+  if (!takes_gemm_path(type(), table())) GTEST_SKIP() << "quantized weights: batches use vec_dot (tested above)";
+  ThreadPool pools[] = {ThreadPool(1), ThreadPool(2), ThreadPool(3)};
+  constexpr int64_t kMaxVectors = 41;
+  const std::vector<float> x = random_floats(static_cast<size_t>(kMaxVectors * kRowElems), 13);
+  for (int64_t rows : {1, 7, 1001}) {
+    const TestMatrix m = make_matrix(type(), table(), rows, 24, 200 + static_cast<uint32_t>(rows));
+    const Reference full = float_reference(m.view, x.data(), kMaxVectors, table());
+    MatmulScratch scratch;
+    for (ThreadPool& pool : pools) {
+      for (int64_t n_vectors : {gemm_threshold(type()), int64_t{37}, kMaxVectors}) {
+        std::vector<float> y(static_cast<size_t>(n_vectors * rows), -1.0f);
+        matmat(m.view, x.data(), n_vectors, y.data(), pool, scratch, table());
+        Reference want;
+        want.y.assign(full.y.begin(), full.y.begin() + n_vectors * rows);
+        want.magnitude.assign(full.magnitude.begin(), full.magnitude.begin() + n_vectors * rows);
+        expect_close_to_reference(want, y.data(),
+                                  "threads " + std::to_string(pool.size()) + ", rows " + std::to_string(rows) +
+                                      ", " + std::to_string(n_vectors) + " vectors");
+      }
+    }
+  }
+}
+
+TEST_P(MatmulPerType, BatchMatmatIsTheSameForEveryThreadCount) {
+  ThreadPool one(1), three(3);
+  const std::vector<float> x = random_floats(static_cast<size_t>(35 * kRowElems), 17);
+  const TestMatrix m = make_matrix(type(), table(), 1001, 0, 300);
+  std::vector<float> a(35 * 1001), b(35 * 1001);
+  MatmulScratch scratch;
+  matmat(m.view, x.data(), 35, a.data(), one, scratch, table());
+  matmat(m.view, x.data(), 35, b.data(), three, scratch, table());
+  expect_same_floats(a, b.data(), "1 vs 3 threads");
 }
 
 INSTANTIATE_TEST_SUITE_P(AllWeightTypes, MatmulPerType, testing::ValuesIn(all_cases()), case_name);
