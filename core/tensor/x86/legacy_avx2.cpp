@@ -138,6 +138,17 @@ void quantize_q8_1(const float* src, void* dst, int64_t n) {
   }
 }
 
+// F16 / BF16 rows widened to floats, eight at a time. Prefill converts whole
+// weight tiles before its float GEMM, so this runs once per weight per call;
+// the conversions are exact, so the result equals the scalar path bit for bit.
+template <typename Row>
+void dequantize_float_row(const void* src, float* dst, int64_t n) {
+  const auto* p = static_cast<const typename Row::Elem*>(src);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(dst + i, Row::load8(p + i));
+  for (; i < n; ++i) dst[i] = Row::one(p[i]);
+}
+
 }  // namespace
 
 void register_legacy_avx2(KernelTable& table) {
@@ -153,6 +164,8 @@ void register_legacy_avx2(KernelTable& table) {
   table[T::Q8_1].vec_dot = dot_blocks<BlockQ8_1, BlockQ8_1>;
   table[T::Q8_0].quantize = quantize_q8_0;
   table[T::Q8_1].quantize = quantize_q8_1;
+  table[T::F16].dequantize = dequantize_float_row<F16Row>;
+  table[T::BF16].dequantize = dequantize_float_row<BF16Row>;
 }
 
 }  // namespace sieve::tensor::detail

@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <string>
 #include <vector>
 
 #include "core/model/reference_case.h"
@@ -31,6 +33,10 @@ std::vector<int32_t> some_tokens(int64_t n_vocab, size_t n) {
   return ids;
 }
 
+size_t argmax(std::span<const float> v) {
+  return static_cast<size_t>(std::max_element(v.begin(), v.end()) - v.begin());
+}
+
 double max_relative_difference(std::span<const float> a, std::span<const float> b) {
   double scale = 0, worst = 0;
   for (float v : b) scale = std::max(scale, static_cast<double>(std::fabs(v)));
@@ -40,8 +46,13 @@ double max_relative_difference(std::span<const float> a, std::span<const float> 
 
 // Prefill (matrix x matrix, batched causal attention) and decode (matrix x
 // vector, one token at a time) are the same computation.
+// Float models agree to rounding. Quantized ones multiply prompt batches with
+// float activations but single tokens with 8-bit ones (tensor/matmul.cpp), and
+// their 8-bit roundings amplify tiny differences: a few percent, the tolerance
+// the reference comparison allows them, with the same best token.
 TEST(Engine, PrefillLogitsEqualSequentialDecode) {
-  for (const char* file : {"stories260K.gguf", "synthA-f16.gguf", "synthA-q4_k_m.gguf"}) {
+  for (const char* file : {"stories260K.gguf", "synthA-f16.gguf", "synthA-q4_k_m.gguf", "synthA-q4_0.gguf"}) {
+    const double tolerance = std::string(file).find("-q") != std::string::npos ? 3e-2 : 1e-4;
     for (int64_t batch : {int64_t{7}, int64_t{512}}) {  // prompt in 3 chunks, and in one
       auto batched = load(file, 1, 0, batch);
       auto stepwise = load(file, 1);
@@ -50,12 +61,13 @@ TEST(Engine, PrefillLogitsEqualSequentialDecode) {
       const std::vector<float> from_prefill(prefill_span.begin(), prefill_span.end());
       std::span<const float> from_decode;
       for (int32_t id : ids) from_decode = stepwise->decode(id);
-      EXPECT_LT(max_relative_difference(from_prefill, from_decode), 1e-4) << file << ", batch " << batch;
+      EXPECT_LT(max_relative_difference(from_prefill, from_decode), tolerance) << file << ", batch " << batch;
+      EXPECT_EQ(argmax(from_prefill), argmax(from_decode)) << file << ", batch " << batch;
       EXPECT_EQ(batched->position(), 20);
       // And the caches agree: the next decode step is the same in both.
       const auto a = batched->decode(ids[3]);
       const std::vector<float> next_batched(a.begin(), a.end());
-      EXPECT_LT(max_relative_difference(next_batched, stepwise->decode(ids[3])), 1e-4) << file;
+      EXPECT_LT(max_relative_difference(next_batched, stepwise->decode(ids[3])), tolerance) << file;
     }
   }
 }

@@ -143,12 +143,11 @@ TEST_P(MatmulPerType, MatvecEqualsDirectVecDotForEveryThreadCountAndShape) {
 }
 
 // Batches below matmul.cpp's GEMM thresholds (kGemmMinVectors = 8 for F32
-// rows used in place, kGemmMinVectorsDequantized = 32 for rows dequantized
-// first) run the vec_dot loop, and so do batches of quantized weights
-// (kGemmQuantizedWeights is off): bit-identical to matvec per vector.
-int64_t gemm_threshold(TensorType type) { return type == TensorType::F32 ? 8 : 32; }
+// rows used in place, kGemmMinVectorsDequantized = 8 for rows dequantized
+// first) run the vec_dot loop: bit-identical to matvec per vector.
+int64_t gemm_threshold(TensorType) { return 8; }
 
-bool takes_gemm_path(TensorType type, const KernelTable& k) { return k[type].dot_type == TensorType::F32; }
+bool takes_gemm_path(TensorType type, const KernelTable& k) { return k[type].dequantize != nullptr; }
 
 TEST_P(MatmulPerType, VecDotPathMatmatEqualsMatvecPerVector) {
   ThreadPool pools[] = {ThreadPool(1), ThreadPool(2), ThreadPool(3)};
@@ -214,8 +213,19 @@ void expect_close_to_reference(const Reference& ref, const float* got, const std
   }
 }
 
-TEST_P(MatmulPerType, BatchMatmatMatchesFloatReference) {
-  if (!takes_gemm_path(type(), table())) GTEST_SKIP() << "quantized weights: batches use vec_dot (tested above)";
+// Every weight type with a dequantize kernel takes the GEMM path for batches
+// of at least eight vectors (smaller ones are covered by the tests above).
+class MatmulFloatBatch : public MatmulPerType {};
+
+std::vector<Case> float_cases() {
+  std::vector<Case> cases;
+  for (const Case& c : all_cases()) {
+    if (takes_gemm_path(c.type, kernels_for(c.isa))) cases.push_back(c);
+  }
+  return cases;
+}
+
+TEST_P(MatmulFloatBatch, BatchMatmatMatchesFloatReference) {
   ThreadPool pools[] = {ThreadPool(1), ThreadPool(2), ThreadPool(3)};
   constexpr int64_t kMaxVectors = 41;
   const std::vector<float> x = random_floats(static_cast<size_t>(kMaxVectors * kRowElems), 13);
@@ -250,6 +260,7 @@ TEST_P(MatmulPerType, BatchMatmatIsTheSameForEveryThreadCount) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllWeightTypes, MatmulPerType, testing::ValuesIn(all_cases()), case_name);
+INSTANTIATE_TEST_SUITE_P(FloatWeightTypes, MatmulFloatBatch, testing::ValuesIn(float_cases()), case_name);
 
 // ---- checks that need no kernel ----
 
