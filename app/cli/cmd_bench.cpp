@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/memory_bandwidth.h"
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "engine.h"
@@ -21,6 +22,7 @@
 #include "flash/pack_format.h"
 #include "gguf/gguf_file.h"
 #include "util/json.h"
+#include "util/thread_pool.h"
 
 namespace sieve::cli {
 namespace {
@@ -203,6 +205,38 @@ void print_table(const std::vector<json::Value>& runs, const flash::DiskProfile*
       format_bytes(s.read_size).c_str(), static_cast<unsigned long long>(s.queue_depth));
 }
 
+// Dense runs are compute on weights already in RAM: their ceiling is memory
+// bandwidth, measured here in the same process right after the runs. Each
+// decoded token streams every weight once (the model's tensor bytes), and a
+// prompt is prefilled with matrix x matrix products, so prompt tok/s over
+// decode tok/s says how much batching gains.
+void print_dense_summary(const std::vector<json::Value>& runs, const Settings& s) {
+  std::vector<const json::Value*> dense;
+  for (const json::Value& r : runs) {
+    if (r.find("error") == nullptr && r.at("mode").as_string() == "dense") dense.push_back(&r);
+  }
+  if (dense.empty()) return;
+  ThreadPool pool(s.threads);
+  const size_t bytes = size_t{1} << 30;  // far past any last-level cache
+  bench::AlignedBuffer buffer(bytes);
+  bench::fill_random(buffer.data(), bytes, 1, pool);
+  const double read_gbps = bench::measure_read_bandwidth(buffer.data(), bytes, pool, 3).best_gbps;
+  std::printf("\ndense: memory-read bandwidth %.2f GB/s (1 GiB, %d threads, measured in this run)\n", read_gbps,
+              pool.size());
+  std::printf("%-6s %12s %12s %10s %12s %12s %10s\n", "mode", "prompt tok/s", "decode tok/s", "prefill x",
+              "weights GB", "weights GB/s", "% of read");
+  for (const json::Value* r : dense) {
+    const double prompt_tps =
+        number(*r, "prompt_seconds") > 0 ? number(*r, "prompt_tokens") / number(*r, "prompt_seconds") : 0;
+    const double decode_tps = number(*r, "decode_tokens_per_second");
+    const double weight_gb = number(*r, "weight_bytes") / 1e9;
+    const double gbps = weight_gb * decode_tps;
+    std::printf("%-6s %12.2f %12.2f %10.2f %12.3f %12.2f %9.1f%%\n", "dense", prompt_tps, decode_tps,
+                decode_tps > 0 ? prompt_tps / decode_tps : 0.0, weight_gb, gbps,
+                read_gbps > 0 ? 100.0 * gbps / read_gbps : 0.0);
+  }
+}
+
 Settings read_settings(const Args& args) {
   Settings s;
   s.model = *args.get("model");
@@ -258,6 +292,7 @@ int cmd_bench(CommandArgs argv) {
     for (EngineMode mode : modes) runs.push_back(measure(s, mode, text, bytes));
   }
   print_table(runs, profile.get(), s);
+  print_dense_summary(runs, s);
   for (const json::Value& r : runs) {
     const json::Value* plan = r.find("memory_plan");
     if (plan != nullptr && plan->is_string() && !plan->as_string().empty()) {

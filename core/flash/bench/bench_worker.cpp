@@ -71,6 +71,7 @@ json::Value run_bench_worker(const WorkerRequest& r) {
   out.set("context", engine->model().context);
   out.set("read_size", static_cast<int64_t>(r.tuning.read_bytes));
   out.set("queue_depth", static_cast<int64_t>(r.tuning.queue_depth));
+  out.set("weight_bytes", static_cast<int64_t>(engine->model().weight_bytes));
   out.set("load_seconds", load_seconds);
   out.set("load_disk_read_bytes", static_cast<int64_t>(disk_after_load - disk_at_start));
   out.set("prompt_tokens", before.prompt_tokens);
