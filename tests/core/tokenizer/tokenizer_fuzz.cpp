@@ -2,7 +2,7 @@
 // template interpreter and the messages JSON reader. Built only with clang:
 //
 //   CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-//       -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link,address" -DSIEVE_BUILD_BENCHMARKS=OFF
+//       -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link,address"
 //   cmake --build build-fuzz --target tokenizer_fuzz
 //   build-fuzz/bin/tokenizer_fuzz -max_total_time=60 -max_len=4096
 //
