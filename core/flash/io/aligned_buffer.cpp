@@ -14,7 +14,13 @@ AlignedBuffer::AlignedBuffer(size_t size, size_t alignment) : alignment_(alignme
                 " is not a power of two");
   }
   const size_t rounded = static_cast<size_t>(align_up(size == 0 ? 1 : size, alignment));
-  if (rounded < size) throw Error("aligned buffer: size " + std::to_string(size) + " is too large");
+  // 2^47 bytes is the user address space of today's 64-bit systems: refuse
+  // larger sizes here rather than rely on the allocator failing cleanly
+  // (sanitizer allocators abort on them).
+  constexpr size_t kMaxBytes = size_t{1} << 47;
+  if (rounded < size || rounded > kMaxBytes) {
+    throw Error("aligned buffer: size " + std::to_string(size) + " is too large");
+  }
   // operator new with an alignment works on every platform we target,
   // including MinGW, unlike aligned_alloc or posix_memalign.
   void* p = ::operator new(rounded, std::align_val_t(alignment), std::nothrow);
