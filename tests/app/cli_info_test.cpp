@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "app/cli_test_util.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -11,37 +13,10 @@
 
 #include "gguf/gguf_file.h"
 
-#ifdef _WIN32
-#define popen _popen
-#define pclose _pclose
-#else
-#include <sys/wait.h>
-#endif
-
 namespace {
 
-struct RunResult {
-  int exit_code = -1;
-  std::string output;
-};
-
-// Runs `sieve ARGS` through the shell; `redirect` picks which streams are kept.
-RunResult run_cli(const std::string& args, const std::string& redirect = "2>&1") {
-  const std::string command = std::string("\"") + SIEVE_CLI_PATH + "\" " + args + " " + redirect;
-  RunResult result;
-  std::FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return result;
-  char buffer[4096];
-  size_t n = 0;
-  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) result.output.append(buffer, n);
-  const int status = pclose(pipe);
-#ifdef _WIN32
-  result.exit_code = status;
-#else
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-#endif
-  return result;
-}
+using RunResult = sieve::test::ShellResult;
+using sieve::test::run_sieve_shell;
 
 std::string quoted(const std::filesystem::path& p) { return "'" + p.string() + "'"; }
 
@@ -81,7 +56,7 @@ TEST(CliInfo, DescribesEverySharedFile) {
   for (const auto& path : files) {
     SCOPED_TRACE(path.string());
     const auto file = sieve::gguf::GgufFile::open(path);
-    const RunResult r = run_cli("info " + quoted(path));
+    const RunResult r = run_sieve_shell("info " + quoted(path));
     EXPECT_EQ(r.exit_code, 0) << r.output;
     EXPECT_NE(r.output.find("architecture     " + file.architecture() + "\n"), std::string::npos) << r.output;
     EXPECT_NE(r.output.find("tensors:         " + std::to_string(file.tensors().size()) + "\n"), std::string::npos)
@@ -95,7 +70,7 @@ TEST(CliInfo, MetadataAndTensorListings) {
   const auto path = std::filesystem::path(SIEVE_SHARED_DIR) / "models" / "stories260K.gguf";
   if (!std::filesystem::exists(path)) GTEST_SKIP() << "missing " << path;
   const auto file = sieve::gguf::GgufFile::open(path);
-  const RunResult r = run_cli("info --metadata --tensors " + quoted(path));
+  const RunResult r = run_sieve_shell("info --metadata --tensors " + quoted(path));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   for (const auto& kv : file.metadata()) EXPECT_NE(r.output.find("  " + kv.key + " "), std::string::npos) << kv.key;
   for (const auto& t : file.tensors()) EXPECT_NE(r.output.find("  " + t.name + " "), std::string::npos) << t.name;
@@ -103,17 +78,17 @@ TEST(CliInfo, MetadataAndTensorListings) {
 }
 
 TEST(CliInfo, HelpAndUsageErrors) {
-  const RunResult help = run_cli("info --help");
+  const RunResult help = run_sieve_shell("info --help");
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_NE(help.output.find("usage: sieve info"), std::string::npos) << help.output;
   EXPECT_NE(help.output.find("--tensors"), std::string::npos) << help.output;
-  EXPECT_EQ(run_cli("info").exit_code, 2);
-  EXPECT_EQ(run_cli("info --bogus x.gguf").exit_code, 2);
+  EXPECT_EQ(run_sieve_shell("info").exit_code, 2);
+  EXPECT_EQ(run_sieve_shell("info --bogus x.gguf").exit_code, 2);
 }
 
 void expect_one_line_error(const std::filesystem::path& path, const std::string& problem) {
   SCOPED_TRACE(path.string());
-  const RunResult r = run_cli("info " + quoted(path), "2>&1 >/dev/null");
+  const RunResult r = run_sieve_shell("info " + quoted(path), "2>&1 >/dev/null");
   EXPECT_EQ(r.exit_code, 1);
   ASSERT_FALSE(r.output.empty());
   EXPECT_EQ(r.output.find("sieve info: " + path.string() + ": "), 0u) << r.output;

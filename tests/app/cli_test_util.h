@@ -63,6 +63,27 @@ inline CliResult run_sieve(const std::string& arguments, const std::string& inpu
   return r;
 }
 
+// `sieve ARGUMENTS REDIRECT` through the shell, for tests that choose which
+// streams they see: `output` is what reaches stdout after the redirect
+// ("2>&1" merges stderr in, "2>&1 >/dev/null" keeps only stderr).
+struct ShellResult {
+  int exit_code = -1;
+  std::string output;
+};
+
+inline ShellResult run_sieve_shell(const std::string& arguments, const std::string& redirect = "2>&1") {
+  const std::string command = std::string("\"") + SIEVE_CLI_PATH + "\" " + arguments + " " + redirect;
+  ShellResult r;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) return r;
+  char buffer[4096];
+  size_t n = 0;
+  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) r.output.append(buffer, n);
+  const int status = ::pclose(pipe);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
 inline std::string shared_model(const std::string& name) {
   return (std::filesystem::path(SIEVE_SHARED_DIR) / "models" / name).string();
 }

@@ -3,46 +3,21 @@
 
 #include <gtest/gtest.h>
 
+#include "app/cli_test_util.h"
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
 
-#ifdef _WIN32
-#include <process.h>
-#define popen _popen
-#define pclose _pclose
-#define getpid _getpid
-#else
-#include <sys/wait.h>
 #include <unistd.h>
-#endif
 
 namespace {
 
 namespace fs = std::filesystem;
 
-struct RunResult {
-  int exit_code = -1;
-  std::string output;
-};
-
-RunResult run_cli(const std::string& args, const std::string& redirect = "2>&1") {
-  const std::string command = std::string("\"") + SIEVE_CLI_PATH + "\" " + args + " " + redirect;
-  RunResult result;
-  std::FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return result;
-  char buffer[4096];
-  size_t n = 0;
-  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) result.output.append(buffer, n);
-  const int status = pclose(pipe);
-#ifdef _WIN32
-  result.exit_code = status;
-#else
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-#endif
-  return result;
-}
+using RunResult = sieve::test::ShellResult;
+using sieve::test::run_sieve_shell;
 
 fs::path vocab(const std::string& name) {
   return fs::path(SIEVE_SHARED_DIR) / "vocab" / ("ggml-vocab-" + name + ".gguf");
@@ -82,16 +57,16 @@ bool one_line(const std::string& s) { return !s.empty() && s.find('\n') == s.siz
 
 TEST(CliTokenize, PrintsIdsOnOneLine) {
   REQUIRE_VOCAB("llama-spm");
-  const RunResult plain = run_cli("tokenize -m " + quoted(vocab("llama-spm")) + " -p 'Hello world'", "2>/dev/null");
+  const RunResult plain = run_sieve_shell("tokenize -m " + quoted(vocab("llama-spm")) + " -p 'Hello world'", "2>/dev/null");
   EXPECT_EQ(plain.exit_code, 0);
   EXPECT_EQ(plain.output, "15043 3186\n");
-  const RunResult bos = run_cli("tokenize -m " + quoted(vocab("llama-spm")) + " -p 'Hello world' --bos", "2>/dev/null");
+  const RunResult bos = run_sieve_shell("tokenize -m " + quoted(vocab("llama-spm")) + " -p 'Hello world' --bos", "2>/dev/null");
   EXPECT_EQ(bos.output, "1 15043 3186\n");
 }
 
 TEST(CliTokenize, PrintsPiecesWithEscapes) {
   REQUIRE_VOCAB("gpt-2");
-  const RunResult r = run_cli("tokenize -m " + quoted(vocab("gpt-2")) +
+  const RunResult r = run_sieve_shell("tokenize -m " + quoted(vocab("gpt-2")) +
                                   " --pieces --parse-special -p \"$(printf 'a\\tb<|endoftext|>')\"",
                               "2>/dev/null");
   EXPECT_EQ(r.exit_code, 0);
@@ -112,7 +87,7 @@ TEST(CliTokenize, FileInputMatchesTheReferenceVectors) {
     const fs::path text = dir.write("text" + std::to_string(i), inputs.substr(in_pos, in_end - in_pos));
     std::string expected = outputs.substr(out_pos, out_end - out_pos);
     expected.erase(0, expected.find_first_not_of(' '));
-    const RunResult r = run_cli("tokenize -m " + quoted(vocab("deepseek-llm")) + " -f " + quoted(text), "2>/dev/null");
+    const RunResult r = run_sieve_shell("tokenize -m " + quoted(vocab("deepseek-llm")) + " -f " + quoted(text), "2>/dev/null");
     EXPECT_EQ(r.exit_code, 0);
     EXPECT_EQ(r.output, expected + "\n") << "string " << i;
     in_pos = in_end + separator.size();
@@ -132,7 +107,7 @@ TEST(CliTokenize, ErrorsAreOneLineWithNonZeroExit) {
       {"tokenize -m /nonexistent/model.gguf -p x", 1},
   };
   for (const auto& [args, code] : cases) {
-    const RunResult r = run_cli(args);
+    const RunResult r = run_sieve_shell(args);
     EXPECT_EQ(r.exit_code, code) << args;
     EXPECT_TRUE(one_line(r.output)) << args << ": " << r.output;
   }
@@ -142,10 +117,10 @@ TEST(CliTemplate, FallsBackToChatMLWithAWarning) {
   REQUIRE_VOCAB("llama-spm");
   TempDir dir;
   const fs::path messages = dir.write("m.json", R"([{"role":"system","content":"Be brief."},{"role":"user","content":"Hi"}])");
-  const RunResult out = run_cli("template -m " + quoted(vocab("llama-spm")) + " -f " + quoted(messages), "2>/dev/null");
+  const RunResult out = run_sieve_shell("template -m " + quoted(vocab("llama-spm")) + " -f " + quoted(messages), "2>/dev/null");
   EXPECT_EQ(out.exit_code, 0);
   EXPECT_EQ(out.output, "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n");
-  const RunResult err = run_cli("template -m " + quoted(vocab("llama-spm")) + " -f " + quoted(messages), "2>&1 >/dev/null");
+  const RunResult err = run_sieve_shell("template -m " + quoted(vocab("llama-spm")) + " -f " + quoted(messages), "2>&1 >/dev/null");
   EXPECT_EQ(err.output, "sieve template: warning: the model has no chat template; used ChatML\n");
 }
 
@@ -157,8 +132,8 @@ TEST(CliTemplate, UsesATemplateFileWithTheModelsBosToken) {
                                   "{{ bos_token }}{% for m in messages %}[{{ m.role }}] {{ m.content }}{{ eos_token }}\n"
                                   "{% endfor %}{% if add_generation_prompt %}[assistant]{% endif %}");
   const std::string args = "template -m " + quoted(vocab("llama-spm")) + " -f " + quoted(messages) + " -t " + quoted(tmpl);
-  EXPECT_EQ(run_cli(args, "2>/dev/null").output, "<s>[user] Hi</s>\n[assistant] Yo</s>\n[assistant]");
-  EXPECT_EQ(run_cli(args + " --no-generation-prompt", "2>/dev/null").output, "<s>[user] Hi</s>\n[assistant] Yo</s>\n");
+  EXPECT_EQ(run_sieve_shell(args, "2>/dev/null").output, "<s>[user] Hi</s>\n[assistant] Yo</s>\n[assistant]");
+  EXPECT_EQ(run_sieve_shell(args + " --no-generation-prompt", "2>/dev/null").output, "<s>[user] Hi</s>\n[assistant] Yo</s>\n");
 }
 
 TEST(CliTemplate, ErrorsAreOneLineWithNonZeroExit) {
@@ -176,12 +151,12 @@ TEST(CliTemplate, ErrorsAreOneLineWithNonZeroExit) {
       {"template" + model + " -f /nonexistent.json", "cannot read"},
   };
   for (const auto& [args, fragment] : cases) {
-    const RunResult r = run_cli(args);
+    const RunResult r = run_sieve_shell(args);
     EXPECT_EQ(r.exit_code, 1) << args;
     EXPECT_TRUE(one_line(r.output)) << r.output;
     EXPECT_NE(r.output.find(fragment), std::string::npos) << r.output;
   }
-  EXPECT_EQ(run_cli("template" + model).exit_code, 2);
+  EXPECT_EQ(run_sieve_shell("template" + model).exit_code, 2);
 }
 
 }  // namespace
