@@ -1,0 +1,32 @@
+#pragma once
+// The knobs of `--mode sparse` (docs/sparsity.md): which predictor picks the
+// neurons each token loads, and how many recent tokens' neurons stay in DRAM.
+// Part of EngineOptions (engine.h).
+
+#include <cstdint>
+#include <optional>
+
+#include "sparse/predictor.h"
+#include "tensor/tensor_type.h"
+
+namespace sieve::sparse {
+
+struct SparseOptions {
+  PredictorKind predictor = PredictorKind::gate;
+  // Gate kind: the type of the resident gate copy; unset = the gate's own
+  // type (exact). A smaller type (Q8_0, Q4_0) saves DRAM and is used with a
+  // safety margin, so neurons near the threshold are loaded rather than missed.
+  std::optional<tensor::TensorType> gate_copy;
+  // Gate kind: the fraction of neurons to skip, by the calibrated quantiles of
+  // |act(gate)| (`sieve calibrate`); 0 = skip exactly the zero activations
+  // (the oracle, for ReLU-family models).
+  double target_sparsity = 0;
+  // Sliding window: neurons used by any of the last `window` tokens stay in
+  // DRAM (0 = only the current token's).
+  int window = 4;
+  // Pin the neurons calibration found most often active (PowerInfer-2's hot
+  // neurons) in part of each layer's store.
+  bool pin_hot = true;
+};
+
+}  // namespace sieve::sparse
