@@ -163,6 +163,13 @@ class DenseEngine final : public Engine {
     s.flash_bytes_read = b.bytes_read;
     s.flash_read_requests = b.read_requests;
     s.flash_io_wait_seconds = b.io_wait_seconds;
+    s.sparse_tokens = b.sparse_tokens;
+    s.sparse_neurons_predicted = b.sparse_neurons_predicted;
+    s.sparse_neurons_loaded = b.sparse_neurons_loaded;
+    s.sparse_neuron_hits = b.sparse_neuron_hits;
+    s.sparse_bytes_read = b.sparse_bytes_read;
+    s.sparse_bytes_wanted = b.sparse_bytes_wanted;
+    s.sparse_ffn_bytes_per_token = b.sparse_ffn_bytes_per_token;
     if (b.bytes_read > 0) s.flash_compute_seconds = s.prompt_seconds + s.decode_seconds - b.io_wait_seconds;
     return s;
   }
@@ -178,6 +185,7 @@ class DenseEngine final : public Engine {
     b.tuning = options.flash;
     b.context = context_;
     b.batch = batch_;
+    b.sparse = options.sparse;
     return flash::load_model_backend(file_, hp_, b, pool_);
   }
 

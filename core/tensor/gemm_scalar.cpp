@@ -1,6 +1,8 @@
 // Portable float GEMM tile: the reference for the SIMD versions and the
-// kernel of the scalar table. Two rows by two vectors share each load, with
-// four independent sums per pair so the additions pipeline.
+// kernel of the scalar table. Two rows by two vectors share each load. Every
+// output is one running sum along k, in the 2 x 2 block and at the edges
+// alike, so a row's result does not depend on whether it was paired with a
+// neighbour (the flash engine multiplies views of some rows of a matrix).
 
 #include <cstdint>
 
@@ -9,16 +11,10 @@
 namespace sieve::tensor::detail {
 namespace {
 
-constexpr int kLanes = 4;
-
 float dot(int64_t k, const float* w, const float* x) {
-  float acc[kLanes] = {};
-  int64_t i = 0;
-  for (; i + kLanes <= k; i += kLanes) {
-    for (int l = 0; l < kLanes; ++l) acc[l] += w[i + l] * x[i + l];
-  }
-  for (; i < k; ++i) acc[0] += w[i] * x[i];
-  return (acc[0] + acc[1]) + (acc[2] + acc[3]);
+  float acc = 0;
+  for (int64_t i = 0; i < k; ++i) acc += w[i] * x[i];
+  return acc;
 }
 
 // y for rows r, r+1 and vectors j, j+1 in one pass over k.

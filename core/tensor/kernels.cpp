@@ -4,6 +4,7 @@
 #include <string>
 
 #include "tensor/gemm.h"
+#include "tensor/gemm_q8.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
 #if defined(_MSC_VER)
@@ -43,6 +44,7 @@ void cpuid(int leaf, int subleaf, int regs[4]) {
 struct X86Features {
   bool avx2 = false;
   bool avx512 = false;  // F + BW + VL + DQ, with the OS saving ZMM state
+  bool avx512_vnni = false;
 };
 
 X86Features detect_x86() {
@@ -62,6 +64,7 @@ X86Features detect_x86() {
   const bool avx512bw = (r[1] >> 30) & 1, avx512vl = (r[1] >> 31) & 1;
   f.avx2 = ymm_saved && avx2 && fma && f16c;
   f.avx512 = f.avx2 && zmm_saved && avx512f && avx512dq && avx512bw && avx512vl;
+  f.avx512_vnni = f.avx512 && ((r[2] >> 11) & 1);
   return f;
 }
 #endif
@@ -101,6 +104,10 @@ KernelTable build_table(Isa isa) {
     detail::register_legacy_avx512(table);
     detail::register_kquant_avx512(table);
     detail::register_gemm_avx512(table);
+    if (detect_x86().avx512_vnni) {
+      detail::register_legacy_avx512_vnni(table);
+      detail::register_gemm_q8_avx512(table);
+    }
   }
 #endif
 #if defined(SIEVE_HAVE_NEON_KERNELS)

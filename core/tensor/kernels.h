@@ -11,6 +11,7 @@
 // A SIMD family overrides only the entries it implements; the rest stay scalar.
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
@@ -27,22 +28,36 @@ using QuantizeRowFn = void (*)(const float* src, void* dst, int64_t n);
 // Dot product of n values: `w` is a row of the weight type, `x` the activation
 // already in the weight type's dot_type.
 using VecDotFn = float (*)(int64_t n, const void* w, const void* x);
+// vec_dot of n_rows rows `row_stride` bytes apart with one activation:
+// y[r] must be bit-identical to vec_dot(n, w + r * row_stride, x) (a kernel
+// that shares the activation's loads between rows).
+using VecDotRowsFn = void (*)(int64_t n, const void* w, size_t row_stride, int64_t n_rows, const void* x, float* y);
 // Float GEMM tile for prefill (matmat): for r < n_rows, j < n_vectors,
 // y[j * ldy + r] = sum over i < k of w[r * ldw + i] * x[j * ldx + i].
 using GemmF32Fn = void (*)(int64_t n_rows, int64_t n_vectors, int64_t k, const float* w, int64_t ldw,
                            const float* x, int64_t ldx, float* y, int64_t ldy);
+
+// Int8 GEMM for prefill with quantized weights (gemm_q8.h): `n_rows` (<= 16)
+// rows `row_stride` bytes apart, of k values, are packed into one row group of
+// unsigned bytes interleaved 4 values per row, with per-sub-block float scales.
+using PackRowsQ8Fn = void (*)(const void* rows, size_t row_stride, int64_t n_rows, int64_t k, void* group);
+struct Q8GemmTask;
+using GemmQ8Fn = void (*)(const Q8GemmTask& task);
 
 struct TypeKernels {
   DequantizeRowFn dequantize = nullptr;
   QuantizeRowFn quantize = nullptr;
   VecDotFn vec_dot = nullptr;
   TensorType dot_type = TensorType::F32;
+  PackRowsQ8Fn pack_q8 = nullptr;  // set only where the table also has gemm_q8
+  VecDotRowsFn vec_dot_rows = nullptr;  // optional; matvec prefers it
 };
 
 struct KernelTable {
   Isa isa = Isa::Scalar;
   std::array<TypeKernels, kTypeIdLimit> by_type{};
   GemmF32Fn gemm_f32 = nullptr;  // gemm_*.cpp; matmat falls back to vec_dot without it
+  GemmQ8Fn gemm_q8 = nullptr;    // int8 GEMM over packed rows (x86/gemm_q8_avx512.cpp, VNNI)
 
   const TypeKernels& operator[](TensorType t) const { return by_type[static_cast<uint32_t>(t)]; }
   TypeKernels& operator[](TensorType t) { return by_type[static_cast<uint32_t>(t)]; }
@@ -66,6 +81,7 @@ void register_kquant_scalar(KernelTable& table);
 void register_legacy_avx2(KernelTable& table);
 void register_kquant_avx2(KernelTable& table);
 void register_legacy_avx512(KernelTable& table);
+void register_legacy_avx512_vnni(KernelTable& table);  // only where CPUID reports AVX512-VNNI
 void register_kquant_avx512(KernelTable& table);
 void register_legacy_neon(KernelTable& table);
 void register_kquant_neon(KernelTable& table);

@@ -7,6 +7,7 @@
 #include <xmmintrin.h>
 #endif
 
+#include "tensor/gemm_q8.h"
 #include "util/error.h"
 
 namespace sieve::tensor {
@@ -65,10 +66,13 @@ constexpr size_t kActivationAlign = 64;
 // hits: the model's weights are far bigger than any cache.
 constexpr size_t kPrefetchAheadBytes = 8 * 1024;
 constexpr size_t kCacheLine = 64;
+// Rows handed to a kernel's vec_dot_rows at a time (it blocks them further).
+constexpr int64_t kRowsPerCall = 16;
 
 // A matrix checked against the kernel table, with the byte sizes the loops need.
 struct CheckedMatrix {
   VecDotFn vec_dot = nullptr;
+  VecDotRowsFn vec_dot_rows = nullptr;
   QuantizeRowFn convert = nullptr;  // nullptr when the dot type is F32: x is used as is
   size_t row_bytes = 0;             // bytes of one row's values (<= row_stride)
   size_t activation_bytes = 0;      // bytes of one converted activation vector
@@ -111,6 +115,7 @@ CheckedMatrix check_matrix(const char* op, const MatrixView& w, const KernelTabl
   if (wk.vec_dot == nullptr) fail_no_kernel(op, "for type " + type_label(w.type), k);
   CheckedMatrix m;
   m.vec_dot = wk.vec_dot;
+  m.vec_dot_rows = wk.vec_dot_rows;
   m.row_bytes = bytes_for(w.type, static_cast<uint64_t>(w.row_elems));
   if (wk.dot_type == TensorType::F32) return m;
   if (!is_whole_blocks(wk.dot_type, static_cast<uint64_t>(w.row_elems))) {
@@ -141,6 +146,7 @@ struct RowJob {
   int64_t n_rows = 0;
   int64_t row_elems = 0;
   VecDotFn vec_dot = nullptr;
+  VecDotRowsFn vec_dot_rows = nullptr;
   Activations act;
   int64_t n_vectors = 1;
   int64_t tile_rows = 1;
@@ -210,6 +216,7 @@ RowJob make_job(const MatrixView& w, const CheckedMatrix& m, const Activations& 
   job.n_rows = w.n_rows;
   job.row_elems = w.row_elems;
   job.vec_dot = m.vec_dot;
+  job.vec_dot_rows = m.vec_dot_rows;
   job.act = act;
   job.n_vectors = n_vectors;
   job.tile_rows = std::max<int64_t>(1, static_cast<int64_t>(kRowTileBytes / m.row_bytes));
@@ -223,6 +230,17 @@ void matvec_rows(const RowJob& job, int64_t begin, int64_t end) {
   const std::byte* row = job.rows + static_cast<size_t>(begin) * job.row_stride;
   const size_t ahead = static_cast<size_t>(job.prefetch_rows) * job.row_stride;
   const int64_t stop_prefetch = end - job.prefetch_rows;  // stay inside this chunk
+  if (job.vec_dot_rows != nullptr) {  // a few rows per call, sharing the activation's loads
+    for (int64_t r = begin; r < end; r += kRowsPerCall) {
+      const int64_t count = std::min(kRowsPerCall, end - r);
+      for (int64_t p = r; p < r + count; ++p, row += job.row_stride) {
+        if (p < stop_prefetch) prefetch_row(row + ahead, job.row_bytes);
+      }
+      job.vec_dot_rows(job.row_elems, job.rows + static_cast<size_t>(r) * job.row_stride, job.row_stride, count,
+                       job.act.data, job.y + r);
+    }
+    return;
+  }
   for (int64_t r = begin; r < end; ++r, row += job.row_stride) {
     if (r < stop_prefetch) prefetch_row(row + ahead, job.row_bytes);
     job.y[r] = job.vec_dot(job.row_elems, row, job.act.data);
@@ -343,6 +361,142 @@ void matmat_gemm(const MatrixView& w, const float* x, int64_t n_vectors, float* 
   });
 }
 
+// ---- the int8 GEMM path (gemm_q8.h) -------------------------------------------
+// Where the table has an int8 GEMM and a packer for the weight type, batches
+// multiply the quantized rows with 8-bit activations, quantized exactly as
+// decode quantizes them: ~2-3x the float GEMM's speed (integer products, four
+// per 32-bit lane), and closer to decode's results than float activations.
+
+bool use_gemm_q8(const MatrixView& w, int64_t n_vectors, const KernelTable& k) {
+  return k.gemm_q8 != nullptr && k[w.type].pack_q8 != nullptr && n_vectors >= kGemmMinVectorsDequantized &&
+         q8_gemm_layout(w.type).sub_block != 0;
+}
+
+struct Q8GemmJob {
+  const std::byte* rows = nullptr;
+  size_t row_stride = 0;
+  int64_t n_rows = 0;
+  PackRowsQ8Fn pack = nullptr;
+  GemmQ8Fn gemm = nullptr;
+  Q8GemmTask task;  // activations, k, layout and group size; rows and y set per tile
+  int64_t tile_groups = 1;
+  int64_t slot_rows = 1;
+  int64_t n_slots = 1;
+  std::byte* tiles = nullptr;
+  size_t tile_bytes = 0;
+};
+
+size_t align_up(size_t value) { return (value + kActivationAlign - 1) / kActivationAlign * kActivationAlign; }
+
+// Scratch for the int8 path, carved from one buffer: converted activations
+// (the dot type), their int8 values, their per-sub-block meta, and one packed
+// tile per slot.
+struct Q8Scratch {
+  std::byte* converted = nullptr;
+  int8_t* x = nullptr;
+  Q8Meta* meta = nullptr;
+  std::byte* tiles = nullptr;
+};
+
+Q8Scratch carve_q8_scratch(const CheckedMatrix& m, Q8GemmJob& job, int64_t n_vectors, MatmulScratch& scratch) {
+  const auto n = static_cast<size_t>(n_vectors);
+  const size_t converted = m.activation_bytes * n;
+  const size_t values = job.task.x_stride * n;
+  const size_t meta = job.task.meta_stride * sizeof(Q8Meta) * n;
+  const size_t tiles = job.tile_bytes * static_cast<size_t>(job.n_slots);
+  const size_t needed = kActivationAlign + align_up(converted) + align_up(values) + align_up(meta) + tiles;
+  if (scratch.activations.size() < needed) scratch.activations.resize(needed);
+  const auto base = reinterpret_cast<uintptr_t>(scratch.activations.data());
+  auto* p = reinterpret_cast<std::byte*>((base + kActivationAlign - 1) / kActivationAlign * kActivationAlign);
+  Q8Scratch out;
+  out.converted = p;
+  out.x = reinterpret_cast<int8_t*>(p += align_up(converted));
+  out.meta = reinterpret_cast<Q8Meta*>(p += align_up(values));
+  out.tiles = (p += align_up(meta));
+  return out;
+}
+
+Q8GemmJob make_q8_job(const MatrixView& w, int64_t n_vectors, float* y, const ThreadPool& pool, const KernelTable& k) {
+  Q8GemmJob job;
+  job.rows = static_cast<const std::byte*>(w.data);
+  job.row_stride = w.row_stride;
+  job.n_rows = w.n_rows;
+  job.pack = k[w.type].pack_q8;
+  job.gemm = k.gemm_q8;
+  Q8GemmTask& t = job.task;
+  t.layout = q8_gemm_layout(w.type);
+  t.k = w.row_elems;
+  t.group_bytes = q8_group_bytes(t.layout, w.row_elems);
+  t.x_stride = align_up(static_cast<size_t>(w.row_elems));
+  t.meta_stride = align_up(static_cast<size_t>(w.row_elems / t.layout.sub_block) * sizeof(Q8Meta)) / sizeof(Q8Meta);
+  t.n_vectors = n_vectors;
+  t.y = y;
+  t.ldy = w.n_rows;
+  const int64_t max_slots = std::max<int64_t>(1, kGemmSlotsPerThread * pool.size());
+  job.slot_rows = round_up((w.n_rows + max_slots - 1) / max_slots, kQ8GroupRows);
+  job.n_slots = (w.n_rows + job.slot_rows - 1) / job.slot_rows;
+  job.tile_groups = std::max<int64_t>(1, static_cast<int64_t>(kGemmTileBytes / t.group_bytes));
+  job.tile_groups = std::min(job.tile_groups, job.slot_rows / kQ8GroupRows);
+  job.tile_bytes = t.group_bytes * static_cast<size_t>(job.tile_groups);
+  return job;
+}
+
+void prepare_q8_vectors(const CheckedMatrix& m, TensorType dot_type, const float* x, const Q8GemmTask& t,
+                        const Q8Scratch& s, int64_t begin, int64_t end) {
+  for (int64_t j = begin; j < end; ++j) {
+    std::byte* converted = s.converted + static_cast<size_t>(j) * m.activation_bytes;
+    m.convert(x + j * t.k, converted, t.k);
+    prepare_q8_activation(dot_type, converted, t.k, t.layout, s.x + static_cast<size_t>(j) * t.x_stride,
+                          s.meta + static_cast<size_t>(j) * t.meta_stride);
+  }
+}
+
+void q8_slot(const Q8GemmJob& job, int64_t slot) {
+  const int64_t begin = slot * job.slot_rows;
+  const int64_t end = std::min(job.n_rows, begin + job.slot_rows);
+  std::byte* tile = job.tiles + static_cast<size_t>(slot) * job.tile_bytes;
+  const int64_t tile_rows = job.tile_groups * kQ8GroupRows;
+  Q8GemmTask task = job.task;
+  for (int64_t r0 = begin; r0 < end; r0 += tile_rows) {
+    const int64_t r1 = std::min(end, r0 + tile_rows);
+    for (int64_t g = r0; g < r1; g += kQ8GroupRows) {
+      job.pack(job.rows + static_cast<size_t>(g) * job.row_stride, job.row_stride, std::min(kQ8GroupRows, r1 - g),
+               task.k, tile + static_cast<size_t>((g - r0) / kQ8GroupRows) * task.group_bytes);
+    }
+    task.groups = tile;
+    task.n_rows = r1 - r0;
+    task.y = job.task.y + r0;
+    job.gemm(task);
+  }
+}
+
+void matmat_q8(const MatrixView& w, const CheckedMatrix& m, const float* x, int64_t n_vectors, float* y,
+               ThreadPool& pool, MatmulScratch& scratch, const KernelTable& k) {
+  Q8GemmJob job = make_q8_job(w, n_vectors, y, pool, k);
+  const Q8Scratch s = carve_q8_scratch(m, job, n_vectors, scratch);
+  job.tiles = s.tiles;
+  job.task.x = s.x;
+  job.task.meta = s.meta;
+  // One captured pointer: small enough for std::function to hold without allocating.
+  struct Prepare {
+    const CheckedMatrix& m;
+    TensorType dot_type;
+    const float* x;
+    const Q8GemmTask& task;
+    const Q8Scratch& s;
+  } prepare{m, k[w.type].dot_type, x, job.task, s};
+  const int64_t min_vectors = std::max<int64_t>(1, 256 * 1024 / (w.row_elems * 4));
+  pool.parallel_for(
+      n_vectors,
+      [p = &prepare](int64_t begin, int64_t end) {
+        prepare_q8_vectors(p->m, p->dot_type, p->x, p->task, p->s, begin, end);
+      },
+      min_vectors);
+  pool.parallel_for(job.n_slots, [&job](int64_t begin, int64_t end) {
+    for (int64_t slot = begin; slot < end; ++slot) q8_slot(job, slot);
+  });
+}
+
 }  // namespace
 
 void matvec(const MatrixView& w, const float* x, float* y, ThreadPool& pool, MatmulScratch& scratch,
@@ -360,6 +514,10 @@ void matmat(const MatrixView& w, const float* x, int64_t n_vectors, float* y, Th
   const CheckedMatrix m = check_matrix("matmat", w, k);
   if (n_vectors < 0) throw Error("matmat: negative vector count " + std::to_string(n_vectors));
   if (w.n_rows == 0 || n_vectors == 0) return;
+  if (use_gemm_q8(w, n_vectors, k)) {
+    matmat_q8(w, m, x, n_vectors, y, pool, scratch, k);
+    return;
+  }
   if (use_gemm(w, n_vectors, k)) {
     matmat_gemm(w, x, n_vectors, y, pool, scratch, k);
     return;

@@ -219,6 +219,98 @@ float dot_blocks(int64_t n, const void* w, const void* x) {
   return hsum(_mm512_add_ps(acc[0], acc[1])) + x86::hsum(offsets) + dot_single_blocks(wb + i, xb + i, nb - i);
 }
 
+// ---- Q4_0 with VNNI: several rows per pass over one activation ------------------
+// Q4_0's dot is compute-bound even from DRAM: unpacking nibbles and the
+// offset term cost more per byte than the other types. With VNNI (int32
+// sums of four u8 x s8 products, no 16-bit saturation) the high nibbles need
+// no shift: lanes holding them multiply 16 * q and get scale / 16, and the
+// offset 8 * x becomes 128 * x there. Both changes are exact (powers of two),
+// so the floats equal dot_blocks<BlockQ4_0, BlockQ8_0>'s (barring denormal
+// scales). Rows that share an activation share its loads, its fp16 scales and
+// the offset term, so each row costs only its own unpacking, products and
+// scaling; every row runs the same operations in the same order whatever rows
+// share its pass, so vec_dot and vec_dot_rows give identical floats.
+
+#if defined(__GNUC__) || defined(__clang__)
+#define SIEVE_TARGET_VNNI __attribute__((target("avx512vnni")))
+#else
+#define SIEVE_TARGET_VNNI
+#endif
+
+// Scales of blocks 2p (lanes 0..3 as they are, 4..7 over 16) and 2p + 1
+// (lanes 8..11, 12..15 over 16): `scales16` holds the 8 scales then them / 16.
+__m512 pair_scale_nibbles(__m512 scales16, int pair) {
+  const __m512i pattern = _mm512_setr_epi32(0, 0, 0, 0, 8, 8, 8, 8, 1, 1, 1, 1, 9, 9, 9, 9);
+  return _mm512_permutexvar_ps(_mm512_add_epi32(pattern, _mm512_set1_epi32(2 * pair)), scales16);
+}
+
+template <int R>
+SIEVE_TARGET_VNNI void dot_q4_0_rows(int64_t n, const BlockQ4_0* const* w, const BlockQ8_0* x, float* y) {
+  const int64_t nb = n / kLegacyBlockElems;
+  __m512 acc[R][2];
+  for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+  // 128-bit lanes: first block's low nibbles, its high nibbles, second block's low, high.
+  const __m512i nibbles = _mm512_setr_epi64(0x0f0f0f0f0f0f0f0f, 0x0f0f0f0f0f0f0f0f, static_cast<int64_t>(0xf0f0f0f0f0f0f0f0),
+                                            static_cast<int64_t>(0xf0f0f0f0f0f0f0f0), 0x0f0f0f0f0f0f0f0f,
+                                            0x0f0f0f0f0f0f0f0f, static_cast<int64_t>(0xf0f0f0f0f0f0f0f0),
+                                            static_cast<int64_t>(0xf0f0f0f0f0f0f0f0));
+  const __m512i offsets = _mm512_setr_epi64(0x0808080808080808, 0x0808080808080808, static_cast<int64_t>(0x8080808080808080),
+                                            static_cast<int64_t>(0x8080808080808080), 0x0808080808080808,
+                                            0x0808080808080808, static_cast<int64_t>(0x8080808080808080),
+                                            static_cast<int64_t>(0x8080808080808080));
+  int64_t i = 0;
+  for (; i + 8 <= nb; i += 8) {
+    const __m256 x_scales = fields8<0>(x + i);
+    __m512 scales[R];
+    for (int r = 0; r < R; ++r) {
+      prefetch_ahead<8 * sizeof(BlockQ4_0)>(w[r] + i);
+      const __m256 s = _mm256_mul_ps(fields8<0>(w[r] + i), x_scales);
+      scales[r] = _mm512_insertf32x8(_mm512_castps256_ps512(s), _mm256_mul_ps(s, _mm256_set1_ps(1.0f / 16)), 1);
+    }
+    for (int p = 0; p < 4; ++p) {
+      const __m512i xv = pair_q8(x[i + 2 * p].qs, x[i + 2 * p + 1].qs);
+      const __m512i offset = _mm512_dpbusd_epi32(_mm512_setzero_si512(), offsets, xv);
+      for (int r = 0; r < R; ++r) {
+        const BlockQ4_0* b = w[r] + i + 2 * p;
+        __m512i both = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b[0].qs)));
+        both = _mm512_mask_broadcast_i32x4(both, 0xff00, _mm_loadu_si128(reinterpret_cast<const __m128i*>(b[1].qs)));
+        const __m512i q = _mm512_and_si512(both, nibbles);
+        const __m512i sums = _mm512_sub_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), q, xv), offset);
+        acc[r][p % 2] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums), pair_scale_nibbles(scales[r], p), acc[r][p % 2]);
+      }
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    y[r] = hsum(_mm512_add_ps(acc[r][0], acc[r][1])) + dot_single_blocks(w[r] + i, x + i, nb - i);
+  }
+}
+
+SIEVE_TARGET_VNNI float dot_q4_0_vnni(int64_t n, const void* w, const void* x) {
+  const auto* row = static_cast<const BlockQ4_0*>(w);
+  float y;
+  dot_q4_0_rows<1>(n, &row, static_cast<const BlockQ8_0*>(x), &y);
+  return y;
+}
+
+SIEVE_TARGET_VNNI void dot_q4_0_rows_vnni(int64_t n, const void* w, size_t row_stride, int64_t n_rows, const void* x,
+                                          float* y) {
+  constexpr int kRows = 4;
+  const auto* base = static_cast<const std::byte*>(w);
+  const auto* xb = static_cast<const BlockQ8_0*>(x);
+  const BlockQ4_0* rows[kRows];
+  int64_t r = 0;
+  for (; r + kRows <= n_rows; r += kRows) {
+    for (int k = 0; k < kRows; ++k) {
+      rows[k] = reinterpret_cast<const BlockQ4_0*>(base + static_cast<size_t>(r + k) * row_stride);
+    }
+    dot_q4_0_rows<kRows>(n, rows, xb, y + r);
+  }
+  for (; r < n_rows; ++r) {
+    rows[0] = reinterpret_cast<const BlockQ4_0*>(base + static_cast<size_t>(r) * row_stride);
+    dot_q4_0_rows<1>(n, rows, xb, y + r);
+  }
+}
+
 // ---- Q8 activation quantizers (bit-identical to the scalar ones) --------------
 
 __m512i round_to_q8(__m512 v, __m512 id) {
@@ -271,6 +363,11 @@ void register_legacy_avx512(KernelTable& table) {
   table[T::Q8_1].vec_dot = dot_blocks<BlockQ8_1, BlockQ8_1>;
   table[T::Q8_0].quantize = quantize_q8_0;
   table[T::Q8_1].quantize = quantize_q8_1;
+}
+
+void register_legacy_avx512_vnni(KernelTable& table) {
+  table[TensorType::Q4_0].vec_dot = dot_q4_0_vnni;
+  table[TensorType::Q4_0].vec_dot_rows = dot_q4_0_rows_vnni;
 }
 
 }  // namespace sieve::tensor::detail

@@ -175,14 +175,40 @@ TEST_P(MatmulPerType, VecDotPathMatmatEqualsMatvecPerVector) {
   }
 }
 
+// Types the table multiplies with the int8 GEMM (quantized rows times 8-bit
+// activations) instead of the float GEMM.
+bool takes_int8_path(TensorType type, const KernelTable& k) {
+  return k.gemm_q8 != nullptr && k[type].pack_q8 != nullptr;
+}
+
+// The activations as the int8 path sees them: converted to the weight type's
+// dot type exactly as matvec converts them, and back to floats.
+std::vector<float> round_trip_activations(TensorType type, const float* x, int64_t n_vectors, const KernelTable& k) {
+  const TensorType dot = k[type].dot_type;
+  std::vector<float> out(static_cast<size_t>(n_vectors * kRowElems));
+  std::vector<std::byte> converted(bytes_for(dot, kRowElems));
+  for (int64_t j = 0; j < n_vectors; ++j) {
+    k[dot].quantize(x + j * kRowElems, converted.data(), kRowElems);
+    k[dot].dequantize(converted.data(), out.data() + j * kRowElems, kRowElems);
+  }
+  return out;
+}
+
 // What the GEMM path computes: the weights dequantized to floats times the
-// float activations (not the 8-bit converted ones), summed in double. Also
-// returns sum |w * x| per output, the scale of float rounding.
+// float activations (the float GEMM) or the 8-bit converted ones (the int8
+// GEMM), summed in double. Also returns sum |w * x| per output, the scale of
+// float rounding.
 struct Reference {
   std::vector<double> y, magnitude;
 };
 
-Reference float_reference(const MatrixView& w, const float* x, int64_t n_vectors, const KernelTable& k) {
+Reference float_reference(const MatrixView& w, const float* x_in, int64_t n_vectors, const KernelTable& k) {
+  std::vector<float> rounded;
+  const float* x = x_in;
+  if (takes_int8_path(w.type, k)) {
+    rounded = round_trip_activations(w.type, x_in, n_vectors, k);
+    x = rounded.data();
+  }
   Reference ref;
   ref.y.assign(static_cast<size_t>(n_vectors * w.n_rows), 0.0);
   ref.magnitude = ref.y;
@@ -257,6 +283,34 @@ TEST_P(MatmulPerType, BatchMatmatIsTheSameForEveryThreadCount) {
   matmat(m.view, x.data(), 35, a.data(), one, scratch, table());
   matmat(m.view, x.data(), 35, b.data(), three, scratch, table());
   expect_same_floats(a, b.data(), "1 vs 3 threads");
+}
+
+// The flash engine multiplies views of some rows of a matrix: each output row
+// must depend only on its own bytes and the activations, never on which rows
+// share the call (its register block, packed group or tile) or the threads.
+TEST_P(MatmulPerType, BatchMatmatRowsDoNotDependOnTheRowsBesideThem) {
+  ThreadPool one(1), two(2);
+  constexpr int64_t kVectors = 19;
+  const std::vector<float> x = random_floats(static_cast<size_t>(kVectors * kRowElems), 19);
+  const TestMatrix m = make_matrix(type(), table(), 301, 8, 400);
+  std::vector<float> full(static_cast<size_t>(kVectors * 301));
+  MatmulScratch scratch;
+  matmat(m.view, x.data(), kVectors, full.data(), one, scratch, table());
+  for (int64_t first : {1, 5, 17, 290}) {
+    for (int64_t count : {1, 3, 11}) {
+      MatrixView part = m.view;
+      part.data = m.bytes.data() + static_cast<size_t>(first) * m.view.row_stride;
+      part.n_rows = count;
+      std::vector<float> y(static_cast<size_t>(kVectors * count));
+      matmat(part, x.data(), kVectors, y.data(), two, scratch, table());
+      std::vector<float> want;
+      for (int64_t j = 0; j < kVectors; ++j) {
+        const auto row0 = full.begin() + j * 301 + first;
+        want.insert(want.end(), row0, row0 + count);
+      }
+      expect_same_floats(want, y.data(), "rows " + std::to_string(first) + "+" + std::to_string(count));
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(AllWeightTypes, MatmulPerType, testing::ValuesIn(all_cases()), case_name);

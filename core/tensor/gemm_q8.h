@@ -1,0 +1,97 @@
+#pragma once
+// Int8 GEMM for prefill with quantized weights (matmat, batches of 8 vectors
+// or more). Private to core/tensor.
+//
+// Each weight value is an unsigned byte u with w = scale * (u - offset) + min
+// per sub-block of `sub_block` values (min only for types that have one).
+// Activations are quantized once per call the way decode quantizes them (the
+// weight type's dot_type, Q8_0 or Q8_K) and laid out as int8 values x plus,
+// per sub-block, the float scale dx and the sums the offset and min need. Then
+//
+//   y = sum over sub-blocks of  (scale * dx) * (sum u*x - offset * sum x) + min * dx * sum x,
+//
+// where the integer part is exact (VNNI vpdpbusd: unsigned weight bytes times
+// signed activation bytes, four per 32-bit lane).
+//
+// Weights are packed 16 rows at a time ("group"): for each sub-block, the
+// values in steps of four — 64 bytes holding four values of each of the 16
+// rows, so one 32-bit lane is one row — then 16 float scales and, if the type
+// has mins, 16 float mins. One register of products is then one value step of
+// 16 rows, the activation's four bytes are broadcast, and every lane computes
+// only its own row: a row's result does not depend on which rows share its
+// group or call.
+
+#include <cstddef>
+#include <cstdint>
+
+#include "tensor/kernels.h"
+#include "tensor/tensor_type.h"
+
+namespace sieve::tensor {
+
+inline constexpr int64_t kQ8GroupRows = 16;
+
+struct Q8GemmLayout {
+  int sub_block = 0;  // values per scale; 0 = the type has no int8 GEMM layout
+  int offset = 0;     // subtracted from every unsigned value
+  bool has_min = false;
+};
+
+constexpr Q8GemmLayout q8_gemm_layout(TensorType type) {
+  switch (type) {
+    case TensorType::Q4_0: return {32, 8, false};
+    case TensorType::Q8_0: return {32, 128, false};  // signed bytes stored as u = q + 128
+    case TensorType::Q4_K: return {32, 0, true};
+    case TensorType::Q6_K: return {16, 32, false};
+    default: return {};
+  }
+}
+
+// Bytes of one sub-block of a packed group: values, scales, mins.
+constexpr size_t q8_sub_block_bytes(const Q8GemmLayout& l) {
+  return static_cast<size_t>(l.sub_block) * kQ8GroupRows + 64 * (l.has_min ? 2 : 1);
+}
+
+// Bytes of one packed group of 16 rows of k values.
+constexpr size_t q8_group_bytes(const Q8GemmLayout& l, int64_t k) {
+  return static_cast<size_t>(k / l.sub_block) * q8_sub_block_bytes(l);
+}
+
+// Per activation sub-block: its scale, -offset * sum(x) and dx * sum(x).
+struct Q8Meta {
+  float dx = 0;
+  int32_t offset_term = 0;
+  float scaled_sum = 0;
+  float unused = 0;
+};
+
+// One call of the GEMM kernel: n_rows rows packed in consecutive groups
+// (the last one may be partial) times n_vectors prepared activations;
+// y[v * ldy + r] = the product of row r and vector v.
+struct Q8GemmTask {
+  const std::byte* groups = nullptr;
+  size_t group_bytes = 0;
+  int64_t n_rows = 0;
+  int64_t k = 0;
+  Q8GemmLayout layout;
+  const int8_t* x = nullptr;  // vector v's values start at x + v * x_stride
+  size_t x_stride = 0;
+  const Q8Meta* meta = nullptr;  // vector v's sub-blocks start at meta + v * meta_stride
+  size_t meta_stride = 0;
+  int64_t n_vectors = 0;
+  float* y = nullptr;
+  int64_t ldy = 0;
+};
+
+// Turns one activation vector of k values, already quantized to `dot_type`
+// (Q8_0 or Q8_K) at `blocks`, into the kernel's layout. The layout's
+// sub-blocks must divide the dot type's blocks.
+void prepare_q8_activation(TensorType dot_type, const void* blocks, int64_t k, const Q8GemmLayout& layout, int8_t* x,
+                           Q8Meta* meta);
+
+namespace detail {
+// Registered by kernels.cpp on AVX-512 CPUs that have VNNI.
+void register_gemm_q8_avx512(KernelTable& table);
+}  // namespace detail
+
+}  // namespace sieve::tensor

@@ -1,0 +1,281 @@
+// AVX-512 VNNI int8 GEMM for prefill (gemm_q8.h): packing of Q4_0, Q8_0,
+// Q4_K and Q6_K rows into 16-row groups, and the kernel that multiplies
+// packed groups with a batch of int8 activations.
+//
+// Packing: each row's block is first widened to unsigned bytes in value order
+// (a 16 x block staging area in L1), then 16 rows x 16 values are
+// interleaved with a 4 x 4 dword transpose inside each 128-bit lane: register
+// k holds, in lane p, 16 values of row 4p + k, so after the transpose dword
+// 4p + k of step register g is row 4p + k's values 4g..4g+3.
+//
+// Kernel: a register block of 2 groups (32 rows) x 4 vectors. Per sub-block,
+// each of the 8 int32 accumulators starts at the vector's -offset * sum(x)
+// and takes one vpdpbusd per four values; then it is converted and added to
+// its float accumulator with the row's scale times the vector's dx (and the
+// row's min times dx * sum x). Each lane follows exactly the same operations
+// whatever the other lanes hold, so results are per row and per vector.
+
+#if !defined(__AVX512F__) || !defined(__AVX512BW__) || !defined(__AVX512VL__) || !defined(__AVX512VNNI__)
+#error "gemm_q8_avx512.cpp must be compiled with AVX-512 F/BW/VL and VNNI enabled (see core/tensor/CMakeLists.txt)"
+#endif
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "tensor/blocks_k.h"
+#include "tensor/blocks_legacy.h"
+#include "tensor/gemm_q8.h"
+#include "tensor/x86/kquant_simd_common.h"
+
+namespace sieve::tensor {
+namespace {
+
+using x86::half_to_float;
+
+// ---- widening one block of one row to unsigned bytes ---------------------------
+// Each writes the block's values to u (value order) and its sub-block scales
+// (and mins) to scale[j * stride] (min[j * stride]).
+
+void store128(uint8_t* p, __m128i v) { _mm_storeu_si128(reinterpret_cast<__m128i*>(p), v); }
+void store256(uint8_t* p, __m256i v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
+__m128i load128(const void* p) { return _mm_loadu_si128(static_cast<const __m128i*>(p)); }
+__m256i load256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
+
+struct Q4_0Unpack {
+  using Block = BlockQ4_0;
+  static constexpr int kValues = kLegacyBlockElems;
+  static void unpack(const Block& b, uint8_t* u, float* scale, float*, size_t) {
+    const __m128i q = load128(b.qs), low4 = _mm_set1_epi8(0x0f);
+    store128(u, _mm_and_si128(q, low4));
+    store128(u + 16, _mm_and_si128(_mm_srli_epi16(q, 4), low4));
+    scale[0] = half_to_float(b.d);
+  }
+};
+
+struct Q8_0Unpack {
+  using Block = BlockQ8_0;
+  static constexpr int kValues = kLegacyBlockElems;
+  static void unpack(const Block& b, uint8_t* u, float* scale, float*, size_t) {
+    store256(u, _mm256_xor_si256(load256(b.qs), _mm256_set1_epi8(static_cast<char>(0x80))));
+    scale[0] = half_to_float(b.d);
+  }
+};
+
+struct Q4_KUnpack {
+  using Block = BlockQ4K;
+  static constexpr int kValues = kQK;
+  static void unpack(const Block& b, uint8_t* u, float* scale, float* min, size_t stride) {
+    const __m256i low4 = _mm256_set1_epi8(0x0f);
+    for (int j = 0; j < 4; ++j) {  // values 64j..64j+31: low nibbles; 64j+32..: high nibbles
+      const __m256i q = load256(b.qs + 32 * j);
+      store256(u + 64 * j, _mm256_and_si256(q, low4));
+      store256(u + 64 * j + 32, _mm256_and_si256(_mm256_srli_epi16(q, 4), low4));
+    }
+    const K4Scales s = unpack_k4_scales(b.scales);
+    const float d = half_to_float(b.d), dmin = half_to_float(b.dmin);
+    for (int j = 0; j < 8; ++j) {
+      scale[static_cast<size_t>(j) * stride] = d * static_cast<float>((s.scales >> (8 * j)) & 0xff);
+      min[static_cast<size_t>(j) * stride] = -dmin * static_cast<float>((s.mins >> (8 * j)) & 0xff);
+    }
+  }
+};
+
+struct Q6_KUnpack {
+  using Block = BlockQ6K;
+  static constexpr int kValues = kQK;
+  // Value 128h + 32k + l: low nibble k>>1 of ql[64h + 32(k&1) + l], high bits 2k of qh[32h + l].
+  static void unpack(const Block& b, uint8_t* u, float* scale, float*, size_t stride) {
+    const __m256i low4 = _mm256_set1_epi8(0x0f), two = _mm256_set1_epi8(0x30);
+    for (int h = 0; h < 2; ++h) {
+      const __m256i ql0 = load256(b.ql + 64 * h), ql1 = load256(b.ql + 64 * h + 32);
+      const __m256i qh = load256(b.qh + 32 * h);
+      uint8_t* out = u + 128 * h;
+      store256(out, _mm256_or_si256(_mm256_and_si256(ql0, low4), _mm256_and_si256(_mm256_slli_epi16(qh, 4), two)));
+      store256(out + 32, _mm256_or_si256(_mm256_and_si256(ql1, low4), _mm256_and_si256(_mm256_slli_epi16(qh, 2), two)));
+      store256(out + 64, _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), low4), _mm256_and_si256(qh, two)));
+      store256(out + 96,
+               _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), low4), _mm256_and_si256(_mm256_srli_epi16(qh, 2), two)));
+    }
+    const float d = half_to_float(b.d);
+    for (int j = 0; j < 16; ++j) scale[static_cast<size_t>(j) * stride] = d * static_cast<float>(b.scales[j]);
+  }
+};
+
+// ---- packing 16 rows ---------------------------------------------------------------
+
+// 16 values of row 4p + k (p = 0..3) in lane p.
+__m512i four_rows(const uint8_t* stage, size_t row_stride, int k) {
+  __m512i v = _mm512_castsi128_si512(load128(stage + static_cast<size_t>(k) * row_stride));
+  v = _mm512_inserti32x4(v, load128(stage + static_cast<size_t>(4 + k) * row_stride), 1);
+  v = _mm512_inserti32x4(v, load128(stage + static_cast<size_t>(8 + k) * row_stride), 2);
+  return _mm512_inserti32x4(v, load128(stage + static_cast<size_t>(12 + k) * row_stride), 3);
+}
+
+// Values 16c..16c+15 of the 16 staged rows as four value steps of 64 bytes.
+void interleave16(const uint8_t* stage, size_t row_stride, uint8_t* out) {
+  const __m512i r0 = four_rows(stage, row_stride, 0), r1 = four_rows(stage, row_stride, 1);
+  const __m512i r2 = four_rows(stage, row_stride, 2), r3 = four_rows(stage, row_stride, 3);
+  const __m512i t0 = _mm512_unpacklo_epi32(r0, r1), t1 = _mm512_unpackhi_epi32(r0, r1);
+  const __m512i t2 = _mm512_unpacklo_epi32(r2, r3), t3 = _mm512_unpackhi_epi32(r2, r3);
+  _mm512_storeu_si512(out, _mm512_unpacklo_epi64(t0, t2));
+  _mm512_storeu_si512(out + 64, _mm512_unpackhi_epi64(t0, t2));
+  _mm512_storeu_si512(out + 128, _mm512_unpacklo_epi64(t1, t3));
+  _mm512_storeu_si512(out + 192, _mm512_unpackhi_epi64(t1, t3));
+}
+
+template <class T>
+void pack_rows(const void* rows, size_t row_stride, int64_t n_rows, int64_t k, void* group) {
+  using Block = typename T::Block;
+  constexpr Q8GemmLayout kLayout = q8_gemm_layout(T::kType);
+  constexpr int kSub = kLayout.sub_block;
+  constexpr size_t kSubBytes = q8_sub_block_bytes(kLayout);
+  constexpr int kSubsPerBlock = T::kValues / kSub;
+  alignas(64) uint8_t stage[kQ8GroupRows][T::kValues];
+  auto* out = static_cast<uint8_t*>(group);
+  const auto* base = static_cast<const std::byte*>(rows);
+  for (int64_t b = 0; b < k / T::kValues; ++b) {
+    uint8_t* sub0 = out + static_cast<size_t>(b * kSubsPerBlock) * kSubBytes;
+    auto* scale = reinterpret_cast<float*>(sub0 + kSub * kQ8GroupRows);
+    float* min = kLayout.has_min ? scale + kQ8GroupRows : nullptr;
+    constexpr size_t kFloatStride = kSubBytes / sizeof(float);
+    for (int64_t r = 0; r < kQ8GroupRows; ++r) {
+      if (r < n_rows) {
+        const auto* blocks = reinterpret_cast<const Block*>(base + static_cast<size_t>(r) * row_stride);
+        T::unpack(blocks[b], stage[r], scale + r, min != nullptr ? min + r : nullptr, kFloatStride);
+      } else {  // padding rows: zero values and scales, never stored
+        std::memset(stage[r], 0, sizeof(stage[r]));
+        for (int s = 0; s < kSubsPerBlock; ++s) {
+          scale[static_cast<size_t>(s) * kFloatStride + static_cast<size_t>(r)] = 0.0f;
+          if (min != nullptr) min[static_cast<size_t>(s) * kFloatStride + static_cast<size_t>(r)] = 0.0f;
+        }
+      }
+    }
+    for (int c = 0; c < T::kValues / 16; ++c) {
+      const int sub = 16 * c / kSub, step = (16 * c % kSub) / 4;
+      interleave16(&stage[0][16 * c], T::kValues, sub0 + static_cast<size_t>(sub) * kSubBytes + 64 * step);
+    }
+  }
+}
+
+struct Q4_0Pack : Q4_0Unpack { static constexpr TensorType kType = TensorType::Q4_0; };
+struct Q8_0Pack : Q8_0Unpack { static constexpr TensorType kType = TensorType::Q8_0; };
+struct Q4_KPack : Q4_KUnpack { static constexpr TensorType kType = TensorType::Q4_K; };
+struct Q6_KPack : Q6_KUnpack { static constexpr TensorType kType = TensorType::Q6_K; };
+
+// ---- the kernel --------------------------------------------------------------------
+
+constexpr int kGroupBlock = 2;   // row groups per register block
+constexpr int kVectorBlock = 6;  // vectors per register block
+
+int32_t load_i32(const int8_t* p) {
+  int32_t v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+
+template <int kSub, bool kMin, int G, int V>
+void micro(const Q8GemmTask& t, int64_t group0, int64_t v0) {
+  constexpr size_t kSubBytes = q8_sub_block_bytes(Q8GemmLayout{kSub, 0, kMin});
+  const uint8_t* w[G];
+  for (int g = 0; g < G; ++g) {
+    w[g] = reinterpret_cast<const uint8_t*>(t.groups) + static_cast<size_t>(group0 + g) * t.group_bytes;
+  }
+  const int8_t* x[V];
+  const Q8Meta* meta[V];
+  for (int v = 0; v < V; ++v) {
+    x[v] = t.x + static_cast<size_t>(v0 + v) * t.x_stride;
+    meta[v] = t.meta + static_cast<size_t>(v0 + v) * t.meta_stride;
+  }
+  __m512 acc[G][V];
+  for (int g = 0; g < G; ++g)
+    for (int v = 0; v < V; ++v) acc[g][v] = _mm512_setzero_ps();
+  const int64_t n_sub = t.k / kSub;
+  for (int64_t s = 0; s < n_sub; ++s) {
+    __m512i sums[G][V];
+    for (int v = 0; v < V; ++v) {
+      const __m512i start = _mm512_set1_epi32(meta[v][s].offset_term);
+      for (int g = 0; g < G; ++g) sums[g][v] = start;
+    }
+    const size_t sub_offset = static_cast<size_t>(s) * kSubBytes;
+    for (int step = 0; step < kSub / 4; ++step) {
+      __m512i wv[G];
+      for (int g = 0; g < G; ++g) wv[g] = _mm512_load_si512(w[g] + sub_offset + 64 * step);
+      for (int v = 0; v < V; ++v) {
+        const __m512i xv = _mm512_set1_epi32(load_i32(x[v] + s * kSub + 4 * step));
+        for (int g = 0; g < G; ++g) sums[g][v] = _mm512_dpbusd_epi32(sums[g][v], wv[g], xv);
+      }
+    }
+    for (int g = 0; g < G; ++g) {
+      const auto* scale = reinterpret_cast<const float*>(w[g] + sub_offset + kSub * kQ8GroupRows);
+      const __m512 sc = _mm512_load_ps(scale);
+      for (int v = 0; v < V; ++v) {
+        const __m512 factor = _mm512_mul_ps(sc, _mm512_set1_ps(meta[v][s].dx));
+        acc[g][v] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums[g][v]), factor, acc[g][v]);
+      }
+      if constexpr (kMin) {
+        const __m512 mn = _mm512_load_ps(scale + kQ8GroupRows);
+        for (int v = 0; v < V; ++v) acc[g][v] = _mm512_fmadd_ps(mn, _mm512_set1_ps(meta[v][s].scaled_sum), acc[g][v]);
+      }
+    }
+  }
+  for (int g = 0; g < G; ++g) {
+    const int64_t row0 = (group0 + g) * kQ8GroupRows;
+    const int64_t valid = std::min<int64_t>(kQ8GroupRows, t.n_rows - row0);
+    const auto mask = static_cast<__mmask16>((1u << valid) - 1u);
+    for (int v = 0; v < V; ++v) _mm512_mask_storeu_ps(t.y + (v0 + v) * t.ldy + row0, mask, acc[g][v]);
+  }
+}
+
+template <int kSub, bool kMin, int G>
+void micro_vectors(const Q8GemmTask& t, int64_t group0, int64_t v0, int64_t n_v) {
+  switch (n_v) {
+    case 1: micro<kSub, kMin, G, 1>(t, group0, v0); break;
+    case 2: micro<kSub, kMin, G, 2>(t, group0, v0); break;
+    case 3: micro<kSub, kMin, G, 3>(t, group0, v0); break;
+    case 4: micro<kSub, kMin, G, 4>(t, group0, v0); break;
+    case 5: micro<kSub, kMin, G, 5>(t, group0, v0); break;
+    default: micro<kSub, kMin, G, kVectorBlock>(t, group0, v0); break;
+  }
+}
+
+template <int kSub, bool kMin>
+void gemm_q8(const Q8GemmTask& t) {
+  const int64_t n_groups = (t.n_rows + kQ8GroupRows - 1) / kQ8GroupRows;
+  for (int64_t v0 = 0; v0 < t.n_vectors; v0 += kVectorBlock) {
+    const int64_t n_v = std::min<int64_t>(kVectorBlock, t.n_vectors - v0);
+    int64_t g0 = 0;
+    for (; g0 + kGroupBlock <= n_groups; g0 += kGroupBlock) micro_vectors<kSub, kMin, kGroupBlock>(t, g0, v0, n_v);
+    for (; g0 < n_groups; ++g0) micro_vectors<kSub, kMin, 1>(t, g0, v0, n_v);
+  }
+}
+
+void gemm_q8_avx512(const Q8GemmTask& t) {
+  if (t.layout.sub_block == 16) {
+    gemm_q8<16, false>(t);
+  } else if (t.layout.has_min) {
+    gemm_q8<32, true>(t);
+  } else {
+    gemm_q8<32, false>(t);
+  }
+}
+
+}  // namespace
+
+namespace detail {
+void register_gemm_q8_avx512(KernelTable& table) {
+  table.gemm_q8 = gemm_q8_avx512;
+  table[TensorType::Q4_0].pack_q8 = pack_rows<Q4_0Pack>;
+  table[TensorType::Q8_0].pack_q8 = pack_rows<Q8_0Pack>;
+  table[TensorType::Q4_K].pack_q8 = pack_rows<Q4_KPack>;
+  table[TensorType::Q6_K].pack_q8 = pack_rows<Q6_KPack>;
+}
+}  // namespace detail
+
+}  // namespace sieve::tensor
