@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "flash/flash_options.h"
+#include "sparse/sparse_options.h"
 #include "tokenizer/tokenizer.h"
 #include "util/error.h"
 
@@ -47,6 +48,9 @@ struct EngineOptions {
   EngineMode mode = EngineMode::dense;
   DramBudget dram_budget;
   flash::FlashTuning flash;  // read size, queue depth, checks, fault injection
+  // Sparse mode (docs/sparsity.md): the predictor, the sliding window, hot
+  // neurons. dram_budget and flash apply to it as to flash mode.
+  sparse::SparseOptions sparse;
 };
 
 struct ModelSummary {
@@ -83,6 +87,20 @@ struct EngineStats {
   uint64_t flash_read_requests = 0;
   double flash_io_wait_seconds = 0;
   double flash_compute_seconds = 0;
+  // Sparse mode (0 otherwise), decode only: tokens computed sparsely and,
+  // summed over layers and those tokens, the neurons the predictor selected,
+  // those read from the SSD and those found in DRAM (clusters count B
+  // neurons), and the bytes read (alignment and merged holes included).
+  // sparse_ffn_bytes_per_token is what one token's whole FFN weighs (what
+  // streaming it would read): the denominator of "% of FFN bytes".
+  // flash_bytes_read above includes these reads and the prompt's.
+  int64_t sparse_tokens = 0;
+  uint64_t sparse_neurons_predicted = 0;
+  uint64_t sparse_neurons_loaded = 0;
+  uint64_t sparse_neuron_hits = 0;
+  uint64_t sparse_bytes_read = 0;
+  uint64_t sparse_bytes_wanted = 0;  // the loaded neurons' own bytes (no alignment, no holes)
+  uint64_t sparse_ffn_bytes_per_token = 0;
 
   double prompt_tokens_per_second() const { return prompt_seconds > 0 ? prompt_tokens / prompt_seconds : 0; }
   double decode_tokens_per_second() const { return decode_seconds > 0 ? decode_tokens / decode_seconds : 0; }

@@ -1,9 +1,11 @@
-// `sieve bench -m MODEL --budgets 25%,50%,100% --modes mmap,flash`: decode
-// speed, bytes read per token, I/O wait against compute, read bandwidth and
-// peak RSS per mode and DRAM budget, each measured in a fresh child process
+// `sieve bench -m MODEL --budgets 25%,50%,100% --modes mmap,flash,sparse`:
+// decode speed, bytes read per token, I/O wait against compute, read
+// bandwidth and peak RSS per mode and DRAM budget (sparse mode once per
+// --window value, with neurons loaded and % of FFN bytes per token), each measured in a fresh child process
 // (`sieve bench-worker`) whose memory — page cache included — is capped at
 // the budget by a cgroup (docs/flash.md, "Benchmark method").
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -14,6 +16,7 @@
 #include "bench/memory_bandwidth.h"
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/mode_args.h"
 #include "engine.h"
 #include "flash/bench/bench_worker.h"
 #include "flash/bench/child_process.h"
@@ -38,7 +41,7 @@ const std::vector<OptionSpec>& bench_options() {
   static const std::vector<OptionSpec> specs = {
       {"model", 'm', true, "the model: a GGUF or a pack (.sieve); flash runs need a pack", "MODEL"},
       {"budgets", 0, true, "DRAM budgets, comma-separated: sizes or % of the model file (default 50%)", "LIST"},
-      {"modes", 0, true, "modes to compare, comma-separated: mmap, flash, dense (default mmap,flash)", "LIST"},
+      {"modes", 0, true, "modes to compare, comma-separated: mmap, flash, sparse, dense (default mmap,flash)", "LIST"},
       {"n-predict", 'n', true, "tokens to decode per run (default 16)", "N"},
       {"prompt", 'p', true, "prompt tokens prefilled before decoding (default 16)", "N"},
       {"threads", 't', true, "threads including the main one (default: all cores)", "N"},
@@ -46,7 +49,13 @@ const std::vector<OptionSpec>& bench_options() {
       {"read-size", 0, true, "flash: bytes per read request (default 1M)", "SIZE"},
       {"queue-depth", 0, true, "flash: reads in flight (default 32)", "N"},
       {"overhead", 0, true, "added to the budget for each run's memory limit (default 64M)", "SIZE"},
-      {"disk-profile", 0, true, "a `sieve probe-disk --json` profile: report the I/O floor per token", "FILE"},
+      {"disk-profile", 0, true,
+       "a `sieve probe-disk --json` profile: report the I/O floor per token; sparse runs size merged reads by it", "FILE"},
+      {"predictor", 0, true, "sparse: gate (default), lowrank or powerinfer", "KIND"},
+      {"gate-copy", 0, true, "sparse, gate predictor: the gate copy's type (default: its own, exact)", "TYPE"},
+      {"sparsity", 0, true, "sparse, gate predictor: skip this fraction of neurons (calibrated)", "S"},
+      {"window", 0, true, "sparse: window sizes in tokens, comma-separated; one sparse run each (default 4)", "LIST"},
+      {"no-pin-hot", 0, false, "sparse: do not pin hot neurons", ""},
       {"json", 0, true, "also write every measurement as JSON", "FILE"},
       {"no-limit", 0, false, "run without a memory cgroup (results marked unconstrained)", ""},
       {"timeout", 0, true, "seconds before a run is stopped (default 3600)", "S"},
@@ -82,6 +91,18 @@ struct Settings {
   uint64_t read_size = 1 << 20, queue_depth = 32, overhead = kDefaultOverhead;
   bool limit = true;
   double timeout = 3600;
+  std::string disk_profile;
+  std::vector<std::string> sparse_args;  // passed to sparse runs as given
+  std::vector<int> windows = {4};
+};
+
+// One measurement: a mode (and for sparse mode a window size) at a budget.
+struct RunSpec {
+  EngineMode mode = EngineMode::flash;
+  int window = 0;
+  std::string label() const {
+    return mode == EngineMode::sparse ? "sparse k=" + std::to_string(window) : std::string(to_string(mode));
+  }
 };
 
 // The mmap baseline maps the original GGUF when it sits beside the pack
@@ -97,18 +118,25 @@ fs::path baseline_model(const fs::path& model) {
   return model;
 }
 
-std::vector<std::string> worker_argv(const Settings& s, EngineMode mode, const std::string& budget) {
+std::vector<std::string> worker_argv(const Settings& s, const RunSpec& run, const std::string& budget) {
+  const EngineMode mode = run.mode;
   std::vector<std::string> argv = {flash::own_executable(), "bench-worker", "-m",
                                    (mode == EngineMode::mmap ? s.mmap_model : s.model).string(), "--mode", to_string(mode),
                                    "-n", std::to_string(s.decode_tokens), "-p", std::to_string(s.prompt_tokens),
                                    "-t", std::to_string(s.threads), "--ctx", std::to_string(s.context),
                                    "--read-size", std::to_string(s.read_size), "--queue-depth",
                                    std::to_string(s.queue_depth)};
-  if (mode == EngineMode::flash) argv.insert(argv.end(), {"--dram-budget", budget});
+  if (uses_budget(mode)) argv.insert(argv.end(), {"--dram-budget", budget});
+  if (mode == EngineMode::sparse) {
+    argv.insert(argv.end(), {"--window", std::to_string(run.window)});
+    argv.insert(argv.end(), s.sparse_args.begin(), s.sparse_args.end());
+    if (!s.disk_profile.empty()) argv.insert(argv.end(), {"--disk-profile", s.disk_profile});
+  }
   return argv;
 }
 
-json::Value measure(const Settings& s, EngineMode mode, const std::string& budget_text, uint64_t budget_bytes) {
+json::Value measure(const Settings& s, const RunSpec& spec, const std::string& budget_text, uint64_t budget_bytes) {
+  const EngineMode mode = spec.mode;
   for (const fs::path& f : {s.model, s.mmap_model}) {
     std::string why;
     if (!flash::drop_file_cache(f.string(), &why)) std::fprintf(stderr, "bench: %s\n", why.c_str());
@@ -117,11 +145,11 @@ json::Value measure(const Settings& s, EngineMode mode, const std::string& budge
   std::unique_ptr<flash::MemoryLimit> limit;
   if (s.limit) limit = std::make_unique<flash::MemoryLimit>(limit_bytes);
   const double cached = flash::cached_fraction((mode == EngineMode::mmap ? s.mmap_model : s.model).string()).value_or(-1);
-  std::fprintf(stderr, "bench: %s, budget %s (%s MiB)%s ...\n", to_string(mode), budget_text.c_str(),
+  std::fprintf(stderr, "bench: %s, budget %s (%s MiB)%s ...\n", spec.label().c_str(), budget_text.c_str(),
                mib(static_cast<double>(budget_bytes)).c_str(),
                limit && limit->available() ? (", memory limit " + mib(static_cast<double>(limit_bytes)) + " MiB").c_str()
                                            : ", no memory limit");
-  const flash::ChildResult child = flash::run_child(worker_argv(s, mode, budget_text), limit.get(), s.timeout);
+  const flash::ChildResult child = flash::run_child(worker_argv(s, spec, budget_text), limit.get(), s.timeout);
   json::Value run = json::Value::object();
   if (child.exit_code == 0 && !child.timed_out) {
     run = json::parse(child.out);
@@ -130,8 +158,10 @@ json::Value measure(const Settings& s, EngineMode mode, const std::string& budge
                                                                           : "exited with " + std::to_string(child.exit_code);
     run.set("mode", to_string(mode));
     run.set("error", what + (child.err.empty() ? "" : ": " + child.err.substr(0, child.err.find_last_not_of('\n') + 1)));
-    std::fprintf(stderr, "bench: %s run failed: %s\n", to_string(mode), run.at("error").as_string().c_str());
+    std::fprintf(stderr, "bench: %s run failed: %s\n", spec.label().c_str(), run.at("error").as_string().c_str());
   }
+  run.set("label", spec.label());
+  if (mode == EngineMode::sparse) run.set("window", static_cast<int64_t>(spec.window));
   run.set("budget", budget_text);
   run.set("budget_bytes", static_cast<int64_t>(budget_bytes));
   run.set("cached_fraction_before", cached);
@@ -163,46 +193,106 @@ double io_floor(const json::Value& run, const flash::DiskProfile* profile, const
   return number(run, "decode_flash_bytes") / number(run, "decode_tokens") / (mb_per_s * 1e6);
 }
 
-void print_table(const std::vector<json::Value>& runs, const flash::DiskProfile* profile, const Settings& s) {
-  std::printf("\n%-6s %9s %9s %8s %8s %10s %9s %9s %8s %9s %9s %8s %8s\n", "mode", "budget", "limit", "tok/s",
-              "s/tok", "read/tok", "wait/tok", "comp/tok", "MB/s", "peak RSS", "cg peak", "x mmap", "x floor");
-  std::printf("%-6s %9s %9s %8s %8s %10s %9s %9s %8s %9s %9s %8s %8s\n", "", "MiB", "MiB", "", "s", "MiB", "s", "s",
-              "", "MiB", "MiB", "", "");
-  std::map<std::string, double> mmap_speed;
+bool streams_ffn(const std::string& mode) { return mode == "flash" || mode == "sparse"; }
+
+// Decode tok/s of the first successful run of `mode` at each budget.
+std::map<std::string, double> speed_by_budget(const std::vector<json::Value>& runs, const std::string& mode) {
+  std::map<std::string, double> speed;
   for (const json::Value& r : runs) {
-    if (r.at("mode").as_string() == "mmap") mmap_speed[r.at("budget").as_string()] = number(r, "decode_tokens_per_second");
+    if (r.find("error") == nullptr && r.at("mode").as_string() == mode && !speed.count(r.at("budget").as_string())) {
+      speed[r.at("budget").as_string()] = number(r, "decode_tokens_per_second");
+    }
   }
+  return speed;
+}
+
+std::string ratio_text(double value, const std::map<std::string, double>& base, const std::string& budget) {
+  const auto it = base.find(budget);
+  if (it == base.end() || it->second <= 0) return "-";
+  char text[16];
+  std::snprintf(text, sizeof text, "%.2f", value / it->second);
+  return text;
+}
+
+std::string label_of(const json::Value& r) {
+  const json::Value* label = r.find("label");
+  return label != nullptr && label->is_string() ? label->as_string() : r.at("mode").as_string();
+}
+
+void print_table(const std::vector<json::Value>& runs, const flash::DiskProfile* profile, const Settings& s) {
+  std::printf("\n%-11s %9s %9s %8s %8s %10s %9s %9s %8s %9s %9s %8s %8s %8s\n", "mode", "budget", "limit", "tok/s",
+              "s/tok", "read/tok", "wait/tok", "comp/tok", "MB/s", "peak RSS", "cg peak", "x mmap", "x flash", "x floor");
+  std::printf("%-11s %9s %9s %8s %8s %10s %9s %9s %8s %9s %9s %8s %8s %8s\n", "", "MiB", "MiB", "", "s", "MiB", "s", "s",
+              "", "MiB", "MiB", "", "", "");
+  const std::map<std::string, double> mmap_speed = speed_by_budget(runs, "mmap");
+  const std::map<std::string, double> flash_speed = speed_by_budget(runs, "flash");
   for (const json::Value& r : runs) {
     const std::string mode = r.at("mode").as_string();
+    const std::string budget = r.at("budget").as_string();
     if (r.find("error") != nullptr) {
-      std::printf("%-6s %9s  failed: %s\n", mode.c_str(), r.at("budget").as_string().c_str(), r.at("error").as_string().c_str());
+      std::printf("%-11s %9s  failed: %s\n", label_of(r).c_str(), budget.c_str(), r.at("error").as_string().c_str());
       continue;
     }
     const double tokens = std::max(1.0, number(r, "decode_tokens"));
     const double tps = number(r, "decode_tokens_per_second");
     const json::Value& cg = r.at("cgroup");
     const bool constrained = cg.at("constrained").as_bool();
-    const double read = (mode == "flash" ? number(r, "decode_flash_bytes") : number(r, "decode_disk_read_bytes")) / tokens;
+    const double read = (streams_ffn(mode) ? number(r, "decode_flash_bytes") : number(r, "decode_disk_read_bytes")) / tokens;
     const double spt = number(r, "decode_seconds") / tokens;
-    const double base = mmap_speed.count(r.at("budget").as_string()) ? mmap_speed[r.at("budget").as_string()] : 0;
     const double floor = mode == "flash" ? io_floor(r, profile, s) : 0;
-    char ratio[16] = "-", vs_floor[16] = "-";
-    if (base > 0) std::snprintf(ratio, sizeof ratio, "%.2f", tps / base);
+    char vs_floor[16] = "-";
     if (floor > 0) std::snprintf(vs_floor, sizeof vs_floor, "%.2f", spt / floor);
-    std::printf("%-6s %9s %9s %8.3f %8.3f %10s %9.3f %9.3f %8.0f %9s %9s %8s %8s%s\n", mode.c_str(),
+    std::printf("%-11s %9s %9s %8.3f %8.3f %10s %9.3f %9.3f %8.0f %9s %9s %8s %8s %8s%s\n", label_of(r).c_str(),
                 mib(number(r, "budget_bytes")).c_str(),
                 constrained ? mib(number(cg, "limit_bytes")).c_str() : "none", tps, spt, mib(read).c_str(),
                 number(r, "decode_io_wait_seconds") / tokens, number(r, "decode_compute_seconds") / tokens,
                 spt > 0 ? read / spt / 1e6 : 0.0, mib(number(r, "peak_rss_bytes")).c_str(),
-                constrained ? mib(number(cg, "peak_bytes")).c_str() : "-", ratio, vs_floor,
+                constrained ? mib(number(cg, "peak_bytes")).c_str() : "-", ratio_text(tps, mmap_speed, budget).c_str(),
+                mode == "flash" ? "-" : ratio_text(tps, flash_speed, budget).c_str(), vs_floor,
                 constrained ? "" : "  (unconstrained)");
   }
   std::printf(
       "\nread/tok: bytes read from the disk per decoded token (mmap: the process's block reads, /proc/self/io;\n"
-      "flash: FFN bundles streamed). MB/s = read/tok / s/tok. wait/tok: time blocked on reads; comp/tok: the rest.\n"
+      "flash, sparse: FFN bytes read). MB/s = read/tok / s/tok. wait/tok: time blocked on reads; comp/tok: the rest.\n"
       "cg peak: the cgroup's peak charge (page cache included). x floor: s/tok over the I/O floor, the bytes\n"
       "flash reads per token at probe-disk's bandwidth for %s reads at depth %llu (--disk-profile).\n",
       format_bytes(s.read_size).c_str(), static_cast<unsigned long long>(s.queue_depth));
+}
+
+// Sparse runs: what the predictor selected and where it came from, per
+// decoded token, for each window size (the LLM-in-a-flash window sweep).
+void print_sparse_table(const std::vector<json::Value>& runs) {
+  std::vector<const json::Value*> sparse;
+  for (const json::Value& r : runs) {
+    if (r.find("error") == nullptr && r.at("mode").as_string() == "sparse") sparse.push_back(&r);
+  }
+  if (sparse.empty()) return;
+  const std::map<std::string, double> mmap_speed = speed_by_budget(runs, "mmap");
+  const std::map<std::string, double> flash_speed = speed_by_budget(runs, "flash");
+  std::printf("\nsparse mode per decoded token (all layers):\n%9s %6s %8s %10s %10s %10s %8s %10s %9s %10s %9s %8s %8s\n",
+              "budget", "window", "tok/s", "predicted", "loaded", "in DRAM", "hits %", "read MB", "% of FFN", "wanted MB",
+              "% of FFN", "x mmap", "x flash");
+  for (const json::Value* r : sparse) {
+    const double tokens = std::max(1.0, number(*r, "decode_sparse_tokens"));
+    const double predicted = number(*r, "decode_sparse_neurons_predicted") / tokens;
+    const double loaded = number(*r, "decode_sparse_neurons_loaded") / tokens;
+    const double hits = number(*r, "decode_sparse_neuron_hits") / tokens;
+    const double read = number(*r, "decode_sparse_bytes") / tokens;
+    const double wanted = number(*r, "decode_sparse_bytes_wanted") / tokens;
+    const double ffn = number(*r, "sparse_ffn_bytes_per_token");
+    const double tps = number(*r, "decode_tokens_per_second");
+    const std::string budget = r->at("budget").as_string();
+    std::printf("%9s %6lld %8.3f %10.0f %10.0f %10.0f %8.1f %10.2f %8.2f%% %10.2f %8.2f%% %8s %8s\n", budget.c_str(),
+                static_cast<long long>(number(*r, "window")), tps, predicted, loaded, hits,
+                loaded + hits > 0 ? 100.0 * hits / (loaded + hits) : 0.0, read / 1e6, ffn > 0 ? 100.0 * read / ffn : 0.0,
+                wanted / 1e6, ffn > 0 ? 100.0 * wanted / ffn : 0.0, ratio_text(tps, mmap_speed, budget).c_str(),
+                ratio_text(tps, flash_speed, budget).c_str());
+  }
+  std::printf(
+      "\npredicted: neurons the predictor selected; loaded: read from the SSD; in DRAM: found in the neuron\n"
+      "store (clusters of quantized packs count all their neurons). read MB: bytes read, alignment and merged\n"
+      "holes included; wanted MB: the loaded neurons' own bytes; %% of FFN: of what streaming every layer's\n"
+      "whole FFN would read.\n");
 }
 
 // Dense runs are compute on weights already in RAM: their ceiling is memory
@@ -254,7 +344,33 @@ Settings read_settings(const Args& args) {
   s.overhead = args.get_size("overhead", s.overhead);
   s.limit = !args.has("no-limit");
   s.timeout = args.get_double("timeout", 3600);
+  if (auto file = args.get("disk-profile")) s.disk_profile = fs::absolute(*file).string();
+  for (const char* name : {"predictor", "gate-copy", "sparsity"}) {
+    if (auto value = args.get(name)) s.sparse_args.insert(s.sparse_args.end(), {std::string("--") + name, *value});
+  }
+  if (args.has("no-pin-hot")) s.sparse_args.push_back("--no-pin-hot");
+  if (auto windows = args.get("window")) {
+    s.windows.clear();
+    for (const std::string& w : split_list(*windows)) s.windows.push_back(parse_window(w));
+    if (s.windows.empty()) throw UsageError("--window: expected window sizes such as 4 or 0,1,2,4,8");
+  }
+  // Refuse bad sparse options here, once, rather than in every worker.
+  EngineOptions check;
+  check.mode = EngineMode::sparse;
+  apply_sparse_options(args, check, true);
   return s;
+}
+
+std::vector<RunSpec> run_specs(const std::vector<EngineMode>& modes, const Settings& s) {
+  std::vector<RunSpec> specs;
+  for (EngineMode mode : modes) {
+    if (mode != EngineMode::sparse) {
+      specs.push_back({mode, 0});
+      continue;
+    }
+    for (int window : s.windows) specs.push_back({mode, window});
+  }
+  return specs;
 }
 
 }  // namespace
@@ -262,7 +378,8 @@ Settings read_settings(const Args& args) {
 int cmd_bench(CommandArgs argv) {
   const Args args = Args::parse(argv, bench_options());
   const std::string synopsis =
-      "sieve bench -m MODEL [--budgets 25%,50%,100%] [--modes mmap,flash] [-n TOKENS] [-p PROMPT_TOKENS] [--json FILE]";
+      "sieve bench -m MODEL [--budgets 25%,50%,100%] [--modes mmap,flash,sparse] [--window 0,1,2,4,8] [-n TOKENS]\n"
+      "            [-p PROMPT_TOKENS] [--json FILE]";
   if (args.has("help")) {
     std::printf("%s", usage_text(synopsis, bench_options()).c_str());
     return 0;
@@ -273,7 +390,7 @@ int cmd_bench(CommandArgs argv) {
   std::vector<EngineMode> modes;
   for (const std::string& m : split_list(args.get_or("modes", "mmap,flash"))) {
     const auto mode = parse_engine_mode(m);
-    if (!mode) throw UsageError("--modes: expected mmap, flash or dense, got '" + m + "'");
+    if (!mode) throw UsageError("--modes: expected mmap, flash, sparse or dense, got '" + m + "'");
     modes.push_back(*mode);
   }
   std::vector<std::pair<std::string, uint64_t>> budgets;
@@ -287,16 +404,20 @@ int cmd_bench(CommandArgs argv) {
 
   std::fprintf(stderr, "bench: model %s (%s MiB); mmap runs map %s\n", s.model.string().c_str(),
                mib(static_cast<double>(s.model_bytes)).c_str(), s.mmap_model.filename().string().c_str());
+  if (args.has("window") && std::find(modes.begin(), modes.end(), EngineMode::sparse) == modes.end()) {
+    throw UsageError("--window applies to --modes with sparse");
+  }
   std::vector<json::Value> runs;
   for (const auto& [text, bytes] : budgets) {
-    for (EngineMode mode : modes) runs.push_back(measure(s, mode, text, bytes));
+    for (const RunSpec& spec : run_specs(modes, s)) runs.push_back(measure(s, spec, text, bytes));
   }
   print_table(runs, profile.get(), s);
+  print_sparse_table(runs);
   print_dense_summary(runs, s);
   for (const json::Value& r : runs) {
     const json::Value* plan = r.find("memory_plan");
     if (plan != nullptr && plan->is_string() && !plan->as_string().empty()) {
-      std::printf("\n%s %s: %s", r.at("mode").as_string().c_str(), r.at("budget").as_string().c_str(),
+      std::printf("\n%s %s: %s", label_of(r).c_str(), r.at("budget").as_string().c_str(),
                   plan->as_string().c_str());
     }
   }
@@ -309,7 +430,9 @@ int cmd_bench(CommandArgs argv) {
     if (profile) all.set("disk_profile", json::parse(profile->to_json()));
     json::Value list = json::Value::array();
     for (json::Value& r : runs) {
-      if (r.find("error") == nullptr && r.at("mode").as_string() == "flash") r.set("io_floor_seconds_per_token", io_floor(r, profile.get(), s));
+      if (r.find("error") == nullptr && r.at("mode").as_string() == "flash") {
+        r.set("io_floor_seconds_per_token", io_floor(r, profile.get(), s));
+      }
       list.push(r);
     }
     all.set("runs", std::move(list));
@@ -323,23 +446,21 @@ int cmd_bench(CommandArgs argv) {
 
 // The child side: one measurement, JSON on stdout.
 int cmd_bench_worker(CommandArgs argv) {
-  static const std::vector<OptionSpec> specs = {
-      {"model", 'm', true, "", "MODEL"}, {"mode", 0, true, "", "MODE"}, {"dram-budget", 0, true, "", "SIZE"},
-      {"n-predict", 'n', true, "", "N"}, {"prompt", 'p', true, "", "N"},   {"threads", 't', true, "", "N"},
-      {"ctx", 'c', true, "", "N"},       {"read-size", 0, true, "", "SIZE"}, {"queue-depth", 0, true, "", "N"},
-  };
+  static const std::vector<OptionSpec> specs = with_mode_options({
+      {"model", 'm', true, "", "MODEL"},   {"n-predict", 'n', true, "", "N"},     {"prompt", 'p', true, "", "N"},
+      {"threads", 't', true, "", "N"},     {"ctx", 'c', true, "", "N"},           {"read-size", 0, true, "", "SIZE"},
+      {"queue-depth", 0, true, "", "N"},   {"help", 'h', false, "", ""},
+  });
   const Args args = Args::parse(argv, specs);
   if (!args.has("model") || !args.has("mode")) throw UsageError("internal command of `sieve bench`: -m and --mode are required");
+  EngineOptions options;
+  apply_mode_options(args, options);
   flash::WorkerRequest r;
   r.model = *args.get("model");
-  const auto mode = parse_engine_mode(*args.get("mode"));
-  if (!mode) throw UsageError("--mode: expected dense, mmap or flash");
-  r.mode = *mode;
-  if (auto b = args.get("dram-budget")) {
-    const auto budget = parse_dram_budget(*b);
-    if (!budget) throw UsageError("--dram-budget: bad size '" + *b + "'");
-    r.budget = *budget;
-  }
+  r.mode = options.mode;
+  r.budget = options.dram_budget;
+  r.sparse = options.sparse;
+  r.tuning.disk_profile = options.flash.disk_profile;
   r.decode_tokens = args.get_int("n-predict", 16, 1, 1 << 20);
   r.prompt_tokens = args.get_int("prompt", 16, 1, 1 << 20);
   r.threads = static_cast<int>(args.get_int("threads", 0, 0, 1024));

@@ -38,6 +38,7 @@ const std::vector<OptionSpec>& option_specs() {
       {"types", 0, true, std::string("comma-separated types, or 'all' (default ") + kDefaultTypes + ")", "LIST"},
       {"isa", 0, true, "kernel family: scalar, avx2, avx512, neon or best (default best)", "ISA"},
       {"passes", 0, true, "timed matvec passes after one warm-up; the best counts (default 5)", "N"},
+      {"vectors", 0, true, "activation vectors of the matmat measurement (default 16; prefill uses 64)", "N"},
       {"json", 0, true, "also write the results as JSON to FILE", "FILE"},
       {"help", 'h', false, "show this help", ""},
   };
@@ -50,6 +51,7 @@ struct Settings {
   std::vector<TensorType> types;
   Isa isa = Isa::Scalar;
   int passes = 5;
+  int64_t vectors = 16;
   std::optional<std::string> json_path;
 };
 
@@ -97,6 +99,7 @@ Settings parse_settings(const Args& args) {
   s.types = parse_types(args.get_or("types", kDefaultTypes));
   s.isa = parse_isa(args.get_or("isa", "best"));
   s.passes = static_cast<int>(args.get_int("passes", 5, 1, 1000));
+  s.vectors = args.get_int("vectors", 16, 1, 4096);
   s.json_path = args.get("json");
   if (!args.positional().empty()) throw UsageError("unexpected argument '" + args.positional().front() + "'");
   return s;
@@ -197,6 +200,7 @@ Row bench_one(TensorType type, const Settings& s, ThreadPool& pool) {
   bench::KernelBenchOptions options;
   options.matrix_bytes = s.size;
   options.matvec_passes = s.passes;
+  options.matmat_vectors = s.vectors;
   row.result = bench::bench_kernel(type, k, pool, options);  // the matrix is freed on return
   return row;
 }
@@ -207,7 +211,7 @@ int cmd_bench_kernels(CommandArgs argv) {
   const Args args = Args::parse(argv, option_specs());
   if (args.has("help")) {
     std::printf("%s", usage_text("sieve bench-kernels [-t N] [--size 1G] [--types f16,q8_0,...] [--isa best] "
-                                 "[--json FILE]",
+                                 "[--vectors 16] [--json FILE]",
                                  option_specs())
                           .c_str());
     return 0;

@@ -26,6 +26,7 @@
 #include "cli/args.h"
 #include "cli/sampling_args.h"
 #include "cli/commands.h"
+#include "cli/mode_args.h"
 #include "engine.h"
 #include "gguf/gguf_file.h"
 #include "sampling/sampler.h"
@@ -35,14 +36,14 @@ namespace sieve::cli {
 namespace {
 
 const std::vector<OptionSpec>& chat_options() {
-  static const std::vector<OptionSpec> specs = with_sampling_options({
+  static const std::vector<OptionSpec> specs = with_mode_options(with_sampling_options({
       {"model", 'm', true, "the GGUF model", "MODEL"},
       {"system", 0, true, "a system prompt that starts the conversation", "TEXT"},
       {"n-predict", 'n', true, "most tokens per reply (default 512)", "N"},
       {"threads", 't', true, "threads including the main one (default: all cores)", "N"},
       {"ctx", 'c', true, "context size in tokens (default: min(model's, 4096))", "N"},
       {"help", 'h', false, "show this help", ""},
-  }, 3);
+  }, 3));
   return specs;
 }
 
@@ -105,6 +106,7 @@ int cmd_chat(CommandArgs argv) {
   options.model_path = *args.get("model");
   options.threads = static_cast<int>(args.get_int("threads", 0, 0, 1024));
   options.context = args.get_int("ctx", 0, 1, int64_t{1} << 24);
+  apply_mode_options(args, options);
   const std::unique_ptr<Engine> engine = Engine::load(options);
   chat::ChatOptions session_options;
   session_options.chat_template = tokenizer::read_chat_template(gguf::GgufFile::open(options.model_path));

@@ -1,7 +1,10 @@
 // `sieve pack MODEL.gguf -o MODEL.sieve`: rewrite a model for flash mode —
 // resident tensors unchanged, each layer's FFN as neuron bundles, every
-// tensor 4096-aligned and checksummed (docs/flash.md).
+// tensor 4096-aligned and checksummed (docs/flash.md). For ReLU-family models
+// it adds training-free SVD predictors (docs/sparsity.md), so `--mode sparse
+// --predictor lowrank` works before any calibration.
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -10,6 +13,11 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "flash/pack_writer.h"
+#include "gguf/gguf_file.h"
+#include "model/hparams.h"
+#include "sparse/predictor_set.h"
+#include "sparse/predictor_training.h"
+#include "util/thread_pool.h"
 
 namespace sieve::cli {
 namespace {
@@ -18,6 +26,10 @@ const std::vector<OptionSpec>& pack_options() {
   static const std::vector<OptionSpec> specs = {
       {"output", 'o', true, "the pack to write (conventionally MODEL.sieve)", "FILE"},
       {"verify", 0, false, "re-read the finished pack and check every checksum", ""},
+      {"predictor-rank", 0, true,
+       "SVD predictors for ReLU-family models: auto (default: 90% of the gate's energy, skipped when the "
+       "spectrum is flat), a rank, or 0 for none",
+       "auto|R|0"},
       {"threads", 't', true, "threads building bundles (default: all cores)", "N"},
       {"quiet", 'q', false, "no progress on stderr", ""},
       {"help", 'h', false, "show this help", ""},
@@ -45,11 +57,50 @@ class ProgressLine {
   std::chrono::steady_clock::time_point last_print_{};
 };
 
+// SVD predictors of a ReLU-family source (none for SiLU models or rank 0).
+flash::PackExtras svd_predictors(const std::string& source, const Args& args, int threads, bool quiet) {
+  const std::string spec = args.get_or("predictor-rank", "auto");
+  sparse::RankChoice choice;
+  if (spec != "auto") {
+    choice.fixed = args.get_int("predictor-rank", 0, 0, 1 << 20);
+    if (choice.fixed == 0) return {};
+  }
+  const gguf::GgufFile src = gguf::GgufFile::open(source);
+  const model::HyperParams hp = model::read_hyper_params(src);
+  if (!sparse::is_relu_family(hp)) {
+    if (choice.fixed > 0) std::printf("not a ReLU-family model (SiLU): no SVD predictors added\n");
+    return {};
+  }
+  ThreadPool pool(threads);
+  sparse::SvdReport report;
+  const sparse::PredictorSet set = sparse::build_svd_predictors(src, hp, choice, pool, report, [&](int64_t layer) {
+    if (!quiet) std::fprintf(stderr, "\rSVD predictors: layer %lld of %lld ", static_cast<long long>(layer + 1),
+                             static_cast<long long>(hp.n_layers));
+  });
+  if (!quiet) std::fprintf(stderr, "\n");
+  if (report.skipped) {
+    std::printf("SVD predictors skipped: %s\n", report.note.c_str());
+    return {};
+  }
+  int64_t lo = INT64_MAX, hi = 0;
+  uint64_t bytes = 0;
+  double captured = 1;
+  for (size_t l = 0; l < report.ranks.size(); ++l) {
+    lo = std::min(lo, report.ranks[l]);
+    hi = std::max(hi, report.ranks[l]);
+    bytes += sparse::lowrank_layer_bytes(hp, report.ranks[l]);
+    captured = std::min(captured, report.captured[l]);
+  }
+  std::printf("SVD predictors: rank %lld-%lld, at least %.0f%% of each gate's energy, %s\n", static_cast<long long>(lo),
+              static_cast<long long>(hi), 100 * captured, format_bytes(bytes).c_str());
+  return sparse::to_pack_extras(set, hp);
+}
+
 }  // namespace
 
 int cmd_pack(CommandArgs argv) {
   const Args args = Args::parse(argv, pack_options());
-  const std::string synopsis = "sieve pack MODEL.gguf -o MODEL.sieve [--verify] [-t THREADS]";
+  const std::string synopsis = "sieve pack MODEL.gguf -o MODEL.sieve [--verify] [--predictor-rank auto|R|0] [-t THREADS]";
   if (args.has("help")) {
     std::printf("%s", usage_text(synopsis, pack_options()).c_str());
     return 0;
@@ -60,6 +111,7 @@ int cmd_pack(CommandArgs argv) {
   flash::PackOptions options;
   options.threads = static_cast<int>(args.get_int("threads", 0, 0, 1024));
   options.verify = args.has("verify");
+  options.extras = svd_predictors(args.positional()[0], args, options.threads, args.has("quiet"));
   ProgressLine line;
   if (!args.has("quiet")) options.progress = [&line](const flash::PackProgress& p) { line.update(p); };
   const flash::PackSummary s = flash::pack_model(args.positional()[0], *args.get("output"), options);

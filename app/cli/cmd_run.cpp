@@ -28,7 +28,7 @@ const std::vector<OptionSpec>& run_options() {
       {"threads", 't', true, "threads including the main one (default: all cores)", "N"},
       {"ctx", 'c', true, "context size in tokens (default: min(model's, 4096))", "N"},
       {"stats", 0, false, "print the fraction of exactly-zero activations per layer to stderr", ""},
-      {"verbose", 'v', false, "print how the DRAM budget is split (flash mode) and the I/O statistics", ""},
+      {"verbose", 'v', false, "print how the DRAM budget is split (flash, sparse) and the I/O statistics", ""},
       {"help", 'h', false, "show this help", ""},
   }, 3));
   return specs;
@@ -54,6 +54,23 @@ void print_flash_stats(const EngineStats& s) {
                format_bytes(s.flash_bytes_read).c_str(),
                seconds > 0 ? static_cast<double>(s.flash_bytes_read) / 1e6 / seconds : 0.0, s.flash_io_wait_seconds,
                s.flash_compute_seconds);
+}
+
+// Sparse mode: what the predictor selected and where it came from, per
+// decoded token (summed over layers).
+void print_sparse_stats(const EngineStats& s) {
+  if (s.sparse_tokens == 0) return;
+  const auto tokens = static_cast<double>(s.sparse_tokens);
+  const double predicted = static_cast<double>(s.sparse_neurons_predicted) / tokens;
+  const double loaded = static_cast<double>(s.sparse_neurons_loaded) / tokens;
+  const double hits = static_cast<double>(s.sparse_neuron_hits) / tokens;
+  const double read = static_cast<double>(s.sparse_bytes_read) / tokens;
+  const double ffn = static_cast<double>(s.sparse_ffn_bytes_per_token);
+  std::fprintf(stderr,
+               "sparse: per token %.0f neurons predicted, %.0f loaded, %.0f in DRAM (%.1f%% hits); "
+               "%.2f MB read per token, %.2f%% of the FFN's %.1f MB (%lld tokens)\n",
+               predicted, loaded, hits, loaded + hits > 0 ? 100.0 * hits / (loaded + hits) : 0.0, read / 1e6,
+               ffn > 0 ? 100.0 * read / ffn : 0.0, ffn / 1e6, static_cast<long long>(s.sparse_tokens));
 }
 
 }  // namespace
@@ -118,7 +135,10 @@ int cmd_run(CommandArgs argv) {
   if (!stops.stopped()) write_out(stops.push(detokenizer.finish()));
   write_out(stops.flush());
   print_stats(engine->stats(), sampling.seed);
-  if (args.has("verbose")) print_flash_stats(engine->stats());
+  if (args.has("verbose")) {
+    print_flash_stats(engine->stats());
+    print_sparse_stats(engine->stats());
+  }
   if (args.has("stats")) std::fprintf(stderr, "%s", zero_counter.report().c_str());
   return 0;
 }

@@ -23,5 +23,7 @@ int cmd_bench(CommandArgs args);
 int cmd_bench_worker(CommandArgs args);
 int cmd_import_llama2c(CommandArgs args);
 int cmd_chat(CommandArgs args);
+int cmd_fidelity(CommandArgs args);
+int cmd_calibrate(CommandArgs args);
 
 }  // namespace sieve::cli

@@ -31,7 +31,11 @@ constexpr Command kCommands[] = {
     {"bench", sieve::cli::cmd_bench, "decode speed, disk reads and memory per mode and DRAM budget (mmap vs flash)"},
     {"bench-worker", sieve::cli::cmd_bench_worker, "(internal) one measurement of sieve bench, JSON on stdout"},
     {"chat", sieve::cli::cmd_chat, "interactive chat in the terminal, using the model's chat template"},
+    {"calibrate", sieve::cli::cmd_calibrate,
+     "record which FFN neurons fire, train sparsity predictors and store them in a pack"},
     {"import-llama2c", sieve::cli::cmd_import_llama2c, "convert a llama2.c checkpoint and tokenizer into a GGUF"},
+    {"fidelity", sieve::cli::cmd_fidelity,
+     "how closely a mode (flash, sparse) follows dense: top-1 agreement, KL, perplexity"},
 };
 
 void print_help() {

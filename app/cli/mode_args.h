@@ -1,6 +1,8 @@
 #pragma once
 // The options every model-running command shares for choosing how weights
-// are reached: --mode dense|mmap|flash and --dram-budget SIZE.
+// are reached: --mode dense|mmap|flash|sparse, --dram-budget SIZE, and the
+// knobs of sparse mode (--predictor, --gate-copy, --sparsity, --window,
+// --no-pin-hot, --disk-profile).
 
 #include <string>
 #include <vector>
@@ -12,10 +14,20 @@ namespace sieve::cli {
 
 inline std::vector<OptionSpec> mode_option_specs() {
   return {
-      {"mode", 0, true, "dense (weights read into RAM, default), mmap (the OS pages the file) or flash (a pack)",
+      {"mode", 0, true,
+       "dense (weights read into RAM, default), mmap (the OS pages the file), flash (a pack) or sparse (a pack, "
+       "loading only the neurons a predictor selects)",
        "MODE"},
-      {"dram-budget", 0, true, "flash mode: DRAM for the whole engine, e.g. 2G, 1536M or 50% (of the model file)",
+      {"dram-budget", 0, true, "flash and sparse modes: DRAM for the whole engine, e.g. 2G, 1536M or 50% (of the model file)",
        "SIZE"},
+      {"predictor", 0, true, "sparse: gate (default; the gate kept in DRAM), lowrank or powerinfer", "KIND"},
+      {"gate-copy", 0, true, "sparse, gate predictor: keep the gate as q8_0, q4_0, ... (default: its own type, exact)",
+       "TYPE"},
+      {"sparsity", 0, true, "sparse, gate predictor: skip this fraction of neurons (calibrated; default 0 = exact zeros)",
+       "S"},
+      {"window", 0, true, "sparse: neurons used by the last K tokens stay in DRAM (default 4)", "K"},
+      {"no-pin-hot", 0, false, "sparse: do not pin the most often active neurons", ""},
+      {"disk-profile", 0, true, "sparse: a `sieve probe-disk --json` profile to size merged reads by", "FILE"},
   };
 }
 
@@ -26,19 +38,77 @@ inline std::vector<OptionSpec> with_mode_options(std::vector<OptionSpec> specs) 
   return specs;
 }
 
-// Fills options.mode and options.dram_budget; throws UsageError.
+// The sparse-mode options given on the command line (empty when none).
+inline std::vector<std::string> given_sparse_options(const Args& args) {
+  std::vector<std::string> given;
+  for (const char* name : {"predictor", "gate-copy", "sparsity", "window", "no-pin-hot", "disk-profile"}) {
+    if (args.has(name)) given.push_back(name);
+  }
+  return given;
+}
+
+// Parses a --window value: a whole number of tokens, 0 to 1024.
+inline int parse_window(const std::string& text) {
+  size_t used = 0;
+  int value = -1;
+  try {
+    value = std::stoi(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != text.size() || value < 0 || value > 1024) {
+    throw UsageError("--window: expected a number of tokens from 0 to 1024, got '" + text + "'");
+  }
+  return value;
+}
+
+// `window_list`: --window holds a list (`sieve bench`), read by the caller.
+inline void apply_sparse_options(const Args& args, EngineOptions& options, bool window_list = false) {
+  sparse::SparseOptions& s = options.sparse;
+  if (auto kind = args.get("predictor")) {
+    const auto parsed = sparse::parse_predictor_kind(*kind);
+    if (!parsed || *parsed == sparse::PredictorKind::none) {
+      throw UsageError("--predictor: expected gate, lowrank or powerinfer, got '" + *kind + "'");
+    }
+    s.predictor = *parsed;
+  }
+  if (auto copy = args.get("gate-copy")) {
+    if (*copy != "none") {
+      const auto type = tensor::type_from_name(*copy);
+      if (!type) throw UsageError("--gate-copy: unknown tensor type '" + *copy + "' (e.g. q8_0, q4_0, f16, none)");
+      s.gate_copy = *type;
+    }
+  }
+  if (args.has("sparsity")) {
+    s.target_sparsity = args.get_double("sparsity", 0);
+    if (!(s.target_sparsity >= 0 && s.target_sparsity < 1)) throw UsageError("--sparsity: expected a fraction in [0, 1)");
+  }
+  if (auto window = args.get("window"); window && !window_list) s.window = parse_window(*window);
+  if (args.has("no-pin-hot")) s.pin_hot = false;
+  if (auto profile = args.get("disk-profile")) options.flash.disk_profile = *profile;
+  if ((args.has("gate-copy") || args.has("sparsity")) && s.predictor != sparse::PredictorKind::gate) {
+    throw UsageError("--gate-copy and --sparsity apply to --predictor gate only");
+  }
+}
+
+// Fills options.mode, options.dram_budget and options.sparse; throws UsageError.
 inline void apply_mode_options(const Args& args, EngineOptions& options) {
   if (auto mode = args.get("mode")) {
     const auto parsed = parse_engine_mode(*mode);
-    if (!parsed) throw UsageError("--mode: expected dense, mmap or flash, got '" + *mode + "'");
+    if (!parsed) throw UsageError("--mode: expected dense, mmap, flash or sparse, got '" + *mode + "'");
     options.mode = *parsed;
   }
   if (auto budget = args.get("dram-budget")) {
     const auto parsed = parse_dram_budget(*budget);
     if (!parsed) throw UsageError("--dram-budget: expected a size such as 2G, 1536M or 50%, got '" + *budget + "'");
-    if (options.mode != EngineMode::flash) throw UsageError("--dram-budget applies to --mode flash only");
+    if (!uses_budget(options.mode)) throw UsageError("--dram-budget applies to --mode flash or sparse only");
     options.dram_budget = *parsed;
   }
+  const std::vector<std::string> sparse_given = given_sparse_options(args);
+  if (!sparse_given.empty() && options.mode != EngineMode::sparse) {
+    throw UsageError("--" + sparse_given.front() + " applies to --mode sparse only");
+  }
+  apply_sparse_options(args, options);
 }
 
 }  // namespace sieve::cli

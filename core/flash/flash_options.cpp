@@ -11,12 +11,13 @@ const char* to_string(EngineMode mode) {
     case EngineMode::dense: return "dense";
     case EngineMode::mmap: return "mmap";
     case EngineMode::flash: return "flash";
+    case EngineMode::sparse: return "sparse";
   }
   return "?";
 }
 
 std::optional<EngineMode> parse_engine_mode(std::string_view text) {
-  for (EngineMode m : {EngineMode::dense, EngineMode::mmap, EngineMode::flash}) {
+  for (EngineMode m : {EngineMode::dense, EngineMode::mmap, EngineMode::flash, EngineMode::sparse}) {
     if (text == to_string(m)) return m;
   }
   return std::nullopt;

@@ -8,6 +8,8 @@
 //   flash  a pack (`sieve pack`) under a DRAM budget: resident weights and as
 //          many FFN layers as fit are read into RAM, the other FFN layers are
 //          streamed from the SSD for every token (docs/flash.md)
+//   sparse  a pack under a DRAM budget whose FFN loads only the neurons a
+//          predictor selects, keeping recent ones in DRAM (docs/sparsity.md)
 
 #include <cstdint>
 #include <optional>
@@ -18,10 +20,13 @@
 
 namespace sieve {
 
-enum class EngineMode { dense, mmap, flash };
+enum class EngineMode { dense, mmap, flash, sparse };
 const char* to_string(EngineMode mode);
-// "dense", "mmap" or "flash"; nullopt otherwise.
+// "dense", "mmap", "flash" or "sparse"; nullopt otherwise.
 std::optional<EngineMode> parse_engine_mode(std::string_view text);
+
+// Whether the mode runs a pack under a DRAM budget (flash and sparse).
+inline bool uses_budget(EngineMode mode) { return mode == EngineMode::flash || mode == EngineMode::sparse; }
 
 // The DRAM budget of flash mode: a size, or a fraction of the model file's
 // size ("50%"). Unset (both 0) means "everything resident".
@@ -49,6 +54,9 @@ struct FlashTuning {
   IoBackend backend = IoBackend::automatic;
   BundleVerify verify = BundleVerify::spot;
   IoFaults faults;  // tests: injected read failures
+  // Sparse mode: a `sieve probe-disk --json` profile; the holes worth reading
+  // through between wanted neurons are chosen by its curve (empty: a default).
+  std::string disk_profile;
 };
 
 }  // namespace flash

@@ -79,9 +79,9 @@ uint64_t run_state_bytes(const model::HyperParams& hp, int64_t context, int64_t 
 std::unique_ptr<ModelBackend> load_model_backend(const gguf::GgufFile& file, const model::HyperParams& hp,
                                                  const BackendOptions& options, ThreadPool& pool) {
   if (PackFile::is_pack(file)) return load_pack_backend(file, hp, options, pool);
-  if (options.mode == EngineMode::flash) {
+  if (uses_budget(options.mode)) {
     const std::string name = file.path().filename().string();
-    throw Error(name + ": flash mode needs a Sieve pack; create one with `sieve pack " + name + " -o " +
+    throw Error(name + ": " + to_string(options.mode) + " mode needs a Sieve pack; create one with `sieve pack " + name + " -o " +
                 file.path().stem().string() + ".sieve` and run that.");
   }
   return std::make_unique<GgufBackend>(file, hp, options, pool);

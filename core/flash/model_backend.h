@@ -10,6 +10,8 @@
 //                mmap   views into the mapping; FFN computed from the mapped bundles
 //                flash  the DRAM budget split by the planner: resident tensors
 //                       and pinned FFN layers read in, the rest streamed
+//                sparse the budget split by sparse/sparse_plan.h: resident
+//                       tensors, the predictor and per-layer neuron stores
 
 #include <cstdint>
 #include <memory>
@@ -21,6 +23,7 @@
 #include "model/feed_forward.h"
 #include "model/hparams.h"
 #include "model/weights.h"
+#include "sparse/sparse_options.h"
 #include "util/thread_pool.h"
 
 namespace sieve::flash {
@@ -31,12 +34,21 @@ struct BackendOptions {
   FlashTuning tuning;
   int64_t context = 0;  // KV-cache positions the engine allocates (for the budget)
   int64_t batch = 64;   // largest prefill batch
+  sparse::SparseOptions sparse;  // sparse mode
 };
 
 struct BackendStats {
   uint64_t bytes_read = 0;     // FFN bytes streamed from the SSD
   uint64_t read_requests = 0;  // reads issued by the flash I/O engine, loading included
   double io_wait_seconds = 0;  // the forward pass blocked on streaming reads
+  // Sparse mode (EngineStats has the meaning of each).
+  int64_t sparse_tokens = 0;
+  uint64_t sparse_neurons_predicted = 0;
+  uint64_t sparse_neurons_loaded = 0;
+  uint64_t sparse_neuron_hits = 0;
+  uint64_t sparse_bytes_read = 0;
+  uint64_t sparse_bytes_wanted = 0;
+  uint64_t sparse_ffn_bytes_per_token = 0;
 };
 
 class ModelBackend {

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#if defined(__GLIBC__)
+#endif
+
 #include "flash/bundle_ffn.h"
 #include "flash/flash_feed_forward.h"
 #include "flash/io/direct_file.h"
@@ -10,6 +13,8 @@
 #include "flash/pinned_ffn.h"
 #include "flash/sequential_reader.h"
 #include "flash/tensor_buffer.h"
+#include "sparse/predictor_factory.h"
+#include "sparse/sparse_setup.h"
 #include "util/error.h"
 
 namespace sieve::flash {
@@ -35,6 +40,30 @@ uint64_t float_vector_bytes(const model::HyperParams& hp) {
   uint64_t per_layer = 2 * static_cast<uint64_t>(hp.dim);
   if (hp.qkv_bias) per_layer += static_cast<uint64_t>(hp.q_dim() + 2 * hp.kv_dim());
   return (static_cast<uint64_t>(hp.n_layers) * per_layer + static_cast<uint64_t>(hp.dim + hp.n_rot)) * sizeof(float);
+}
+
+// Resident weights, KV cache and the transformer's run state: what every
+// mode that reads a pack under a budget holds besides the FFN.
+std::vector<MemoryItem> common_items(const PackFile& pack, const BackendOptions& options) {
+  const model::HyperParams& hp = pack.hparams();
+  const uint64_t resident = TensorBuffer::bytes_needed(pack.gguf(), pack.resident_tensors()) + float_vector_bytes(hp);
+  return {
+      {"resident weights", resident},
+      {"KV cache", kv_cache_bytes(hp, options.context)},
+      {"activations and scratch", run_state_bytes(hp, options.context, options.batch)},
+  };
+}
+
+sparse::SparsePackRequest sparse_request(const PackFile& pack, const BackendOptions& options, int threads) {
+  sparse::SparsePackRequest r;
+  r.options = options.sparse;
+  r.budget = options.budget.is_set() ? options.budget.resolve(pack.gguf().file_size()) : UINT64_MAX;
+  r.fixed = common_items(pack, options);
+  r.threads = threads;
+  r.max_batch = static_cast<int>(options.batch);
+  r.queue_depth = options.tuning.queue_depth;
+  r.disk_profile = options.tuning.disk_profile;
+  return r;
 }
 
 IoOptions io_options(const FlashTuning& tuning) {
@@ -65,19 +94,14 @@ class PackBackend final : public ModelBackend {
                                                 nullptr);
       return;
     }
+    if (options.mode == EngineMode::sparse) {
+      load_sparse(file, hp, options, pool);
+      return;
+    }
     const MemoryPlan plan = plan_pack_memory(pack_, options, pool.size());
     memory_plan_ = plan.describe();
-    const uint64_t ram = physical_memory_bytes();
-    if (ram > 0 && plan.total() > ram) {
-      throw Error(pack_.where() + ": keeping everything resident takes " + format_size(plan.total()) +
-                  ", more than this machine's " + format_size(ram) + " of RAM; use --mode flash --dram-budget SIZE.");
-    }
-    direct_ = std::make_unique<DirectFile>(DirectFile::open(file.path().string()));
-    io_ = make_io_engine(*direct_, io_options(options.tuning));
-
-    resident_ = TensorBuffer::read(file, *io_, pack_.resident_tensors(), options.tuning.read_bytes,
-                                   [this](const gguf::TensorInfo& t) { return pack_.expected_checksum(t); });
-    weights_ = model::load_weights(file, hp, ffn_excluded([this](const gguf::TensorInfo& t) { return resident_.bytes(t); }));
+    check_fits_in_ram(plan.total(), "--mode flash --dram-budget SIZE");
+    read_resident(file, hp, options);
 
     std::vector<FfnLayerSource> sources(static_cast<size_t>(pack_.n_layers()));
     load_pinned(plan, layouts, options, sources);
@@ -96,11 +120,18 @@ class PackBackend final : public ModelBackend {
 
   ~PackBackend() override {
     streamer_.reset();  // its reads in flight finish before the buffers and the I/O engine go
+    sparse_ffn_.reset();
   }
 
   const model::ModelWeights& weights() const override { return weights_; }
-  model::FeedForward& ffn() override { return *ffn_; }
-  void set_observer(model::ActivationObserver* observer) override { ffn_->set_observer(observer); }
+  model::FeedForward& ffn() override {
+    if (sparse_ffn_) return *sparse_ffn_;
+    return *ffn_;
+  }
+  // Sparse mode computes only some neurons: there is no whole act(gate) to show.
+  void set_observer(model::ActivationObserver* observer) override {
+    if (ffn_) ffn_->set_observer(observer);
+  }
 
   BackendStats stats() const override {
     BackendStats s;
@@ -109,6 +140,18 @@ class PackBackend final : public ModelBackend {
       s.io_wait_seconds = streamer_->stats().wait_seconds;
     }
     if (io_) s.read_requests = io_->stats().reads_issued;
+    if (sparse_ffn_) {
+      const sparse::SparseStats sp = sparse_ffn_->stats();
+      s.bytes_read = sp.bytes_read + sp.prefill_bytes_read;
+      s.io_wait_seconds = sp.wait_seconds + sp.prefill_wait_seconds;
+      s.sparse_tokens = sp.tokens;
+      s.sparse_neurons_predicted = sp.neurons_predicted;
+      s.sparse_neurons_loaded = sp.neurons_loaded;
+      s.sparse_neuron_hits = sp.neuron_hits;
+      s.sparse_bytes_read = sp.bytes_read;
+      s.sparse_bytes_wanted = sp.bytes_wanted;
+      s.sparse_ffn_bytes_per_token = sp.ffn_bytes_per_token;
+    }
     return s;
   }
 
@@ -118,6 +161,33 @@ class PackBackend final : public ModelBackend {
     source.bytes = std::move(bytes);
     source.ffn = false;
     return source;
+  }
+
+  void check_fits_in_ram(uint64_t total, const char* advice) const {
+    const uint64_t ram = physical_memory_bytes();
+    if (ram > 0 && total > ram) {
+      throw Error(pack_.where() + ": keeping everything resident takes " + format_size(total) +
+                  ", more than this machine's " + format_size(ram) + " of RAM; use " + advice + ".");
+    }
+  }
+
+  void read_resident(const gguf::GgufFile& file, const model::HyperParams& hp, const BackendOptions& options) {
+    direct_ = std::make_unique<DirectFile>(DirectFile::open(file.path().string()));
+    io_ = make_io_engine(*direct_, io_options(options.tuning));
+    resident_ = TensorBuffer::read(file, *io_, pack_.resident_tensors(), options.tuning.read_bytes,
+                                   [this](const gguf::TensorInfo& t) { return pack_.expected_checksum(t); });
+    weights_ = model::load_weights(file, hp, ffn_excluded([this](const gguf::TensorInfo& t) { return resident_.bytes(t); }));
+  }
+
+  void load_sparse(const gguf::GgufFile& file, const model::HyperParams& hp, const BackendOptions& options,
+                   ThreadPool& pool) {
+    const sparse::SparsePackRequest request = sparse_request(pack_, options, pool.size());
+    const sparse::SparsePlan plan = sparse::plan_sparse_pack(pack_, request);
+    memory_plan_ = plan.describe();
+    check_fits_in_ram(plan.total(), "--dram-budget SIZE");
+    read_resident(file, hp, options);
+    predictor_ = sparse::make_predictor(pack_, hp, options.sparse, pool, *io_);
+    sparse_ffn_ = sparse::build_sparse_ffn(pack_, plan, request, pool, *io_, *predictor_, options.tuning.read_bytes);
   }
 
   void load_pinned(const MemoryPlan& plan, const std::vector<BundleLayout>& layouts, const BackendOptions& options,
@@ -141,6 +211,8 @@ class PackBackend final : public ModelBackend {
   std::vector<PinnedLayer> pinned_;
   std::unique_ptr<LayerStreamer> streamer_;
   std::unique_ptr<FlashFeedForward> ffn_;
+  std::unique_ptr<sparse::Predictor> predictor_;           // sparse mode
+  std::unique_ptr<sparse::SparseFeedForward> sparse_ffn_;  // sparse mode; before io_ goes
 };
 
 }  // namespace
@@ -149,24 +221,23 @@ MemoryPlan plan_pack_memory(const PackFile& pack, const BackendOptions& options,
   const model::HyperParams& hp = pack.hparams();
   const gguf::GgufFile& file = pack.gguf();
   PlanInputs in;
-  const bool limited = options.mode == EngineMode::flash && options.budget.is_set();
+  const bool limited = uses_budget(options.mode) && options.budget.is_set();
   in.budget = limited ? options.budget.resolve(file.file_size()) : UINT64_MAX;
-  const uint64_t resident = TensorBuffer::bytes_needed(file, pack.resident_tensors()) + float_vector_bytes(hp);
   const std::vector<BundleLayout> layouts = all_layouts(pack);
   uint64_t largest_bundle = 0;
   for (const BundleLayout& l : layouts) largest_bundle = std::max<uint64_t>(largest_bundle, l.bundle_bytes);
-  in.fixed = {
-      {"resident weights", resident},
-      {"KV cache", kv_cache_bytes(hp, options.context)},
-      {"activations and scratch", run_state_bytes(hp, options.context, options.batch) +
-                                      BundleFfn::scratch_bytes(hp, threads, static_cast<int>(options.batch), layouts)},
-      {"I/O staging", 2 * staging_chunk(pack) + largest_bundle},
-  };
+  in.fixed = common_items(pack, options);
+  in.fixed.back().bytes += BundleFfn::scratch_bytes(hp, threads, static_cast<int>(options.batch), layouts);
+  in.fixed.push_back({"I/O staging", 2 * staging_chunk(pack) + largest_bundle});
   for (int64_t l = 0; l < pack.n_layers(); ++l) {
     in.pinned_bytes.push_back(pinned_layer_bytes(pack.layout(l)));
     in.streamed_bytes.push_back(LayerStreamer::slot_bytes(pack.layout(l).layer_bytes()));
   }
   return plan_memory(in, pack.where());
+}
+
+sparse::SparsePlan plan_sparse_pack_memory(const PackFile& pack, const BackendOptions& options, int threads) {
+  return sparse::plan_sparse_pack(pack, sparse_request(pack, options, threads));
 }
 
 std::unique_ptr<ModelBackend> load_pack_backend(const gguf::GgufFile& file, const model::HyperParams& hp,

@@ -7,6 +7,7 @@
 
 #include "flash/model_backend.h"
 #include "flash/planner.h"
+#include "sparse/sparse_plan.h"
 
 namespace sieve::flash {
 
@@ -19,5 +20,7 @@ std::unique_ptr<ModelBackend> load_pack_backend(const gguf::GgufFile& file, cons
 // (`sieve bench` prints it; flash mode loads by it). `threads` is the
 // engine's thread count.
 MemoryPlan plan_pack_memory(const PackFile& pack, const BackendOptions& options, int threads);
+// The same for sparse mode (options.mode == sparse): sparse/sparse_plan.h.
+sparse::SparsePlan plan_sparse_pack_memory(const PackFile& pack, const BackendOptions& options, int threads);
 
 }  // namespace sieve::flash

@@ -1,10 +1,13 @@
 #include "flash/pack_file.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 #include "flash/checksum.h"
 #include "flash/io/direct_file.h"
 #include "flash/pack_format.h"
+#include "tensor/kernels.h"
 #include "flash/sequential_reader.h"
 #include "util/error.h"
 
@@ -88,8 +91,14 @@ void PackFile::validate() {
       throw Error(where_ + ": holds the dense FFN tensor '" + t.name + "', which a pack stores as bundles.");
     }
     const bool is_bundle = std::find(bundle_tensors_.begin(), bundle_tensors_.end(), &t) != bundle_tensors_.end();
-    if (!is_bundle) resident_.push_back(&t);
+    if (is_bundle) continue;
+    if (parse_predictor_tensor_name(t.name)) {
+      predictor_.push_back(&t);
+    } else {
+      resident_.push_back(&t);
+    }
   }
+  validate_predictors();
 }
 
 void PackFile::validate_layer(int64_t layer, const std::vector<int64_t>& types) {
@@ -118,6 +127,124 @@ void PackFile::validate_layer(int64_t layer, const std::vector<int64_t>& types) 
   }
   layouts_.push_back(layout);
   bundle_tensors_.push_back(t);
+}
+
+const gguf::TensorInfo* PackFile::predictor_tensor(int64_t layer, PredictorRole role) const {
+  return file_->find_tensor(predictor_tensor_name(layer, role));
+}
+
+void PackFile::validate_predictors() {
+  for (const gguf::TensorInfo* t : predictor_) {
+    const auto name = parse_predictor_tensor_name(t->name);
+    if (name->layer >= hp_.n_layers) {
+      throw Error(where_ + ": predictor tensor '" + t->name + "' names a layer the model does not have.");
+    }
+  }
+  validate_lowrank();
+  validate_powerinfer();
+  validate_calibration();
+}
+
+// `tensor` must hold n_rows rows of row_elems values, in a type the kernels
+// can multiply with, and start aligned.
+void PackFile::require_predictor_shape(int64_t layer, PredictorRole role, uint64_t row_elems, uint64_t n_rows) const {
+  const std::string name = predictor_tensor_name(layer, role);
+  const gguf::TensorInfo* t = file_->find_tensor(name);
+  if (t == nullptr) throw Error(where_ + ": predictor tensor '" + name + "' is missing.");
+  const std::vector<uint64_t> expected{row_elems, n_rows};
+  if (t->dims != expected) {
+    throw Error(where_ + ": predictor tensor '" + name + "' has dims " + dims_text(t->dims) + ", expected " +
+                dims_text(expected) + ".");
+  }
+  const tensor::TypeKernels& k = tensor::kernels()[t->type];
+  const uint64_t block = tensor::type_info(t->type).block_elems;
+  if (k.vec_dot == nullptr || row_elems % block != 0) {
+    throw Error(where_ + ": predictor tensor '" + name + "' has type " + std::string(tensor::type_name(t->type)) +
+                ", which cannot be used for rows of " + std::to_string(row_elems) + " values.");
+  }
+  if (file_->tensor_file_offset(*t) % kPackAlignment != 0) {
+    throw Error(where_ + ": tensor '" + name + "' does not start on a " + std::to_string(kPackAlignment) +
+                "-byte boundary.");
+  }
+}
+
+void PackFile::validate_lowrank() {
+  const std::optional<std::vector<int64_t>> ranks = file_->get_int_array(pred_keys::kRanks);
+  const bool any_tensor = std::any_of(predictor_.begin(), predictor_.end(), [](const gguf::TensorInfo* t) {
+    const auto role = parse_predictor_tensor_name(t->name)->role;
+    return role == PredictorRole::a || role == PredictorRole::b;
+  });
+  if (!ranks && !any_tensor) return;
+  const auto n = static_cast<size_t>(hp_.n_layers);
+  if (!ranks || ranks->size() != n) {
+    throw Error(where_ + ": key " + std::string(pred_keys::kRanks) + " must hold one rank per layer (" +
+                std::to_string(n) + ") when the pack has low-rank predictor tensors.");
+  }
+  const std::optional<std::vector<double>> thresholds = file_->get_float_array(pred_keys::kThresholds);
+  if (!thresholds || thresholds->size() != n) {
+    throw Error(where_ + ": key " + std::string(pred_keys::kThresholds) + " must hold one threshold per layer (" +
+                std::to_string(n) + ").");
+  }
+  for (int64_t layer = 0; layer < hp_.n_layers; ++layer) {
+    const int64_t rank = (*ranks)[static_cast<size_t>(layer)];
+    const double threshold = (*thresholds)[static_cast<size_t>(layer)];
+    if (rank < 1 || rank > std::min(hp_.dim, hp_.n_ff) || !std::isfinite(threshold)) {
+      throw Error(where_ + ": layer " + std::to_string(layer) + " has predictor rank " + std::to_string(rank) +
+                  " and threshold " + std::to_string(threshold) + "; the rank must be 1.." +
+                  std::to_string(std::min(hp_.dim, hp_.n_ff)) + " and the threshold finite.");
+    }
+    require_predictor_shape(layer, PredictorRole::a, static_cast<uint64_t>(hp_.dim), static_cast<uint64_t>(rank));
+    require_predictor_shape(layer, PredictorRole::b, static_cast<uint64_t>(rank), static_cast<uint64_t>(hp_.n_ff));
+  }
+  const std::vector<double> margins =
+      file_->get_float_array(pred_keys::kMargins).value_or(std::vector<double>(n, 0.0));
+  if (margins.size() != n || std::any_of(margins.begin(), margins.end(), [](double m) { return !(m >= 0) || !std::isfinite(m); })) {
+    throw Error(where_ + ": key " + std::string(pred_keys::kMargins) + " must hold one finite margin >= 0 per layer (" +
+                std::to_string(n) + ").");
+  }
+  pred_ranks_ = *ranks;
+  pred_thresholds_.assign(thresholds->begin(), thresholds->end());
+  pred_margins_.assign(margins.begin(), margins.end());
+  pred_kind_ = file_->get_string(pred_keys::kKind).value_or("");
+}
+
+void PackFile::validate_powerinfer() {
+  const bool any_tensor = std::any_of(predictor_.begin(), predictor_.end(), [](const gguf::TensorInfo* t) {
+    const auto role = parse_predictor_tensor_name(t->name)->role;
+    return role == PredictorRole::fc1 || role == PredictorRole::fc2;
+  });
+  if (!any_tensor) return;
+  for (int64_t layer = 0; layer < hp_.n_layers; ++layer) {
+    const gguf::TensorInfo* fc1 = predictor_tensor(layer, PredictorRole::fc1);
+    if (fc1 == nullptr || fc1->dims.size() != 2) {
+      throw Error(where_ + ": PowerInfer predictor tensor '" + predictor_tensor_name(layer, PredictorRole::fc1) +
+                  "' is missing or not a matrix (every layer needs fc1 and fc2).");
+    }
+    const uint64_t hidden = fc1->dims[1];
+    require_predictor_shape(layer, PredictorRole::fc1, static_cast<uint64_t>(hp_.dim), hidden);
+    require_predictor_shape(layer, PredictorRole::fc2, hidden, static_cast<uint64_t>(hp_.n_ff));
+  }
+  has_powerinfer_ = true;
+}
+
+void PackFile::validate_calibration() {
+  const auto read_floats = [&](const char* key, size_t expected, const char* what) {
+    std::vector<float> out;
+    const std::optional<std::vector<double>> values = file_->get_float_array(key);
+    if (!values) return out;
+    if (values->size() != expected) {
+      throw Error(where_ + ": key " + std::string(key) + " holds " + std::to_string(values->size()) +
+                  " values, expected " + std::to_string(expected) + " (" + what + ").");
+    }
+    for (double v : *values) {
+      if (!std::isfinite(v)) throw Error(where_ + ": key " + std::string(key) + " holds a value that is not finite.");
+      out.push_back(static_cast<float>(v));
+    }
+    return out;
+  };
+  const auto n = static_cast<size_t>(hp_.n_layers);
+  gate_quantiles_ = read_floats(pred_keys::kGateQuantiles, n * pred_keys::kQuantileCount, "101 per layer");
+  hot_ = read_floats(pred_keys::kHot, n * static_cast<size_t>(hp_.n_ff), "one per neuron");
 }
 
 uint64_t PackFile::resident_tensor_bytes() const {

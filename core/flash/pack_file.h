@@ -6,6 +6,10 @@
 // section when it is loaded, bundles by verify() (`sieve pack --verify`)
 // and by the streaming engine's spot checks.
 //
+// Optional predictor tensors and sieve.pred.* metadata (pack_format.h) are
+// validated too when present: every layer must have them, with shapes that
+// fit the model.
+//
 // Every problem is a sieve::Error naming the file, e.g.
 //   "m.sieve: tensor 'blk.2.ffn_bundles' has dims [12288, 5632], expected
 //    [12352, 5632] for this model's layer 2 (is the pack from another model?)."
@@ -19,6 +23,7 @@
 #include <vector>
 
 #include "flash/bundle_layout.h"
+#include "flash/pack_format.h"
 #include "gguf/gguf_file.h"
 #include "model/hparams.h"
 
@@ -41,8 +46,28 @@ class PackFile {
   const BundleLayout& layout(int64_t layer) const { return layouts_[static_cast<size_t>(layer)]; }
   const gguf::TensorInfo& bundles(int64_t layer) const { return *bundle_tensors_[static_cast<size_t>(layer)]; }
   uint64_t bundles_file_offset(int64_t layer) const { return file_->tensor_file_offset(bundles(layer)); }
-  // Every tensor but the bundles: embeddings, attention, norms, output head.
+  // Every tensor but the bundles and the predictor tensors: embeddings,
+  // attention, norms, output head.
   const std::vector<const gguf::TensorInfo*>& resident_tensors() const { return resident_; }
+
+  // Predictor tensors (blk.L.ffn_pred_a/b, blk.L.fc1/fc2.weight), validated.
+  const std::vector<const gguf::TensorInfo*>& predictor_tensors() const { return predictor_; }
+  // The tensor, or null when the pack has none of that role.
+  const gguf::TensorInfo* predictor_tensor(int64_t layer, PredictorRole role) const;
+  // Low-rank predictors (sieve.pred.ranks / thresholds and the A, B tensors).
+  bool has_lowrank_predictors() const { return !pred_ranks_.empty(); }
+  const std::vector<int64_t>& predictor_ranks() const { return pred_ranks_; }
+  const std::vector<float>& predictor_thresholds() const { return pred_thresholds_; }
+  // sieve.pred.margins, or zeros when absent.
+  const std::vector<float>& predictor_margins() const { return pred_margins_; }
+  // "svd", "trained" (sieve.pred.kind), or "" when absent.
+  const std::string& predictor_kind() const { return pred_kind_; }
+  // PowerInfer's fc1 / fc2 tensors for every layer.
+  bool has_powerinfer_predictors() const { return has_powerinfer_; }
+  // sieve.pred.gate_quantiles: n_layers x 101 values, or empty.
+  const std::vector<float>& gate_quantiles() const { return gate_quantiles_; }
+  // sieve.pred.hot: n_layers x n_ff activation frequencies, or empty.
+  const std::vector<float>& neuron_frequencies() const { return hot_; }
   uint64_t resident_tensor_bytes() const;
 
   // The checksum recorded for a tensor of this file.
@@ -62,6 +87,11 @@ class PackFile {
   PackFile(std::unique_ptr<gguf::GgufFile> owned, const gguf::GgufFile& file);
   void validate();
   void validate_layer(int64_t layer, const std::vector<int64_t>& types);
+  void validate_predictors();
+  void validate_lowrank();
+  void validate_powerinfer();
+  void validate_calibration();
+  void require_predictor_shape(int64_t layer, PredictorRole role, uint64_t rows_elems, uint64_t n_rows) const;
   [[noreturn]] void fail_checksum(const gguf::TensorInfo& tensor, uint64_t got) const;
 
   std::unique_ptr<gguf::GgufFile> owned_;  // null when the caller owns the file
@@ -71,6 +101,14 @@ class PackFile {
   std::vector<BundleLayout> layouts_;
   std::vector<const gguf::TensorInfo*> bundle_tensors_;
   std::vector<const gguf::TensorInfo*> resident_;
+  std::vector<const gguf::TensorInfo*> predictor_;
+  std::vector<int64_t> pred_ranks_;
+  std::vector<float> pred_thresholds_;
+  std::vector<float> pred_margins_;
+  std::string pred_kind_;
+  bool has_powerinfer_ = false;
+  std::vector<float> gate_quantiles_;
+  std::vector<float> hot_;
   std::vector<uint64_t> checksums_;  // per tensor, in tensor-table order
 };
 

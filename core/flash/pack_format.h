@@ -9,7 +9,19 @@
 //   tensors     the resident section first: every tensor of the source except
 //               the FFN projections, unchanged and under the same names; then
 //               one `blk.L.ffn_bundles` tensor per layer (type I8, dims
-//               [bundle_bytes, n_clusters], see bundle_layout.h)
+//               [bundle_bytes, n_clusters], see bundle_layout.h); optionally
+//               predictor tensors (below), which are neither resident nor FFN
+//
+// Optional activation-sparsity predictors (docs/sparsity.md, `sieve pack`
+// for SVD ones, `sieve calibrate` for trained ones and the calibration):
+//   blk.L.ffn_pred_a   F16/F32 dims [dim, rank]: rank rows of dim values (A)
+//   blk.L.ffn_pred_b   F16/F32 dims [rank, n_ff]: n_ff rows of rank values (B)
+//                      neuron i of layer L is predicted active when
+//                      (B (A x))_i > sieve.pred.thresholds[L]
+//                      - sieve.pred.margins[L] * |x| (margins optional, 0)
+//   blk.L.fc1.weight   PowerInfer's predictor MLP, [dim, hidden], any type
+//   blk.L.fc2.weight   [hidden, n_ff]: active when (fc2 relu(fc1 x))_i >=
+//                      powerinfer.sparse_threshold (0 when absent)
 //
 // Every tensor starts on a 4096-byte boundary, so each can be read with
 // direct I/O straight into an aligned buffer.
@@ -34,6 +46,24 @@ inline constexpr const char* kChecksumAlgorithm = "sieve.pack.checksum";        
 inline constexpr const char* kChecksums = "sieve.pack.checksums";      // u64[n_tensors], in tensor-table order
 }  // namespace pack_keys
 
+// Predictor metadata (all optional; validated by PackFile when present).
+namespace pred_keys {
+inline constexpr const char* kKind = "sieve.pred.kind";              // string: "svd" or "trained"
+inline constexpr const char* kRanks = "sieve.pred.ranks";            // i32[n_layers]
+inline constexpr const char* kThresholds = "sieve.pred.thresholds";  // f32[n_layers]
+// Optional f32[n_layers] (SVD predictors): the threshold is lowered by
+// margin * |x| for each token (a safety margin that scales with the input).
+inline constexpr const char* kMargins = "sieve.pred.margins";
+// f32[n_layers * 101]: percentile p (0..100) of |act(gate)| per layer over
+// the calibration tokens.
+inline constexpr const char* kGateQuantiles = "sieve.pred.gate_quantiles";
+inline constexpr int kQuantileCount = 101;
+// f32[n_layers * n_ff]: fraction of calibration tokens each neuron fired for.
+inline constexpr const char* kHot = "sieve.pred.hot";
+inline constexpr const char* kTokens = "sieve.pred.tokens";          // u32: calibration tokens used
+inline constexpr const char* kPowerInferThreshold = "powerinfer.sparse_threshold";  // f32
+}  // namespace pred_keys
+
 inline constexpr const char* kChecksumAlgorithmName = "xxh64";
 
 // "blk.7.ffn_bundles"
@@ -47,5 +77,15 @@ struct FfnTensorName {
 };
 std::optional<FfnTensorName> parse_ffn_tensor_name(std::string_view name);
 std::string ffn_tensor_name(int64_t layer, FfnRole role);
+
+// Predictor tensors: "blk.L.ffn_pred_a" / "blk.L.ffn_pred_b", and PowerInfer's
+// "blk.L.fc1.weight" / "blk.L.fc2.weight".
+enum class PredictorRole { a, b, fc1, fc2 };
+std::string predictor_tensor_name(int64_t layer, PredictorRole role);
+struct PredictorTensorName {
+  int64_t layer = 0;
+  PredictorRole role = PredictorRole::a;
+};
+std::optional<PredictorTensorName> parse_predictor_tensor_name(std::string_view name);
 
 }  // namespace sieve::flash

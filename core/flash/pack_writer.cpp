@@ -201,7 +201,10 @@ class PackStreamer {
 // here, in the still-partial file. Its place is found from the encoding of
 // the key, which occurs once in the header.
 void patch_checksums(const fs::path& path, const std::vector<uint64_t>& checksums) {
-  const gguf::GgufFile file = gguf::GgufFile::open(path);
+  // Only the header's size is needed from the parsed file; it is closed again
+  // before the file is reopened for writing, which Windows refuses while a
+  // mapping of it is open.
+  const uint64_t data_offset = gguf::GgufFile::open(path).data_offset();
   std::string pattern;
   const auto put = [&](uint64_t v, int n) {
     for (int i = 0; i < n; ++i) pattern.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
@@ -215,7 +218,7 @@ void patch_checksums(const fs::path& path, const std::vector<uint64_t>& checksum
 
   std::FILE* f = std::fopen(path.string().c_str(), "r+b");
   if (f == nullptr) throw Error(path.string() + ": cannot reopen to write checksums: " + std::strerror(errno));
-  std::string header(static_cast<size_t>(file.data_offset()), '\0');
+  std::string header(static_cast<size_t>(data_offset), '\0');
   bool ok = std::fread(header.data(), 1, header.size(), f) == header.size();
   const size_t at = ok ? header.find(pattern) : std::string::npos;
   ok = ok && at != std::string::npos && header.find(pattern, at + 1) == std::string::npos;
@@ -252,11 +255,59 @@ void set_metadata(gguf::GgufWriter& w, const gguf::GgufFile& src, const std::vec
   w.set(pack_keys::kChecksumAlgorithm, gguf::Value::string(kChecksumAlgorithmName));
 }
 
+void check_extras(const PackExtras& extras, const std::string& where) {
+  for (const ExtraTensor& t : extras.tensors) {
+    uint64_t n = 1;
+    for (uint64_t d : t.dims) n *= d;
+    if (t.dims.empty() || !tensor::is_whole_blocks(t.type, t.dims[0]) || tensor::bytes_for(t.type, n) != t.data.size()) {
+      throw Error(where + ": the tensor '" + t.name + "' to add has " + std::to_string(t.data.size()) +
+                  " bytes, which do not match its type and dims.");
+    }
+  }
+}
+
+void declare_extras(gguf::GgufWriter& w, const PackExtras& extras, PackSummary& summary) {
+  for (const ExtraTensor& t : extras.tensors) {
+    w.add_tensor(t.name, t.type, t.dims);
+    summary.resident_bytes += t.data.size();
+  }
+}
+
+bool is_replaced(const PackExtras& extras, const std::string& tensor_name) {
+  return std::any_of(extras.tensors.begin(), extras.tensors.end(),
+                     [&](const ExtraTensor& t) { return t.name == tensor_name; });
+}
+
+// Removes the partial files when the pack is not completed (an error, or a
+// progress callback throwing to cancel).
+class PartialGuard {
+ public:
+  explicit PartialGuard(fs::path partial) : partial_(std::move(partial)) {}
+  ~PartialGuard() {
+    if (done_) return;
+    std::error_code ignored;
+    fs::remove(partial_, ignored);
+    fs::remove(with_suffix(partial_, ".partial"), ignored);
+  }
+  void done() { done_ = true; }
+
+ private:
+  static fs::path with_suffix(const fs::path& p, const char* suffix) {
+    fs::path out = p;
+    out += suffix;
+    return out;
+  }
+  fs::path partial_;
+  bool done_ = false;
+};
+
 fs::path with_suffix(const fs::path& p, const char* suffix) {
   fs::path out = p;
   out += suffix;
   return out;
 }
+
+void verify_if_asked(const fs::path& out, const PackOptions& options, PackSummary& summary);
 
 }  // namespace
 
@@ -279,7 +330,10 @@ PackSummary pack_model(const fs::path& source, const fs::path& out, const PackOp
   for (const gguf::TensorInfo& t : src.tensors()) {
     if (!parse_ffn_tensor_name(t.name)) resident.push_back(&t);
   }
-  std::vector<uint64_t> zeros(resident.size() + layers.size(), 0);
+  check_extras(options.extras, where);
+  for (const gguf::KeyValue& kv : options.extras.metadata) w.set(kv.key, kv.value);
+  const size_t n_tensors = resident.size() + layers.size() + options.extras.tensors.size();
+  std::vector<uint64_t> zeros(n_tensors, 0);
   w.set(pack_keys::kChecksums, gguf::Value::array(gguf::Array{gguf::ValueType::UINT64, zeros}));
   PackSummary summary;
   for (const gguf::TensorInfo* t : resident) {
@@ -292,11 +346,12 @@ PackSummary pack_model(const fs::path& source, const fs::path& out, const PackOp
                  {layout.bundle_bytes, static_cast<uint64_t>(layout.n_clusters)});
     summary.ffn_bytes += layout.layer_bytes();
   }
+  declare_extras(w, options.extras, summary);
 
   try {
     ThreadPool pool(options.threads);
     Progress progress(options, "writing", summary.resident_bytes + summary.ffn_bytes);
-    PackStreamer streamer(w, with_suffix(partial, ".partial"), pool, progress, resident.size() + layers.size());
+    PackStreamer streamer(w, with_suffix(partial, ".partial"), pool, progress, n_tensors);
     w.begin_data();
     const uint64_t chunk = std::max<uint64_t>(options.chunk_bytes, 1 << 20);
     for (size_t i = 0; i < resident.size(); ++i) streamer.copy_tensor(i, src.tensor_data(*resident[i]), chunk);
@@ -305,6 +360,9 @@ PackSummary pack_model(const fs::path& source, const fs::path& out, const PackOp
       const DenseFfn dense{src.tensor_data(*s.gate).data(), src.tensor_data(*s.up).data(),
                            src.tensor_data(*s.down).data()};
       streamer.write_bundles(resident.size() + l, s.layout, dense, chunk);
+    }
+    for (size_t i = 0; i < options.extras.tensors.size(); ++i) {
+      streamer.copy_tensor(resident.size() + layers.size() + i, options.extras.tensors[i].data, chunk);
     }
     w.finish();
     patch_checksums(partial, streamer.checksums());
@@ -318,9 +376,69 @@ PackSummary pack_model(const fs::path& source, const fs::path& out, const PackOp
   }
   summary.write_seconds = seconds_since(start);
   summary.file_bytes = fs::file_size(out);
-  summary.n_tensors = resident.size() + layers.size();
+  summary.n_tensors = n_tensors;
   summary.n_layers = hp.n_layers;
+  verify_if_asked(out, options, summary);
+  return summary;
+}
 
+PackSummary rewrite_pack(const fs::path& pack_path, const fs::path& out, const PackOptions& options) {
+  const Clock::time_point start = Clock::now();
+  const PackFile pack = PackFile::open(pack_path);
+  const gguf::GgufFile& src = pack.gguf();
+  check_extras(options.extras, pack.where());
+
+  const fs::path partial = with_suffix(out, ".partial");
+  PartialGuard guard(partial);
+  PackSummary summary;
+  std::vector<const gguf::TensorInfo*> kept;
+  {
+    gguf::GgufWriter w(partial);
+    for (const gguf::KeyValue& kv : src.metadata()) w.set(kv.key, kv.value);
+    for (const gguf::KeyValue& kv : options.extras.metadata) w.set(kv.key, kv.value);
+    for (const gguf::TensorInfo& t : src.tensors()) {
+      if (!is_replaced(options.extras, t.name)) kept.push_back(&t);
+    }
+    const size_t n_tensors = kept.size() + options.extras.tensors.size();
+    w.set(pack_keys::kChecksums,
+          gguf::Value::array(gguf::Array{gguf::ValueType::UINT64, std::vector<uint64_t>(n_tensors, 0)}));
+    for (const gguf::TensorInfo* t : kept) {
+      w.add_tensor(t->name, t->type, t->dims);
+      (t->name.ends_with(".ffn_bundles") ? summary.ffn_bytes : summary.resident_bytes) += t->size_bytes;
+    }
+    declare_extras(w, options.extras, summary);
+
+    ThreadPool pool(1);
+    Progress progress(options, "writing", summary.resident_bytes + summary.ffn_bytes);
+    PackStreamer streamer(w, with_suffix(partial, ".partial"), pool, progress, n_tensors);
+    w.begin_data();
+    const uint64_t chunk = std::max<uint64_t>(options.chunk_bytes, 1 << 20);
+    for (size_t i = 0; i < kept.size(); ++i) {
+      streamer.copy_tensor(i, src.tensor_data(*kept[i]), chunk);
+      pack.check_digest(*kept[i], streamer.checksums()[i]);
+    }
+    for (size_t i = 0; i < options.extras.tensors.size(); ++i) {
+      streamer.copy_tensor(kept.size() + i, options.extras.tensors[i].data, chunk);
+    }
+    w.finish();
+    patch_checksums(partial, streamer.checksums());
+    summary.n_tensors = n_tensors;
+  }
+  PackFile::open(partial);  // what we wrote must be a valid pack before it takes the name
+  std::error_code ec;
+  fs::rename(partial, out, ec);
+  if (ec) throw Error(out.string() + ": cannot rename '" + partial.string() + "' into place: " + ec.message());
+  guard.done();
+  summary.write_seconds = seconds_since(start);
+  summary.file_bytes = fs::file_size(out);
+  summary.n_layers = pack.n_layers();
+  verify_if_asked(out, options, summary);
+  return summary;
+}
+
+namespace {
+
+void verify_if_asked(const fs::path& out, const PackOptions& options, PackSummary& summary) {
   if (options.verify) {
     const Clock::time_point verify_start = Clock::now();
     const PackFile pack = PackFile::open(out);
@@ -332,7 +450,8 @@ PackSummary pack_model(const fs::path& source, const fs::path& out, const PackOp
     });
     summary.verify_seconds = seconds_since(verify_start);
   }
-  return summary;
 }
+
+}  // namespace
 
 }  // namespace sieve::flash

@@ -9,11 +9,23 @@
 // written as "<out>.partial" and renamed into place only once complete, with
 // its checksums filled in and synced, so an interrupted pack never leaves a
 // file that looks finished.
+//
+// Extra tensors and metadata (the activation-sparsity predictors,
+// docs/sparsity.md) can be added while packing or later with rewrite_pack(),
+// which copies a pack (checking every copied tensor against its checksum)
+// with the extras added or replacing same-named ones.
+//
+// Cancelling: a progress callback may throw; the exception propagates after
+// every partial file has been removed.
 
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <vector>
+
+#include "gguf/gguf_value.h"
+#include "tensor/tensor_type.h"
 
 namespace sieve::flash {
 
@@ -24,11 +36,26 @@ struct PackProgress {
   double seconds = 0;  // since the phase began
 };
 
+// A tensor to add to a pack (after the bundles), with its bytes.
+struct ExtraTensor {
+  std::string name;
+  tensor::TensorType type = tensor::TensorType::F32;
+  std::vector<uint64_t> dims;
+  std::vector<std::byte> data;  // exactly the tensor's size
+};
+
+struct PackExtras {
+  std::vector<gguf::KeyValue> metadata;  // added, or replacing the value of a key the pack has
+  std::vector<ExtraTensor> tensors;      // added, or replacing the tensor of the same name
+  bool empty() const { return metadata.empty() && tensors.empty(); }
+};
+
 struct PackOptions {
   int threads = 0;                          // bundle building; 0 = all cores
   uint64_t chunk_bytes = uint64_t{16} << 20;  // bundles built and written per step
   bool verify = false;                      // re-read the finished pack and check every checksum
-  std::function<void(const PackProgress&)> progress;  // called after each chunk
+  std::function<void(const PackProgress&)> progress;  // called after each chunk; may throw to cancel
+  PackExtras extras;                        // tensors and keys added to the pack
 };
 
 struct PackSummary {
@@ -45,5 +72,15 @@ struct PackSummary {
 // (or already a pack) or when writing fails; no partial output remains.
 PackSummary pack_model(const std::filesystem::path& source, const std::filesystem::path& out,
                        const PackOptions& options = {});
+
+// Copies the pack at `pack` to `out` (which may be the same path: the pack is
+// then replaced once the copy is complete) with options.extras added or
+// replacing what the pack has. Every copied tensor is checked against its
+// recorded checksum; the extras get checksums of their own. Throws
+// sieve::Error (naming the file) when the pack is invalid or corrupted, an
+// extra tensor's bytes do not match its type and dims, or writing fails; no
+// partial output remains.
+PackSummary rewrite_pack(const std::filesystem::path& pack, const std::filesystem::path& out,
+                         const PackOptions& options);
 
 }  // namespace sieve::flash

@@ -27,6 +27,21 @@ std::vector<int32_t> prompt_ids(const ModelSummary& m, int64_t n) {
   return ids;
 }
 
+// The decode phase's sparse statistics: differences of the engine's counters.
+void set_sparse(json::Value& out, const sparse::SparseOptions& o, const EngineStats& before, const EngineStats& after) {
+  out.set("window", static_cast<int64_t>(o.window));
+  out.set("predictor", sparse::to_string(o.predictor));
+  out.set("pin_hot", o.pin_hot);
+  out.set("decode_sparse_tokens", after.sparse_tokens - before.sparse_tokens);
+  out.set("decode_sparse_neurons_predicted",
+          static_cast<int64_t>(after.sparse_neurons_predicted - before.sparse_neurons_predicted));
+  out.set("decode_sparse_neurons_loaded", static_cast<int64_t>(after.sparse_neurons_loaded - before.sparse_neurons_loaded));
+  out.set("decode_sparse_neuron_hits", static_cast<int64_t>(after.sparse_neuron_hits - before.sparse_neuron_hits));
+  out.set("decode_sparse_bytes", static_cast<int64_t>(after.sparse_bytes_read - before.sparse_bytes_read));
+  out.set("decode_sparse_bytes_wanted", static_cast<int64_t>(after.sparse_bytes_wanted - before.sparse_bytes_wanted));
+  out.set("sparse_ffn_bytes_per_token", static_cast<int64_t>(after.sparse_ffn_bytes_per_token));
+}
+
 }  // namespace
 
 uint64_t process_disk_read_bytes() {
@@ -47,6 +62,7 @@ json::Value run_bench_worker(const WorkerRequest& r) {
   o.threads = r.threads;
   o.context = r.context;
   o.flash = r.tuning;
+  o.sparse = r.sparse;
   const uint64_t disk_at_start = process_disk_read_bytes();
   const Clock::time_point load_start = Clock::now();
   const std::unique_ptr<Engine> engine = Engine::load(o);
@@ -64,7 +80,7 @@ json::Value run_bench_worker(const WorkerRequest& r) {
   out.set("mode", to_string(r.mode));
   out.set("model", r.model.string());
   out.set("model_bytes", static_cast<int64_t>(std::filesystem::file_size(r.model)));
-  out.set("budget_bytes", r.mode == EngineMode::flash && r.budget.is_set()
+  out.set("budget_bytes", uses_budget(r.mode) && r.budget.is_set()
                               ? json::Value(static_cast<int64_t>(r.budget.resolve(std::filesystem::file_size(r.model))))
                               : json::Value());
   out.set("threads", static_cast<int64_t>(r.threads));
@@ -87,6 +103,7 @@ json::Value run_bench_worker(const WorkerRequest& r) {
   out.set("decode_compute_seconds", after.flash_bytes_read > before.flash_bytes_read
                                         ? seconds - (after.flash_io_wait_seconds - before.flash_io_wait_seconds)
                                         : seconds);
+  if (r.mode == EngineMode::sparse) set_sparse(out, r.sparse, before, after);
   out.set("peak_rss_bytes", static_cast<int64_t>(after.peak_rss_bytes));
   out.set("memory_plan", engine->model().memory_plan);
   return out;

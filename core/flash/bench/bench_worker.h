@@ -20,11 +20,13 @@ struct WorkerRequest {
   int threads = 0;
   int64_t context = 512;
   FlashTuning tuning;
+  sparse::SparseOptions sparse;  // sparse mode
 };
 
 // Runs the measurement; the JSON object holds load/prefill/decode times, the
-// decode phase's disk reads (/proc/self/io) and flash statistics, peak RSS
-// and the memory plan. Throws sieve::Error when the model cannot run.
+// decode phase's disk reads (/proc/self/io) and flash statistics (sparse
+// mode: neurons predicted, loaded and found in DRAM), peak RSS and the
+// memory plan. Throws sieve::Error when the model cannot run.
 json::Value run_bench_worker(const WorkerRequest& request);
 
 // Bytes this process has read from block devices so far (/proc/self/io

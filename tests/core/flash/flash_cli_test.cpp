@@ -35,7 +35,12 @@ CliRun run_cli(const std::string& arguments) {
   const fs::path err = temp_folder() / ("cli_" + std::to_string(counter) + ".err");
   const std::string command = std::string("\"") + SIEVE_CLI_PATH + "\" " + arguments + " > \"" + out.string() +
                               "\" 2> \"" + err.string() + "\"";
+#ifdef _WIN32
+  // cmd.exe /c drops the first and the last quote of a line that starts with one: quote it whole.
+  const int status = std::system(("\"" + command + "\"").c_str());
+#else
   const int status = std::system(command.c_str());
+#endif
 #ifdef _WIN32
   const int code = status;
 #else

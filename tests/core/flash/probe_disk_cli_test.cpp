@@ -21,10 +21,16 @@ struct CliRun {
 CliRun run_cli(const std::string& arguments) {
   const std::string log = testing_util::unique_path("cli.log");
   const std::string command = std::string("\"") + SIEVE_CLI_PATH + "\" " + arguments + " > \"" + log + "\" 2>&1";
+#ifdef _WIN32
+  // cmd.exe /c drops the first and the last quote of a line that starts with one: quote it whole.
+  const int status = std::system(("\"" + command + "\"").c_str());
+#else
   const int status = std::system(command.c_str());
+#endif
   std::ifstream in(log);
   std::stringstream text;
   text << in.rdbuf();
+  in.close();  // Windows cannot delete a file that is still open
   std::filesystem::remove(log);
 #ifdef _WIN32
   const int code = status;

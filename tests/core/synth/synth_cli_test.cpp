@@ -37,7 +37,13 @@ struct RunResult {
 RunResult run_cli(const std::string& arguments) {
   const std::string command = std::string("\"") + SIEVE_CLI_PATH + "\" synth " + arguments + " 2>&1";
   RunResult result;
-  std::FILE* pipe = popen(command.c_str(), "r");
+#ifdef _WIN32
+  // cmd.exe /c drops the first and the last quote of a line that starts with one: quote it whole.
+  const std::string line = "\"" + command + "\"";
+#else
+  const std::string& line = command;
+#endif
+  std::FILE* pipe = popen(line.c_str(), "r");
   if (pipe == nullptr) return result;
   std::array<char, 4096> buffer{};
   size_t n = 0;

@@ -1,0 +1,109 @@
+#pragma once
+// One layer's FFN neurons held in DRAM by `--mode sparse` (docs/sparsity.md).
+//
+// A *unit* is what is read and computed as a whole: one neuron's bundle for
+// F16/BF16/F32 packs (gate row i, up row i, down column i), one cluster of
+// B neurons for quantized packs (flash/bundle_layout.h). The store has a
+// fixed number of slots, allocated once; each holds one unit's bytes.
+//
+//   slots  [0, pinned)        hot units, never evicted
+//          [pinned, size)     the sliding window / LRU part
+//          [size, capacity)   free
+//
+// Adding a unit appends it (or reuses a victim's slot); removing one moves
+// the last slot into the hole, so [0, size) stays dense and nothing shifts.
+// slot_of(unit) / unit_at(slot) map both ways. Each unit remembers the last
+// token that used it: expire() drops every unit the last `window` tokens did
+// not use (the sliding window of LLM in a flash), and least_recent() names
+// the least recently used ones beyond it for when the window's units do not
+// fit. No operation allocates after construction.
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "flash/io/aligned_buffer.h"
+
+namespace sieve::sparse {
+
+class NeuronStore {
+ public:
+  // `n_units` units of `unit_bytes` each may be held, at most `capacity` at
+  // once (0 < capacity <= n_units). Throws sieve::Error for bad sizes.
+  NeuronStore(int64_t n_units, int64_t capacity, size_t unit_bytes);
+
+  // Bytes between slots: unit_bytes rounded up to 4096 when it is a multiple
+  // of 4096 already (direct reads land in place), else to 64.
+  static size_t slot_stride(size_t unit_bytes);
+  // Everything a store allocates: the slots, one spare slot (for swaps),
+  // and its indexes.
+  static uint64_t bytes_for(int64_t n_units, int64_t capacity, size_t unit_bytes);
+
+  int64_t n_units() const { return n_units_; }
+  int64_t capacity() const { return capacity_; }
+  int64_t size() const { return size_; }
+  int64_t pinned() const { return pinned_; }
+  int64_t free_slots() const { return capacity_ - size_; }
+  size_t unit_bytes() const { return unit_bytes_; }
+  size_t stride() const { return stride_; }
+
+  // -1 when the unit is not held.
+  int32_t slot_of(int32_t unit) const { return slot_of_[static_cast<size_t>(unit)]; }
+  bool contains(int32_t unit) const { return slot_of(unit) >= 0; }
+  int32_t unit_at(int32_t slot) const { return unit_at_[static_cast<size_t>(slot)]; }
+  bool is_pinned_slot(int32_t slot) const { return slot < pinned_; }
+  std::byte* slot_data(int32_t slot) { return memory_.data() + static_cast<size_t>(slot) * stride_; }
+  const std::byte* slot_data(int32_t slot) const { return memory_.data() + static_cast<size_t>(slot) * stride_; }
+
+  // The last token that used the unit (INT64_MIN when never).
+  int64_t last_used(int32_t unit) const { return last_used_[static_cast<size_t>(unit)]; }
+  void touch(int32_t unit, int64_t token) { last_used_[static_cast<size_t>(unit)] = token; }
+
+  // Adds an absent unit in the first free slot and returns the slot; the
+  // caller fills its bytes. Requires free_slots() > 0.
+  int32_t append(int32_t unit, int64_t token);
+  // Puts an absent unit in `slot` (not pinned; a hole, or a slot whose unit
+  // is dropped).
+  void replace(int32_t slot, int32_t unit, int64_t token);
+  // Drops the unit in `slot` (not pinned; or closes a hole): the last slot
+  // moves into its place.
+  void remove(int32_t slot);
+  // Drops the units in `slots` (none pinned, no repeats, every hole among
+  // them). Reorders `slots`.
+  void remove_all(std::vector<int32_t>& slots);
+  // Moves a held unit into the pinned prefix, where it is never evicted.
+  // Returns false when it is not held; true when pinned (or already was).
+  bool pin(int32_t unit);
+  // Drops every unit, pinned ones included.
+  void clear();
+
+  // The sliding window: every unpinned unit last used before token - window
+  // leaves the index at once (it is no longer held, so a token that needs
+  // it reads it again), and its slot becomes a *hole*, appended to `holes`.
+  // Holes are reused by replace() or closed by remove() / remove_all(); the
+  // store must have none left when a token's work is done.
+  void expire(int64_t token, int window, std::vector<int32_t>& holes);
+  // Appends to `victims` up to `count` slots of the least recently used
+  // unpinned units not used at `token` itself, oldest first (LRU beyond the
+  // window, when the window's units do not fit).
+  void least_recent(int64_t token, int64_t count, std::vector<int32_t>& victims);
+
+  // Debug aid for tests: throws sieve::Error when the indexes disagree.
+  void check_invariants() const;
+
+ private:
+  void move_slot(int32_t from, int32_t to);
+  void swap_slots(int32_t a, int32_t b);
+
+  int64_t n_units_, capacity_;
+  size_t unit_bytes_, stride_;
+  flash::AlignedBuffer memory_;  // capacity + 1 slots (the last one is the swap spare)
+  std::vector<int32_t> slot_of_;   // per unit
+  std::vector<int32_t> unit_at_;   // per slot
+  std::vector<int64_t> last_used_; // per unit
+  std::vector<std::pair<int64_t, int32_t>> lru_;  // scratch: (last used, slot)
+  int64_t size_ = 0;
+  int64_t pinned_ = 0;
+};
+
+}  // namespace sieve::sparse

@@ -1,0 +1,355 @@
+#include "sparse/sparse_feed_forward.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "util/error.h"
+
+namespace sieve::sparse {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Staging each of the two readers may use: a round of reads is cut so that
+// even if all its ranges merge into one staged region, it fits.
+constexpr uint64_t kRoundStaging = uint64_t{8} << 20;
+// Hot units: active at least this often (calibrated, or over the first
+// kLearnTokens decoded tokens).
+constexpr double kHotFrequency = 0.4;
+constexpr int64_t kLearnTokens = 16;
+
+size_t largest_bundle(const std::vector<flash::BundleLayout>& layouts) {
+  size_t largest = 1;
+  for (const flash::BundleLayout& l : layouts) largest = std::max(largest, l.bundle_bytes);
+  return largest;
+}
+
+// What one reader's staging may reach: a round's ranges merged into one
+// region, at most the whole layer.
+uint64_t round_staging(const std::vector<flash::BundleLayout>& layouts) {
+  uint64_t largest_layer = 0;
+  for (const flash::BundleLayout& l : layouts) largest_layer = std::max(largest_layer, l.layer_bytes());
+  return std::min(kRoundStaging, largest_layer + 4 * flash::kDefaultIoAlignment);
+}
+
+size_t round_units(const std::vector<flash::BundleLayout>& layouts, uint32_t merge_gap) {
+  uint64_t largest_layer = 0, most_units = 1;
+  for (const flash::BundleLayout& l : layouts) {
+    largest_layer = std::max(largest_layer, l.layer_bytes());
+    most_units = std::max(most_units, static_cast<uint64_t>(l.n_clusters));
+  }
+  const uint64_t staging = round_staging(layouts), edges = 2 * flash::kDefaultIoAlignment;
+  if (largest_layer + edges <= staging) return static_cast<size_t>(most_units);  // any round fits
+  const uint64_t per_unit = largest_bundle(layouts) + merge_gap;
+  return static_cast<size_t>(std::max<uint64_t>(1, (staging - edges) / per_unit));
+}
+
+size_t largest_stride(const std::vector<flash::BundleLayout>& layouts, bool gate_rows) {
+  size_t largest = 1;
+  for (const flash::BundleLayout& l : layouts) {
+    largest = std::max(largest, NeuronStore::slot_stride(SparseFeedForward::unit_bytes(l, gate_rows)));
+  }
+  return largest;
+}
+
+std::vector<flash::BundleLayout> layouts_of(const std::vector<SparseLayer>& layers) {
+  std::vector<flash::BundleLayout> out;
+  for (const SparseLayer& l : layers) out.push_back(l.layout);
+  return out;
+}
+
+std::vector<PrefillLayer> prefill_layers(const std::vector<SparseLayer>& layers) {
+  std::vector<PrefillLayer> out;
+  for (const SparseLayer& l : layers) out.push_back({l.layout, l.file_offset});
+  return out;
+}
+
+}  // namespace
+
+size_t SparseFeedForward::unit_bytes(const flash::BundleLayout& layout, bool gate_rows) {
+  return unit_geometry(layout, gate_rows).bytes;
+}
+
+uint64_t SparseFeedForward::staging_bytes(const std::vector<flash::BundleLayout>& layouts, bool gate_rows,
+                                          uint32_t merge_gap) {
+  const uint64_t spill = round_units(layouts, merge_gap) * largest_stride(layouts, gate_rows);
+  return ChunkedPrefill::staging_bytes(layouts) + 2 * round_staging(layouts) + spill;
+}
+
+uint64_t SparseFeedForward::scratch_bytes(const model::HyperParams& hp, int threads, int max_batch,
+                                          const std::vector<flash::BundleLayout>& layouts) {
+  uint64_t n_units = 0;
+  for (const flash::BundleLayout& l : layouts) n_units = std::max<uint64_t>(n_units, static_cast<uint64_t>(l.n_clusters));
+  // Per-call index vectors (active neurons, units, refs, reads) for the largest layer.
+  const uint64_t indexes = static_cast<uint64_t>(hp.n_ff) * sizeof(int32_t) + n_units * (4 * sizeof(int32_t) + 3 * sizeof(UnitRef) + sizeof(flash::ReadRequest) + 8);
+  return UnitKernel::scratch_bytes(hp, threads, layouts) + ChunkedPrefill::scratch_bytes(hp, max_batch, threads, layouts) +
+         indexes;
+}
+
+SparseFeedForward::LayerState::LayerState(const SparseLayer& c, bool gate_rows)
+    : config(c),
+      geometry(unit_geometry(c.layout, gate_rows)),
+      store(c.layout.n_clusters, c.capacity, geometry.bytes),
+      hot(static_cast<size_t>(c.layout.n_clusters), 0),
+      seen(static_cast<size_t>(c.layout.n_clusters), 0) {}
+
+SparseFeedForward::SparseFeedForward(const model::HyperParams& hp, ThreadPool& pool, flash::IoEngine& io,
+                                     Predictor& predictor, std::vector<SparseLayer> layers,
+                                     const SparseFfnOptions& options)
+    : hp_(hp),
+      io_(io),
+      predictor_(predictor),
+      options_(options),
+      kernel_(hp, pool, layouts_of(layers)),
+      prefill_(hp, pool, io, prefill_layers(layers), options.max_batch, options.max_read) {
+  if (static_cast<int64_t>(layers.size()) != hp.n_layers) throw Error("sparse FFN: one layer description per layer is needed.");
+  const std::vector<flash::BundleLayout> layouts = layouts_of(layers);
+  layers_.reserve(layers.size());
+  int64_t max_units = 1;
+  for (const SparseLayer& l : layers) {
+    layers_.emplace_back(l, options.gate_rows);
+    max_units = std::max(max_units, l.layout.n_clusters);
+    stats_.ffn_bytes_per_token += l.layout.layer_bytes();
+  }
+  flash::PlanOptions plan;
+  plan.merge_gap = options.merge_gap;
+  plan.max_read = options.max_read;
+  for (auto& reader : readers_) reader = std::make_unique<flash::ScatterReader>(io, plan);
+  units_per_round_ = round_units(layouts, options.merge_gap);
+  spill_ = flash::AlignedBuffer(units_per_round_ * largest_stride(layouts, options.gate_rows));
+  const auto n = static_cast<size_t>(max_units);
+  active_.reserve(static_cast<size_t>(hp.n_ff));
+  for (auto* v : {&units_, &missing_, &victims_, &spilled_}) v->reserve(n);
+  for (auto* v : {&hits_, &loaded_, &spill_refs_}) v->reserve(n);
+  wanted_.reserve(n);
+  ranked_.reserve(n);
+  for (LayerState& s : layers_) {
+    if (options.pin_hot && !s.config.frequency.empty()) {
+      // Calibrated: a cluster is as hot as its most active neuron.
+      ranked_.clear();
+      const int64_t b = s.config.layout.cluster;
+      for (int64_t u = 0; u < s.config.layout.n_clusters; ++u) {
+        float f = 0;
+        for (int64_t j = 0; j < b; ++j) f = std::max(f, s.config.frequency[static_cast<size_t>(u * b + j)]);
+        if (f >= kHotFrequency) ranked_.emplace_back(static_cast<uint32_t>(std::lround(f * 1e6)), static_cast<int32_t>(u));
+      }
+      const size_t take = std::min<size_t>(ranked_.size(), static_cast<size_t>(s.config.hot_capacity));
+      std::partial_sort(ranked_.begin(), ranked_.begin() + static_cast<ptrdiff_t>(take), ranked_.end(), std::greater<>());
+      for (size_t i = 0; i < take; ++i) s.hot[static_cast<size_t>(ranked_[i].second)] = 1;
+    }
+  }
+}
+
+SparseFeedForward::~SparseFeedForward() { drain_quietly(); }
+
+bool SparseFeedForward::next_token(int layer) {
+  const bool fresh = layer <= last_layer_;
+  if (fresh) ++token_;
+  last_layer_ = layer;
+  return fresh;
+}
+
+void SparseFeedForward::forward_batch(int layer, const float* x, int n_tokens, float* y) {
+  if (n_tokens == 1) return forward(layer, x, y);
+  next_token(layer);  // the window ages across a prompt batch too
+  prefill_.forward(layer, x, n_tokens, y);
+}
+
+void SparseFeedForward::collect_units(const LayerState& s) {
+  units_.clear();
+  const int64_t b = s.config.layout.cluster;
+  for (int32_t neuron : active_) {
+    const auto unit = static_cast<int32_t>(neuron / b);
+    if (units_.empty() || units_.back() != unit) units_.push_back(unit);
+  }
+}
+
+void SparseFeedForward::classify(LayerState& s) {
+  hits_.clear();
+  missing_.clear();
+  for (int32_t unit : units_) {
+    const int32_t slot = s.store.slot_of(unit);
+    if (slot >= 0) {
+      s.store.touch(unit, token_);
+      hits_.push_back({unit, s.store.slot_data(slot)});
+    } else {
+      missing_.push_back(unit);
+    }
+  }
+}
+
+// Missing units go into the holes the window left, then into the slots of
+// the least recently used units when the holes and free slots do not
+// suffice, then into free slots; the rest spill. victims_ keeps the holes
+// nobody took: closed after the reads.
+void SparseFeedForward::assign_slots(LayerState& s) {
+  const int64_t short_by = static_cast<int64_t>(missing_.size()) - s.store.free_slots() - static_cast<int64_t>(victims_.size());
+  s.store.least_recent(token_, short_by, victims_);
+  loaded_.clear();
+  spilled_.clear();
+  size_t reused = 0;
+  for (int32_t unit : missing_) {
+    int32_t slot = -1;
+    if (reused < victims_.size()) {
+      slot = victims_[reused++];
+      s.store.replace(slot, unit, token_);
+    } else if (s.store.free_slots() > 0) {
+      slot = s.store.append(unit, token_);
+    } else {
+      spilled_.push_back(unit);
+      continue;
+    }
+    loaded_.push_back({unit, s.store.slot_data(slot)});
+  }
+  victims_.erase(victims_.begin(), victims_.begin() + static_cast<ptrdiff_t>(reused));
+}
+
+std::span<const UnitRef> SparseFeedForward::refs(size_t first, size_t count) const {
+  return std::span<const UnitRef>(loaded_).subspan(first, count);
+}
+
+void SparseFeedForward::submit_round(LayerState& s, int side, const Round& round) {
+  wanted_.clear();
+  const flash::BundleLayout& l = s.config.layout;
+  for (const UnitRef& ref : refs(round.first, round.count)) {
+    const uint64_t offset = s.config.file_offset + static_cast<uint64_t>(ref.unit) * l.bundle_bytes + s.geometry.offset;
+    wanted_.push_back({offset, static_cast<uint32_t>(s.geometry.bytes), const_cast<std::byte*>(ref.data), 0});
+  }
+  readers_[side]->submit(wanted_);
+  in_flight_[side] = true;
+  stats_.bytes_read += readers_[side]->plan().read_bytes;
+  stats_.bytes_wanted += readers_[side]->plan().requested_bytes;
+}
+
+void SparseFeedForward::wait_side(int side) {
+  const Clock::time_point start = Clock::now();
+  in_flight_[side] = false;
+  readers_[side]->wait();
+  stats_.wait_seconds += std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+void SparseFeedForward::drain_quietly() {
+  for (int side = 0; side < 2; ++side) {
+    if (!in_flight_[side]) continue;
+    in_flight_[side] = false;
+    try {
+      readers_[side]->wait();
+    } catch (const Error&) {
+      // Only the first failure is reported; this batch just had to finish.
+    }
+  }
+}
+
+// The first two rounds of reads go out, the hits are computed meanwhile,
+// then each round is computed as it arrives and the next one submitted.
+void SparseFeedForward::run_rounds(LayerState& s) {
+  const size_t n = loaded_.size(), per = units_per_round_;
+  const size_t n_rounds = (n + per - 1) / per;
+  auto round = [&](size_t j) { return Round{j * per, std::min(per, n - j * per)}; };
+  for (size_t j = 0; j < std::min<size_t>(2, n_rounds); ++j) submit_round(s, static_cast<int>(j), round(j));
+  kernel_.add(hits_);
+  for (size_t j = 0; j < n_rounds; ++j) {
+    const int side = static_cast<int>(j % 2);
+    wait_side(side);
+    kernel_.add(refs(round(j).first, round(j).count));
+    if (j + 2 < n_rounds) submit_round(s, side, round(j + 2));
+  }
+}
+
+// Units the store had no room for: read through the spill buffer, computed, dropped.
+void SparseFeedForward::run_spill(LayerState& s) {
+  const flash::BundleLayout& l = s.config.layout;
+  const size_t stride = NeuronStore::slot_stride(s.geometry.bytes);
+  for (size_t first = 0; first < spilled_.size(); first += units_per_round_) {
+    const size_t count = std::min(units_per_round_, spilled_.size() - first);
+    wanted_.clear();
+    spill_refs_.clear();
+    for (size_t i = 0; i < count; ++i) {
+      const int32_t unit = spilled_[first + i];
+      std::byte* dest = spill_.data() + i * stride;
+      wanted_.push_back({s.config.file_offset + static_cast<uint64_t>(unit) * l.bundle_bytes + s.geometry.offset,
+                         static_cast<uint32_t>(s.geometry.bytes), dest, 0});
+      spill_refs_.push_back({unit, dest});
+    }
+    readers_[0]->submit(wanted_);
+    in_flight_[0] = true;
+    stats_.bytes_read += readers_[0]->plan().read_bytes;
+    stats_.bytes_wanted += readers_[0]->plan().requested_bytes;
+    wait_side(0);
+    kernel_.add(spill_refs_);
+  }
+}
+
+// After a failed read: the units read this call may hold partial bytes.
+void SparseFeedForward::forget_failed_loads(LayerState& s) {
+  for (const UnitRef& ref : loaded_) {
+    const int32_t slot = s.store.slot_of(ref.unit);
+    if (slot >= 0 && !s.store.is_pinned_slot(slot)) victims_.push_back(slot);
+  }
+  s.store.remove_all(victims_);
+  victims_.clear();
+  loaded_.clear();
+}
+
+void SparseFeedForward::learn_hot(LayerState& s) {
+  if (!options_.pin_hot || !s.config.frequency.empty() || s.config.hot_capacity == 0 || stats_.tokens > kLearnTokens) {
+    return;
+  }
+  for (int32_t unit : units_) ++s.seen[static_cast<size_t>(unit)];
+  if (stats_.tokens != kLearnTokens) return;
+  ranked_.clear();
+  const auto at_least = static_cast<uint32_t>(std::ceil(kHotFrequency * kLearnTokens));
+  for (size_t u = 0; u < s.seen.size(); ++u) {
+    if (s.seen[u] >= at_least) ranked_.emplace_back(s.seen[u], static_cast<int32_t>(u));
+  }
+  const size_t take = std::min<size_t>(ranked_.size(), static_cast<size_t>(s.config.hot_capacity));
+  std::partial_sort(ranked_.begin(), ranked_.begin() + static_cast<ptrdiff_t>(take), ranked_.end(), std::greater<>());
+  for (size_t i = 0; i < take; ++i) s.hot[static_cast<size_t>(ranked_[i].second)] = 1;
+}
+
+void SparseFeedForward::pin_hot(LayerState& s) {
+  if (!options_.pin_hot) return;
+  for (int32_t unit : units_) {
+    if (s.store.pinned() >= s.config.hot_capacity) return;
+    if (s.hot[static_cast<size_t>(unit)] != 0) s.store.pin(unit);
+  }
+}
+
+void SparseFeedForward::forward(int layer, const float* x, float* y) {
+  if (next_token(layer)) ++stats_.tokens;
+  LayerState& s = layers_.at(static_cast<size_t>(layer));
+  predictor_.predict(layer, x, active_);
+  kernel_.begin(s.geometry, x, predictor_.exact_gate(layer));
+  collect_units(s);
+  victims_.clear();
+  s.store.expire(token_, options_.window, victims_);  // units leaving the window are not hits
+  classify(s);
+  assign_slots(s);
+  try {
+    run_rounds(s);
+    run_spill(s);
+  } catch (...) {
+    drain_quietly();
+    forget_failed_loads(s);
+    throw;
+  }
+  kernel_.finish(y);
+  s.store.remove_all(victims_);
+  const auto b = static_cast<uint64_t>(s.config.layout.cluster);
+  stats_.neurons_predicted += active_.size();
+  stats_.neuron_hits += hits_.size() * b;
+  stats_.neurons_loaded += (loaded_.size() + spilled_.size()) * b;
+  stats_.neurons_spilled += spilled_.size() * b;
+  learn_hot(s);
+  pin_hot(s);
+}
+
+SparseStats SparseFeedForward::stats() const {
+  SparseStats s = stats_;
+  s.prefill_bytes_read = prefill_.bytes_read();
+  s.prefill_wait_seconds = prefill_.wait_seconds();
+  return s;
+}
+
+}  // namespace sieve::sparse

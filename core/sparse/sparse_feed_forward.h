@@ -1,0 +1,154 @@
+#pragma once
+// The FeedForward of `--mode sparse` (docs/sparsity.md): for each decoded
+// token and layer, only the neurons a predictor selects are computed, and
+// only those not already in DRAM are read.
+//
+//   decode, per layer:
+//     predict(x) -> active neurons -> units (neurons, or clusters of B)
+//     units in the layer's NeuronStore: hits; the others: missing
+//     free slots: units outside the sliding window, then LRU (neuron_store.h)
+//     submit reads of the missing units into their slots   (direct I/O,
+//        neighbours merged across gaps up to merge_gap, at most two rounds
+//        of reads in flight)
+//     compute the hits                                      (overlapped)
+//     compute each round of loaded units as it arrives
+//     units that fit nowhere (the window wants more than the store holds)
+//        are read through a small spill buffer and not kept
+//   prefill (a batch of several tokens): ChunkedPrefill, dense and exact
+//
+// With the exact gate from the predictor (gate kind, exact copy) a unit is
+// its up rows and down column(s) only; otherwise it carries its gate rows.
+//
+// Hot units — calibrated activation frequency >= 0.4 (sieve.pred.hot), or,
+// without calibration, active in >= 40% of the first 16 decoded tokens — are
+// pinned in the store's prefix as they arrive, up to the layer's hot capacity.
+//
+// A failed read raises sieve::Error after every read in flight has finished;
+// units whose reads did not complete are dropped from the store, so the next
+// call (the engine retries the same token, or goes on) is correct.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "flash/bundle_layout.h"
+#include "flash/io/io_engine.h"
+#include "flash/io/read_planner.h"
+#include "model/feed_forward.h"
+#include "sparse/chunked_prefill.h"
+#include "sparse/neuron_store.h"
+#include "sparse/predictor.h"
+#include "sparse/unit_kernel.h"
+
+namespace sieve::sparse {
+
+struct SparseLayer {
+  flash::BundleLayout layout;
+  uint64_t file_offset = 0;  // of the layer's first bundle
+  int64_t capacity = 1;      // store slots, in units
+  int64_t hot_capacity = 0;  // at most this many of them pinned
+  // Calibrated activation frequency per neuron (n_ff values); empty: learn
+  // the hot units from the first decoded tokens.
+  std::vector<float> frequency;
+};
+
+struct SparseFfnOptions {
+  int window = 4;
+  bool pin_hot = true;
+  bool gate_rows = true;          // units carry their gate rows (no exact gate from the predictor)
+  uint32_t merge_gap = 32 << 10;  // read through holes up to this size
+  uint32_t max_read = 1 << 20;
+  int max_batch = 64;
+};
+
+struct SparseStats {
+  int64_t tokens = 0;              // decode steps computed sparsely
+  uint64_t neurons_predicted = 0;  // summed over layers and tokens
+  uint64_t neurons_loaded = 0;     // read from the SSD (spilled ones included)
+  uint64_t neuron_hits = 0;        // found in DRAM
+  uint64_t neurons_spilled = 0;    // read but not kept: the store was full of this token's units
+  uint64_t bytes_read = 0;         // decode reads: alignment and merged holes included
+  uint64_t bytes_wanted = 0;       // the loaded units' own bytes
+  double wait_seconds = 0;         // decode blocked on reads
+  uint64_t prefill_bytes_read = 0;
+  double prefill_wait_seconds = 0;
+  uint64_t ffn_bytes_per_token = 0;  // every layer's bundles: what streaming a whole token reads
+};
+
+class SparseFeedForward final : public model::FeedForward {
+ public:
+  // hp, pool, io and predictor must outlive this. Allocates every store.
+  SparseFeedForward(const model::HyperParams& hp, ThreadPool& pool, flash::IoEngine& io, Predictor& predictor,
+                    std::vector<SparseLayer> layers, const SparseFfnOptions& options);
+  ~SparseFeedForward() override;
+
+  // Bytes per unit as stored, and everything besides the stores that this
+  // class allocates: I/O staging (chunk buffers, planners, spill buffer) and
+  // compute scratch.
+  static size_t unit_bytes(const flash::BundleLayout& layout, bool gate_rows);
+  static uint64_t staging_bytes(const std::vector<flash::BundleLayout>& layouts, bool gate_rows, uint32_t merge_gap);
+  static uint64_t scratch_bytes(const model::HyperParams& hp, int threads, int max_batch,
+                                const std::vector<flash::BundleLayout>& layouts);
+
+  void forward(int layer, const float* x, float* y) override;
+  void forward_batch(int layer, const float* x, int n_tokens, float* y) override;
+
+  SparseStats stats() const;
+  const NeuronStore& store(int layer) const { return layers_.at(static_cast<size_t>(layer)).store; }
+
+ private:
+  struct LayerState {
+    LayerState(const SparseLayer& config, bool gate_rows);
+    SparseLayer config;
+    UnitGeometry geometry;
+    NeuronStore store;
+    std::vector<uint8_t> hot;     // per unit: pin when it arrives
+    std::vector<uint16_t> seen;   // per unit: tokens it was active in while learning
+  };
+  struct Round {
+    size_t first = 0, count = 0;  // into loaded_
+  };
+
+  bool next_token(int layer);
+  void collect_units(const LayerState& s);
+  void classify(LayerState& s);
+  void assign_slots(LayerState& s);
+  void submit_round(LayerState& s, int side, const Round& round);
+  void wait_side(int side);
+  void run_rounds(LayerState& s);
+  void run_spill(LayerState& s);
+  void forget_failed_loads(LayerState& s);
+  void drain_quietly();
+  void learn_hot(LayerState& s);
+  void pin_hot(LayerState& s);
+  std::span<const UnitRef> refs(size_t first, size_t count) const;
+
+  const model::HyperParams& hp_;
+  flash::IoEngine& io_;
+  Predictor& predictor_;
+  SparseFfnOptions options_;
+  std::vector<LayerState> layers_;
+  UnitKernel kernel_;
+  ChunkedPrefill prefill_;
+  std::unique_ptr<flash::ScatterReader> readers_[2];
+  bool in_flight_[2] = {false, false};
+  size_t units_per_round_ = 1;
+  flash::AlignedBuffer spill_;
+
+  int64_t token_ = -1;
+  int last_layer_ = INT32_MAX;
+  // Per call, preallocated for the largest layer:
+  std::vector<int32_t> active_;       // predicted neurons
+  std::vector<int32_t> units_;        // their units, ascending
+  std::vector<int32_t> missing_;      // units to read
+  std::vector<int32_t> victims_;      // slots to give up
+  std::vector<UnitRef> hits_, loaded_;
+  std::vector<int32_t> spilled_;      // missing units with no slot
+  std::vector<UnitRef> spill_refs_;   // one spill round's units in the spill buffer
+  std::vector<flash::ReadRequest> wanted_;
+  std::vector<std::pair<uint32_t, int32_t>> ranked_;  // hot selection: (count, unit)
+  SparseStats stats_;
+};
+
+}  // namespace sieve::sparse

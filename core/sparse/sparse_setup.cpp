@@ -1,0 +1,150 @@
+#include "sparse/sparse_setup.h"
+
+#include <algorithm>
+#include <numeric>
+
+#include "flash/io/disk_profile.h"
+#include "sparse/gate_predictor.h"
+#include "sparse/predictor_factory.h"
+#include "util/error.h"
+
+namespace sieve::sparse {
+namespace {
+
+constexpr double kDefaultReluActive = 0.25;
+constexpr double kHotFrequency = 0.4;  // as SparseFeedForward pins
+
+bool relu_family(const model::HyperParams& hp) { return hp.ffn_activation != model::FfnActivation::Silu; }
+
+struct ActiveEstimate {
+  std::vector<double> per_layer;
+  std::string source;
+};
+
+ActiveEstimate active_fraction(const flash::PackFile& pack, const SparseOptions& options) {
+  const model::HyperParams& hp = pack.hparams();
+  const auto n = static_cast<size_t>(pack.n_layers());
+  if (options.predictor == PredictorKind::gate && options.target_sparsity > 0) {
+    return {std::vector<double>(n, 1.0 - options.target_sparsity), "the target sparsity"};
+  }
+  if (!pack.neuron_frequencies().empty()) {
+    ActiveEstimate e{{}, "calibration"};
+    for (size_t l = 0; l < n; ++l) {
+      const std::vector<float> f = neuron_frequencies(pack, static_cast<int>(l));
+      e.per_layer.push_back(std::accumulate(f.begin(), f.end(), 0.0) / static_cast<double>(std::max<size_t>(1, f.size())));
+    }
+    return e;
+  }
+  if (const auto target = pack.gguf().get_float("sieve.synth.target_sparsity"); target && relu_family(hp)) {
+    return {std::vector<double>(n, std::clamp(1.0 - *target, 0.0, 1.0)), "the synthetic model's target sparsity"};
+  }
+  if (relu_family(hp)) return {std::vector<double>(n, kDefaultReluActive), "default for ReLU-family models"};
+  if (options.predictor == PredictorKind::gate) {
+    return {std::vector<double>(n, 1.0), "SwiGLU without a target sparsity: every neuron"};
+  }
+  return {std::vector<double>(n, 0.5), "default"};
+}
+
+int64_t calibrated_hot_units(const flash::PackFile& pack, int64_t layer) {
+  const std::vector<float> f = neuron_frequencies(pack, static_cast<int>(layer));
+  if (f.empty()) return -1;
+  const flash::BundleLayout& l = pack.layout(layer);
+  int64_t hot = 0;
+  for (int64_t u = 0; u < l.n_clusters; ++u) {
+    float most = 0;
+    for (int64_t j = 0; j < l.cluster; ++j) most = std::max(most, f[static_cast<size_t>(u * l.cluster + j)]);
+    if (most >= kHotFrequency) ++hot;
+  }
+  return hot;
+}
+
+std::string predictor_text(const flash::PackFile& pack, const SparseOptions& options) {
+  std::string text = to_string(options.predictor);
+  if (options.predictor == PredictorKind::gate) {
+    const tensor::TensorType copy = GatePredictor::copy_type(pack, 0, options);
+    text += copy == pack.layout(0).gate_type ? ", exact " : ", ";
+    text += std::string(tensor::type_name(copy)) + " copy of the gate";
+    if (options.target_sparsity > 0) text += ", skipping " + std::to_string(static_cast<int>(options.target_sparsity * 100 + 0.5)) + "%";
+  }
+  return text;
+}
+
+std::vector<flash::BundleLayout> all_layouts(const flash::PackFile& pack) {
+  std::vector<flash::BundleLayout> layouts;
+  for (int64_t l = 0; l < pack.n_layers(); ++l) layouts.push_back(pack.layout(l));
+  return layouts;
+}
+
+}  // namespace
+
+bool units_carry_gate_rows(const flash::PackFile& pack, const SparseOptions& options) {
+  if (options.predictor != PredictorKind::gate) return true;
+  for (int64_t l = 0; l < pack.n_layers(); ++l) {
+    if (GatePredictor::copy_type(pack, l, options) != pack.layout(l).gate_type) return true;
+  }
+  return false;
+}
+
+SparsePlan plan_sparse_pack(const flash::PackFile& pack, const SparsePackRequest& r) {
+  const model::HyperParams& hp = pack.hparams();
+  const std::vector<flash::BundleLayout> layouts = all_layouts(pack);
+  const bool gate_rows = units_carry_gate_rows(pack, r.options);
+  SparsePlanInputs in;
+  in.budget = r.budget;
+  in.window = r.options.window;
+  in.pin_hot = r.options.pin_hot;
+  in.gate_rows = gate_rows;
+  std::unique_ptr<flash::DiskProfile> profile;
+  if (!r.disk_profile.empty()) profile = std::make_unique<flash::DiskProfile>(flash::DiskProfile::load(r.disk_profile));
+  const size_t unit = SparseFeedForward::unit_bytes(layouts.front(), gate_rows);
+  in.merge_gap = choose_merge_gap(profile.get(), unit, r.queue_depth);
+  in.merge_source = profile ? "by the probe-disk profile " + r.disk_profile : "default; --disk-profile tunes it";
+
+  in.fixed = r.fixed;
+  for (flash::MemoryItem& item : in.fixed) {
+    if (item.what == "activations and scratch") item.bytes += SparseFeedForward::scratch_bytes(hp, r.threads, r.max_batch, layouts);
+  }
+  in.fixed.push_back({"I/O staging", SparseFeedForward::staging_bytes(layouts, gate_rows, in.merge_gap)});
+
+  const std::vector<uint64_t> predictor = predictor_layer_bytes(pack, hp, r.options);
+  in.predictor_bytes = std::accumulate(predictor.begin(), predictor.end(), uint64_t{0});
+  in.predictor_text = predictor_text(pack, r.options);
+
+  const ActiveEstimate active = active_fraction(pack, r.options);
+  in.active_source = active.source;
+  for (int64_t l = 0; l < pack.n_layers(); ++l) {
+    SparseLayerNeeds needs;
+    needs.n_units = layouts[static_cast<size_t>(l)].n_clusters;
+    needs.cluster = layouts[static_cast<size_t>(l)].cluster;
+    needs.unit_bytes = SparseFeedForward::unit_bytes(layouts[static_cast<size_t>(l)], gate_rows);
+    needs.active_fraction = active.per_layer[static_cast<size_t>(l)];
+    needs.hot_units = r.options.pin_hot ? calibrated_hot_units(pack, l) : 0;
+    in.layers.push_back(needs);
+  }
+  return plan_sparse_memory(in, pack.where());
+}
+
+std::unique_ptr<SparseFeedForward> build_sparse_ffn(const flash::PackFile& pack, const SparsePlan& plan,
+                                                    const SparsePackRequest& r, ThreadPool& pool, flash::IoEngine& io,
+                                                    Predictor& predictor, uint32_t max_read) {
+  std::vector<SparseLayer> layers;
+  for (int64_t l = 0; l < pack.n_layers(); ++l) {
+    SparseLayer layer;
+    layer.layout = pack.layout(l);
+    layer.file_offset = pack.bundles_file_offset(l);
+    layer.capacity = plan.layers[static_cast<size_t>(l)].capacity;
+    layer.hot_capacity = plan.layers[static_cast<size_t>(l)].hot_capacity;
+    if (r.options.pin_hot) layer.frequency = neuron_frequencies(pack, static_cast<int>(l));
+    layers.push_back(std::move(layer));
+  }
+  SparseFfnOptions o;
+  o.window = r.options.window;
+  o.pin_hot = r.options.pin_hot;
+  o.gate_rows = plan.inputs.gate_rows;
+  o.merge_gap = plan.inputs.merge_gap;
+  o.max_read = max_read;
+  o.max_batch = r.max_batch;
+  return std::make_unique<SparseFeedForward>(pack.hparams(), pool, io, predictor, std::move(layers), o);
+}
+
+}  // namespace sieve::sparse

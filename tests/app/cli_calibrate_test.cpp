@@ -1,0 +1,97 @@
+// `sieve calibrate` and the predictors of `sieve pack` as a user runs them, on
+// relu260K: pack adds SVD predictors, calibrate trains predictors and prints
+// the per-layer table, --evaluate measures every predictor against dense;
+// bad input gets one line and a non-zero exit.
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <regex>
+#include <string>
+
+#include "app/cli_test_util.h"
+
+namespace sieve::test {
+namespace {
+
+const std::filesystem::path kRelu = std::filesystem::path(SIEVE_SHARED_DIR) / "models" / "relu260K";
+
+std::string quoted(const std::filesystem::path& p) { return "'" + p.string() + "'"; }
+
+// relu260K imported and packed (with the automatic SVD predictors).
+std::filesystem::path relu_pack(const ScratchDir& dir) {
+  const auto gguf = dir.file("relu260K.gguf"), pack = dir.file("relu260K.sieve");
+  CliResult r = run_sieve("import-llama2c " + quoted(kRelu / "model_qint80.bin") + " " + quoted(kRelu / "tok1024.bin") +
+                          " -o " + quoted(gguf) + " --activation shifted_relu --relu-shift 0.25 --norm-relu-shift 1");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = run_sieve("pack " + quoted(gguf) + " -o " + quoted(pack) + " -q");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("SVD predictors: rank"), std::string::npos) << r.out;
+  return pack;
+}
+
+// Rows "N rank threshold recall% precision% predicted% fired% bytes" of a table.
+std::vector<std::smatch> layer_rows(const std::string& text) {
+  static const std::regex row("\\n([0-9]+) +([0-9]+|-) +[-0-9.e+]+ +([0-9.]+)% +([0-9.]+)% +([0-9.]+)% +([0-9.]+)%");
+  std::vector<std::smatch> rows;
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), row); it != std::sregex_iterator(); ++it) rows.push_back(*it);
+  return rows;
+}
+
+TEST(CliCalibrate, TrainsPredictorsThatRecall95PercentAndEvaluatesThem) {
+  if (!std::filesystem::exists(kRelu)) GTEST_SKIP() << "no " << kRelu;
+  ScratchDir dir("calibrate-cli");
+  const auto pack = relu_pack(dir);
+  const auto out = dir.file("calibrated.sieve");
+  CliResult r = run_sieve("calibrate " + quoted(pack) + " --self-generate 1500 -t 2 -o " + quoted(out));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto rows = layer_rows(r.out);
+  ASSERT_EQ(rows.size(), 4u) << r.out;
+  for (const auto& row : rows) EXPECT_GE(std::stod(row[3].str()), 95.0) << r.out;
+  EXPECT_NE(r.out.find("wrote " + out.string()), std::string::npos) << r.out;
+
+  r = run_sieve("calibrate " + quoted(out) + " --self-generate 400 --evaluate -t 2");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("lowrank: lowrank (trained)"), std::string::npos) << r.out;
+  const size_t gate = r.out.find("gate (exact): gate (exact F32 gate)");
+  ASSERT_NE(gate, std::string::npos) << r.out;
+  // The exact gate is the oracle: every firing neuron, nothing else.
+  const auto oracle = layer_rows(r.out.substr(gate));
+  ASSERT_GE(oracle.size(), 4u);
+  for (size_t l = 0; l < 4; ++l) {
+    EXPECT_EQ(oracle[l][3].str(), "100.00") << r.out;
+    EXPECT_EQ(oracle[l][4].str(), "100.00") << r.out;
+  }
+}
+
+TEST(CliCalibrate, BadInputGetsOneLineAndANonZeroExit) {
+  ScratchDir dir("calibrate-cli-errors");
+  const std::string stories = std::string(SIEVE_SHARED_DIR) + "/models/stories260K.gguf";
+  EXPECT_EQ(run_sieve("calibrate").exit_code, 2);
+  EXPECT_EQ(run_sieve("calibrate x.sieve").exit_code, 2);  // neither --text nor --self-generate
+  EXPECT_EQ(run_sieve("calibrate x.sieve --text a.txt --self-generate 5").exit_code, 2);
+  EXPECT_EQ(run_sieve("calibrate x.sieve --text a.txt --recall 1.5").exit_code, 2);
+
+  const CliResult not_pack = run_sieve("calibrate " + stories + " --self-generate 100");
+  EXPECT_EQ(not_pack.exit_code, 1);
+  EXPECT_EQ(std::count(not_pack.err.begin(), not_pack.err.end(), '\n'), 1) << not_pack.err;
+  EXPECT_NE(not_pack.err.find("sieve calibrate: stories260K.gguf: not a Sieve pack"), std::string::npos) << not_pack.err;
+
+  const auto pack = dir.file("stories260K.sieve");
+  ASSERT_EQ(run_sieve("pack " + stories + " -o " + quoted(pack) + " -q").exit_code, 0);
+  const CliResult missing = run_sieve("calibrate " + quoted(pack) + " --text " + quoted(dir.file("missing.txt")));
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_EQ(std::count(missing.err.begin(), missing.err.end(), '\n'), 1) << missing.err;
+  EXPECT_NE(missing.err.find("missing.txt: cannot read the calibration text"), std::string::npos) << missing.err;
+
+  // A SwiGLU pack: no SVD predictors, so lowrank cannot run; calibrate stores quantiles.
+  const CliResult run = run_sieve("calibrate " + quoted(pack) + " --self-generate 300 -t 2");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("SiLU activation"), std::string::npos) << run.out;
+  const CliResult eval = run_sieve("calibrate " + quoted(pack) + " --self-generate 100 --evaluate -t 2");
+  ASSERT_EQ(eval.exit_code, 0) << eval.err;
+  EXPECT_EQ(eval.out.find("lowrank:"), std::string::npos) << eval.out;
+}
+
+}  // namespace
+}  // namespace sieve::test

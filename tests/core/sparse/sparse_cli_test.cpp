@@ -1,0 +1,121 @@
+// `sieve run/logits --mode sparse` and `sieve bench --modes flash,sparse
+// --window LIST` as a user runs them, on a small synthetic ReLU pack; and the
+// usage errors of the sparse options.
+
+#include <gtest/gtest.h>
+
+#include <regex>
+#include <sstream>
+
+#include "app/cli_test_util.h"
+#include "core/sparse/sparse_test_util.h"
+#include "util/json.h"
+
+namespace sieve::sparse {
+namespace {
+
+using namespace testing_util;
+using test::run_sieve;
+
+const SynthModel kCliModel{"cli-relu-f16", "f16", 128, 2, 512, 0.9};
+
+std::string quoted(const std::filesystem::path& p) { return "'" + p.string() + "'"; }
+
+class SparseCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!std::filesystem::exists(SIEVE_CLI_PATH)) GTEST_SKIP() << "sieve CLI not built";
+  }
+};
+
+TEST_F(SparseCli, RunVerbosePrintsThePlanAndThePerTokenFigures) {
+  const std::string pack = quoted(synth_pack(kCliModel));
+  const test::CliResult dense = run_sieve("run -m " + pack + " -p hello -n 8 --temp 0 -t 2");
+  ASSERT_EQ(dense.exit_code, 0) << dense.err;
+  const test::CliResult r = run_sieve("run -m " + pack + " -p hello -n 8 --temp 0 -t 2 --mode sparse --window 2 -v");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, dense.out);  // the oracle predictor: the same greedy text
+  EXPECT_NE(r.err.find("sparse mode plans"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("neuron stores"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("window 2 tokens"), std::string::npos) << r.err;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(r.err, m, std::regex("sparse: per token ([0-9]+) neurons predicted, ([0-9]+) loaded, "
+                                                     "([0-9]+) in DRAM .*; ([0-9.]+) MB read per token, ([0-9.]+)% of")))
+      << r.err;
+  EXPECT_GT(std::stod(m[1].str()), 0.0);
+  EXPECT_LT(std::stod(m[5].str()), 100.0);
+}
+
+TEST_F(SparseCli, LogitsInSparseModeFollowDense) {
+  const std::string pack = quoted(synth_pack(kCliModel));
+  const std::string tokens = " --tokens '1 17 200 31 5 99' --top 3 -t 2";
+  const test::CliResult dense = run_sieve("logits -m " + pack + tokens);
+  const test::CliResult sparse = run_sieve("logits -m " + pack + tokens + " --mode sparse --window 1 --no-pin-hot");
+  ASSERT_EQ(dense.exit_code, 0) << dense.err;
+  ASSERT_EQ(sparse.exit_code, 0) << sparse.err;
+  // Each line is one position's best logits: the same ids in the same order.
+  std::istringstream a(dense.out), b(sparse.out);
+  std::string la, lb;
+  int lines = 0;
+  while (std::getline(a, la) && std::getline(b, lb)) {
+    ++lines;
+    const json::Value ja = json::parse(la), jb = json::parse(lb);
+    const json::Value& ta = ja.at("top");
+    const json::Value& tb = jb.at("top");
+    ASSERT_EQ(ta.size(), tb.size());
+    for (size_t i = 0; i < ta.size(); ++i) {
+      EXPECT_EQ(json::write(ta[i][0]), json::write(tb[i][0])) << la << "\n" << lb;
+      EXPECT_NEAR(ta[i][1].as_number(), tb[i][1].as_number(), 1e-3 * std::max(1.0, std::abs(ta[i][1].as_number())));
+    }
+  }
+  EXPECT_EQ(lines, 6);
+  EXPECT_NE(run_sieve("chat -m " + pack + " --help").out.find("--predictor"), std::string::npos);
+}
+
+TEST_F(SparseCli, BenchComparesModesAndSweepsTheWindow) {
+  const std::string pack = quoted(synth_pack(kCliModel));
+  const auto json_file = temp_folder() / "bench.json";
+  const test::CliResult r = run_sieve("bench -m " + pack + " --modes flash,sparse --window 0,2 --budgets 64M -n 4 -p 4 -t 2 "
+                                      "--no-limit --json " + quoted(json_file));
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  EXPECT_NE(r.out.find("sparse k=0"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("sparse k=2"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("sparse mode per decoded token"), std::string::npos) << r.out;
+  const json::Value all = json::parse(test::slurp(json_file));
+  const json::Value& runs = all.at("runs");
+  ASSERT_EQ(runs.size(), 3u);
+  for (size_t i = 1; i < 3; ++i) {
+    const json::Value& run = runs[i];
+    ASSERT_EQ(run.find("error"), nullptr) << json::write(run);
+    EXPECT_EQ(run.at("mode").as_string(), "sparse");
+    EXPECT_EQ(run.at("window").as_number(), i == 1 ? 0 : 2);
+    EXPECT_EQ(run.at("decode_sparse_tokens").as_number(), 4);
+    EXPECT_GT(run.at("decode_sparse_neurons_predicted").as_number(), 0);
+    EXPECT_GT(run.at("decode_sparse_bytes").as_number(), 0);
+  }
+  // A wider window keeps more neurons: no more reads than with window 0.
+  EXPECT_LE(runs[2].at("decode_sparse_neurons_loaded").as_number(),
+            runs[1].at("decode_sparse_neurons_loaded").as_number());
+}
+
+TEST_F(SparseCli, BadSparseOptionsAreUsageErrors) {
+  const std::string pack = quoted(synth_pack(kCliModel));
+  const std::string run = "run -m " + pack + " -p hi -n 1 ";
+  for (const char* bad : {"--window 2", "--mode flash --predictor lowrank", "--mode sparse --window -1",
+                                 "--mode sparse --window two", "--mode sparse --predictor guess",
+                                 "--mode sparse --gate-copy q9_9", "--mode sparse --sparsity 1.5",
+                                 "--mode sparse --predictor lowrank --sparsity 0.5", "--mode dense --dram-budget 1G"}) {
+    const test::CliResult r = run_sieve(run + std::string(bad));
+    EXPECT_EQ(r.exit_code, 2) << bad << ": " << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << bad << ": " << r.err;
+  }
+  EXPECT_EQ(run_sieve("bench -m " + pack + " --modes flash --window 2").exit_code, 2);
+  EXPECT_EQ(run_sieve("bench -m " + pack + " --modes sparse --window 1,x").exit_code, 2);
+  // A plain GGUF cannot run sparse: one line naming the file.
+  const test::CliResult gguf = run_sieve("run -m '" + test::shared_model("stories260K.gguf") + "' -p hi --mode sparse");
+  EXPECT_EQ(gguf.exit_code, 1);
+  EXPECT_NE(gguf.err.find("stories260K.gguf: sparse mode needs a Sieve pack"), std::string::npos) << gguf.err;
+}
+
+}  // namespace
+}  // namespace sieve::sparse
