@@ -2,6 +2,7 @@
 
 #include <QFile>
 #include <QFileInfo>
+#include <QTimer>
 
 #include <qcoro/qcorosignal.h>
 
@@ -24,6 +25,7 @@ QString describeEnd(const GenerationResult& r) {
     case End::Cancelled: return QStringLiteral("Stopped");
     case End::TokenLimit: return QStringLiteral("Reached the reply length limit");
     case End::ContextFull: return QStringLiteral("The context is full");
+    case End::Overflow: return QStringLiteral("The conversation no longer fits the context");
     case End::Error: return QStringLiteral("Error: ") + r.error;
   }
   return {};
@@ -40,6 +42,7 @@ ChatController::ChatController(HistoryStore& store, QObject* parent)
   connect(&conversations_, &ConversationListModel::errorOccurred, this, &ChatController::errorOccurred);
   // Queued to this (UI) thread, in emission order: every token of a reply before its end.
   connect(worker_, &InferenceWorker::tokenGenerated, this, &ChatController::onToken);
+  connect(worker_, &InferenceWorker::statsUpdated, this, &ChatController::onStats);
   connect(worker_, &InferenceWorker::loadFinished, this, &ChatController::workerLoadFinished);
   connect(worker_, &InferenceWorker::generationFinished, this, &ChatController::workerGenerationFinished);
   conversations_.reload();
@@ -79,18 +82,70 @@ bool ChatController::report(const QString& error) {
   return false;
 }
 
-void ChatController::setThreads(int threads) {
-  if (threads == wanted_.threads) return;
-  wanted_.threads = std::max(0, threads);
+// True (and the user told why) when a reply cannot start now.
+bool ChatController::refuseWhileBusy() {
+  QString why;
+  if (!modelLoaded() && !loading_) why = QStringLiteral("Add a model first.");
+  if (generating_) why = QStringLiteral("A reply is still being written; stop it first.");
+  if (why.isEmpty()) return false;
+  report(why);
+  return true;
+}
+
+// --- engine settings -------------------------------------------------------
+
+void ChatController::setEngineSetting(EngineSettings changed) {
+  if (changed == wanted_) return;
+  wanted_ = std::move(changed);
   emit engineSettingsChanged();
-  restartEngineIfNeeded();
+  scheduleRestart();
+}
+
+void ChatController::setThreads(int threads) {
+  EngineSettings s = wanted_;
+  s.threads = std::max(0, threads);
+  setEngineSetting(s);
 }
 
 void ChatController::setContextLength(int context) {
-  if (context == wanted_.context) return;
-  wanted_.context = std::max(0, context);
-  emit engineSettingsChanged();
-  restartEngineIfNeeded();
+  EngineSettings s = wanted_;
+  s.context = std::max(0, context);
+  setEngineSetting(s);
+}
+
+void ChatController::setMode(const QString& mode) {
+  EngineSettings s = wanted_;
+  s.mode = mode.isEmpty() ? QStringLiteral("dense") : mode;
+  setEngineSetting(s);
+}
+
+void ChatController::setDramBudget(double bytes) {
+  EngineSettings s = wanted_;
+  s.dramBudget = bytes > 0 ? quint64(bytes) : 0;
+  setEngineSetting(s);
+}
+
+void ChatController::setSparseWindow(int window) {
+  EngineSettings s = wanted_;
+  s.sparseWindow = std::max(0, window);
+  setEngineSetting(s);
+}
+
+void ChatController::setSparsePredictor(const QString& predictor) {
+  EngineSettings s = wanted_;
+  s.sparsePredictor = predictor;
+  setEngineSetting(s);
+}
+
+// Deferred to the event loop, so several settings changed together (a model's
+// overrides applied at once) restart the engine once.
+void ChatController::scheduleRestart() {
+  if (restartScheduled_) return;
+  restartScheduled_ = true;
+  QTimer::singleShot(0, this, [this] {
+    restartScheduled_ = false;
+    restartEngineIfNeeded();
+  });
 }
 
 void ChatController::restartEngineIfNeeded() {
@@ -99,8 +154,10 @@ void ChatController::restartEngineIfNeeded() {
 
 void ChatController::loadModel(const QString& pathOrUrl) {
   const QUrl url(pathOrUrl);
+  const QString path = url.isLocalFile() ? url.toLocalFile() : pathOrUrl;
+  emit modelAboutToLoad(path);  // the settings switch to this model's (may change wanted_)
   EngineSettings settings = wanted_;
-  settings.modelPath = url.isLocalFile() ? url.toLocalFile() : pathOrUrl;
+  settings.modelPath = path;
   loadEngine(settings);
 }
 
@@ -121,13 +178,17 @@ QCoro::Task<bool> ChatController::loadEngine(EngineSettings settings) {
   loaded_ = result.ok ? result.settings : EngineSettings{};
   modelName_ = result.ok ? result.modelName : QString();
   contextSize_ = result.ok ? result.context : 0;
+  memoryPlan_ = result.ok ? result.memoryPlan : QString();
+  live_.clear();
   emit modelChanged();
   emit engineSettingsChanged();
   setBusy(false, generating_);
   if (!result.ok) co_return report(QStringLiteral("Could not load the model: ") + result.error);
-  setStatus(QStringLiteral("%1 ready, context %2 tokens").arg(modelName_).arg(contextSize_));
+  setStatus(QStringLiteral("%1 ready (%2 mode), context %3 tokens").arg(modelName_, loaded_.mode).arg(contextSize_));
   co_return true;
 }
+
+// --- conversations ---------------------------------------------------------
 
 void ChatController::newConversation() {
   const qint64 id = conversations_.create(QStringLiteral("New chat"), modelName_);
@@ -147,6 +208,7 @@ void ChatController::openConversation(qint64 id) {
 
 void ChatController::deleteConversation(qint64 id) {
   if (!conversations_.remove(conversations_.rowOf(id))) return;
+  if (id == overflow_.conversation) clearOverflow();
   if (id == streamingConversation_) {
     stop();
     streamingMessage_ = -1;  // its row is gone: nothing left to save
@@ -162,6 +224,8 @@ void ChatController::renameConversation(qint64 id, const QString& title) {
   conversations_.rename(conversations_.rowOf(id), title);
 }
 
+// --- replies ---------------------------------------------------------------
+
 void ChatController::send(const QString& text) {
   if (text.trimmed().isEmpty()) return;
   if (current_ < 0) newConversation();
@@ -171,6 +235,70 @@ void ChatController::send(const QString& text) {
 
 void ChatController::stop() {
   if (streamingRequest_ != 0) worker_->cancel(streamingRequest_);
+}
+
+bool ChatController::removeMessagesFrom(qint64 conversationId, qint64 messageId) {
+  const auto removed = store_.deleteMessagesFrom(conversationId, messageId);
+  if (!removed) return report(removed.error());
+  if (conversationId == current_) messages_.removeFrom(messages_.rowOfId(messageId));
+  return true;
+}
+
+void ChatController::regenerate() {
+  if (current_ < 0 || refuseWhileBusy()) return;
+  const QList<Message>& shown = messages_.messages();
+  if (shown.isEmpty()) return;
+  if (shown.last().role == QLatin1String("assistant")) {
+    if (shown.size() < 2) return;  // nothing to reply to
+    if (!removeMessagesFrom(current_, shown.last().id)) return;
+  }
+  clearOverflow();
+  replyTo(current_, false);
+}
+
+void ChatController::editMessage(qint64 messageId, const QString& text) {
+  if (current_ < 0 || text.trimmed().isEmpty() || refuseWhileBusy()) return;
+  const int row = messages_.rowOfId(messageId);
+  if (row < 0 || messages_.messages()[row].role != QLatin1String("user")) {
+    report(QStringLiteral("Only your own messages can be edited."));
+    return;
+  }
+  const auto edited = store_.editMessage(current_, messageId, text.trimmed());
+  if (!edited) {
+    report(edited.error());
+    return;
+  }
+  messages_.setContent(row, text.trimmed());
+  messages_.removeFrom(row + 1);
+  conversations_.touch(current_);
+  clearOverflow();
+  replyTo(current_, false);
+}
+
+void ChatController::resolveOverflow(const QString& choice) {
+  const Overflow pending = overflow_;
+  if (pending.conversation < 0) return;
+  clearOverflow();
+  auto stored = store_.messages(pending.conversation);
+  if (!stored || stored.value().isEmpty() || stored.value().last().role != QLatin1String("user")) return;
+  const Message question = stored.value().last();
+  if (choice == QLatin1String("drop")) {
+    replyTo(pending.conversation, true);
+  } else if (choice == QLatin1String("newChat")) {
+    if (!removeMessagesFrom(pending.conversation, question.id)) return;
+    newConversation();
+    if (current_ >= 0 && current_ != pending.conversation) generateReply(current_, question.content);
+  } else {  // cancel: as if it had not been sent
+    if (!removeMessagesFrom(pending.conversation, question.id)) return;
+    setStatus(QStringLiteral("Not sent"));
+    emit inputRestored(question.content);
+  }
+}
+
+void ChatController::clearOverflow() {
+  if (overflow_.conversation < 0) return;
+  overflow_ = {};
+  emit overflowChanged();
 }
 
 GenerationRequest ChatController::makeRequest(const QList<Message>& history) {
@@ -184,6 +312,7 @@ GenerationRequest ChatController::makeRequest(const QList<Message>& history) {
   request.sampling.top_p = float(topP_);
   request.sampling.top_k = topK_;
   request.sampling.min_p = float(minP_);
+  request.sampling.repeat_penalty = float(repeatPenalty_ > 0 ? repeatPenalty_ : 1.0);
   request.sampling.seed = quint64(QDateTime::currentMSecsSinceEpoch());
   request.maxTokens = std::max(1, maxTokens_);
   return request;
@@ -192,31 +321,42 @@ GenerationRequest ChatController::makeRequest(const QList<Message>& history) {
 QCoro::Task<GenerationResult> ChatController::generateReply(qint64 conversationId, QString userText) {
   GenerationResult refused;
   refused.end = GenerationResult::End::Error;
-  if (!modelLoaded() && !loading_) refused.error = QStringLiteral("Add a model first.");
-  if (generating_) refused.error = QStringLiteral("A reply is still being written; stop it first.");
-  if (!refused.error.isEmpty()) {
-    report(refused.error);
+  if (refuseWhileBusy()) {
+    refused.error = status_;
     co_return refused;
   }
   auto history = store_.messages(conversationId);
   const bool firstMessage = history && history.value().isEmpty();
   auto question = store_.appendMessage(conversationId, "user", userText);
-  auto reply = question ? store_.appendMessage(conversationId, "assistant", "", false) : question;
+  if (!question) {
+    refused.error = question.error();
+    report(refused.error);
+    co_return refused;
+  }
+  if (firstMessage) conversations_.rename(conversations_.rowOf(conversationId), titleFrom(userText));
+  if (conversationId == current_) {
+    messages_.append({question.value(), conversationId, "user", userText, QDateTime::currentDateTime(), true});
+  }
+  co_return co_await replyTo(conversationId, false);
+}
+
+QCoro::Task<GenerationResult> ChatController::replyTo(qint64 conversationId, bool allowDropping) {
+  GenerationResult refused;
+  refused.end = GenerationResult::End::Error;
+  auto history = store_.messages(conversationId);
+  auto reply = history ? store_.appendMessage(conversationId, "assistant", "", false)
+                       : Result<qint64>::failure(history.error());
   if (!reply) {
     refused.error = reply.error();
     report(refused.error);
     co_return refused;
   }
-  if (firstMessage) conversations_.rename(conversations_.rowOf(conversationId), titleFrom(userText));
   conversations_.touch(conversationId);
-  const qint64 now = QDateTime::currentMSecsSinceEpoch();
   if (conversationId == current_) {
-    messages_.append({question.value(), conversationId, "user", userText, QDateTime::fromMSecsSinceEpoch(now), true});
-    messages_.append({reply.value(), conversationId, "assistant", "", QDateTime::fromMSecsSinceEpoch(now), false});
+    messages_.append({reply.value(), conversationId, "assistant", "", QDateTime::currentDateTime(), false});
   }
-  QList<Message> turns = history ? history.value() : QList<Message>{};
-  turns.append({question.value(), conversationId, "user", userText, {}, true});
-  const GenerationRequest request = makeRequest(turns);
+  GenerationRequest request = makeRequest(history.value());
+  request.allowDropping = allowDropping;
 
   streamingRequest_ = request.id;
   streamingMessage_ = reply.value();
@@ -230,23 +370,47 @@ QCoro::Task<GenerationResult> ChatController::generateReply(qint64 conversationI
   QMetaObject::invokeMethod(worker_, [worker = worker_, request] { worker->generate(request); },
                             Qt::QueuedConnection);
   GenerationResult result = co_await finished;  // one reply at a time: it is ours
+  finishReply(result);
+  co_return result;
+}
 
+void ChatController::finishReply(const GenerationResult& result) {
+  const qint64 conversation = streamingConversation_;
+  const bool overflow = result.end == GenerationResult::End::Overflow;
   if (streamingMessage_ >= 0) {
-    const auto saved = store_.completeMessage(streamingMessage_, streamedText_);
+    // Overflow: nothing was written, the empty reply goes until the user chooses.
+    const auto saved = overflow ? Result<Done>(Done{}) : store_.completeMessage(streamingMessage_, streamedText_);
+    if (overflow) removeMessagesFrom(conversation, streamingMessage_);
     if (!saved) report(saved.error());
   }
-  if (streamingConversation_ == current_) messages_.completeLast();
+  if (!overflow && conversation == current_) messages_.completeLast();
   streamingRequest_ = 0;
+  streamingMessage_ = -1;
   streamingConversation_ = -1;
   tokensPerSecond_ = result.tokensPerSecond;
   setBusy(loading_, false);
-  QString status = describeEnd(result);
-  if (result.tokens > 0) status += QStringLiteral(" · %1 tokens, %2 tokens/s").arg(result.tokens).arg(result.tokensPerSecond, 0, 'f', 1);
-  if (result.droppedMessages > 0) status += QStringLiteral(" · the %1 oldest messages did not fit").arg(result.droppedMessages);
-  setStatus(status);
-  if (result.end == GenerationResult::End::Error) emit errorOccurred(result.error);
+  if (overflow) {
+    askAboutOverflow(conversation, result);
+  } else {
+    QString status = describeEnd(result);
+    if (result.tokens > 0) {
+      status += QStringLiteral(" · %1 tokens, %2 tokens/s").arg(result.tokens).arg(result.tokensPerSecond, 0, 'f', 1);
+    }
+    if (result.droppedMessages > 0) {
+      status += QStringLiteral(" · the %1 oldest messages were left out").arg(result.droppedMessages);
+    }
+    setStatus(status);
+    if (result.end == GenerationResult::End::Error) emit errorOccurred(result.error);
+  }
   emit replyFinished(result);
-  co_return result;
+}
+
+void ChatController::askAboutOverflow(qint64 conversationId, const GenerationResult& result) {
+  if (conversationId < 0) return;  // deleted meanwhile
+  overflow_ = {conversationId, result.droppedMessages, result.context};
+  setStatus(QStringLiteral("This conversation no longer fits the model's %1-token context").arg(result.context));
+  emit overflowChanged();
+  emit contextOverflow(result.droppedMessages, result.context);
 }
 
 void ChatController::onToken(quint64 requestId, const QString& text) {
@@ -258,6 +422,10 @@ void ChatController::onToken(quint64 requestId, const QString& text) {
     const auto saved = store_.updateMessage(streamingMessage_, streamedText_);
     if (!saved) report(saved.error());
   }
+}
+
+void ChatController::onStats(const LiveStats& stats) {
+  if (stats.requestId == streamingRequest_) live_.update(stats);
 }
 
 QVariantList ChatController::search(const QString& query) {

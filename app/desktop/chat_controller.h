@@ -1,13 +1,18 @@
 #pragma once
 // What the QML sees (as the context property `chat`): the conversation list,
-// the open conversation's messages, the model and its state, and the actions
-// (add a model, send, stop, new/open/rename/delete/search/export a chat).
+// the open conversation's messages, the model and its state, live statistics,
+// and the actions (load a model, send, stop, regenerate, edit-and-resend,
+// new/open/rename/delete/search/export a chat, resolve a context overflow).
 //
 // Lives on the UI thread and never blocks: the engine is on the
-// InferenceWorker's thread, and the asynchronous flows (load, generate) are
+// InferenceWorker's thread, and the asynchronous flows (load, reply) are
 // QCoro coroutines that await the worker's signals. A streaming reply is
 // shown token by token, checkpointed to the history every kCheckpointTokens
 // pieces and saved complete when it ends.
+//
+// Context overflow: when the conversation no longer fits the model's context
+// the reply does not start; contextOverflow() asks the user, who answers with
+// resolveOverflow("drop" | "newChat" | "cancel").
 
 #include <QObject>
 #include <QUrl>
@@ -19,6 +24,7 @@
 #include "desktop/conversation_list_model.h"
 #include "desktop/history_store.h"
 #include "desktop/inference_worker.h"
+#include "desktop/live_status.h"
 #include "desktop/message_list_model.h"
 
 namespace sieve::app {
@@ -27,26 +33,35 @@ class ChatController : public QObject {
   Q_OBJECT
   Q_PROPERTY(sieve::app::ConversationListModel* conversations READ conversations CONSTANT)
   Q_PROPERTY(sieve::app::MessageListModel* messages READ messages CONSTANT)
+  Q_PROPERTY(sieve::app::LiveStatus* live READ live CONSTANT)
   Q_PROPERTY(qint64 currentConversation READ currentConversation NOTIFY currentConversationChanged)
   Q_PROPERTY(QString modelPath READ modelPath NOTIFY modelChanged)
   Q_PROPERTY(QString modelName READ modelName NOTIFY modelChanged)
   Q_PROPERTY(bool modelLoaded READ modelLoaded NOTIFY modelChanged)
   Q_PROPERTY(qint64 contextSize READ contextSize NOTIFY modelChanged)
+  Q_PROPERTY(QString loadedMode READ loadedMode NOTIFY modelChanged)
+  Q_PROPERTY(QString memoryPlan READ memoryPlan NOTIFY modelChanged)
   Q_PROPERTY(bool loading READ loading NOTIFY busyChanged)
   Q_PROPERTY(bool generating READ generating NOTIFY busyChanged)
   Q_PROPERTY(QString statusText READ statusText NOTIFY statusChanged)
   Q_PROPERTY(double tokensPerSecond READ tokensPerSecond NOTIFY statusChanged)
   Q_PROPERTY(double machineMemoryGiB READ machineMemoryGiB CONSTANT)
-  // Sampling and prompt settings (QML keeps them in Qt.labs.settings and binds them here).
+  Q_PROPERTY(bool overflowPending READ overflowPending NOTIFY overflowChanged)
+  // Sampling and prompt settings (AppSettings pushes them here; they apply to the next reply).
   Q_PROPERTY(double temperature MEMBER temperature_ NOTIFY samplingChanged)
   Q_PROPERTY(double topP MEMBER topP_ NOTIFY samplingChanged)
   Q_PROPERTY(int topK MEMBER topK_ NOTIFY samplingChanged)
   Q_PROPERTY(double minP MEMBER minP_ NOTIFY samplingChanged)
+  Q_PROPERTY(double repeatPenalty MEMBER repeatPenalty_ NOTIFY samplingChanged)
   Q_PROPERTY(int maxTokens MEMBER maxTokens_ NOTIFY samplingChanged)
   Q_PROPERTY(QString systemPrompt MEMBER systemPrompt_ NOTIFY samplingChanged)
   // Engine settings: changing one restarts the engine (safely, even mid-reply).
   Q_PROPERTY(int threads READ threads WRITE setThreads NOTIFY engineSettingsChanged)
   Q_PROPERTY(int contextLength READ contextLength WRITE setContextLength NOTIFY engineSettingsChanged)
+  Q_PROPERTY(QString mode READ mode WRITE setMode NOTIFY engineSettingsChanged)
+  Q_PROPERTY(double dramBudget READ dramBudget WRITE setDramBudget NOTIFY engineSettingsChanged)
+  Q_PROPERTY(int sparseWindow READ sparseWindow WRITE setSparseWindow NOTIFY engineSettingsChanged)
+  Q_PROPERTY(QString sparsePredictor READ sparsePredictor WRITE setSparsePredictor NOTIFY engineSettingsChanged)
 
  public:
   static constexpr int kCheckpointTokens = 16;
@@ -57,20 +72,34 @@ class ChatController : public QObject {
 
   ConversationListModel* conversations() { return &conversations_; }
   MessageListModel* messages() { return &messages_; }
+  LiveStatus* live() { return &live_; }
   qint64 currentConversation() const { return current_; }
   QString modelPath() const { return loaded_.modelPath; }
   QString modelName() const { return modelName_; }
   bool modelLoaded() const { return !modelName_.isEmpty(); }
   qint64 contextSize() const { return contextSize_; }
+  QString loadedMode() const { return modelLoaded() ? loaded_.mode : QString(); }
+  QString memoryPlan() const { return memoryPlan_; }
   bool loading() const { return loading_; }
   bool generating() const { return generating_; }
   QString statusText() const { return status_; }
   double tokensPerSecond() const { return tokensPerSecond_; }
+  bool overflowPending() const { return overflow_.conversation >= 0; }
   static double machineMemoryGiB();  // physical RAM (the DRAM budget's upper bound)
+  const EngineSettings& wantedSettings() const { return wanted_; }
+
   int threads() const { return wanted_.threads; }
   int contextLength() const { return int(wanted_.context); }
+  QString mode() const { return wanted_.mode; }
+  double dramBudget() const { return double(wanted_.dramBudget); }
+  int sparseWindow() const { return wanted_.sparseWindow; }
+  QString sparsePredictor() const { return wanted_.sparsePredictor; }
   void setThreads(int threads);
   void setContextLength(int context);
+  void setMode(const QString& mode);
+  void setDramBudget(double bytes);
+  void setSparseWindow(int window);
+  void setSparsePredictor(const QString& predictor);
 
   // Accepts a path or a file:// URL (from a file dialog).
   Q_INVOKABLE void loadModel(const QString& pathOrUrl);
@@ -80,6 +109,16 @@ class ChatController : public QObject {
   Q_INVOKABLE void renameConversation(qint64 id, const QString& title);
   Q_INVOKABLE void send(const QString& text);
   Q_INVOKABLE void stop();
+  // Replaces the last reply of the open conversation with a new one.
+  Q_INVOKABLE void regenerate();
+  // Edit-and-resend: the user message `messageId` of the open conversation
+  // gets `text`, every later message is deleted (view and history), and the
+  // model replies again (the engine rewinds to the prefix it still shares).
+  Q_INVOKABLE void editMessage(qint64 messageId, const QString& text);
+  // After contextOverflow(): "drop" the oldest messages and reply, "newChat"
+  // (the last message alone in a new conversation) or "cancel" (the message
+  // goes back to the input box).
+  Q_INVOKABLE void resolveOverflow(const QString& choice);
   // [{conversationId, title, snippet}] for the search box.
   Q_INVOKABLE QVariantList search(const QString& query);
   // format: "md" or "json"; writes the file, reports success.
@@ -88,14 +127,24 @@ class ChatController : public QObject {
   // The flows, awaitable (tests co_await or spin on their signals).
   QCoro::Task<bool> loadEngine(EngineSettings settings);
   QCoro::Task<GenerationResult> generateReply(qint64 conversationId, QString userText);
+  // Replies to the conversation as stored (it must end with a user message).
+  QCoro::Task<GenerationResult> replyTo(qint64 conversationId, bool allowDropping);
 
  signals:
   void currentConversationChanged();
+  // Before a model starts loading (settings follow it: its per-model overrides apply).
+  void modelAboutToLoad(const QString& path);
   void modelChanged();
   void busyChanged();
   void statusChanged();
   void samplingChanged();
   void engineSettingsChanged();
+  void overflowChanged();
+  // The conversation no longer fits in `context` tokens; replying would forget
+  // the `droppedMessages` oldest messages. Answer with resolveOverflow().
+  void contextOverflow(int droppedMessages, qint64 context);
+  // Text for the input box (an overflow cancelled).
+  void inputRestored(const QString& text);
   void errorOccurred(const QString& message);
   void replyFinished(const sieve::app::GenerationResult& result);
   // The worker's results, re-emitted on the UI thread for the coroutines to
@@ -105,33 +154,52 @@ class ChatController : public QObject {
   void workerGenerationFinished(const sieve::app::GenerationResult& result);
 
  private:
+  struct Overflow {
+    qint64 conversation = -1;  // -1: none pending
+    int droppedMessages = 0;
+    qint64 context = 0;
+  };
+
+  void setEngineSetting(EngineSettings changed);
+  void scheduleRestart();
   void restartEngineIfNeeded();
   void setStatus(const QString& text);
   void setBusy(bool loading, bool generating);
   bool report(const QString& error);
+  bool refuseWhileBusy();
   GenerationRequest makeRequest(const QList<Message>& history);
   void onToken(quint64 requestId, const QString& text);
+  void onStats(const LiveStats& stats);
+  void finishReply(const GenerationResult& result);
+  void askAboutOverflow(qint64 conversationId, const GenerationResult& result);
+  void clearOverflow();
+  bool removeMessagesFrom(qint64 conversationId, qint64 messageId);
 
   HistoryStore& store_;
   ConversationListModel conversations_;
   MessageListModel messages_;
+  LiveStatus live_;
   std::unique_ptr<InferenceThread> inference_;
   InferenceWorker* worker_;
 
   qint64 current_ = -1;
   EngineSettings wanted_;  // the settings asked for
   EngineSettings loaded_;  // the settings of the running engine
+  bool restartScheduled_ = false;
   QString modelName_;
+  QString memoryPlan_;
   qint64 contextSize_ = 0;
   bool loading_ = false;
   bool generating_ = false;
   QString status_;
   double tokensPerSecond_ = 0;
+  Overflow overflow_;
 
   double temperature_ = 0.8;
   double topP_ = 0.95;
   int topK_ = 40;
   double minP_ = 0.05;
+  double repeatPenalty_ = 1.0;
   int maxTokens_ = 512;
   QString systemPrompt_;
 

@@ -298,6 +298,41 @@ Result<QList<Message>> HistoryStore::messages(qint64 conversation_id) {
   return list;
 }
 
+Result<int> HistoryStore::deleteMessagesFrom(qint64 conversation_id, qint64 first_message_id) {
+  auto db = connection();
+  if (!db) return Result<int>::failure(db.error());
+  auto q = run(db.value(), "deleting messages", "DELETE FROM messages WHERE conversation_id = ? AND id >= ?",
+               {conversation_id, first_message_id});
+  if (!q) return failWith<int>(q);
+  return q.value().numRowsAffected();
+}
+
+Result<int> HistoryStore::editMessage(qint64 conversation_id, qint64 message_id, const QString& content) {
+  auto db = connection();
+  if (!db) return Result<int>::failure(db.error());
+  if (!db.value().transaction()) return Result<int>::failure(describe("editing a message", db.value().lastError()));
+  auto edited = run(db.value(), "editing a message", "UPDATE messages SET content = ? WHERE id = ? AND conversation_id = ?",
+                    {notNull(content), message_id, conversation_id});
+  QString error = edited ? QString() : edited.error();
+  if (error.isEmpty() && edited.value().numRowsAffected() != 1) {
+    error = QStringLiteral("No message %1 in conversation %2.").arg(message_id).arg(conversation_id);
+  }
+  int deleted = 0;
+  if (error.isEmpty()) {
+    auto later = run(db.value(), "editing a message", "DELETE FROM messages WHERE conversation_id = ? AND id > ?",
+                     {conversation_id, message_id});
+    if (later) deleted = later.value().numRowsAffected();
+    auto touched = later ? touchConversation(db.value(), conversation_id) : Result<Done>::failure(later.error());
+    if (!touched) error = touched.error();
+  }
+  if (!error.isEmpty() || !db.value().commit()) {
+    if (error.isEmpty()) error = describe("editing a message", db.value().lastError());
+    db.value().rollback();
+    return Result<int>::failure(error);
+  }
+  return deleted;
+}
+
 Result<QList<SearchHit>> HistoryStore::search(const QString& query, int limit) {
   auto db = connection();
   if (!db) return Result<QList<SearchHit>>::failure(db.error());

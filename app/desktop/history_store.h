@@ -78,6 +78,12 @@ class HistoryStore {
   Result<Done> updateMessage(qint64 message_id, const QString& content);
   Result<Done> completeMessage(qint64 message_id, const QString& content);
   Result<QList<Message>> messages(qint64 conversation_id);
+  // Deletes message `first_message_id` and every later one of the conversation
+  // (regenerate, an overflow cancelled); returns how many went.
+  Result<int> deleteMessagesFrom(qint64 conversation_id, qint64 first_message_id);
+  // Edit-and-resend: sets the message's text and deletes every later message
+  // of its conversation, in one transaction. Returns how many were deleted.
+  Result<int> editMessage(qint64 conversation_id, qint64 message_id, const QString& content);
 
   // FTS5 query syntax (words, "phrases", prefix*); at most `limit` hits, best first.
   Result<QList<SearchHit>> search(const QString& query, int limit = 50);

@@ -1,10 +1,18 @@
 #include "desktop/inference_worker.h"
 
+#include <QFile>
+#include <algorithm>
 #include <limits>
+#include <thread>
+
+#include <unistd.h>
 
 #include "chat/chat_session.h"
 #include "engine.h"
+#include "flash/pack_backend.h"
+#include "flash/pack_file.h"
 #include "gguf/gguf_file.h"
+#include "sparse/predictor.h"
 #include "tokenizer/chat_template.h"
 #include "tokenizer/vocab_gguf.h"
 
@@ -30,6 +38,66 @@ GenerationResult::End endFor(chat::StopReason stop) {
   return End::EndOfText;
 }
 
+// The resident set now, from /proc/self/statm (0 where there is none).
+quint64 currentRssBytes() {
+  QFile statm(QStringLiteral("/proc/self/statm"));
+  if (!statm.open(QIODevice::ReadOnly)) return 0;
+  const QList<QByteArray> fields = statm.readAll().split(' ');
+  if (fields.size() < 2) return 0;
+  return fields[1].toULongLong() * quint64(sysconf(_SC_PAGESIZE));
+}
+
+EngineOptions engineOptions(const EngineSettings& settings) {
+  EngineOptions options;
+  options.model_path = settings.modelPath.toStdString();
+  options.threads = settings.threads;
+  options.context = settings.context;
+  const std::optional<EngineMode> mode = parse_engine_mode(settings.mode.toStdString());
+  if (!mode) throw Error("this build of Sieve has no '" + settings.mode.toStdString() + "' mode");
+  options.mode = *mode;
+  if (options.mode != EngineMode::dense && options.mode != EngineMode::mmap) {
+    options.dram_budget.bytes = settings.dramBudget;  // 0: unset, everything resident
+  }
+  options.sparse.window = settings.sparseWindow;
+  if (options.mode == EngineMode::sparse) {
+    const std::optional<sparse::PredictorKind> predictor =
+        sparse::parse_predictor_kind(settings.sparsePredictor.toStdString());
+    if (!predictor) throw Error("this build of Sieve has no '" + settings.sparsePredictor.toStdString() + "' predictor");
+    options.sparse.predictor = *predictor;
+  }
+  return options;
+}
+
+// What the planner says about the loaded engine: flash mode's FFN bytes one
+// token needs (pinned layers + streamed ones), so the bytes actually streamed
+// give a DRAM hit rate, and the engine's own memory (the plan's total in
+// flash / sparse mode; the weights read in and the KV cache otherwise).
+InferenceWorker::PlanFigures planFigures(const EngineOptions& options, const ModelSummary& model) {
+  InferenceWorker::PlanFigures figures;
+  figures.engineBytes = model.weight_bytes + model.kv_cache_bytes;
+  if (options.mode != EngineMode::flash && options.mode != EngineMode::sparse) return figures;
+  try {
+    const flash::PackFile pack = flash::PackFile::open(options.model_path);
+    flash::BackendOptions backend;
+    backend.mode = options.mode;
+    backend.budget = options.dram_budget;
+    backend.context = model.context;
+    backend.batch = options.batch;
+    backend.sparse = options.sparse;
+    const int threads = options.threads > 0 ? options.threads : int(std::max(1u, std::thread::hardware_concurrency()));
+    if (options.mode == EngineMode::sparse) {
+      figures.engineBytes = flash::plan_sparse_pack_memory(pack, backend, threads).total();
+    } else {
+      const flash::MemoryPlan plan = flash::plan_pack_memory(pack, backend, threads);
+      figures.ffnBytesPerToken = plan.pinned_bytes + plan.streamed_bytes_per_token;
+      figures.engineBytes = plan.total();
+    }
+  } catch (const std::exception&) {
+    // The engine loaded it, so this is unexpected; the hit rate just shows "—".
+  }
+  return figures;
+}
+
 }  // namespace
 
 InferenceWorker::InferenceWorker() {
@@ -37,6 +105,7 @@ InferenceWorker::InferenceWorker() {
   qRegisterMetaType<GenerationRequest>();
   qRegisterMetaType<LoadResult>();
   qRegisterMetaType<GenerationResult>();
+  qRegisterMetaType<LiveStats>();
 }
 
 InferenceWorker::~InferenceWorker() = default;
@@ -61,6 +130,8 @@ void InferenceWorker::stopRunning() {
 void InferenceWorker::unload() {
   session_.reset();
   engine_.reset();
+  settings_ = {};
+  plan_ = {};
 }
 
 void InferenceWorker::load(const EngineSettings& settings) {
@@ -68,10 +139,7 @@ void InferenceWorker::load(const EngineSettings& settings) {
   result.settings = settings;
   unload();  // the old engine's memory goes before the new one's arrives
   try {
-    EngineOptions options;
-    options.model_path = settings.modelPath.toStdString();
-    options.threads = settings.threads;
-    options.context = settings.context;
+    const EngineOptions options = engineOptions(settings);
     engine_ = Engine::load(options);
     if (!engine_->model().has_tokenizer) throw Error("the model " + settings.modelPath.toStdString() +
                                                      " has no tokenizer, so it cannot chat");
@@ -81,6 +149,9 @@ void InferenceWorker::load(const EngineSettings& settings) {
     result.ok = true;
     result.modelName = QString::fromStdString(engine_->model().name);
     result.context = engine_->model().context;
+    result.memoryPlan = QString::fromStdString(engine_->model().memory_plan);
+    settings_ = settings;
+    plan_ = planFigures(options, engine_->model());
   } catch (const std::exception& e) {
     unload();
     result.error = QString::fromStdString(e.what());
@@ -97,27 +168,81 @@ void InferenceWorker::runGeneration(const GenerationRequest& request, Generation
   history.pop_back();
   session_->set_sampling(request.sampling);
   session_->set_max_reply_tokens(request.maxTokens);
-  session_->set_messages(std::move(history));
+  result.context = engine_->model().context;
+  session_->set_messages(history);
   try {
-    session_->add_user_message(std::move(message));
+    const size_t dropped = session_->add_user_message(std::move(message));
+    if (dropped > 0 && !request.allowDropping) {
+      // Ask first: nothing has run, and the next request replaces the messages anyway.
+      session_->set_messages(std::move(history));
+      result.end = GenerationResult::End::Overflow;
+      result.droppedMessages = int(dropped);
+      return;
+    }
   } catch (const chat::MessageTooLongError& e) {
     result.end = GenerationResult::End::ContextFull;
     result.error = QStringLiteral("The message does not fit in the context of %1 tokens.").arg(e.context_tokens());
     return;
   }
   const EngineStats before = engine_->stats();
+  StatsMark mark;
+  int64_t sinceStats = -1;  // the marks start after the prompt, so its reads are not counted per token
   const chat::ChatReply reply = session_->generate_reply(
       [&](std::string_view piece) {
         emit tokenGenerated(request.id, QString::fromUtf8(piece.data(), qsizetype(piece.size())));
+        if (sinceStats < 0) {
+          mark = markOf(engine_->stats());
+          sinceStats = 0;
+        } else if (++sinceStats >= kStatsEveryTokens) {
+          sinceStats = 0;
+          emitStats(request.id, before.decode_tokens, mark);
+        }
       },
       &cancelRunning_);
+  if (sinceStats > 0) emitStats(request.id, before.decode_tokens, mark);  // the tokens since the last report
   const EngineStats after = engine_->stats();
   result.end = endFor(reply.stop);
   result.tokens = int(reply.generated_tokens);
   result.droppedMessages = int(reply.dropped_messages);
+  result.reusedTokens = reply.reused_tokens;
+  result.prefilledTokens = reply.prefilled_tokens;
+  result.position = engine_->position();
   const double decodeSeconds = after.decode_seconds - before.decode_seconds;
   const int64_t decoded = after.decode_tokens - before.decode_tokens;
   result.tokensPerSecond = decodeSeconds > 0 ? decoded / decodeSeconds : 0;
+}
+
+InferenceWorker::StatsMark InferenceWorker::markOf(const EngineStats& stats) {
+  return {stats.decode_tokens, stats.decode_seconds, stats.flash_bytes_read, stats.sparse_neuron_hits,
+          stats.sparse_neurons_predicted};
+}
+
+void InferenceWorker::emitStats(quint64 requestId, int64_t replyStartTokens, StatsMark& mark) {
+  const EngineStats now = engine_->stats();
+  LiveStats stats;
+  stats.requestId = requestId;
+  stats.tokens = now.decode_tokens - replyStartTokens;
+  const int64_t tokens = now.decode_tokens - mark.decodeTokens;
+  if (tokens <= 0) return;  // no new token: nothing to measure per token
+  const double seconds = now.decode_seconds - mark.decodeSeconds;
+  if (seconds > 0) stats.tokensPerSecond = double(tokens) / seconds;
+  stats.rssBytes = currentRssBytes();
+  stats.peakRssBytes = now.peak_rss_bytes;
+  const EngineMode mode = engine_->model().mode;
+  const bool streams = mode == EngineMode::flash || mode == EngineMode::sparse;
+  stats.budgetBytes = streams ? settings_.dramBudget : 0;
+  stats.engineBytes = plan_.engineBytes;
+  if (streams) stats.flashBytesPerToken = double(now.flash_bytes_read - mark.flashBytes) / double(tokens);
+  if (mode == EngineMode::flash && plan_.ffnBytesPerToken > 0) {
+    // Exact flash mode: what was not streamed came from the pinned layers.
+    stats.dramHitRate = std::clamp(1.0 - stats.flashBytesPerToken / double(plan_.ffnBytesPerToken), 0.0, 1.0);
+  }
+  const uint64_t predicted = now.sparse_neurons_predicted - mark.sparsePredicted;
+  if (mode == EngineMode::sparse && predicted > 0) {
+    stats.dramHitRate = double(now.sparse_neuron_hits - mark.sparseHits) / double(predicted);
+  }
+  mark = markOf(now);
+  emit statsUpdated(stats);
 }
 
 void InferenceWorker::generate(const GenerationRequest& request) {

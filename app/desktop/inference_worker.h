@@ -13,10 +13,15 @@
 // within one token. A load() queued behind a running generation runs as soon
 // as it stops — the safe way to restart the engine with new settings
 // mid-reply: cancel(), then load().
+//
+// While a reply streams the worker also reports live statistics (tokens/s,
+// resident memory, bytes streamed from flash per token) every few tokens.
 
+#include <QElapsedTimer>
 #include <QObject>
 #include <QThread>
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 
@@ -24,6 +29,7 @@
 
 namespace sieve {
 class Engine;
+struct EngineStats;
 namespace chat {
 class ChatSession;
 }
@@ -41,6 +47,12 @@ class InferenceWorker : public QObject {
   // Cancels request `id` and every earlier one, running or still queued. Any thread.
   void cancel(quint64 id);
 
+  // The planner's figures for the loaded engine (inference_worker.cpp).
+  struct PlanFigures {
+    uint64_t ffnBytesPerToken = 0;  // flash: FFN bytes a token needs (pinned + streamed); 0: n/a
+    uint64_t engineBytes = 0;       // the engine's own memory (LiveStats::engineBytes)
+  };
+
  public slots:
   void load(const sieve::app::EngineSettings& settings);
   void generate(const sieve::app::GenerationRequest& request);
@@ -50,8 +62,22 @@ class InferenceWorker : public QObject {
   void loadFinished(const sieve::app::LoadResult& result);
   void tokenGenerated(quint64 requestId, const QString& text);
   void generationFinished(const sieve::app::GenerationResult& result);
+  // Every kStatsEveryTokens decoded tokens while a reply streams, and once at its end.
+  void statsUpdated(const sieve::app::LiveStats& stats);
+
+ public:
+  static constexpr int kStatsEveryTokens = 2;
 
  private:
+  // Where the last statistics were taken, for per-token rates over the last few tokens.
+  struct StatsMark {
+    int64_t decodeTokens = 0;
+    double decodeSeconds = 0;
+    uint64_t flashBytes = 0;
+    uint64_t sparseHits = 0;       // sparse mode: neurons found in DRAM
+    uint64_t sparsePredicted = 0;  // ... of those the predictor selected
+  };
+  void emitStats(quint64 requestId, int64_t replyStartTokens, StatsMark& mark);
   bool cancelled(quint64 id) const { return id <= cancelledUpTo_.load(std::memory_order_relaxed); }
   void startRunning(quint64 id);
   void stopRunning();
@@ -59,6 +85,9 @@ class InferenceWorker : public QObject {
 
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<chat::ChatSession> session_;  // on engine_, so destroyed first
+  EngineSettings settings_;           // the running engine's
+  PlanFigures plan_;
+  static StatsMark markOf(const EngineStats& stats);
   std::atomic<quint64> cancelledUpTo_{0};
   // The running request's own flag, for the session. Set by cancel() under the
   // mutex, so a late cancel of a finished request never stops the next one.

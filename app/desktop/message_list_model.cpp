@@ -53,4 +53,26 @@ void MessageListModel::completeLast() {
   emit dataChanged(last, last, {CompleteRole});
 }
 
+void MessageListModel::removeFrom(int row) {
+  if (row < 0 || row >= count()) return;
+  beginRemoveRows({}, row, count() - 1);
+  messages_.resize(row);
+  endRemoveRows();
+  emit countChanged();
+}
+
+void MessageListModel::setContent(int row, const QString& content) {
+  if (row < 0 || row >= count()) return;
+  messages_[row].content = content;
+  const QModelIndex changed = index(row);
+  emit dataChanged(changed, changed, {ContentRole, Qt::DisplayRole});
+}
+
+int MessageListModel::rowOfId(qint64 id) const {
+  for (int row = 0; row < count(); ++row) {
+    if (messages_[row].id == id) return row;
+  }
+  return -1;
+}
+
 }  // namespace sieve::app

@@ -27,6 +27,10 @@ class MessageListModel : public QAbstractListModel {
   void append(const Message& message);
   void appendToLast(const QString& text);
   void completeLast();
+  // Removes row `row` and every later one (edit-and-resend, regenerate).
+  void removeFrom(int row);
+  void setContent(int row, const QString& content);
+  int rowOfId(qint64 id) const;  // -1 when absent
   const QList<Message>& messages() const { return messages_; }
 
  signals:

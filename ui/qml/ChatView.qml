@@ -3,12 +3,18 @@ import QtQuick.Controls
 import QtQuick.Layouts
 
 // The open conversation: its messages (the reply streams into the last one),
-// the input box, Send / Stop, and a status line.
+// the input box and Send / Stop. Without a model, a note says how to get one.
 Item {
     id: root
     property QtObject theme
+    signal addModelRequested()
 
     function focusInput() { input.forceActiveFocus() }
+    function setInput(text) {
+        input.text = text
+        input.cursorPosition = input.length
+        focusInput()
+    }
     function sendInput() {
         if (input.text.trim().length === 0 || chat.generating)
             return
@@ -30,7 +36,8 @@ Item {
             spacing: 2
             topMargin: 10
             bottomMargin: 10
-            reuseItems: true
+            reuseItems: true           // long chats: delegates are recycled, not re-created
+            cacheBuffer: 1200          // and a screen's worth is kept ready either side
             Accessible.name: qsTr("Messages")
             ScrollBar.vertical: ScrollBar {}
             delegate: MessageBubble {
@@ -50,7 +57,33 @@ Item {
                 wrapMode: Text.Wrap
                 color: root.theme.mutedText
                 font.pixelSize: 15
-                text: qsTr("Type a message below to start a conversation with %1.").arg(chat.modelName)
+                text: chat.modelLoaded ? qsTr("Type a message below to start a conversation with %1.").arg(chat.modelName)
+                                       : qsTr("Load a model to chat.")
+            }
+        }
+
+        // No model: the history can be read, but nothing can reply.
+        Rectangle {
+            visible: !chat.modelLoaded
+            Layout.fillWidth: true
+            implicitHeight: noModelRow.implicitHeight + 16
+            color: root.theme.highlight
+            RowLayout {
+                id: noModelRow
+                anchors.fill: parent
+                anchors.margins: 8
+                Label {
+                    Layout.fillWidth: true
+                    wrapMode: Text.Wrap
+                    color: root.theme.text
+                    text: chat.loading ? qsTr("Loading the model…") : qsTr("No model is loaded: add or choose one to reply.")
+                }
+                Button {
+                    text: qsTr("Models…")
+                    visible: !chat.loading
+                    Accessible.name: qsTr("Add or choose a model")
+                    onClicked: root.addModelRequested()
+                }
             }
         }
 
@@ -102,16 +135,15 @@ Item {
             }
         }
 
+        // The status line without a model (with one, the window's StatusBar shows it).
         Label {
+            visible: !chat.modelLoaded && chat.statusText.length > 0
             Layout.fillWidth: true
-            Layout.leftMargin: 12
-            Layout.rightMargin: 12
-            Layout.topMargin: 4
-            Layout.bottomMargin: 4
+            Layout.margins: 6
             elide: Text.ElideRight
             color: root.theme.mutedText
             font.pixelSize: 12
-            text: chat.modelName + " · " + chat.statusText
+            text: chat.statusText
             Accessible.name: qsTr("Status: %1").arg(chat.statusText)
         }
     }

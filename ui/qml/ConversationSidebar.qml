@@ -7,8 +7,6 @@ import QtQuick.Dialogs
 Rectangle {
     id: root
     property QtObject theme
-    signal settingsRequested()
-    signal addModelRequested()
     color: theme.panel
 
     function focusSearch() { search.forceActiveFocus() }
@@ -24,6 +22,8 @@ Rectangle {
         Button {
             Layout.fillWidth: true
             text: qsTr("New chat")
+            ToolTip.visible: hovered
+            ToolTip.text: qsTr("Ctrl+N")
             highlighted: true
             Accessible.name: qsTr("Start a new chat")
             onClicked: chat.newConversation()
@@ -31,7 +31,7 @@ Rectangle {
         TextField {
             id: search
             Layout.fillWidth: true
-            placeholderText: qsTr("Search messages")
+            placeholderText: qsTr("Search messages (Ctrl+F)")
             color: root.theme.text
             Accessible.name: qsTr("Search messages")
             onTextChanged: root.hits = chat.search(text)
@@ -66,11 +66,13 @@ Rectangle {
 
         ListView {
             id: list
+            objectName: "conversationList"
             visible: search.text.length === 0
             Layout.fillWidth: true
             Layout.fillHeight: true
             clip: true
             model: chat.conversations
+            reuseItems: true
             Accessible.name: qsTr("Conversations")
             ScrollBar.vertical: ScrollBar {}
             delegate: ItemDelegate {
@@ -109,22 +111,6 @@ Rectangle {
                 wrapMode: Text.Wrap
                 text: qsTr("No conversations yet")
                 color: root.theme.mutedText
-            }
-        }
-
-        RowLayout {
-            Layout.fillWidth: true
-            Button {
-                Layout.fillWidth: true
-                text: qsTr("Model…")
-                Accessible.name: qsTr("Add or switch model")
-                onClicked: root.addModelRequested()
-            }
-            Button {
-                Layout.fillWidth: true
-                text: qsTr("Settings")
-                Accessible.name: qsTr("Open settings")
-                onClicked: root.settingsRequested()
             }
         }
     }

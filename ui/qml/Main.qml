@@ -4,36 +4,39 @@ import QtQuick.Layouts
 import QtQuick.Dialogs
 import Qt.labs.settings
 
-// The main window. `chat` (ChatController, C++) is the context property
-// holding the models and actions; everything the user sets is persisted here.
+// The main window: a navigation bar (Chat / Models / Settings), the pages, and
+// the live status bar. Context properties from C++ (app_window.cpp): `chat`
+// (ChatController), `settings` (AppSettings, persisted), `planner`
+// (MemoryPlanner) and, when the models part is built in, `models`.
 ApplicationWindow {
     id: window
     width: 1100
     height: 720
-    minimumWidth: 720
-    minimumHeight: 480
+    minimumWidth: 760
+    minimumHeight: 500
     visible: true
     title: chat.modelLoaded ? qsTr("Sieve — %1").arg(chat.modelName) : qsTr("Sieve")
-    color: theme.window
+    color: appTheme.window
 
     Theme {
-        id: theme
-        dark: prefs.theme === "dark"
+        id: appTheme
+        dark: settings.dark
     }
 
-    palette.window: theme.window
-    palette.windowText: theme.text
-    palette.base: theme.assistantBubble
-    palette.text: theme.text
-    palette.button: theme.panel
-    palette.buttonText: theme.text
-    palette.highlight: theme.accent
-    palette.placeholderText: theme.mutedText
-    palette.mid: theme.border
-    palette.light: theme.panel
-    palette.dark: theme.accent          // Basic style: highlighted buttons, pressed states
-    palette.brightText: "#ffffff"       // ... and their text
+    palette.window: appTheme.window
+    palette.windowText: appTheme.text
+    palette.base: appTheme.assistantBubble
+    palette.text: appTheme.text
+    palette.button: appTheme.panel
+    palette.buttonText: appTheme.text
+    palette.highlight: appTheme.accent
+    palette.placeholderText: appTheme.mutedText
+    palette.mid: appTheme.border
+    palette.light: appTheme.panel
+    palette.dark: appTheme.accent          // Basic style: highlighted buttons, pressed states
+    palette.brightText: appTheme.onAccent  // ... and their text
 
+    // The window remembers its place and size.
     Settings {
         category: "window"
         property alias x: window.x
@@ -42,66 +45,98 @@ ApplicationWindow {
         property alias height: window.height
     }
 
-    // Everything on the settings page, persisted.
-    Settings {
-        id: prefs
-        objectName: "prefs"
-        category: "chat"
-        property string modelPath: ""
-        property real dramBudgetGiB: 4
-        property int threads: 0
-        property int contextLength: 0
-        property real temperature: 0.8
-        property real topP: 0.95
-        property int topK: 40
-        property real minP: 0.05
-        property int maxTokens: 512
-        property string systemPrompt: ""
-        property string theme: "light"
-    }
-
-    Binding { target: chat; property: "temperature"; value: prefs.temperature }
-    Binding { target: chat; property: "topP"; value: prefs.topP }
-    Binding { target: chat; property: "topK"; value: prefs.topK }
-    Binding { target: chat; property: "minP"; value: prefs.minP }
-    Binding { target: chat; property: "maxTokens"; value: prefs.maxTokens }
-    Binding { target: chat; property: "systemPrompt"; value: prefs.systemPrompt }
-    Binding { target: chat; property: "threads"; value: prefs.threads }
-    Binding { target: chat; property: "contextLength"; value: prefs.contextLength }
+    // "chat", "models" or "settings"
+    property string page: "chat"
+    readonly property bool hasModelsPage: typeof models !== "undefined"
 
     Component.onCompleted: {
-        if (chat.modelPath === "" && prefs.modelPath !== "")
-            chat.loadModel(prefs.modelPath)
+        if (chat.modelPath === "" && settings.lastModel !== "")
+            chat.loadModel(settings.lastModel)
     }
 
     Connections {
         target: chat
-        function onModelChanged() {
-            if (chat.modelLoaded)
-                prefs.modelPath = chat.modelPath
-        }
         function onErrorOccurred(message) {
             errorBanner.text = message
             errorBanner.visible = true
         }
+        function onContextOverflow(droppedMessages, context) {
+            overflowDialog.droppedMessages = droppedMessages
+            overflowDialog.context = context
+            overflowDialog.open()
+        }
+        function onInputRestored(text) { chatView.setInput(text) }
+        function onModelChanged() { if (chat.modelLoaded) errorBanner.visible = false }
     }
 
+    // Without the models page: a plain file dialog loads a GGUF directly.
     FileDialog {
         id: modelDialog
-        title: qsTr("Add a GGUF model")
-        nameFilters: [qsTr("GGUF models (*.gguf)"), qsTr("All files (*)")]
+        title: qsTr("Open a GGUF model")
+        nameFilters: [qsTr("GGUF models (*.gguf *.sieve)"), qsTr("All files (*)")]
         onAccepted: chat.loadModel(selectedFile)
     }
 
-    function addModel() { modelDialog.open() }
-    function openSettings() { settingsPage.open() }
-    function closeSettings() { settingsPage.close() }
+    function addModel() {
+        if (hasModelsPage) {
+            page = "models"
+            modelsLoader.item.addModel()
+        } else {
+            modelDialog.open()
+        }
+    }
+    function showPage(name) { page = name }
+    function openSettings() { page = "settings" }
+    function closeSettings() { page = "chat" }
 
-    Shortcut { sequence: StandardKey.New; onActivated: chat.newConversation() }
-    Shortcut { sequence: "Ctrl+L"; onActivated: chatView.focusInput() }
+    Shortcut { sequence: StandardKey.New; onActivated: { window.page = "chat"; chat.newConversation() } }
+    Shortcut { sequence: "Ctrl+L"; onActivated: { window.page = "chat"; chatView.focusInput() } }
     Shortcut { sequence: "Escape"; enabled: chat.generating; onActivated: chat.stop() }
-    Shortcut { sequence: StandardKey.Find; onActivated: sidebar.focusSearch() }
-    Shortcut { sequence: "Ctrl+,"; onActivated: window.openSettings() }
+    Shortcut { sequence: StandardKey.Find; onActivated: { window.page = "chat"; sidebar.focusSearch() } }
+    Shortcut { sequence: "Ctrl+R"; enabled: !chat.generating && chat.modelLoaded; onActivated: chat.regenerate() }
+    Shortcut { sequence: "Ctrl+,"; onActivated: window.page = "settings" }
+    Shortcut { sequence: "Ctrl+1"; onActivated: window.page = "chat" }
+    Shortcut { sequence: "Ctrl+2"; onActivated: window.page = "models" }
+    Shortcut { sequence: "Ctrl+3"; onActivated: window.page = "settings" }
+
+    header: Rectangle {
+        implicitHeight: navRow.implicitHeight + 12
+        color: appTheme.panel
+        Rectangle { anchors.bottom: parent.bottom; width: parent.width; height: 1; color: appTheme.border }
+        RowLayout {
+            id: navRow
+            anchors.fill: parent
+            anchors.leftMargin: 10
+            anchors.rightMargin: 12
+            spacing: 4
+            Repeater {
+                model: [
+                    { name: "chat", label: qsTr("Chat"), keys: "Ctrl+1" },
+                    { name: "models", label: qsTr("Models"), keys: "Ctrl+2" },
+                    { name: "settings", label: qsTr("Settings"), keys: "Ctrl+3" }
+                ]
+                delegate: Button {
+                    required property var modelData
+                    objectName: "nav-" + modelData.name
+                    text: modelData.label
+                    flat: window.page !== modelData.name
+                    highlighted: window.page === modelData.name
+                    Accessible.name: qsTr("Show %1 (%2)").arg(modelData.label).arg(modelData.keys)
+                    onClicked: window.page = modelData.name
+                }
+            }
+            Item { Layout.fillWidth: true }
+            Label {
+                Layout.maximumWidth: window.width * 0.45
+                elide: Text.ElideRight
+                color: appTheme.mutedText
+                text: chat.loading ? qsTr("Loading…")
+                                   : chat.modelLoaded ? qsTr("%1 · %2 mode · %3-token context")
+                                                        .arg(chat.modelName).arg(chat.loadedMode).arg(chat.contextSize)
+                                                      : qsTr("No model loaded")
+            }
+        }
+    }
 
     ColumnLayout {
         anchors.fill: parent
@@ -114,7 +149,7 @@ ApplicationWindow {
             visible: false
             Layout.fillWidth: true
             implicitHeight: errorRow.implicitHeight + 12
-            color: theme.dark ? "#4a2330" : "#fbe4e2"
+            color: appTheme.dark ? "#4a2330" : "#fbe4e2"
             RowLayout {
                 id: errorRow
                 anchors.fill: parent
@@ -122,7 +157,7 @@ ApplicationWindow {
                 Label {
                     id: errorText
                     Layout.fillWidth: true
-                    color: theme.error
+                    color: appTheme.error
                     wrapMode: Text.Wrap
                     Accessible.role: Accessible.AlertMessage
                 }
@@ -134,44 +169,76 @@ ApplicationWindow {
             }
         }
 
-        FirstRunView {
-            id: firstRun
-            visible: !chat.modelLoaded
+        StackLayout {
             Layout.fillWidth: true
             Layout.fillHeight: true
-            theme: theme
-            onAddModelRequested: window.addModel()
+            currentIndex: ["chat", "models", "settings"].indexOf(window.page)
+
+            // Chat: the first-run screen until there is a model or a stored conversation.
+            Item {
+                id: chatPage
+                readonly property bool firstRun: !chat.modelLoaded && chat.conversations.count === 0
+                // Created once the page has its size, so its layout starts from the real one.
+                Loader {
+                    anchors.fill: parent
+                    active: chatPage.firstRun && chatPage.width > 0 && chatPage.height > 0
+                    sourceComponent: FirstRunView {
+                        theme: appTheme
+                        onAddModelRequested: window.addModel()
+                    }
+                }
+                RowLayout {
+                    anchors.fill: parent
+                    visible: !chatPage.firstRun
+                    spacing: 0
+                    ConversationSidebar {
+                        id: sidebar
+                        Layout.preferredWidth: 260
+                        Layout.fillHeight: true
+                        theme: appTheme
+                    }
+                    ChatView {
+                        id: chatView
+                        Layout.fillWidth: true
+                        Layout.fillHeight: true
+                        theme: appTheme
+                        onAddModelRequested: window.addModel()
+                    }
+                }
+            }
+
+            // Models: D-A's ModelsView needs the `models` context property.
+            Loader {
+                id: modelsLoader
+                active: window.hasModelsPage
+                sourceComponent: ModelsView {
+                    theme: appTheme
+                    onModelActivated: window.page = "chat"
+                }
+                Label {
+                    anchors.centerIn: parent
+                    visible: !window.hasModelsPage
+                    color: appTheme.mutedText
+                    text: qsTr("The models page is not part of this build.")
+                }
+            }
+
+            SettingsPage {
+                id: settingsPage
+                theme: appTheme
+            }
         }
 
-        RowLayout {
-            visible: chat.modelLoaded
+        StatusBar {
             Layout.fillWidth: true
-            Layout.fillHeight: true
-            spacing: 0
-
-            ConversationSidebar {
-                id: sidebar
-                Layout.preferredWidth: 260
-                Layout.fillHeight: true
-                theme: theme
-                onSettingsRequested: window.openSettings()
-                onAddModelRequested: window.addModel()
-            }
-            ChatView {
-                id: chatView
-                Layout.fillWidth: true
-                Layout.fillHeight: true
-                theme: theme
-            }
+            visible: chat.modelLoaded
+            theme: appTheme
         }
     }
 
-    SettingsPage {
-        id: settingsPage
-        theme: theme
-        prefs: prefs
+    OverflowDialog {
+        id: overflowDialog
+        theme: appTheme
         anchors.centerIn: parent
-        width: Math.min(window.width - 80, 560)
-        height: Math.min(window.height - 60, 680)
     }
 }

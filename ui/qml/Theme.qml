@@ -12,5 +12,9 @@ QtObject {
     readonly property color assistantBubble: dark ? "#2b2d31" : "#ffffff"
     readonly property color border: dark ? "#3c3f45" : "#d4d4cf"
     readonly property color highlight: dark ? "#3a3d44" : "#d9dfeb"
+    readonly property color onAccent: dark ? "#10131a" : "#ffffff"  // text on accent-coloured buttons
+    readonly property color codeBackground: dark ? "#232428" : "#f3f3f0"
+    readonly property color chartMemory: dark ? "#7aa2f7" : "#2f5bd3"
+    readonly property color chartIo: dark ? "#e0af68" : "#c0670c"
     readonly property color error: dark ? "#f38ba8" : "#b3261e"
 }

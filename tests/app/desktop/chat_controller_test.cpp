@@ -1,16 +1,30 @@
 // The controller QML drives: load a model, send, stream into the message
-// model and the history, stop, and restart the engine mid-reply.
+// model and the history, stop, restart the engine mid-reply (context, mode),
+// regenerate, edit-and-resend (the engine rewinds), the context-overflow
+// choices, and live statistics (dense, and flash on a pack of stories260K).
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
 
 #include "desktop/chat_controller.h"
+#include "desktop/memory_planner.h"
+#include "flash/pack_writer.h"
 
 using namespace sieve::app;
 
 namespace {
 const QString kModel = QStringLiteral(SIEVE_SHARED_DIR "/models/stories260K.gguf");
+
+GenerationResult lastResult(const QSignalSpy& finished) { return finished.last().first().value<GenerationResult>(); }
+
+QStringList contents(const QList<Message>& messages) {
+  QStringList out;
+  for (const Message& m : messages) out << m.role + ": " + m.content;
+  return out;
 }
+
+QStringList contents(const MessageListModel& model) { return contents(model.messages()); }
+}  // namespace
 
 class ChatControllerTest : public QObject {
   Q_OBJECT
@@ -95,6 +109,306 @@ class ChatControllerTest : public QObject {
     QCOMPARE(chat.currentConversation(), qint64(-1));
     QCOMPARE(chat.messages()->rowCount(), 0);
     QCOMPARE(store.listConversations().value().size(), 0);
+  }
+
+  void regenerateReplacesTheLastReply() {
+    QTemporaryDir dir;
+    HistoryStore store(dir.filePath("h.sqlite"));
+    ChatController chat(store);
+    chat.setProperty("maxTokens", 30);
+    chat.loadModel(kModel);
+    QTRY_VERIFY_WITH_TIMEOUT(chat.modelLoaded(), 30000);
+    QSignalSpy finished(&chat, &ChatController::replyFinished);
+    chat.send("Once upon a time");
+    QVERIFY(finished.wait(30000));
+    const auto before = store.messages(chat.currentConversation()).value();
+    QCOMPARE(before.size(), 2);
+    QSignalSpy removed(chat.messages(), &MessageListModel::rowsRemoved);
+    QSignalSpy inserted(chat.messages(), &MessageListModel::rowsInserted);
+    chat.regenerate();
+    QVERIFY(chat.generating());
+    QCOMPARE(removed.size(), 1);  // the old reply left the view...
+    QCOMPARE(removed.first().at(1).toInt(), 1);
+    QCOMPARE(inserted.size(), 1);  // ...and a new, empty one streams in its place
+    QVERIFY(finished.wait(30000));
+    QVERIFY(lastResult(finished).tokens > 0);
+    const auto after = store.messages(chat.currentConversation()).value();
+    QCOMPARE(after.size(), 2);
+    QCOMPARE(after[0].id, before[0].id);  // the question stays
+    QCOMPARE(after[0].content, before[0].content);
+    QVERIFY(after[1].complete);
+    QVERIFY(!after[1].content.isEmpty());
+    QCOMPARE(contents(*chat.messages()), contents(after));
+    // The engine re-ran only the reply: the question's tokens were kept.
+    QVERIFY(lastResult(finished).reusedTokens > 0);
+  }
+
+  void editAndResendRewindsTheEngine() {
+    QTemporaryDir dir;
+    HistoryStore store(dir.filePath("h.sqlite"));
+    ChatController chat(store);
+    chat.setProperty("temperature", 0.0);  // greedy: the same prompt gives the same reply
+    chat.setProperty("maxTokens", 24);
+    chat.loadModel(kModel);
+    QTRY_VERIFY_WITH_TIMEOUT(chat.modelLoaded(), 30000);
+    QSignalSpy finished(&chat, &ChatController::replyFinished);
+    chat.send("Once upon a time");
+    QVERIFY(finished.wait(30000));
+    const GenerationResult first = lastResult(finished);
+    const QString firstReply = store.messages(chat.currentConversation()).value()[1].content;
+    chat.send("The cat ran to the park");
+    QVERIFY(finished.wait(30000));
+    const GenerationResult second = lastResult(finished);
+    auto stored = store.messages(chat.currentConversation()).value();
+    QCOMPARE(stored.size(), 4);
+    const qint64 firstQuestion = stored[0].id;
+
+    chat.editMessage(firstQuestion, "A dog found a ball");
+    QVERIFY(chat.generating());
+    QCOMPARE(chat.messages()->rowCount(), 2);  // the later messages left the view at once
+    QVERIFY(finished.wait(30000));
+    const GenerationResult edited = lastResult(finished);
+    stored = store.messages(chat.currentConversation()).value();
+    QCOMPARE(stored.size(), 2);
+    QCOMPARE(stored[0].id, firstQuestion);
+    QCOMPARE(stored[0].content, QString("A dog found a ball"));
+    QVERIFY(stored[1].complete);
+    QCOMPARE(contents(*chat.messages()), contents(stored));
+    QVERIFY(store.search("park").value().isEmpty());  // the deleted messages left the index too
+    // The engine rewound: it kept only the shared start, far before where the second reply ended.
+    QVERIFY(edited.reusedTokens > 0);
+    QVERIFY(edited.reusedTokens < first.position);
+    QVERIFY(second.position > first.position);
+    QVERIFY(edited.position > edited.reusedTokens + edited.prefilledTokens);
+
+    // Edited back to the original words, greedy decoding gives the original reply:
+    // nothing of the other branches is left in the KV cache.
+    chat.editMessage(firstQuestion, "Once upon a time");
+    QVERIFY(finished.wait(30000));
+    QCOMPARE(store.messages(chat.currentConversation()).value()[1].content, firstReply);
+  }
+
+  void editRefusesTheModelsMessages() {
+    QTemporaryDir dir;
+    HistoryStore store(dir.filePath("h.sqlite"));
+    ChatController chat(store);
+    chat.setProperty("maxTokens", 8);
+    chat.loadModel(kModel);
+    QTRY_VERIFY_WITH_TIMEOUT(chat.modelLoaded(), 30000);
+    QSignalSpy finished(&chat, &ChatController::replyFinished);
+    chat.send("Hello");
+    QVERIFY(finished.wait(30000));
+    QSignalSpy errors(&chat, &ChatController::errorOccurred);
+    const auto stored = store.messages(chat.currentConversation()).value();
+    chat.editMessage(stored[1].id, "not mine");
+    QCOMPARE(errors.size(), 1);
+    QVERIFY(!chat.generating());
+    QCOMPARE(store.messages(chat.currentConversation()).value().size(), 2);
+  }
+
+  // Fills a small context until the next message would not fit; returns false if it never overflowed.
+  static bool sendUntilOverflow(ChatController& chat, QSignalSpy& finished, QSignalSpy& overflow) {
+    for (int i = 0; i < 20 && overflow.isEmpty(); ++i) {
+      chat.send(QStringLiteral("Tell me story number %1 about a little cat").arg(i));
+      if (!finished.wait(30000)) return false;
+    }
+    return !overflow.isEmpty();
+  }
+
+  void contextOverflowAsksAndEachChoiceWorks() {
+    QTemporaryDir dir;
+    HistoryStore store(dir.filePath("h.sqlite"));
+    ChatController chat(store);
+    chat.setProperty("temperature", 0.0);
+    chat.setProperty("maxTokens", 16);
+    chat.setContextLength(160);
+    chat.loadModel(kModel);
+    QTRY_VERIFY_WITH_TIMEOUT(chat.modelLoaded(), 30000);
+    QCOMPARE(chat.contextSize(), qint64(160));
+    QSignalSpy finished(&chat, &ChatController::replyFinished);
+    QSignalSpy overflow(&chat, &ChatController::contextOverflow);
+    QSignalSpy restored(&chat, &ChatController::inputRestored);
+    const qint64 conversation = [&] { chat.newConversation(); return chat.currentConversation(); }();
+    QVERIFY(sendUntilOverflow(chat, finished, overflow));
+    QCOMPARE(lastResult(finished).end, GenerationResult::End::Overflow);
+    QVERIFY(chat.overflowPending());
+    QVERIFY(overflow.last().at(0).toInt() > 0);           // messages that would be dropped
+    QCOMPARE(overflow.last().at(1).toLongLong(), qint64(160));
+    auto stored = store.messages(conversation).value();
+    QCOMPARE(stored.last().role, QString("user"));        // no empty reply is left behind
+    QCOMPARE(contents(*chat.messages()), contents(stored));
+
+    // Cancel: the message goes back to the input box and out of the history.
+    const QString unsent = stored.last().content;
+    chat.resolveOverflow("cancel");
+    QVERIFY(!chat.overflowPending());
+    QCOMPARE(restored.size(), 1);
+    QCOMPARE(restored.last().first().toString(), unsent);
+    QCOMPARE(store.messages(conversation).value().size(), stored.size() - 1);
+    QCOMPARE(contents(*chat.messages()), contents(store.messages(conversation).value()));
+
+    // Drop: the reply is written without the oldest messages; the history keeps them all.
+    chat.send(unsent);
+    QVERIFY(finished.wait(30000));
+    QCOMPARE(lastResult(finished).end, GenerationResult::End::Overflow);
+    const int before = int(store.messages(conversation).value().size());
+    chat.resolveOverflow("drop");
+    QVERIFY(finished.wait(30000));
+    const GenerationResult dropped = lastResult(finished);
+    QVERIFY2(dropped.end != GenerationResult::End::Error, qPrintable(dropped.error));
+    QVERIFY(dropped.end != GenerationResult::End::Overflow);
+    QVERIFY(dropped.droppedMessages > 0);
+    QCOMPARE(int(store.messages(conversation).value().size()), before + 1);
+    QVERIFY(store.messages(conversation).value().last().complete);
+
+    // New chat: the last message alone in a new conversation, answered there.
+    chat.send("One more story about a big dog please");
+    QVERIFY(finished.wait(30000));
+    QCOMPARE(lastResult(finished).end, GenerationResult::End::Overflow);
+    const int kept = int(store.messages(conversation).value().size()) - 1;
+    chat.resolveOverflow("newChat");
+    QVERIFY(chat.currentConversation() != conversation);
+    QVERIFY(finished.wait(30000));
+    QCOMPARE(int(store.messages(conversation).value().size()), kept);
+    const auto fresh = store.messages(chat.currentConversation()).value();
+    QCOMPARE(fresh.size(), 2);
+    QCOMPARE(fresh[0].content, QString("One more story about a big dog please"));
+    QVERIFY(fresh[1].complete);
+  }
+
+  void modeChangeMidReplyRestartsTheEngine() {
+    QTemporaryDir dir;
+    HistoryStore store(dir.filePath("h.sqlite"));
+    ChatController chat(store);
+    chat.setProperty("maxTokens", 100000);
+    chat.loadModel(kModel);
+    QTRY_VERIFY_WITH_TIMEOUT(chat.modelLoaded(), 30000);
+    QCOMPARE(chat.loadedMode(), QString("dense"));
+    QSignalSpy finished(&chat, &ChatController::replyFinished);
+    QSignalSpy tokens(chat.messages(), &MessageListModel::dataChanged);
+    chat.send("Tell me a story");
+    QVERIFY(tokens.wait(30000));  // the reply is streaming
+    chat.setMode("mmap");
+    chat.setThreads(1);          // two changes, one restart
+    QVERIFY(finished.wait(30000));
+    QCOMPARE(lastResult(finished).end, GenerationResult::End::Cancelled);
+    QTRY_VERIFY_WITH_TIMEOUT(!chat.loading() && chat.modelLoaded(), 30000);
+    QCOMPARE(chat.loadedMode(), QString("mmap"));
+    const auto stored = store.messages(chat.currentConversation()).value();
+    QVERIFY(stored[1].complete);           // the stopped reply was kept
+    QVERIFY(!stored[1].content.isEmpty());
+    chat.setProperty("maxTokens", 10);
+    chat.send("Again");
+    QVERIFY(finished.wait(30000));
+    QVERIFY2(lastResult(finished).end != GenerationResult::End::Error, qPrintable(lastResult(finished).error));
+  }
+
+  void liveStatisticsArriveWhileAReplyStreams() {
+    QTemporaryDir dir;
+    HistoryStore store(dir.filePath("h.sqlite"));
+    ChatController chat(store);
+    chat.setProperty("maxTokens", 40);
+    chat.setProperty("temperature", 0.0);
+    chat.loadModel(kModel);
+    QTRY_VERIFY_WITH_TIMEOUT(chat.modelLoaded(), 30000);
+    QSignalSpy updates(chat.live(), &LiveStatus::updated);
+    QSignalSpy finished(&chat, &ChatController::replyFinished);
+    chat.send("Once upon a time");
+    QVERIFY(finished.wait(30000));
+    const int tokens = lastResult(finished).tokens;
+    QVERIFY(tokens > 8);
+    // One report every kStatsEveryTokens pieces, and one at the end.
+    QVERIFY(updates.size() >= tokens / InferenceWorker::kStatsEveryTokens / 2);
+    LiveStatus* live = chat.live();
+    QVERIFY(live->hasData());
+    QVERIFY(live->tokens() > 0);
+    QVERIFY(live->rssBytes() > 0);
+    QVERIFY(live->peakRssBytes() >= live->rssBytes() * 0.5);
+    QVERIFY(live->flashBytesPerToken() < 0);  // dense: not applicable
+    QVERIFY(live->dramHitRate() < 0);
+    QCOMPARE(live->budgetBytes(), 0.0);
+    QVERIFY(!live->memoryHistory().isEmpty());
+    QVERIFY(live->memoryHistory().size() <= LiveStatus::kHistory);
+  }
+
+  void flashModeReportsReadsAndHitRate() {
+    QTemporaryDir dir;
+    const QString pack = dir.filePath("stories260K.sieve");
+    sieve::flash::pack_model(kModel.toStdString(), pack.toStdString());
+    MemoryPlanner planner;
+    planner.setModelPath(pack);
+    const double minimum = planner.minimumBytes(1, 256);
+    QVERIFY(minimum > 0);
+    HistoryStore store(dir.filePath("h.sqlite"));
+    ChatController chat(store);
+    chat.setProperty("maxTokens", 30);
+    chat.setProperty("temperature", 0.0);
+    chat.setMode("flash");
+    chat.setThreads(1);
+    chat.setContextLength(256);
+    chat.setDramBudget(minimum);
+    chat.loadModel(pack);
+    QTRY_VERIFY_WITH_TIMEOUT(!chat.loading(), 30000);
+    QVERIFY2(chat.modelLoaded(), qPrintable(chat.statusText()));
+    QCOMPARE(chat.loadedMode(), QString("flash"));
+    QVERIFY(chat.memoryPlan().contains("streamed"));
+    QSignalSpy finished(&chat, &ChatController::replyFinished);
+    chat.send("Once upon a time");
+    QVERIFY(finished.wait(30000));
+    LiveStatus* live = chat.live();
+    QVERIFY(live->hasData());
+    QVERIFY(live->flashBytesPerToken() > 0);
+    QVERIFY(live->dramHitRate() >= 0 && live->dramHitRate() < 1);
+    QCOMPARE(live->budgetBytes(), minimum);
+    // The engine's own memory is the plan's total for the budget (within it), not the process's RSS.
+    QCOMPARE(live->engineBytes(), planner.plan(minimum, 1, 256).value("totalBytes").toDouble());
+    QVERIFY(live->engineBytes() <= live->budgetBytes());
+    const double planned = planner.plan(minimum, 1, 256).value("streamedBytesPerToken").toDouble();
+    // Exact mode reads every streamed layer once per token; the planner counts each layer's
+    // streaming slot (rounded up for alignment), so it is a slight over-estimate.
+    QVERIFY2(live->flashBytesPerToken() <= planned && live->flashBytesPerToken() > 0.95 * planned,
+             qPrintable(QString("%1 read per token, %2 planned").arg(live->flashBytesPerToken()).arg(planned)));
+  }
+
+  void sparseModeReportsReadsAndHits() {
+    QTemporaryDir dir;
+    const QString pack = dir.filePath("stories260K.sieve");
+    sieve::flash::pack_model(kModel.toStdString(), pack.toStdString());
+    QVERIFY(MemoryPlanner::supportedModes().contains("sparse"));
+    QVERIFY(MemoryPlanner::sparseWindowSupported());
+    HistoryStore store(dir.filePath("h.sqlite"));
+    ChatController chat(store);
+    chat.setProperty("maxTokens", 30);
+    chat.setProperty("temperature", 0.0);
+    chat.setMode("sparse");
+    chat.setSparseWindow(2);
+    chat.loadModel(pack);
+    QTRY_VERIFY_WITH_TIMEOUT(!chat.loading(), 30000);
+    QVERIFY2(chat.modelLoaded(), qPrintable(chat.statusText()));
+    QCOMPARE(chat.loadedMode(), QString("sparse"));
+    QSignalSpy finished(&chat, &ChatController::replyFinished);
+    chat.send("Once upon a time");
+    QVERIFY(finished.wait(30000));
+    QVERIFY2(lastResult(finished).end != GenerationResult::End::Error, qPrintable(lastResult(finished).error));
+    LiveStatus* live = chat.live();
+    QVERIFY(live->hasData());
+    QVERIFY(live->flashBytesPerToken() >= 0);
+    QVERIFY(live->dramHitRate() >= 0 && live->dramHitRate() <= 1);
+    // The engine's memory is sparse mode's own plan (no budget: everything it wants).
+    MemoryPlanner planner;
+    planner.setModelPath(pack);
+    QCOMPARE(live->engineBytes(), planner.plan(0, 0, 0, "sparse", 2, "gate").value("totalBytes").toDouble());
+
+    // The lowrank predictor needs predictor tensors a SwiGLU model's pack has not: the planner
+    // says so (the settings page shows it and keeps Apply off) and a load reports it.
+    const QVariantMap lowrank = planner.plan(0, 0, 0, "sparse", 2, "lowrank");
+    qInfo("lowrank plan: %s", qPrintable(lowrank.value("ok").toBool() ? "ok" : lowrank.value("error").toString()));
+    if (!lowrank.value("ok").toBool()) {
+      QVERIFY(!lowrank.value("error").toString().isEmpty());
+      chat.setSparsePredictor("lowrank");
+      QTRY_VERIFY_WITH_TIMEOUT(!chat.loading() && !chat.modelLoaded(), 30000);
+      QVERIFY2(chat.statusText().contains("predictor"), qPrintable(chat.statusText()));
+    }
   }
 
   void refusesToSendWithoutAModel() {

@@ -147,6 +147,32 @@ class HistoryStoreTest : public QObject {
     QVERIFY(!store.exportJson(999).ok());
   }
 
+  void editsAMessageAndDeletesTheLaterOnes() {
+    HistoryStore store(dir_.filePath("edit.sqlite"));
+    const qint64 c = store.createConversation("c").value();
+    const qint64 other = store.createConversation("other").value();
+    const qint64 q1 = store.appendMessage(c, "user", "first question").value();
+    store.appendMessage(c, "assistant", "first answer");
+    store.appendMessage(c, "user", "second question about zebras");
+    store.appendMessage(c, "assistant", "second answer");
+    store.appendMessage(other, "user", "untouched");
+    QCOMPARE(store.editMessage(c, q1, "edited question").value(), 3);
+    auto left = store.messages(c).value();
+    QCOMPARE(left.size(), 1);
+    QCOMPARE(left[0].content, QString("edited question"));
+    QVERIFY(store.search("zebras").value().isEmpty());      // the FTS index followed
+    QCOMPARE(store.search("edited").value().size(), 1);
+    QCOMPARE(store.messages(other).value().size(), 1);     // other conversations are not touched
+    // A message of another conversation is refused, and nothing changes.
+    const qint64 foreign = store.messages(other).value()[0].id;
+    QVERIFY(!store.editMessage(c, foreign, "x"));
+    QCOMPARE(store.messages(other).value()[0].content, QString("untouched"));
+    // Regenerate / overflow cancel: from a message on.
+    const qint64 answer = store.appendMessage(c, "assistant", "new answer").value();
+    QCOMPARE(store.deleteMessagesFrom(c, answer).value(), 1);
+    QCOMPARE(store.messages(c).value().size(), 1);
+  }
+
   void checkpointsAStreamingReply() {
     HistoryStore store(dir_.filePath("checkpoint.sqlite"));
     const qint64 c = store.createConversation("c").value();

@@ -1,19 +1,28 @@
-// Loads the whole UI offscreen (every view: first run, chat, settings),
-// fails on any QML warning, and saves a screenshot of each view to
-// screenshotDir() for a person to look at. Runs offscreen by default; the
-// test_ui_screenshots_xvfb variant runs it on a real X server (Xvfb, xcb).
+// Loads the whole UI offscreen, fails on any QML warning, checks the views
+// (each QML file also on its own), and saves a screenshot of each main view
+// to screenshotDir() for a person to look at: main-first-run, main-chat (a
+// reply streamed from stories260K in flash mode, live status filled in),
+// main-chat-markdown (prose, lists and a code block), main-settings (the DRAM
+// budget split), main-models, main-overflow, and dark variants. Runs
+// offscreen by default; test_ui_screenshots_xvfb runs it under Xvfb (xcb).
 #include <QDir>
 #include <QGuiApplication>
+#include <QJSValue>
 #include <QQmlApplicationEngine>
+#include <QQmlComponent>
+#include <QQmlContext>
 #include <QQuickItem>
 #include <QQuickWindow>
 #include <QRegularExpression>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
+#include <algorithm>
 
 #include "desktop/app_window.h"
 #include "desktop/chat_controller.h"
+#include "desktop/memory_planner.h"
+#include "flash/pack_writer.h"
 
 using namespace sieve::app;
 
@@ -22,7 +31,19 @@ const QString kModel = QStringLiteral(SIEVE_SHARED_DIR "/models/stories260K.gguf
 
 // Where the PNGs go: $SIEVE_SCREENSHOT_DIR, else <build>/screenshots.
 QString screenshotDir() { return qEnvironmentVariable("SIEVE_SCREENSHOT_DIR", SIEVE_SCREENSHOT_DIR); }
-}
+
+const char* kMarkdownReply =
+    "Here is how to **reverse** a list in Python:\n\n"
+    "1. Use slicing, which makes a copy.\n"
+    "2. Or call `reverse()` to do it *in place*.\n\n"
+    "```python\n"
+    "numbers = [1, 2, 3]\n"
+    "backwards = numbers[::-1]\n"
+    "numbers.reverse()\n"
+    "print(backwards, numbers)\n"
+    "```\n\n"
+    "Both give `[3, 2, 1]`. See [the docs](https://docs.python.org/3/tutorial/datastructures.html).";
+}  // namespace
 
 class UiScreenshotsTest : public QObject {
   Q_OBJECT
@@ -43,6 +64,8 @@ class UiScreenshotsTest : public QObject {
     QString error;
     window_ = loadMainWindow(*engine_, *chat_, &error);
     QVERIFY2(window_, qPrintable(error));
+    settings_ = contextObject("settings");
+    QVERIFY(settings_);
     window_->resize(1100, 720);
     QVERIFY(QTest::qWaitForWindowExposed(window_));
   }
@@ -52,15 +75,28 @@ class UiScreenshotsTest : public QObject {
 
   void firstRunScreen() {
     QVERIFY(!chat_->modelLoaded());
-    save("first-run");
+    QCOMPARE(window_->property("page").toString(), QString("chat"));
+    save("main-first-run");
   }
 
-  void chatWithAStreamedReply() {
+  void chatWithAStreamedReplyInFlashMode() {
     if (!QFile::exists(kModel)) QSKIP("../shared/models/stories260K.gguf is missing");
-    chat_->setProperty("temperature", 0.0);
-    chat_->setProperty("maxTokens", 80);
-    chat_->loadModel(kModel);
-    QTRY_VERIFY_WITH_TIMEOUT(chat_->modelLoaded(), 30000);
+    pack_ = home_ + "/stories260K.sieve";
+    sieve::flash::pack_model(kModel.toStdString(), pack_.toStdString());
+    QObject* planner = contextObject("planner");
+    planner->setProperty("modelPath", pack_);
+    double minimum = 0;
+    QVERIFY(QMetaObject::invokeMethod(planner, "minimumBytes", Q_RETURN_ARG(double, minimum), Q_ARG(int, 1),
+                                      Q_ARG(qint64, 0)));
+    QVERIFY(minimum > 0);
+    settings_->setProperty("mode", "flash");
+    settings_->setProperty("threads", 1);
+    settings_->setProperty("dramBudget", minimum * 1.02);  // a little over the minimum: most layers stream
+    settings_->setProperty("temperature", 0.0);
+    settings_->setProperty("maxTokens", 80);
+    chat_->loadModel(pack_);
+    QTRY_VERIFY_WITH_TIMEOUT(chat_->modelLoaded() && !chat_->loading(), 30000);
+    QCOMPARE(chat_->loadedMode(), QString("flash"));
     QSignalSpy finished(chat_.get(), &ChatController::replyFinished);
     chat_->send("Tell me a story about a cat");
     QVERIFY(finished.wait(30000));
@@ -71,25 +107,124 @@ class UiScreenshotsTest : public QObject {
     QCOMPARE(stored.size(), 2);
     QCOMPARE(chat_->messages()->data(chat_->messages()->index(1), MessageListModel::ContentRole).toString(),
              stored[1].content);
-    // The view shows the whole streamed reply.
+    // The view shows the whole streamed reply, and the live status its figures.
     QQuickItem* list = window_->findChild<QQuickItem*>("messageList");
     QVERIFY(list);
     QTRY_VERIFY(findText(list, stored[1].content));
-    save("chat");
+    QVERIFY(chat_->live()->hasData());
+    QVERIFY(chat_->live()->flashBytesPerToken() > 0);
+    QTRY_VERIFY(itemText("figureFlash") != "—");
+    // The budget covers the engine's own memory (planned within it); the app's RAM is shown apart.
+    QVERIFY(chat_->live()->engineBytes() > 0);
+    QVERIFY(chat_->live()->engineBytes() <= chat_->live()->budgetBytes());
+    QTRY_VERIFY(itemText("figureEngine").contains(" / "));
+    QVERIFY(itemText("figureAppRam").endsWith("MiB"));
+    save("main-chat");
   }
 
-  void settingsPage() {
-    QVERIFY(QMetaObject::invokeMethod(window_, "openSettings"));
-    save("settings");
+  void markdownAndCode() {
+    const qint64 id = store_->createConversation("Reversing a list").value();
+    store_->appendMessage(id, "user", "How do I reverse a list in Python?");
+    store_->appendMessage(id, "assistant", kMarkdownReply);
+    chat_->conversations()->reload();
+    chat_->openConversation(id);
+    QQuickItem* list = window_->findChild<QQuickItem*>("messageList");
+    // The prose before the code block is one Markdown text, the code another (monospace) item.
+    QTRY_VERIFY(findText(list, "numbers = [1, 2, 3]\nbackwards = numbers[::-1]\nnumbers.reverse()\n"
+                               "print(backwards, numbers)"));
+    save("main-chat-markdown");
+  }
+
+  void overflowDialog() {
+    QObject* dialog = window_->findChild<QObject*>("overflowDialog");
+    QVERIFY(dialog);
+    dialog->setProperty("droppedMessages", 4);
+    dialog->setProperty("context", 2048);
+    QVERIFY(QMetaObject::invokeMethod(dialog, "open"));
+    save("main-overflow");
+    QVERIFY(QMetaObject::invokeMethod(dialog, "close"));  // close(), not reject(): nothing is pending
+  }
+
+  void settingsPageShowsTheBudgetSplit() {
+    window_->setProperty("page", "settings");
+    if (chat_->modelLoaded()) {
+      QTRY_VERIFY(itemVisible("budgetSplit"));
+      QVERIFY(itemText("speedText").contains("per token"));
+      QVERIFY(!itemVisible("predictorBox"));  // sparse mode's settings only in sparse mode
+      QVERIFY(!itemVisible("sparseWindowBox"));
+      QVERIFY(!itemVisible("applyBar"));  // nothing staged
+    }
+    save("main-settings");
+    scrollSettingsTo("scrollToEnd");
+    save("main-settings-end");
+    scrollSettingsTo("scrollToTop");
+  }
+
+  // Sparse mode staged: its own split, the predictor and the window.
+  void sparseSettings() {
+    if (!chat_->modelLoaded()) QSKIP("needs the flash-mode chat above");
+    window_->setProperty("page", "settings");
+    QObject* page = window_->findChild<QObject*>("settingsPage");
+    page->setProperty("stagedMode", "sparse");
+    QTRY_VERIFY(itemVisible("predictorBox"));
+    QVERIFY(itemVisible("sparseWindowBox"));
+    QVERIFY(itemVisible("applyBar"));  // Apply stays in sight while something is staged
+    QVariant planValue = page->property("plan");
+    if (planValue.metaType() == QMetaType::fromType<QJSValue>()) planValue = planValue.value<QJSValue>().toVariant();
+    const QVariantMap plan = planValue.toMap();
+    QVERIFY2(plan.value("ok").toBool(), qPrintable(plan.value("error").toString()));
+    QCOMPARE(plan.value("mode").toString(), QString("sparse"));
+    // The staged budget is raised to sparse mode's minimum if it was below it.
+    QVERIFY(page->property("stagedBudget").toDouble() >= page->property("minimumBudget").toDouble());
+    save("main-settings-sparse");
+    QVERIFY(QMetaObject::invokeMethod(page, "loadStaged"));
+    QTRY_VERIFY(!itemVisible("predictorBox"));
+    QVERIFY(!itemVisible("applyBar"));
+  }
+
+  void modelsPage() {
+    QObject* models = contextObject("models");
+    if (!models) QSKIP("no `models` context property in this build (the models page is D-A's)");
+    if (!pack_.isEmpty()) {
+      QVERIFY(QMetaObject::invokeMethod(models, "addModel", Q_ARG(QString, pack_)));
+      QTRY_VERIFY_WITH_TIMEOUT(models->property("count").toInt() == 1 && !models->property("importing").toBool(),
+                               30000);
+    }
+    window_->setProperty("page", "models");
+    if (!pack_.isEmpty()) {
+      // The models list states the minimum for the engine settings in effect, as the settings page does.
+      const QString planned = contextObject("planner")->property("planSettingsText").toString();
+      const double minimum = contextObject("planner")->property("minimumBudget").toDouble();
+      const QString wanted = "Minimum DRAM " + sieve::app::MemoryPlanner::formatSize(minimum);
+      QTRY_VERIFY2(findTextContaining(window_->contentItem(), {wanted, planned}),
+                   qPrintable(wanted + " ... " + planned));
+    }
+    save("main-models");
   }
 
   void darkTheme() {
-    QObject* prefs = window_->findChild<QObject*>("prefs");
-    QVERIFY(prefs);
-    prefs->setProperty("theme", "dark");
-    save("settings-dark");
-    QMetaObject::invokeMethod(window_, "closeSettings");
-    save("chat-dark");
+    settings_->setProperty("theme", "dark");
+    window_->setProperty("page", "settings");
+    save("main-settings-dark");
+    window_->setProperty("page", "chat");
+    save("main-chat-dark");
+  }
+
+  // Each view also loads on its own (a component with its context properties, no window).
+  void everyViewLoadsOnItsOwn() {
+    QQmlComponent themeComponent(engine_.get(), QUrl("qrc:/Sieve/Ui/Theme.qml"));
+    std::unique_ptr<QObject> theme(themeComponent.create());
+    QVERIFY2(theme, qPrintable(themeComponent.errorString()));
+    const QStringList views = {"FirstRunView", "ChatView", "ConversationSidebar", "SettingsPage", "StatusBar",
+                               "LiveChart", "ModelsView", "ImportProgressPanel"};
+    for (const QString& view : views) {
+      if (view.startsWith("Models") || view.startsWith("Import")) {
+        if (!contextObject("models")) continue;
+      }
+      QQmlComponent component(engine_.get(), QUrl("qrc:/Sieve/Ui/" + view + ".qml"));
+      std::unique_ptr<QObject> object(component.createWithInitialProperties({{"theme", QVariant::fromValue(theme.get())}}));
+      QVERIFY2(object, qPrintable(view + ": " + component.errorString()));
+    }
   }
 
   void noQmlWarnings() { QVERIFY2(warnings_.isEmpty(), qPrintable(warnings_.join('\n'))); }
@@ -101,6 +236,10 @@ class UiScreenshotsTest : public QObject {
   }
 
  private:
+  QObject* contextObject(const char* name) const {
+    return engine_->rootContext()->contextProperty(name).value<QObject*>();
+  }
+
   void save(const QString& name) {
     QTest::qWait(400);  // let bindings, layouts and popups' transitions settle
     const QImage image = window_->grabWindow();
@@ -108,6 +247,24 @@ class UiScreenshotsTest : public QObject {
     const QString path = QStringLiteral("%1/%2.png").arg(screenshotDir(), name);
     QVERIFY2(image.save(path), qPrintable(path));
     qInfo("saved %s", qPrintable(path));
+  }
+
+  QString itemText(const char* objectName) const {
+    const QObject* item = window_->findChild<QObject*>(objectName);
+    if (!item) return {};
+    const QVariant value = item->property("value");
+    return value.isValid() ? value.toString() : item->property("text").toString();
+  }
+
+  bool itemVisible(const char* objectName) const {
+    const QQuickItem* item = window_->findChild<QQuickItem*>(objectName);
+    return item && item->isVisible();
+  }
+
+  void scrollSettingsTo(const char* function) {
+    QObject* page = window_->findChild<QObject*>("settingsPage");
+    QVERIFY(page);
+    QVERIFY(QMetaObject::invokeMethod(page, function));
   }
 
   // Whether a visible text item under `root` shows exactly `wanted`.
@@ -120,11 +277,24 @@ class UiScreenshotsTest : public QObject {
     return false;
   }
 
+  // Whether a visible text item under `root` contains every one of `parts`.
+  static bool findTextContaining(QQuickItem* root, const QStringList& parts) {
+    for (QQuickItem* child : root->childItems()) {
+      if (!child->isVisible()) continue;
+      const QString text = child->property("text").toString();
+      if (std::all_of(parts.begin(), parts.end(), [&text](const QString& p) { return text.contains(p); })) return true;
+      if (findTextContaining(child, parts)) return true;
+    }
+    return false;
+  }
+
   QString home_;
+  QString pack_;
   std::unique_ptr<HistoryStore> store_;
   std::unique_ptr<ChatController> chat_;
   std::unique_ptr<QQmlApplicationEngine> engine_;
   QQuickWindow* window_ = nullptr;
+  QObject* settings_ = nullptr;
   QStringList warnings_;
 };
 

@@ -1,0 +1,114 @@
+#include "desktop/app_settings.h"
+
+#include <QGuiApplication>
+#include <QHash>
+#include <QPalette>
+#include <QUrl>
+
+namespace sieve::app {
+namespace {
+
+// Keys a model may override, with their defaults (the engine's and the sampler's).
+const QHash<QString, QVariant>& perModelDefaults() {
+  static const QHash<QString, QVariant> defaults = {
+      {"mode", QStringLiteral("dense")},
+      {"dramBudget", 0.0},
+      {"sparseWindow", 4},
+      {"sparsePredictor", QStringLiteral("gate")},
+      {"threads", 0},
+      {"contextLength", 0},
+      {"temperature", 0.8},
+      {"topP", 0.95},
+      {"topK", 40},
+      {"minP", 0.05},
+      {"repeatPenalty", 1.0},
+      {"maxTokens", 512},
+      {"systemPrompt", QString()},
+  };
+  return defaults;
+}
+
+const QHash<QString, QVariant>& globalDefaults() {
+  static const QHash<QString, QVariant> defaults = {{"theme", QStringLiteral("light")}, {"lastModel", QString()}};
+  return defaults;
+}
+
+}  // namespace
+
+AppSettings::AppSettings(const QString& file, QObject* parent)
+    : QObject(parent),
+      store_(file.isEmpty() ? std::make_unique<QSettings>() : std::make_unique<QSettings>(file, QSettings::IniFormat)) {}
+
+AppSettings::~AppSettings() { store_->sync(); }
+
+QString AppSettings::modelGroup() const {
+  if (modelPath_.isEmpty()) return {};
+  // Percent-encoded: a path's '/' would otherwise nest groups.
+  return "models/" + QString::fromLatin1(QUrl::toPercentEncoding(modelPath_));
+}
+
+void AppSettings::setModelPath(const QString& path) {
+  if (path == modelPath_) return;
+  modelPath_ = path;
+  emit modelPathChanged();
+  emit changed();  // the overrides that apply may differ
+}
+
+bool AppSettings::perModel() const {
+  const QString group = modelGroup();
+  return !group.isEmpty() && store_->value(group + "/overrides", false).toBool();
+}
+
+void AppSettings::setPerModel(bool on) {
+  const QString group = modelGroup();
+  if (group.isEmpty() || on == perModel()) return;
+  if (on) {
+    // Start from what is in effect now, so turning it on changes nothing yet.
+    for (auto it = perModelDefaults().begin(); it != perModelDefaults().end(); ++it) {
+      store_->setValue(group + "/" + it.key(), value(it.key()));
+    }
+    store_->setValue(group + "/overrides", true);
+  } else {
+    store_->remove(group);
+  }
+  emit changed();
+}
+
+QVariant AppSettings::value(const QString& key) const {
+  const QVariant fallback = store_->value("settings/" + key, perModelDefaults().value(key));
+  if (!perModel()) return fallback;
+  return store_->value(modelGroup() + "/" + key, fallback);
+}
+
+void AppSettings::setValue(const QString& key, const QVariant& v) {
+  if (value(key) == v) return;
+  store_->setValue((perModel() ? modelGroup() : QStringLiteral("settings")) + "/" + key, v);
+  emit changed();
+}
+
+QVariant AppSettings::global(const QString& key) const {
+  return store_->value("settings/" + key, globalDefaults().value(key));
+}
+
+void AppSettings::setGlobal(const QString& key, const QVariant& v) {
+  if (global(key) == v) return;
+  store_->setValue("settings/" + key, v);
+  emit changed();
+}
+
+bool AppSettings::dark() const {
+  const QString t = theme();
+  if (t == QLatin1String("dark")) return true;
+  if (t != QLatin1String("system") || !qobject_cast<QGuiApplication*>(QCoreApplication::instance())) return false;
+  return QGuiApplication::palette().color(QPalette::Window).lightness() < 128;
+}
+
+void AppSettings::resetToDefaults() {
+  const QString prefix = perModel() ? modelGroup() : QStringLiteral("settings");
+  for (auto it = perModelDefaults().begin(); it != perModelDefaults().end(); ++it) {
+    store_->setValue(prefix + "/" + it.key(), it.value());
+  }
+  emit changed();
+}
+
+}  // namespace sieve::app

@@ -1,0 +1,108 @@
+#pragma once
+// Everything the settings page sets, persisted with QSettings, with
+// per-model overrides (the QML context property `settings`).
+//
+// Global values live under "settings/<key>". When "for this model only" is
+// on for a model, its values live under "models/<model path,
+// percent-encoded>/<key>" (with "overrides" = true there) and win over the
+// global ones while that model is the current one. The theme and the last
+// model are always global.
+//
+// The app pushes these values into the ChatController (app_window.cpp), which
+// restarts the engine when one that needs it (mode, budget, window, threads,
+// context) changes.
+
+#include <QObject>
+#include <QSettings>
+#include <QString>
+#include <QVariant>
+#include <memory>
+
+namespace sieve::app {
+
+class AppSettings : public QObject {
+  Q_OBJECT
+  // The model whose overrides apply (the loaded one).
+  Q_PROPERTY(QString modelPath READ modelPath WRITE setModelPath NOTIFY modelPathChanged)
+  Q_PROPERTY(bool perModel READ perModel WRITE setPerModel NOTIFY changed)
+  Q_PROPERTY(QString lastModel READ lastModel WRITE setLastModel NOTIFY changed)
+
+  Q_PROPERTY(QString mode READ mode WRITE setMode NOTIFY changed)
+  Q_PROPERTY(double dramBudget READ dramBudget WRITE setDramBudget NOTIFY changed)  // bytes; 0: all resident
+  Q_PROPERTY(int sparseWindow READ sparseWindow WRITE setSparseWindow NOTIFY changed)
+  Q_PROPERTY(QString sparsePredictor READ sparsePredictor WRITE setSparsePredictor NOTIFY changed)  // "gate", "lowrank"
+  Q_PROPERTY(int threads READ threads WRITE setThreads NOTIFY changed)
+  Q_PROPERTY(int contextLength READ contextLength WRITE setContextLength NOTIFY changed)
+  Q_PROPERTY(double temperature READ temperature WRITE setTemperature NOTIFY changed)
+  Q_PROPERTY(double topP READ topP WRITE setTopP NOTIFY changed)
+  Q_PROPERTY(int topK READ topK WRITE setTopK NOTIFY changed)
+  Q_PROPERTY(double minP READ minP WRITE setMinP NOTIFY changed)
+  Q_PROPERTY(double repeatPenalty READ repeatPenalty WRITE setRepeatPenalty NOTIFY changed)
+  Q_PROPERTY(int maxTokens READ maxTokens WRITE setMaxTokens NOTIFY changed)
+  Q_PROPERTY(QString systemPrompt READ systemPrompt WRITE setSystemPrompt NOTIFY changed)
+  Q_PROPERTY(QString theme READ theme WRITE setTheme NOTIFY changed)  // "light", "dark", "system"
+  // The theme resolved: "system" follows the platform palette (Qt 6.4 has no colour-scheme hint).
+  Q_PROPERTY(bool dark READ dark NOTIFY changed)
+
+ public:
+  // `file` empty: the application's QSettings (organisation / application names).
+  explicit AppSettings(const QString& file = {}, QObject* parent = nullptr);
+  ~AppSettings() override;
+
+  QString modelPath() const { return modelPath_; }
+  void setModelPath(const QString& path);
+  bool perModel() const;
+  void setPerModel(bool on);
+  QString lastModel() const { return global("lastModel").toString(); }
+  void setLastModel(const QString& path) { setGlobal("lastModel", path); }
+
+  QString mode() const { return value("mode").toString(); }
+  void setMode(const QString& v) { setValue("mode", v); }
+  double dramBudget() const { return value("dramBudget").toDouble(); }
+  void setDramBudget(double v) { setValue("dramBudget", v); }
+  int sparseWindow() const { return value("sparseWindow").toInt(); }
+  void setSparseWindow(int v) { setValue("sparseWindow", v); }
+  QString sparsePredictor() const { return value("sparsePredictor").toString(); }
+  void setSparsePredictor(const QString& v) { setValue("sparsePredictor", v); }
+  int threads() const { return value("threads").toInt(); }
+  void setThreads(int v) { setValue("threads", v); }
+  int contextLength() const { return value("contextLength").toInt(); }
+  void setContextLength(int v) { setValue("contextLength", v); }
+  double temperature() const { return value("temperature").toDouble(); }
+  void setTemperature(double v) { setValue("temperature", v); }
+  double topP() const { return value("topP").toDouble(); }
+  void setTopP(double v) { setValue("topP", v); }
+  int topK() const { return value("topK").toInt(); }
+  void setTopK(int v) { setValue("topK", v); }
+  double minP() const { return value("minP").toDouble(); }
+  void setMinP(double v) { setValue("minP", v); }
+  double repeatPenalty() const { return value("repeatPenalty").toDouble(); }
+  void setRepeatPenalty(double v) { setValue("repeatPenalty", v); }
+  int maxTokens() const { return value("maxTokens").toInt(); }
+  void setMaxTokens(int v) { setValue("maxTokens", v); }
+  QString systemPrompt() const { return value("systemPrompt").toString(); }
+  void setSystemPrompt(const QString& v) { setValue("systemPrompt", v); }
+  QString theme() const { return global("theme").toString(); }
+  void setTheme(const QString& v) { setGlobal("theme", v); }
+  bool dark() const;
+
+  // Every per-model key back to its default (globally, or for the model when perModel).
+  Q_INVOKABLE void resetToDefaults();
+  void sync() { store_->sync(); }
+
+ signals:
+  void changed();
+  void modelPathChanged();
+
+ private:
+  QVariant value(const QString& key) const;  // the model's override, else the global value, else the default
+  void setValue(const QString& key, const QVariant& v);
+  QVariant global(const QString& key) const;
+  void setGlobal(const QString& key, const QVariant& v);
+  QString modelGroup() const;  // "models/<encoded path>", empty without a model
+
+  std::unique_ptr<QSettings> store_;
+  QString modelPath_;
+};
+
+}  // namespace sieve::app

@@ -1,0 +1,147 @@
+#pragma once
+// What the settings page shows next to the DRAM budget slider (the QML
+// context property `planner`): the slider's bounds (the model's minimum and
+// this machine's RAM), how a budget would be split (flash::plan_pack_memory,
+// or plan_sparse_pack_memory in sparse mode, on the model's pack, without
+// loading it) and the speed the disk allows.
+//
+// The one source of the minimum DRAM: every page (settings, models list,
+// status) asks this code, for the effective engine settings (threads,
+// context, mode, sparse window and predictor), which bindSettings() keeps
+// current (setEffective).
+//
+// The expected speed is only an I/O bound, and only when a disk profile
+// (`sieve probe-disk --json FILE`) exists: tokens/s <= disk MB/s / MB
+// streamed per token. Without a profile it says so instead of guessing.
+
+#include <QObject>
+#include <QString>
+#include <QStringList>
+#include <QVariantMap>
+#include <memory>
+#include <optional>
+
+namespace sieve::flash {
+class PackFile;
+struct DiskProfile;
+}  // namespace sieve::flash
+namespace sieve::gguf {
+class GgufFile;
+}
+
+namespace sieve::app {
+
+// The engine settings a plan depends on.
+struct PlanSettings {
+  QString mode = QStringLiteral("flash");  // "sparse" plans its own way; every other mode as flash
+  int threads = 0;                         // 0: all cores (resolvedThreads)
+  qint64 context = 0;                      // 0: min(training context, 4096)
+  int sparseWindow = 4;
+  QString sparsePredictor = QStringLiteral("gate");
+  bool operator==(const PlanSettings&) const = default;
+};
+
+// The thread count the engine runs with for a `threads` setting (0: all cores).
+int resolvedThreads(int threads);
+
+// A pack's DRAM needs under some settings: the least budget it loads with
+// and what it plans with no budget (everything resident).
+struct PackNeeds {
+  bool ok = false;
+  QString error;        // !ok: one sentence
+  quint64 minimum = 0;
+  quint64 full = 0;
+  qint64 context = 0;   // resolved
+  int threads = 0;      // resolved
+  QString mode;         // "flash" or "sparse": how it was planned
+};
+PackNeeds packNeeds(const flash::PackFile& pack, const PlanSettings& settings);
+PackNeeds packNeeds(const QString& packPath, const PlanSettings& settings);  // opens the pack
+// "for 2 threads, a 512-token context, flash mode"
+QString describePlanSettings(int threads, qint64 context, const QString& mode);
+
+class MemoryPlanner : public QObject {
+  Q_OBJECT
+  Q_PROPERTY(QString modelPath READ modelPath WRITE setModelPath NOTIFY modelChanged)
+  Q_PROPERTY(bool isPack READ isPack NOTIFY modelChanged)
+  Q_PROPERTY(double modelBytes READ modelBytes NOTIFY modelChanged)
+  Q_PROPERTY(double machineBytes READ machineBytes CONSTANT)
+  Q_PROPERTY(QString diskProfilePath READ diskProfilePath WRITE setDiskProfilePath NOTIFY diskProfileChanged)
+  Q_PROPERTY(double diskMBps READ diskMBps NOTIFY diskProfileChanged)
+  // What this build's engine offers: modes parse_engine_mode accepts, and
+  // whether EngineOptions has the sparse window yet.
+  Q_PROPERTY(QStringList supportedModes READ supportedModes CONSTANT)
+  Q_PROPERTY(bool sparseWindowSupported READ sparseWindowSupported CONSTANT)
+  // The effective engine settings (setEffective) and, for the current model,
+  // the minimum budget under them (0 without a pack) and how they read.
+  Q_PROPERTY(double minimumBudget READ minimumBudget NOTIFY effectiveChanged)
+  Q_PROPERTY(int effectiveThreads READ effectiveThreads NOTIFY effectiveChanged)
+  Q_PROPERTY(qint64 effectiveContext READ effectiveContext NOTIFY effectiveChanged)
+  Q_PROPERTY(QString planSettingsText READ planSettingsText NOTIFY effectiveChanged)
+
+ public:
+  explicit MemoryPlanner(QObject* parent = nullptr);
+  ~MemoryPlanner() override;
+
+  // Where the app looks for a disk profile by default: <AppDataLocation>/disk-profile.json.
+  static QString defaultDiskProfilePath();
+
+  QString modelPath() const { return modelPath_; }
+  void setModelPath(const QString& path);
+  bool isPack() const { return pack_ != nullptr; }
+  double modelBytes() const { return double(modelBytes_); }
+  double machineBytes() const;
+  QString diskProfilePath() const { return diskProfilePath_; }
+  void setDiskProfilePath(const QString& path);
+  double diskMBps() const { return diskMBps_; }
+  static QStringList supportedModes();
+  static bool sparseWindowSupported();
+
+  const PlanSettings& effective() const { return effective_; }
+  void setEffective(const PlanSettings& settings);
+  double minimumBudget() const;
+  int effectiveThreads() const { return resolvedThreads(effective_.threads); }
+  qint64 effectiveContext() const { return resolveContext(effective_.context); }
+  QString planSettingsText() const;
+
+  // The split of `budgetBytes` (0: everything resident) for the current pack:
+  //   {ok, error, minimumBytes, totalBytes, items: [{what, bytes, text}],
+  //    pinnedLayers, streamedLayers, layers, streamedBytesPerToken,
+  //    expectedTokensPerSecond (< 0: unknown), speedText, mode, threads, context}
+  // `context` 0: the model's default (min(training context, 4096)). `mode`
+  // "sparse" gives sparse mode's split (neuron stores and the predictor).
+  Q_INVOKABLE QVariantMap plan(double budgetBytes, int threads, qint64 context, const QString& mode = "flash",
+                               int sparseWindow = 4, const QString& sparsePredictor = "gate") const;
+  // The budget below which a pack cannot load (0 without a pack).
+  Q_INVOKABLE double minimumBytes(int threads, qint64 context, const QString& mode = "flash", int sparseWindow = 4,
+                                  const QString& sparsePredictor = "gate") const;
+  // `budgetBytes` raised to the minimum for the effective settings when it is
+  // set (> 0) and below it; otherwise unchanged.
+  Q_INVOKABLE double clampBudget(double budgetBytes) const;
+  // "for 2 threads, a 512-token context, flash mode"
+  Q_INVOKABLE static QString describeSettings(int threads, qint64 context, const QString& mode) {
+    return describePlanSettings(threads, context, mode);
+  }
+  // "1.50 GiB"
+  Q_INVOKABLE static QString formatSize(double bytes);
+
+ signals:
+  void modelChanged();
+  void diskProfileChanged();
+  void effectiveChanged();
+
+ private:
+  qint64 resolveContext(qint64 context) const;
+  QVariantMap flashPlan(double budgetBytes, const PlanSettings& settings) const;
+  QVariantMap sparsePlan(double budgetBytes, const PlanSettings& settings) const;
+
+  QString modelPath_;
+  quint64 modelBytes_ = 0;
+  std::unique_ptr<gguf::GgufFile> file_;
+  std::unique_ptr<flash::PackFile> pack_;  // over *file_; null for a plain GGUF
+  QString diskProfilePath_;
+  double diskMBps_ = 0;  // at the engine's read size and depth; 0: no profile
+  PlanSettings effective_;
+};
+
+}  // namespace sieve::app

@@ -1,0 +1,285 @@
+#include "desktop/model_import.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QStorageInfo>
+#include <QThread>
+#include <QUuid>
+#include <QtConcurrent/QtConcurrentRun>
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <mutex>
+
+#include "desktop/memory_planner.h"
+#include "engine.h"
+#include "flash/pack_backend.h"
+#include "flash/pack_file.h"
+#include "flash/pack_writer.h"
+#include "gguf/gguf_file.h"
+#include "model/hparams.h"
+#include "tensor/tensor_type.h"
+#include "util/error.h"
+
+namespace sieve::app {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr double kMinorTypeShare = 0.02;          // types below this share of the bytes are not listed
+const char* const kCancelledMessage = "The import was cancelled.";
+
+std::filesystem::path toFsPath(const QString& path) { return std::filesystem::path(QFile::encodeName(path).toStdString()); }
+
+QString fromStd(const std::string& text) { return QString::fromStdString(text); }
+
+// Tensor types by their share of the weights, largest first; minor ones (norms in F32) left out.
+QStringList mainTypes(const std::map<tensor::TensorType, uint64_t>& bytesByType) {
+  uint64_t total = 0;
+  for (const auto& [type, bytes] : bytesByType) total += bytes;
+  std::vector<std::pair<uint64_t, tensor::TensorType>> order;
+  for (const auto& [type, bytes] : bytesByType) order.emplace_back(bytes, type);
+  std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  QStringList names;
+  for (const auto& [bytes, type] : order) {
+    if (names.isEmpty() || double(bytes) >= kMinorTypeShare * double(total)) {
+      names << fromStd(std::string(tensor::type_name(type)));
+    }
+  }
+  return names;
+}
+
+void requireComputable(const std::map<tensor::TensorType, uint64_t>& bytesByType, const QString& file) {
+  for (const auto& [type, bytes] : bytesByType) {
+    if (!tensor::type_info(type).computable) {
+      throw Error(QStringLiteral("%1: its weights use the tensor type %2, which Sieve cannot run yet.")
+                      .arg(file, fromStd(std::string(tensor::type_name(type))))
+                      .toStdString());
+    }
+  }
+}
+
+struct DramNeeds {
+  qint64 minimum = 0;
+  qint64 full = 0;
+  qint64 context = 0;
+};
+
+// The flash planner's minimum and the all-resident total, for the engine's
+// default thread count and the given context (0: the engine's default), by
+// the planner every page uses (memory_planner.h).
+DramNeeds planDram(const flash::PackFile& pack, qint64 context) {
+  PlanSettings settings;
+  settings.context = context;
+  const PackNeeds needs = packNeeds(pack, settings);
+  if (!needs.ok) throw Error(needs.error.toStdString());
+  return {qint64(needs.minimum), qint64(needs.full), needs.context};
+}
+
+void describePack(const gguf::GgufFile& file, qint64 planContext, ModelEntry& entry) {
+  const flash::PackFile pack = flash::PackFile::over(file);
+  std::map<tensor::TensorType, uint64_t> bytesByType;
+  uint64_t parameters = 0;
+  for (const gguf::TensorInfo* t : pack.resident_tensors()) {
+    bytesByType[t->type] += t->size_bytes;
+    parameters += t->n_elements;
+  }
+  for (int64_t l = 0; l < pack.n_layers(); ++l) {
+    const flash::BundleLayout& layout = pack.layout(l);
+    bytesByType[layout.gate_type] += layout.gate_bytes();
+    bytesByType[layout.up_type] += layout.up_bytes();
+    bytesByType[layout.down_type] += layout.down_bytes();
+    parameters += 3 * uint64_t(layout.dim) * uint64_t(layout.n_ff);
+  }
+  requireComputable(bytesByType, QFileInfo(entry.packPath).fileName());
+  entry.types = mainTypes(bytesByType);
+  entry.parameters = qint64(parameters);
+  const DramNeeds needs = planDram(pack, planContext);
+  entry.minimumDramBytes = needs.minimum;
+  entry.fullDramBytes = needs.full;
+  entry.planContext = needs.context;
+}
+
+void describePlainModel(const gguf::GgufFile& file, ModelEntry& entry) {
+  (void)model::read_hyper_params(file);  // refuses architectures and shapes Sieve cannot run
+  std::map<tensor::TensorType, uint64_t> bytesByType;
+  uint64_t parameters = 0;
+  for (const gguf::TensorInfo& t : file.tensors()) {
+    bytesByType[t.type] += t.size_bytes;
+    parameters += t.n_elements;
+  }
+  requireComputable(bytesByType, QFileInfo(entry.sourcePath).fileName());
+  entry.types = mainTypes(bytesByType);
+  entry.parameters = qint64(parameters);
+}
+
+// Calls `sink` at most every `interval`, and always for a phase's first and last report.
+class ProgressThrottle {
+ public:
+  ProgressThrottle(const std::function<void(const ImportProgress&)>& sink, std::chrono::milliseconds interval)
+      : sink_(sink), interval_(interval) {}
+  void report(const ImportProgress& p) {
+    if (!sink_) return;
+    std::lock_guard lock(mutex_);  // the packer reports from its writer thread too (never at once)
+    const Clock::time_point now = Clock::now();
+    const bool edge = p.phase != lastPhase_ || (p.bytesTotal > 0 && p.bytesDone >= p.bytesTotal);
+    if (!edge && now - last_ < interval_) return;
+    last_ = now;
+    lastPhase_ = p.phase;
+    sink_(p);
+  }
+
+ private:
+  const std::function<void(const ImportProgress&)>& sink_;
+  std::chrono::milliseconds interval_;
+  std::mutex mutex_;
+  Clock::time_point last_{};
+  QString lastPhase_;
+};
+
+QString phaseName(const char* packerPhase) {
+  return std::string_view(packerPhase) == "verifying" ? QStringLiteral("Verifying")
+                                                      : QStringLiteral("Packing for flash mode");
+}
+
+// The engine's messages are sentences, a few without the final full stop.
+ImportResult failed(const QString& error) {
+  ImportResult r;
+  r.outcome = ImportResult::Outcome::Failed;
+  r.error = error.trimmed();
+  if (!r.error.endsWith('.')) r.error += '.';
+  return r;
+}
+
+ImportResult cancelled() {
+  ImportResult r;
+  r.outcome = ImportResult::Outcome::Cancelled;
+  r.error = QString::fromUtf8(kCancelledMessage);
+  return r;
+}
+
+// Refuses a pack that cannot fit: it is about as large as its source.
+void requireFreeSpace(const QString& dir, const QString& source, qint64 sourceBytes) {
+  const QStorageInfo storage(dir);
+  const qint64 needed = sourceBytes + sourceBytes / 50 + (qint64(64) << 20);
+  if (storage.isValid() && storage.bytesAvailable() >= 0 && storage.bytesAvailable() < needed) {
+    throw Error(QStringLiteral("%1: not enough free disk space in %2 to pack it (needs about %3, %4 free).")
+                    .arg(QFileInfo(source).fileName(), dir, formatBytes(needed), formatBytes(storage.bytesAvailable()))
+                    .toStdString());
+  }
+}
+
+// describeModel(), also telling whether the file is a pack.
+ModelEntry describe(const QString& path, qint64 planContext, bool& isPack) {
+  if (!QFileInfo(path).isFile()) {
+    throw Error(QStringLiteral("%1: no such file.").arg(path.isEmpty() ? QStringLiteral("(no file chosen)") : path).toStdString());
+  }
+  const gguf::GgufFile file = gguf::GgufFile::open(toFsPath(path));
+  ModelEntry entry;
+  entry.sourcePath = path;
+  entry.packPath = path;
+  entry.sourceBytes = qint64(file.file_size());
+  entry.packBytes = qint64(file.file_size());
+  entry.architecture = fromStd(file.architecture());
+  entry.name = fromStd(file.get_string("general.name").value_or(""));
+  // Some converters write the architecture as the name ("llama"): the file's name says more.
+  if (entry.name.trimmed().isEmpty() || entry.name.compare(entry.architecture, Qt::CaseInsensitive) == 0) {
+    entry.name = QFileInfo(path).completeBaseName();
+  }
+  isPack = flash::PackFile::is_pack(file);
+  if (isPack) describePack(file, planContext, entry);
+  else describePlainModel(file, entry);
+  return entry;
+}
+
+}  // namespace
+
+ModelEntry describeModel(const QString& path, qint64 planContext) {
+  bool isPack = false;
+  return describe(path, planContext, isPack);
+}
+
+QString uniquePackPath(const QString& dir, const QString& sourcePath) {
+  QString base = QFileInfo(sourcePath).completeBaseName();
+  if (base.isEmpty()) base = QStringLiteral("model");
+  QString candidate = QDir(dir).filePath(base + QStringLiteral(".sieve"));
+  for (int n = 2; QFileInfo::exists(candidate) || QFileInfo::exists(candidate + QStringLiteral(".partial")); ++n) {
+    candidate = QDir(dir).filePath(QStringLiteral("%1-%2.sieve").arg(base).arg(n));
+  }
+  return candidate;
+}
+
+ImportResult runImport(const QString& sourcePath, const ImportOptions& options, const std::atomic<bool>& cancel,
+                       const std::function<void(const ImportProgress&)>& progress) {
+  ProgressThrottle throttle(progress, std::chrono::milliseconds(std::max(0, options.progressIntervalMs)));
+  QString packPath;  // set once this import owns a file it must remove on failure
+  try {
+    throttle.report({QStringLiteral("Checking"), 0, 0, 0});
+    bool isPack = false;
+    ModelEntry entry = describe(sourcePath, 0, isPack);
+    if (cancel.load()) return cancelled();
+    if (!isPack) {  // a plain GGUF: pack it for flash mode
+      const QString dir = options.modelsDir.isEmpty() ? ModelLibrary::defaultModelsDir() : options.modelsDir;
+      if (!QDir().mkpath(dir)) throw Error(QStringLiteral("%1: cannot create the models folder.").arg(dir).toStdString());
+      requireFreeSpace(dir, sourcePath, entry.sourceBytes);
+      packPath = uniquePackPath(dir, sourcePath);
+      flash::PackOptions pack;
+      pack.threads = options.threads;
+      pack.verify = options.verify;
+      if (options.chunkBytes > 0) pack.chunk_bytes = uint64_t(options.chunkBytes);
+      pack.progress = [&](const flash::PackProgress& p) {
+        throttle.report({phaseName(p.phase), qint64(p.bytes_done), qint64(p.bytes_total), p.seconds});
+        // Thrown from the packer's callback: it stops and removes its partial files.
+        if (cancel.load()) throw Error(kCancelledMessage);
+      };
+      flash::pack_model(toFsPath(sourcePath), toFsPath(packPath), pack);
+      if (cancel.load()) throw Error(kCancelledMessage);
+      throttle.report({QStringLiteral("Measuring"), 0, 0, 0});
+      const ModelEntry packed = describeModel(packPath);
+      entry.packPath = packPath;
+      entry.ownsPack = true;
+      entry.packBytes = packed.packBytes;
+      entry.minimumDramBytes = packed.minimumDramBytes;
+      entry.fullDramBytes = packed.fullDramBytes;
+      entry.planContext = packed.planContext;
+      if (cancel.load()) throw Error(kCancelledMessage);  // cancelled while measuring: keep nothing
+    }
+    entry.id = QUuid::createUuid().toString(QUuid::WithoutBraces);
+    entry.added = QDateTime::currentDateTimeUtc();
+    ImportResult result;
+    result.outcome = ImportResult::Outcome::Added;
+    result.entry = std::move(entry);
+    return result;
+  } catch (const std::exception& e) {
+    // The packer cleans up its own partial files; a finished pack (cancel
+    // during verification or measuring) is this import's to remove.
+    if (!packPath.isEmpty()) QFile::remove(packPath);
+    if (cancel.load()) return cancelled();
+    return failed(fromStd(e.what()));
+  }
+}
+
+ModelImport::ModelImport(QString sourcePath, ImportOptions options, QObject* parent)
+    : QObject(parent), sourcePath_(std::move(sourcePath)), options_(std::move(options)) {
+  qRegisterMetaType<sieve::app::ImportProgress>();
+  qRegisterMetaType<sieve::app::ImportResult>();
+  // The watcher lives on this object's thread: `finished` is emitted there,
+  // from the event loop, even when the worker is done before anyone awaits.
+  connect(&watcher_, &QFutureWatcherBase::finished, this, [this] { emit finished(future_.result()); });
+}
+
+ModelImport::~ModelImport() {
+  cancel();
+  watcher_.disconnect();
+  future_.waitForFinished();
+}
+
+void ModelImport::start() {
+  future_ = QtConcurrent::run([this] {
+    return runImport(sourcePath_, options_, cancel_, [this](const ImportProgress& p) { emit progressed(p); });
+  });
+  watcher_.setFuture(future_);
+}
+
+}  // namespace sieve::app

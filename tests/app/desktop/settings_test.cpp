@@ -1,0 +1,264 @@
+// Settings: AppSettings persistence with per-model overrides, the binding
+// that pushes settings into the controller, and MemoryPlanner on a real pack
+// (stories260K packed in a temporary folder): slider bounds, the split, and
+// the expected speed with and without a disk profile; sparse mode's own
+// split; one minimum for every page (the planner's, for the settings in
+// effect) and a budget never kept below it.
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include "desktop/app_settings.h"
+#include "desktop/app_window.h"
+#include "desktop/chat_controller.h"
+#include "desktop/memory_planner.h"
+#include "desktop/model_library.h"
+#include "desktop/model_list_model.h"
+#include "flash/io/disk_profile.h"
+#include "flash/pack_writer.h"
+
+using namespace sieve::app;
+
+namespace {
+const QString kModel = QStringLiteral(SIEVE_SHARED_DIR "/models/stories260K.gguf");
+}
+
+class SettingsTest : public QObject {
+  Q_OBJECT
+
+ private slots:
+  void defaultsWithoutAFile() {
+    QTemporaryDir dir;
+    AppSettings settings(dir.filePath("s.ini"));
+    QCOMPARE(settings.mode(), QString("dense"));
+    QCOMPARE(settings.temperature(), 0.8);
+    QCOMPARE(settings.topK(), 40);
+    QCOMPARE(settings.repeatPenalty(), 1.0);
+    QCOMPARE(settings.theme(), QString("light"));
+    QVERIFY(!settings.perModel());
+    QVERIFY(!settings.dark());
+  }
+
+  void perModelOverridesPersist() {
+    QTemporaryDir dir;
+    const QString file = dir.filePath("s.ini");
+    const QString modelA = "/models/a.sieve";
+    const QString modelB = "/models/b b.gguf";
+    {
+      AppSettings settings(file);
+      settings.setTemperature(0.5);
+      settings.setThreads(3);
+      settings.setModelPath(modelA);
+      QVERIFY(!settings.perModel());
+      QCOMPARE(settings.temperature(), 0.5);  // the global value
+      QSignalSpy changed(&settings, &AppSettings::changed);
+      settings.setPerModel(true);
+      QVERIFY(settings.perModel());
+      QCOMPARE(changed.size(), 1);
+      QCOMPARE(settings.temperature(), 0.5);  // turning it on starts from what was in effect
+      settings.setTemperature(0.1);
+      settings.setMode("flash");
+      settings.setDramBudget(3e9);
+      settings.setSystemPrompt("Be brief.");
+      settings.setTheme("dark");  // always global
+      settings.setModelPath(modelB);
+      QCOMPARE(settings.temperature(), 0.5);
+      QCOMPARE(settings.mode(), QString("dense"));
+      QCOMPARE(settings.threads(), 3);
+      QCOMPARE(settings.systemPrompt(), QString());
+      QCOMPARE(settings.theme(), QString("dark"));
+    }
+    AppSettings reopened(file);
+    QCOMPARE(reopened.temperature(), 0.5);
+    reopened.setModelPath(modelA);
+    QVERIFY(reopened.perModel());
+    QCOMPARE(reopened.temperature(), 0.1);
+    QCOMPARE(reopened.mode(), QString("flash"));
+    QCOMPARE(reopened.dramBudget(), 3e9);
+    QCOMPARE(reopened.threads(), 3);
+    QCOMPARE(reopened.systemPrompt(), QString("Be brief."));
+    QVERIFY(reopened.dark());
+    // Off again: the model's values are forgotten, the global ones apply.
+    reopened.setPerModel(false);
+    QCOMPARE(reopened.temperature(), 0.5);
+    QCOMPARE(reopened.mode(), QString("dense"));
+    reopened.setModelPath(modelB);
+    reopened.setModelPath(modelA);
+    QVERIFY(!reopened.perModel());
+  }
+
+  void resetToDefaultsOnlyTouchesTheActiveScope() {
+    QTemporaryDir dir;
+    AppSettings settings(dir.filePath("s.ini"));
+    settings.setTopK(7);
+    settings.setModelPath("/m.gguf");
+    settings.setPerModel(true);
+    settings.setTopK(9);
+    settings.resetToDefaults();
+    QCOMPARE(settings.topK(), 40);
+    settings.setPerModel(false);
+    QCOMPARE(settings.topK(), 7);
+  }
+
+  void settingsReachTheController() {
+    QTemporaryDir dir;
+    HistoryStore store(dir.filePath("h.sqlite"));
+    ChatController chat(store);
+    AppSettings settings(dir.filePath("s.ini"));
+    MemoryPlanner planner;
+    bindSettings(settings, chat, planner);
+    settings.setTemperature(0.25);
+    settings.setRepeatPenalty(1.3);
+    settings.setContextLength(512);
+    settings.setMode("mmap");
+    QCOMPARE(chat.property("temperature").toDouble(), 0.25);
+    QCOMPARE(chat.property("repeatPenalty").toDouble(), 1.3);
+    QCOMPARE(chat.contextLength(), 512);
+    QCOMPARE(chat.mode(), QString("mmap"));
+    // A model's overrides apply when it starts loading, before the engine is built.
+    settings.setModelPath("/x/model.gguf");
+    settings.setPerModel(true);
+    settings.setContextLength(256);
+    settings.setModelPath({});
+    QCOMPARE(chat.contextLength(), 512);
+    emit chat.modelAboutToLoad("/x/model.gguf");
+    QCOMPARE(chat.contextLength(), 256);
+    QCOMPARE(planner.modelPath(), QString("/x/model.gguf"));
+  }
+
+  void plansABudgetForAPack() {
+    if (!QFile::exists(kModel)) QSKIP("../shared/models/stories260K.gguf is missing");
+    QTemporaryDir dir;
+    const QString pack = dir.filePath("stories260K.sieve");
+    sieve::flash::pack_model(kModel.toStdString(), pack.toStdString());
+    MemoryPlanner planner;
+    planner.setDiskProfilePath(dir.filePath("none.json"));
+    planner.setModelPath(pack);
+    QVERIFY(planner.isPack());
+    QVERIFY(planner.machineBytes() > 0);
+    const double minimum = planner.minimumBytes(1, 256);
+    QVERIFY(minimum > 0);
+
+    const QVariantMap everything = planner.plan(0, 1, 256);
+    QVERIFY2(everything.value("ok").toBool(), qPrintable(everything.value("error").toString()));
+    QCOMPARE(everything.value("streamedLayers").toInt(), 0);
+    QCOMPARE(everything.value("pinnedLayers").toInt(), 5);
+    QVERIFY(everything.value("speedText").toString().contains("nothing is read"));
+
+    const QVariantMap tight = planner.plan(minimum, 1, 256);
+    QVERIFY2(tight.value("ok").toBool(), qPrintable(tight.value("error").toString()));
+    QVERIFY(tight.value("streamedLayers").toInt() > 0);
+    QVERIFY(tight.value("totalBytes").toDouble() <= minimum);
+    const QVariantList items = tight.value("items").toList();
+    QVERIFY(items.size() >= 6);
+    QCOMPARE(items.first().toMap().value("what").toString(), QString("resident weights"));
+    QVERIFY(tight.value("speedText").toString().contains("unknown"));
+    QVERIFY(tight.value("expectedTokensPerSecond").toDouble() < 0);
+
+    const QVariantMap below = planner.plan(minimum - 4096, 1, 256);
+    QVERIFY(!below.value("ok").toBool());
+    QVERIFY(below.value("error").toString().contains("minimum"));
+
+    // With a disk profile: tokens/s <= MB/s / MB per token.
+    sieve::flash::DiskProfile profile;
+    profile.points.push_back({1u << 20, 32, 500.0, 500.0, 64000, 100, 0.2});
+    profile.save(dir.filePath("disk.json").toStdString());
+    planner.setDiskProfilePath(dir.filePath("disk.json"));
+    QCOMPARE(planner.diskMBps(), 500.0);
+    const QVariantMap timed = planner.plan(minimum, 1, 256);
+    const double expected = 500e6 / timed.value("streamedBytesPerToken").toDouble();
+    QCOMPARE(timed.value("expectedTokensPerSecond").toDouble(), expected);
+  }
+
+  void sparseModeHasItsOwnSplit() {
+    if (!QFile::exists(kModel)) QSKIP("../shared/models/stories260K.gguf is missing");
+    QTemporaryDir dir;
+    const QString pack = dir.filePath("stories260K.sieve");
+    sieve::flash::pack_model(kModel.toStdString(), pack.toStdString());
+    MemoryPlanner planner;
+    planner.setModelPath(pack);
+    const QVariantMap everything = planner.plan(0, 1, 256, "sparse", 2, "gate");
+    QVERIFY2(everything.value("ok").toBool(), qPrintable(everything.value("error").toString()));
+    QCOMPARE(everything.value("mode").toString(), QString("sparse"));
+    QStringList parts;
+    for (const QVariant& item : everything.value("items").toList()) parts << item.toMap().value("what").toString();
+    QVERIFY2(parts.contains("predictor") && parts.contains("neuron stores"), qPrintable(parts.join(", ")));
+    QVERIFY(!parts.contains("FFN pinned in DRAM"));
+    const double minimum = planner.minimumBytes(1, 256, "sparse", 2, "gate");
+    QVERIFY(minimum > 0);
+    QVERIFY(minimum != planner.minimumBytes(1, 256));  // not flash mode's figure
+    const QVariantMap tight = planner.plan(minimum, 1, 256, "sparse", 2, "gate");
+    QVERIFY2(tight.value("ok").toBool(), qPrintable(tight.value("error").toString()));
+    QVERIFY(tight.value("totalBytes").toDouble() <= minimum);
+    QVERIFY(!planner.plan(minimum - 4096, 1, 256, "sparse", 2, "gate").value("ok").toBool());
+    // A wider window wants more DRAM when nothing limits it.
+    QVERIFY(planner.plan(0, 1, 256, "sparse", 16, "gate").value("totalBytes").toDouble() >=
+            everything.value("totalBytes").toDouble());
+  }
+
+  // The settings page, the models list and the status bar's budget all come
+  // from one minimum: the planner's, for the threads, context and mode in effect.
+  void oneMinimumForEveryPage() {
+    if (!QFile::exists(kModel)) QSKIP("../shared/models/stories260K.gguf is missing");
+    QTemporaryDir dir;
+    const QString pack = dir.filePath("stories260K.sieve");
+    sieve::flash::pack_model(kModel.toStdString(), pack.toStdString());
+    HistoryStore store(dir.filePath("h.sqlite"));
+    ChatController chat(store);
+    AppSettings settings(dir.filePath("s.ini"));
+    MemoryPlanner planner;
+    bindSettings(settings, chat, planner);
+    settings.setMode("flash");
+    settings.setThreads(1);
+    settings.setContextLength(256);
+    emit chat.modelAboutToLoad(pack);
+    QCOMPARE(planner.effectiveThreads(), 1);
+    QCOMPARE(planner.effectiveContext(), qint64(256));
+    QCOMPARE(planner.planSettingsText(), QString("for 1 thread, a 256-token context, flash mode"));
+    const double minimum = planner.minimumBudget();
+    QCOMPARE(minimum, planner.minimumBytes(1, 256));
+
+    ModelLibrary library(dir.filePath("models.json"));
+    ModelEntry entry;
+    entry.id = "a";
+    entry.packPath = pack;
+    entry.minimumDramBytes = 1;  // as if measured under other settings
+    QVERIFY(library.add(entry));
+    ModelListModel list(library);
+    list.setPlanSettings(planner.effective());
+    QCOMPARE(list.data(list.index(0), ModelListModel::MinimumDramRole).toLongLong(), qint64(minimum));
+    QCOMPARE(list.data(list.index(0), ModelListModel::PlanTextRole).toString(), planner.planSettingsText());
+
+    // More context needs more DRAM: a budget set at the old minimum is raised to the new one.
+    settings.setDramBudget(minimum);
+    settings.setContextLength(1024);
+    const double larger = planner.minimumBudget();
+    QVERIFY(larger > minimum);
+    QCOMPARE(settings.dramBudget(), larger);
+    QCOMPARE(chat.dramBudget(), larger);
+    // A budget below the minimum is never kept; 0 (no budget) stays.
+    settings.setDramBudget(larger / 2);
+    QCOMPARE(settings.dramBudget(), larger);
+    settings.setDramBudget(0);
+    QCOMPARE(settings.dramBudget(), 0.0);
+    // Sparse mode plans its own minimum.
+    settings.setMode("sparse");
+    QCOMPARE(planner.minimumBudget(), planner.minimumBytes(1, 1024, "sparse", settings.sparseWindow(), "gate"));
+    QVERIFY(planner.planSettingsText().endsWith("sparse mode"));
+  }
+
+  void aPlainGgufHasNoBudget() {
+    if (!QFile::exists(kModel)) QSKIP("../shared/models/stories260K.gguf is missing");
+    MemoryPlanner planner;
+    planner.setModelPath(kModel);
+    QVERIFY(!planner.isPack());
+    QCOMPARE(planner.minimumBytes(0, 0), 0.0);
+    const QVariantMap plan = planner.plan(1e9, 0, 0);
+    QVERIFY(!plan.value("ok").toBool());
+    QVERIFY(plan.value("error").toString().contains("not packed"));
+    QVERIFY(MemoryPlanner::supportedModes().contains("flash"));
+  }
+};
+
+QTEST_GUILESS_MAIN(SettingsTest)
+#include "settings_test.moc"

@@ -1,0 +1,119 @@
+import QtQuick
+import QtQuick.Controls
+import QtQuick.Layouts
+
+// The live status under every page while a model is loaded: what the app is
+// doing, then the worker's latest figures (chat.live) — tokens/s, the
+// engine's memory against the DRAM budget, the app's RAM apart (the budget
+// covers only the engine), MB read from flash per token, the share of FFN weights
+// found in DRAM — and a small chart of memory and flash reads. Figures that do
+// not apply to the engine's mode show "—".
+Rectangle {
+    id: root
+    property QtObject theme
+    readonly property QtObject live: chat.live
+    implicitHeight: row.implicitHeight + 8
+    color: theme.panel
+    Rectangle { width: parent.width; height: 1; color: root.theme.border }
+
+    function mib(bytes) { return (bytes / 1048576).toFixed(bytes < 10 * 1048576 ? 1 : 0) + " MiB" }
+    function dash(ok, text) { return ok ? text : "—" }
+    // "7.7 / 7.8 MiB": both in the unit and precision of the larger.
+    function mibPair(used, total) {
+        const digits = Math.max(used, total) < 10 * 1048576 ? 1 : 0
+        return (used / 1048576).toFixed(digits) + " / " + (total / 1048576).toFixed(digits) + " MiB"
+    }
+
+    component Figure: ColumnLayout {
+        property string label
+        property string value
+        property string help
+        spacing: 0
+        Label { text: parent.label; color: root.theme.mutedText; font.pixelSize: 10 }
+        Label { text: parent.value; color: root.theme.text; font.pixelSize: 12; font.bold: true }
+        Accessible.role: Accessible.StaticText
+        Accessible.name: label + ": " + value
+        HoverHandler { id: hover }
+        ToolTip.visible: hover.hovered && help.length > 0
+        ToolTip.text: help
+        ToolTip.delay: 500
+    }
+
+    RowLayout {
+        id: row
+        anchors.fill: parent
+        anchors.leftMargin: 12
+        anchors.rightMargin: 12
+        anchors.topMargin: 4
+        anchors.bottomMargin: 4
+        spacing: 18
+
+        Label {
+            objectName: "statusText"
+            Layout.fillWidth: true
+            elide: Text.ElideRight
+            color: root.theme.mutedText
+            font.pixelSize: 12
+            text: chat.statusText
+            Accessible.name: qsTr("Status: %1").arg(chat.statusText)
+        }
+        Figure {
+            objectName: "figureSpeed"
+            label: qsTr("tokens/s")
+            value: root.dash(root.live.hasData && root.live.tokensPerSecond > 0, root.live.tokensPerSecond.toFixed(1))
+            help: qsTr("Decoding speed over the last few tokens")
+        }
+        Figure {
+            objectName: "figureEngine"
+            label: root.live.budgetBytes > 0 ? qsTr("engine / budget") : qsTr("engine")
+            value: !root.live.hasData || root.live.engineBytes <= 0 ? "—"
+                   : root.live.budgetBytes > 0 ? root.mibPair(root.live.engineBytes, root.live.budgetBytes)
+                                               : root.mib(root.live.engineBytes)
+            help: root.live.budgetBytes > 0
+                  ? qsTr("The engine's own memory as planned for the DRAM budget (resident weights, KV cache, " +
+                         "buffers, FFN weights kept in DRAM), against that budget")
+                  : qsTr("The engine's own memory: the weights it holds and the KV cache (no DRAM budget in this mode)")
+        }
+        Figure {
+            objectName: "figureAppRam"
+            label: qsTr("app RAM")
+            value: root.live.hasData ? root.mib(root.live.rssBytes) : "—"
+            help: qsTr("The whole app's resident memory now (peak %1). Besides the engine it holds Qt, the QML " +
+                       "interface, fonts and the chat history, which the DRAM budget does not cover.")
+                      .arg(root.mib(root.live.peakRssBytes))
+        }
+        Figure {
+            objectName: "figureFlash"
+            label: qsTr("flash MB/token")
+            value: root.dash(root.live.hasData && root.live.flashBytesPerToken >= 0,
+                             (root.live.flashBytesPerToken / 1e6).toFixed(1))
+            help: qsTr("Megabytes streamed from the SSD per generated token (flash mode)")
+        }
+        Figure {
+            objectName: "figureHitRate"
+            label: qsTr("cache hits")
+            value: root.dash(root.live.hasData && root.live.dramHitRate >= 0,
+                             (root.live.dramHitRate * 100).toFixed(0) + " %")
+            help: qsTr("Share of the FFN weights a token needs that were already in DRAM (flash mode)")
+        }
+        ColumnLayout {
+            spacing: 0
+            RowLayout {
+                spacing: 6
+                Rectangle { width: 8; height: 8; radius: 4; color: root.theme.chartMemory }
+                Label { text: qsTr("memory"); color: root.theme.mutedText; font.pixelSize: 10 }
+                Rectangle { width: 8; height: 8; radius: 4; color: root.theme.chartIo }
+                Label { text: qsTr("flash reads"); color: root.theme.mutedText; font.pixelSize: 10 }
+            }
+            LiveChart {
+                objectName: "liveChart"
+                Layout.preferredWidth: 150
+                Layout.preferredHeight: 26
+                theme: root.theme
+                memory: root.live.memoryHistory
+                io: root.live.ioHistory
+                memoryScale: 1.25 * Math.max(root.live.budgetBytes, root.live.peakRssBytes)
+            }
+        }
+    }
+}
