@@ -7,7 +7,24 @@ else()
   target_compile_options(sieve_options INTERFACE -Wall -Wextra -Wpedantic -Wno-unused-parameter)
 endif()
 
-if(SIEVE_SANITIZE)
+# SIEVE_SANITIZE: ON (or "address") = AddressSanitizer + UBSan (the asan
+# preset); "thread" = ThreadSanitizer (the tsan preset, docs/hardening.md).
+# SIEVE_FUZZ: the libFuzzer targets of tests/fuzz (clang only); the whole
+# build gets ASan + UBSan and coverage instrumentation, so the engine code the
+# fuzzers reach guides them.
+option(SIEVE_FUZZ "Build the libFuzzer targets in tests/fuzz (clang only)" OFF)
+if(SIEVE_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    message(FATAL_ERROR "SIEVE_FUZZ needs clang (libFuzzer): configure with -DCMAKE_CXX_COMPILER=clang++ "
+                        "-DCMAKE_C_COMPILER=clang, or use the fuzz preset.")
+  endif()
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+                      -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+elseif(SIEVE_SANITIZE STREQUAL "thread")
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=thread)
+elseif(SIEVE_SANITIZE)
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
   add_link_options(-fsanitize=address,undefined)
 endif()
