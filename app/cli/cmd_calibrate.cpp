@@ -164,8 +164,9 @@ sparse::PredictorSet train(const flash::PackFile& pack, const sparse::Activation
   }
   set.kind = "trained";
   const sparse::Split split = sparse::split_tokens(rec.recorded_tokens());
-  std::printf("trained on %lld tokens, threshold set for %.0f%% recall on %lld, measured on the last %lld:\n",
-              static_cast<long long>(split.train_end), 100 * options.recall,
+  std::printf("trained on %lld tokens, threshold set for %.0f%% recall (+%.1f standard errors) on %lld, measured on the "
+              "last %lld:\n",
+              static_cast<long long>(split.train_end), 100 * options.recall, sparse::kRecallMarginSigmas,
               static_cast<long long>(split.threshold_end - split.train_end),
               static_cast<long long>(split.total - split.threshold_end));
   print_header();

@@ -266,6 +266,12 @@ std::vector<float> layer_scores(const LowRankLayer& p, const ActivationRecorder&
   return st;
 }
 
+double recall_target_with_margin(double recall, size_t positives) {
+  if (positives == 0 || recall >= 1.0) return std::min(recall, 1.0);
+  const double standard_error = std::sqrt(recall * (1.0 - recall) / static_cast<double>(positives));
+  return std::min(1.0, recall + kRecallMarginSigmas * standard_error);
+}
+
 float threshold_for_recall(const std::vector<float>& st, const ActivationRecorder& rec, int64_t layer, int64_t t0,
                            int64_t t1, double recall) {
   const int64_t n = t1 - t0, n_ff = rec.hparams().n_ff;
@@ -277,7 +283,8 @@ float threshold_for_recall(const std::vector<float>& st, const ActivationRecorde
     }
   }
   if (positives.empty()) return std::numeric_limits<float>::max() / 4;  // nothing fired: predict nothing
-  const auto k = static_cast<size_t>(std::floor((1.0 - recall) * static_cast<double>(positives.size())));
+  const double target = recall_target_with_margin(recall, positives.size());
+  const auto k = static_cast<size_t>(std::floor((1.0 - target) * static_cast<double>(positives.size())));
   std::nth_element(positives.begin(), positives.begin() + static_cast<std::ptrdiff_t>(k), positives.end());
   return std::nextafter(positives[k], -std::numeric_limits<float>::infinity());
 }

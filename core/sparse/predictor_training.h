@@ -108,8 +108,17 @@ LayerResult train_layer(const ActivationRecorder& recorded, const std::vector<fl
 // Scores B (A x) for tokens [t0, t1) of a layer's record: n_ff x (t1 - t0).
 std::vector<float> layer_scores(const LowRankLayer& p, const ActivationRecorder& recorded, int64_t layer, int64_t t0,
                                 int64_t t1, ThreadPool& pool);
-// The threshold for which at least `recall` of the fired (token, neuron)
-// pairs of [t0, t1) score above it.
+// Fired pairs set the threshold, and other tokens are measured against it: a
+// threshold that meets `recall` exactly on the pairs it was set on meets it on
+// new tokens only half of the time. So it is set for the target raised by
+// kRecallMarginSigmas binomial standard errors of the pairs at hand
+// (sqrt(r (1 - r) / positives)): recall on new tokens then falls short of the
+// target only by chance of that many sigmas.
+inline constexpr double kRecallMarginSigmas = 2.5;
+double recall_target_with_margin(double recall, size_t positives);
+
+// The threshold for which at least `recall` (raised as above) of the fired
+// (token, neuron) pairs of [t0, t1) score above it.
 float threshold_for_recall(const std::vector<float>& scores, const ActivationRecorder& recorded, int64_t layer,
                            int64_t t0, int64_t t1, double recall);
 // Runs a built predictor (any kind) on tokens [t0, t1) of a layer's record

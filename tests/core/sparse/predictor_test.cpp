@@ -166,6 +166,16 @@ TEST(Factory, LowrankOnAPackWithoutPredictorsSaysWhatToRun) {
   EXPECT_TRUE(neuron_frequencies(o.pack, 0).empty());
 }
 
+TEST(TrainedPredictor, ThresholdsAimAboveTheRecallTargetByTheSamplingError) {
+  EXPECT_DOUBLE_EQ(recall_target_with_margin(0.95, 0), 0.95);
+  EXPECT_DOUBLE_EQ(recall_target_with_margin(1.0, 1000), 1.0);
+  // 10 000 fired pairs: standard error sqrt(0.95 * 0.05 / 10 000) = 0.00218.
+  EXPECT_NEAR(recall_target_with_margin(0.95, 10000), 0.95 + kRecallMarginSigmas * 0.0021794, 1e-6);
+  EXPECT_LE(recall_target_with_margin(0.999, 3), 1.0);
+  // More pairs, a smaller margin.
+  EXPECT_LT(recall_target_with_margin(0.95, 1000000), recall_target_with_margin(0.95, 10000));
+}
+
 TEST(TrainedPredictor, RecallsAtLeast95PercentOfActiveNeuronsOnHeldOutTokens) {
   if (!have_relu260k()) GTEST_SKIP() << "no relu260K";
   const flash::PackFile pack = flash::PackFile::open(relu260k_pack());
