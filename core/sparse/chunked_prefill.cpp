@@ -1,7 +1,6 @@
 #include "sparse/chunked_prefill.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cstring>
 
 #include "model/feed_forward.h"
@@ -13,7 +12,11 @@ namespace {
 constexpr uint64_t kChunkBytes = uint64_t{4} << 20;
 constexpr int64_t kRowQuantum = 8;  // gather_down_rows transposes 8-row tiles
 
-using Clock = std::chrono::steady_clock;
+flash::PlanOptions chunk_plan(uint32_t max_read) {
+  flash::PlanOptions plan;
+  plan.max_read = max_read;
+  return plan;
+}
 
 uint64_t chunk_buffer_bytes(const std::vector<flash::BundleLayout>& layouts, uint64_t alignment) {
   uint64_t largest = 0;
@@ -82,15 +85,11 @@ uint64_t ChunkedPrefill::scratch_bytes(const model::HyperParams& hp, int max_bat
 
 ChunkedPrefill::ChunkedPrefill(const model::HyperParams& hp, ThreadPool& pool, flash::IoEngine& io,
                                std::vector<PrefillLayer> layers, int max_batch, uint32_t max_read)
-    : hp_(hp), pool_(pool), io_(io), layers_(std::move(layers)), max_batch_(max_batch) {
+    : hp_(hp), pool_(pool), io_(io), layers_(std::move(layers)), max_batch_(max_batch),
+      rounds_(io, chunk_plan(max_read)) {
   const std::vector<flash::BundleLayout> layouts = layouts_of(layers_);
-  flash::PlanOptions plan;
-  plan.max_read = max_read;
-  alignment_ = std::max<uint32_t>(plan.alignment, io.file().required_alignment());
-  for (int side = 0; side < 2; ++side) {
-    readers_[side] = std::make_unique<flash::ScatterReader>(io, plan);
-    buffers_[side] = flash::AlignedBuffer(chunk_buffer_bytes(layouts, alignment_), alignment_);
-  }
+  alignment_ = std::max<uint32_t>(chunk_plan(max_read).alignment, io.file().required_alignment());
+  for (auto& buffer : buffers_) buffer = flash::AlignedBuffer(chunk_buffer_bytes(layouts, alignment_), alignment_);
   rows_ = flash::AlignedBuffer(std::max<uint64_t>(1, rows_bytes(layouts)), 64);
   down_rows_ = flash::AlignedBuffer(down_rows_bytes(layouts), 64);
   const auto neurons = static_cast<size_t>(largest_chunk_neurons(layouts));
@@ -99,36 +98,15 @@ ChunkedPrefill::ChunkedPrefill(const model::HyperParams& hp, ThreadPool& pool, f
   out_.resize(static_cast<size_t>(max_batch) * static_cast<size_t>(hp.dim));
 }
 
-ChunkedPrefill::~ChunkedPrefill() { drain_quietly(); }
+ChunkedPrefill::~ChunkedPrefill() { rounds_.drain_quietly(); }
 
 void ChunkedPrefill::submit(int side, const PrefillLayer& l, int64_t c0, int64_t c1) {
   const uint64_t offset = l.file_offset + static_cast<uint64_t>(c0) * l.layout.bundle_bytes;
   const uint64_t length = static_cast<uint64_t>(c1 - c0) * l.layout.bundle_bytes;
   std::byte* dest = buffers_[side].data() + offset % alignment_;
   const flash::ReadRequest wanted{offset, static_cast<uint32_t>(length), dest, 0};
-  readers_[side]->submit({&wanted, 1});
-  in_flight_[side] = true;
+  rounds_.submit(side, {&wanted, 1});
   chunks_[side] = {c0, c1, dest};
-  bytes_read_ += readers_[side]->plan().read_bytes;
-}
-
-void ChunkedPrefill::wait(int side) {
-  const Clock::time_point start = Clock::now();
-  in_flight_[side] = false;
-  readers_[side]->wait();
-  wait_seconds_ += std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-void ChunkedPrefill::drain_quietly() {
-  for (int side = 0; side < 2; ++side) {
-    if (!in_flight_[side]) continue;
-    in_flight_[side] = false;
-    try {
-      readers_[side]->wait();
-    } catch (const Error&) {
-      // The first error is the one reported; this read only had to finish.
-    }
-  }
 }
 
 void ChunkedPrefill::forward(int layer, const float* x, int n_tokens, float* y) {
@@ -142,12 +120,12 @@ void ChunkedPrefill::forward(int layer, const float* x, int n_tokens, float* y) 
     for (int64_t j = 0; j < std::min<int64_t>(2, n_chunks); ++j) submit(static_cast<int>(j), l, j * per, chunk_end(j));
     for (int64_t j = 0; j < n_chunks; ++j) {
       const int side = static_cast<int>(j % 2);
-      wait(side);
+      rounds_.wait(side);
       compute(l, chunks_[side], x, n_tokens, y);
       if (j + 2 < n_chunks) submit(side, l, (j + 2) * per, chunk_end(j + 2));
     }
   } catch (...) {
-    drain_quietly();
+    rounds_.drain_quietly();
     throw;
   }
 }

@@ -27,6 +27,7 @@
 #include "flash/io/io_engine.h"
 #include "flash/io/read_planner.h"
 #include "model/hparams.h"
+#include "sparse/read_rounds.h"
 #include "tensor/matmul.h"
 #include "util/thread_pool.h"
 
@@ -54,8 +55,8 @@ class ChunkedPrefill {
   // a failed read, after every read in flight has finished.
   void forward(int layer, const float* x, int n_tokens, float* y);
 
-  uint64_t bytes_read() const { return bytes_read_; }
-  double wait_seconds() const { return wait_seconds_; }
+  uint64_t bytes_read() const { return rounds_.bytes_read(); }
+  double wait_seconds() const { return rounds_.wait_seconds(); }
 
  private:
   struct Chunk {
@@ -63,8 +64,6 @@ class ChunkedPrefill {
     std::byte* data = nullptr;
   };
   void submit(int side, const PrefillLayer& l, int64_t c0, int64_t c1);
-  void wait(int side);
-  void drain_quietly();
   void compute(const PrefillLayer& l, const Chunk& chunk, const float* x, int n_tokens, float* y);
   const tensor::MatrixView rows_view(const flash::BundleLayout& l, const Chunk& chunk, size_t offset,
                                      tensor::TensorType type, size_t row_bytes);
@@ -74,8 +73,7 @@ class ChunkedPrefill {
   flash::IoEngine& io_;
   std::vector<PrefillLayer> layers_;
   int max_batch_;
-  std::unique_ptr<flash::ScatterReader> readers_[2];
-  bool in_flight_[2] = {false, false};
+  ReadRounds rounds_;  // drained by the destructor before the buffers go
   flash::AlignedBuffer buffers_[2];
   Chunk chunks_[2];
   uint32_t alignment_;
@@ -83,8 +81,6 @@ class ChunkedPrefill {
   flash::AlignedBuffer down_rows_;  // the chunk's part of every down row
   std::vector<float> gate_, up_, out_;
   tensor::MatmulScratch scratch_;
-  uint64_t bytes_read_ = 0;
-  double wait_seconds_ = 0;
 };
 
 // Clusters per prefill chunk for this layout (whole bundles, about 4 MiB).

@@ -1,7 +1,6 @@
 #include "sparse/sparse_feed_forward.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 
 #include "util/error.h"
@@ -9,7 +8,12 @@
 namespace sieve::sparse {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+flash::PlanOptions round_plan(const SparseFfnOptions& options) {
+  flash::PlanOptions plan;
+  plan.merge_gap = options.merge_gap;
+  plan.max_read = options.max_read;
+  return plan;
+}
 
 // Staging each of the two readers may use: a round of reads is cut so that
 // even if all its ranges merge into one staged region, it fits.
@@ -102,7 +106,8 @@ SparseFeedForward::SparseFeedForward(const model::HyperParams& hp, ThreadPool& p
       predictor_(predictor),
       options_(options),
       kernel_(hp, pool, layouts_of(layers)),
-      prefill_(hp, pool, io, prefill_layers(layers), options.max_batch, options.max_read) {
+      prefill_(hp, pool, io, prefill_layers(layers), options.max_batch, options.max_read),
+      rounds_(io, round_plan(options)) {
   if (static_cast<int64_t>(layers.size()) != hp.n_layers) throw Error("sparse FFN: one layer description per layer is needed.");
   const std::vector<flash::BundleLayout> layouts = layouts_of(layers);
   layers_.reserve(layers.size());
@@ -112,10 +117,6 @@ SparseFeedForward::SparseFeedForward(const model::HyperParams& hp, ThreadPool& p
     max_units = std::max(max_units, l.layout.n_clusters);
     stats_.ffn_bytes_per_token += l.layout.layer_bytes();
   }
-  flash::PlanOptions plan;
-  plan.merge_gap = options.merge_gap;
-  plan.max_read = options.max_read;
-  for (auto& reader : readers_) reader = std::make_unique<flash::ScatterReader>(io, plan);
   units_per_round_ = round_units(layouts, options.merge_gap);
   spill_ = flash::AlignedBuffer(units_per_round_ * largest_stride(layouts, options.gate_rows));
   const auto n = static_cast<size_t>(max_units);
@@ -141,7 +142,7 @@ SparseFeedForward::SparseFeedForward(const model::HyperParams& hp, ThreadPool& p
   }
 }
 
-SparseFeedForward::~SparseFeedForward() { drain_quietly(); }
+SparseFeedForward::~SparseFeedForward() { rounds_.drain_quietly(); }
 
 bool SparseFeedForward::next_token(int layer) {
   const bool fresh = layer <= last_layer_;
@@ -216,29 +217,7 @@ void SparseFeedForward::submit_round(LayerState& s, int side, const Round& round
     const uint64_t offset = s.config.file_offset + static_cast<uint64_t>(ref.unit) * l.bundle_bytes + s.geometry.offset;
     wanted_.push_back({offset, static_cast<uint32_t>(s.geometry.bytes), const_cast<std::byte*>(ref.data), 0});
   }
-  readers_[side]->submit(wanted_);
-  in_flight_[side] = true;
-  stats_.bytes_read += readers_[side]->plan().read_bytes;
-  stats_.bytes_wanted += readers_[side]->plan().requested_bytes;
-}
-
-void SparseFeedForward::wait_side(int side) {
-  const Clock::time_point start = Clock::now();
-  in_flight_[side] = false;
-  readers_[side]->wait();
-  stats_.wait_seconds += std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-void SparseFeedForward::drain_quietly() {
-  for (int side = 0; side < 2; ++side) {
-    if (!in_flight_[side]) continue;
-    in_flight_[side] = false;
-    try {
-      readers_[side]->wait();
-    } catch (const Error&) {
-      // Only the first failure is reported; this batch just had to finish.
-    }
-  }
+  rounds_.submit(side, wanted_);
 }
 
 // The first two rounds of reads go out, the hits are computed meanwhile,
@@ -251,7 +230,7 @@ void SparseFeedForward::run_rounds(LayerState& s) {
   kernel_.add(hits_);
   for (size_t j = 0; j < n_rounds; ++j) {
     const int side = static_cast<int>(j % 2);
-    wait_side(side);
+    rounds_.wait(side);
     kernel_.add(refs(round(j).first, round(j).count));
     if (j + 2 < n_rounds) submit_round(s, side, round(j + 2));
   }
@@ -272,11 +251,8 @@ void SparseFeedForward::run_spill(LayerState& s) {
                          static_cast<uint32_t>(s.geometry.bytes), dest, 0});
       spill_refs_.push_back({unit, dest});
     }
-    readers_[0]->submit(wanted_);
-    in_flight_[0] = true;
-    stats_.bytes_read += readers_[0]->plan().read_bytes;
-    stats_.bytes_wanted += readers_[0]->plan().requested_bytes;
-    wait_side(0);
+    rounds_.submit(0, wanted_);
+    rounds_.wait(0);
     kernel_.add(spill_refs_);
   }
 }
@@ -330,7 +306,7 @@ void SparseFeedForward::forward(int layer, const float* x, float* y) {
     run_rounds(s);
     run_spill(s);
   } catch (...) {
-    drain_quietly();
+    rounds_.drain_quietly();
     forget_failed_loads(s);
     throw;
   }
@@ -347,6 +323,9 @@ void SparseFeedForward::forward(int layer, const float* x, float* y) {
 
 SparseStats SparseFeedForward::stats() const {
   SparseStats s = stats_;
+  s.bytes_read = rounds_.bytes_read();
+  s.bytes_wanted = rounds_.bytes_wanted();
+  s.wait_seconds = rounds_.wait_seconds();
   s.prefill_bytes_read = prefill_.bytes_read();
   s.prefill_wait_seconds = prefill_.wait_seconds();
   return s;

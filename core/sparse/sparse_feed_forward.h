@@ -39,6 +39,7 @@
 #include "sparse/chunked_prefill.h"
 #include "sparse/neuron_store.h"
 #include "sparse/predictor.h"
+#include "sparse/read_rounds.h"
 #include "sparse/unit_kernel.h"
 
 namespace sieve::sparse {
@@ -115,11 +116,9 @@ class SparseFeedForward final : public model::FeedForward {
   void classify(LayerState& s);
   void assign_slots(LayerState& s);
   void submit_round(LayerState& s, int side, const Round& round);
-  void wait_side(int side);
   void run_rounds(LayerState& s);
   void run_spill(LayerState& s);
   void forget_failed_loads(LayerState& s);
-  void drain_quietly();
   void learn_hot(LayerState& s);
   void pin_hot(LayerState& s);
   std::span<const UnitRef> refs(size_t first, size_t count) const;
@@ -131,8 +130,7 @@ class SparseFeedForward final : public model::FeedForward {
   std::vector<LayerState> layers_;
   UnitKernel kernel_;
   ChunkedPrefill prefill_;
-  std::unique_ptr<flash::ScatterReader> readers_[2];
-  bool in_flight_[2] = {false, false};
+  ReadRounds rounds_;  // into store slots and spill_; drained by the destructor
   size_t units_per_round_ = 1;
   flash::AlignedBuffer spill_;
 

@@ -1,0 +1,45 @@
+#pragma once
+// Two rounds of scattered reads in flight at once — the double buffering of
+// the sparse FFN (neuron rounds) and of sparse mode's prefill (chunks of
+// bundles): while one round lands, the data of the other is computed.
+//
+// Each side is one flash::ScatterReader (merged, aligned, direct reads). A
+// failed read is raised by wait(side); before that exception leaves its
+// owner, drain_quietly() lets every read still in flight finish, so nothing
+// writes into a buffer after it is reused or freed. Owners call
+// drain_quietly() in their destructors too, before their buffers go.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <span>
+
+#include "flash/io/read_planner.h"
+
+namespace sieve::sparse {
+
+class ReadRounds {
+ public:
+  ReadRounds(flash::IoEngine& io, const flash::PlanOptions& plan);
+
+  // Plans and submits a round on `side` (0 or 1), which must be idle.
+  void submit(int side, std::span<const flash::ReadRequest> wanted);
+  // Waits for the side's round; throws sieve::Error when a read failed.
+  void wait(int side);
+  // Waits for every round in flight, swallowing their errors (the first one
+  // was already raised).
+  void drain_quietly();
+
+  uint64_t bytes_read() const { return bytes_read_; }      // with the holes merged into reads
+  uint64_t bytes_wanted() const { return bytes_wanted_; }  // the requested ranges alone
+  double wait_seconds() const { return wait_seconds_; }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  std::unique_ptr<flash::ScatterReader> readers_[2];
+  bool in_flight_[2] = {false, false};
+  uint64_t bytes_read_ = 0, bytes_wanted_ = 0;
+  double wait_seconds_ = 0;
+};
+
+}  // namespace sieve::sparse
