@@ -4,15 +4,19 @@
 // SIEVE_STARTUP_REPORT=1 (the startup benchmark, tests/app/desktop/startup_bench.cpp):
 // when the window's first frame is shown, print how long start-up took and
 // how many conversations the sidebar lists, then quit.
+// SIEVE_AUTOMATION=1 (the kill loop, tests/crash/kill-loop.sh): commands on
+// standard input drive the app (desktop/automation.h).
 #include <QElapsedTimer>
 #include <QGuiApplication>
 #include <QQmlApplicationEngine>
+#include <QQmlContext>
 #include <QQuickItem>
 #include <QQuickWindow>
 #include <QTimer>
 #include <cstdio>
 
 #include "desktop/app_window.h"
+#include "desktop/automation.h"
 #include "desktop/chat_controller.h"
 #include "desktop/history_store.h"
 
@@ -55,6 +59,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (qEnvironmentVariableIntValue("SIEVE_STARTUP_REPORT") == 1) reportStartupAtFirstFrame(window, sinceStart, chat);
+  sieve::app::Automation automation(*engine.rootContext());
+  if (qEnvironmentVariableIntValue("SIEVE_AUTOMATION") == 1) automation.start();
   const QStringList args = app.arguments();
   if (args.size() > 1) chat.loadModel(args.at(1));  // a model named on the command line wins
   return app.exec();

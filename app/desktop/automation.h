@@ -1,0 +1,52 @@
+#pragma once
+// Driving the real app from a script (SIEVE_AUTOMATION=1 sieve-desktop ...):
+// commands arrive on standard input, one per line, and every answer and
+// watched signal leaves on standard output, one line each. The crash-safety
+// loop (tests/crash/kill-loop.sh) uses it to stream replies, import models
+// and change settings in the app a user runs, then kill -9 it.
+//
+//   set OBJECT PROPERTY VALUE   write a property (the value is converted to its type)
+//   get OBJECT PROPERTY         answers "value TEXT"
+//   call OBJECT METHOD [TEXT]   an invokable taking nothing or one string
+//   watch OBJECT SIGNAL         from now on prints "signal OBJECT SIGNAL" each time it fires
+//   quit                        leaves the event loop (as does the end of the input)
+//
+// OBJECT is a context property of the QML engine: chat, settings, models or
+// planner. Every command but quit is answered "ok", "value ..." or "error: why".
+// Commands run on the UI thread, between events, as the user's clicks do.
+
+#include <QHash>
+#include <QObject>
+#include <QString>
+#include <memory>
+
+class QQmlContext;
+
+namespace sieve::app {
+
+class Automation : public QObject {
+  Q_OBJECT
+
+ public:
+  explicit Automation(QQmlContext& context, QObject* parent = nullptr);
+  ~Automation() override;
+
+  // Starts reading standard input (a detached reader thread).
+  void start();
+
+ private slots:
+  void onWatchedSignal();
+
+ private:
+  struct Inbox;
+  void run(const QString& line);
+  QString execute(const QString& line);
+  QObject* object(const QString& name) const;
+  void answer(const QString& text);
+
+  QQmlContext& context_;
+  std::shared_ptr<Inbox> inbox_;  // shared with the reader thread, which may outlive this
+  QHash<QObject*, QString> names_;
+};
+
+}  // namespace sieve::app
