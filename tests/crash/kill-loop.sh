@@ -1,7 +1,19 @@
 #!/usr/bin/env bash
 # kill-loop.sh BUILD_DIR [KILLS=100] [SEED]
 #
-# Crash safety (issue 9, docs/hardening.md). KILLS times, in turn:
+# Crash safety (issue 9, docs/hardening.md). KILLS times; every other kill is
+#   app        the real sieve-desktop (offscreen, driven over stdin with
+#              SIEVE_AUTOMATION=1, desktop/automation.h) chatting with
+#              stories260K — a new conversation and a streamed reply after
+#              another, the temperature changed before each — while it imports
+#              (packs) a ~50 MB model; killed at a random moment, then:
+#              integrity_check ok, every message complete before the run still
+#              there unchanged, at least one more complete reply per reply the
+#              app reported finished; every finished-looking file in its models
+#              folder identical to `sieve pack`'s pack of the same model; and
+#              the app restarted on what is left must read its model list and
+#              settings (a temperature it was given, never a torn value);
+# and the others take turns:
 #   streaming  history_writer (tests/app/desktop) streams replies into one
 #              history file with checkpoints, as the app does, and reports each
 #              commit; killed at a random moment, then:
@@ -26,7 +38,7 @@ kills=${2:-100}
 seed=${3:-$$}
 bin=$build/bin
 RANDOM=$seed
-for tool in "$bin/sieve" "$bin/history_writer" "$bin/settings_writer"; do
+for tool in "$bin/sieve" "$bin/history_writer" "$bin/settings_writer" "$bin/sieve-desktop"; do
   [ -x "$tool" ] || { echo "kill-loop.sh: $tool not built" >&2; exit 2; }
 done
 command -v sqlite3 >/dev/null || { echo "kill-loop.sh: needs the sqlite3 command" >&2; exit 2; }
@@ -51,6 +63,94 @@ t0=$(now_ms)
 pack_ms=$(($(now_ms) - t0))
 
 streams=0 packs=0 packs_killed=0 settings_runs=0 corrupted=0 lost=0 bad_packs=0 bad_settings=0
+app_runs=0 app_replies=0 app_imports_cut=0 app_imports_done=0
+
+# ---- the real app ----
+shared=${SIEVE_SHARED_DIR:-$(cd "$(dirname "$0")/../../.." && pwd)/shared}
+chat_model=$shared/models/stories260K.gguf
+[ -f "$chat_model" ] || { echo "kill-loop.sh: $chat_model not found (set SIEVE_SHARED_DIR)" >&2; exit 2; }
+app_home=$work/app
+app_data=$app_home/data/Sieve/Sieve  # QStandardPaths::AppDataLocation under XDG_DATA_HOME
+app_db=$app_data/history.sqlite
+mkdir -p "$app_home/run" && chmod 700 "$app_home/run"
+app_env=(env XDG_DATA_HOME="$app_home/data" XDG_CONFIG_HOME="$app_home/config" XDG_RUNTIME_DIR="$app_home/run"
+         QT_QPA_PLATFORM=offscreen SIEVE_AUTOMATION=1)
+temperatures=$work/temperatures  # every temperature the app was ever given, and its default
+
+# Runs the app on its data folder with the commands of $@ (then quit); prints its answers.
+app_session() {
+  printf '%s\n' "$@" quit | timeout 60 "${app_env[@]}" "$bin/sieve-desktop" 2>> "$work/app.err"
+}
+app_session "get settings temperature" | sed -n 's/^value //p' > "$temperatures"
+
+complete_messages() {
+  sqlite3 "$app_db" "SELECT id, role, hex(content) FROM messages WHERE complete = 1" 2>/dev/null | sort
+}
+
+# One app run killed after $1 ms; sets replies (finished replies it reported) and was_running.
+run_app() {
+  local deadline=$(( $(now_ms) + $1 )) line i=0 status
+  replies=0
+  coproc APP { exec "${app_env[@]}" "$bin/sieve-desktop" "$chat_model" 2>> "$work/app.err"; }
+  local pid=$APP_PID to=${APP[1]} from=${APP[0]}
+  next_reply() {
+    i=$((i + 1))
+    local t=0.$(( RANDOM % 90 + 10 ))
+    echo "$t" >> "$temperatures"
+    printf '%s\n' "set settings temperature $t" "call chat newConversation" "call chat send Tell me story $i" >&"$to"
+  }
+  printf '%s\n' "watch chat replyFinished" "set settings maxTokens 200" "call models addModel $work/src.gguf" >&"$to"
+  next_reply
+  was_running=1
+  while [ "$(now_ms)" -lt "$deadline" ]; do
+    if read -r -t 0.02 line <&"$from"; then
+      case $line in
+        "signal chat replyFinished") replies=$((replies + 1)); next_reply ;;
+        error:*) fail "$k" "the app answered: $line" ;;
+      esac
+    else
+      status=$?
+      if [ "$status" -le 128 ] && ! kill -0 "$pid" 2>/dev/null; then was_running=0; break; fi
+    fi
+  done
+  kill -9 "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+}
+
+check_app() {
+  local k=$1 before=$2
+  local integrity
+  integrity=$(sqlite3 "$app_db" "PRAGMA integrity_check" 2>&1)
+  if [ "$integrity" != ok ]; then corrupted=$((corrupted + 1)); fail "$k" "app history integrity_check: $integrity"; return; fi
+  complete_messages > "$work/after"
+  local gone
+  gone=$(comm -23 "$before" "$work/after" | wc -l)
+  if [ "$gone" -gt 0 ]; then lost=$((lost + gone)); fail "$k" "$gone complete messages of the app's history are missing or changed"; fi
+  # Each reply the app reported finished is one more complete assistant message.
+  local new_replies
+  new_replies=$(( $(grep -c '|assistant|' "$work/after") - $(grep -c '|assistant|' "$before") ))
+  if [ "$new_replies" -lt "$replies" ]; then
+    lost=$((lost + replies - new_replies)); fail "$k" "the app reported $replies replies finished; the history has $new_replies more"
+  fi
+  local f finished=0
+  for f in "$app_data"/models/*; do
+    [ -e "$f" ] || continue
+    case $f in
+      *.partial) ;;
+      *) finished=1
+         if ! cmp -s "$f" "$work/ref.sieve"; then bad_packs=$((bad_packs + 1)); fail "$k" "the app's $f looks finished but differs from sieve pack's"; fi ;;
+    esac
+  done
+  if [ "$finished" = 1 ]; then app_imports_done=$((app_imports_done + 1)); else app_imports_cut=$((app_imports_cut + 1)); fi
+  # The app restarted on what the kill left: its model list and settings must read.
+  local answers t
+  answers=$(app_session "get models count" "get settings temperature")
+  t=$(echo "$answers" | sed -n 's/^value //p' | tail -n 1)
+  if [ -e "$app_data/models.json.damaged" ]; then bad_settings=$((bad_settings + 1)); fail "$k" "the model list was damaged"; fi
+  if [ -z "$t" ] || ! awk -v t="$t" '$1 + 0 == t + 0 { found = 1 } END { exit !found }' "$temperatures"; then bad_settings=$((bad_settings + 1)); fail "$k" "restarted app reads temperature '$t', never set"; fi
+  # Start the next run from a library without this model, so it is packed again.
+  rm -rf "$app_data/models" "$app_data/models.json"
+}
 
 # Starts "$@" in the background, kills it with SIGKILL after a random delay of
 # up to $1 ms; sets was_running (0 when it had already exited).
@@ -89,7 +189,17 @@ check_history() {
 }
 
 for ((k = 1; k <= kills; k++)); do
-  case $((k % 3)) in
+  if [ $((k % 2)) = 1 ]; then
+    app_runs=$((app_runs + 1))
+    complete_messages > "$work/before"
+    # Every other app run is killed early, while it starts, loads and packs; the others mid-chat.
+    if [ $((app_runs % 2)) = 1 ]; then run_app $(( RANDOM % 600 + 30 )); else run_app $(( RANDOM % 2500 + 300 )); fi
+    [ "$was_running" = 1 ] || fail "$k" "sieve-desktop exited by itself: $(tail -n 3 "$work/app.err")"
+    app_replies=$((app_replies + replies))
+    check_app "$k" "$work/before"
+    continue
+  fi
+  case $(( (k / 2) % 3 )) in
     1)
       streams=$((streams + 1))
       kill_after_random 1500 "$bin/history_writer" "$db" 4 > "$work/log" 2> "$work/err"
@@ -126,7 +236,10 @@ done
 
 messages=$(wc -l < "$completed")
 if [ "$streams" -gt 0 ] && [ "$messages" -eq 0 ]; then fail end "no message was ever reported complete: nothing was checked"; fi
-echo "kill-loop: $kills kills (seed $seed): streaming $streams, packing $packs ($packs_killed killed mid-pack," \
+if [ "$app_runs" -gt 0 ] && [ "$app_replies" -eq 0 ]; then fail end "the app never finished a reply: nothing was checked"; fi
+app_messages=$(complete_messages | wc -l)
+echo "kill-loop: $kills kills (seed $seed): the app $app_runs ($app_replies replies finished, $app_messages complete messages kept," \
+  "imports cut $app_imports_cut, finished $app_imports_done), streaming $streams, packing $packs ($packs_killed killed mid-pack," \
   "$((packs - packs_killed)) finished; a pack takes ${pack_ms} ms), settings $settings_runs;" \
   "corrupted databases $corrupted, completed messages lost $lost of $messages," \
   "packs looking finished but not $bad_packs, bad settings files $bad_settings; failures $failures"
