@@ -1,5 +1,6 @@
 #include "desktop/model_import.h"
 
+#include <QDateTime>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -208,6 +209,16 @@ QString uniquePackPath(const QString& dir, const QString& sourcePath) {
     candidate = QDir(dir).filePath(QStringLiteral("%1-%2.sieve").arg(base).arg(n));
   }
   return candidate;
+}
+
+int removeAbandonedPartials(const QString& dir, std::chrono::seconds idleFor) {
+  const QDateTime writtenBefore = QDateTime::currentDateTimeUtc().addSecs(-idleFor.count());
+  int removed = 0;
+  const QFileInfoList partials = QDir(dir).entryInfoList({QStringLiteral("*.partial")}, QDir::Files);
+  for (const QFileInfo& f : partials) {
+    if (f.lastModified().toUTC() < writtenBefore && QFile::remove(f.filePath())) ++removed;
+  }
+  return removed;
 }
 
 ImportResult runImport(const QString& sourcePath, const ImportOptions& options, const std::atomic<bool>& cancel,

@@ -18,6 +18,7 @@
 #include <QObject>
 #include <QString>
 #include <atomic>
+#include <chrono>
 #include <functional>
 
 #include "desktop/model_library.h"
@@ -67,6 +68,12 @@ ImportResult runImport(const QString& sourcePath, const ImportOptions& options, 
 // A file name for the pack of `sourcePath` in `dir` that is not taken:
 // "<base>.sieve", else "<base>-2.sieve", ...
 QString uniquePackPath(const QString& dir, const QString& sourcePath);
+
+// Removes the "*.partial" files in `dir` not written for `idleFor`: what an
+// import left when the app was killed or the machine went down mid-pack (a
+// running import writes its file continuously). Returns how many it removed.
+inline constexpr std::chrono::minutes kAbandonedPartialAge{60};
+int removeAbandonedPartials(const QString& dir, std::chrono::seconds idleFor = kAbandonedPartialAge);
 
 // One import on the thread pool. Destroying it cancels the import and waits
 // for the worker (at most one packing step), so `finished` never outlives it.

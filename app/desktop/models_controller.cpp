@@ -29,6 +29,7 @@ ModelsController::ModelsController(ChatController* chat, const QString& libraryP
                                    QObject* parent)
     : QObject(parent), chat_(chat), library_(libraryPath), list_(library_) {
   options_.modelsDir = modelsDir.isEmpty() ? ModelLibrary::defaultModelsDir() : modelsDir;
+  removeAbandonedPartials(options_.modelsDir);  // an import cut short by a crash takes no disk space for ever
   connect(&list_, &ModelListModel::countChanged, this, &ModelsController::countChanged);
   const Result<Done> loaded = list_.reload();
   if (!loaded) setMessage(loaded.error(), true);  // nobody listens to errorOccurred yet

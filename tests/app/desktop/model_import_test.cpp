@@ -4,6 +4,7 @@
 // no file, bad files are refused with a clear message and add nothing, a pack
 // is added as it is, and the controller's flow (import, add, use, switch,
 // remove) through a real ChatController.
+#include <QDateTime>
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
@@ -351,6 +352,27 @@ class ModelImportTest : public QObject {
     QVERIFY2(timer.elapsed() < 5000, qPrintable(QString::number(timer.elapsed())));
     QTest::qWait(100);  // the finished signal of a destroyed import must not resume anything
     QVERIFY(filesIn(dir.filePath("models")).isEmpty());
+  }
+
+  // A crash mid-import leaves "<name>.sieve.partial": the next start removes it
+  // once nothing has written it for an hour, and leaves a fresh one (an import
+  // of another instance) and finished packs alone.
+  void abandonedPartialFilesAreRemovedAtStart() {
+    QTemporaryDir dir;
+    const QString models = dir.filePath("models");
+    QVERIFY(QDir().mkpath(models));
+    const auto write = [&](const QString& name, qint64 ageSeconds) {
+      QFile f(QDir(models).filePath(name));
+      QVERIFY(f.open(QIODevice::WriteOnly));
+      f.write("x");
+      f.flush();  // or closing would stamp the time of the write
+      f.setFileTime(QDateTime::currentDateTimeUtc().addSecs(-ageSeconds), QFileDevice::FileModificationTime);
+    };
+    write("old.sieve.partial", 2 * 3600);
+    write("fresh.sieve.partial", 60);
+    write("kept.sieve", 2 * 3600);
+    ModelsController controller(nullptr, dir.filePath("models.json"), models);
+    QCOMPARE(filesIn(models), QStringList({"fresh.sieve.partial", "kept.sieve"}));
   }
 
  private:
