@@ -286,6 +286,12 @@ ModelImport::~ModelImport() {
   future_.waitForFinished();
 }
 
+ImportResult ModelImport::waitForResult() {
+  if (!future_.isValid()) return ImportResult{ImportResult::Outcome::Cancelled, {}, {}};
+  future_.waitForFinished();
+  return future_.result();
+}
+
 void ModelImport::start() {
   future_ = QtConcurrent::run([this] {
     return runImport(sourcePath_, options_, cancel_, [this](const ImportProgress& p) { emit progressed(p); });

@@ -90,6 +90,9 @@ class ModelImport : public QObject {
   void cancel() { cancel_.store(true); }
   bool cancelling() const { return cancel_.load(); }
   bool running() const { return future_.isRunning(); }
+  // Blocks until the worker is done and returns what it gave (Cancelled when
+  // never started). For closing mid-import; `finished` still comes later.
+  ImportResult waitForResult();
 
  signals:
   // Emitted on the worker thread: receivers on other threads get it queued.

@@ -3,8 +3,8 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QUrl>
+#include <utility>
 
-#include <qcoro/qcorosignal.h>
 
 #include "desktop/chat_controller.h"
 
@@ -38,8 +38,19 @@ ModelsController::ModelsController(ChatController* chat, const QString& libraryP
 }
 
 ModelsController::~ModelsController() {
-  // Cancels and joins the worker; the awaiting flow is never resumed.
-  delete import_;
+  if (!import_) return;
+  // Cancel and join the worker, then let the waiting flow end with what it made.
+  closing_ = true;
+  import_->cancel();
+  ImportResult result = import_->waitForResult();
+  delete import_;  // `finished` is not delivered any more
+  import_ = nullptr;
+  resumeImport(std::move(result));
+}
+
+void ModelsController::resumeImport(ImportResult result) {
+  importResult_ = std::move(result);
+  if (auto flow = std::exchange(awaitingImport_, {})) flow.resume();
 }
 
 void ModelsController::setImportOptions(const ImportOptions& options) {
@@ -167,9 +178,16 @@ QCoro::Task<ImportResult> ModelsController::importAndAdd(QString path) {
   setMessage({}, false);
   emit importChanged();
   emit importProgressChanged();
-  auto finished = qCoro(import_, &ModelImport::finished);  // listening before it can finish
+  connect(import_, &ModelImport::finished, this, &ModelsController::resumeImport);
   import_->start();
-  result = co_await finished;
+  result = co_await ImportEnd{this};  // `finished` comes from the event loop, after this suspends
+  if (closing_) {
+    // The app is closing: keep a pack that was finished just in time, nothing else.
+    if (result.outcome == ImportResult::Outcome::Added && !list_.add(result.entry) && result.entry.ownsPack) {
+      QFile::remove(result.entry.packPath);
+    }
+    co_return result;
+  }
   finishImport();
 
   if (result.outcome == ImportResult::Outcome::Added) {

@@ -4,13 +4,16 @@
 // (add, use, remove). Lives on the UI thread and never blocks: an import runs
 // on the thread pool (ModelImport) and the flow "import, then add to the
 // library, then use it if no model runs yet" is a QCoro coroutine awaiting
-// the import's `finished` signal, emitted on this thread.
+// the import's end (ImportEnd), which the import's `finished` signal resumes
+// on this thread — or the destructor, when the app closes mid-import, so the
+// flow always runs to its end and its coroutine frame is freed.
 //
 // Using a model goes through the chat controller's own load path
 // (ChatController::loadModel), so the engine stays on its worker thread.
 
 #include <QObject>
 #include <QPointer>
+#include <coroutine>
 #include <memory>
 
 #include <qcoro/qcorotask.h>
@@ -98,8 +101,19 @@ class ModelsController : public QObject {
   void setMessage(const QString& text, bool isError);
   bool report(const QString& error);
   void finishImport();
+  // What importAndAdd awaits: the result resumeImport() hands over.
+  struct ImportEnd {
+    ModelsController* self;
+    bool await_ready() const noexcept { return false; }
+    void await_suspend(std::coroutine_handle<> flow) noexcept { self->awaitingImport_ = flow; }
+    ImportResult await_resume() { return std::move(self->importResult_); }
+  };
+  void resumeImport(ImportResult result);
 
   QPointer<ChatController> chat_;
+  std::coroutine_handle<> awaitingImport_;  // the flow waiting for the import's end
+  ImportResult importResult_;
+  bool closing_ = false;  // in the destructor: the resumed flow only records what was made
   ModelLibrary library_;
   ModelListModel list_;
   ImportOptions options_;

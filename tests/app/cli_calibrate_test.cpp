@@ -31,10 +31,16 @@ std::filesystem::path relu_pack(const ScratchDir& dir) {
 }
 
 // Rows "N rank threshold recall% precision% predicted% fired% bytes" of a table.
-std::vector<std::smatch> layer_rows(const std::string& text) {
+// The table's layer rows, each as its captured fields (copies: a match would
+// point into `text`, which may be a temporary).
+std::vector<std::vector<std::string>> layer_rows(const std::string& text) {
   static const std::regex row("\\n([0-9]+) +([0-9]+|-) +[-0-9.e+]+ +([0-9.]+)% +([0-9.]+)% +([0-9.]+)% +([0-9.]+)%");
-  std::vector<std::smatch> rows;
-  for (auto it = std::sregex_iterator(text.begin(), text.end(), row); it != std::sregex_iterator(); ++it) rows.push_back(*it);
+  std::vector<std::vector<std::string>> rows;
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), row); it != std::sregex_iterator(); ++it) {
+    std::vector<std::string> fields;
+    for (size_t i = 0; i < it->size(); ++i) fields.push_back((*it)[i].str());
+    rows.push_back(std::move(fields));
+  }
   return rows;
 }
 
@@ -47,7 +53,7 @@ TEST(CliCalibrate, TrainsPredictorsThatRecall95PercentAndEvaluatesThem) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto rows = layer_rows(r.out);
   ASSERT_EQ(rows.size(), 4u) << r.out;
-  for (const auto& row : rows) EXPECT_GE(std::stod(row[3].str()), 95.0) << r.out;
+  for (const auto& row : rows) EXPECT_GE(std::stod(row[3]), 95.0) << r.out;
   EXPECT_NE(r.out.find("wrote " + out.string()), std::string::npos) << r.out;
 
   r = run_sieve("calibrate " + quoted(out) + " --self-generate 400 --evaluate -t 2");
@@ -59,8 +65,8 @@ TEST(CliCalibrate, TrainsPredictorsThatRecall95PercentAndEvaluatesThem) {
   const auto oracle = layer_rows(r.out.substr(gate));
   ASSERT_GE(oracle.size(), 4u);
   for (size_t l = 0; l < 4; ++l) {
-    EXPECT_EQ(oracle[l][3].str(), "100.00") << r.out;
-    EXPECT_EQ(oracle[l][4].str(), "100.00") << r.out;
+    EXPECT_EQ(oracle[l][3], "100.00") << r.out;
+    EXPECT_EQ(oracle[l][4], "100.00") << r.out;
   }
 }
 
