@@ -271,6 +271,8 @@ InferenceThread::InferenceThread() : worker_(new InferenceWorker) {
   thread_.setObjectName("sieve-inference");
   worker_->moveToThread(&thread_);
   QObject::connect(&thread_, &QThread::finished, worker_, &QObject::deleteLater);
+  // No context object: runs on the worker's thread, inside its destructor.
+  QObject::connect(worker_, &QObject::destroyed, [this] { workerGone_.store(true, std::memory_order_release); });
   thread_.start();
 }
 
@@ -278,6 +280,9 @@ InferenceThread::~InferenceThread() {
   worker_->cancel(std::numeric_limits<quint64>::max());
   thread_.quit();
   thread_.wait();
+  const bool gone = workerGone_.load(std::memory_order_acquire);
+  Q_ASSERT(gone);  // the thread deleted its worker before it ended
+  Q_UNUSED(gone);
 }
 
 }  // namespace sieve::app

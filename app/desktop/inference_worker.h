@@ -106,6 +106,11 @@ class InferenceThread {
  private:
   QThread thread_;
   InferenceWorker* worker_;  // deleted on its own thread when the thread finishes
+  // Stored (release) by the worker's last act on its thread, its destruction,
+  // and loaded (acquire) after QThread::wait(): the hand-over wait() already
+  // makes, spelled out where ThreadSanitizer can see it (Qt's own futexes are
+  // not instrumented), so what the thread allocated is seen freed in order.
+  std::atomic<bool> workerGone_{false};
 };
 
 }  // namespace sieve::app
