@@ -45,6 +45,7 @@ struct X86Features {
   bool avx2 = false;
   bool avx512 = false;  // F + BW + VL + DQ, with the OS saving ZMM state
   bool avx512_vnni = false;
+  bool gfni = false;  // GF(2) affine byte transforms (with AVX-512: on 512-bit registers)
 };
 
 X86Features detect_x86() {
@@ -65,6 +66,7 @@ X86Features detect_x86() {
   f.avx2 = ymm_saved && avx2 && fma && f16c;
   f.avx512 = f.avx2 && zmm_saved && avx512f && avx512dq && avx512bw && avx512vl;
   f.avx512_vnni = f.avx512 && ((r[2] >> 11) & 1);
+  f.gfni = (r[2] >> 8) & 1;
   return f;
 }
 #endif
@@ -105,7 +107,7 @@ KernelTable build_table(Isa isa) {
     detail::register_kquant_avx512(table);
     detail::register_gemm_avx512(table);
     if (detect_x86().avx512_vnni) {
-      detail::register_legacy_avx512_vnni(table);
+      detail::register_legacy_avx512_vnni(table, detect_x86().gfni);
       detail::register_gemm_q8_avx512(table);
     }
   }
@@ -178,5 +180,17 @@ const KernelTable& kernels_for(Isa isa) {
 }
 
 const KernelTable& kernels() { return kernels_for(best_isa()); }
+
+namespace detail {
+CpuExtras cpu_extras() {
+  CpuExtras e;
+#if defined(SIEVE_HAVE_X86_KERNELS)
+  const X86Features f = detect_x86();
+  e.avx512_vnni = f.avx512_vnni;
+  e.gfni = f.gfni;
+#endif
+  return e;
+}
+}  // namespace detail
 
 }  // namespace sieve::tensor

@@ -30,7 +30,8 @@ using QuantizeRowFn = void (*)(const float* src, void* dst, int64_t n);
 using VecDotFn = float (*)(int64_t n, const void* w, const void* x);
 // vec_dot of n_rows rows `row_stride` bytes apart with one activation:
 // y[r] must be bit-identical to vec_dot(n, w + r * row_stride, x) (a kernel
-// that shares the activation's loads between rows).
+// that shares the activation's work between rows). matvec does not prefetch
+// for these kernels: they prefetch their own rows.
 using VecDotRowsFn = void (*)(int64_t n, const void* w, size_t row_stride, int64_t n_rows, const void* x, float* y);
 // Float GEMM tile for prefill (matmat): for r < n_rows, j < n_vectors,
 // y[j * ldy + r] = sum over i < k of w[r * ldw + i] * x[j * ldx + i].
@@ -81,7 +82,17 @@ void register_kquant_scalar(KernelTable& table);
 void register_legacy_avx2(KernelTable& table);
 void register_kquant_avx2(KernelTable& table);
 void register_legacy_avx512(KernelTable& table);
-void register_legacy_avx512_vnni(KernelTable& table);  // only where CPUID reports AVX512-VNNI
+// Only where CPUID reports AVX512-VNNI; `gfni`: the CPU also has GFNI (the
+// Q4_0 dot then unpacks high nibbles with one instruction instead of two).
+void register_legacy_avx512_vnni(KernelTable& table, bool gfni);
+
+// CPU features that choose kernel variants inside a table (tests register
+// each variant the CPU can run). All false off x86.
+struct CpuExtras {
+  bool avx512_vnni = false;
+  bool gfni = false;
+};
+CpuExtras cpu_extras();
 void register_kquant_avx512(KernelTable& table);
 void register_legacy_neon(KernelTable& table);
 void register_kquant_neon(KernelTable& table);

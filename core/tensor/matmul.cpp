@@ -66,8 +66,10 @@ constexpr size_t kActivationAlign = 64;
 // hits: the model's weights are far bigger than any cache.
 constexpr size_t kPrefetchAheadBytes = 8 * 1024;
 constexpr size_t kCacheLine = 64;
-// Rows handed to a kernel's vec_dot_rows at a time (it blocks them further).
-constexpr int64_t kRowsPerCall = 16;
+// Rows handed to a kernel's vec_dot_rows at a time: it prepares the
+// activation once per call (Q4_0: measured at about one row's time, so ~1.5%
+// per row at 64 rows a call).
+constexpr int64_t kRowsPerCall = 64;
 
 // A matrix checked against the kernel table, with the byte sizes the loops need.
 struct CheckedMatrix {
@@ -230,12 +232,12 @@ void matvec_rows(const RowJob& job, int64_t begin, int64_t end) {
   const std::byte* row = job.rows + static_cast<size_t>(begin) * job.row_stride;
   const size_t ahead = static_cast<size_t>(job.prefetch_rows) * job.row_stride;
   const int64_t stop_prefetch = end - job.prefetch_rows;  // stay inside this chunk
-  if (job.vec_dot_rows != nullptr) {  // a few rows per call, sharing the activation's loads
+  if (job.vec_dot_rows != nullptr) {
+    // A few rows per call, sharing the activation's work. These kernels
+    // prefetch their own rows, spread over their compute: the hints below,
+    // issued as a burst of a call's rows, made Q4_0 10-15% slower from DRAM.
     for (int64_t r = begin; r < end; r += kRowsPerCall) {
       const int64_t count = std::min(kRowsPerCall, end - r);
-      for (int64_t p = r; p < r + count; ++p, row += job.row_stride) {
-        if (p < stop_prefetch) prefetch_row(row + ahead, job.row_bytes);
-      }
       job.vec_dot_rows(job.row_elems, job.rows + static_cast<size_t>(r) * job.row_stride, job.row_stride, count,
                        job.act.data, job.y + r);
     }

@@ -16,6 +16,8 @@
 
 #include <immintrin.h>
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 
@@ -219,17 +221,31 @@ float dot_blocks(int64_t n, const void* w, const void* x) {
   return hsum(_mm512_add_ps(acc[0], acc[1])) + x86::hsum(offsets) + dot_single_blocks(wb + i, xb + i, nb - i);
 }
 
-// ---- Q4_0 with VNNI: several rows per pass over one activation ------------------
-// Q4_0's dot is compute-bound even from DRAM: unpacking nibbles and the
-// offset term cost more per byte than the other types. With VNNI (int32
-// sums of four u8 x s8 products, no 16-bit saturation) the high nibbles need
-// no shift: lanes holding them multiply 16 * q and get scale / 16, and the
-// offset 8 * x becomes 128 * x there. Both changes are exact (powers of two),
-// so the floats equal dot_blocks<BlockQ4_0, BlockQ8_0>'s (barring denormal
-// scales). Rows that share an activation share its loads, its fp16 scales and
-// the offset term, so each row costs only its own unpacking, products and
-// scaling; every row runs the same operations in the same order whatever rows
-// share its pass, so vec_dot and vec_dot_rows give identical floats.
+// ---- Q4_0 with VNNI: rows against an activation prepared once per call -----------
+// Q4_0's dot is compute-bound even from DRAM (two cores), so what counts is
+// the vector operations per weight byte. A step takes 16 blocks (288 bytes)
+// of a row, as four groups of 4 blocks (72 bytes):
+//  - one load and one word permute put the 16 quant bytes of blocks 0..2 and
+//    the first half of block 3's into one 128-bit lane each (blocks are 18
+//    bytes, so quants always start on a 16-bit word); a masked 8-byte
+//    broadcast adds the other half of block 3's;
+//  - one AND gives the low nibbles (values 0..15 of each block); the high ones
+//    (16..31) take one GF(2) affine byte transform with GFNI, else a shift and
+//    an AND. Both feed vpdpbusd as unsigned bytes with no offset applied;
+//  - Q4_0's "- 8" is the accumulator's starting value: -8 times the sum of
+//    the activation values each int32 lane covers, computed once per call;
+//  - the low and high products of a block land in the same four int32 lanes;
+//    two rounds of unpack-and-add fold the four groups' 16 lanes into one
+//    register holding the 16 block sums, converted and multiplied-added once
+//    with d_w * d_x. The 16 fp16 weight scales are picked by four masked word
+//    permutes of the groups' loads and converted together.
+// About 42 vector operations per 16 blocks (the previous kernel: ~72, with
+// two-source permutes and a scale shuffle per pair of blocks crowding port 5).
+// The activation side (regrouped values, offset sums, scales in fold order)
+// is computed for up to kQ4_0ChunkSteps steps at a time into a stack buffer
+// and shared by every row of the call. The integer sums are exact; each row
+// runs the same operations in the same order however many rows share the
+// call, so vec_dot (one row) and vec_dot_rows give identical floats.
 
 #if defined(__GNUC__) || defined(__clang__)
 #define SIEVE_TARGET_VNNI __attribute__((target("avx512vnni")))
@@ -237,78 +253,183 @@ float dot_blocks(int64_t n, const void* w, const void* x) {
 #define SIEVE_TARGET_VNNI
 #endif
 
-// Scales of blocks 2p (lanes 0..3 as they are, 4..7 over 16) and 2p + 1
-// (lanes 8..11, 12..15 over 16): `scales16` holds the 8 scales then them / 16.
-__m512 pair_scale_nibbles(__m512 scales16, int pair) {
-  const __m512i pattern = _mm512_setr_epi32(0, 0, 0, 0, 8, 8, 8, 8, 1, 1, 1, 1, 9, 9, 9, 9);
-  return _mm512_permutexvar_ps(_mm512_add_epi32(pattern, _mm512_set1_epi32(2 * pair)), scales16);
+// The activation side of one step of 16 blocks, in the rows' register layout.
+struct alignas(64) Q4_0Step {
+  __m512i xlo[4];     // group g = blocks 4g..4g+3: values 0..15 of each block, one 128-bit lane per block
+  __m512i xhi[4];     // values 16..31, same lanes
+  __m512i offset[4];  // per int32 lane: -8 * (sum of the 8 activation values its products cover)
+  __m512 dx;          // activation scales in fold order: lane 4k + g holds block 4g + k's
+};
+
+constexpr int64_t kQ4_0StepBlocks = 16;
+constexpr int64_t kQ4_0ChunkSteps = 16;  // 8192 values: 13 KiB of prepared activation, stays in L1
+constexpr int64_t kQ4_0RowBatch = 16;    // rows whose accumulators survive from one chunk to the next
+// Each step asks for the weight bytes this far ahead into L2, one hint per
+// cache line, spread evenly over the compute. Streaming 1 GiB on 2 threads
+// this gave 70-74% of the read bandwidth against 66-68% with no hints and
+// 61-63% with matvec's usual hints (a burst of 16 rows ahead before each
+// call; matvec leaves kernels with vec_dot_rows to prefetch for themselves);
+// 2-6 KiB ahead measured alike, 12-16 KiB and L1 hints no better than none.
+constexpr size_t kQ4_0PrefetchBytes = 3072;
+
+// 32 word indices (or 16 dword indices, for `kDwords`) from a formula.
+template <bool kDwords = false, class F>
+__m512i lane_index(F at) {
+  alignas(64) uint16_t words[32];
+  alignas(64) uint32_t dwords[16];
+  for (int j = 0; j < 32; ++j) words[j] = static_cast<uint16_t>(at(j));
+  for (int j = 0; j < 16; ++j) dwords[j] = static_cast<uint32_t>(at(j));
+  return kDwords ? _mm512_load_si512(dwords) : _mm512_load_si512(words);
 }
 
-template <int R>
-SIEVE_TARGET_VNNI void dot_q4_0_rows(int64_t n, const BlockQ4_0* const* w, const BlockQ8_0* x, float* y) {
-  const int64_t nb = n / kLegacyBlockElems;
-  __m512 acc[R][2];
-  for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
-  // 128-bit lanes: first block's low nibbles, its high nibbles, second block's low, high.
-  const __m512i nibbles = _mm512_setr_epi64(0x0f0f0f0f0f0f0f0f, 0x0f0f0f0f0f0f0f0f, static_cast<int64_t>(0xf0f0f0f0f0f0f0f0),
-                                            static_cast<int64_t>(0xf0f0f0f0f0f0f0f0), 0x0f0f0f0f0f0f0f0f,
-                                            0x0f0f0f0f0f0f0f0f, static_cast<int64_t>(0xf0f0f0f0f0f0f0f0),
-                                            static_cast<int64_t>(0xf0f0f0f0f0f0f0f0));
-  const __m512i offsets = _mm512_setr_epi64(0x0808080808080808, 0x0808080808080808, static_cast<int64_t>(0x8080808080808080),
-                                            static_cast<int64_t>(0x8080808080808080), 0x0808080808080808,
-                                            0x0808080808080808, static_cast<int64_t>(0x8080808080808080),
-                                            static_cast<int64_t>(0x8080808080808080));
-  int64_t i = 0;
-  for (; i + 8 <= nb; i += 8) {
-    const __m256 x_scales = fields8<0>(x + i);
-    __m512 scales[R];
-    for (int r = 0; r < R; ++r) {
-      prefetch_ahead<8 * sizeof(BlockQ4_0)>(w[r] + i);
-      const __m256 s = _mm256_mul_ps(fields8<0>(w[r] + i), x_scales);
-      scales[r] = _mm512_insertf32x8(_mm512_castps256_ps512(s), _mm256_mul_ps(s, _mm256_set1_ps(1.0f / 16)), 1);
+__m512i load512(const void* p) { return _mm512_loadu_si512(p); }
+
+// Keeps a loaded value in its register: without this the compiler folds the
+// load into each of its two users, and these loads straddle cache lines.
+inline void keep_in_register(__m512i& v) {
+#if defined(__GNUC__) || defined(__clang__)
+  asm("" : "+v"(v));
+#else
+  (void)v;
+#endif
+}
+
+// Bits 4..7 of every byte moved to bits 0..3, the rest cleared: one GF(2)
+// affine transform (the matrix rows pick input bits 4..7 for output bits 0..3).
+// Inline assembly so that only this instruction needs GFNI (the functions
+// around it are compiled for AVX512-VNNI and run on CPUs without GFNI too).
+inline __m512i high_nibbles_gfni(__m512i v) {
+  const __m512i matrix = _mm512_set1_epi64(0x1020408000000000);
+#if defined(__GNUC__) || defined(__clang__)
+  __m512i out;
+  asm("vgf2p8affineqb $0, %2, %1, %0" : "=v"(out) : "v"(v), "v"(matrix));
+  return out;
+#else
+  return _mm512_gf2p8affine_epi64_epi8(v, matrix, 0);
+#endif
+}
+
+// Regroups the activation blocks of `steps` steps and precomputes their
+// offsets and scales. Port 5 (shuffles) is the scarce resource here: 256-bit
+// loads inserted into 512-bit registers (blends, not shuffles) put blocks 0, 1
+// and 2, 3 side by side, and one 128-bit-lane shuffle per register sorts
+// their halves into the rows' layout; a gather picks the fp16 scales.
+SIEVE_TARGET_VNNI void prepare_q4_0_steps(const BlockQ8_0* x, int64_t steps, Q4_0Step* out) {
+  // Fold order: lane 4k + g holds block 4g + k (a dword gather of each
+  // block's first 4 bytes; the scale is the low half).
+  const __m512i d_offsets = lane_index<true>([](int j) {
+    return static_cast<int>(sizeof(BlockQ8_0)) * (4 * (j % 4) + j / 4);
+  });
+  const __m512i eights = _mm512_set1_epi8(8);
+  const __m512i zero = _mm512_setzero_si512();
+  for (int64_t s = 0; s < steps; ++s) {
+    const BlockQ8_0* blocks = x + kQ4_0StepBlocks * s;
+    for (int g = 0; g < 4; ++g) {
+      const BlockQ8_0* b = blocks + 4 * g;
+      // 128-bit lanes: [values 0..15 of block 0, 16..31 of block 0, 0..15 of block 1, 16..31 of block 1].
+      const __m512i first = _mm512_inserti64x4(_mm512_castsi256_si512(load256(b[0].qs)), load256(b[1].qs), 1);
+      const __m512i second = _mm512_inserti64x4(_mm512_castsi256_si512(load256(b[2].qs)), load256(b[3].qs), 1);
+      const __m512i lo = _mm512_shuffle_i64x2(first, second, _MM_SHUFFLE(2, 0, 2, 0));
+      const __m512i hi = _mm512_shuffle_i64x2(first, second, _MM_SHUFFLE(3, 1, 3, 1));
+      const __m512i eight_sums = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(zero, eights, lo), eights, hi);
+      out[s].xlo[g] = lo;
+      out[s].xhi[g] = hi;
+      out[s].offset[g] = _mm512_sub_epi32(zero, eight_sums);
     }
-    for (int p = 0; p < 4; ++p) {
-      const __m512i xv = pair_q8(x[i + 2 * p].qs, x[i + 2 * p + 1].qs);
-      const __m512i offset = _mm512_dpbusd_epi32(_mm512_setzero_si512(), offsets, xv);
-      for (int r = 0; r < R; ++r) {
-        const BlockQ4_0* b = w[r] + i + 2 * p;
-        __m512i both = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b[0].qs)));
-        both = _mm512_mask_broadcast_i32x4(both, 0xff00, _mm_loadu_si128(reinterpret_cast<const __m128i*>(b[1].qs)));
-        const __m512i q = _mm512_and_si512(both, nibbles);
-        const __m512i sums = _mm512_sub_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), q, xv), offset);
-        acc[r][p % 2] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums), pair_scale_nibbles(scales[r], p), acc[r][p % 2]);
-      }
+    const __m512i d = _mm512_i32gather_epi32(d_offsets, blocks, 1);
+    out[s].dx = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(d));
+  }
+}
+
+// Adds `steps` steps of one row into acc0 (even steps) and acc1 (odd steps).
+template <bool kGfni>
+SIEVE_TARGET_VNNI void q4_0_row_steps(const BlockQ4_0* w, const Q4_0Step* xs, int64_t steps, __m512& acc0_io,
+                                      __m512& acc1_io) {
+  // A group's 36 words: block k is word 9k (d) then words 9k+1 .. 9k+8. The
+  // first 32 words hold all but the last 4 quant words of block 3 (words
+  // 32..35, broadcast into words 28..31).
+  const __m512i q_index = lane_index([](int j) { return j < 28 ? 9 * (j / 8) + 1 + j % 8 : 0; });
+  // Scale of block k of group g into word 4k + g (group g's permute writes
+  // only its own words), the order the fold leaves the block sums in.
+  const __m512i d_index = lane_index([](int j) { return 9 * ((j / 4) % 4); });
+  const __m512i low4 = _mm512_set1_epi8(0x0f);
+  __m512 acc0 = acc0_io, acc1 = acc1_io;  // in registers: the loop's dependency chain must not go through memory
+  for (int64_t s = 0; s < steps; ++s) {
+    const BlockQ4_0* blocks = w + kQ4_0StepBlocks * s;
+    const char* ahead = reinterpret_cast<const char*>(blocks) + kQ4_0PrefetchBytes;
+    for (size_t line = 0; line < kQ4_0StepBlocks * sizeof(BlockQ4_0); line += 64) _mm_prefetch(ahead + line, _MM_HINT_T1);
+    __m512i sums[4];
+    __m512i d = _mm512_setzero_si512();
+    for (int g = 0; g < 4; ++g) {
+      const auto* group = reinterpret_cast<const uint16_t*>(blocks + 4 * g);
+      __m512i window = load512(group);
+      keep_in_register(window);
+      int64_t last_words;
+      std::memcpy(&last_words, group + 32, sizeof(last_words));
+      const __m512i q = _mm512_mask_set1_epi64(_mm512_permutexvar_epi16(q_index, window), 0x80, last_words);
+      d = _mm512_mask_permutexvar_epi16(d, static_cast<__mmask32>(0x1111u << g), d_index, window);
+      const __m512i lo = _mm512_and_si512(q, low4);
+      const __m512i hi = kGfni ? high_nibbles_gfni(q) : _mm512_and_si512(_mm512_srli_epi16(q, 4), low4);
+      sums[g] = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(xs[s].offset[g], lo, xs[s].xlo[g]), hi, xs[s].xhi[g]);
     }
+    // 128-bit lane k: [g0 lanes 0+2, g1 0+2, g0 1+3, g1 1+3] (and g2, g3), then the block totals.
+    const __m512i pairs01 = _mm512_add_epi32(_mm512_unpacklo_epi32(sums[0], sums[1]), _mm512_unpackhi_epi32(sums[0], sums[1]));
+    const __m512i pairs23 = _mm512_add_epi32(_mm512_unpacklo_epi32(sums[2], sums[3]), _mm512_unpackhi_epi32(sums[2], sums[3]));
+    const __m512i totals = _mm512_add_epi32(_mm512_unpacklo_epi64(pairs01, pairs23), _mm512_unpackhi_epi64(pairs01, pairs23));
+    const __m512 scales = _mm512_mul_ps(_mm512_cvtph_ps(_mm512_castsi512_si256(d)), xs[s].dx);
+    __m512& acc = s % 2 == 0 ? acc0 : acc1;
+    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(totals), scales, acc);
   }
-  for (int r = 0; r < R; ++r) {
-    y[r] = hsum(_mm512_add_ps(acc[r][0], acc[r][1])) + dot_single_blocks(w[r] + i, x + i, nb - i);
-  }
+  acc0_io = acc0;
+  acc1_io = acc1;
 }
 
-SIEVE_TARGET_VNNI float dot_q4_0_vnni(int64_t n, const void* w, const void* x) {
-  const auto* row = static_cast<const BlockQ4_0*>(w);
-  float y;
-  dot_q4_0_rows<1>(n, &row, static_cast<const BlockQ8_0*>(x), &y);
-  return y;
-}
-
-SIEVE_TARGET_VNNI void dot_q4_0_rows_vnni(int64_t n, const void* w, size_t row_stride, int64_t n_rows, const void* x,
-                                          float* y) {
-  constexpr int kRows = 4;
+template <bool kGfni>
+SIEVE_TARGET_VNNI void q4_0_rows(int64_t n, const void* w, size_t row_stride, int64_t n_rows, const void* x, float* y) {
   const auto* base = static_cast<const std::byte*>(w);
   const auto* xb = static_cast<const BlockQ8_0*>(x);
-  const BlockQ4_0* rows[kRows];
-  int64_t r = 0;
-  for (; r + kRows <= n_rows; r += kRows) {
-    for (int k = 0; k < kRows; ++k) {
-      rows[k] = reinterpret_cast<const BlockQ4_0*>(base + static_cast<size_t>(r + k) * row_stride);
+  const int64_t nb = n / kLegacyBlockElems;
+  const int64_t steps = nb / kQ4_0StepBlocks;
+  const int64_t tail = kQ4_0StepBlocks * steps;  // first block of the one-at-a-time end
+  Q4_0Step prepared[kQ4_0ChunkSteps];
+  __m512 saved[kQ4_0RowBatch][2];
+  // Rows of up to one chunk take the prepared activation all at once; longer
+  // rows go chunk by chunk, kQ4_0RowBatch rows at a time keeping their sums.
+  const int64_t batch = steps <= kQ4_0ChunkSteps ? n_rows : kQ4_0RowBatch;
+  for (int64_t r0 = 0; r0 < n_rows; r0 += batch) {
+    const int64_t rows = std::min(batch, n_rows - r0);
+    for (int64_t c0 = 0;; c0 += kQ4_0ChunkSteps) {
+      const int64_t count = std::min(kQ4_0ChunkSteps, steps - c0);
+      const bool first = c0 == 0, last = c0 + count >= steps;
+      prepare_q4_0_steps(xb + kQ4_0StepBlocks * c0, count, prepared);
+      for (int64_t r = 0; r < rows; ++r) {
+        const auto* row = reinterpret_cast<const BlockQ4_0*>(base + static_cast<size_t>(r0 + r) * row_stride);
+        __m512 acc0 = first ? _mm512_setzero_ps() : saved[r][0];
+        __m512 acc1 = first ? _mm512_setzero_ps() : saved[r][1];
+        q4_0_row_steps<kGfni>(row + kQ4_0StepBlocks * c0, prepared, count, acc0, acc1);
+        if (last) {
+          y[r0 + r] = hsum(_mm512_add_ps(acc0, acc1)) + dot_single_blocks(row + tail, xb + tail, nb - tail);
+        } else {  // only with batch == kQ4_0RowBatch
+          saved[r][0] = acc0;
+          saved[r][1] = acc1;
+        }
+      }
+      if (last) break;
     }
-    dot_q4_0_rows<kRows>(n, rows, xb, y + r);
   }
-  for (; r < n_rows; ++r) {
-    rows[0] = reinterpret_cast<const BlockQ4_0*>(base + static_cast<size_t>(r) * row_stride);
-    dot_q4_0_rows<1>(n, rows, xb, y + r);
-  }
+}
+
+template <bool kGfni>
+SIEVE_TARGET_VNNI void dot_q4_0_rows_vnni(int64_t n, const void* w, size_t row_stride, int64_t n_rows, const void* x,
+                                          float* y) {
+  q4_0_rows<kGfni>(n, w, row_stride, n_rows, x, y);
+}
+
+template <bool kGfni>
+SIEVE_TARGET_VNNI float dot_q4_0_vnni(int64_t n, const void* w, const void* x) {
+  float y;
+  q4_0_rows<kGfni>(n, w, 0, 1, x, &y);
+  return y;
 }
 
 // ---- Q8 activation quantizers (bit-identical to the scalar ones) --------------
@@ -365,9 +486,9 @@ void register_legacy_avx512(KernelTable& table) {
   table[T::Q8_1].quantize = quantize_q8_1;
 }
 
-void register_legacy_avx512_vnni(KernelTable& table) {
-  table[TensorType::Q4_0].vec_dot = dot_q4_0_vnni;
-  table[TensorType::Q4_0].vec_dot_rows = dot_q4_0_rows_vnni;
+void register_legacy_avx512_vnni(KernelTable& table, bool gfni) {
+  table[TensorType::Q4_0].vec_dot = gfni ? dot_q4_0_vnni<true> : dot_q4_0_vnni<false>;
+  table[TensorType::Q4_0].vec_dot_rows = gfni ? dot_q4_0_rows_vnni<true> : dot_q4_0_rows_vnni<false>;
 }
 
 }  // namespace sieve::tensor::detail

@@ -328,6 +328,58 @@ TEST(LegacySimd, FloatRowsOfAnyLength) {
   }
 }
 
+// The AVX512-VNNI Q4_0 kernel (with and without GFNI, each variant the CPU
+// runs): its vec_dot against the scalar one, and its vec_dot_rows bit-identical
+// to vec_dot for any row count and stride. The lengths reach rows shorter than
+// one 16-block step, steps with a tail of single blocks, and rows longer than
+// one prepared chunk (8192 values), whose sums are carried between chunks.
+TEST(LegacySimd, Q4_0VnniRowsMatchScalarAndVecDot) {
+  const detail::CpuExtras cpu = detail::cpu_extras();
+  if (!isa_available(Isa::Avx512) || !cpu.avx512_vnni) GTEST_SKIP() << "no AVX512-VNNI on this CPU";
+  for (bool gfni : {false, true}) {
+    if (gfni && !cpu.gfni) continue;
+    KernelTable table = kernels_for(Isa::Avx512);
+    detail::register_legacy_avx512_vnni(table, gfni);
+    const TypeKernels& k = table[T::Q4_0];
+    ASSERT_TRUE(k.vec_dot != nullptr && k.vec_dot_rows != nullptr);
+    for (int64_t n : {32, 480, 512, 544, 4096, 8192, 8192 + 512, 16384 + 96}) {
+      constexpr int64_t kRows = 37;
+      const size_t row_bytes = bytes_for(T::Q4_0, static_cast<uint64_t>(n)), stride = row_bytes + 40;
+      Bytes w(stride * kRows, 0xA5);
+      std::vector<double> scale(kRows, 0.0);
+      const Bytes x = quantize(scalar(), T::Q8_0, gaussian(n, 91 + static_cast<uint32_t>(n), 3.0f));
+      const std::vector<float> xf = dequantize(T::Q8_0, x, n);
+      for (int64_t r = 0; r < kRows; ++r) {
+        std::vector<float> v = gaussian(n, 7000 + static_cast<uint32_t>(n + r));
+        if (r == 1) std::fill(v.begin(), v.end(), -1.0f);  // every nibble 0: the largest offset term
+        if (r == 2) std::fill(v.begin(), v.end(), 1.0f);   // every nibble 15 or 0 after rounding
+        const Bytes q = quantize(scalar(), T::Q4_0, v);
+        std::memcpy(w.data() + static_cast<size_t>(r) * stride, q.data(), row_bytes);
+        const std::vector<float> wf = dequantize(T::Q4_0, q, n);
+        for (int64_t i = 0; i < n; ++i) scale[r] += std::fabs(double(wf[i]) * xf[i]);
+      }
+      std::vector<float> single(kRows);
+      for (int64_t r = 0; r < kRows; ++r) {
+        const uint8_t* row = w.data() + static_cast<size_t>(r) * stride;
+        single[r] = k.vec_dot(n, row, x.data());
+        EXPECT_NEAR(single[r], scalar()[T::Q4_0].vec_dot(n, row, x.data()), 1e-5 * scale[r] + 1e-30)
+            << "gfni " << gfni << " n=" << n << " row " << r;
+      }
+      for (int64_t first : {0, 5}) {
+        for (int64_t count : {1, 16, 17, 32}) {
+          std::vector<float> y(static_cast<size_t>(count), -1.0f);
+          k.vec_dot_rows(n, w.data() + static_cast<size_t>(first) * stride, stride, count, x.data(), y.data());
+          for (int64_t r = 0; r < count; ++r) {
+            EXPECT_EQ(std::memcmp(&y[r], &single[first + r], sizeof(float)), 0)
+                << "gfni " << gfni << " n=" << n << " rows " << first << "+" << count << ": row " << r << " is "
+                << y[r] << ", vec_dot gives " << single[first + r];
+          }
+        }
+      }
+    }
+  }
+}
+
 // Q8_0 files may hold -128, which our quantizer never writes: the sign trick of
 // the SIMD dots must still be exact for it.
 TEST(LegacySimd, Q8WeightsHoldingMinus128) {
