@@ -223,23 +223,27 @@ int cmd_calibrate(CommandArgs argv) {
   run.context = args.get_int("context", 256, 8, 1 << 20);
   run.threads = static_cast<int>(args.get_int("threads", 0, 0, 1024));
 
-  const flash::PackFile pack = flash::PackFile::open(run.pack);
-  sparse::ActivationRecorder recorder(pack.hparams(), run.max_tokens);
-  const int64_t ran = sparse::record_activations(run, recorder);
-  std::printf("%s: ran %lld tokens, recorded %lld per layer\n", pack.where().c_str(), static_cast<long long>(ran),
-              static_cast<long long>(recorder.recorded_tokens()));
-  ThreadPool pool(run.threads);
-  const bool dry = args.has("evaluate") || args.has("dry-run");
-  if (args.has("layers") && !dry) throw UsageError("--layers applies to --evaluate and --dry-run only");
-  const int64_t n_layers = args.get_int("layers", pack.n_layers(), 1, pack.n_layers());
-  if (args.has("evaluate")) {
-    evaluate(pack, recorder, n_layers, parse_margins(args), pool);
-    return 0;
-  }
-  const sparse::PredictorSet set = train(pack, recorder, training, n_layers, pool);
-  if (dry) return 0;
   flash::PackOptions options;
-  options.extras = sparse::to_pack_extras(set, pack.hparams());
+  {
+    // Closed before the rewrite: the output is the pack itself unless -o is
+    // given, and Windows refuses to replace a file that is still open.
+    const flash::PackFile pack = flash::PackFile::open(run.pack);
+    sparse::ActivationRecorder recorder(pack.hparams(), run.max_tokens);
+    const int64_t ran = sparse::record_activations(run, recorder);
+    std::printf("%s: ran %lld tokens, recorded %lld per layer\n", pack.where().c_str(), static_cast<long long>(ran),
+                static_cast<long long>(recorder.recorded_tokens()));
+    ThreadPool pool(run.threads);
+    const bool dry = args.has("evaluate") || args.has("dry-run");
+    if (args.has("layers") && !dry) throw UsageError("--layers applies to --evaluate and --dry-run only");
+    const int64_t n_layers = args.get_int("layers", pack.n_layers(), 1, pack.n_layers());
+    if (args.has("evaluate")) {
+      evaluate(pack, recorder, n_layers, parse_margins(args), pool);
+      return 0;
+    }
+    const sparse::PredictorSet set = train(pack, recorder, training, n_layers, pool);
+    if (dry) return 0;
+    options.extras = sparse::to_pack_extras(set, pack.hparams());
+  }
   const std::string out = args.get_or("output", run.pack.string());
   const flash::PackSummary s = flash::rewrite_pack(run.pack, out, options);
   std::printf("wrote %s (%s, %zu tensors)\n", out.c_str(), format_bytes(s.file_bytes).c_str(), s.n_tensors);

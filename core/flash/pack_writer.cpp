@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstring>
 #include <future>
+#include <optional>
 #include <system_error>
 #include <vector>
 
@@ -384,15 +385,19 @@ PackSummary pack_model(const fs::path& source, const fs::path& out, const PackOp
 
 PackSummary rewrite_pack(const fs::path& pack_path, const fs::path& out, const PackOptions& options) {
   const Clock::time_point start = Clock::now();
-  const PackFile pack = PackFile::open(pack_path);
-  const gguf::GgufFile& src = pack.gguf();
-  check_extras(options.extras, pack.where());
-
   const fs::path partial = with_suffix(out, ".partial");
-  PartialGuard guard(partial);
+  std::optional<PartialGuard> guard;
   PackSummary summary;
-  std::vector<const gguf::TensorInfo*> kept;
   {
+    // The source is closed again before the new file takes its name: out may
+    // be the source itself, and Windows refuses to replace a file that is
+    // open (mapped) without FILE_SHARE_DELETE.
+    const PackFile pack = PackFile::open(pack_path);
+    const gguf::GgufFile& src = pack.gguf();
+    check_extras(options.extras, pack.where());
+    guard.emplace(partial);
+    summary.n_layers = pack.n_layers();
+    std::vector<const gguf::TensorInfo*> kept;
     gguf::GgufWriter w(partial);
     for (const gguf::KeyValue& kv : src.metadata()) w.set(kv.key, kv.value);
     for (const gguf::KeyValue& kv : options.extras.metadata) w.set(kv.key, kv.value);
@@ -428,10 +433,9 @@ PackSummary rewrite_pack(const fs::path& pack_path, const fs::path& out, const P
   std::error_code ec;
   fs::rename(partial, out, ec);
   if (ec) throw Error(out.string() + ": cannot rename '" + partial.string() + "' into place: " + ec.message());
-  guard.done();
+  guard->done();
   summary.write_seconds = seconds_since(start);
   summary.file_bytes = fs::file_size(out);
-  summary.n_layers = pack.n_layers();
   verify_if_asked(out, options, summary);
   return summary;
 }

@@ -96,7 +96,6 @@ void expect_one_line_error(const std::filesystem::path& path, const std::string&
   EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
 }
 
-#ifndef _WIN32
 TEST(CliInfo, BadFilesGiveOneLineErrors) {
   const ScratchFile garbage("this is not a model at all");
   expect_one_line_error(garbage.path(), "bad magic");
@@ -106,6 +105,5 @@ TEST(CliInfo, BadFilesGiveOneLineErrors) {
   expect_one_line_error(truncated.path(), "truncated");
   expect_one_line_error(std::filesystem::temp_directory_path() / "sieve_no_such_model.gguf", "cannot open");
 }
-#endif
 
 }  // namespace

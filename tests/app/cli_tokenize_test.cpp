@@ -67,7 +67,7 @@ TEST(CliTokenize, PrintsIdsOnOneLine) {
 TEST(CliTokenize, PrintsPiecesWithEscapes) {
   REQUIRE_VOCAB("gpt-2");
   const RunResult r = run_sieve_shell("tokenize -m " + quoted(vocab("gpt-2")) +
-                                  " --pieces --parse-special -p \"$(printf 'a\\tb<|endoftext|>')\"",
+                                  " --pieces --parse-special -p 'a\tb<|endoftext|>'",  // a real tab, single-quoted
                               "2>/dev/null");
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_EQ(r.output, "64\ta\n197\t\\t\n65\tb\n50256\t<|endoftext|>\n");

@@ -160,6 +160,7 @@ class LoadedPack : public ::testing::Test {
     engine_ = Engine::load(options_);
     ASSERT_TRUE(bit_identical(copy(engine_->prefill(ref_.prompt)), ref_.logits[0]));
   }
+  // Into the same file (inode) the engine has open: not copy_over.
   void put_back() { fs::copy_file(original_, path_, fs::copy_options::overwrite_existing); }
 
   fs::path original_, path_;
@@ -168,6 +169,9 @@ class LoadedPack : public ::testing::Test {
   std::unique_ptr<Engine> engine_;
 };
 
+// What POSIX systems allow on a file that is open: Windows refuses all four
+// while the engine has the pack mapped (LockedWhileLoadedOnWindows below).
+#ifndef _WIN32
 TEST_F(LoadedPack, TruncatedWhileLoadedFailsTheStepUntilItIsPutBack) {
   const PackFile pack = PackFile::open(path_);
   fs::resize_file(path_, pack.bundles_file_offset(0));  // every FFN bundle gone
@@ -190,7 +194,7 @@ TEST_F(LoadedPack, TruncatedWhileLoadedFailsTheStepUntilItIsPutBack) {
 TEST_F(LoadedPack, ReplacedByRenameKeepsReadingTheOpenedFile) {
   // What an update or a re-pack does: a new file renamed over the old name.
   const fs::path other = temp_folder() / "other.sieve";
-  fs::copy_file(packed("llama-2-tiny-random"), other, fs::copy_options::overwrite_existing);
+  copy_over(packed("llama-2-tiny-random"), other);
   fs::rename(other, path_);
   EXPECT_TRUE(decode_with_retry(*engine_, ref_).empty());  // the engine holds the old file
   // A new engine loads the new file (another model: no budget, everything resident).
@@ -223,6 +227,38 @@ TEST_F(LoadedPack, RemovedWhileLoadedKeepsWorking) {
     EXPECT_NE(std::string(e.what()).find("loaded.sieve"), std::string::npos) << e.what();
   }
 }
+#else
+// Windows: the engine maps the pack without FILE_SHARE_WRITE or
+// FILE_SHARE_DELETE (gguf::MappedFile), so while it is loaded the file cannot
+// be truncated, written, replaced by rename or removed; the engine keeps
+// producing the same logits, and once it is gone the file can be replaced.
+TEST_F(LoadedPack, LockedWhileLoadedOnWindows) {
+  const uint64_t size = fs::file_size(path_);
+  std::error_code ec;
+  fs::resize_file(path_, size / 2, ec);
+  EXPECT_TRUE(ec) << "truncated while loaded";
+  std::FILE* f = std::fopen(path_.string().c_str(), "r+b");
+  EXPECT_EQ(f, nullptr) << "opened for writing while loaded";
+  if (f != nullptr) std::fclose(f);
+  const fs::path other = temp_folder() / "other.sieve";
+  copy_over(packed("llama-2-tiny-random"), other);
+  ec.clear();
+  fs::rename(other, path_, ec);
+  EXPECT_TRUE(ec) << "replaced while loaded";
+  ec.clear();
+  fs::remove(path_, ec);
+  EXPECT_TRUE(ec) << "removed while loaded";
+  EXPECT_EQ(fs::file_size(path_), size);
+  EXPECT_TRUE(decode_with_retry(*engine_, ref_).empty());
+  engine_.reset();
+  ec.clear();
+  fs::rename(other, path_, ec);
+  EXPECT_FALSE(ec) << ec.message();
+  EngineOptions fresh = options_;
+  fresh.dram_budget = {};
+  EXPECT_NE(Engine::load(fresh)->model().n_vocab, static_cast<int64_t>(ref_.logits[0].size()));
+}
+#endif
 
 }  // namespace
 }  // namespace sieve::flash

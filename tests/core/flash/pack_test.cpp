@@ -143,10 +143,13 @@ TEST(Pack, TruncatedPackIsRefused) {
 
 TEST(Pack, FlippedByteInAResidentTensorFailsTheLoad) {
   const fs::path copy = copy_of(packed("synthA-q8_0"), "resident_flip.sieve");
-  {
+  // The offset is read and the file closed before it is written: Windows
+  // refuses to open for writing a file that is mapped for reading.
+  const uint64_t offset = [&] {
     const gguf::GgufFile f = gguf::GgufFile::open(copy);
-    flip_byte(copy, f.tensor_file_offset(*f.find_tensor("blk.2.attn_k.weight")) + 100);
-  }
+    return f.tensor_file_offset(*f.find_tensor("blk.2.attn_k.weight")) + 100;
+  }();
+  flip_byte(copy, offset);
   const std::string m = error_of([&] { Engine::load(engine_options(copy, EngineMode::flash)); });
   EXPECT_NE(m.find("resident_flip.sieve: tensor 'blk.2.attn_k.weight' is corrupted"), std::string::npos) << m;
   EXPECT_NE(error_of([&] { PackFile::open(copy).verify(); }).find("blk.2.attn_k.weight"), std::string::npos);
@@ -154,10 +157,11 @@ TEST(Pack, FlippedByteInAResidentTensorFailsTheLoad) {
 
 TEST(Pack, FlippedByteInABundleIsFoundByVerifyAndByLoadingOrStreaming) {
   const fs::path copy = copy_of(packed("synthA-q4_k_m"), "bundle_flip.sieve");
-  {
+  const uint64_t offset = [&] {  // closed before the write, as above
     const PackFile pack = PackFile::open(copy);
-    flip_byte(copy, pack.bundles_file_offset(1) + pack.layout(1).layer_bytes() / 2);
-  }
+    return pack.bundles_file_offset(1) + pack.layout(1).layer_bytes() / 2;
+  }();
+  flip_byte(copy, offset);
   const std::string verify = error_of([&] { PackFile::open(copy).verify(); });
   EXPECT_NE(verify.find("bundle_flip.sieve: tensor 'blk.1.ffn_bundles' is corrupted"), std::string::npos) << verify;
 

@@ -59,9 +59,16 @@ inline std::filesystem::path packed(const std::string& name) {
   return out;
 }
 
+// copy_file(overwrite_existing) that also works with MinGW's libstdc++, which
+// fails with "File exists" when the target exists: the target is removed first.
+inline void copy_over(const std::filesystem::path& from, const std::filesystem::path& to) {
+  std::filesystem::remove(to);
+  std::filesystem::copy_file(from, to);
+}
+
 inline std::filesystem::path copy_of(const std::filesystem::path& file, const std::string& name) {
   const auto out = temp_folder() / name;
-  std::filesystem::copy_file(file, out, std::filesystem::copy_options::overwrite_existing);
+  copy_over(file, out);
   return out;
 }
 

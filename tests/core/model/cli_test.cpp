@@ -8,36 +8,17 @@
 #include <cstdio>
 #include <string>
 
-#include <sys/wait.h>
-#include <unistd.h>
-
+#include "app/cli_test_util.h"
 #include "core/model/reference_case.h"
 #include "util/json.h"
 
 namespace sieve::test {
 namespace {
 
-struct RunResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
+using RunResult = CliResult;
 
-RunResult run_cli(const std::string& arguments) {
-  const std::string err_path = std::filesystem::temp_directory_path() / ("sieve-cli-test-" + std::to_string(::getpid()));
-  const std::string command = std::string(SIEVE_CLI_PATH) + " " + arguments + " 2>" + err_path;
-  RunResult r;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) return r;
-  std::array<char, 4096> buf{};
-  size_t n = 0;
-  while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) r.out.append(buf.data(), n);
-  const int status = ::pclose(pipe);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.err = read_text(err_path);
-  std::filesystem::remove(err_path);
-  return r;
-}
+// Through the shell (cmd.exe on Windows, see cli_test_util.h), stderr kept apart.
+RunResult run_cli(const std::string& arguments) { return run_sieve(arguments); }
 
 std::string model(const char* file) { return (shared_dir() / "models" / file).string(); }
 

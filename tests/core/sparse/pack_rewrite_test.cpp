@@ -130,7 +130,8 @@ TEST(PackRewrite, AddsPredictorsWithChecksumsAndKeepsEverythingElse) {
 
 TEST(PackRewrite, InPlaceReplacesThePredictors) {
   const fs::path pack = folder() / "in_place.sieve";
-  fs::copy_file(stories_pack(), pack, fs::copy_options::overwrite_existing);
+  fs::remove(pack);  // MinGW's copy_file fails with "File exists" even with overwrite_existing
+  fs::copy_file(stories_pack(), pack);
   const model::HyperParams hp = flash::PackFile::open(pack).hparams();
   flash::PackOptions options;
   options.extras = to_pack_extras(random_set(hp, 2), hp);
@@ -175,7 +176,8 @@ TEST(PackRewrite, PackModelAddsExtrasAndACorruptedPredictorIsFound) {
   // Flip a byte of the last predictor tensor: loading it fails naming the tensor.
   const gguf::TensorInfo* t = pack.predictor_tensor(hp.n_layers - 1, flash::PredictorRole::b);
   const fs::path bad = folder() / "bad.sieve";
-  fs::copy_file(out, bad, fs::copy_options::overwrite_existing);
+  fs::remove(bad);  // as above
+  fs::copy_file(out, bad);
   {
     std::FILE* f = std::fopen(bad.string().c_str(), "r+b");
     ASSERT_NE(f, nullptr);
