@@ -20,28 +20,12 @@
 #include <unistd.h>
 
 #include "desktop/history_store.h"
+#include "raw_sqlite.h"
 
 using sieve::app::HistoryStore;
 
 namespace {
 
-// Runs statements on a plain connection of its own; returns the first column of every row.
-QStringList rawQuery(const QString& path, const QStringList& statements) {
-  QStringList firstColumn;
-  {
-    QSqlDatabase db = QSqlDatabase::addDatabase("QSQLITE", "raw-faults");
-    db.setDatabaseName(path);
-    if (!db.open()) return {"cannot open"};
-    for (const QString& sql : statements) {
-      QSqlQuery q(db);
-      if (!q.exec(sql)) return {"failed: " + sql};
-      while (q.next()) firstColumn << q.value(0).toString();
-    }
-    db.close();
-  }
-  QSqlDatabase::removeDatabase("raw-faults");
-  return firstColumn;
-}
 
 // A tmpfs of `kib` KiB mounted on a fresh folder, unmounted at the end.
 class SmallDisk {

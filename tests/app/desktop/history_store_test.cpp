@@ -12,28 +12,12 @@
 #include <map>
 
 #include "desktop/history_store.h"
+#include "raw_sqlite.h"
 
 using sieve::app::HistoryStore;
 
 namespace {
 
-// Runs `sql` statements on a plain connection (not the store's), e.g. to build an old-version file.
-QStringList rawQuery(const QString& path, const QStringList& statements) {
-  QStringList firstColumn;
-  {
-    QSqlDatabase db = QSqlDatabase::addDatabase("QSQLITE", "raw");
-    db.setDatabaseName(path);
-    if (!db.open()) return {"cannot open"};
-    for (const QString& sql : statements) {
-      QSqlQuery q(db);
-      if (!q.exec(sql)) return {"failed: " + sql};
-      while (q.next()) firstColumn << q.value(0).toString();
-    }
-    db.close();
-  }
-  QSqlDatabase::removeDatabase("raw");
-  return firstColumn;
-}
 
 QString words(int n) {
   QString text;
