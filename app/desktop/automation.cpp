@@ -4,6 +4,8 @@
 #include <QMetaMethod>
 #include <QMetaProperty>
 #include <QQmlContext>
+#include <QQuickItem>
+#include <QQuickWindow>
 #include <cstdio>
 #include <iostream>
 #include <mutex>
@@ -11,6 +13,27 @@
 #include <thread>
 
 namespace sieve::app {
+namespace {
+
+// Visible all the way up, with some area: an item a person could click.
+bool shown(const QQuickItem* item) {
+  return item->isVisible() && item->width() > 0 && item->height() > 0 && item->opacity() > 0;
+}
+
+// Depth first over the visual tree (which holds the popups and dialogs too).
+const QQuickItem* findItem(const QQuickItem* from, const QString& name, const QString& text) {
+  if (shown(from) && (name == QLatin1String("*") || from->objectName() == name) &&
+      (text.isEmpty() || from->property("text").toString() == text)) {
+    return from;
+  }
+  if (!from->isVisible()) return nullptr;
+  for (const QQuickItem* child : from->childItems()) {
+    if (const QQuickItem* found = findItem(child, name, text)) return found;
+  }
+  return nullptr;
+}
+
+}  // namespace
 
 // The reader thread blocks in getline and cannot be joined at exit, so it
 // never touches the Automation directly: it posts each line while holding the
@@ -63,8 +86,22 @@ void Automation::run(const QString& line) {
   answer(execute(line));
 }
 
+QString Automation::locate(const QString& name, const QString& text) const {
+  if (!window_) return QStringLiteral("error: no window to search");
+  const QQuickItem* root = window_->contentItem();
+  while (root->parentItem()) root = root->parentItem();  // above the content: the overlay of popups
+  const QQuickItem* item = findItem(root, name, text);
+  if (!item) return QStringLiteral("error: no visible item named '%1'%2").arg(name, text.isEmpty() ? "" : " with text '" + text + "'");
+  const QPointF centre = item->mapToGlobal(QPointF(item->width() / 2, item->height() / 2));
+  return QStringLiteral("at %1 %2 %3 %4").arg(qRound(centre.x())).arg(qRound(centre.y()))
+      .arg(qRound(item->width())).arg(qRound(item->height()));
+}
+
 QString Automation::execute(const QString& line) {
   const QString verb = line.section(QLatin1Char(' '), 0, 0);
+  if (verb == QLatin1String("locate")) {
+    return locate(line.section(QLatin1Char(' '), 1, 1), line.section(QLatin1Char(' '), 2));
+  }
   const QString target = line.section(QLatin1Char(' '), 1, 1);
   const QString member = line.section(QLatin1Char(' '), 2, 2);
   const QString rest = line.section(QLatin1Char(' '), 3);  // the value or argument, spaces and all
@@ -101,7 +138,7 @@ QString Automation::execute(const QString& line) {
     }
     return QStringLiteral("error: %1 has no signal '%2'").arg(target, member);
   }
-  return QStringLiteral("error: unknown command '%1' (set, get, call, watch, quit)").arg(verb);
+  return QStringLiteral("error: unknown command '%1' (set, get, call, watch, locate, quit)").arg(verb);
 }
 
 void Automation::onWatchedSignal() {

@@ -9,11 +9,17 @@
 //   get OBJECT PROPERTY         answers "value TEXT"
 //   call OBJECT METHOD [TEXT]   an invokable taking nothing or one string
 //   watch OBJECT SIGNAL         from now on prints "signal OBJECT SIGNAL" each time it fires
+//   locate NAME [TEXT]          where a visible item is on the screen: answers "at X Y W H"
+//                               (its centre in screen pixels, its size); NAME is its objectName,
+//                               or * for any; TEXT, when given, must equal its `text`
 //   quit                        leaves the event loop (as does the end of the input)
 //
 // OBJECT is a context property of the QML engine: chat, settings, models or
-// planner. Every command but quit is answered "ok", "value ..." or "error: why".
-// Commands run on the UI thread, between events, as the user's clicks do.
+// planner. Every command but quit is answered "ok", "value ...", "at ..." or
+// "error: why". Commands run on the UI thread, between events, as the user's
+// clicks do. `locate` only reads: the click-through test
+// (tests/installer/click-through.sh) finds a control with it and then clicks
+// it with real input (xdotool), as a person would.
 
 #include <QHash>
 #include <QObject>
@@ -21,6 +27,8 @@
 #include <memory>
 
 class QQmlContext;
+class QQuickItem;
+class QQuickWindow;
 
 namespace sieve::app {
 
@@ -33,6 +41,8 @@ class Automation : public QObject {
 
   // Starts reading standard input (a detached reader thread).
   void start();
+  // The window `locate` searches.
+  void setWindow(QQuickWindow* window) { window_ = window; }
 
  private slots:
   void onWatchedSignal();
@@ -42,9 +52,11 @@ class Automation : public QObject {
   void run(const QString& line);
   QString execute(const QString& line);
   QObject* object(const QString& name) const;
+  QString locate(const QString& name, const QString& text) const;
   void answer(const QString& text);
 
   QQmlContext& context_;
+  QQuickWindow* window_ = nullptr;
   std::shared_ptr<Inbox> inbox_;  // shared with the reader thread, which may outlive this
   QHash<QObject*, QString> names_;
 };

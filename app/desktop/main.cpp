@@ -60,6 +60,7 @@ int main(int argc, char** argv) {
   }
   if (qEnvironmentVariableIntValue("SIEVE_STARTUP_REPORT") == 1) reportStartupAtFirstFrame(window, sinceStart, chat);
   sieve::app::Automation automation(*engine.rootContext());
+  automation.setWindow(window);
   if (qEnvironmentVariableIntValue("SIEVE_AUTOMATION") == 1) automation.start();
   const QStringList args = app.arguments();
   if (args.size() > 1) chat.loadModel(args.at(1));  // a model named on the command line wins

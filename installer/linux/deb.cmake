@@ -13,16 +13,21 @@ set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "https://sieve.app")
 # The shared libraries the executables link (libqt6*, libqcoro6*, libc,
 # libstdc++) become dependencies through dpkg-shlibdeps.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-# What the app loads at run time and dpkg-shlibdeps cannot see: the QML
-# modules ui/qml imports (QtQuick, Controls, Layouts, Dialogs,
-# Qt.labs.settings, and the modules those import) and the SQLite driver of
-# the history store. Keep in step with .ci/install-deps.
+# What the app loads at run time and dpkg-shlibdeps cannot see (QML modules,
+# Qt plugins): installer/linux/runtime-depends.txt, the list .ci/install-deps
+# installs too (tests/installer/runtime_depends_test.py checks both).
 if(TARGET sieve-desktop)
-  set(CPACK_DEBIAN_PACKAGE_DEPENDS
-      "libqt6sql6-sqlite, qml6-module-qtquick, qml6-module-qtquick-controls, \
-qml6-module-qtquick-templates, qml6-module-qtquick-layouts, qml6-module-qtquick-window, \
-qml6-module-qtquick-dialogs, qml6-module-qt-labs-settings, qml6-module-qtqml-workerscript, \
-qml6-module-qtqml-models")
+  file(STRINGS ${CMAKE_CURRENT_LIST_DIR}/runtime-depends.txt sieve_runtime_lines ENCODING UTF-8)
+  set(sieve_runtime_packages)
+  foreach(line IN LISTS sieve_runtime_lines)
+    string(REGEX REPLACE "#.*" "" line "${line}")
+    string(STRIP "${line}" line)
+    if(line)
+      list(APPEND sieve_runtime_packages ${line})
+    endif()
+  endforeach()
+  list(JOIN sieve_runtime_packages ", " CPACK_DEBIAN_PACKAGE_DEPENDS)
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/runtime-depends.txt)
   # Wayland sessions use the native platform plugin when it is installed
   # (X11's is in libqt6gui6).
   set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "qt6-wayland")

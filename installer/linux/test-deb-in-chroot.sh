@@ -7,7 +7,14 @@
 #      reported, then it stays up in its event loop),
 #   4. a conversation is added to the user's history (sqlite3), the app lists it,
 #   5. `apt remove sieve` and `apt purge sieve` leave the history untouched, and a
-#      reinstalled app lists the conversation again.
+#      reinstalled app lists the conversation again,
+#   6. the click-through (tests/installer/click-through.sh, issue 14): a new user
+#      on an X display (Xvfb on this host, its socket bound into the root) adds
+#      the model through the real file dialog, chats, exports through the real
+#      save dialog, changes the DRAM budget in Settings and chats in the new mode,
+#      by xdotool mouse clicks and keys. Only the package and what its Depends
+#      pulled in are inside the root; the X server, xdotool and the screenshots
+#      are outside it.
 # It also checks nothing was written under /usr while the apps ran.
 #
 # Needs root (debootstrap, chroot, mounts) and the network to the Debian mirror.
@@ -15,7 +22,8 @@
 # DEB   default: the newest build/package/sieve_*.deb (cmake --workflow --preset package)
 # ROOT  default: /var/tmp/sieve-chroot (deleted and made again on every run)
 # Env:  SIEVE_TEST_MODEL (default ../shared/models/stories260K.gguf beside the checkout),
-#       DEBIAN_MIRROR (default: the first Debian URI in /etc/apt/sources.list*, else deb.debian.org)
+#       DEBIAN_MIRROR (default: the first Debian URI in /etc/apt/sources.list*, else deb.debian.org),
+#       SIEVE_CLICK_THROUGH_SHOTS (default /tmp/sieve-click-through): the click-through's screenshots
 set -euo pipefail
 
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -50,8 +58,8 @@ if [ -z "$mirror" ]; then
 fi
 security="${mirror%/debian*}/debian-security"
 
-for tool in debootstrap bc; do
-  command -v "$tool" >/dev/null || { echo "test-deb: installing $tool"; apt-get install -y -qq "$tool" >/dev/null; }
+for tool in debootstrap bc Xvfb xdotool import sqlite3; do
+  command -v "$tool" >/dev/null || fail "$tool is missing (.ci/install-deps installs it)"
 done
 
 # ---- the chroot and its mounts, always undone ----
@@ -185,6 +193,23 @@ as_user env QT_QPA_PLATFORM=offscreen SIEVE_STARTUP_REPORT=1 timeout 60 sieve-de
 grep -v 'Binding loop' /tmp/sieve-desktop.out || true
 grep -q '1 conversations stored, 1 listed' /tmp/sieve-desktop.out || fail "reinstalled app lost the conversation"
 echo "reinstalled: the app lists the kept conversation"
+step_done
+
+step "6. the click-through: a new user, real clicks and keys, nothing but the package's dependencies"
+newcomer=newcomer
+in_root useradd --create-home --shell /bin/bash $newcomer
+newcomer_ids="$(in_root id -u $newcomer):$(in_root id -g $newcomer)"
+mkdir -p "$root/tmp/runtime-$newcomer" /tmp/.X11-unix
+chmod 1777 /tmp/.X11-unix
+chmod 700 "$root/tmp/runtime-$newcomer"; chown "$newcomer_ids" "$root/tmp/runtime-$newcomer"
+mount_in --bind /tmp/.X11-unix /tmp/.X11-unix
+# The model comes into the newcomer's home as a download would; the app writes as $newcomer.
+"$repo/tests/installer/click-through.sh" --home "$root/home/$newcomer" --app-home "/home/$newcomer" \
+    --model "$model" --shots "${SIEVE_CLICK_THROUGH_SHOTS:-/tmp/sieve-click-through}" \
+    --owner "$newcomer_ids" -- \
+    chroot --userspec="$newcomer_ids" "$root" /usr/bin/env -i PATH=/usr/bin:/bin HOME=/home/$newcomer \
+    USER=$newcomer XDG_RUNTIME_DIR=/tmp/runtime-$newcomer \
+  || fail "the click-through failed"
 step_done
 
 echo

@@ -143,6 +143,7 @@ Rectangle {
         property string format: "md"
         fileMode: FileDialog.SaveFile
         title: qsTr("Export conversation")
+        acceptLabel: qsTr("Save")  // Qt's own dialog says "Open" in every mode otherwise
         nameFilters: format === "json" ? [qsTr("JSON (*.json)")] : [qsTr("Markdown (*.md)")]
         onAccepted: chat.exportConversation(root.menuConversation, format, selectedFile)
     }
