@@ -114,6 +114,11 @@ uid_gid="$(in_root id -u $user):$(in_root id -g $user)"  # numeric: the host doe
 step_done
 
 step "2. apt install ./$(basename "$deb")"
+# With SIEVE_CHROOT_BASE (runs that repeat), the downloaded .debs are kept for the next run too.
+if [ -n "$base" ]; then
+  mkdir -p "$base-apt-archives/partial"
+  mount_in --bind "$base-apt-archives" /var/cache/apt/archives
+fi
 cp "$deb" "$root/tmp/"
 in_root apt-get update -qq
 before_pkgs=$(in_root dpkg-query -W -f='${Package}\n' | wc -l)

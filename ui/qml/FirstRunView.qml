@@ -2,6 +2,7 @@ import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
 import QtQuick.Dialogs
+import QtCore
 
 // Shown until there is a model: what Sieve needs, what adding a model does
 // (it is packed once for flash mode) and how the DRAM budget works. With the
@@ -45,6 +46,7 @@ Pane {
         id: modelDialog
         title: qsTr("Add a GGUF model")
         nameFilters: [qsTr("GGUF models (*.gguf *.sieve)"), qsTr("All files (*)")]
+        currentFolder: StandardPaths.writableLocation(StandardPaths.HomeLocation)  // not the app's working folder
         onAccepted: models.addModel(selectedFile)
     }
 

@@ -2,6 +2,7 @@ import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
 import QtQuick.Dialogs
+import QtCore
 import Qt.labs.settings
 
 // The main window: a navigation bar (Chat / Models / Settings), the pages, and
@@ -74,6 +75,7 @@ ApplicationWindow {
         id: modelDialog
         title: qsTr("Open a GGUF model")
         nameFilters: [qsTr("GGUF models (*.gguf *.sieve)"), qsTr("All files (*)")]
+        currentFolder: StandardPaths.writableLocation(StandardPaths.HomeLocation)  // not the app's working folder
         onAccepted: chat.loadModel(selectedFile)
     }
 
