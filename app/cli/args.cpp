@@ -1,9 +1,12 @@
 #include "cli/args.h"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+
+#include "cli/suggest.h"
 
 namespace sieve::cli {
 namespace {
@@ -20,6 +23,21 @@ const OptionSpec* find_short(const std::vector<OptionSpec>& specs, char c) {
     if (s.short_name == c) return &s;
   }
   return nullptr;
+}
+
+// "unknown option --tmp; did you mean --temp?": the nearest of the command's
+// long options to what was typed, with one or two dashes ("-temp" too).
+UsageError unknown_option(const std::string& arg, const std::vector<OptionSpec>& specs) {
+  const size_t first_letter = arg.find_first_not_of('-');
+  std::string typed = first_letter == std::string::npos ? "" : arg.substr(first_letter);
+  typed.resize(std::min(typed.size(), typed.find('=')));
+  std::vector<std::string> names;
+  for (const OptionSpec& s : specs) names.push_back(s.name);
+  const bool single_letter = arg.size() == 2;
+  if (const auto near = single_letter ? std::nullopt : nearest_name(typed, names)) {
+    return UsageError("unknown option " + arg + "; did you mean --" + *near + "?");
+  }
+  return UsageError("unknown option " + arg + " (see --help)");
 }
 
 }  // namespace
@@ -50,7 +68,7 @@ Args Args::parse(std::span<char* const> argv, const std::vector<OptionSpec>& spe
     } else if (arg.size() == 2) {
       spec = find_short(specs, arg[1]);
     }
-    if (spec == nullptr) throw UsageError("unknown option '" + arg + "' (see --help)");
+    if (spec == nullptr) throw unknown_option(arg, specs);
     if (!spec->takes_value) {
       if (inline_value) throw UsageError("--" + spec->name + " takes no value");
       args.values_[spec->name] = "";

@@ -3,8 +3,10 @@
 // A thin front end over chat::ChatSession (core/chat/chat_session.h), which
 // formats the conversation, reuses the KV cache across turns, streams the
 // reply and forgets the oldest exchanges when the context is full. Here:
-// one message per input line, replies on stdout, notes on stderr. Lines
-// "/reset" and "/quit" are commands; end of input (Ctrl-D) leaves.
+// one message per input line, replies on stdout, notes on stderr. A line
+// starting with "/" is a command for the chat itself (/help, /reset, /exit,
+// /quit), never sent to the model; "//" sends a message starting with "/".
+// End of input (Ctrl-D) leaves.
 
 #include <cstdio>
 #include <iostream>
@@ -27,6 +29,7 @@
 #include "cli/sampling_args.h"
 #include "cli/commands.h"
 #include "cli/mode_args.h"
+#include "cli/suggest.h"
 #include "engine.h"
 #include "gguf/gguf_file.h"
 #include "sampling/sampler.h"
@@ -83,6 +86,56 @@ void respond(chat::ChatSession& session, const std::string& text) {
 
 bool interactive() { return isatty(fileno(stdin)) != 0; }
 
+struct ChatCommand {
+  const char* name;
+  const char* help;
+};
+
+constexpr ChatCommand kChatCommands[] = {
+    {"/help", "list these commands"},
+    {"/reset", "forget the conversation and start a new one (the system prompt stays)"},
+    {"/exit", "leave (so do /quit and end of input, Ctrl-D)"},
+    {"/quit", "leave"},
+};
+
+// On stderr with the other notes: stdout carries only the replies.
+void print_chat_help() {
+  std::fprintf(stderr, "commands:\n");
+  for (const ChatCommand& c : kChatCommands) std::fprintf(stderr, "  %-8s %s\n", c.name, c.help);
+  std::fprintf(stderr, "a line starting with // is sent as a message starting with /\n");
+}
+
+// "/rest" -> "unknown command /rest; did you mean /reset? /help lists them".
+void unknown_chat_command(const std::string& word) {
+  std::vector<std::string> names;
+  for (const ChatCommand& c : kChatCommands) names.emplace_back(c.name);
+  const std::optional<std::string> near = nearest_name(word, names);
+  note("unknown command " + word + (near ? "; did you mean " + *near + "?" : ",") + " /help lists them");
+}
+
+enum class LineAction { send, handled, leave };
+
+// What one input line asks for: a chat command is handled here; any other
+// line (with a leading "//" made "/") is a message to send.
+LineAction handle_line(chat::ChatSession& session, std::string& text) {
+  if (text.rfind("//", 0) == 0) {
+    text.erase(0, 1);
+    return LineAction::send;
+  }
+  if (text[0] != '/') return LineAction::send;
+  const std::string word = text.substr(0, text.find_first_of(" \t"));
+  if (word == "/quit" || word == "/exit") return LineAction::leave;
+  if (word == "/reset") {
+    session.reset();
+    note("conversation reset");
+  } else if (word == "/help") {
+    print_chat_help();
+  } else {
+    unknown_chat_command(word);
+  }
+  return LineAction::handled;
+}
+
 }  // namespace
 
 int cmd_chat(CommandArgs argv) {
@@ -91,8 +144,10 @@ int cmd_chat(CommandArgs argv) {
       "sieve chat -m MODEL [--system TEXT] [-n N] [--temp T] [--top-k K] [--top-p P] [--min-p P] [--seed S]\n"
       "           [-t THREADS] [--ctx N]\n\n"
       "Reads your messages from standard input, one per line, and streams the replies.\n"
-      "/reset starts a new conversation, /quit (or end of input, Ctrl-D) leaves. When the context\n"
-      "is full, the oldest messages after the system prompt are forgotten and a note says so.";
+      "Lines starting with / are commands, not messages: /help lists them, /reset starts a new\n"
+      "conversation, /exit or /quit (or end of input, Ctrl-D) leaves; // sends a message starting\n"
+      "with /. When the context is full, the oldest messages after the system prompt are forgotten\n"
+      "and a note says so.";
   if (args.has("help")) {
     std::printf("%s", usage_text(synopsis, chat_options()).c_str());
     return 0;
@@ -118,20 +173,16 @@ int cmd_chat(CommandArgs argv) {
   if (const std::optional<std::string> system = args.get("system")) session.set_system_prompt(*system);
   const bool tty = interactive();
   if (tty) note(engine->model().name + ", context " + std::to_string(engine->model().context) +
-                " tokens; /reset starts over, /quit or Ctrl-D leaves");
+                " tokens; /help lists the commands, /exit or Ctrl-D leaves");
   std::string line;
   for (;;) {
     if (tty) write_out("> ");
     if (!std::getline(std::cin, line)) break;
-    const std::string text = trimmed(line);
+    std::string text = trimmed(line);
     if (text.empty()) continue;
-    if (text == "/quit" || text == "/exit") break;
-    if (text == "/reset") {
-      session.reset();
-      note("conversation reset");
-      continue;
-    }
-    respond(session, text);
+    const LineAction action = handle_line(session, text);
+    if (action == LineAction::leave) break;
+    if (action == LineAction::send) respond(session, text);
   }
   if (tty) write_out("\n");
   const EngineStats stats = engine->stats();

@@ -1,5 +1,6 @@
-// `sieve run -m MODEL -p PROMPT`: generate a continuation of the prompt,
-// streamed to stdout as it is produced; speed and memory go to stderr.
+// `sieve run -m MODEL -p PROMPT`: echo the prompt, then generate its
+// continuation, streamed to stdout as it is produced and ended with a line
+// break (as llama.cpp does); speed and memory go to stderr.
 
 #include <cstdio>
 #include <memory>
@@ -25,6 +26,7 @@ const std::vector<OptionSpec>& run_options() {
       {"prompt", 'p', true, "the text to continue", "PROMPT"},
       {"n-predict", 'n', true, "how many tokens to generate at most (default 128)", "N"},
       {"stop", 0, true, "stop when the output contains this text", "TEXT"},
+      {"no-echo", 0, false, "print only the continuation, not the prompt before it", ""},
       {"threads", 't', true, "threads including the main one (default: all cores)", "N"},
       {"ctx", 'c', true, "context size in tokens (default: min(model's, 4096))", "N"},
       {"stats", 0, false, "print the fraction of exactly-zero activations per layer to stderr", ""},
@@ -34,14 +36,27 @@ const std::vector<OptionSpec>& run_options() {
   return specs;
 }
 
-void write_out(const std::string& text) {
-  std::fwrite(text.data(), 1, text.size(), stdout);
-  std::fflush(stdout);
-}
+// Streams text to stdout, remembering whether it ended a line so the run
+// can end its output with exactly one line break of its own at most.
+class Output {
+ public:
+  void write(const std::string& text) {
+    if (text.empty()) return;
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fflush(stdout);
+    at_line_start_ = text.back() == '\n';
+  }
+  void end_line() {
+    if (!at_line_start_) write("\n");
+  }
+
+ private:
+  bool at_line_start_ = true;
+};
 
 void print_stats(const EngineStats& s, uint64_t seed) {
   std::fprintf(stderr,
-               "\nprompt: %lld tokens, %.1f tok/s | decode: %lld tokens, %.1f tok/s | peak RSS %s | seed %llu\n",
+               "prompt: %lld tokens, %.1f tok/s | decode: %lld tokens, %.1f tok/s | peak RSS %s | seed %llu\n",
                static_cast<long long>(s.prompt_tokens), s.prompt_tokens_per_second(),
                static_cast<long long>(s.decode_tokens), s.decode_tokens_per_second(),
                format_bytes(s.peak_rss_bytes).c_str(), static_cast<unsigned long long>(seed));
@@ -79,7 +94,9 @@ int cmd_run(CommandArgs argv) {
   const Args args = Args::parse(argv, run_options());
   const std::string synopsis =
       "sieve run -m MODEL -p PROMPT [-n N] [--temp T] [--top-k K] [--top-p P] [--min-p P] [--seed S] "
-      "[-t THREADS] [--ctx N]";
+      "[-t THREADS] [--ctx N]\n\n"
+      "Prints the prompt, then streams its continuation (--no-echo: only the continuation); the output\n"
+      "ends with a line break. Speed and memory go to stderr.";
   if (args.has("help")) {
     std::printf("%s", usage_text(synopsis, run_options()).c_str());
     return 0;
@@ -119,12 +136,14 @@ int cmd_run(CommandArgs argv) {
   continuation.at_text_start = false;  // the prompt came first: keep the continuation's leading space
   tokenizer::StreamingDetokenizer detokenizer(engine->tokenizer(), continuation);
 
+  Output out;
+  if (!args.has("no-echo")) out.write(prompt);
   std::span<const float> logits = engine->prefill(prompt_ids);
   for (int64_t i = 0; i < n_predict; ++i) {
     const int32_t token = sampler.sample(logits);
     sampler.accept(token);
     if (engine->is_end_of_generation(token)) break;
-    write_out(stops.push(detokenizer.push(token)));
+    out.write(stops.push(detokenizer.push(token)));
     if (stops.stopped() || i + 1 == n_predict) break;
     if (engine->remaining_context() == 0) {
       std::fprintf(stderr, "\n[context full after %lld tokens; stopping]\n", static_cast<long long>(engine->position()));
@@ -132,8 +151,9 @@ int cmd_run(CommandArgs argv) {
     }
     logits = engine->decode(token);
   }
-  if (!stops.stopped()) write_out(stops.push(detokenizer.finish()));
-  write_out(stops.flush());
+  if (!stops.stopped()) out.write(stops.push(detokenizer.finish()));
+  out.write(stops.flush());
+  out.end_line();
   print_stats(engine->stats(), sampling.seed);
   if (args.has("verbose")) {
     print_flash_stats(engine->stats());

@@ -1,5 +1,6 @@
 // `sieve chat` driven through a pipe: replies, KV-cache reuse across turns,
-// /reset and /quit, end of input, a full context, and bad options.
+// the slash commands (/help, /reset, /exit, /quit, unknown ones, "//"), end
+// of input, a full context, and bad options.
 
 #include <gtest/gtest.h>
 
@@ -83,6 +84,38 @@ TEST(CliChat, ResetStartsOverAndQuitLeaves) {
   EXPECT_NE(r.err.find("[conversation reset]"), std::string::npos) << r.err;
 }
 
+TEST(CliChat, SlashCommandsAreHandledLocallyAndNeverSent) {
+  const CliResult r =
+      run_sieve("chat -n 8" + kGreedy, "/help\n/xyz\n/rest\n/\nhello\n/exit\nnever answered\n");
+  const CliResult plain = run_sieve("chat -n 8" + kGreedy, "hello\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // One reply, to "hello", from the same tokens as a chat of that line alone:
+  // no command reached the model, and /exit left before the last line.
+  EXPECT_EQ(r.out, expected_first_reply("hello", 8));
+  EXPECT_EQ(prompt_tokens(r.err), prompt_tokens(plain.err)) << r.err;
+  for (const char* listed : {"  /help ", "  /reset ", "  /exit ", "  /quit ", "//"}) {
+    EXPECT_NE(r.err.find(listed), std::string::npos) << listed << " in " << r.err;
+  }
+  EXPECT_NE(r.err.find("[unknown command /xyz, /help lists them]\n"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("[unknown command /rest; did you mean /reset? /help lists them]\n"), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("[unknown command /, /help lists them]\n"), std::string::npos) << r.err;
+}
+
+TEST(CliChat, ACommandWithWordsAfterItIsStillTheCommand) {
+  const CliResult r = run_sieve("chat -n 8" + kGreedy, "hello\n/reset please\nhello\n/quit now\nhello\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string reply = expected_first_reply("hello", 8);
+  EXPECT_EQ(r.out, reply + reply);
+}
+
+TEST(CliChat, ADoubleSlashSendsAMessageStartingWithASlash) {
+  const CliResult r = run_sieve("chat -n 8" + kGreedy, "//help me\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, expected_first_reply("/help me", 8));
+  EXPECT_EQ(r.err.find("unknown command"), std::string::npos) << r.err;
+}
+
 TEST(CliChat, FullContextForgetsTheOldestMessages) {
   const CliResult r = run_sieve("chat -n 8 --ctx 64" + kGreedy, "hello there\nand more\nand again\nonce more\n");
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -120,6 +153,10 @@ TEST(CliChat, BadOptionsAndModelsFailWithOneLine) {
   const CliResult help = run_sieve("chat --help");
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_NE(help.out.find("/reset"), std::string::npos);
+  EXPECT_NE(help.out.find("/help"), std::string::npos);
+  const CliResult typo = run_sieve("chat -m " + kStories + " --sytem hi", "");
+  EXPECT_EQ(typo.exit_code, 2);
+  EXPECT_EQ(typo.err, "sieve chat: unknown option --sytem; did you mean --system?\n");
 }
 
 }  // namespace

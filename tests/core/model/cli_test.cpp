@@ -90,7 +90,7 @@ TEST(CliRun, GreedyRunPrintsTheReferenceContinuation) {
     const RunResult r = run_cli("run -m " + model_file + " -p \"" + c.prompt + "\" --temp 0 -t 2 -n " +
                                 std::to_string(c.steps.size()));
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_EQ(r.out, c.text) << file;
+    EXPECT_EQ(r.out, c.prompt + c.text + "\n") << file;  // the prompt echoed, the line ended
     EXPECT_NE(r.err.find("tok/s"), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("peak RSS"), std::string::npos) << r.err;
   }
@@ -100,11 +100,11 @@ TEST(CliRun, StopsAtAStopStringAndWhenTheContextIsFull) {
   const std::string m = model("stories260K.gguf");
   const RunResult stopped = run_cli("run -m " + m + " -p \"Once upon a time\" --temp 0 -n 64 --stop Lily");
   ASSERT_EQ(stopped.exit_code, 0) << stopped.err;
-  EXPECT_EQ(stopped.out, ", there was a little girl named ");
+  EXPECT_EQ(stopped.out, "Once upon a time, there was a little girl named \n");
   const RunResult full = run_cli("run -m " + m + " -p \"Once upon a time\" --temp 0 -n 64 --ctx 8");
   ASSERT_EQ(full.exit_code, 0) << full.err;
   EXPECT_NE(full.err.find("context full"), std::string::npos) << full.err;
-  EXPECT_EQ(full.out, ", there was a");  // 5 prompt + 3 decoded positions, 4 tokens shown
+  EXPECT_EQ(full.out, "Once upon a time, there was a\n");  // 5 prompt + 3 decoded positions, 4 tokens shown
 }
 
 TEST(CliRun, SameSeedSameText) {
