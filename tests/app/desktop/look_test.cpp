@@ -17,6 +17,7 @@
 #include <QQuickItem>
 #include <QQuickWindow>
 #include <QRegularExpression>
+#include <QSet>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -216,6 +217,27 @@ class LookTest : public QObject {
         QVERIFY2(control->hasActiveFocus(), name);
         QTRY_VERIFY2(!ring->isVisible(), name);
       }
+    }
+  }
+
+  // Tab reaches the header's buttons (pages, About), each with its ring while focused.
+  void tabReachesTheHeaderWithARing() {
+    window_->requestActivate();
+    QVERIFY(QTest::qWaitForWindowActive(window_));
+    QSet<QString> reached;
+    for (int i = 0; i < 60 && !(reached.contains("nav-settings") && reached.contains("aboutButton")); ++i) {
+      QTest::keyClick(window_, Qt::Key_Tab);
+      QQuickItem* item = window_->activeFocusItem();
+      if (!item) continue;
+      const QString name = item->objectName();
+      if (!name.startsWith("nav-") && name != "aboutButton") continue;
+      reached << name;
+      QQuickItem* ring = ringOf(item);
+      QVERIFY2(ring, qPrintable(name));
+      QTRY_VERIFY2(ring->isVisible(), qPrintable(name));
+    }
+    for (const char* name : {"nav-chat", "nav-models", "nav-settings", "aboutButton"}) {
+      QVERIFY2(reached.contains(name), qPrintable(QString("Tab never reached %1; reached: %2").arg(name, reached.values().join(", "))));
     }
   }
 
