@@ -29,7 +29,7 @@ const QHash<QString, QVariant>& perModelDefaults() {
 }
 
 const QHash<QString, QVariant>& globalDefaults() {
-  static const QHash<QString, QVariant> defaults = {{"theme", QStringLiteral("light")}, {"lastModel", QString()}};
+  static const QHash<QString, QVariant> defaults = {{"theme", QStringLiteral("system")}, {"lastModel", QString()}};
   return defaults;
 }
 

@@ -1,15 +1,21 @@
 #include "desktop/app_window.h"
 
+#include <QColor>
 #include <QCoreApplication>
+#include <QFileInfo>
 #include <QGuiApplication>
+#include <QIcon>
+#include <QMetaProperty>
 #include <QPalette>
 #include <QQmlApplicationEngine>
 #include <QQmlContext>
 #include <QQuickStyle>
 #include <QQuickWindow>
+#include <QUrl>
 
 #include "desktop/app_settings.h"
 #include "desktop/chat_controller.h"
+#include "desktop/log_categories.h"
 #include "desktop/memory_planner.h"
 #include "desktop/models_controller.h"
 
@@ -19,6 +25,7 @@ void configureApplication() {
   QCoreApplication::setOrganizationName("Sieve");
   QCoreApplication::setOrganizationDomain("sieve.app");
   QCoreApplication::setApplicationName("Sieve");
+  QCoreApplication::setApplicationVersion(QStringLiteral(SIEVE_VERSION));
   // Basic: the same look everywhere, coloured by Main.qml's palette (light / dark).
   QQuickStyle::setStyle("Basic");
 }
@@ -26,14 +33,52 @@ void configureApplication() {
 namespace {
 
 // Qt 6.4's Text.MarkdownText draws links in the application palette's Link
-// colour and ignores Text.linkColor: keep it the theme's accent (Theme.qml).
-void followThemeInLinks(const AppSettings& settings) {
-  if (!qobject_cast<QGuiApplication*>(QCoreApplication::instance())) return;
-  QPalette palette = QGuiApplication::palette();
-  const QColor accent = settings.dark() ? QColor("#7aa2f7") : QColor("#2f5bd3");
-  if (palette.color(QPalette::Link) == accent) return;
-  palette.setColor(QPalette::Link, accent);
-  QGuiApplication::setPalette(palette);
+// colour and ignores Text.linkColor: keep it the theme's accent (Main.qml's
+// Theme, objectName "appTheme"), now and whenever the theme changes.
+class LinkColourFollower : public QObject {
+  Q_OBJECT
+
+ public:
+  explicit LinkColourFollower(QObject* theme) : QObject(theme), theme_(theme) {
+    const QMetaProperty accent = theme->metaObject()->property(theme->metaObject()->indexOfProperty("accent"));
+    connect(theme, accent.notifySignal(), this, metaObject()->method(metaObject()->indexOfSlot("update()")));
+    update();
+  }
+
+ public slots:
+  void update() {
+    const QColor accent = theme_->property("accent").value<QColor>();
+    QPalette palette = QGuiApplication::palette();
+    if (!accent.isValid() || palette.color(QPalette::Link) == accent) return;
+    palette.setColor(QPalette::Link, accent);
+    QGuiApplication::setPalette(palette);
+  }
+
+ private:
+  QObject* theme_;
+};
+
+// The icon of every window (and the taskbar's), from the PNGs compiled into sieve_ui (qrc:/icons).
+void setWindowIcon() {
+  QIcon icon;
+  for (int size : {16, 22, 24, 32, 48, 64, 128, 256}) {
+    icon.addFile(QStringLiteral(":/icons/hicolor/%1x%1/apps/sieve.png").arg(size), QSize(size, size));
+  }
+  QGuiApplication::setWindowIcon(icon);
+}
+
+// What the log records of the controller: models loading and loaded, and every error the user sees.
+void logControllerEvents(ChatController& chat) {
+  QObject::connect(&chat, &ChatController::modelAboutToLoad, &chat,
+                   [](const QString& path) { qCInfo(lcEngine).noquote() << "loading" << path; });
+  QObject::connect(&chat, &ChatController::modelChanged, &chat, [&chat] {
+    if (chat.modelLoaded()) {
+      qCInfo(lcEngine, "loaded %s: %s mode, %lld-token context", qPrintable(chat.modelPath()),
+             qPrintable(chat.loadedMode()), static_cast<long long>(chat.contextSize()));
+    }
+  });
+  QObject::connect(&chat, &ChatController::errorOccurred, &chat,
+                   [](const QString& message) { qCWarning(lcApp).noquote() << message; });
 }
 
 PlanSettings planSettingsOf(const AppSettings& settings) {
@@ -74,8 +119,6 @@ void bindSettings(AppSettings& settings, ChatController& chat, MemoryPlanner& pl
   };
   push();
   QObject::connect(&settings, &AppSettings::changed, &chat, push);
-  followThemeInLinks(settings);
-  QObject::connect(&settings, &AppSettings::changed, &chat, [&settings] { followThemeInLinks(settings); });
   // A model's overrides apply from its load on; the planner plans for it
   // (first, so the budget is checked against this model's minimum).
   QObject::connect(&chat, &ChatController::modelAboutToLoad, &settings,
@@ -89,18 +132,32 @@ void bindSettings(AppSettings& settings, ChatController& chat, MemoryPlanner& pl
   });
 }
 
-QQuickWindow* loadMainWindow(QQmlApplicationEngine& engine, ChatController& chat, QString* error) {
+QVariantMap aboutInfo(const QString& logFile) {
+  return {
+      {"version", QCoreApplication::applicationVersion()},
+      {"qtVersion", QString::fromLatin1(qVersion())},
+      {"logFile", logFile},
+      {"logFolderUrl", logFile.isEmpty() ? QUrl() : QUrl::fromLocalFile(QFileInfo(logFile).absolutePath())},
+      {"license", QCoreApplication::translate("About", "MIT License. Copyright (c) 2026 The Sieve authors. "
+                                                       "Sieve uses Qt (LGPL v3) and QCoro (MIT).")},
+  };
+}
+
+QQuickWindow* loadMainWindow(QQmlApplicationEngine& engine, ChatController& chat, QString* error,
+                             const QString& logFile) {
   QStringList warnings;
   const QMetaObject::Connection collecting = QObject::connect(&engine, &QQmlApplicationEngine::warnings, &engine, [&warnings](const QList<QQmlError>& list) {
     for (const QQmlError& e : list) warnings << e.toString();
   });
   engine.rootContext()->setContextProperty("chat", &chat);
+  logControllerEvents(chat);
   // Owned by the QML engine (its children), so they live as long as the UI.
   auto* settings = new AppSettings({}, &engine);
   auto* planner = new MemoryPlanner(&engine);
   bindSettings(*settings, chat, *planner);
   engine.rootContext()->setContextProperty("settings", settings);
   engine.rootContext()->setContextProperty("planner", planner);
+  engine.rootContext()->setContextProperty("appInfo", aboutInfo(logFile));
   // The models page (`models`): the library in the per-user data folder, loading through `chat`.
   auto* models = new ModelsController(&chat, {}, {}, &engine);
   engine.rootContext()->setContextProperty("models", models);
@@ -115,7 +172,13 @@ QQuickWindow* loadMainWindow(QQmlApplicationEngine& engine, ChatController& chat
   if (!window && error) {
     *error = "The user interface (qrc:/Sieve/Ui/Main.qml) failed to load: " + warnings.join("; ");
   }
+  if (window && qobject_cast<QGuiApplication*>(QCoreApplication::instance())) {
+    setWindowIcon();
+    if (QObject* theme = window->findChild<QObject*>("appTheme")) new LinkColourFollower(theme);
+  }
   return window;
 }
 
 }  // namespace sieve::app
+
+#include "app_window.moc"

@@ -2,10 +2,11 @@
 // Starting the UI, shared by sieve-desktop and the tests: the QML engine gets
 // the context properties `chat` (the controller), `settings` (AppSettings,
 // persisted, pushed into the controller), `planner` (MemoryPlanner, for the
-// DRAM budget) and loads qrc:/Sieve/Ui/Main.qml (the Sieve.Ui module from
-// ui/, linked as sieve_ui).
+// DRAM budget), `appInfo` (what About shows) and loads qrc:/Sieve/Ui/Main.qml
+// (the Sieve.Ui module from ui/, linked as sieve_ui).
 
 #include <QString>
+#include <QVariantMap>
 
 class QCoreApplication;
 class QQmlApplicationEngine;
@@ -17,15 +18,23 @@ class AppSettings;
 class ChatController;
 class MemoryPlanner;
 
-// Organization / application names (QSettings, the history folder) and the
-// Qt Quick Controls style. Call before creating the application object's windows.
+// Organization / application names (QSettings, the history folder), the
+// version (CMake's project version) and the Qt Quick Controls style. Call
+// before creating the application object.
 void configureApplication();
+
+// What the About dialog shows (the `appInfo` context property): version,
+// qtVersion (the Qt it runs on), logFile (empty: no log file), logFolderUrl, license.
+QVariantMap aboutInfo(const QString& logFile);
 
 // Keeps the controller in step with the settings: every value now and on each
 // change; the settings (and the planner) follow the model being loaded.
 void bindSettings(AppSettings& settings, ChatController& chat, MemoryPlanner& planner);
 
 // The main window, or nullptr with `error` set when the QML failed to load.
-QQuickWindow* loadMainWindow(QQmlApplicationEngine& engine, ChatController& chat, QString* error);
+// Also sets the application's window icon (from qrc:/icons). `logFile` is
+// the log's path for About (main.cpp's; empty when not logging to a file).
+QQuickWindow* loadMainWindow(QQmlApplicationEngine& engine, ChatController& chat, QString* error,
+                             const QString& logFile = {});
 
 }  // namespace sieve::app

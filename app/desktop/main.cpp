@@ -6,19 +6,27 @@
 // how many conversations the sidebar lists, then quit.
 // SIEVE_AUTOMATION=1 (the kill loop, tests/crash/kill-loop.sh): commands on
 // standard input drive the app (desktop/automation.h).
+//
+// Every Qt message goes to <AppDataLocation>/logs/sieve.log (rotated at 1 MiB,
+// 3 files; desktop/file_log.h) and to stderr. The user interface is translated
+// from :/i18n/sieve_<language>.qm when one matches the locale (translations/).
 #include <QElapsedTimer>
 #include <QGuiApplication>
+#include <QLocale>
 #include <QQmlApplicationEngine>
 #include <QQmlContext>
 #include <QQuickItem>
 #include <QQuickWindow>
 #include <QTimer>
+#include <QTranslator>
 #include <cstdio>
 
 #include "desktop/app_window.h"
 #include "desktop/automation.h"
 #include "desktop/chat_controller.h"
+#include "desktop/file_log.h"
 #include "desktop/history_store.h"
+#include "desktop/log_categories.h"
 
 namespace {
 
@@ -45,17 +53,28 @@ int main(int argc, char** argv) {
   sinceStart.start();
   sieve::app::configureApplication();
   QGuiApplication app(argc, argv);
+  // Declared first, so the log outlives everything that might write to it (the worker thread included).
+  sieve::app::RotatingLogFile log(sieve::app::defaultLogPath());
+  QString logError;
+  const bool logging = log.open(&logError);
+  const sieve::app::MessageLogInstallation logInstallation(log);  // without the file, messages still reach stderr
+  if (!logging) qCWarning(sieve::app::lcApp).noquote() << logError;
+  qCInfo(sieve::app::lcApp, "Sieve %s starting on Qt %s", qPrintable(QCoreApplication::applicationVersion()), qVersion());
+
+  QTranslator translator;
+  if (translator.load(QLocale(), "sieve", "_", ":/i18n")) QCoreApplication::installTranslator(&translator);
+
   sieve::app::HistoryStore store;
   const auto opened = store.open();
-  if (!opened) std::fprintf(stderr, "sieve-desktop: %s\n", qPrintable(opened.error()));
+  if (!opened) qCCritical(sieve::app::lcHistory).noquote() << opened.error();
   sieve::app::ChatController chat(store);
   if (!opened) emit chat.errorOccurred(opened.error());
 
   QQmlApplicationEngine engine;
   QString error;
-  QQuickWindow* window = sieve::app::loadMainWindow(engine, chat, &error);
+  QQuickWindow* window = sieve::app::loadMainWindow(engine, chat, &error, logging ? log.path() : QString());
   if (!window) {
-    std::fprintf(stderr, "sieve-desktop: %s\n", qPrintable(error));
+    qCCritical(sieve::app::lcApp).noquote() << error;
     return 1;
   }
   if (qEnvironmentVariableIntValue("SIEVE_STARTUP_REPORT") == 1) reportStartupAtFirstFrame(window, sinceStart, chat);

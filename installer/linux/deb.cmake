@@ -32,3 +32,14 @@ if(TARGET sieve-desktop)
   # (X11's is in libqt6gui6).
   set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "qt6-wayland")
 endif()
+
+# /usr/share/doc/sieve/copyright, as Debian policy asks of every package: the
+# machine-readable format (DEP-5), with the top-level LICENSE (MIT, which
+# Debian calls "Expat") as its license text: indented one space, blank lines as " .".
+file(READ ${CMAKE_SOURCE_DIR}/LICENSE sieve_license_text)
+string(STRIP "${sieve_license_text}" sieve_license_text)
+string(REPLACE "\n\n" "\n.\n" sieve_license_text "${sieve_license_text}")
+string(REPLACE "\n" "\n " sieve_license_text "${sieve_license_text}")
+set(SIEVE_DEB_LICENSE " ${sieve_license_text}")
+configure_file(${SIEVE_INSTALLER_DIR}/linux/copyright.in ${CMAKE_BINARY_DIR}/debian/copyright @ONLY)
+install(FILES ${CMAKE_BINARY_DIR}/debian/copyright DESTINATION ${CMAKE_INSTALL_DATAROOTDIR}/doc/sieve)

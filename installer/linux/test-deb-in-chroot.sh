@@ -129,10 +129,10 @@ echo "installed sieve and $((after_pkgs - before_pkgs - 1)) dependencies; Depend
 in_root dpkg-query -W -f='${Depends}\n' sieve | tr ',' '\n' | sed 's/^ */  /'
 for f in /usr/bin/sieve /usr/bin/sieve-desktop /usr/share/applications/sieve.desktop \
          /usr/share/icons/hicolor/scalable/apps/sieve.svg /usr/share/icons/hicolor/16x16/apps/sieve.png \
-         /usr/share/icons/hicolor/512x512/apps/sieve.png; do
+         /usr/share/icons/hicolor/512x512/apps/sieve.png /usr/share/doc/sieve/copyright; do
   [ -f "$root$f" ] || fail "$f is not installed"
 done
-echo "files installed: $(in_root dpkg -L sieve | while read -r f; do [ -f "$root$f" ] && echo "$f"; done | wc -l) (/usr/bin/sieve, /usr/bin/sieve-desktop, the desktop entry, 10 icons)"
+echo "files installed: $(in_root dpkg -L sieve | while read -r f; do [ -f "$root$f" ] && echo "$f"; done | wc -l) (/usr/bin/sieve, /usr/bin/sieve-desktop, the desktop entry, 10 icons, the copyright file)"
 step_done
 
 touch "$root/tmp/sieve-before-run"

@@ -8,7 +8,7 @@ import Qt.labs.settings
 // The main window: a navigation bar (Chat / Models / Settings), the pages, and
 // the live status bar. Context properties from C++ (app_window.cpp): `chat`
 // (ChatController), `settings` (AppSettings, persisted), `planner`
-// (MemoryPlanner) and, when the models part is built in, `models`.
+// (MemoryPlanner), `appInfo` (About) and, when the models part is built in, `models`.
 ApplicationWindow {
     id: window
     width: 1100
@@ -21,6 +21,7 @@ ApplicationWindow {
 
     Theme {
         id: appTheme
+        objectName: "appTheme"  // app_window.cpp keeps the link colour at its accent
         dark: settings.dark
     }
 
@@ -32,10 +33,11 @@ ApplicationWindow {
     palette.buttonText: appTheme.text
     palette.highlight: appTheme.accent
     palette.placeholderText: appTheme.mutedText
-    palette.mid: appTheme.border
+    palette.mid: appTheme.controlBorder       // text fields', check boxes', sliders' edges (3:1)
+    palette.midlight: appTheme.controlBorder  // slider and switch tracks
     palette.light: appTheme.panel
     palette.dark: appTheme.accent          // Basic style: highlighted buttons, pressed states
-    palette.brightText: appTheme.onAccent  // ... and their text
+    palette.brightText: appTheme.textOnAccent  // ... and their text
 
     // The window remembers its place and size.
     Settings {
@@ -100,6 +102,9 @@ ApplicationWindow {
     Shortcut { sequence: "Ctrl+1"; onActivated: window.page = "chat" }
     Shortcut { sequence: "Ctrl+2"; onActivated: window.page = "models" }
     Shortcut { sequence: "Ctrl+3"; onActivated: window.page = "settings" }
+    // "Ctrl+Q" rather than StandardKey.Quit, which has no key on Windows (Cmd+Q on macOS either way).
+    Shortcut { sequence: "Ctrl+Q"; context: Qt.ApplicationShortcut; onActivated: Qt.quit() }
+    Shortcut { sequence: "F1"; onActivated: aboutDialog.open() }
 
     header: Rectangle {
         implicitHeight: navRow.implicitHeight + 12
@@ -125,6 +130,7 @@ ApplicationWindow {
                     highlighted: window.page === modelData.name
                     Accessible.name: qsTr("Show %1 (%2)").arg(modelData.label).arg(modelData.keys)
                     onClicked: window.page = modelData.name
+                    FocusRing { theme: appTheme }
                 }
             }
             Item { Layout.fillWidth: true }
@@ -136,6 +142,17 @@ ApplicationWindow {
                                    : chat.modelLoaded ? qsTr("%1 · %2 mode · %3-token context")
                                                         .arg(chat.modelName).arg(chat.loadedMode).arg(chat.contextSize)
                                                       : qsTr("No model loaded")
+            }
+            ToolButton {
+                objectName: "aboutButton"
+                text: "⋯"
+                font.pixelSize: 16
+                Accessible.name: qsTr("About Sieve (F1)")
+                ToolTip.visible: hovered
+                ToolTip.text: qsTr("About Sieve (F1)")
+                ToolTip.delay: 500
+                onClicked: aboutDialog.open()
+                FocusRing { theme: appTheme }
             }
         }
     }
@@ -151,7 +168,7 @@ ApplicationWindow {
             visible: false
             Layout.fillWidth: true
             implicitHeight: errorRow.implicitHeight + 12
-            color: appTheme.dark ? "#4a2330" : "#fbe4e2"
+            color: appTheme.errorBackground
             RowLayout {
                 id: errorRow
                 anchors.fill: parent
@@ -241,6 +258,13 @@ ApplicationWindow {
     OverflowDialog {
         id: overflowDialog
         theme: appTheme
+        anchors.centerIn: parent
+    }
+
+    AboutDialog {
+        id: aboutDialog
+        theme: appTheme
+        info: appInfo
         anchors.centerIn: parent
     }
 }

@@ -20,7 +20,7 @@ Dialog {
     palette.button: theme.panel
     palette.buttonText: theme.text
     palette.dark: theme.accent
-    palette.brightText: theme.onAccent
+    palette.brightText: theme.textOnAccent
     palette.base: theme.assistantBubble
     palette.text: theme.text
 

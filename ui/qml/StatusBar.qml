@@ -24,13 +24,34 @@ Rectangle {
         return (used / 1048576).toFixed(digits) + " / " + (total / 1048576).toFixed(digits) + " MiB"
     }
 
-    component Figure: ColumnLayout {
+    // Too narrow for everything (a large font, a small screen): the status text gives way, and
+    // the figures elide (down to 36 px each). They used to keep their full width, so the row
+    // overflowed and pushed the chart and its colour key out of the window.
+    component Figure: Item {
+        id: figure
         property string label
         property string value
         property string help
-        spacing: 0
-        Label { text: parent.label; color: root.theme.mutedText; font.pixelSize: 10 }
-        Label { text: parent.value; color: root.theme.text; font.pixelSize: 12; font.bold: true }
+        implicitWidth: Math.ceil(Math.max(labelText.implicitWidth, valueText.implicitWidth))  // whole pixels: no elision at full width
+        implicitHeight: labelText.implicitHeight + valueText.implicitHeight
+        // A RowLayout gives an item that does not fill exactly its preferred width, never less:
+        // filling up to its text's width lets the row shrink it to the minimum when squeezed.
+        Layout.fillWidth: true
+        Layout.maximumWidth: implicitWidth
+        Layout.minimumWidth: 36
+        Label {
+            id: labelText
+            width: figure.width
+            text: figure.label; color: root.theme.mutedText; font.pixelSize: 10
+            elide: Text.ElideRight
+        }
+        Label {
+            id: valueText
+            y: labelText.height
+            width: figure.width
+            text: figure.value; color: root.theme.text; font.pixelSize: 12; font.bold: true
+            elide: Text.ElideRight
+        }
         Accessible.role: Accessible.StaticText
         Accessible.name: label + ": " + value
         HoverHandler { id: hover }
@@ -96,24 +117,13 @@ Rectangle {
                              (root.live.dramHitRate * 100).toFixed(0) + " %")
             help: qsTr("Share of the FFN weights a token needs that were already in DRAM (flash mode)")
         }
-        ColumnLayout {
-            spacing: 0
-            RowLayout {
-                spacing: 6
-                Rectangle { width: 8; height: 8; radius: 4; color: root.theme.chartMemory }
-                Label { text: qsTr("memory"); color: root.theme.mutedText; font.pixelSize: 10 }
-                Rectangle { width: 8; height: 8; radius: 4; color: root.theme.chartIo }
-                Label { text: qsTr("flash reads"); color: root.theme.mutedText; font.pixelSize: 10 }
-            }
-            LiveChart {
-                objectName: "liveChart"
-                Layout.preferredWidth: 150
-                Layout.preferredHeight: 26
-                theme: root.theme
-                memory: root.live.memoryHistory
-                io: root.live.ioHistory
-                memoryScale: 1.25 * Math.max(root.live.budgetBytes, root.live.peakRssBytes)
-            }
+        LiveChart {  // with its colour key
+            objectName: "liveChart"
+            Layout.preferredWidth: 150
+            theme: root.theme
+            memory: root.live.memoryHistory
+            io: root.live.ioHistory
+            memoryScale: 1.25 * Math.max(root.live.budgetBytes, root.live.peakRssBytes)
         }
     }
 }

@@ -34,9 +34,9 @@ class SettingsTest : public QObject {
     QCOMPARE(settings.temperature(), 0.8);
     QCOMPARE(settings.topK(), 40);
     QCOMPARE(settings.repeatPenalty(), 1.0);
-    QCOMPARE(settings.theme(), QString("light"));
+    QCOMPARE(settings.theme(), QString("system"));  // follows the platform (test_look checks a dark one)
     QVERIFY(!settings.perModel());
-    QVERIFY(!settings.dark());
+    QVERIFY(!settings.dark());  // no GUI application here: no platform palette, light
   }
 
   void perModelOverridesPersist() {
