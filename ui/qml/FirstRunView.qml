@@ -26,11 +26,11 @@ Pane {
     palette.buttonText: theme.text
     palette.highlight: theme.accent
     palette.placeholderText: theme.mutedText
-    palette.mid: theme.border
-    palette.midlight: theme.border
+    palette.mid: theme.controlBorder
+    palette.midlight: theme.controlBorder
     palette.light: theme.panel
     palette.dark: theme.accent
-    palette.brightText: "#ffffff"
+    palette.brightText: theme.textOnAccent
 
     readonly property bool hasModels: typeof models !== "undefined"
     readonly property bool busy: chat.loading || (hasModels && models.importing)
@@ -62,7 +62,7 @@ Pane {
             Layout.preferredHeight: 28
             text: number
             font.bold: true
-            color: "#ffffff"
+            color: root.theme.textOnAccent
             horizontalAlignment: Text.AlignHCenter
             verticalAlignment: Text.AlignVCenter
             background: Rectangle { radius: 14; color: root.theme.accent }
@@ -156,6 +156,7 @@ Pane {
                     font.pixelSize: 15
                     Accessible.name: qsTr("Add a GGUF model")
                     onClicked: root.addModel()
+                    FocusRing { theme: root.theme }
                 }
                 Loader {
                     Layout.fillWidth: true
