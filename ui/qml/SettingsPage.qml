@@ -77,6 +77,8 @@ Item {
     }
     // The text field: "1.5G", "900M", "50%" (of the memory available now), parsed by the planner.
     function setBudgetFromText(text: string): bool {
+        // The shown (rounded) size sent back unchanged keeps the exact budget.
+        if (text.trim() === size(effectiveBudget)) { budgetError = ""; return true }
         const parsed = planner.parseBudget(text)
         if (!parsed.ok) { budgetError = parsed.error; return false }
         if (planner.isPack && parsed.bytes < minimumBudget) {
