@@ -67,7 +67,9 @@ Item {
     function budgetAt(position) { return planner.budgetAt(position, lowBudget, fullBudget, maximumBudget) }
     // A budget from the slider, snapped to a mark when within 1.5% of the slider's width of it.
     function setBudgetFromPosition(position) {
-        let bytes = Math.max(lowBudget, Math.round(budgetAt(position) / 1048576) * 1048576)
+        // Whole MiB, or 4 KiB steps when the useful range is small (tiny models).
+        const step = fullBudget - lowBudget > 256 * 1048576 ? 1048576 : 4096
+        let bytes = Math.max(lowBudget, Math.round(budgetAt(position) / step) * step)
         for (const mark of marks) {
             if (Math.abs(positionOf(mark.bytes) - position) < 0.015) bytes = mark.bytes
         }

@@ -4,7 +4,8 @@
 // reply streamed from stories260K in flash mode, live status filled in),
 // main-chat-markdown (prose, lists and a code block), main-settings (the DRAM
 // budget split), main-settings-auto (auto mode's choice, the budget typed with
-// an error), main-settings-measuring (Measure disk running), main-settings-measured
+// an error), main-auto-applied (auto applied: the status bar's chosen-mode
+// line), main-settings-measuring (Measure disk running), main-settings-measured
 // (the expected speed right after), main-models, main-overflow, and dark variants. Runs
 // offscreen by default; test_ui_screenshots_xvfb runs it under Xvfb (xcb).
 #include <QDir>
@@ -205,8 +206,21 @@ class UiScreenshotsTest : public QObject {
     QCOMPARE(page->property("stagedBudget").toDouble(), before);
     QVERIFY(itemVisible("applyBar"));
     save("main-settings-auto");
-    QVERIFY(QMetaObject::invokeMethod(page, "loadStaged"));
-    QTRY_VERIFY(!itemVisible("applyBar"));
+    // Apply: the engine restarts in auto mode at a budget between the minimum and
+    // everything, picks flash, and the status bar says so and why.
+    slider->forceActiveFocus();
+    QTest::keyClick(window_, Qt::Key_Home);
+    QTest::keyClick(window_, Qt::Key_PageUp);
+    QTRY_VERIFY(itemText("autoChoiceText").startsWith("Auto would run flash: "));
+    auto* apply = window_->findChild<QQuickItem*>("applyButton");
+    QVERIFY(apply && apply->isVisible() && apply->isEnabled());
+    QVERIFY(QMetaObject::invokeMethod(apply, "clicked"));
+    QTRY_VERIFY_WITH_TIMEOUT(!chat_->loading() && chat_->modeChoice().startsWith("flash: "), 30000);
+    QCOMPARE(settings_->property("mode").toString(), QString("auto"));
+    QCOMPARE(chat_->loadedMode(), QString("flash"));
+    QTRY_COMPARE(itemText("modeChoiceText"), chat_->modeChoice());
+    QVERIFY(!itemVisible("applyBar"));
+    save("main-auto-applied");
   }
 
   // Measure disk from the page: progress while it runs (the UI stays live),
