@@ -112,7 +112,10 @@ ModeFacts gather_mode_facts(const EngineOptions& options, uint64_t budget) {
     const model::HyperParams hp = model::read_hyper_params(file);
     for (const gguf::TensorInfo& t : file.tensors()) f.weight_bytes += t.size_bytes;
     const int64_t context = resolved_context(options, hp);
-    f.everything_bytes = f.weight_bytes + kv_cache_bytes(hp, context) + run_state_bytes(hp, context, options.batch);
+    // Dense mode's FFN adds its gate and up buffers (floats, one row per batch token) to the run state.
+    const uint64_t ffn_scratch = 2 * static_cast<uint64_t>(options.batch) * static_cast<uint64_t>(hp.n_ff) * sizeof(float);
+    f.everything_bytes =
+        f.weight_bytes + kv_cache_bytes(hp, context) + run_state_bytes(hp, context, options.batch) + ffn_scratch;
     return f;
   }
   const PackFile pack = PackFile::over(file);
