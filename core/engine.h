@@ -43,8 +43,10 @@ struct EngineOptions {
   // must outlive the engine. Null: off, at no cost.
   model::ActivationObserver* activation_observer = nullptr;
   // How weights are reached (flash_options.h, docs/flash.md): dense (read
-  // into RAM), mmap (the OS pages the mapping) or flash (a pack streamed
-  // from the SSD under dram_budget; unset: every layer resident).
+  // into RAM), mmap (the OS pages the mapping), flash (a pack streamed
+  // from the SSD under dram_budget; unset: every layer resident) or auto
+  // (the engine picks one from the model and dram_budget — unset: 60% of
+  // the memory available now — flash/auto_mode.h).
   EngineMode mode = EngineMode::dense;
   DramBudget dram_budget;
   flash::FlashTuning flash;  // read size, queue depth, checks, fault injection
@@ -68,7 +70,13 @@ struct ModelSummary {
   bool has_tokenizer = false;  // false for a GGUF without tokenizer.* metadata
   uint64_t weight_bytes = 0;  // bytes of tensor data in the file
   uint64_t kv_cache_bytes = 0;
-  EngineMode mode = EngineMode::dense;
+  EngineMode mode = EngineMode::dense;  // as run: auto resolved
+  // --mode auto: the mode chosen and why, in one line ("flash: 41% of the
+  // weights stay in memory, 1.20 GiB read per token ..."), and sparse mode
+  // offered for a calibrated pack (empty when not); both empty otherwise.
+  std::string mode_choice;
+  std::string mode_offer;
+  uint64_t dram_budget_bytes = 0;  // the budget run with (flash, sparse; auto resolved); 0: none
   bool is_pack = false;      // a Sieve pack (`sieve pack`) rather than a plain GGUF
   std::string memory_plan;   // flash mode: how the DRAM budget is split (several lines); else empty
 };

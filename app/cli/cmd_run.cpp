@@ -117,6 +117,8 @@ int cmd_run(CommandArgs argv) {
   model::ZeroCounter zero_counter;  // --stats: over every token run, prompt included
   if (args.has("stats")) options.activation_observer = &zero_counter;
   const std::unique_ptr<Engine> engine = Engine::load(options);
+  if (!engine->model().mode_choice.empty()) std::fprintf(stderr, "%s\n", engine->model().mode_choice.c_str());
+  if (!engine->model().mode_offer.empty()) std::fprintf(stderr, "%s\n", engine->model().mode_offer.c_str());
   if (args.has("verbose") && !engine->model().memory_plan.empty()) {
     std::fprintf(stderr, "%s", engine->model().memory_plan.c_str());
   }

@@ -1,6 +1,6 @@
 #pragma once
 // The options every model-running command shares for choosing how weights
-// are reached: --mode dense|mmap|flash|sparse, --dram-budget SIZE, and the
+// are reached: --mode dense|mmap|flash|sparse|auto, --dram-budget SIZE, and the
 // knobs of sparse mode (--predictor, --gate-copy, --sparsity, --window,
 // --no-pin-hot, --disk-profile).
 
@@ -15,10 +15,12 @@ namespace sieve::cli {
 inline std::vector<OptionSpec> mode_option_specs() {
   return {
       {"mode", 0, true,
-       "dense (weights read into RAM, default), mmap (the OS pages the file), flash (a pack) or sparse (a pack, "
-       "loading only the neurons a predictor selects)",
+       "dense (weights read into RAM, default), mmap (the OS pages the file), flash (a pack), sparse (a pack, "
+       "loading only the neurons a predictor selects) or auto (dense when the model fits the budget, else flash "
+       "for a pack, else mmap; the choice and why go to stderr)",
        "MODE"},
-      {"dram-budget", 0, true, "flash and sparse modes: DRAM for the whole engine, e.g. 2G, 1536M or 50% (of the model file)",
+      {"dram-budget", 0, true, "flash, sparse and auto modes: DRAM for the whole engine, e.g. 2G, 1536M or 50% (of the "
+       "model file); auto without it: 60% of the memory available now",
        "SIZE"},
       {"predictor", 0, true, "sparse: gate (default; the gate kept in DRAM), lowrank or powerinfer", "KIND"},
       {"gate-copy", 0, true, "sparse, gate predictor: keep the gate as q8_0, q4_0, ... (default: its own type, exact)",
@@ -95,13 +97,15 @@ inline void apply_sparse_options(const Args& args, EngineOptions& options, bool 
 inline void apply_mode_options(const Args& args, EngineOptions& options) {
   if (auto mode = args.get("mode")) {
     const auto parsed = parse_engine_mode(*mode);
-    if (!parsed) throw UsageError("--mode: expected dense, mmap, flash or sparse, got '" + *mode + "'");
+    if (!parsed) throw UsageError("--mode: expected dense, mmap, flash, sparse or auto, got '" + *mode + "'");
     options.mode = *parsed;
   }
   if (auto budget = args.get("dram-budget")) {
     const auto parsed = parse_dram_budget(*budget);
     if (!parsed) throw UsageError("--dram-budget: expected a size such as 2G, 1536M or 50%, got '" + *budget + "'");
-    if (!uses_budget(options.mode)) throw UsageError("--dram-budget applies to --mode flash or sparse only");
+    if (!uses_budget(options.mode) && options.mode != EngineMode::automatic) {
+      throw UsageError("--dram-budget applies to --mode flash, sparse or auto only");
+    }
     options.dram_budget = *parsed;
   }
   const std::vector<std::string> sparse_given = given_sparse_options(args);

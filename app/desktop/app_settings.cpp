@@ -8,10 +8,13 @@
 namespace sieve::app {
 namespace {
 
-// Keys a model may override, with their defaults (the engine's and the sampler's).
+// Keys a model may override, with their defaults (the engine's and the
+// sampler's). "auto": the engine picks dense, flash or mmap from the model and
+// the budget; dramBudget 0: the default budget, 60% of the memory available
+// when the engine loads (MemoryPlanner::defaultBudget).
 const QHash<QString, QVariant>& perModelDefaults() {
   static const QHash<QString, QVariant> defaults = {
-      {"mode", QStringLiteral("dense")},
+      {"mode", QStringLiteral("auto")},
       {"dramBudget", 0.0},
       {"sparseWindow", 4},
       {"sparsePredictor", QStringLiteral("gate")},

@@ -27,8 +27,9 @@ class AppSettings : public QObject {
   Q_PROPERTY(bool perModel READ perModel WRITE setPerModel NOTIFY changed)
   Q_PROPERTY(QString lastModel READ lastModel WRITE setLastModel NOTIFY changed)
 
-  Q_PROPERTY(QString mode READ mode WRITE setMode NOTIFY changed)
-  Q_PROPERTY(double dramBudget READ dramBudget WRITE setDramBudget NOTIFY changed)  // bytes; 0: all resident
+  Q_PROPERTY(QString mode READ mode WRITE setMode NOTIFY changed)  // "auto" (default), "dense", "mmap", "flash", "sparse"
+  // Bytes; 0 (default): 60% of the memory available when the engine loads.
+  Q_PROPERTY(double dramBudget READ dramBudget WRITE setDramBudget NOTIFY changed)
   Q_PROPERTY(int sparseWindow READ sparseWindow WRITE setSparseWindow NOTIFY changed)
   Q_PROPERTY(QString sparsePredictor READ sparsePredictor WRITE setSparsePredictor NOTIFY changed)  // "gate", "lowrank"
   Q_PROPERTY(int threads READ threads WRITE setThreads NOTIFY changed)

@@ -15,6 +15,7 @@
 
 #include "desktop/app_settings.h"
 #include "desktop/chat_controller.h"
+#include "desktop/disk_measure.h"
 #include "desktop/log_categories.h"
 #include "desktop/memory_planner.h"
 #include "desktop/models_controller.h"
@@ -158,6 +159,11 @@ QQuickWindow* loadMainWindow(QQmlApplicationEngine& engine, ChatController& chat
   engine.rootContext()->setContextProperty("settings", settings);
   engine.rootContext()->setContextProperty("planner", planner);
   engine.rootContext()->setContextProperty("appInfo", aboutInfo(logFile));
+  // Measure disk (settings page): the profile lands where the planner reads it; the speed updates at once.
+  auto* diskMeasure = new DiskMeasure(&engine);
+  diskMeasure->setProfilePath(planner->diskProfilePath());
+  QObject::connect(diskMeasure, &DiskMeasure::measured, planner, &MemoryPlanner::setDiskProfilePath);
+  engine.rootContext()->setContextProperty("diskMeasure", diskMeasure);
   // The models page (`models`): the library in the per-user data folder, loading through `chat`.
   auto* models = new ModelsController(&chat, {}, {}, &engine);
   engine.rootContext()->setContextProperty("models", models);

@@ -179,12 +179,17 @@ QCoro::Task<bool> ChatController::loadEngine(EngineSettings settings) {
   modelName_ = result.ok ? result.modelName : QString();
   contextSize_ = result.ok ? result.context : 0;
   memoryPlan_ = result.ok ? result.memoryPlan : QString();
+  runMode_ = result.ok ? result.runMode : QString();
+  modeOffer_ = result.ok ? result.modeOffer : QString();
+  modeChoice_ = !result.ok ? QString()
+                : !result.modeChoice.isEmpty() ? result.modeChoice
+                                              : QStringLiteral("%1 mode (chosen in Settings)").arg(runMode_);
   live_.clear();
   emit modelChanged();
   emit engineSettingsChanged();
   setBusy(false, generating_);
   if (!result.ok) co_return report(QStringLiteral("Could not load the model: ") + result.error);
-  setStatus(QStringLiteral("%1 ready (%2 mode), context %3 tokens").arg(modelName_, loaded_.mode).arg(contextSize_));
+  setStatus(QStringLiteral("%1 ready (%2 mode), context %3 tokens").arg(modelName_, runMode_).arg(contextSize_));
   co_return true;
 }
 

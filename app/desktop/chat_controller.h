@@ -41,6 +41,11 @@ class ChatController : public QObject {
   Q_PROPERTY(qint64 contextSize READ contextSize NOTIFY modelChanged)
   Q_PROPERTY(QString loadedMode READ loadedMode NOTIFY modelChanged)
   Q_PROPERTY(QString memoryPlan READ memoryPlan NOTIFY modelChanged)
+  // Mode "auto": the mode the engine chose and why, in one line ("flash: 41%
+  // of the weights stay in memory, ..."); sparse mode offered for a
+  // calibrated pack. Otherwise "<mode> mode (chosen in Settings)" and "".
+  Q_PROPERTY(QString modeChoice READ modeChoice NOTIFY modelChanged)
+  Q_PROPERTY(QString modeOffer READ modeOffer NOTIFY modelChanged)
   Q_PROPERTY(bool loading READ loading NOTIFY busyChanged)
   Q_PROPERTY(bool generating READ generating NOTIFY busyChanged)
   Q_PROPERTY(QString statusText READ statusText NOTIFY statusChanged)
@@ -78,8 +83,10 @@ class ChatController : public QObject {
   QString modelName() const { return modelName_; }
   bool modelLoaded() const { return !modelName_.isEmpty(); }
   qint64 contextSize() const { return contextSize_; }
-  QString loadedMode() const { return modelLoaded() ? loaded_.mode : QString(); }
+  QString loadedMode() const { return modelLoaded() ? runMode_ : QString(); }  // auto resolved
   QString memoryPlan() const { return memoryPlan_; }
+  QString modeChoice() const { return modelLoaded() ? modeChoice_ : QString(); }
+  QString modeOffer() const { return modelLoaded() ? modeOffer_ : QString(); }
   bool loading() const { return loading_; }
   bool generating() const { return generating_; }
   QString statusText() const { return status_; }
@@ -188,6 +195,9 @@ class ChatController : public QObject {
   bool restartScheduled_ = false;
   QString modelName_;
   QString memoryPlan_;
+  QString runMode_;     // the mode the engine runs (auto resolved)
+  QString modeChoice_;
+  QString modeOffer_;
   qint64 contextSize_ = 0;
   bool loading_ = false;
   bool generating_ = false;

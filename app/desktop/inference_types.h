@@ -15,8 +15,8 @@ struct EngineSettings {
   QString modelPath;
   int threads = 0;        // 0: all cores
   qint64 context = 0;     // 0: min(model's, 4096)
-  QString mode = "dense";  // "dense", "mmap", "flash" or "sparse" (parse_engine_mode)
-  quint64 dramBudget = 0;  // flash / sparse: bytes; 0: everything resident
+  QString mode = "dense";  // "auto", "dense", "mmap", "flash" or "sparse" (parse_engine_mode)
+  quint64 dramBudget = 0;  // auto / flash / sparse: bytes; 0: the default (60% of the memory available)
   int sparseWindow = 4;    // sparse: tokens whose neurons stay in DRAM
   QString sparsePredictor = "gate";  // sparse: "gate" or "lowrank" (sparse::parse_predictor_kind)
   bool operator==(const EngineSettings&) const = default;
@@ -44,6 +44,9 @@ struct LoadResult {
   qint64 context = 0; // the engine's KV-cache size
   EngineSettings settings;
   QString memoryPlan; // flash mode: the DRAM split, several lines; else empty
+  QString runMode;    // the mode the engine runs (auto resolved)
+  QString modeChoice; // auto: the mode chosen and why, one line; else empty
+  QString modeOffer;  // auto: sparse mode offered for a calibrated pack; else empty
 };
 
 struct GenerationResult {

@@ -9,6 +9,7 @@
 
 #include "chat/chat_session.h"
 #include "engine.h"
+#include "flash/auto_mode.h"
 #include "flash/pack_backend.h"
 #include "flash/pack_file.h"
 #include "gguf/gguf_file.h"
@@ -56,7 +57,8 @@ EngineOptions engineOptions(const EngineSettings& settings) {
   if (!mode) throw Error("this build of Sieve has no '" + settings.mode.toStdString() + "' mode");
   options.mode = *mode;
   if (options.mode != EngineMode::dense && options.mode != EngineMode::mmap) {
-    options.dram_budget.bytes = settings.dramBudget;  // 0: unset, everything resident
+    // 0: the default budget, 60% of the memory available now (not "no limit").
+    options.dram_budget.bytes = settings.dramBudget > 0 ? settings.dramBudget : flash::default_dram_budget();
   }
   options.sparse.window = settings.sparseWindow;
   if (options.mode == EngineMode::sparse) {
@@ -75,17 +77,17 @@ EngineOptions engineOptions(const EngineSettings& settings) {
 InferenceWorker::PlanFigures planFigures(const EngineOptions& options, const ModelSummary& model) {
   InferenceWorker::PlanFigures figures;
   figures.engineBytes = model.weight_bytes + model.kv_cache_bytes;
-  if (options.mode != EngineMode::flash && options.mode != EngineMode::sparse) return figures;
+  if (model.mode != EngineMode::flash && model.mode != EngineMode::sparse) return figures;  // auto resolved
   try {
     const flash::PackFile pack = flash::PackFile::open(options.model_path);
     flash::BackendOptions backend;
-    backend.mode = options.mode;
-    backend.budget = options.dram_budget;
+    backend.mode = model.mode;
+    backend.budget.bytes = model.dram_budget_bytes;
     backend.context = model.context;
     backend.batch = options.batch;
     backend.sparse = options.sparse;
     const int threads = options.threads > 0 ? options.threads : int(std::max(1u, std::thread::hardware_concurrency()));
-    if (options.mode == EngineMode::sparse) {
+    if (model.mode == EngineMode::sparse) {
       figures.engineBytes = flash::plan_sparse_pack_memory(pack, backend, threads).total();
     } else {
       const flash::MemoryPlan plan = flash::plan_pack_memory(pack, backend, threads);
@@ -150,6 +152,9 @@ void InferenceWorker::load(const EngineSettings& settings) {
     result.modelName = QString::fromStdString(engine_->model().name);
     result.context = engine_->model().context;
     result.memoryPlan = QString::fromStdString(engine_->model().memory_plan);
+    result.runMode = QString::fromLatin1(to_string(engine_->model().mode));
+    result.modeChoice = QString::fromStdString(engine_->model().mode_choice);
+    result.modeOffer = QString::fromStdString(engine_->model().mode_offer);
     settings_ = settings;
     plan_ = planFigures(options, engine_->model());
   } catch (const std::exception& e) {
@@ -230,7 +235,7 @@ void InferenceWorker::emitStats(quint64 requestId, int64_t replyStartTokens, Sta
   stats.peakRssBytes = now.peak_rss_bytes;
   const EngineMode mode = engine_->model().mode;
   const bool streams = mode == EngineMode::flash || mode == EngineMode::sparse;
-  stats.budgetBytes = streams ? settings_.dramBudget : 0;
+  stats.budgetBytes = streams ? engine_->model().dram_budget_bytes : 0;
   stats.engineBytes = plan_.engineBytes;
   if (streams) stats.flashBytesPerToken = double(now.flash_bytes_read - mark.flashBytes) / double(tokens);
   if (mode == EngineMode::flash && plan_.ffnBytesPerToken > 0) {

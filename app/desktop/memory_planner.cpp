@@ -6,10 +6,12 @@
 #include <QThread>
 #include <QVariantList>
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <thread>
 
 #include "engine.h"
+#include "flash/auto_mode.h"
 #include "flash/io/disk_profile.h"
 #include "flash/pack_backend.h"
 #include "flash/pack_file.h"
@@ -54,6 +56,27 @@ flash::BackendOptions backendOptions(const flash::PackFile& pack, double budgetB
     options.sparse.predictor = *kind;
   }
   return options;
+}
+
+// FFN bytes one token is expected to read in sparse mode: per layer, the
+// units it needs (n a_u) that the last k tokens did not bring in
+// ((1 - a_u)^k), k being the window, or less when the budget shrank the
+// store. 0 when the active fraction is only a default guess.
+double sparseBytesPerToken(const sparse::SparsePlan& plan) {
+  const std::string& source = plan.inputs.active_source;
+  if (source.find("default") != std::string::npos || source.find("every neuron") != std::string::npos) return 0;
+  double bytes = 0;
+  for (size_t l = 0; l < plan.layers.size() && l < plan.inputs.layers.size(); ++l) {
+    const sparse::SparseLayerNeeds& needs = plan.inputs.layers[l];
+    const double n = double(needs.n_units);
+    const double a = 1.0 - std::pow(1.0 - std::clamp(needs.active_fraction, 0.0, 1.0), double(needs.cluster));
+    if (n <= 0 || a <= 0) continue;
+    double k = plan.inputs.window;
+    const double held = std::min(1.0, double(plan.layers[l].capacity) / n);
+    if (a < 1 && held < 1) k = std::min(k, std::max(0.0, std::log(1.0 - held) / std::log(1.0 - a) - 1.0));
+    bytes += n * a * std::pow(1.0 - a, k) * double(needs.unit_bytes);
+  }
+  return bytes;
 }
 
 }  // namespace
@@ -104,7 +127,7 @@ QString describePlanSettings(int threads, qint64 context, const QString& mode) {
 
 QStringList MemoryPlanner::supportedModes() {
   QStringList modes;
-  for (const char* name : {"dense", "mmap", "flash", "sparse"}) {
+  for (const char* name : {"auto", "dense", "mmap", "flash", "sparse"}) {
     if (parse_engine_mode(name)) modes << QString::fromLatin1(name);
   }
   return modes;
@@ -112,7 +135,56 @@ QStringList MemoryPlanner::supportedModes() {
 
 bool MemoryPlanner::sparseWindowSupported() { return hasSparseWindow<EngineOptions>(); }
 
-MemoryPlanner::MemoryPlanner(QObject* parent) : QObject(parent) { setDiskProfilePath(defaultDiskProfilePath()); }
+MemoryPlanner::MemoryPlanner(QObject* parent) : QObject(parent), availableBytes_(flash::available_memory_bytes()) {
+  setDiskProfilePath(defaultDiskProfilePath());
+}
+
+double MemoryPlanner::defaultBudget() const { return flash::kDefaultBudgetShare * double(availableBytes_); }
+
+QString MemoryPlanner::defaultBudgetText() const {
+  return tr("%1, %2% of the %3 available now")
+      .arg(formatSize(defaultBudget()))
+      .arg(qRound(flash::kDefaultBudgetShare * 100))
+      .arg(formatSize(double(availableBytes_)));
+}
+
+void MemoryPlanner::refreshAvailable() {
+  const quint64 now = flash::available_memory_bytes();
+  if (now == availableBytes_) return;
+  availableBytes_ = now;
+  emit availableChanged();
+}
+
+QVariantMap MemoryPlanner::parseBudget(const QString& text) const {
+  const flash::BudgetText parsed = flash::parse_budget_text(text.toStdString(), availableBytes_);
+  return {{"ok", parsed.ok()}, {"bytes", double(parsed.bytes)}, {"error", QString::fromStdString(parsed.error)}};
+}
+
+QVariantMap MemoryPlanner::autoChoice(double budgetBytes, int threads, qint64 context) const {
+  QVariantMap out{{"ok", false}};
+  if (modelPath_.isEmpty() || !file_) {
+    out["error"] = modelPath_.isEmpty() ? tr("No model is loaded.") : tr("%1 is not a model Sieve can read.").arg(modelPath_);
+    return out;
+  }
+  try {
+    EngineOptions options;
+    options.model_path = modelPath_.toStdString();
+    options.threads = resolvedThreads(threads);
+    options.context = context;
+    const quint64 budget = budgetBytes > 0 ? quint64(budgetBytes) : quint64(defaultBudget());
+    const flash::ModeFacts facts = flash::gather_mode_facts(options, budget);
+    const flash::ModeChoice choice = flash::choose_engine_mode(facts);
+    out["ok"] = true;
+    out["mode"] = QString::fromLatin1(to_string(choice.mode));
+    out["line"] = QString::fromStdString(choice.line);
+    out["offer"] = QString::fromStdString(choice.offer);
+    out["everythingBytes"] = double(facts.everything_bytes);
+    out["flashMinimum"] = double(facts.flash_minimum);
+  } catch (const std::exception& e) {
+    out["error"] = QString::fromStdString(e.what());
+  }
+  return out;
+}
 
 MemoryPlanner::~MemoryPlanner() = default;
 
@@ -121,6 +193,23 @@ QString MemoryPlanner::defaultDiskProfilePath() {
 }
 
 double MemoryPlanner::machineBytes() const { return double(flash::physical_memory_bytes()); }
+
+double MemoryPlanner::budgetAt(double position, double low, double full, double high) {
+  const double p = std::clamp(position, 0.0, 1.0);
+  high = std::max(high, low);
+  if (full >= high || full <= low) return low + (high - low) * p;
+  if (p <= kUsefulShare) return low + (full - low) * p / kUsefulShare;
+  return full * std::pow(high / full, (p - kUsefulShare) / (1 - kUsefulShare));
+}
+
+double MemoryPlanner::positionOf(double bytes, double low, double full, double high) {
+  high = std::max(high, low);
+  if (high <= low) return 0;
+  const double b = std::clamp(bytes, low, high);
+  if (full >= high || full <= low) return (b - low) / (high - low);
+  if (b <= full) return kUsefulShare * (b - low) / (full - low);
+  return kUsefulShare + (1 - kUsefulShare) * std::log(b / full) / std::log(high / full);
+}
 
 QString MemoryPlanner::formatSize(double bytes) {
   return QString::fromStdString(flash::format_size(quint64(std::max(0.0, bytes))));
@@ -236,8 +325,8 @@ QVariantMap MemoryPlanner::flashPlan(double budgetBytes, const PlanSettings& set
   if (plan.streamed_bytes_per_token == 0) {
     out["speedText"] = tr("Everything fits in DRAM: nothing is read from the disk per token.");
   } else if (diskMBps_ <= 0) {
-    out["speedText"] = tr("Reads %1 from the disk per token; expected speed unknown (no disk profile — run "
-                          "`sieve probe-disk --json %2`).").arg(perToken, diskProfilePath_);
+    out["speedText"] = tr("Reads %1 from the disk per token; expected speed unknown (no disk profile — Measure "
+                          "disk, or `sieve probe-disk --json %2`).").arg(perToken, diskProfilePath_);
   } else {
     const double tps = diskMBps_ * 1e6 / double(plan.streamed_bytes_per_token);
     out["expectedTokensPerSecond"] = tps;
@@ -275,11 +364,28 @@ QVariantMap MemoryPlanner::sparsePlan(double budgetBytes, const PlanSettings& se
   out["minimumBytes"] = double(plan.minimum);
   out["totalBytes"] = double(plan.total());
   out["layers"] = int(plan.layers.size());
-  out["streamedBytesPerToken"] = -1.0;
-  out["speedText"] = plan.shrunk
-      ? tr("The budget holds less than the window wants, so more neurons are re-read from the disk per token. "
-           "What a token reads depends on which neurons it activates; `sieve bench --modes sparse` measures it.")
-      : tr("What a token reads depends on which neurons it activates; `sieve bench --modes sparse` measures it.");
+  const double perToken = sparseBytesPerToken(plan);
+  out["streamedBytesPerToken"] = perToken > 0 ? perToken : -1.0;
+  const QString shrunk = plan.shrunk ? tr("The budget holds less than the window wants, so more neurons are re-read. ")
+                                     : QString();
+  const QString source = QString::fromStdString(plan.inputs.active_source);
+  if (perToken <= 0) {
+    out["speedText"] = shrunk + tr("What a token reads depends on which neurons it activates, and this pack has no "
+                                   "calibration to estimate it from (`sieve calibrate`; `sieve bench --modes sparse` "
+                                   "measures it).");
+  } else if (diskMBps_ <= 0) {
+    out["speedText"] = shrunk + tr("Reads about %1 from the disk per token (estimated from %2); expected speed unknown "
+                                   "(no disk profile — Measure disk).")
+                                    .arg(formatSize(perToken), source);
+  } else {
+    const double tps = diskMBps_ * 1e6 / perToken;
+    out["expectedTokensPerSecond"] = tps;
+    out["speedText"] = shrunk + tr("Reads about %1 from the disk per token (estimated from %2): at most %3 tokens/s "
+                                   "at the disk's %4 MB/s (the I/O bound; compute may be slower).")
+                                    .arg(formatSize(perToken), source)
+                                    .arg(tps, 0, 'f', tps < 10 ? 2 : 1)
+                                    .arg(diskMBps_, 0, 'f', 0);
+  }
   return out;
 }
 

@@ -11,8 +11,14 @@
 // current (setEffective).
 //
 // The expected speed is only an I/O bound, and only when a disk profile
-// (`sieve probe-disk --json FILE`) exists: tokens/s <= disk MB/s / MB
-// streamed per token. Without a profile it says so instead of guessing.
+// (`sieve probe-disk --json FILE`, or the settings page's Measure disk)
+// exists: tokens/s <= disk MB/s / MB streamed per token. Without a profile
+// it says so instead of guessing. Sparse mode's bytes per token are an
+// estimate from the pack's active fraction (calibration) and the window.
+//
+// Also: what `--mode auto` would choose (flash/auto_mode.h, the engine's own
+// decision), the default budget (60% of the memory available now) and the
+// budget a person types ("1.5G", "900M", "50%"). Sizes are binary: GiB, MiB.
 
 #include <QObject>
 #include <QString>
@@ -78,6 +84,11 @@ class MemoryPlanner : public QObject {
   Q_PROPERTY(int effectiveThreads READ effectiveThreads NOTIFY effectiveChanged)
   Q_PROPERTY(qint64 effectiveContext READ effectiveContext NOTIFY effectiveChanged)
   Q_PROPERTY(QString planSettingsText READ planSettingsText NOTIFY effectiveChanged)
+  // The memory available now (refreshAvailable re-reads it) and the budget
+  // used when none is set: 60% of it, and how that reads.
+  Q_PROPERTY(double availableBytes READ availableBytes NOTIFY availableChanged)
+  Q_PROPERTY(double defaultBudget READ defaultBudget NOTIFY availableChanged)
+  Q_PROPERTY(QString defaultBudgetText READ defaultBudgetText NOTIFY availableChanged)
 
  public:
   explicit MemoryPlanner(QObject* parent = nullptr);
@@ -103,11 +114,26 @@ class MemoryPlanner : public QObject {
   int effectiveThreads() const { return resolvedThreads(effective_.threads); }
   qint64 effectiveContext() const { return resolveContext(effective_.context); }
   QString planSettingsText() const;
+  double availableBytes() const { return double(availableBytes_); }
+  double defaultBudget() const;
+  QString defaultBudgetText() const;
+  // Re-reads the available memory (the settings page does when it opens).
+  Q_INVOKABLE void refreshAvailable();
+  // A budget the way a person types it: {ok, bytes, error}; "50%" is of the
+  // memory available now.
+  Q_INVOKABLE QVariantMap parseBudget(const QString& text) const;
+  // What `--mode auto` would run for the current model at `budgetBytes`
+  // (0: the default budget): {ok, mode, line, offer, error, everythingBytes
+  // (the whole model in memory), flashMinimum (a pack: flash mode's least)}.
+  Q_INVOKABLE QVariantMap autoChoice(double budgetBytes, int threads, qint64 context) const;
+  // Re-reads the disk profile (after Measure disk saved it).
+  Q_INVOKABLE void reloadDiskProfile() { setDiskProfilePath(diskProfilePath_); }
 
   // The split of `budgetBytes` (0: everything resident) for the current pack:
   //   {ok, error, minimumBytes, totalBytes, items: [{what, bytes, text}],
-  //    pinnedLayers, streamedLayers, layers, streamedBytesPerToken,
-  //    expectedTokensPerSecond (< 0: unknown), speedText, mode, threads, context}
+  //    pinnedLayers, streamedLayers, layers, streamedBytesPerToken (sparse:
+  //    estimated, < 0 when nothing to estimate from), expectedTokensPerSecond
+  //    (< 0: unknown), speedText, mode, threads, context}
   // `context` 0: the model's default (min(training context, 4096)). `mode`
   // "sparse" gives sparse mode's split (neuron stores and the predictor).
   Q_INVOKABLE QVariantMap plan(double budgetBytes, int threads, qint64 context, const QString& mode = "flash",
@@ -122,13 +148,21 @@ class MemoryPlanner : public QObject {
   Q_INVOKABLE static QString describeSettings(int threads, qint64 context, const QString& mode) {
     return describePlanSettings(threads, context, mode);
   }
-  // "1.50 GiB"
+  // The budget slider: positions 0..kUsefulShare cover the useful range
+  // linearly (`low`, the model's minimum, to `full`, everything in memory),
+  // the rest a logarithmic tail up to `high` (the machine's memory). When
+  // `full` >= `high` the whole slider is linear from `low` to `high`.
+  static constexpr double kUsefulShare = 0.8;
+  Q_INVOKABLE static double budgetAt(double position, double low, double full, double high);
+  Q_INVOKABLE static double positionOf(double bytes, double low, double full, double high);
+  // "1.50 GiB" (binary units, as the engine's messages)
   Q_INVOKABLE static QString formatSize(double bytes);
 
  signals:
   void modelChanged();
   void diskProfileChanged();
   void effectiveChanged();
+  void availableChanged();
 
  private:
   qint64 resolveContext(qint64 context) const;
@@ -142,6 +176,7 @@ class MemoryPlanner : public QObject {
   QString diskProfilePath_;
   double diskMBps_ = 0;  // at the engine's read size and depth; 0: no profile
   PlanSettings effective_;
+  quint64 availableBytes_ = 0;
 };
 
 }  // namespace sieve::app

@@ -12,12 +12,13 @@ const char* to_string(EngineMode mode) {
     case EngineMode::mmap: return "mmap";
     case EngineMode::flash: return "flash";
     case EngineMode::sparse: return "sparse";
+    case EngineMode::automatic: return "auto";
   }
   return "?";
 }
 
 std::optional<EngineMode> parse_engine_mode(std::string_view text) {
-  for (EngineMode m : {EngineMode::dense, EngineMode::mmap, EngineMode::flash, EngineMode::sparse}) {
+  for (EngineMode m : {EngineMode::dense, EngineMode::mmap, EngineMode::flash, EngineMode::sparse, EngineMode::automatic}) {
     if (text == to_string(m)) return m;
   }
   return std::nullopt;

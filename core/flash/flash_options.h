@@ -10,6 +10,9 @@
 //          streamed from the SSD for every token (docs/flash.md)
 //   sparse  a pack under a DRAM budget whose FFN loads only the neurons a
 //          predictor selects, keeping recent ones in DRAM (docs/sparsity.md)
+//   auto   the engine picks dense, flash or mmap from the model and the
+//          budget, and says why (flash/auto_mode.h); Engine::load resolves
+//          it, so ModelSummary::mode is never auto
 
 #include <cstdint>
 #include <optional>
@@ -20,9 +23,9 @@
 
 namespace sieve {
 
-enum class EngineMode { dense, mmap, flash, sparse };
+enum class EngineMode { dense, mmap, flash, sparse, automatic };
 const char* to_string(EngineMode mode);
-// "dense", "mmap", "flash" or "sparse"; nullopt otherwise.
+// "dense", "mmap", "flash", "sparse" or "auto"; nullopt otherwise.
 std::optional<EngineMode> parse_engine_mode(std::string_view text);
 
 // Whether the mode runs a pack under a DRAM budget (flash and sparse).

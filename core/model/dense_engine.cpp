@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "engine.h"
+#include "flash/auto_mode.h"
 #include "flash/model_backend.h"
 #include "gguf/gguf_file.h"
 #include "model/feed_forward.h"
@@ -62,7 +63,7 @@ int32_t optional_token_id(const gguf::GgufFile& file, const char* key, int64_t n
 
 class DenseEngine final : public Engine {
  public:
-  explicit DenseEngine(const EngineOptions& options)
+  explicit DenseEngine(const EngineOptions& options, const flash::ModeChoice& choice = {})
       : file_(gguf::GgufFile::open(options.model_path)),
         hp_(model::read_hyper_params(file_)),
         tokenizer_(load_tokenizer(file_, hp_)),
@@ -73,6 +74,11 @@ class DenseEngine final : public Engine {
     transformer_.set_observer(options.activation_observer);
     backend_->set_observer(options.activation_observer);
     summary_.mode = options.mode;
+    summary_.mode_choice = choice.line;
+    summary_.mode_offer = choice.offer;
+    if (uses_budget(options.mode) && options.dram_budget.is_set()) {
+      summary_.dram_budget_bytes = options.dram_budget.resolve(file_.file_size());
+    }
     summary_.is_pack = file_.find("sieve.pack.version") != nullptr;
     summary_.memory_plan = backend_->memory_plan();
     summary_.architecture = hp_.architecture;
@@ -219,7 +225,12 @@ class DenseEngine final : public Engine {
 }  // namespace
 
 std::unique_ptr<Engine> Engine::load(const EngineOptions& options) {
-  return std::make_unique<DenseEngine>(options);
+  if (options.mode != EngineMode::automatic) return std::make_unique<DenseEngine>(options);
+  const flash::ModeChoice choice = flash::choose_engine_mode(options);
+  EngineOptions chosen = options;
+  chosen.mode = choice.mode;
+  chosen.dram_budget = DramBudget{.bytes = choice.budget};
+  return std::make_unique<DenseEngine>(chosen, choice);
 }
 
 }  // namespace sieve

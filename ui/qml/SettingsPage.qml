@@ -9,15 +9,21 @@ import QtQuick.Layouts
 // together with "Apply", which restarts the engine — safely, even mid-reply.
 // The DRAM budget shows how the planner would split it (`planner`: flash
 // mode's split, or sparse mode's own), for the staged threads, context, mode
-// and sparse settings; the slider never offers less than that minimum.
+// and sparse settings; the slider never offers less than that minimum. The
+// default mode is auto (the engine picks from the model and the budget, shown
+// in one line) and the default budget 60% of the memory available now; the
+// budget can be typed ("1.5G", "900M", "50%"). Measure disk runs the disk
+// probe in the background, so the expected speed needs no terminal.
+// objectNames used by click-through tests: modeSelector, budgetSlider,
+// budgetField, applyButton, measureDiskButton.
 Item {
     id: root
     objectName: "settingsPage"
     property QtObject theme
 
     // The staged engine settings.
-    property string stagedMode: "dense"
-    property real stagedBudget: 0
+    property string stagedMode: "auto"
+    property real stagedBudget: 0   // 0: the default, 60% of the memory available when the engine loads
     property int stagedWindow: 4
     property string stagedPredictor: "gate"
     property int stagedThreads: 0
@@ -26,17 +32,72 @@ Item {
                                   || stagedWindow !== settings.sparseWindow || stagedThreads !== settings.threads
                                   || stagedPredictor !== settings.sparsePredictor
                                   || stagedContext !== settings.contextLength
-    readonly property bool budgeted: stagedMode === "flash" || stagedMode === "sparse"
+    readonly property bool budgeted: stagedMode === "flash" || stagedMode === "sparse" || stagedMode === "auto"
     readonly property bool sparse: stagedMode === "sparse"
-    readonly property real minimumBudget: planner.isPack ? planner.minimumBytes(stagedThreads, stagedContext, stagedMode,
+    readonly property bool hasModel: planner.modelPath !== ""
+    readonly property string planMode: sparse ? "sparse" : "flash"
+    readonly property real minimumBudget: planner.isPack ? planner.minimumBytes(stagedThreads, stagedContext, planMode,
                                                                                 stagedWindow, stagedPredictor) : 0
-    readonly property real maximumBudget: Math.max(planner.machineBytes, minimumBudget)
-    readonly property var plan: planner.isPack ? planner.plan(stagedBudget, stagedThreads, stagedContext, stagedMode,
-                                                              stagedWindow, stagedPredictor) : ({})
+    // The budget the engine would get: the staged one, or the default.
+    readonly property real effectiveBudget: stagedBudget > 0 ? stagedBudget : planner.defaultBudget
+    // What auto mode decides (the engine's own decision), and the model's size in memory.
+    readonly property var facts: hasModel ? planner.autoChoice(0, stagedThreads, stagedContext) : ({})
+    readonly property var choice: hasModel && stagedMode === "auto"
+                                  ? planner.autoChoice(effectiveBudget, stagedThreads, stagedContext) : ({})
+    // The slider: the useful range (minimum .. everything in memory) fills most of it, then a
+    // logarithmic tail up to this machine's memory (MemoryPlanner::budgetAt).
+    readonly property real lowBudget: minimumBudget > 0 ? minimumBudget : 64 * 1048576
+    readonly property real fullBudget: sparse && planner.isPack
+                                       ? (planner.plan(0, stagedThreads, stagedContext, "sparse", stagedWindow,
+                                                       stagedPredictor).totalBytes || 0)
+                                       : (facts.everythingBytes || 0)
+    readonly property real maximumBudget: Math.max(planner.machineBytes, fullBudget, lowBudget)
+    readonly property var marks: fullBudget > lowBudget
+        ? [{ name: qsTr("minimum"), bytes: lowBudget }, { name: qsTr("half"), bytes: (lowBudget + fullBudget) / 2 },
+           { name: qsTr("all in memory"), bytes: fullBudget }]
+        : [{ name: qsTr("minimum"), bytes: lowBudget }]
+    readonly property var plan: (planner.diskMBps, planner.isPack
+                                 ? planner.plan(effectiveBudget, stagedThreads, stagedContext, planMode,
+                                                stagedWindow, stagedPredictor) : ({}))
+    property string budgetError: ""
     // A budget under the minimum could not load: never offer or keep one.
     onMinimumBudgetChanged: if (stagedBudget > 0 && stagedBudget < minimumBudget) stagedBudget = minimumBudget
 
+    function positionOf(bytes) { return planner.positionOf(bytes, lowBudget, fullBudget, maximumBudget) }
+    function budgetAt(position) { return planner.budgetAt(position, lowBudget, fullBudget, maximumBudget) }
+    // A budget from the slider, snapped to a mark when within 1.5% of the slider's width of it.
+    function setBudgetFromPosition(position) {
+        // Whole MiB, or 4 KiB steps when the useful range is small (tiny models).
+        const step = fullBudget - lowBudget > 256 * 1048576 ? 1048576 : 4096
+        let bytes = Math.max(lowBudget, Math.round(budgetAt(position) / step) * step)
+        for (const mark of marks) {
+            if (Math.abs(positionOf(mark.bytes) - position) < 0.015) bytes = mark.bytes
+        }
+        if (position >= 1) bytes = maximumBudget
+        stagedBudget = bytes
+        budgetError = ""
+    }
+    // The text field: "1.5G", "900M", "50%" (of the memory available now), parsed by the planner.
+    function setBudgetFromText(text: string): bool {
+        // The shown (rounded) size sent back unchanged keeps the exact budget.
+        if (text.trim() === size(effectiveBudget)) { budgetError = ""; return true }
+        const parsed = planner.parseBudget(text)
+        if (!parsed.ok) { budgetError = parsed.error; return false }
+        if (planner.isPack && parsed.bytes < minimumBudget) {
+            budgetError = qsTr("%1 is below this model's minimum of %2.").arg(size(parsed.bytes)).arg(size(minimumBudget))
+            return false
+        }
+        if (parsed.bytes > maximumBudget) {
+            budgetError = qsTr("%1 is more than this machine's memory, %2.").arg(size(parsed.bytes)).arg(size(maximumBudget))
+            return false
+        }
+        budgetError = ""
+        stagedBudget = parsed.bytes
+        return true
+    }
+
     function loadStaged() {
+        budgetError = ""
         stagedMode = settings.mode
         stagedBudget = settings.dramBudget
         stagedWindow = settings.sparseWindow
@@ -53,13 +114,18 @@ Item {
         settings.threads = stagedThreads
         settings.contextLength = stagedContext
         settings.dramBudget = stagedBudget > 0 ? Math.max(stagedBudget, minimumBudget) : stagedBudget
+        budgetError = ""
     }
     function size(bytes) { return planner.formatSize(bytes) }
     function scrollToEnd() { scroller.contentItem.contentY = Math.max(0, scroller.contentHeight - scroller.height) }
     function scrollToTop() { scroller.contentItem.contentY = 0 }
+    // The disk section (Measure disk) near the top of the view, with the expected speed above it.
+    function scrollToDisk() {
+        scroller.contentItem.contentY = Math.max(0, Math.min(diskName.y - 260, scroller.contentHeight - scroller.height))
+    }
 
     Component.onCompleted: loadStaged()
-    onVisibleChanged: if (visible) loadStaged()
+    onVisibleChanged: if (visible) { planner.refreshAvailable(); loadStaged() }
     Connections {
         target: settings
         function onModelPathChanged() { root.loadStaged() }
@@ -136,11 +202,12 @@ Item {
                 elide: Text.ElideRight
             }
             Button {
-                objectName: "applyEngine"
+                objectName: "applyButton"
                 text: qsTr("Apply and restart the engine")
                 highlighted: true
                 // Not with settings the planner refuses (e.g. a predictor the pack lacks): the load would fail.
-                enabled: root.dirty && !(root.budgeted && planner.isPack && root.plan.ok !== true)
+                // (Auto has no such case: below flash mode's minimum it runs mmap and says why.)
+                enabled: root.dirty && !(root.budgeted && root.stagedMode !== "auto" && planner.isPack && root.plan.ok !== true)
                 Accessible.name: qsTr("Apply the engine settings")
                 onClicked: root.applyStaged()
             }
@@ -201,7 +268,7 @@ Item {
             Name { text: qsTr("Mode") }
             ComboBox {
                 id: modeBox
-                objectName: "modeBox"
+                objectName: "modeSelector"
                 Layout.fillWidth: true
                 model: planner.supportedModes
                 currentIndex: Math.max(0, planner.supportedModes.indexOf(root.stagedMode))
@@ -210,42 +277,136 @@ Item {
             }
             Spacer {}
             Caption {
-                text: ({ dense: qsTr("dense: every weight is read into memory."),
+                text: ({ auto: qsTr("auto: the engine picks — dense when the whole model fits the budget, else flash " +
+                                    "for a packed model (exact), else mmap; sparse is offered for calibrated packs."),
+                         dense: qsTr("dense: every weight is read into memory."),
                          mmap: qsTr("mmap: the operating system pages weights in from the file."),
                          flash: qsTr("flash: a packed model runs under the DRAM budget; the rest streams from the SSD."),
                          sparse: qsTr("sparse: like flash, but only the neurons a token needs are read.") })[root.stagedMode] || ""
             }
 
-            Name { text: qsTr("DRAM budget") }
-            RowLayout {
+            Spacer { visible: root.stagedMode === "auto" }
+            Label {
+                objectName: "autoChoiceText"
+                visible: root.stagedMode === "auto"
                 Layout.fillWidth: true
-                enabled: root.budgeted && planner.isPack
-                Slider {
-                    id: budget
-                    objectName: "budgetSlider"
+                wrapMode: Text.Wrap
+                font.pixelSize: 12
+                font.bold: true
+                color: root.choice.ok === false ? root.theme.error : root.theme.text
+                text: !root.hasModel ? qsTr("Load a model to see what auto mode would choose.")
+                      : root.choice.ok ? qsTr("Auto would run %1").arg(root.choice.line)
+                                       : (root.choice.error || "")
+            }
+            Spacer { visible: root.stagedMode === "auto" && (root.choice.offer || "") !== "" }
+            Caption {
+                objectName: "sparseOfferText"
+                visible: root.stagedMode === "auto" && (root.choice.offer || "") !== ""
+                text: root.choice.offer || ""
+            }
+
+            Name { text: qsTr("DRAM budget"); Layout.alignment: Qt.AlignTop; Layout.topMargin: 6 }
+            ColumnLayout {
+                Layout.fillWidth: true
+                spacing: 0
+                enabled: root.budgeted && root.hasModel && (planner.isPack || root.stagedMode === "auto")
+                RowLayout {
                     Layout.fillWidth: true
-                    from: root.minimumBudget
-                    to: root.maximumBudget
-                    stepSize: 16 * 1048576
-                    value: root.stagedBudget > 0 ? root.stagedBudget : root.maximumBudget
-                    onMoved: root.stagedBudget = value
-                    Accessible.name: qsTr("DRAM budget")
-                    Accessible.description: qsTr("From the model's minimum to this machine's memory")
+                    spacing: 8
+                    Slider {
+                        id: budget
+                        objectName: "budgetSlider"
+                        Layout.fillWidth: true
+                        from: 0
+                        to: 1
+                        stepSize: 0.01
+                        value: root.positionOf(root.effectiveBudget)
+                        onMoved: root.setBudgetFromPosition(value)
+                        // Home / End: the minimum / this machine's memory; Page Up / Down: a tenth of the slider.
+                        Keys.onPressed: (event) => {
+                            const jumps = { [Qt.Key_Home]: -1, [Qt.Key_End]: 2, [Qt.Key_PageUp]: 0.1, [Qt.Key_PageDown]: -0.1 }
+                            if (!(event.key in jumps)) return
+                            const step = jumps[event.key]
+                            const target = step === -1 ? 0 : step === 2 ? 1 : Math.min(1, Math.max(0, position + step))
+                            root.setBudgetFromPosition(target)
+                            event.accepted = true
+                        }
+                        Accessible.name: qsTr("DRAM budget")
+                        Accessible.description: qsTr("From the model's minimum to everything in memory, then up to this machine's memory")
+                    }
+                    TextField {
+                        id: budgetField
+                        objectName: "budgetField"
+                        Layout.preferredWidth: 110
+                        text: root.size(root.effectiveBudget)
+                        selectByMouse: true
+                        color: root.theme.text
+                        placeholderText: qsTr("e.g. 1.5G")
+                        Accessible.name: qsTr("DRAM budget as text, e.g. 1.5G, 900M or 50%")
+                        onAccepted: if (root.setBudgetFromText(text)) text = Qt.binding(() => root.size(root.effectiveBudget))
+                        onActiveFocusChanged: if (!activeFocus && root.budgetError === "")
+                                                  text = Qt.binding(() => root.size(root.effectiveBudget))
+                    }
+                }
+                // Snap marks: the minimum, half way, everything in memory.
+                Item {
+                    Layout.fillWidth: true
+                    Layout.preferredHeight: 26
+                    Repeater {
+                        model: root.marks
+                        Item {
+                            required property var modelData
+                            readonly property real handleWidth: budget.handle ? budget.handle.width : 0
+                            x: budget.leftPadding + handleWidth / 2
+                               + root.positionOf(modelData.bytes) * (budget.availableWidth - handleWidth)
+                            Rectangle { x: -0.5; width: 1; height: 5; color: root.theme.mutedText }
+                            Label {
+                                y: 5
+                                x: Math.max(-budget.leftPadding - parent.x, -width / 2)
+                                text: modelData.name
+                                color: root.theme.mutedText
+                                font.pixelSize: 10
+                            }
+                        }
+                    }
                 }
                 Label {
-                    text: root.stagedBudget > 0 ? root.size(root.stagedBudget) : qsTr("no limit")
-                    color: root.theme.text
-                    Layout.preferredWidth: 76
-                    horizontalAlignment: Text.AlignRight
+                    objectName: "budgetError"
+                    visible: root.budgetError !== ""
+                    Layout.fillWidth: true
+                    wrapMode: Text.Wrap
+                    text: root.budgetError
+                    color: root.theme.error
+                    font.pixelSize: 12
+                }
+                RowLayout {
+                    Layout.fillWidth: true
+                    Caption {
+                        objectName: "defaultBudgetText"
+                        text: root.stagedBudget > 0 ? qsTr("Set by you. The default is %1.").arg(planner.defaultBudgetText)
+                                                    : qsTr("Default: %1.").arg(planner.defaultBudgetText)
+                    }
+                    Button {
+                        objectName: "budgetDefaultButton"
+                        visible: root.stagedBudget > 0
+                        text: qsTr("Use the default")
+                        flat: true
+                        onClicked: { root.stagedBudget = 0; root.budgetError = "" }
+                        Accessible.name: qsTr("Use the default DRAM budget")
+                    }
                 }
             }
             Spacer {}
             Caption {
-                text: !planner.isPack ? qsTr("The DRAM budget applies to packed models in flash or sparse mode; add the model in Models to pack it.")
+                text: !root.hasModel ? qsTr("Load a model to set its budget.")
+                      : !planner.isPack ? (root.stagedMode === "auto"
+                            ? qsTr("A plain model: auto runs it dense when it fits the budget, else mmap. Add it in Models to pack it for flash mode.")
+                            : qsTr("The DRAM budget applies to packed models in flash or sparse mode; add the model in Models to pack it."))
                       : root.minimumBudget <= 0 ? qsTr("The minimum is unknown for these settings (see below).")
-                      : qsTr("From this model's minimum, %1 (%2), to this machine's memory, %3.")
+                      : qsTr("From this model's minimum, %1 (%2), to everything in memory, %3; beyond it up to this machine's memory, %4. Sizes in GiB (2^30 bytes).")
                             .arg(root.size(root.minimumBudget))
                             .arg(planner.describeSettings(root.plan.threads || 0, root.plan.context || 0, root.plan.mode || "flash"))
+                            .arg(root.size(root.fullBudget))
                             .arg(root.size(planner.machineBytes))
             }
 
@@ -299,6 +460,44 @@ Item {
                     objectName: "speedText"
                     text: root.plan.ok ? root.plan.speedText : (root.plan.error || "")
                     color: root.plan.ok ? root.theme.mutedText : root.theme.error
+                }
+            }
+
+            // The disk's speed, measured here (no terminal): the predicted tokens/s above follows at once.
+            Name { id: diskName; text: qsTr("Disk"); Layout.alignment: Qt.AlignTop; Layout.topMargin: 6 }
+            ColumnLayout {
+                Layout.fillWidth: true
+                spacing: 4
+                RowLayout {
+                    spacing: 8
+                    Button {
+                        objectName: "measureDiskButton"
+                        text: planner.diskMBps > 0 ? qsTr("Measure again") : qsTr("Measure disk")
+                        enabled: !diskMeasure.running
+                        onClicked: diskMeasure.start()
+                        Accessible.name: qsTr("Measure the disk's read speed")
+                    }
+                    ProgressBar {
+                        objectName: "measureProgress"
+                        visible: diskMeasure.running
+                        Layout.fillWidth: true
+                        from: 0; to: 1
+                        value: diskMeasure.progress
+                    }
+                    Button {
+                        objectName: "cancelMeasureButton"
+                        visible: diskMeasure.running
+                        text: qsTr("Cancel")
+                        onClicked: diskMeasure.cancel()
+                        Accessible.name: qsTr("Cancel the disk measurement")
+                    }
+                }
+                Caption {
+                    objectName: "diskText"
+                    text: diskMeasure.running || diskMeasure.statusText !== "" ? diskMeasure.statusText
+                          : planner.diskMBps > 0 ? qsTr("%1 MB/s (10^6 bytes/s) for the engine's 1 MiB reads, 32 in flight, from %2.")
+                                                     .arg(planner.diskMBps.toFixed(0)).arg(planner.diskProfilePath)
+                          : qsTr("Not measured yet: measuring writes a 256 MiB test file next to your models for a few seconds, then deletes it.")
                 }
             }
 

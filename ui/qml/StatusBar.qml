@@ -7,7 +7,9 @@ import QtQuick.Layouts
 // engine's memory against the DRAM budget, the app's RAM apart (the budget
 // covers only the engine), MB read from flash per token, the share of FFN weights
 // found in DRAM — and a small chart of memory and flash reads. Figures that do
-// not apply to the engine's mode show "—".
+// not apply to the engine's mode show "—". Under the status, the mode the
+// engine runs and why (chat.modeChoice: auto mode's one-line reason). Sizes
+// are binary (MiB = 2^20 bytes), as on the settings page.
 Rectangle {
     id: root
     property QtObject theme
@@ -69,14 +71,32 @@ Rectangle {
         anchors.bottomMargin: 4
         spacing: 18
 
-        Label {
-            objectName: "statusText"
+        ColumnLayout {
             Layout.fillWidth: true
-            elide: Text.ElideRight
-            color: root.theme.mutedText
-            font.pixelSize: 12
-            text: chat.statusText
-            Accessible.name: qsTr("Status: %1").arg(chat.statusText)
+            spacing: 0
+            Label {
+                objectName: "statusText"
+                Layout.fillWidth: true
+                elide: Text.ElideRight
+                color: root.theme.mutedText
+                font.pixelSize: 12
+                text: chat.statusText
+                Accessible.name: qsTr("Status: %1").arg(chat.statusText)
+            }
+            Label {
+                objectName: "modeChoiceText"
+                Layout.fillWidth: true
+                visible: chat.modeChoice !== ""
+                elide: Text.ElideRight
+                color: root.theme.text
+                font.pixelSize: 11
+                text: chat.modeChoice
+                Accessible.name: qsTr("Engine mode: %1").arg(chat.modeChoice)
+                HoverHandler { id: choiceHover }
+                ToolTip.visible: choiceHover.hovered
+                ToolTip.text: chat.modeOffer !== "" ? chat.modeChoice + "\n" + chat.modeOffer : chat.modeChoice
+                ToolTip.delay: 500
+            }
         }
         Figure {
             objectName: "figureSpeed"
@@ -105,10 +125,10 @@ Rectangle {
         }
         Figure {
             objectName: "figureFlash"
-            label: qsTr("flash MB/token")
+            label: qsTr("flash MiB/token")
             value: root.dash(root.live.hasData && root.live.flashBytesPerToken >= 0,
-                             (root.live.flashBytesPerToken / 1e6).toFixed(1))
-            help: qsTr("Megabytes streamed from the SSD per generated token (flash mode)")
+                             (root.live.flashBytesPerToken / 1048576).toFixed(1))
+            help: qsTr("MiB (2^20 bytes) streamed from the SSD per generated token (flash and sparse mode)")
         }
         Figure {
             objectName: "figureHitRate"

@@ -123,6 +123,10 @@ void say(const ProbeEvents& events, const std::string& message) {
   if (events.on_message) events.on_message(message);
 }
 
+void stop_if_cancelled(const ProbeEvents& events) {
+  if (events.cancelled && events.cancelled()) throw ProbeCancelled();
+}
+
 }  // namespace
 
 std::string probe_file_path(const std::string& folder) {
@@ -137,6 +141,7 @@ DiskProfile probe_disk(const ProbeOptions& options, const ProbeEvents& events) {
   const bool reuse = fs::is_regular_file(path, ec) && fs::file_size(path, ec) == want_bytes && !ec;
   // Set up before writing, so that a failed or interrupted write is removed too.
   FileRemover remover(path, !options.keep_file);
+  stop_if_cancelled(events);
   if (reuse) {
     say(events, "reusing test file " + path);
   } else {
@@ -156,6 +161,7 @@ DiskProfile probe_disk(const ProbeOptions& options, const ProbeEvents& events) {
       continue;
     }
     for (uint32_t depth : options.queue_depths) {
+      stop_if_cancelled(events);
       IoOptions io;
       io.backend = options.backend;
       io.queue_depth = depth;

@@ -9,6 +9,7 @@
 
 #include "flash/io/disk_profile.h"
 #include "flash/io/io_engine.h"
+#include "util/error.h"
 
 namespace sieve::flash {
 
@@ -26,6 +27,14 @@ struct ProbeOptions {
 struct ProbeEvents {
   std::function<void(const std::string&)> on_message;  // "writing 1.00 GiB test file ..."
   std::function<void(const DiskPoint&)> on_point;       // each point as it is measured
+  // Asked before the test file is written and before each point; true stops
+  // the probe with ProbeCancelled (the test file is removed as usual).
+  std::function<bool()> cancelled;
+};
+
+class ProbeCancelled : public Error {
+ public:
+  ProbeCancelled() : Error("the disk measurement was cancelled") {}
 };
 
 // The test file's name inside the probed folder.

@@ -3,7 +3,11 @@
 // (stories260K packed in a temporary folder): slider bounds, the split, and
 // the expected speed with and without a disk profile; sparse mode's own
 // split; one minimum for every page (the planner's, for the settings in
-// effect) and a budget never kept below it.
+// effect) and a budget never kept below it. Auto mode: the default mode and
+// budget (60% of the memory available), what it chooses for a plain GGUF and
+// a pack (the engine's decision) and the line the controller shows after a
+// load; the budget typed as text; the slider's scale; sparse mode's speed
+// estimated from a synthetic ReLU pack's active fraction.
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -15,7 +19,9 @@
 #include "desktop/model_library.h"
 #include "desktop/model_list_model.h"
 #include "flash/io/disk_profile.h"
+#include "flash/auto_mode.h"
 #include "flash/pack_writer.h"
+#include "synth/synth_model.h"
 
 using namespace sieve::app;
 
@@ -30,7 +36,8 @@ class SettingsTest : public QObject {
   void defaultsWithoutAFile() {
     QTemporaryDir dir;
     AppSettings settings(dir.filePath("s.ini"));
-    QCOMPARE(settings.mode(), QString("dense"));
+    QCOMPARE(settings.mode(), QString("auto"));
+    QCOMPARE(settings.dramBudget(), 0.0);  // the default budget: 60% of the memory available at load
     QCOMPARE(settings.temperature(), 0.8);
     QCOMPARE(settings.topK(), 40);
     QCOMPARE(settings.repeatPenalty(), 1.0);
@@ -63,7 +70,7 @@ class SettingsTest : public QObject {
       settings.setTheme("dark");  // always global
       settings.setModelPath(modelB);
       QCOMPARE(settings.temperature(), 0.5);
-      QCOMPARE(settings.mode(), QString("dense"));
+      QCOMPARE(settings.mode(), QString("auto"));  // a model without settings: the default
       QCOMPARE(settings.threads(), 3);
       QCOMPARE(settings.systemPrompt(), QString());
       QCOMPARE(settings.theme(), QString("dark"));
@@ -81,7 +88,7 @@ class SettingsTest : public QObject {
     // Off again: the model's values are forgotten, the global ones apply.
     reopened.setPerModel(false);
     QCOMPARE(reopened.temperature(), 0.5);
-    QCOMPARE(reopened.mode(), QString("dense"));
+    QCOMPARE(reopened.mode(), QString("auto"));
     reopened.setModelPath(modelB);
     reopened.setModelPath(modelA);
     QVERIFY(!reopened.perModel());
@@ -257,6 +264,151 @@ class SettingsTest : public QObject {
     QVERIFY(!plan.value("ok").toBool());
     QVERIFY(plan.value("error").toString().contains("not packed"));
     QVERIFY(MemoryPlanner::supportedModes().contains("flash"));
+    QCOMPARE(MemoryPlanner::supportedModes().first(), QString("auto"));
+  }
+
+  void theDefaultBudgetIsSixtyPercentOfTheMemoryAvailable() {
+    MemoryPlanner planner;
+    QVERIFY(planner.availableBytes() > 0);
+    QVERIFY(planner.availableBytes() <= planner.machineBytes());
+    QCOMPARE(planner.defaultBudget(), 0.6 * planner.availableBytes());
+    const QString text = planner.defaultBudgetText();
+    QVERIFY2(text.startsWith(MemoryPlanner::formatSize(planner.defaultBudget()) + ", 60% of the " +
+                             MemoryPlanner::formatSize(planner.availableBytes()) + " available now"),
+             qPrintable(text));
+    QVERIFY(text.contains("GiB") || text.contains("MiB"));  // binary units, as everywhere
+  }
+
+  void aBudgetTypedAsText() {
+    MemoryPlanner planner;
+    QVariantMap t = planner.parseBudget("1.5G");
+    QVERIFY(t.value("ok").toBool());
+    QCOMPARE(t.value("bytes").toDouble(), 1.5 * (1 << 30));
+    QCOMPARE(planner.parseBudget("900M").value("bytes").toDouble(), 900.0 * (1 << 20));
+    QCOMPARE(planner.parseBudget(MemoryPlanner::formatSize(3.0 * (1 << 30))).value("bytes").toDouble(), 3.0 * (1 << 30));
+    t = planner.parseBudget("50%");  // of the memory available now
+    QVERIFY(t.value("ok").toBool());
+    QVERIFY(qAbs(t.value("bytes").toDouble() - planner.availableBytes() / 2) <= 1);
+    for (const char* bad : {"", "lots", "1.5X", "0", "200%"}) {
+      t = planner.parseBudget(bad);
+      QVERIFY2(!t.value("ok").toBool(), bad);
+      QVERIFY2(!t.value("error").toString().isEmpty(), bad);
+    }
+  }
+
+  // The useful range fills 80% of the slider, then a logarithmic tail.
+  void theBudgetSliderScale() {
+    const double low = 100e6, full = 1e9, high = 16e9;
+    QCOMPARE(MemoryPlanner::budgetAt(0, low, full, high), low);
+    QCOMPARE(MemoryPlanner::budgetAt(0.4, low, full, high), (low + full) / 2);
+    QCOMPARE(MemoryPlanner::budgetAt(0.8, low, full, high), full);
+    QVERIFY(qAbs(MemoryPlanner::budgetAt(1, low, full, high) - high) < 1);
+    QVERIFY(qAbs(MemoryPlanner::budgetAt(0.9, low, full, high) - 4e9) < 1e3);  // half the tail: the geometric mean
+    for (double p : {0.0, 0.1, 0.5, 0.8, 0.85, 0.99, 1.0}) {
+      QVERIFY(qAbs(MemoryPlanner::positionOf(MemoryPlanner::budgetAt(p, low, full, high), low, full, high) - p) < 1e-9);
+    }
+    // Everything in memory beyond the machine: linear from low to high.
+    QCOMPARE(MemoryPlanner::budgetAt(0.5, low, 20e9, high), (low + high) / 2);
+    QCOMPARE(MemoryPlanner::positionOf(50e9, low, full, high), 1.0);  // clamped
+  }
+
+  void autoModeChoosesFromTheModelAndTheBudget() {
+    if (!QFile::exists(kModel)) QSKIP("../shared/models/stories260K.gguf is missing");
+    MemoryPlanner planner;
+    planner.setModelPath(kModel);
+    QVariantMap c = planner.autoChoice(0, 1, 256);  // the default budget: stories260K fits
+    QVERIFY2(c.value("ok").toBool(), qPrintable(c.value("error").toString()));
+    QCOMPARE(c.value("mode").toString(), QString("dense"));
+    QVERIFY2(c.value("line").toString().startsWith("dense: the whole model ("), qPrintable(c.value("line").toString()));
+    QVERIFY(c.value("line").toString().endsWith("fits in the " + MemoryPlanner::formatSize(planner.defaultBudget()) +
+                                                " budget"));
+    c = planner.autoChoice(64 * 1024, 1, 256);  // a plain GGUF that does not fit: paged, and what to do
+    QCOMPARE(c.value("mode").toString(), QString("mmap"));
+    QVERIFY2(c.value("line").toString().contains("sieve pack stories260K.gguf"), qPrintable(c.value("line").toString()));
+
+    QTemporaryDir dir;
+    const QString pack = dir.filePath("stories260K.sieve");
+    sieve::flash::pack_model(kModel.toStdString(), pack.toStdString());
+    planner.setModelPath(pack);
+    const double minimum = planner.minimumBytes(1, 256);
+    const double full = planner.autoChoice(0, 1, 256).value("everythingBytes").toDouble();
+    QVERIFY(full > minimum);
+    c = planner.autoChoice((minimum + full) / 2, 1, 256);
+    QCOMPARE(c.value("mode").toString(), QString("flash"));
+    QVERIFY2(c.value("line").toString().contains("of the weights stay in memory"), qPrintable(c.value("line").toString()));
+    QVERIFY(c.value("offer").toString().isEmpty());  // not calibrated: nothing to offer
+    QCOMPARE(planner.autoChoice(minimum - 4096, 1, 256).value("mode").toString(), QString("mmap"));
+  }
+
+  // The default settings (auto, default budget) load a model, and the
+  // controller shows the engine's chosen mode and why.
+  void autoModeLoadsAndTheControllerSaysWhy() {
+    if (!QFile::exists(kModel)) QSKIP("../shared/models/stories260K.gguf is missing");
+    QTemporaryDir dir;
+    const QString pack = dir.filePath("stories260K.sieve");
+    sieve::flash::pack_model(kModel.toStdString(), pack.toStdString());
+    HistoryStore store(dir.filePath("h.sqlite"));
+    ChatController chat(store);
+    AppSettings settings(dir.filePath("s.ini"));
+    MemoryPlanner planner;
+    bindSettings(settings, chat, planner);
+    settings.setThreads(1);
+    settings.setContextLength(256);
+    QCOMPARE(chat.mode(), QString("auto"));
+    chat.loadModel(pack);
+    QTRY_VERIFY_WITH_TIMEOUT(chat.modelLoaded() && !chat.loading(), 30000);
+    QCOMPARE(chat.loadedMode(), QString("dense"));  // 60% of the available memory holds stories260K
+    QVERIFY2(chat.modeChoice().startsWith("dense: the whole model"), qPrintable(chat.modeChoice()));
+    QVERIFY(chat.statusText().contains("dense mode"));
+    // A budget between the minimum and everything: flash, restarted by the settings change.
+    const double minimum = planner.minimumBudget();
+    const double full = planner.autoChoice(0, 1, 256).value("everythingBytes").toDouble();
+    settings.setDramBudget((minimum + full) / 2);
+    QTRY_VERIFY_WITH_TIMEOUT(!chat.loading() && chat.loadedMode() == "flash", 30000);
+    QVERIFY2(chat.modeChoice().startsWith("flash: "), qPrintable(chat.modeChoice()));
+    QVERIFY(chat.modeChoice().contains("read per token"));
+    // An explicit mode says so.
+    settings.setMode("mmap");
+    QTRY_VERIFY_WITH_TIMEOUT(!chat.loading() && chat.loadedMode() == "mmap", 30000);
+    QCOMPARE(chat.modeChoice(), QString("mmap mode (chosen in Settings)"));
+  }
+
+  // Sparse mode's speed comes from the planner: bytes per token estimated from
+  // the pack's active fraction (here a synthetic ReLU model's recorded target).
+  void sparseModeEstimatesItsSpeed() {
+    QTemporaryDir dir;
+    sieve::synth::SynthSpec spec;
+    spec.shape.dim = 64;
+    spec.shape.n_layers = 2;
+    spec.shape.n_ff = 256;
+    spec.shape.n_heads = 4;
+    spec.shape.n_kv_heads = 2;
+    spec.shape.context_length = 256;
+    spec.type = "f16";
+    spec.activation = sieve::synth::Activation::ReluThreshold;
+    spec.target_sparsity = 0.9;
+    spec.threads = 1;
+    const QString gguf = dir.filePath("relu.gguf");
+    const QString pack = dir.filePath("relu.sieve");
+    sieve::synth::write_synthetic_model(spec, gguf.toStdString());
+    sieve::flash::pack_model(gguf.toStdString(), pack.toStdString());
+    MemoryPlanner planner;
+    planner.setDiskProfilePath(dir.filePath("none.json"));
+    planner.setModelPath(pack);
+    QVariantMap plan = planner.plan(0, 1, 256, "sparse", 4, "gate");
+    QVERIFY2(plan.value("ok").toBool(), qPrintable(plan.value("error").toString()));
+    const double perToken = plan.value("streamedBytesPerToken").toDouble();
+    QVERIFY2(perToken > 0, qPrintable(plan.value("speedText").toString()));
+    QVERIFY(plan.value("speedText").toString().contains("unknown"));
+    sieve::flash::DiskProfile profile;
+    profile.points.push_back({1u << 20, 32, 400.0, 400.0, 80000, 100, 0.2});
+    profile.save(dir.filePath("disk.json").toStdString());
+    planner.setDiskProfilePath(dir.filePath("disk.json"));
+    plan = planner.plan(0, 1, 256, "sparse", 4, "gate");
+    QCOMPARE(plan.value("expectedTokensPerSecond").toDouble(), 400e6 / perToken);
+    QVERIFY(plan.value("speedText").toString().contains("tokens/s"));
+    // A wider window keeps more in DRAM: fewer bytes per token.
+    QVERIFY(planner.plan(0, 1, 256, "sparse", 16, "gate").value("streamedBytesPerToken").toDouble() < perToken);
   }
 };
 

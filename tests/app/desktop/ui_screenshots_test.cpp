@@ -3,7 +3,10 @@
 // to screenshotDir() for a person to look at: main-first-run, main-chat (a
 // reply streamed from stories260K in flash mode, live status filled in),
 // main-chat-markdown (prose, lists and a code block), main-settings (the DRAM
-// budget split), main-models, main-overflow, and dark variants. Runs
+// budget split), main-settings-auto (auto mode's choice, the budget typed with
+// an error), main-auto-applied (auto applied: the status bar's chosen-mode
+// line), main-settings-measuring (Measure disk running), main-settings-measured
+// (the expected speed right after), main-models, main-overflow, and dark variants. Runs
 // offscreen by default; test_ui_screenshots_xvfb runs it under Xvfb (xcb).
 #include <QDir>
 #include <QGuiApplication>
@@ -21,6 +24,7 @@
 
 #include "desktop/app_window.h"
 #include "desktop/chat_controller.h"
+#include "desktop/disk_measure.h"
 #include "desktop/memory_planner.h"
 #include "flash/pack_writer.h"
 
@@ -119,6 +123,7 @@ class UiScreenshotsTest : public QObject {
     QVERIFY(chat_->live()->engineBytes() <= chat_->live()->budgetBytes());
     QTRY_VERIFY(itemText("figureEngine").contains(" / "));
     QVERIFY(itemText("figureAppRam").endsWith("MiB"));
+    QCOMPARE(itemText("modeChoiceText"), QString("flash mode (chosen in Settings)"));
     save("main-chat");
   }
 
@@ -157,6 +162,90 @@ class UiScreenshotsTest : public QObject {
     save("main-settings");
     scrollSettingsTo("scrollToEnd");
     save("main-settings-end");
+    scrollSettingsTo("scrollToTop");
+  }
+
+  // Auto mode staged: the engine's choice in one line, the budget as text
+  // (a bad entry gets an inline error), the slider's keys, the controls the
+  // click-through test finds by objectName.
+  void autoModeAndTheBudgetControls() {
+    if (!chat_->modelLoaded()) QSKIP("needs the flash-mode chat above");
+    window_->setProperty("page", "settings");
+    QObject* page = window_->findChild<QObject*>("settingsPage");
+    for (const char* name : {"modeSelector", "budgetSlider", "budgetField", "applyButton", "measureDiskButton"}) {
+      QVERIFY2(window_->findChild<QObject*>(name), name);
+    }
+    page->setProperty("stagedMode", "auto");
+    QTRY_VERIFY(itemVisible("autoChoiceText"));
+    QVERIFY2(itemText("autoChoiceText").startsWith("Auto would run flash: "), qPrintable(itemText("autoChoiceText")));
+    // Home / End on the slider: the minimum and this machine's memory.
+    auto* slider = window_->findChild<QQuickItem*>("budgetSlider");
+    slider->forceActiveFocus();
+    QTest::keyClick(window_, Qt::Key_End);
+    QTRY_VERIFY(qAbs(page->property("stagedBudget").toDouble() - page->property("maximumBudget").toDouble()) < 1 << 20);
+    QVERIFY(itemText("autoChoiceText").startsWith("Auto would run dense: "));
+    QTest::keyClick(window_, Qt::Key_Home);
+    QTRY_COMPARE(page->property("stagedBudget").toDouble(), page->property("minimumBudget").toDouble());
+    QTest::keyClick(window_, Qt::Key_PageUp);
+    QTRY_VERIFY(page->property("stagedBudget").toDouble() > page->property("minimumBudget").toDouble());
+    // Typed: a size is taken, nonsense gets an inline error and changes nothing.
+    bool ok = false;
+    const QString full = sieve::app::MemoryPlanner::formatSize(page->property("fullBudget").toDouble());
+    QVERIFY(QMetaObject::invokeMethod(page, "setBudgetFromText", Q_RETURN_ARG(bool, ok), Q_ARG(QString, full)));
+    QVERIFY(ok);
+    QVERIFY(!itemVisible("budgetError"));
+    const double before = page->property("stagedBudget").toDouble();
+    // Typed into the field, as a person would: select all, type, Enter.
+    auto* field = window_->findChild<QQuickItem*>("budgetField");
+    field->forceActiveFocus();
+    QVERIFY(QMetaObject::invokeMethod(field, "selectAll"));
+    for (char c : std::string("lots")) QTest::keyClick(window_, c);  // (keyClicks takes widgets only)
+    QTest::keyClick(window_, Qt::Key_Return);
+    QTRY_VERIFY(itemVisible("budgetError"));
+    QVERIFY(itemText("budgetError").contains("is not a size"));
+    QCOMPARE(page->property("stagedBudget").toDouble(), before);
+    QVERIFY(itemVisible("applyBar"));
+    save("main-settings-auto");
+    // Apply: the engine restarts in auto mode at a budget between the minimum and
+    // everything, picks flash, and the status bar says so and why.
+    slider->forceActiveFocus();
+    QTest::keyClick(window_, Qt::Key_Home);
+    QTest::keyClick(window_, Qt::Key_PageUp);
+    QTRY_VERIFY(itemText("autoChoiceText").startsWith("Auto would run flash: "));
+    auto* apply = window_->findChild<QQuickItem*>("applyButton");
+    QVERIFY(apply && apply->isVisible() && apply->isEnabled());
+    QVERIFY(QMetaObject::invokeMethod(apply, "clicked"));
+    QTRY_VERIFY_WITH_TIMEOUT(!chat_->loading() && chat_->modeChoice().startsWith("flash: "), 30000);
+    QCOMPARE(settings_->property("mode").toString(), QString("auto"));
+    QCOMPARE(chat_->loadedMode(), QString("flash"));
+    QTRY_COMPARE(itemText("modeChoiceText"), chat_->modeChoice());
+    QVERIFY(!itemVisible("applyBar"));
+    save("main-auto-applied");
+  }
+
+  // Measure disk from the page: progress while it runs (the UI stays live),
+  // then the expected tokens/s at once, without a restart.
+  void measureDiskFromTheSettingsPage() {
+    if (!chat_->modelLoaded()) QSKIP("needs the flash-mode chat above");
+    window_->setProperty("page", "settings");
+    auto* measure = qobject_cast<DiskMeasure*>(contextObject("diskMeasure"));
+    QVERIFY(measure);
+    measure->setProbeSize(8u << 20, 0.4);  // small and quick; the app measures 256 MiB
+    QVERIFY(itemText("speedText").contains("unknown"));
+    scrollSettingsTo("scrollToDisk");
+    auto* button = window_->findChild<QQuickItem*>("measureDiskButton");
+    QVERIFY(button && button->isVisible() && button->isEnabled());
+    QVERIFY(QMetaObject::invokeMethod(button, "clicked"));
+    QTRY_VERIFY(measure->running() && measure->progress() > 0);
+    QVERIFY(itemVisible("measureProgress"));
+    QVERIFY(itemVisible("cancelMeasureButton"));
+    QVERIFY(!button->isEnabled());
+    save("main-settings-measuring");
+    QTRY_VERIFY_WITH_TIMEOUT(!measure->running(), 60000);
+    QVERIFY2(contextObject("planner")->property("diskMBps").toDouble() > 0, qPrintable(measure->statusText()));
+    QTRY_VERIFY(itemText("speedText").contains("tokens/s"));
+    QCOMPARE(itemText("measureDiskButton"), QString("Measure again"));
+    save("main-settings-measured");
     scrollSettingsTo("scrollToTop");
   }
 

@@ -1,0 +1,202 @@
+#include "flash/auto_mode.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <thread>
+
+#include "engine.h"
+#include "flash/model_backend.h"
+#include "flash/pack_backend.h"
+#include "flash/pack_file.h"
+#include "flash/pack_format.h"
+#include "flash/planner.h"
+#include "gguf/gguf_file.h"
+#include "model/hparams.h"
+#include "util/error.h"
+
+#ifdef _WIN32
+#include <windows.h>
+#endif
+
+namespace sieve::flash {
+namespace {
+
+constexpr int64_t kDefaultContext = 4096;  // EngineOptions::context = 0: min(training, 4096), as the engine
+
+std::string percent(double share) {
+  char text[16];
+  std::snprintf(text, sizeof text, "%.0f%%", 100.0 * share);
+  return text;
+}
+
+std::string pack_name_for(const std::string& model_name) {
+  const size_t dot = model_name.rfind('.');
+  return (dot == std::string::npos ? model_name : model_name.substr(0, dot)) + ".sieve";
+}
+
+std::string sparse_offer(const ModeFacts& f) {
+  if (f.calibration_tokens == 0) return {};
+  return "sparse is also possible: this pack is calibrated (" + std::to_string(f.calibration_tokens) +
+         " tokens) and reads only the neurons a predictor selects, but it is not exact; its fidelity is "
+         "not measured yet (`sieve fidelity -m " + f.model_name + " --mode sparse --text FILE` measures it "
+         "against dense)";
+}
+
+int64_t resolved_context(const EngineOptions& options, const model::HyperParams& hp) {
+  if (options.context > 0) return options.context;
+  return hp.train_context > 0 ? std::min(hp.train_context, kDefaultContext) : kDefaultContext;
+}
+
+BackendOptions backend_options(const EngineOptions& options, const model::HyperParams& hp, uint64_t budget) {
+  BackendOptions b;
+  b.mode = EngineMode::flash;
+  b.budget.bytes = budget;
+  b.tuning = options.flash;
+  b.context = resolved_context(options, hp);
+  b.batch = options.batch;
+  return b;
+}
+
+uint64_t item_bytes(const MemoryPlan& plan, std::string_view what) {
+  for (const MemoryItem& item : plan.fixed) {
+    if (item.what == what) return item.bytes;
+  }
+  return 0;
+}
+
+}  // namespace
+
+ModeChoice choose_engine_mode(const ModeFacts& f) {
+  ModeChoice c;
+  c.offer = f.is_pack ? sparse_offer(f) : std::string();
+  const std::string budget = format_size(f.budget);
+  if (f.everything_bytes <= f.budget) {
+    c.mode = EngineMode::dense;
+    c.line = "dense: the whole model (" + format_size(f.everything_bytes) + " with its KV cache) fits in the " +
+             budget + " budget";
+    return c;
+  }
+  if (f.is_pack && f.flash_minimum <= f.budget) {
+    c.mode = EngineMode::flash;
+    c.budget = f.budget;
+    const double share = f.weight_bytes > 0 ? double(f.flash_resident_weight_bytes) / double(f.weight_bytes) : 0;
+    c.line = "flash: " + percent(share) + " of the weights stay in memory, " + format_size(f.flash_read_per_token) +
+             " read per token (the whole model needs " + format_size(f.everything_bytes) + ", the budget is " +
+             budget + ")";
+    return c;
+  }
+  c.mode = EngineMode::mmap;
+  if (f.is_pack) {
+    c.line = "mmap: the " + budget + " budget is below flash mode's minimum of " + format_size(f.flash_minimum) +
+             " for this model, so the OS pages the weights in and out (slow); give it a budget of at least " +
+             format_size(f.flash_minimum) + " for flash mode";
+  } else {
+    c.line = "mmap: the model needs " + format_size(f.everything_bytes) + ", more than the " + budget +
+             " budget, and is not packed, so the OS pages the weights in and out (slow); pack it for flash mode "
+             "(`sieve pack " + f.model_name + " -o " + pack_name_for(f.model_name) +
+             "`, or add it in the app's Models page) and run the pack";
+  }
+  return c;
+}
+
+ModeFacts gather_mode_facts(const EngineOptions& options, uint64_t budget) {
+  const gguf::GgufFile file = gguf::GgufFile::open(options.model_path);
+  ModeFacts f;
+  f.model_name = options.model_path.filename().string();
+  f.budget = budget;
+  f.is_pack = PackFile::is_pack(file);
+  const int threads = options.threads > 0 ? options.threads : int(std::max(1u, std::thread::hardware_concurrency()));
+  if (!f.is_pack) {
+    const model::HyperParams hp = model::read_hyper_params(file);
+    for (const gguf::TensorInfo& t : file.tensors()) f.weight_bytes += t.size_bytes;
+    const int64_t context = resolved_context(options, hp);
+    // Dense mode's FFN adds its gate and up buffers (floats, one row per batch token) to the run state.
+    const uint64_t ffn_scratch = 2 * static_cast<uint64_t>(options.batch) * static_cast<uint64_t>(hp.n_ff) * sizeof(float);
+    f.everything_bytes =
+        f.weight_bytes + kv_cache_bytes(hp, context) + run_state_bytes(hp, context, options.batch) + ffn_scratch;
+    return f;
+  }
+  const PackFile pack = PackFile::over(file);
+  const model::HyperParams& hp = pack.hparams();
+  const MemoryPlan everything = plan_pack_memory(pack, backend_options(options, hp, 0), threads);
+  f.everything_bytes = everything.total();
+  f.flash_minimum = everything.minimum;
+  f.weight_bytes = item_bytes(everything, "resident weights") + everything.pinned_bytes;
+  if (budget >= f.flash_minimum) {
+    const MemoryPlan plan = plan_pack_memory(pack, backend_options(options, hp, budget), threads);
+    f.flash_resident_weight_bytes = item_bytes(plan, "resident weights") + plan.pinned_bytes;
+    f.flash_read_per_token = plan.streamed_bytes_per_token;
+  }
+  f.calibration_tokens = static_cast<uint32_t>(std::max<int64_t>(0, file.get_int(pred_keys::kTokens).value_or(0)));
+  return f;
+}
+
+ModeChoice choose_engine_mode(const EngineOptions& options) {
+  uint64_t budget = default_dram_budget();
+  if (options.dram_budget.is_set()) {
+    const uint64_t file_bytes = options.dram_budget.bytes > 0 ? 0 : gguf::GgufFile::open(options.model_path).file_size();
+    budget = options.dram_budget.resolve(file_bytes);
+  }
+  return choose_engine_mode(gather_mode_facts(options, budget));
+}
+
+uint64_t available_memory_bytes() {
+#ifdef __linux__
+  std::ifstream meminfo("/proc/meminfo");
+  std::string key;
+  uint64_t kib = 0;
+  std::string unit;
+  while (meminfo >> key >> kib) {
+    std::getline(meminfo, unit);
+    if (key == "MemAvailable:") return kib * 1024;
+  }
+#elif defined(_WIN32)
+  MEMORYSTATUSEX status{};
+  status.dwLength = sizeof status;
+  if (GlobalMemoryStatusEx(&status)) return status.ullAvailPhys;
+#endif
+  return physical_memory_bytes();
+}
+
+uint64_t default_dram_budget() {
+  return static_cast<uint64_t>(kDefaultBudgetShare * static_cast<double>(available_memory_bytes()));
+}
+
+BudgetText parse_budget_text(std::string_view typed, uint64_t percent_of) {
+  std::string text;  // without spaces: "1.5 GiB" as "1.5GiB" (what format_size writes reads back)
+  for (char c : typed) {
+    if (c != ' ' && c != '\t') text += c;
+  }
+  BudgetText out;
+  if (text.empty()) {
+    out.error = "Type a size such as 1.5G, 900M or 50%.";
+    return out;
+  }
+  const std::optional<DramBudget> parsed = parse_dram_budget(text);
+  if (!parsed) {
+    // Appended, not "'" + ...: GCC 12 warns falsely (-Wrestrict) on that form.
+    out.error = "'";
+    out.error += typed;
+    out.error += "' is not a size: type a number with G, M or %, e.g. 1.5G, 900M or 50%.";
+    return out;
+  }
+  if (parsed->bytes > 0) {
+    out.bytes = parsed->bytes;
+    return out;
+  }
+  if (parsed->fraction_of_model > 1.0) {
+    out.error = "At most 100%.";
+    return out;
+  }
+  if (percent_of == 0) {
+    out.error = "A percentage needs the available memory, which is unknown here; type a size such as 1.5G.";
+    return out;
+  }
+  out.bytes = static_cast<uint64_t>(std::llround(parsed->fraction_of_model * static_cast<double>(percent_of)));
+  if (out.bytes == 0) out.error = "That is 0 bytes.";
+  return out;
+}
+
+}  // namespace sieve::flash
