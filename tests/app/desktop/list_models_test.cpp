@@ -69,8 +69,8 @@ class ListModelsTest : public QObject {
   void messageListPassesTheModelTester() {
     MessageListModel model;
     QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
-    model.setMessages({Message{1, 1, "user", "hi", {}, true}});
-    model.append(Message{2, 1, "assistant", "", {}, false});
+    model.setMessages({Message{1, 1, "user", "hi", {}, true, {}, 1, 1}});
+    model.append(Message{2, 1, "assistant", "", {}, false, {}, 1, 1});
     model.appendToLast("Once");
     model.appendToLast(" upon");
     QCOMPARE(model.data(model.index(1), MessageListModel::ContentRole).toString(), QString("Once upon"));
