@@ -160,6 +160,11 @@ class UiScreenshotsTest : public QObject {
     QTRY_VERIFY(maxBubbleWidth(list) > 0);
     QVERIFY2(maxBubbleWidth(list) <= 760, qPrintable(QString::number(maxBubbleWidth(list))));
     save("main-chat-versions");
+    // Copy says "Copied" for a moment.
+    QQuickItem* copy = firstVisible("copyButton");
+    QVERIFY(QMetaObject::invokeMethod(copy, "clicked"));
+    QCOMPARE(copy->property("text").toString(), QString("Copied"));
+    QTRY_COMPARE(copy->property("text").toString(), QString("Copy"));
     window_->resize(1100, 720);
 
     // The "⋯" button of a conversation opens its menu.
