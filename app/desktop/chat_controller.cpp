@@ -618,14 +618,16 @@ QUrl ChatController::exportSuggestion(qint64 id, const QString& format) const {
   name = name.replace(unsafe, QStringLiteral(" ")).simplified();
   if (name.isEmpty() || name == QLatin1String(".") || name == QLatin1String("..")) name = QStringLiteral("Conversation");
   QString folder = QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation);
-  if (folder.isEmpty()) folder = QDir::homePath();
+  if (folder.isEmpty() || !QDir(folder).exists()) folder = QDir::homePath();  // no Documents folder: home
   return QUrl::fromLocalFile(QDir(folder).filePath(name + (format == QLatin1String("json") ? ".json" : ".md")));
 }
 
 bool ChatController::exportConversation(qint64 id, const QString& format, const QUrl& file) {
   auto text = format == "json" ? store_.exportJson(id) : store_.exportMarkdown(id);
   if (!text) return report(text.error());
-  const QString path = file.isLocalFile() ? file.toLocalFile() : file.toString();
+  QString path = file.isLocalFile() ? file.toLocalFile() : file.toString();
+  const QString suffix = format == QLatin1String("json") ? QStringLiteral("json") : QStringLiteral("md");
+  if (QFileInfo(path).suffix().isEmpty()) path += '.' + suffix;  // a name typed without its extension
   QFile out(path);
   if (!out.open(QIODevice::WriteOnly | QIODevice::Truncate) || out.write(text.value().toUtf8()) < 0) {
     return report(QStringLiteral("Could not write %1: %2").arg(path, out.errorString()));

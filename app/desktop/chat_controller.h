@@ -148,7 +148,7 @@ class ChatController : public QObject {
   Q_INVOKABLE void resolveOverflow(const QString& choice);
   // [{conversationId, title, snippet}] for the search box.
   Q_INVOKABLE QVariantList search(const QString& query);
-  // The file an export suggests: <Documents>/<title>.<md|json> (a file:// URL).
+  // The file an export suggests: <Documents (else home)>/<title>.<md|json> (a file:// URL).
   Q_INVOKABLE QUrl exportSuggestion(qint64 id, const QString& format) const;
   // format: "md" or "json"; writes the file, reports success (conversationExported(path)).
   Q_INVOKABLE bool exportConversation(qint64 id, const QString& format, const QUrl& file);

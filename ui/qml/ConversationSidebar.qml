@@ -275,9 +275,27 @@ Rectangle {
         property var conversation: -1
         fileMode: FileDialog.SaveFile
         title: qsTr("Export conversation")
+        acceptLabel: qsTr("Save")
         defaultSuffix: format
         nameFilters: format === "json" ? [qsTr("JSON (*.json)")] : [qsTr("Markdown (*.md)")]
         onAccepted: chat.exportConversation(conversation, format, selectedFile)
+    }
+
+    // Enter saves. Qt 6.4's own (non-native) save dialog only takes the typed name on Enter;
+    // this saves under the name in its field, as a native dialog does.
+    Shortcut {
+        sequences: ["Return", "Enter"]
+        // A window shortcut is blocked by the dialog's modal popup; the dialog is what is open.
+        context: Qt.ApplicationShortcut
+        enabled: exportDialog.visible
+        onActivated: {
+            var field = root.Window.activeFocusItem
+            if (field && field.objectName === "fileNameTextField" && field.text.length > 0) {
+                var folder = exportDialog.currentFolder.toString().replace(/\/$/, "")
+                exportDialog.selectedFile = folder + "/" + encodeURIComponent(field.text)
+            }
+            exportDialog.accept()
+        }
     }
 
     Toast {

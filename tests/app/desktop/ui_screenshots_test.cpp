@@ -203,11 +203,33 @@ class UiScreenshotsTest : public QObject {
     QTRY_COMPARE(input->property("text").toString(), QString("typed at once"));
     input->setProperty("text", QString());
 
-    // Export: the toast says where the file went.
+    // Export: Qt Quick's save dialog opens at <title>.md, Enter saves, the toast says where.
     const QUrl suggested = chat_->exportSuggestion(id, "md");
     QVERIFY2(suggested.fileName() == "Colours of the sea.md", qPrintable(suggested.toString()));
-    const QString exported = home_ + "/Colours of the sea.md";
-    QVERIFY(chat_->exportConversation(id, "md", QUrl::fromLocalFile(exported)));
+    QVERIFY2(suggested.toLocalFile().startsWith(home_ + "/Documents/"), qPrintable(suggested.toString()));
+    chat_->openConversation(id);
+    QQuickItem* exportMore = firstVisible("conversationMenuButton");  // the open conversation's row
+    QVERIFY(QMetaObject::invokeMethod(exportMore, "clicked"));
+    QTRY_VERIFY(menu->property("opened").toBool());
+    QQuickItem* exportItem = nullptr;
+    QVERIFY(QMetaObject::invokeMethod(menu, "itemAt", Q_RETURN_ARG(QQuickItem*, exportItem), Q_ARG(int, 1)));
+    QVERIFY(QMetaObject::invokeMethod(exportItem, "triggered"));
+    QVERIFY(QMetaObject::invokeMethod(menu, "close"));
+    QObject* dialog = window_->findChild<QObject*>("exportDialog");
+    QVERIFY(dialog);
+    QTRY_VERIFY(dialog->property("visible").toBool());
+    QCOMPARE(dialog->property("selectedFile").toUrl().fileName(), QString("Colours of the sea.md"));
+    QQuickItem* nameField = nullptr;
+    QTRY_VERIFY((nameField = firstVisible("fileNameTextField")) != nullptr);
+    QTRY_COMPARE(nameField->property("text").toString(), QString("Colours of the sea.md"));
+    save("main-export-dialog");
+    // A name typed over the suggestion (without its extension) is the one saved, as .md.
+    nameField->forceActiveFocus();
+    nameField->setProperty("text", QString());
+    typeText("Sea notes");
+    QTest::keyClick(window_, Qt::Key_Return);
+    const QString exported = home_ + "/Documents/Sea notes.md";
+    QTRY_VERIFY(QFile::exists(exported));
     QTRY_VERIFY(itemText("toastText").contains(QDir::toNativeSeparators(exported)));
     save("main-export-toast");
 
@@ -433,6 +455,11 @@ int main(int argc, char** argv) {
   QTemporaryDir home;
   qputenv("XDG_CONFIG_HOME", home.path().toUtf8());
   qputenv("XDG_DATA_HOME", home.path().toUtf8());
+  // Exports go to a Documents folder inside it, not the user's.
+  QDir(home.path()).mkpath("Documents");
+  QFile dirs(home.filePath("user-dirs.dirs"));
+  if (dirs.open(QIODevice::WriteOnly)) dirs.write("XDG_DOCUMENTS_DIR=\"" + home.filePath("Documents").toUtf8() + "\"\n");
+  dirs.close();
   if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
   if (qEnvironmentVariableIsEmpty("QT_QUICK_BACKEND")) qputenv("QT_QUICK_BACKEND", "software");
   configureApplication();
