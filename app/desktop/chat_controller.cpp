@@ -1,10 +1,16 @@
 #include "desktop/chat_controller.h"
 
 #include <QFile>
+#include <QDir>
+#include <QRegularExpression>
+#include <QStandardPaths>
 #include <QFileInfo>
+#include <algorithm>
 #include <QTimer>
 
 #include <qcoro/qcorosignal.h>
+
+#include "desktop/model_library.h"
 
 #if defined(__unix__) || defined(__APPLE__)
 #include <unistd.h>
@@ -13,9 +19,23 @@
 namespace sieve::app {
 namespace {
 
-QString titleFrom(const QString& text) {
-  const QString line = text.simplified();
-  return line.size() <= 40 ? line : line.left(39) + QChar(0x2026);
+// How a reply stopped, as the history keeps it ('' = it ended by itself or was stopped).
+QString stopReasonOf(const GenerationResult& r) {
+  using End = GenerationResult::End;
+  if (r.end == End::TokenLimit) return QStringLiteral("length");
+  if (r.end == End::ContextFull) return QStringLiteral("context");
+  return {};
+}
+
+Message newMessage(qint64 id, qint64 conversationId, const QString& role, const QString& content, bool complete) {
+  Message m;
+  m.id = id;
+  m.conversation_id = conversationId;
+  m.role = role;
+  m.content = content;
+  m.created = QDateTime::currentDateTime();
+  m.complete = complete;
+  return m;
 }
 
 QString describeEnd(const GenerationResult& r) {
@@ -45,14 +65,23 @@ ChatController::ChatController(HistoryStore& store, QObject* parent)
   connect(worker_, &InferenceWorker::statsUpdated, this, &ChatController::onStats);
   connect(worker_, &InferenceWorker::loadFinished, this, &ChatController::workerLoadFinished);
   connect(worker_, &InferenceWorker::generationFinished, this, &ChatController::workerGenerationFinished);
+  undoTimer_.setSingleShot(true);
+  undoTimer_.setInterval(kUndoMilliseconds);
+  connect(&undoTimer_, &QTimer::timeout, this, &ChatController::commitPendingDeletes);
   conversations_.reload();
   setStatus(QStringLiteral("No model loaded"));
+  // The conversation open when the app last closed opens again.
+  const auto last = store_.stateValue(kLastConversationKey);
+  bool isId = false;
+  const qint64 lastId = last ? last.value().toLongLong(&isId) : -1;
+  if (isId && conversations_.rowOf(lastId) >= 0) openConversation(lastId);
 }
 
 ChatController::~ChatController() {
   // Save what a streaming reply has so far; the worker thread is then stopped and joined.
   if (streamingRequest_ != 0 && streamingMessage_ >= 0) store_.updateMessage(streamingMessage_, streamedText_);
   inference_.reset();
+  commitPendingDeletes();  // quitting ends the undo window
 }
 
 double ChatController::machineMemoryGiB() {
@@ -176,7 +205,12 @@ QCoro::Task<bool> ChatController::loadEngine(EngineSettings settings) {
     result = co_await finished;
   } while (!(result.settings == wanted_));
   loaded_ = result.ok ? result.settings : EngineSettings{};
-  modelName_ = result.ok ? result.modelName : QString();
+  if (result.ok) {
+    const QString known = nameLookup_ ? nameLookup_(result.settings.modelPath) : QString();
+    modelName_ = known.isEmpty() ? modelDisplayName(result.modelName, result.settings.modelPath) : known;
+  } else {
+    modelName_.clear();
+  }
   contextSize_ = result.ok ? result.context : 0;
   memoryPlan_ = result.ok ? result.memoryPlan : QString();
   runMode_ = result.ok ? result.runMode : QString();
@@ -190,14 +224,23 @@ QCoro::Task<bool> ChatController::loadEngine(EngineSettings settings) {
   setBusy(false, generating_);
   if (!result.ok) co_return report(QStringLiteral("Could not load the model: ") + result.error);
   setStatus(QStringLiteral("%1 ready (%2 mode), context %3 tokens").arg(modelName_, runMode_).arg(contextSize_));
+  followModelChange();
   co_return true;
 }
 
 // --- conversations ---------------------------------------------------------
 
 void ChatController::newConversation() {
+  // An empty conversation is already a new chat: no second "New chat" row.
+  if (current_ >= 0 && messages_.count() == 0 && !generating_) {
+    conversations_.setModel(current_, modelName_, loadedMode());
+    return;
+  }
   const qint64 id = conversations_.create(QStringLiteral("New chat"), modelName_);
-  if (id >= 0) openConversation(id);
+  if (id >= 0) {
+    conversations_.setModel(id, modelName_, loadedMode());
+    openConversation(id);
+  }
 }
 
 void ChatController::openConversation(qint64 id) {
@@ -208,21 +251,80 @@ void ChatController::openConversation(qint64 id) {
   }
   current_ = id;
   messages_.setMessages(std::move(list).value());
+  rememberCurrent();
   emit currentConversationChanged();
 }
 
+void ChatController::rememberCurrent() {
+  const auto saved = store_.setStateValue(kLastConversationKey, current_ >= 0 ? QString::number(current_) : QString());
+  if (!saved) report(saved.error());
+}
+
+// The open conversation closes (it stays in the list); the view shows a new, empty chat.
+void ChatController::leaveConversation() {
+  current_ = -1;
+  messages_.setMessages({});
+  rememberCurrent();
+  emit currentConversationChanged();
+}
+
+// A conversation belongs to the model it was held with: when another model is
+// loaded while such a conversation is open, the next message starts a new chat
+// (the old one stays in the list, with its model's name). A mode change of
+// the same model keeps the conversation.
+void ChatController::followModelChange() {
+  if (current_ < 0) return;
+  const Conversation* open = conversations_.find(current_);
+  if (!open) return;
+  if (messages_.count() == 0) {
+    conversations_.setModel(current_, modelName_, loaded_.mode);
+  } else if (!open->model.isEmpty() && open->model != modelName_) {
+    const QString title = open->title;
+    leaveConversation();
+    setStatus(QStringLiteral("%1 ready: a new chat (\u201c%2\u201d stays in the list, with %3)")
+                  .arg(modelName_, title, open->model));
+  }
+}
+
 void ChatController::deleteConversation(qint64 id) {
-  if (!conversations_.remove(conversations_.rowOf(id))) return;
+  commitPendingDeletes();  // one undo at a time: the previous deletion is final now
+  std::optional<Conversation> taken = conversations_.take(id);
+  if (!taken) {
+    report(QStringLiteral("No conversation %1.").arg(id));
+    return;
+  }
   if (id == overflow_.conversation) clearOverflow();
-  if (id == streamingConversation_) {
-    stop();
-    streamingMessage_ = -1;  // its row is gone: nothing left to save
+  if (id == streamingConversation_) stop();  // the stopped reply is saved; the conversation can come back
+  if (id == current_) leaveConversation();
+  pendingDeletes_.append(*taken);
+  undoTimer_.start();
+  emit undoChanged();
+  emit conversationDeleted(taken->title);
+}
+
+void ChatController::undoDelete() {
+  if (pendingDeletes_.isEmpty()) return;
+  undoTimer_.stop();
+  const Conversation back = pendingDeletes_.takeLast();
+  conversations_.restore(back);
+  if (current_ < 0 || messages_.count() == 0) openConversation(back.id);
+  emit undoChanged();
+  setStatus(QStringLiteral("\u201c%1\u201d is back").arg(back.title));
+}
+
+void ChatController::commitPendingDeletes() {
+  if (pendingDeletes_.isEmpty()) return;
+  undoTimer_.stop();
+  const QList<Conversation> due = std::exchange(pendingDeletes_, {});
+  for (const Conversation& c : due) {
+    if (c.id == streamingConversation_) streamingMessage_ = -1;  // its row goes now: nothing left to save
+    const auto deleted = store_.deleteConversation(c.id);
+    if (!deleted) {
+      conversations_.restore(c);  // still stored: shown again rather than half-gone
+      report(deleted.error());
+    }
   }
-  if (id == current_) {
-    current_ = -1;
-    messages_.setMessages({});
-    emit currentConversationChanged();
-  }
+  emit undoChanged();
 }
 
 void ChatController::renameConversation(qint64 id, const QString& title) {
@@ -253,12 +355,51 @@ void ChatController::regenerate() {
   if (current_ < 0 || refuseWhileBusy()) return;
   const QList<Message>& shown = messages_.messages();
   if (shown.isEmpty()) return;
-  if (shown.last().role == QLatin1String("assistant")) {
-    if (shown.size() < 2) return;  // nothing to reply to
-    if (!removeMessagesFrom(current_, shown.last().id)) return;
-  }
   clearOverflow();
-  replyTo(current_, false);
+  const Message last = shown.last();
+  if (last.role != QLatin1String("assistant")) {
+    replyTo(current_, false);
+    return;
+  }
+  if (shown.size() < 2) return;  // nothing to reply to
+  // The reply shown is kept as a version; the new one streams into the same row.
+  const auto number = store_.startNewVersion(last.id);
+  if (!number) {
+    report(number.error());
+    return;
+  }
+  Message fresh = last;
+  fresh.content.clear();
+  fresh.complete = false;
+  fresh.stopReason.clear();
+  fresh.version = number.value();
+  fresh.versionCount = number.value();
+  messages_.replace(int(shown.size()) - 1, fresh);
+  conversations_.touch(current_);
+  QList<Message> history = shown;
+  history.removeLast();
+  regeneratedFrom_ = last.version;
+  runReply(current_, last.id, history, false);
+}
+
+void ChatController::showVersion(qint64 messageId, int number) {
+  if (current_ < 0 || generating_) return;
+  const int row = messages_.rowOfId(messageId);
+  if (row < 0 || row != messages_.count() - 1) {
+    report(QStringLiteral("Only the last reply's versions can be shown."));
+    return;
+  }
+  const auto shown = store_.selectVersion(messageId, number);
+  if (!shown) {
+    report(shown.error());
+    return;
+  }
+  messages_.replace(row, shown.value());
+}
+
+void ChatController::continueReply() {
+  if (current_ < 0 || messages_.count() == 0 || messages_.messages().last().stopReason.isEmpty()) return;
+  generateReply(current_, QStringLiteral("Continue"));
 }
 
 void ChatController::editMessage(qint64 messageId, const QString& text) {
@@ -338,9 +479,9 @@ QCoro::Task<GenerationResult> ChatController::generateReply(qint64 conversationI
     report(refused.error);
     co_return refused;
   }
-  if (firstMessage) conversations_.rename(conversations_.rowOf(conversationId), titleFrom(userText));
+  if (firstMessage) conversations_.rename(conversations_.rowOf(conversationId), titleFromMessage(userText));
   if (conversationId == current_) {
-    messages_.append({question.value(), conversationId, "user", userText, QDateTime::currentDateTime(), true});
+    messages_.append(newMessage(question.value(), conversationId, "user", userText, true));
   }
   co_return co_await replyTo(conversationId, false);
 }
@@ -358,13 +499,21 @@ QCoro::Task<GenerationResult> ChatController::replyTo(qint64 conversationId, boo
   }
   conversations_.touch(conversationId);
   if (conversationId == current_) {
-    messages_.append({reply.value(), conversationId, "assistant", "", QDateTime::currentDateTime(), false});
+    messages_.append(newMessage(reply.value(), conversationId, "assistant", "", false));
   }
-  GenerationRequest request = makeRequest(history.value());
+  regeneratedFrom_ = 0;
+  co_return co_await runReply(conversationId, reply.value(), std::move(history).value(), allowDropping);
+}
+
+// Streams the reply to `history` into message `replyId` (already in the history and the view).
+QCoro::Task<GenerationResult> ChatController::runReply(qint64 conversationId, qint64 replyId, QList<Message> history,
+                                                       bool allowDropping) {
+  conversations_.setModel(conversationId, modelName_, loaded_.mode);  // the model this conversation is held with
+  GenerationRequest request = makeRequest(history);
   request.allowDropping = allowDropping;
 
   streamingRequest_ = request.id;
-  streamingMessage_ = reply.value();
+  streamingMessage_ = replyId;
   streamingConversation_ = conversationId;
   streamedText_.clear();
   piecesSinceCheckpoint_ = 0;
@@ -381,14 +530,26 @@ QCoro::Task<GenerationResult> ChatController::replyTo(qint64 conversationId, boo
 
 void ChatController::finishReply(const GenerationResult& result) {
   const qint64 conversation = streamingConversation_;
-  const bool overflow = result.end == GenerationResult::End::Overflow;
+  bool overflow = result.end == GenerationResult::End::Overflow;
+  const int regeneratedFrom = std::exchange(regeneratedFrom_, 0);
+  if (overflow && regeneratedFrom > 0 && streamingMessage_ >= 0) {
+    // A regenerate that no longer fits: the reply it would replace comes back as it was.
+    const auto back = store_.selectVersion(streamingMessage_, regeneratedFrom);
+    if (!back) report(back.error());
+    if (back && conversation == current_) messages_.replace(messages_.rowOfId(streamingMessage_), back.value());
+    streamingMessage_ = -1;
+    overflow = false;
+    report(QStringLiteral("This conversation no longer fits the model's %1-token context; the reply was kept.")
+               .arg(result.context));
+  }
   if (streamingMessage_ >= 0) {
     // Overflow: nothing was written, the empty reply goes until the user chooses.
-    const auto saved = overflow ? Result<Done>(Done{}) : store_.completeMessage(streamingMessage_, streamedText_);
+    const auto saved = overflow ? Result<Done>(Done{})
+                                : store_.completeMessage(streamingMessage_, streamedText_, stopReasonOf(result));
     if (overflow) removeMessagesFrom(conversation, streamingMessage_);
     if (!saved) report(saved.error());
+    if (!overflow && conversation == current_) messages_.completeLast(stopReasonOf(result));
   }
-  if (!overflow && conversation == current_) messages_.completeLast();
   streamingRequest_ = 0;
   streamingMessage_ = -1;
   streamingConversation_ = -1;
@@ -444,6 +605,9 @@ QVariantList ChatController::search(const QString& query) {
     if (!hits) return out;
   }
   for (const SearchHit& h : hits.value()) {
+    const bool deleted = std::any_of(pendingDeletes_.begin(), pendingDeletes_.end(),
+                                     [&](const Conversation& c) { return c.id == h.conversation_id; });
+    if (deleted) continue;  // waiting for its undo window: already gone for the user
     out.append(QVariantMap{{"conversationId", h.conversation_id},
                            {"title", h.conversation_title},
                            {"snippet", h.snippet}});
@@ -451,14 +615,29 @@ QVariantList ChatController::search(const QString& query) {
   return out;
 }
 
+QUrl ChatController::exportSuggestion(qint64 id, const QString& format) const {
+  const Conversation* c = conversations_.find(id);
+  QString name = c ? c->title : QStringLiteral("Conversation");
+  // Characters no file system takes (and the path separators) become spaces.
+  static const QRegularExpression unsafe(QStringLiteral("[\\\\/:*?\"<>|\\x00-\\x1f]"));
+  name = name.replace(unsafe, QStringLiteral(" ")).simplified();
+  if (name.isEmpty() || name == QLatin1String(".") || name == QLatin1String("..")) name = QStringLiteral("Conversation");
+  QString folder = QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation);
+  if (folder.isEmpty() || !QDir(folder).exists()) folder = QDir::homePath();  // no Documents folder: home
+  return QUrl::fromLocalFile(QDir(folder).filePath(name + (format == QLatin1String("json") ? ".json" : ".md")));
+}
+
 bool ChatController::exportConversation(qint64 id, const QString& format, const QUrl& file) {
   auto text = format == "json" ? store_.exportJson(id) : store_.exportMarkdown(id);
   if (!text) return report(text.error());
-  const QString path = file.isLocalFile() ? file.toLocalFile() : file.toString();
+  QString path = file.isLocalFile() ? file.toLocalFile() : file.toString();
+  const QString suffix = format == QLatin1String("json") ? QStringLiteral("json") : QStringLiteral("md");
+  if (QFileInfo(path).suffix().isEmpty()) path += '.' + suffix;  // a name typed without its extension
   QFile out(path);
   if (!out.open(QIODevice::WriteOnly | QIODevice::Truncate) || out.write(text.value().toUtf8()) < 0) {
     return report(QStringLiteral("Could not write %1: %2").arg(path, out.errorString()));
   }
+  emit conversationExported(QDir::toNativeSeparators(path));
   return true;
 }
 

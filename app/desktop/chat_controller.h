@@ -15,7 +15,9 @@
 // resolveOverflow("drop" | "newChat" | "cancel").
 
 #include <QObject>
+#include <QTimer>
 #include <QUrl>
+#include <functional>
 #include <QVariantList>
 #include <memory>
 
@@ -52,6 +54,9 @@ class ChatController : public QObject {
   Q_PROPERTY(double tokensPerSecond READ tokensPerSecond NOTIFY statusChanged)
   Q_PROPERTY(double machineMemoryGiB READ machineMemoryGiB CONSTANT)
   Q_PROPERTY(bool overflowPending READ overflowPending NOTIFY overflowChanged)
+  // A deleted conversation can be brought back for this long (the toast's Undo).
+  Q_PROPERTY(int undoMilliseconds READ undoMilliseconds CONSTANT)
+  Q_PROPERTY(bool undoAvailable READ undoAvailable NOTIFY undoChanged)
   // Sampling and prompt settings (AppSettings pushes them here; they apply to the next reply).
   Q_PROPERTY(double temperature MEMBER temperature_ NOTIFY samplingChanged)
   Q_PROPERTY(double topP MEMBER topP_ NOTIFY samplingChanged)
@@ -70,6 +75,9 @@ class ChatController : public QObject {
 
  public:
   static constexpr int kCheckpointTokens = 16;
+  static constexpr int kUndoMilliseconds = 6000;
+  // The key of the last open conversation in the history's remembered values.
+  static constexpr const char* kLastConversationKey = "lastConversation";
 
   // `store` must outlive the controller.
   explicit ChatController(HistoryStore& store, QObject* parent = nullptr);
@@ -94,6 +102,13 @@ class ChatController : public QObject {
   bool overflowPending() const { return overflow_.conversation >= 0; }
   static double machineMemoryGiB();  // physical RAM (the DRAM budget's upper bound)
   const EngineSettings& wantedSettings() const { return wanted_; }
+  int undoMilliseconds() const { return undoTimer_.interval(); }
+  bool undoAvailable() const { return !pendingDeletes_.isEmpty(); }
+  // Tests: a shorter undo window.
+  void setUndoMilliseconds(int ms) { undoTimer_.setInterval(ms); }
+  // Names a model by its path when the models page knows it (the page's name);
+  // otherwise modelDisplayName() names it from the GGUF.
+  void setModelNameLookup(std::function<QString(const QString& path)> lookup) { nameLookup_ = std::move(lookup); }
 
   int threads() const { return wanted_.threads; }
   int contextLength() const { return int(wanted_.context); }
@@ -112,12 +127,24 @@ class ChatController : public QObject {
   Q_INVOKABLE void loadModel(const QString& pathOrUrl);
   Q_INVOKABLE void newConversation();
   Q_INVOKABLE void openConversation(qint64 id);
+  // The row leaves the list at once; the history keeps it for undoMilliseconds
+  // (undoDelete() brings it back), then it is deleted — or when the app quits
+  // (the destructor). A crash within the window loses nothing: it reappears.
   Q_INVOKABLE void deleteConversation(qint64 id);
+  Q_INVOKABLE void undoDelete();
+  // Deletes what waits for its undo window to end (the timer, the destructor).
+  Q_INVOKABLE void commitPendingDeletes();
   Q_INVOKABLE void renameConversation(qint64 id, const QString& title);
   Q_INVOKABLE void send(const QString& text);
   Q_INVOKABLE void stop();
   // Replaces the last reply of the open conversation with a new one.
+  // The reply before is kept as a version (showVersion flips between them).
   Q_INVOKABLE void regenerate();
+  // Shows version `number` (1-based) of the last reply of the open conversation.
+  Q_INVOKABLE void showVersion(qint64 messageId, int number);
+  // A reply that stopped at the length or context limit: asks the model to go on
+  // (the engine cannot resume an assistant turn, so this sends "Continue").
+  Q_INVOKABLE void continueReply();
   // Edit-and-resend: the user message `messageId` of the open conversation
   // gets `text`, every later message is deleted (view and history), and the
   // model replies again (the engine rewinds to the prefix it still shares).
@@ -128,7 +155,9 @@ class ChatController : public QObject {
   Q_INVOKABLE void resolveOverflow(const QString& choice);
   // [{conversationId, title, snippet}] for the search box.
   Q_INVOKABLE QVariantList search(const QString& query);
-  // format: "md" or "json"; writes the file, reports success.
+  // The file an export suggests: <Documents (else home)>/<title>.<md|json> (a file:// URL).
+  Q_INVOKABLE QUrl exportSuggestion(qint64 id, const QString& format) const;
+  // format: "md" or "json"; writes the file, reports success (conversationExported(path)).
   Q_INVOKABLE bool exportConversation(qint64 id, const QString& format, const QUrl& file);
 
   // The flows, awaitable (tests co_await or spin on their signals).
@@ -153,6 +182,10 @@ class ChatController : public QObject {
   // Text for the input box (an overflow cancelled).
   void inputRestored(const QString& text);
   void errorOccurred(const QString& message);
+  // For the toast: a conversation was deleted (Undo brings it back) / saved to a file.
+  void conversationDeleted(const QString& title);
+  void undoChanged();
+  void conversationExported(const QString& path);
   void replyFinished(const sieve::app::GenerationResult& result);
   // The worker's results, re-emitted on the UI thread for the coroutines to
   // await: QCoro 0.8's qCoro(sender, signal) resumes the coroutine in the
@@ -181,6 +214,11 @@ class ChatController : public QObject {
   void askAboutOverflow(qint64 conversationId, const GenerationResult& result);
   void clearOverflow();
   bool removeMessagesFrom(qint64 conversationId, qint64 messageId);
+  void leaveConversation();
+  void followModelChange();
+  void rememberCurrent();
+  QCoro::Task<GenerationResult> runReply(qint64 conversationId, qint64 replyId, QList<Message> history,
+                                         bool allowDropping);
 
   HistoryStore& store_;
   ConversationListModel conversations_;
@@ -204,6 +242,10 @@ class ChatController : public QObject {
   QString status_;
   double tokensPerSecond_ = 0;
   Overflow overflow_;
+  QList<Conversation> pendingDeletes_;  // deleted, waiting for their undo window
+  QTimer undoTimer_;
+  std::function<QString(const QString&)> nameLookup_;
+  int regeneratedFrom_ = 0;  // the version a streaming regenerate replaces (0: not a regenerate)
 
   double temperature_ = 0.8;
   double topP_ = 0.95;

@@ -1,6 +1,25 @@
 #include "desktop/conversation_list_model.h"
 
+#include <QRegularExpression>
+
 namespace sieve::app {
+
+QString titleFromMessage(const QString& text) {
+  QString t = text;
+  static const QRegularExpression fence(QStringLiteral("```[^\\n]*\\n?"));
+  static const QRegularExpression image(QStringLiteral("!\\[([^\\]]*)\\]\\([^)]*\\)"));
+  static const QRegularExpression link(QStringLiteral("\\[([^\\]]*)\\]\\([^)]*\\)"));
+  static const QRegularExpression lineMarks(QStringLiteral("(^|\\n)[ \\t]*(#{1,6}[ \\t]+|>[ \\t]*|[-*+][ \\t]+|\\d+[.)][ \\t]+)"));
+  static const QRegularExpression emphasis(QStringLiteral("(\\*\\*|__|~~|`|\\*|(?<![\\w])_|_(?![\\w]))"));
+  t.replace(fence, QStringLiteral(" "));
+  t.replace(image, QStringLiteral("\\1"));
+  t.replace(link, QStringLiteral("\\1"));
+  t.replace(lineMarks, QStringLiteral("\\1"));
+  t.replace(emphasis, QString());
+  const QString line = t.simplified();
+  if (line.isEmpty()) return QStringLiteral("New chat");
+  return line.size() <= 40 ? line : line.left(39).trimmed() + QChar(0x2026);
+}
 
 ConversationListModel::ConversationListModel(HistoryStore& store, QObject* parent)
     : QAbstractListModel(parent), store_(store) {}
@@ -18,12 +37,13 @@ QVariant ConversationListModel::data(const QModelIndex& index, int role) const {
     case IdRole: return c.id;
     case UpdatedRole: return c.updated;
     case ModelRole: return c.model;
+    case ModeRole: return c.mode;
     default: return {};
   }
 }
 
 QHash<int, QByteArray> ConversationListModel::roleNames() const {
-  return {{IdRole, "conversationId"}, {TitleRole, "title"}, {UpdatedRole, "updated"}, {ModelRole, "model"}};
+  return {{IdRole, "conversationId"}, {TitleRole, "title"}, {UpdatedRole, "updated"}, {ModelRole, "modelName"}, {ModeRole, "modelMode"}};
 }
 
 bool ConversationListModel::report(const QString& error) {
@@ -73,6 +93,47 @@ bool ConversationListModel::remove(int row) {
   return true;
 }
 
+std::optional<Conversation> ConversationListModel::take(qint64 id) {
+  const int row = rowOf(id);
+  if (row < 0) return std::nullopt;
+  beginRemoveRows({}, row, row);
+  Conversation taken = conversations_.takeAt(row);
+  endRemoveRows();
+  emit countChanged();
+  return taken;
+}
+
+void ConversationListModel::restore(const Conversation& conversation) {
+  if (rowOf(conversation.id) >= 0) return;
+  // Back where listConversations() would put it: most recently updated first.
+  int row = 0;
+  while (row < count() && (conversations_[row].updated > conversation.updated ||
+                           (conversations_[row].updated == conversation.updated && conversations_[row].id > conversation.id))) {
+    ++row;
+  }
+  beginInsertRows({}, row, row);
+  conversations_.insert(row, conversation);
+  endInsertRows();
+  emit countChanged();
+}
+
+const Conversation* ConversationListModel::find(qint64 id) const {
+  const int row = rowOf(id);
+  return row >= 0 ? &conversations_[row] : nullptr;
+}
+
+bool ConversationListModel::setModel(qint64 id, const QString& model, const QString& mode) {
+  const int row = rowOf(id);
+  if (row < 0) return report(QStringLiteral("No conversation %1.").arg(id));
+  if (conversations_[row].model == model && conversations_[row].mode == mode) return true;
+  auto done = store_.setConversationModel(id, model, mode);
+  if (!done) return report(done.error());
+  conversations_[row].model = model;
+  conversations_[row].mode = mode;
+  emit dataChanged(index(row), index(row), {ModelRole, ModeRole});
+  return true;
+}
+
 int ConversationListModel::rowOf(qint64 id) const {
   for (int row = 0; row < count(); ++row) {
     if (conversations_[row].id == id) return row;
@@ -86,7 +147,9 @@ qint64 ConversationListModel::idAt(int row) const {
 
 void ConversationListModel::touch(qint64 id) {
   const int row = rowOf(id);
-  if (row <= 0) return;
+  if (row < 0) return;
+  conversations_[row].updated = QDateTime::currentDateTime();
+  if (row == 0) return;
   beginMoveRows({}, row, row, {}, 0);
   conversations_.move(row, 0);
   endMoveRows();

@@ -5,17 +5,22 @@
 
 #include <QAbstractListModel>
 #include <QList>
+#include <optional>
 
 #include "desktop/history_store.h"
 
 namespace sieve::app {
+
+// A conversation's title from its first message: one line of at most 40
+// characters, without Markdown marks (**, #, `, > , list bullets, link targets).
+QString titleFromMessage(const QString& text);
 
 class ConversationListModel : public QAbstractListModel {
   Q_OBJECT
   Q_PROPERTY(int count READ count NOTIFY countChanged)
 
  public:
-  enum Role { IdRole = Qt::UserRole + 1, TitleRole, UpdatedRole, ModelRole };
+  enum Role { IdRole = Qt::UserRole + 1, TitleRole, UpdatedRole, ModelRole, ModeRole };
 
   // `store` must outlive the model.
   explicit ConversationListModel(HistoryStore& store, QObject* parent = nullptr);
@@ -30,6 +35,12 @@ class ConversationListModel : public QAbstractListModel {
   Q_INVOKABLE qint64 create(const QString& title, const QString& model = {});
   Q_INVOKABLE bool rename(int row, const QString& title);
   Q_INVOKABLE bool remove(int row);
+  // Undoable delete: the row leaves the list (not the store); restore() puts it back.
+  std::optional<Conversation> take(qint64 id);
+  void restore(const Conversation& conversation);
+  // The model (display name) and mode a conversation is held with.
+  const Conversation* find(qint64 id) const;
+  bool setModel(qint64 id, const QString& model, const QString& mode);
   Q_INVOKABLE int rowOf(qint64 id) const;
   Q_INVOKABLE qint64 idAt(int row) const;
   // Moves the conversation to the top after new activity.

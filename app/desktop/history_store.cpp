@@ -49,6 +49,36 @@ const QStringList& migrationV2() {
   return statements;
 }
 
+// v3: the engine mode each conversation was held with (beside its model), and
+// small remembered values (the last open conversation).
+const QStringList& migrationV3() {
+  static const QStringList statements = {
+      "ALTER TABLE conversations ADD COLUMN mode TEXT NOT NULL DEFAULT ''",
+      "CREATE TABLE app_state (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+  };
+  return statements;
+}
+
+// v4: why a reply stopped early, and the versions of regenerated replies.
+// messages.content stays the version shown (what the next turn sends), so
+// everything that reads messages works unchanged.
+const QStringList& migrationV4() {
+  static const QStringList statements = {
+      "ALTER TABLE messages ADD COLUMN stop_reason TEXT NOT NULL DEFAULT ''",
+      "ALTER TABLE messages ADD COLUMN version INTEGER NOT NULL DEFAULT 1",
+      "CREATE TABLE message_versions ("
+      " message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,"
+      " number INTEGER NOT NULL, content TEXT NOT NULL, stop_reason TEXT NOT NULL DEFAULT '',"
+      " PRIMARY KEY (message_id, number))",
+  };
+  return statements;
+}
+
+// The columns readMessage() expects, in order.
+const char* const kMessageColumns =
+    "id, conversation_id, role, content, created, complete, stop_reason, version,"
+    " MAX(version, (SELECT COUNT(*) FROM message_versions v WHERE v.message_id = messages.id))";
+
 QString describe(const QString& what, const QSqlError& error) {
   return QStringLiteral("History database: %1 failed: %2").arg(what, error.text());
 }
@@ -82,6 +112,7 @@ Conversation readConversation(const QSqlQuery& q) {
   c.created = QDateTime::fromMSecsSinceEpoch(q.value(2).toLongLong());
   c.updated = QDateTime::fromMSecsSinceEpoch(q.value(3).toLongLong());
   c.model = q.value(4).toString();
+  c.mode = q.value(5).toString();
   return c;
 }
 
@@ -93,6 +124,9 @@ Message readMessage(const QSqlQuery& q) {
   m.content = q.value(3).toString();
   m.created = QDateTime::fromMSecsSinceEpoch(q.value(4).toLongLong());
   m.complete = q.value(5).toBool();
+  m.stopReason = q.value(6).toString();
+  m.version = q.value(7).toInt();
+  m.versionCount = q.value(8).toInt();
   return m;
 }
 
@@ -155,7 +189,8 @@ Result<QSqlDatabase> HistoryStore::connection() {
 }
 
 Result<Done> HistoryStore::migrate(QSqlDatabase& db) {
-  const std::vector<std::reference_wrapper<const QStringList>> steps = {migrationV1(), migrationV2()};
+  const std::vector<std::reference_wrapper<const QStringList>> steps = {migrationV1(), migrationV2(), migrationV3(),
+                                                                         migrationV4()};
   for (;;) {
     auto version = run(db, "reading the schema version", "PRAGMA user_version");
     if (!version) return Result<Done>::failure(version.error());
@@ -226,7 +261,7 @@ Result<QList<Conversation>> HistoryStore::listConversations() {
   auto db = connection();
   if (!db) return Result<QList<Conversation>>::failure(db.error());
   auto q = run(db.value(), "listing conversations",
-               "SELECT id, title, created, updated, model FROM conversations ORDER BY updated DESC, id DESC");
+               "SELECT id, title, created, updated, model, mode FROM conversations ORDER BY updated DESC, id DESC");
   if (!q) return failWith<QList<Conversation>>(q);
   QList<Conversation> list;
   while (q.value().next()) list.append(readConversation(q.value()));
@@ -237,10 +272,37 @@ Result<Conversation> HistoryStore::conversation(qint64 id) {
   auto db = connection();
   if (!db) return Result<Conversation>::failure(db.error());
   auto q = run(db.value(), "reading a conversation",
-               "SELECT id, title, created, updated, model FROM conversations WHERE id = ?", {id});
+               "SELECT id, title, created, updated, model, mode FROM conversations WHERE id = ?", {id});
   if (!q) return failWith<Conversation>(q);
   if (!q.value().next()) return Result<Conversation>::failure(QStringLiteral("No conversation %1.").arg(id));
   return readConversation(q.value());
+}
+
+Result<Done> HistoryStore::setConversationModel(qint64 id, const QString& model, const QString& mode) {
+  auto db = connection();
+  if (!db) return Result<Done>::failure(db.error());
+  auto q = run(db.value(), "recording a conversation's model", "UPDATE conversations SET model = ?, mode = ? WHERE id = ?",
+               {notNull(model), notNull(mode), id});
+  if (!q) return failWith<Done>(q);
+  if (q.value().numRowsAffected() != 1) return Result<Done>::failure(QStringLiteral("No conversation %1.").arg(id));
+  return Done{};
+}
+
+Result<QString> HistoryStore::stateValue(const QString& key) {
+  auto db = connection();
+  if (!db) return Result<QString>::failure(db.error());
+  auto q = run(db.value(), "reading a remembered value", "SELECT value FROM app_state WHERE key = ?", {key});
+  if (!q) return failWith<QString>(q);
+  return q.value().next() ? q.value().value(0).toString() : QString();
+}
+
+Result<Done> HistoryStore::setStateValue(const QString& key, const QString& value) {
+  auto db = connection();
+  if (!db) return Result<Done>::failure(db.error());
+  auto q = run(db.value(), "remembering a value", "INSERT OR REPLACE INTO app_state(key, value) VALUES (?, ?)",
+               {key, notNull(value)});
+  if (!q) return failWith<Done>(q);
+  return Done{};
 }
 
 Result<Done> HistoryStore::touchConversation(QSqlDatabase& db, qint64 id) {
@@ -275,22 +337,108 @@ Result<Done> HistoryStore::updateMessage(qint64 message_id, const QString& conte
   return Done{};
 }
 
-Result<Done> HistoryStore::completeMessage(qint64 message_id, const QString& content) {
+Result<Done> HistoryStore::completeMessage(qint64 message_id, const QString& content, const QString& stop_reason) {
   auto db = connection();
   if (!db) return Result<Done>::failure(db.error());
-  auto q = run(db.value(), "saving a finished reply", "UPDATE messages SET content = ?, complete = 1 WHERE id = ?",
-               {notNull(content), message_id});
-  if (!q) return failWith<Done>(q);
-  if (q.value().numRowsAffected() != 1) return Result<Done>::failure(QStringLiteral("No message %1.").arg(message_id));
+  if (!db.value().transaction()) return Result<Done>::failure(describe("saving a finished reply", db.value().lastError()));
+  auto q = run(db.value(), "saving a finished reply",
+               "UPDATE messages SET content = ?, complete = 1, stop_reason = ? WHERE id = ?",
+               {notNull(content), notNull(stop_reason), message_id});
+  QString error = q ? QString() : q.error();
+  if (error.isEmpty() && q.value().numRowsAffected() != 1) error = QStringLiteral("No message %1.").arg(message_id);
+  if (error.isEmpty()) {
+    // A reply with versions: this text is the version it streamed as.
+    auto kept = run(db.value(), "saving a finished reply",
+                    "INSERT OR REPLACE INTO message_versions(message_id, number, content, stop_reason)"
+                    " SELECT id, version, content, stop_reason FROM messages WHERE id = ?"
+                    " AND EXISTS (SELECT 1 FROM message_versions WHERE message_id = ?)",
+                    {message_id, message_id});
+    if (!kept) error = kept.error();
+  }
+  if (!error.isEmpty() || !db.value().commit()) {
+    if (error.isEmpty()) error = describe("saving a finished reply", db.value().lastError());
+    db.value().rollback();
+    return Result<Done>::failure(error);
+  }
   return Done{};
+}
+
+Result<Message> HistoryStore::message(qint64 message_id) {
+  auto db = connection();
+  if (!db) return Result<Message>::failure(db.error());
+  auto q = run(db.value(), "reading a message",
+               QStringLiteral("SELECT %1 FROM messages WHERE id = ?").arg(kMessageColumns), {message_id});
+  if (!q) return failWith<Message>(q);
+  if (!q.value().next()) return Result<Message>::failure(QStringLiteral("No message %1.").arg(message_id));
+  return readMessage(q.value());
+}
+
+Result<int> HistoryStore::startNewVersion(qint64 message_id) {
+  auto db = connection();
+  if (!db) return Result<int>::failure(db.error());
+  const QString what = QStringLiteral("keeping a reply's version");
+  if (!db.value().transaction()) return Result<int>::failure(describe(what, db.value().lastError()));
+  // The text shown is kept as its version; the new one comes after the last kept.
+  auto kept = run(db.value(), what,
+                  "INSERT OR REPLACE INTO message_versions(message_id, number, content, stop_reason)"
+                  " SELECT id, version, content, stop_reason FROM messages WHERE id = ? AND role = 'assistant'",
+                  {message_id});
+  QString error = kept ? QString() : kept.error();
+  if (error.isEmpty() && kept.value().numRowsAffected() != 1) {
+    error = QStringLiteral("No reply %1 to write again.").arg(message_id);
+  }
+  int number = 0;
+  if (error.isEmpty()) {
+    auto next = run(db.value(), what, "SELECT MAX(number) + 1 FROM message_versions WHERE message_id = ?", {message_id});
+    if (next && next.value().next()) number = next.value().value(0).toInt();
+    auto emptied = next ? run(db.value(), what,
+                              "UPDATE messages SET content = '', complete = 0, stop_reason = '', version = ? WHERE id = ?",
+                              {number, message_id})
+                        : next;
+    if (!emptied) error = emptied.error();
+    if (error.isEmpty()) {
+      auto owner = run(db.value(), what, "SELECT conversation_id FROM messages WHERE id = ?", {message_id});
+      if (owner && owner.value().next()) {
+        auto touched = touchConversation(db.value(), owner.value().value(0).toLongLong());
+        if (!touched) error = touched.error();
+      }
+    }
+  }
+  if (!error.isEmpty() || !db.value().commit()) {
+    if (error.isEmpty()) error = describe(what, db.value().lastError());
+    db.value().rollback();
+    return Result<int>::failure(error);
+  }
+  return number;
+}
+
+Result<Message> HistoryStore::selectVersion(qint64 message_id, int number) {
+  auto db = connection();
+  if (!db) return Result<Message>::failure(db.error());
+  const QString what = QStringLiteral("showing another version of a reply");
+  if (!db.value().transaction()) return Result<Message>::failure(describe(what, db.value().lastError()));
+  auto shown = run(db.value(), what,
+                   "UPDATE messages SET content = v.content, stop_reason = v.stop_reason, version = v.number, complete = 1"
+                   " FROM (SELECT number, content, stop_reason FROM message_versions WHERE message_id = ? AND number = ?) AS v"
+                   " WHERE messages.id = ? AND messages.complete = 1",
+                   {message_id, number, message_id});
+  QString error = shown ? QString() : shown.error();
+  if (error.isEmpty() && shown.value().numRowsAffected() != 1) {
+    error = QStringLiteral("Reply %1 has no finished version %2.").arg(message_id).arg(number);
+  }
+  if (!error.isEmpty() || !db.value().commit()) {
+    if (error.isEmpty()) error = describe(what, db.value().lastError());
+    db.value().rollback();
+    return Result<Message>::failure(error);
+  }
+  return message(message_id);
 }
 
 Result<QList<Message>> HistoryStore::messages(qint64 conversation_id) {
   auto db = connection();
   if (!db) return Result<QList<Message>>::failure(db.error());
   auto q = run(db.value(), "reading messages",
-               "SELECT id, conversation_id, role, content, created, complete FROM messages"
-               " WHERE conversation_id = ? ORDER BY id",
+               QStringLiteral("SELECT %1 FROM messages WHERE conversation_id = ? ORDER BY id").arg(kMessageColumns),
                {conversation_id});
   if (!q) return failWith<QList<Message>>(q);
   QList<Message> list;

@@ -29,7 +29,8 @@ struct Conversation {
   QString title;
   QDateTime created;
   QDateTime updated;
-  QString model;
+  QString model;  // the display name of the model it was last held with ('' before its first reply)
+  QString mode;   // that model's engine mode ("flash", "dense", ...)
 };
 
 struct Message {
@@ -39,6 +40,10 @@ struct Message {
   QString content;
   QDateTime created;
   bool complete = false;  // false while a reply streams (or after a crash mid-reply)
+  // Why a reply stopped early: "length" (the reply limit), "context" (the context is full); '' otherwise.
+  QString stopReason;
+  int version = 1;       // which version of a regenerated reply is shown (1-based)
+  int versionCount = 1;  // how many versions it has
 };
 
 struct SearchHit {
@@ -50,7 +55,7 @@ struct SearchHit {
 
 class HistoryStore {
  public:
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 4;
 
   // `path` empty: <AppDataLocation>/history.sqlite.
   explicit HistoryStore(QString path = {});
@@ -71,12 +76,27 @@ class HistoryStore {
   Result<Done> deleteConversation(qint64 id);  // and its messages
   Result<QList<Conversation>> listConversations();  // most recently updated first
   Result<Conversation> conversation(qint64 id);
+  // Records the model (display name) and engine mode a conversation is held with.
+  Result<Done> setConversationModel(qint64 id, const QString& model, const QString& mode);
+
+  // Small remembered values (the last open conversation): '' when unset.
+  Result<QString> stateValue(const QString& key);
+  Result<Done> setStateValue(const QString& key, const QString& value);
 
   Result<qint64> appendMessage(qint64 conversation_id, const QString& role, const QString& content,
                                bool complete = true);
   // Saves the text a streaming reply has so far (a checkpoint).
   Result<Done> updateMessage(qint64 message_id, const QString& content);
-  Result<Done> completeMessage(qint64 message_id, const QString& content);
+  // Saves a finished reply (`stop_reason` as in Message). A reply with versions
+  // also records its text as the version it is.
+  Result<Done> completeMessage(qint64 message_id, const QString& content, const QString& stop_reason = {});
+  Result<Message> message(qint64 message_id);
+  // Regenerate: keeps the reply's text as a version and empties the row for a
+  // new one (the next version, streamed and completed as usual). Returns the
+  // new version's number.
+  Result<int> startNewVersion(qint64 message_id);
+  // Shows version `number` (1-based) of a reply: its text becomes the message's.
+  Result<Message> selectVersion(qint64 message_id, int number);
   Result<QList<Message>> messages(qint64 conversation_id);
   // Deletes message `first_message_id` and every later one of the conversation
   // (regenerate, an overflow cancelled); returns how many went.

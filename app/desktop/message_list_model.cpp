@@ -17,12 +17,16 @@ QVariant MessageListModel::data(const QModelIndex& index, int role) const {
     case IdRole: return m.id;
     case RoleRole: return m.role;
     case CompleteRole: return m.complete;
+    case StopReasonRole: return m.stopReason;
+    case VersionRole: return m.version;
+    case VersionCountRole: return m.versionCount;
     default: return {};
   }
 }
 
 QHash<int, QByteArray> MessageListModel::roleNames() const {
-  return {{IdRole, "messageId"}, {RoleRole, "role"}, {ContentRole, "content"}, {CompleteRole, "complete"}};
+  return {{IdRole, "messageId"}, {RoleRole, "role"}, {ContentRole, "content"}, {CompleteRole, "complete"},
+          {StopReasonRole, "stopReason"}, {VersionRole, "version"}, {VersionCountRole, "versionCount"}};
 }
 
 void MessageListModel::setMessages(QList<Message> messages) {
@@ -46,11 +50,19 @@ void MessageListModel::appendToLast(const QString& text) {
   emit dataChanged(last, last, {ContentRole, Qt::DisplayRole});
 }
 
-void MessageListModel::completeLast() {
+void MessageListModel::completeLast(const QString& stopReason) {
   if (messages_.isEmpty()) return;
   messages_.last().complete = true;
+  messages_.last().stopReason = stopReason;
   const QModelIndex last = index(count() - 1);
-  emit dataChanged(last, last, {CompleteRole});
+  emit dataChanged(last, last, {CompleteRole, StopReasonRole});
+}
+
+void MessageListModel::replace(int row, const Message& message) {
+  if (row < 0 || row >= count()) return;
+  messages_[row] = message;
+  const QModelIndex changed = index(row);
+  emit dataChanged(changed, changed);
 }
 
 void MessageListModel::removeFrom(int row) {

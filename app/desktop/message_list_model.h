@@ -14,7 +14,7 @@ class MessageListModel : public QAbstractListModel {
   Q_PROPERTY(int count READ count NOTIFY countChanged)
 
  public:
-  enum Role { IdRole = Qt::UserRole + 1, RoleRole, ContentRole, CompleteRole };
+  enum Role { IdRole = Qt::UserRole + 1, RoleRole, ContentRole, CompleteRole, StopReasonRole, VersionRole, VersionCountRole };
 
   explicit MessageListModel(QObject* parent = nullptr);
 
@@ -26,7 +26,9 @@ class MessageListModel : public QAbstractListModel {
   void setMessages(QList<Message> messages);
   void append(const Message& message);
   void appendToLast(const QString& text);
-  void completeLast();
+  void completeLast(const QString& stopReason = {});
+  // Replaces row `row` with `message` (another version of a reply).
+  void replace(int row, const Message& message);
   // Removes row `row` and every later one (edit-and-resend, regenerate).
   void removeFrom(int row);
   void setContent(int row, const QString& content);

@@ -183,11 +183,8 @@ ModelEntry describe(const QString& path, qint64 planContext, bool& isPack) {
   entry.sourceBytes = qint64(file.file_size());
   entry.packBytes = qint64(file.file_size());
   entry.architecture = fromStd(file.architecture());
-  entry.name = fromStd(file.get_string("general.name").value_or(""));
-  // Some converters write the architecture as the name ("llama"): the file's name says more.
-  if (entry.name.trimmed().isEmpty() || entry.name.compare(entry.architecture, Qt::CaseInsensitive) == 0) {
-    entry.name = QFileInfo(path).completeBaseName();
-  }
+  // Some converters write the architecture or a placeholder as the name: the file's name says more.
+  entry.name = modelDisplayName(fromStd(file.get_string("general.name").value_or("")), path, entry.architecture);
   isPack = flash::PackFile::is_pack(file);
   if (isPack) describePack(file, planContext, entry);
   else describePlainModel(file, entry);

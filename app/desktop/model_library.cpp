@@ -23,6 +23,19 @@ QString fileName(const QString& path) { return QFileInfo(path).fileName(); }
 
 }  // namespace
 
+QString modelDisplayName(const QString& generalName, const QString& filePath, const QString& architecture) {
+  static const QStringList placeholders = {"model", "llama", "gguf", "unknown", "untitled", "default",
+                                           "none", "name", "test", "my model", "new model"};
+  const QString name = generalName.simplified();
+  const QFileInfo file(filePath);
+  const bool meaningless = name.isEmpty() || placeholders.contains(name, Qt::CaseInsensitive) ||
+                           (!architecture.isEmpty() && name.compare(architecture, Qt::CaseInsensitive) == 0) ||
+                           name == file.fileName();  // an engine's fallback: the file's name with extension
+  if (!meaningless) return name;
+  const QString stem = file.completeBaseName();
+  return stem.isEmpty() ? (name.isEmpty() ? QStringLiteral("Unnamed model") : name) : stem;
+}
+
 QString formatBytes(qint64 bytes) {
   const double b = double(std::max<qint64>(bytes, 0));
   if (b >= double(1LL << 30)) return QStringLiteral("%1 GiB").arg(b / double(1LL << 30), 0, 'f', 2);
@@ -107,7 +120,7 @@ Result<Done> ModelLibrary::add(ModelEntry entry) {
   return saved;
 }
 
-Result<Done> ModelLibrary::remove(const QString& id) {
+Result<Done> ModelLibrary::remove(const QString& id, bool deletePack) {
   const int index = indexOfId(id);
   if (index < 0) return Result<Done>::failure(QStringLiteral("That model is no longer in the list."));
   const ModelEntry removed = entries_.takeAt(index);
@@ -117,7 +130,7 @@ Result<Done> ModelLibrary::remove(const QString& id) {
     return saved;
   }
   // Only after the list no longer names it, so a failed save never leaves an entry without its file.
-  if (removed.ownsPack && QFile::exists(removed.packPath) && !QFile::remove(removed.packPath)) {
+  if (deletePack && removed.ownsPack && QFile::exists(removed.packPath) && !QFile::remove(removed.packPath)) {
     return Result<Done>::failure(
         QStringLiteral("%1 was removed from the list, but its pack could not be deleted.").arg(removed.packPath));
   }
@@ -178,7 +191,7 @@ ModelEntry ModelLibrary::fromJson(const QJsonObject& o) {
   e.fullDramBytes = qint64(o.value("fullDramBytes").toDouble());
   e.planContext = qint64(o.value("planContext").toDouble());
   e.added = QDateTime::fromString(o.value("added").toString(), Qt::ISODateWithMs);
-  if (e.name.isEmpty()) e.name = QFileInfo(e.packPath).completeBaseName();
+  e.name = modelDisplayName(e.name, e.sourcePath.isEmpty() ? e.packPath : e.sourcePath, e.architecture);
   return e;
 }
 

@@ -45,6 +45,12 @@ struct ModelEntry {
 QString formatBytes(qint64 bytes);         // "1.50 GiB", "312 MiB", "640 KiB" (as the planner prints)
 QString formatParameters(qint64 count);    // "1.1B parameters", "260K parameters"
 
+// The one name a model goes by everywhere (sidebar, title bar, models page,
+// status): the GGUF's general.name when it says something — not empty, not a
+// placeholder such as "model" or "llama", not the architecture — else the
+// file's name without its extension ("tinyllama-1.1b.Q4_K_M").
+QString modelDisplayName(const QString& generalName, const QString& filePath, const QString& architecture = {});
+
 class ModelLibrary {
  public:
   static constexpr int kFormatVersion = 1;
@@ -68,9 +74,9 @@ class ModelLibrary {
 
   // Appends and saves. Refuses an entry whose pack is already listed.
   Result<Done> add(ModelEntry entry);
-  // Removes and saves; a pack the import made (ownsPack) is deleted too,
-  // the user's own files never are.
-  Result<Done> remove(const QString& id);
+  // Removes and saves; a pack the import made (ownsPack) is deleted too unless
+  // `deletePack` is false. The user's own files never are.
+  Result<Done> remove(const QString& id, bool deletePack = true);
 
   // Whether the file the app would load is there.
   static bool isAvailable(const ModelEntry& entry);

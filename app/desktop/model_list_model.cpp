@@ -129,9 +129,9 @@ Result<Done> ModelListModel::add(const ModelEntry& entry) {
   return added;
 }
 
-Result<Done> ModelListModel::remove(int row) {
+Result<Done> ModelListModel::remove(int row, bool deletePack) {
   if (row < 0 || row >= rows_.size()) return Result<Done>::failure(QStringLiteral("That model is no longer in the list."));
-  Result<Done> removed = library_.remove(rows_[row].entry.id);
+  Result<Done> removed = library_.remove(rows_[row].entry.id, deletePack);
   // Also when only the pack's deletion failed: the library no longer lists it.
   if (library_.indexOfId(rows_[row].entry.id) < 0) {
     beginRemoveRows({}, row, row);

@@ -57,7 +57,7 @@ class ModelListModel : public QAbstractListModel {
   // Re-checks which files exist; rows whose status changed are updated.
   void refresh();
   Result<Done> add(const ModelEntry& entry);
-  Result<Done> remove(int row);
+  Result<Done> remove(int row, bool deletePack = true);
   // Marks the row whose pack (or source) is `path` as active; "" for none.
   void setActivePath(const QString& path);
   // Re-plans every row's DRAM figures for these engine settings.

@@ -1,5 +1,6 @@
 #include "desktop/models_controller.h"
 
+#include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
 #include <QUrl>
@@ -33,11 +34,16 @@ ModelsController::ModelsController(ChatController* chat, const QString& libraryP
   connect(&list_, &ModelListModel::countChanged, this, &ModelsController::countChanged);
   const Result<Done> loaded = list_.reload();
   if (!loaded) setMessage(loaded.error(), true);  // nobody listens to errorOccurred yet
-  if (chat_) connect(chat_.data(), &ChatController::modelChanged, this, &ModelsController::updateActive);
+  if (chat_) {
+    connect(chat_.data(), &ChatController::modelChanged, this, &ModelsController::updateActive);
+    // The chat names a listed model as this page does (one name everywhere).
+    chat_->setModelNameLookup([this](const QString& path) { return nameOfPath(path); });
+  }
   updateActive();
 }
 
 ModelsController::~ModelsController() {
+  if (chat_) chat_->setModelNameLookup({});  // the lookup reads this controller's list
   if (!import_) return;
   // Cancel and join the worker, then let the waiting flow end with what it made.
   closing_ = true;
@@ -125,18 +131,55 @@ bool ModelsController::useModel(int row) {
   return true;
 }
 
-bool ModelsController::removeModel(int row) {
+bool ModelsController::removeModel(int row, bool keepFiles) {
   const ModelEntry* entry = list_.entryAt(row);
   if (!entry) return report(QStringLiteral("That model is no longer in the list."));
   if (!activePath_.isEmpty() && list_.rowOfPath(activePath_) == row) {
     return report(QStringLiteral("%1 is in use; switch to another model before removing it.").arg(entry->name));
   }
   const QString name = entry->name;
-  const Result<Done> removed = list_.remove(row);
+  const QString pack = entry->packPath;
+  const bool ownsPack = entry->ownsPack;  // `entry` is gone after the removal
+  const Result<Done> removed = list_.remove(row, !keepFiles);
   if (!removed) return report(removed.error());
-  setMessage(QStringLiteral("Removed %1.").arg(name), false);
+  setMessage(ownsPack && !keepFiles ? QStringLiteral("Removed %1 and deleted its pack.").arg(name)
+             : ownsPack ? QStringLiteral("Removed %1 from the list; %2 was kept.").arg(name, pack)
+                                  : QStringLiteral("Removed %1 from the list.").arg(name),
+             false);
   emit activeChanged();  // the active model's row may have moved
   return true;
+}
+
+bool ModelsController::removeDeletesPack(int row) const {
+  const ModelEntry* entry = list_.entryAt(row);
+  return entry && entry->ownsPack;
+}
+
+QString ModelsController::removalQuestion(int row) const {
+  const ModelEntry* entry = list_.entryAt(row);
+  if (!entry) return {};
+  if (!entry->ownsPack) {
+    return QStringLiteral("%1 leaves the list. Its file stays where it is:\n%2").arg(entry->name, entry->packPath);
+  }
+  const double megabytes = double(entry->packBytes) / 1e6;
+  QString time;
+  if (lastPackMBps_ > 0) {
+    const double minutes = megabytes / lastPackMBps_ / 60.0;
+    time = minutes < 1 ? QStringLiteral("under a minute")
+                       : QStringLiteral("about %1 minutes").arg(qMax(1, qRound(minutes)));
+    time += QStringLiteral(" (at the %1 MB/s measured when packing)").arg(lastPackMBps_, 0, 'f', 0);
+  } else {
+    time = QStringLiteral("a few minutes for %1").arg(formatBytes(entry->packBytes));
+  }
+  return QStringLiteral("This deletes the pack of %1 (%2, %3) from the disk. Using the model again means adding "
+                        "it again, which re-packs it: %4.")
+      .arg(entry->name, formatBytes(entry->packBytes), entry->packPath, time);
+}
+
+QString ModelsController::nameOfPath(const QString& path) const {
+  const int row = list_.rowOfPath(path);
+  const ModelEntry* entry = row >= 0 ? list_.entryAt(row) : nullptr;
+  return entry ? entry->name : QString();
 }
 
 void ModelsController::refresh() { list_.refresh(); }
@@ -179,8 +222,12 @@ QCoro::Task<ImportResult> ModelsController::importAndAdd(QString path) {
   emit importChanged();
   emit importProgressChanged();
   connect(import_, &ModelImport::finished, this, &ModelsController::resumeImport);
+  QElapsedTimer importTime;
+  importTime.start();
   import_->start();
   result = co_await ImportEnd{this};  // `finished` comes from the event loop, after this suspends
+  // The whole import's rate (pack, verify, measure): what adding the model again would take.
+  const double packedMBps = importTime.elapsed() > 0 ? double(result.entry.packBytes) / 1e3 / double(importTime.elapsed()) : 0;
   if (closing_) {
     // The app is closing: keep a pack that was finished just in time, nothing else.
     if (result.outcome == ImportResult::Outcome::Added && !list_.add(result.entry) && result.entry.ownsPack) {
@@ -200,6 +247,7 @@ QCoro::Task<ImportResult> ModelsController::importAndAdd(QString path) {
   switch (result.outcome) {
     case ImportResult::Outcome::Added: {
       const ModelEntry& e = result.entry;
+      if (packedMBps > 0 && e.ownsPack) lastPackMBps_ = packedMBps;  // a pack added as it is was not packed
       // The first model becomes the one the chat runs.
       const bool use = chat_ && !chat_->modelLoaded() && !chat_->loading() && useModel(list_.rowOfPath(e.packPath));
       // The minimum as the list shows it: planned for the engine settings in effect.

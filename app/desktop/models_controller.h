@@ -77,8 +77,17 @@ class ModelsController : public QObject {
   Q_INVOKABLE void cancelImport();
   // Loads the row's model in the chat; false (and a message) when it is missing.
   Q_INVOKABLE bool useModel(int row);
-  // Forgets the row's model (deleting the pack the import made); refused for the model in use.
-  Q_INVOKABLE bool removeModel(int row);
+  // Forgets the row's model, deleting the pack the import made unless
+  // `keepFiles`; refused for the model in use.
+  Q_INVOKABLE bool removeModel(int row, bool keepFiles = false);
+  // Whether removing the row's model deletes a file (a pack the import made).
+  Q_INVOKABLE bool removeDeletesPack(int row) const;
+  // What removing the row's model does, for the confirmation: which file goes,
+  // its size, and how long adding it again (re-packing) takes — from the
+  // packing rate measured in this session, else "a few minutes".
+  Q_INVOKABLE QString removalQuestion(int row) const;
+  // The display name of the model at `path` when it is in the list ('' otherwise).
+  QString nameOfPath(const QString& path) const;
   // Re-checks which files are missing.
   Q_INVOKABLE void refresh();
 
@@ -123,6 +132,7 @@ class ModelsController : public QObject {
   QString message_;
   bool messageIsError_ = false;
   QString activePath_;
+  double lastPackMBps_ = 0;  // the last import's measured packing rate (0: none this session)
 };
 
 }  // namespace sieve::app

@@ -10,6 +10,13 @@ Item {
     signal addModelRequested()
 
     function focusInput() { input.forceActiveFocus() }
+    // Ctrl+N and "New chat": a new conversation with the cursor in the message box,
+    // so what is typed right after lands there.
+    function newChat() {
+        chat.newConversation()
+        focusInput()
+        Qt.callLater(focusInput)  // also when the chat page is only now being shown
+    }
     function setInput(text) {
         input.text = text
         input.cursorPosition = input.length
@@ -104,6 +111,7 @@ Item {
                     Layout.preferredHeight: Math.min(Math.max(input.implicitHeight, 40), 140)
                     TextArea {
                         id: input
+                        objectName: "messageInput"
                         placeholderText: qsTr("Message (Enter sends, Shift+Enter adds a line)")
                         wrapMode: TextEdit.Wrap
                         font.pixelSize: 15

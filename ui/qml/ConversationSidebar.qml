@@ -3,16 +3,60 @@ import QtQuick.Controls
 import QtQuick.Layouts
 import QtQuick.Dialogs
 
-// The conversation list: new, search (full text), rename, delete, export.
+// The conversation list: new, search (full text, matches highlighted; Esc
+// clears it), rename, delete (with Undo), export. Each row shows the model the
+// conversation was held with; its "⋯" button (or a right-click) opens the menu.
 Rectangle {
     id: root
     property QtObject theme
     color: theme.panel
+    // "New chat": Main.qml opens it through the chat view, which then takes the focus.
+    signal newChatRequested()
 
     function focusSearch() { search.forceActiveFocus() }
+    function clearSearch() { search.text = "" }
 
     property var hits: []
     property var menuConversation: -1
+    property string menuTitle: ""
+
+    // Rich text for a plain string: escaped, with the search words marked.
+    function escapeHtml(s) {
+        return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;")
+    }
+    function mark(s) { return "<b><span style=\"background-color:" + root.theme.highlight + "\">" + s + "</span></b>" }
+    // The store's snippet brackets the matches: [word].
+    function highlightSnippet(snippet) {
+        return escapeHtml(snippet.replace(/\*\*|__|`/g, "")).replace(/\[([^\]]*)\]/g, function (m, word) { return mark(word) })
+    }
+    function highlightWords(text, query) {
+        var words = query.replace(/["*()]/g, " ").split(/\s+/).filter(function (w) {
+            return w.length > 0 && ["AND", "OR", "NOT", "NEAR"].indexOf(w) < 0
+        })
+        var html = escapeHtml(text)
+        if (words.length === 0) return html
+        var pattern = new RegExp("(" + words.map(function (w) {
+            return escapeHtml(w).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+        }).join("|") + ")", "gi")
+        return html.replace(pattern, function (m) { return mark(m) })
+    }
+    function openMenu(conversationId, title, item, x, y) {
+        root.menuConversation = conversationId
+        root.menuTitle = title
+        menu.popup(item, x, y)
+    }
+
+    Connections {
+        target: chat
+        function onConversationDeleted(title) {
+            toast.undoable = true
+            toast.show(qsTr("Deleted “%1”").arg(title), qsTr("Undo"), chat.undoMilliseconds)
+        }
+        function onConversationExported(path) {
+            toast.undoable = false
+            toast.show(qsTr("Saved to %1").arg(path), "", 8000)
+        }
+    }
 
     ColumnLayout {
         anchors.fill: parent
@@ -20,26 +64,37 @@ Rectangle {
         spacing: 8
 
         Button {
+            objectName: "newChatButton"
             Layout.fillWidth: true
             text: qsTr("New chat")
             ToolTip.visible: hovered
             ToolTip.text: qsTr("Ctrl+N")
             highlighted: true
             Accessible.name: qsTr("Start a new chat")
-            onClicked: chat.newConversation()
+            onClicked: root.newChatRequested()
         }
         TextField {
             id: search
+            objectName: "searchField"
             Layout.fillWidth: true
             placeholderText: qsTr("Search messages (Ctrl+F)")
             color: root.theme.text
             Accessible.name: qsTr("Search messages")
             onTextChanged: root.hits = chat.search(text)
+            Keys.onEscapePressed: (event) => {
+                if (text.length > 0) {
+                    text = ""
+                    event.accepted = true
+                } else {
+                    event.accepted = false
+                }
+            }
         }
 
         // Search results replace the list while there is a query.
         ListView {
             id: results
+            objectName: "searchResults"
             visible: search.text.length > 0
             Layout.fillWidth: true
             Layout.fillHeight: true
@@ -50,8 +105,22 @@ Rectangle {
                 required property var modelData
                 width: ListView.view.width
                 contentItem: Column {
-                    Label { text: modelData.title; font.bold: true; color: root.theme.text; elide: Text.ElideRight; width: parent.width }
-                    Label { text: modelData.snippet; color: root.theme.mutedText; elide: Text.ElideRight; width: parent.width }
+                    spacing: 2
+                    Label {
+                        text: root.highlightWords(modelData.title, search.text)
+                        textFormat: Text.StyledText
+                        font.bold: true; color: root.theme.text; elide: Text.ElideRight; width: parent.width
+                    }
+                    Label {
+                        objectName: "searchSnippet"
+                        text: root.highlightSnippet(modelData.snippet)
+                        textFormat: Text.StyledText
+                        color: root.theme.mutedText
+                        wrapMode: Text.Wrap
+                        maximumLineCount: 2
+                        elide: Text.ElideRight
+                        width: parent.width
+                    }
                 }
                 Accessible.name: qsTr("Result in %1: %2").arg(modelData.title).arg(modelData.snippet)
                 onClicked: chat.openConversation(modelData.conversationId)
@@ -73,34 +142,65 @@ Rectangle {
             clip: true
             model: chat.conversations
             reuseItems: true
+            spacing: 2
             Accessible.name: qsTr("Conversations")
             ScrollBar.vertical: ScrollBar {}
             delegate: ItemDelegate {
                 id: row
                 required property var conversationId
                 required property string title
+                required property string modelName
+                required property string modelMode
                 width: ListView.view.width
                 highlighted: conversationId === chat.currentConversation
                 text: title
-                Accessible.name: qsTr("Conversation %1").arg(title)
+                rightPadding: moreButton.width + 8
+                Accessible.name: modelName.length > 0 ? qsTr("Conversation %1, with %2").arg(title).arg(modelName)
+                                                  : qsTr("Conversation %1").arg(title)
                 background: Rectangle {
                     color: row.highlighted ? root.theme.highlight : (row.hovered ? Qt.lighter(root.theme.panel, 1.05) : "transparent")
                     radius: 6
                 }
-                contentItem: Label {
-                    text: row.title
-                    elide: Text.ElideRight
-                    color: root.theme.text
-                    verticalAlignment: Text.AlignVCenter
+                contentItem: Column {
+                    spacing: 1
+                    Label {
+                        width: parent.width
+                        text: row.title
+                        elide: Text.ElideRight
+                        color: root.theme.text
+                    }
+                    Label {
+                        objectName: "conversationModel"
+                        width: parent.width
+                        visible: row.modelName.length > 0
+                        text: row.modelMode.length > 0 ? qsTr("%1 · %2 mode").arg(row.modelName).arg(row.modelMode)
+                                                       : row.modelName
+                        elide: Text.ElideRight
+                        color: root.theme.mutedText
+                        font.pixelSize: 11
+                    }
                 }
                 onClicked: chat.openConversation(conversationId)
+                ToolButton {
+                    id: moreButton
+                    objectName: "conversationMenuButton"
+                    anchors.right: parent.right
+                    anchors.rightMargin: 2
+                    anchors.verticalCenter: parent.verticalCenter
+                    width: 28
+                    height: 28
+                    text: "⋯"
+                    opacity: row.hovered || row.highlighted || hovered ? 1 : 0.45
+                    palette.buttonText: root.theme.mutedText
+                    ToolTip.visible: hovered
+                    ToolTip.text: qsTr("Rename, export or delete")
+                    Accessible.name: qsTr("More actions for %1").arg(row.title)
+                    onClicked: root.openMenu(row.conversationId, row.title, moreButton, 0, moreButton.height)
+                }
                 TapHandler {
                     acceptedButtons: Qt.RightButton
-                    onTapped: {
-                        root.menuConversation = row.conversationId
-                        renameField.text = row.title
-                        menu.popup()
-                    }
+                    onTapped: (eventPoint) => root.openMenu(row.conversationId, row.title, row,
+                                                            eventPoint.position.x, eventPoint.position.y)
                 }
             }
             Label {
@@ -117,34 +217,92 @@ Rectangle {
 
     Menu {
         id: menu
-        MenuItem { text: qsTr("Rename…"); onTriggered: renameDialog.open() }
-        MenuItem { text: qsTr("Export as Markdown…"); onTriggered: { exportDialog.format = "md"; exportDialog.open() } }
-        MenuItem { text: qsTr("Export as JSON…"); onTriggered: { exportDialog.format = "json"; exportDialog.open() } }
+        objectName: "conversationMenu"
+        MenuItem {
+            text: qsTr("Rename…")
+            onTriggered: {
+                renameField.text = root.menuTitle
+                renameDialog.open()
+            }
+        }
+        MenuItem { text: qsTr("Export as Markdown…"); onTriggered: root.startExport("md") }
+        MenuItem { text: qsTr("Export as JSON…"); onTriggered: root.startExport("json") }
         MenuItem { text: qsTr("Delete"); onTriggered: chat.deleteConversation(root.menuConversation) }
     }
 
+    // Enter renames, Esc cancels; the field has the focus with the old title selected.
     Dialog {
         id: renameDialog
+        objectName: "renameDialog"
         title: qsTr("Rename conversation")
         modal: true
         parent: Overlay.overlay
         anchors.centerIn: parent
+        width: Math.min(420, parent ? parent.width - 40 : 420)
         standardButtons: Dialog.Ok | Dialog.Cancel
-        TextField {
+        contentItem: TextField {
             id: renameField
-            width: 300
+            objectName: "renameField"
             Accessible.name: qsTr("New title")
+            selectByMouse: true
+            onAccepted: renameDialog.accept()
+            Keys.onEscapePressed: renameDialog.reject()
         }
-        onAccepted: chat.renameConversation(root.menuConversation, renameField.text)
+        onOpened: {
+            renameField.forceActiveFocus()
+            renameField.selectAll()
+        }
+        onAccepted: {
+            if (renameField.text.trim().length > 0)
+                chat.renameConversation(root.menuConversation, renameField.text.trim())
+        }
     }
 
+    function startExport(format) {
+        exportDialog.format = format
+        exportDialog.conversation = root.menuConversation
+        var suggested = chat.exportSuggestion(root.menuConversation, format)
+        exportDialog.currentFolder = suggested.toString().replace(/\/[^\/]*$/, "")
+        exportDialog.selectedFile = suggested
+        exportDialog.open()
+    }
+
+    // The real save dialog: a default name (the title + .md / .json), Enter saves.
     FileDialog {
         id: exportDialog
+        objectName: "exportDialog"
         property string format: "md"
+        property var conversation: -1
         fileMode: FileDialog.SaveFile
         title: qsTr("Export conversation")
         acceptLabel: qsTr("Save")  // Qt's own dialog says "Open" in every mode otherwise
+        defaultSuffix: format
         nameFilters: format === "json" ? [qsTr("JSON (*.json)")] : [qsTr("Markdown (*.md)")]
-        onAccepted: chat.exportConversation(root.menuConversation, format, selectedFile)
+        onAccepted: chat.exportConversation(conversation, format, selectedFile)
+    }
+
+    // Enter saves. Qt 6.4's own (non-native) save dialog only takes the typed name on Enter;
+    // this saves under the name in its field, as a native dialog does.
+    Shortcut {
+        sequences: ["Return", "Enter"]
+        // A window shortcut is blocked by the dialog's modal popup; the dialog is what is open.
+        context: Qt.ApplicationShortcut
+        enabled: exportDialog.visible
+        onActivated: {
+            var field = root.Window.activeFocusItem
+            if (field && field.objectName === "fileNameTextField" && field.text.length > 0) {
+                var folder = exportDialog.currentFolder.toString().replace(/\/$/, "")
+                exportDialog.selectedFile = folder + "/" + encodeURIComponent(field.text)
+            }
+            exportDialog.accept()
+        }
+    }
+
+    Toast {
+        id: toast
+        objectName: "toast"
+        property bool undoable: false
+        theme: root.theme
+        onActionTriggered: if (undoable) chat.undoDelete()
     }
 }

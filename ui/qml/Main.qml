@@ -93,7 +93,7 @@ ApplicationWindow {
     function openSettings() { page = "settings" }
     function closeSettings() { page = "chat" }
 
-    Shortcut { sequence: StandardKey.New; onActivated: { window.page = "chat"; chat.newConversation() } }
+    Shortcut { sequence: StandardKey.New; onActivated: { window.page = "chat"; chatView.newChat() } }
     Shortcut { sequence: "Ctrl+L"; onActivated: { window.page = "chat"; chatView.focusInput() } }
     Shortcut { sequence: "Escape"; enabled: chat.generating; onActivated: chat.stop() }
     Shortcut { sequence: StandardKey.Find; onActivated: { window.page = "chat"; sidebar.focusSearch() } }
@@ -215,6 +215,7 @@ ApplicationWindow {
                         Layout.preferredWidth: 260
                         Layout.fillHeight: true
                         theme: appTheme
+                        onNewChatRequested: chatView.newChat()
                     }
                     ChatView {
                         id: chatView

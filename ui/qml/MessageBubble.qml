@@ -2,10 +2,13 @@ import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
 
-// One message: the user's on the right, the model's on the left. Prose is
-// Markdown; fenced code blocks (```lang ... ```) get their own monospace
-// panel with a Copy button. The user's messages can be edited and re-sent,
-// the last reply regenerated, any message copied.
+// One message: the user's on the right, the model's on the left, at most
+// kMaxBubbleWidth wide. Prose is selectable Markdown; fenced code blocks
+// (```lang ... ```) get their own monospace panel with a Copy button. The
+// user's messages can be edited and re-sent, the last reply regenerated (its
+// versions flipped with < 2/3 >) or continued when it stopped at a limit, any
+// message copied ("Copied" confirms). The "⋯" button (or a right-click) opens
+// the same actions as a menu.
 Item {
     id: root
     property QtObject theme
@@ -15,17 +18,23 @@ Item {
     required property string role
     required property string content
     required property bool complete
+    required property string stopReason
+    required property int version
+    required property int versionCount
+    // A readable line length on wide windows.
+    readonly property real maxBubbleWidth: 760
     readonly property bool fromUser: role === "user"
     readonly property bool isLast: ListView.view ? index === ListView.view.count - 1 : false
     readonly property bool idle: !chat.generating && chat.modelLoaded
     property bool editing: false
+    property bool copied: false  // "Copied" shows for a moment after Copy
     // Prose and code, in order: [{code: bool, text, lang}]
     readonly property var segments: splitFences(content)
 
     width: ListView.view ? ListView.view.width : 400
     implicitHeight: bubble.height + 14
 
-    ListView.onReused: editing = false  // a recycled delegate starts out of edit mode
+    ListView.onReused: { editing = false; copied = false }  // a recycled delegate starts afresh
 
     // Splits Markdown at ``` fences; an unclosed fence (a reply still streaming) runs to the end.
     function splitFences(text) {
@@ -57,14 +66,37 @@ Item {
         clipboardHelper.selectAll()
         clipboardHelper.copy()
     }
+    function copyMessage() {
+        copyText(root.content)
+        root.copied = true
+        copiedTimer.restart()
+    }
+    function startEdit() {
+        editArea.text = root.content
+        root.editing = true
+        editArea.forceActiveFocus()
+        editArea.cursorPosition = editArea.length
+    }
+    Timer {
+        id: copiedTimer
+        interval: 1500
+        onTriggered: root.copied = false
+    }
+    readonly property bool canRegenerate: !root.fromUser && root.isLast && root.complete && root.idle
+    readonly property string stopNote: !root.complete ? ""
+        : root.stopReason === "length" ? qsTr("The reply stopped at the length limit (Settings → reply length).")
+        : root.stopReason === "context" ? qsTr("The reply stopped: the context is full.")
+        : ""
 
     Rectangle {
         id: bubble
         x: root.fromUser ? root.width - width - 16 : 16
         y: 7
-        width: root.editing ? root.width * 0.8
-                            : Math.min(root.width * 0.8, Math.max(body.naturalWidth, footer.implicitWidth, 120) + 28)
-        height: (root.editing ? editor.height : body.height) + footer.height + 22
+        readonly property real widest: Math.min(root.width * 0.8, root.maxBubbleWidth)
+        width: root.editing ? widest
+                            : Math.min(widest, Math.max(body.naturalWidth, footer.implicitWidth, stopRow.naturalWidth, 120) + 28)
+        height: (root.editing ? editor.height : body.height) + (stopRow.visible ? stopRow.height + 6 : 0)
+                + footer.height + 22
         radius: 10
         color: root.fromUser ? root.theme.userBubble : root.theme.assistantBubble
         border.color: root.theme.border
@@ -126,11 +158,42 @@ Item {
             }
         }
 
+        // A reply cut short by a limit says so, and can go on.
+        RowLayout {
+            id: stopRow
+            objectName: "stopNote"
+            visible: root.stopNote.length > 0 && !root.editing
+            readonly property real naturalWidth: visible ? stopLabel.implicitWidth + continueButton.implicitWidth + 12 : 0
+            x: 14
+            width: parent.width - 28
+            anchors.top: body.bottom
+            anchors.topMargin: 6
+            spacing: 6
+            Label {
+                id: stopLabel
+                Layout.fillWidth: true
+                text: root.stopNote
+                wrapMode: Text.Wrap
+                color: root.theme.mutedText
+                font.italic: true
+                font.pixelSize: 12
+            }
+            Button {
+                id: continueButton
+                objectName: "continueButton"
+                text: qsTr("Continue")
+                visible: root.isLast && root.idle
+                font.pixelSize: 12
+                Accessible.name: qsTr("Continue the reply")
+                onClicked: chat.continueReply()
+            }
+        }
+
         RowLayout {
             id: footer
             x: 14
             width: parent.width - 28
-            anchors.top: root.editing ? editor.bottom : body.bottom
+            anchors.top: root.editing ? editor.bottom : stopRow.visible ? stopRow.bottom : body.bottom
             anchors.topMargin: 4
             height: 24
             spacing: 2
@@ -158,29 +221,85 @@ Item {
                 Accessible.name: qsTr("Save the edit and send it again")
                 onClicked: root.resend()
             }
+            // Versions of a regenerated reply: < 2/3 > (flipping: the last reply, while idle).
+            FooterButton {
+                objectName: "previousVersion"
+                text: "‹"
+                visible: root.versionCount > 1 && !root.editing
+                enabled: root.isLast && root.idle && root.complete && root.version > 1
+                Accessible.name: qsTr("Show the previous version of this reply")
+                onClicked: chat.showVersion(root.messageId, root.version - 1)
+            }
+            Label {
+                objectName: "versionText"
+                visible: root.versionCount > 1 && !root.editing
+                text: qsTr("%1/%2").arg(root.version).arg(root.versionCount)
+                color: root.theme.mutedText
+                font.pixelSize: 12
+                Accessible.name: qsTr("Version %1 of %2").arg(root.version).arg(root.versionCount)
+            }
+            FooterButton {
+                objectName: "nextVersion"
+                text: "›"
+                visible: root.versionCount > 1 && !root.editing
+                enabled: root.isLast && root.idle && root.complete && root.version < root.versionCount
+                Accessible.name: qsTr("Show the next version of this reply")
+                onClicked: chat.showVersion(root.messageId, root.version + 1)
+            }
             FooterButton {
                 text: qsTr("Edit")
                 visible: root.fromUser && !root.editing && root.idle
                 Accessible.name: qsTr("Edit this message and send it again")
-                onClicked: {
-                    editArea.text = root.content
-                    root.editing = true
-                    editArea.forceActiveFocus()
-                    editArea.cursorPosition = editArea.length
-                }
+                onClicked: root.startEdit()
             }
             FooterButton {
                 text: qsTr("Regenerate")
-                visible: !root.fromUser && root.isLast && root.complete && root.idle
-                Accessible.name: qsTr("Write this reply again")
+                visible: root.canRegenerate
+                Accessible.name: qsTr("Write this reply again (the current one is kept as a version)")
                 onClicked: chat.regenerate()
             }
             FooterButton {
-                text: qsTr("Copy")
+                objectName: "copyButton"
+                text: root.copied ? qsTr("Copied") : qsTr("Copy")
                 visible: root.complete && root.content.length > 0 && !root.editing
-                Accessible.name: qsTr("Copy this message")
-                onClicked: root.copyText(root.content)
+                Accessible.name: root.copied ? qsTr("Copied to the clipboard") : qsTr("Copy this message")
+                onClicked: root.copyMessage()
             }
+            FooterButton {
+                id: menuButton
+                objectName: "messageMenuButton"
+                text: "⋯"
+                visible: !root.editing && root.complete
+                Accessible.name: qsTr("More actions for this message")
+                onClicked: messageMenu.popup(menuButton, 0, menuButton.height)
+            }
+        }
+    }
+
+    TapHandler {
+        acceptedButtons: Qt.RightButton
+        onTapped: (eventPoint) => { if (root.complete && !root.editing) messageMenu.popup(root, eventPoint.position.x, eventPoint.position.y) }
+    }
+    Menu {
+        id: messageMenu
+        MenuItem {
+            text: qsTr("Copy")
+            enabled: root.content.length > 0
+            onTriggered: root.copyMessage()
+        }
+        MenuItem {
+            text: qsTr("Edit and resend")
+            visible: root.fromUser
+            height: visible ? implicitHeight : 0
+            enabled: root.idle
+            onTriggered: root.startEdit()
+        }
+        MenuItem {
+            text: qsTr("Regenerate")
+            visible: !root.fromUser
+            height: visible ? implicitHeight : 0
+            enabled: root.canRegenerate
+            onTriggered: chat.regenerate()
         }
     }
 
@@ -193,18 +312,23 @@ Item {
 
     Component {
         id: prose
-        // Text, not TextEdit: its `text` stays the Markdown source, so the UI test can check the
-        // whole streamed reply is shown (a TextEdit re-serialises it).
-        Text {
+        // A read-only TextEdit, so prose can be selected and copied like code. `markdown` keeps
+        // the source (a TextEdit's `text` is re-serialised), for the UI test and accessibility.
+        TextEdit {
             // The Loader's segment (a loaded item sees the component's context, not the Loader's).
             readonly property var segment: parent ? parent.segment : ({ code: false, text: "", lang: "" })
-            readonly property real naturalWidth: implicitWidth
+            readonly property string markdown: segment.text
+            // Like Text, a TextEdit's implicitWidth is its unwrapped width (computed when asked).
+            readonly property real naturalWidth: Math.ceil(implicitWidth)
             width: parent ? parent.width : 0
-            wrapMode: Text.Wrap
+            readOnly: true
+            selectByMouse: true
+            wrapMode: TextEdit.Wrap
             color: root.theme.text
-            linkColor: root.theme.accent
+            selectionColor: root.theme.accent
+            selectedTextColor: root.theme.onAccent
             font.pixelSize: 15
-            textFormat: Text.MarkdownText
+            textFormat: TextEdit.MarkdownText
             text: segment.text
             onLinkActivated: (link) => Qt.openUrlExternally(link)
             Accessible.role: Accessible.StaticText

@@ -32,6 +32,60 @@ Pane {
     palette.brightText: "#ffffff"
 
     function addModel() { modelDialog.open() }
+    // Remove asks first: it says what is deleted and what adding it again costs.
+    function askRemove(row, name) {
+        removeDialog.row = row
+        removeDialog.name = name
+        removeDialog.deletesPack = models.removeDeletesPack(row)
+        removeDialog.question = models.removalQuestion(row)
+        removeDialog.open()
+    }
+
+    Dialog {
+        id: removeDialog
+        objectName: "removeDialog"
+        property int row: -1
+        property string name: ""
+        property bool deletesPack: false
+        property string question: ""
+        title: qsTr("Remove %1?").arg(name)
+        modal: true
+        parent: Overlay.overlay
+        anchors.centerIn: parent
+        width: Math.min(520, parent ? parent.width - 40 : 520)
+        contentItem: Label {
+            objectName: "removeQuestion"
+            text: removeDialog.question
+            wrapMode: Text.Wrap
+            color: root.theme.text
+        }
+        footer: DialogButtonBox {
+            alignment: Qt.AlignRight
+            Button {
+                objectName: "removeDeleteButton"
+                text: removeDialog.deletesPack ? qsTr("Delete the pack") : qsTr("Remove from list")
+                DialogButtonBox.buttonRole: DialogButtonBox.AcceptRole
+                Accessible.name: removeDialog.deletesPack ? qsTr("Remove %1 and delete its pack").arg(removeDialog.name)
+                                                          : qsTr("Remove %1 from the list").arg(removeDialog.name)
+            }
+            Button {
+                objectName: "removeKeepButton"
+                visible: removeDialog.deletesPack
+                text: qsTr("Remove from list, keep files")
+                DialogButtonBox.buttonRole: DialogButtonBox.ApplyRole
+                Accessible.name: qsTr("Remove %1 from the list and keep its pack").arg(removeDialog.name)
+                onClicked: {
+                    removeDialog.close()
+                    models.removeModel(removeDialog.row, true)
+                }
+            }
+            Button {
+                text: qsTr("Cancel")
+                DialogButtonBox.buttonRole: DialogButtonBox.RejectRole
+            }
+        }
+        onAccepted: models.removeModel(row, false)
+    }
 
     Component.onCompleted: models.refresh()
     onVisibleChanged: if (visible) models.refresh()
@@ -206,7 +260,7 @@ Pane {
                                 enabled: !card.active
                                 opacity: enabled ? 1 : 0.45
                                 Accessible.name: qsTr("Remove %1").arg(card.name)
-                                onClicked: models.removeModel(card.index)
+                                onClicked: root.askRemove(card.index, card.name)
                             }
                         }
                     }

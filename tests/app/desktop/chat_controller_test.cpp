@@ -8,6 +8,7 @@
 
 #include "desktop/chat_controller.h"
 #include "desktop/memory_planner.h"
+#include "desktop/model_library.h"
 #include "flash/pack_writer.h"
 
 using namespace sieve::app;
@@ -108,7 +109,87 @@ class ChatControllerTest : public QObject {
     QCOMPARE(errors.size(), 0);
     QCOMPARE(chat.currentConversation(), qint64(-1));
     QCOMPARE(chat.messages()->rowCount(), 0);
+    QCOMPARE(chat.conversations()->rowCount(), 0);
+    QVERIFY(chat.undoAvailable());
+    chat.commitPendingDeletes();  // the undo window ends
+    QCOMPARE(errors.size(), 0);
     QCOMPARE(store.listConversations().value().size(), 0);
+  }
+
+  // Delete leaves the list at once and the history only when the undo window
+  // ends (or the app quits); Undo brings it back, messages and all.
+  void deleteOffersUndoThenDeletes() {
+    QTemporaryDir dir;
+    HistoryStore store(dir.filePath("h.sqlite"));
+    const qint64 keep = store.createConversation("keep me").value();
+    const qint64 drop = store.createConversation("drop me").value();
+    store.appendMessage(drop, "user", "a lighthouse");
+    {
+      ChatController chat(store);
+      chat.setUndoMilliseconds(200);
+      QSignalSpy deleted(&chat, &ChatController::conversationDeleted);
+      chat.openConversation(drop);
+      chat.deleteConversation(drop);
+      QCOMPARE(deleted.size(), 1);
+      QCOMPARE(deleted.first().first().toString(), QString("drop me"));
+      QCOMPARE(chat.conversations()->rowCount(), 1);
+      QCOMPARE(chat.currentConversation(), qint64(-1));
+      QVERIFY(chat.search("lighthouse").isEmpty());  // gone for the user...
+      QCOMPARE(store.listConversations().value().size(), 2);  // ...not yet for the history
+      chat.undoDelete();
+      QCOMPARE(chat.conversations()->rowCount(), 2);
+      QCOMPARE(chat.conversations()->idAt(0), drop);  // back in its place (the newest)
+      QCOMPARE(chat.currentConversation(), drop);
+      QCOMPARE(chat.messages()->rowCount(), 1);
+      QVERIFY(!chat.undoAvailable());
+
+      chat.deleteConversation(drop);
+      QTRY_VERIFY(!chat.undoAvailable());  // the window ended
+      QCOMPARE(store.listConversations().value().size(), 1);
+      chat.deleteConversation(keep);
+    }  // quitting within the window deletes it
+    QCOMPARE(store.listConversations().value().size(), 0);
+  }
+
+  // The open conversation is remembered in the history and reopens at start.
+  void reopensTheLastConversation() {
+    QTemporaryDir dir;
+    HistoryStore store(dir.filePath("h.sqlite"));
+    const qint64 first = store.createConversation("first").value();
+    store.createConversation("second");
+    {
+      ChatController chat(store);
+      QCOMPARE(chat.currentConversation(), qint64(-1));
+      chat.openConversation(first);
+    }
+    {
+      ChatController chat(store);
+      QCOMPARE(chat.currentConversation(), first);
+      chat.deleteConversation(first);
+    }
+    ChatController chat(store);
+    QCOMPARE(chat.currentConversation(), qint64(-1));  // deleted: nothing to reopen
+  }
+
+  // Titles from the first message have no Markdown marks.
+  void titlesLeaveOutMarkdown() {
+    QCOMPARE(titleFromMessage("**Why** is the `sky` blue?"), QString("Why is the sky blue?"));
+    QCOMPARE(titleFromMessage("# Plan\n- pack *light*\n- see [the sea](https://sea.example)"),
+             QString("Plan pack light see the sea"));
+    QCOMPARE(titleFromMessage("```python\nprint(1)\n```"), QString("print(1)"));
+    QCOMPARE(titleFromMessage("keep snake_case and 2.5 as they are"), QString("keep snake_case and 2.5 as they are"));
+    QCOMPARE(titleFromMessage("**  **"), QString("New chat"));
+    QCOMPARE(titleFromMessage(QString(60, 'a')).size(), 40);
+  }
+
+  // One name per model: general.name when it means something, else the file's stem.
+  void namesModelsOneWay() {
+    QCOMPARE(modelDisplayName("TinyLlama 1.1B Chat", "/m/tinyllama.Q4_K_M.gguf"), QString("TinyLlama 1.1B Chat"));
+    QCOMPARE(modelDisplayName("llama", "/m/stories260K.gguf"), QString("stories260K"));
+    QCOMPARE(modelDisplayName("Model", "/m/qwen2-0.5b.sieve"), QString("qwen2-0.5b"));
+    QCOMPARE(modelDisplayName("  ", "/m/phi.gguf"), QString("phi"));
+    QCOMPARE(modelDisplayName("qwen2", "/m/q.gguf", "qwen2"), QString("q"));
+    QCOMPARE(modelDisplayName("stories260K.gguf", "/m/stories260K.gguf"), QString("stories260K"));  // an engine's fallback
   }
 
   void regenerateReplacesTheLastReply() {
@@ -124,12 +205,12 @@ class ChatControllerTest : public QObject {
     const auto before = store.messages(chat.currentConversation()).value();
     QCOMPARE(before.size(), 2);
     QSignalSpy removed(chat.messages(), &MessageListModel::rowsRemoved);
-    QSignalSpy inserted(chat.messages(), &MessageListModel::rowsInserted);
+    QSignalSpy changed(chat.messages(), &MessageListModel::dataChanged);
     chat.regenerate();
     QVERIFY(chat.generating());
-    QCOMPARE(removed.size(), 1);  // the old reply left the view...
-    QCOMPARE(removed.first().at(1).toInt(), 1);
-    QCOMPARE(inserted.size(), 1);  // ...and a new, empty one streams in its place
+    QCOMPARE(removed.size(), 0);  // the reply's row stays, emptied: version 2 streams into it
+    QVERIFY(changed.size() >= 1);
+    QCOMPARE(chat.messages()->data(chat.messages()->index(1), MessageListModel::VersionRole).toInt(), 2);
     QVERIFY(finished.wait(30000));
     QVERIFY(lastResult(finished).tokens > 0);
     const auto after = store.messages(chat.currentConversation()).value();
@@ -141,6 +222,74 @@ class ChatControllerTest : public QObject {
     QCOMPARE(contents(*chat.messages()), contents(after));
     // The engine re-ran only the reply: the question's tokens were kept.
     QVERIFY(lastResult(finished).reusedTokens > 0);
+    // The first reply is kept: < 1/2 > flips back to it, in the view and the history.
+    QCOMPARE(after[1].id, before[1].id);
+    QCOMPARE(after[1].version, 2);
+    QCOMPARE(after[1].versionCount, 2);
+    chat.showVersion(after[1].id, 1);
+    QCOMPARE(chat.messages()->data(chat.messages()->index(1), MessageListModel::ContentRole).toString(),
+             before[1].content);
+    QCOMPARE(store.messages(chat.currentConversation()).value()[1].content, before[1].content);
+    QCOMPARE(chat.messages()->data(chat.messages()->index(1), MessageListModel::VersionCountRole).toInt(), 2);
+  }
+
+  // A reply cut at the length limit says so (in the view and the history) and Continue goes on.
+  void aReplyAtTheLengthLimitCanContinue() {
+    QTemporaryDir dir;
+    HistoryStore store(dir.filePath("h.sqlite"));
+    ChatController chat(store);
+    chat.setProperty("temperature", 0.0);
+    chat.setProperty("maxTokens", 5);
+    chat.loadModel(kModel);
+    QTRY_VERIFY_WITH_TIMEOUT(chat.modelLoaded(), 30000);
+    QSignalSpy finished(&chat, &ChatController::replyFinished);
+    chat.send("Once upon a time");
+    QVERIFY(finished.wait(30000));
+    QCOMPARE(int(lastResult(finished).end), int(GenerationResult::End::TokenLimit));
+    QCOMPARE(chat.messages()->data(chat.messages()->index(1), MessageListModel::StopReasonRole).toString(),
+             QString("length"));
+    QCOMPARE(store.messages(chat.currentConversation()).value()[1].stopReason, QString("length"));
+    chat.continueReply();
+    QVERIFY(finished.wait(30000));
+    const auto stored = store.messages(chat.currentConversation()).value();
+    QCOMPARE(stored.size(), 4);
+    QCOMPARE(stored[2].content, QString("Continue"));
+    QVERIFY(!stored[3].content.isEmpty());
+  }
+
+  // A conversation remembers the model and mode it was held with; loading
+  // another model while it is open starts a new chat and keeps the old one.
+  void anotherModelStartsANewConversation() {
+    QTemporaryDir dir;
+    const QString other = dir.filePath("other-model.gguf");
+    QVERIFY(QFile::copy(kModel, other));
+    HistoryStore store(dir.filePath("h.sqlite"));
+    ChatController chat(store);
+    chat.setProperty("maxTokens", 4);
+    chat.loadModel(kModel);
+    QTRY_VERIFY_WITH_TIMEOUT(chat.modelLoaded(), 30000);
+    QCOMPARE(chat.modelName(), QString("stories260K"));  // general.name is "llama": the file's name says more
+    QSignalSpy finished(&chat, &ChatController::replyFinished);
+    chat.send("Once upon a time");
+    QVERIFY(finished.wait(30000));
+    const qint64 first = chat.currentConversation();
+    QCOMPARE(store.conversation(first).value().model, QString("stories260K"));
+    QCOMPARE(store.conversation(first).value().mode, chat.loadedMode());
+
+    chat.setMode("mmap");  // the same model in another mode: the conversation stays
+    QTRY_VERIFY_WITH_TIMEOUT(!chat.loading() && chat.loadedMode() == "mmap", 30000);
+    QCOMPARE(chat.currentConversation(), first);
+
+    chat.loadModel(other);
+    QTRY_VERIFY_WITH_TIMEOUT(!chat.loading() && chat.modelName() == "other-model", 30000);
+    QCOMPARE(chat.currentConversation(), qint64(-1));  // a new chat...
+    QCOMPARE(chat.messages()->rowCount(), 0);
+    QCOMPARE(store.messages(first).value().size(), 2);  // ...the old one kept, with its model
+    QCOMPARE(store.conversation(first).value().model, QString("stories260K"));
+    chat.send("Hello");
+    QVERIFY(finished.wait(30000));
+    QCOMPARE(store.conversation(chat.currentConversation()).value().model, QString("other-model"));
+    QCOMPARE(chat.conversations()->rowCount(), 2);
   }
 
   void editAndResendRewindsTheEngine() {

@@ -54,11 +54,124 @@ class HistoryStoreTest : public QObject {
         "PRAGMA user_version=1",
     });
     HistoryStore store(path);
-    QCOMPARE(store.schemaVersion().value(), 2);
+    QCOMPARE(store.schemaVersion().value(), HistoryStore::kSchemaVersion);
     const auto hits = store.search("lighthouse");
     QVERIFY2(hits.ok(), qPrintable(hits.error()));
     QCOMPARE(hits.value().size(), 1);
     QCOMPARE(hits.value()[0].conversation_title, QString("old chat"));
+  }
+
+  // A file as version 2 wrote it (before modes, remembered values and reply
+  // versions): every step runs, the rows keep their text, the new columns
+  // have their defaults, and the new features work on the old rows.
+  void migratesAVersion2FileToModesAndVersions() {
+    const QString path = dir_.filePath("v2.sqlite");
+    {
+      HistoryStore v2(path);  // the v1 + v2 steps, as the old app ran them...
+      QVERIFY(v2.open().ok());
+    }
+    // ...then back to exactly the version 2 schema, as an old app left it.
+    QCOMPARE(rawQuery(path, {"DROP TABLE message_versions", "DROP TABLE app_state",
+                             "ALTER TABLE messages DROP COLUMN version", "ALTER TABLE messages DROP COLUMN stop_reason",
+                             "ALTER TABLE conversations DROP COLUMN mode",
+                             "INSERT INTO conversations VALUES (7, 'kept chat', 0, 0, 'tinyllama')",
+                             "INSERT INTO messages VALUES (1, 7, 'user', 'hello there', 0, 1)",
+                             "INSERT INTO messages VALUES (2, 7, 'assistant', 'general kenobi', 0, 1)",
+                             "PRAGMA user_version=2", "PRAGMA user_version"}),
+             QStringList{"2"});
+    HistoryStore store(path);
+    QCOMPARE(store.schemaVersion().value(), HistoryStore::kSchemaVersion);
+    const auto chat = store.conversation(7);
+    QVERIFY2(chat.ok(), qPrintable(chat.error()));
+    QCOMPARE(chat.value().model, QString("tinyllama"));
+    QCOMPARE(chat.value().mode, QString());
+    QVERIFY(store.setConversationModel(7, "TinyLlama 1.1B", "flash").ok());
+    QCOMPARE(store.conversation(7).value().mode, QString("flash"));
+    const auto messages = store.messages(7).value();
+    QCOMPARE(messages.size(), 2);
+    QCOMPARE(messages[1].content, QString("general kenobi"));
+    QCOMPARE(messages[1].version, 1);
+    QCOMPARE(messages[1].versionCount, 1);
+    QCOMPARE(messages[1].stopReason, QString());
+    QCOMPARE(store.startNewVersion(2).value(), 2);  // an old reply can be regenerated
+    QCOMPARE(store.search("kenobi").value().size(), 0);  // the version kept is not in the search index...
+    QVERIFY(store.completeMessage(2, "hello again", "length").ok());
+    QCOMPARE(store.search("again").value().size(), 1);  // ...the one shown is
+    QVERIFY(store.setStateValue("lastConversation", "7").ok());
+    QCOMPARE(store.stateValue("lastConversation").value(), QString("7"));
+    QCOMPARE(store.stateValue("nothing").value(), QString());
+  }
+
+  // A failed step leaves the file at the version before it, not half-migrated.
+  void aFailedMigrationStepChangesNothing() {
+    const QString path = dir_.filePath("v2-broken.sqlite");
+    {
+      HistoryStore v2(path);
+      QVERIFY(v2.open().ok());
+    }
+    // app_state already there (as a table v3 cannot create): the v3 step must fail whole.
+    rawQuery(path, {"DROP TABLE message_versions", "ALTER TABLE messages DROP COLUMN version",
+                    "ALTER TABLE messages DROP COLUMN stop_reason", "ALTER TABLE conversations DROP COLUMN mode",
+                    "PRAGMA user_version=2"});
+    HistoryStore store(path);
+    const auto opened = store.open();
+    QVERIFY(!opened.ok());
+    QVERIFY2(opened.error().contains("version 3"), qPrintable(opened.error()));
+    QCOMPARE(rawQuery(path, {"PRAGMA user_version"}), QStringList{"2"});
+    // The mode column of the failed step was rolled back with it.
+    QCOMPARE(rawQuery(path, {"SELECT COUNT(*) FROM pragma_table_info('conversations') WHERE name = 'mode'"}),
+             QStringList{"0"});
+  }
+
+  // Regenerate keeps every version; any finished one can be shown again, and
+  // deleting the reply (edit-and-resend) takes its versions with it.
+  void keepsTheVersionsOfARegeneratedReply() {
+    HistoryStore store(dir_.filePath("versions.sqlite"));
+    const qint64 chat = store.createConversation("versions").value();
+    const qint64 question = store.appendMessage(chat, "user", "name a colour").value();
+    const qint64 reply = store.appendMessage(chat, "assistant", "", false).value();
+    QVERIFY(store.completeMessage(reply, "red").ok());
+    QCOMPARE(store.message(reply).value().versionCount, 1);
+
+    QCOMPARE(store.startNewVersion(reply).value(), 2);
+    sieve::app::Message streaming = store.message(reply).value();
+    QCOMPARE(streaming.content, QString());
+    QVERIFY(!streaming.complete);
+    QCOMPARE(streaming.version, 2);
+    QCOMPARE(streaming.versionCount, 2);
+    QVERIFY(!store.selectVersion(reply, 1).ok());  // not while the new one streams
+    QVERIFY(store.completeMessage(reply, "green, and a long one", "length").ok());
+
+    QCOMPARE(store.startNewVersion(reply).value(), 3);
+    QVERIFY(store.completeMessage(reply, "blue").ok());
+    auto shown = store.message(reply).value();
+    QCOMPARE(shown.content, QString("blue"));
+    QCOMPARE(shown.version, 3);
+    QCOMPARE(shown.versionCount, 3);
+
+    auto second = store.selectVersion(reply, 2);
+    QVERIFY2(second.ok(), qPrintable(second.error()));
+    QCOMPARE(second.value().content, QString("green, and a long one"));
+    QCOMPARE(second.value().stopReason, QString("length"));
+    QCOMPARE(second.value().version, 2);
+    QCOMPARE(second.value().versionCount, 3);
+    QCOMPARE(store.messages(chat).value().last().content, QString("green, and a long one"));  // what the next turn sends
+    QCOMPARE(store.selectVersion(reply, 1).value().content, QString("red"));
+    QCOMPARE(store.selectVersion(reply, 3).value().content, QString("blue"));
+    QVERIFY(!store.selectVersion(reply, 4).ok());
+    QVERIFY(!store.startNewVersion(question).ok());  // only replies have versions
+
+    // A crash mid-regenerate: the partial text is the version it was, the others stay.
+    QCOMPARE(store.startNewVersion(reply).value(), 4);
+    QVERIFY(store.updateMessage(reply, "purp").ok());
+    HistoryStore reopened(store.path());
+    const auto afterCrash = reopened.message(reply).value();
+    QCOMPARE(afterCrash.content, QString("purp"));
+    QCOMPARE(afterCrash.versionCount, 4);
+    QCOMPARE(reopened.startNewVersion(reply).value(), 5);  // and regenerating again keeps "purp" as 4
+
+    QVERIFY(store.editMessage(chat, question, "name a fruit").ok());
+    QCOMPARE(rawQuery(store.path(), {"SELECT COUNT(*) FROM message_versions"}), QStringList{"0"});
   }
 
   void refusesAFileFromANewerVersion() {

@@ -40,6 +40,19 @@ class ListModelsTest : public QObject {
     QVERIFY(model.reload());
     QCOMPARE(model.rowCount(), 2);
     QVERIFY(!model.data(model.index(0), Qt::UserRole + 99).isValid());
+    // Undoable delete: taken out of the list only, put back in its place.
+    const qint64 second = model.idAt(1);
+    const auto taken = model.take(second);
+    QVERIFY(taken.has_value());
+    QCOMPARE(model.rowCount(), 1);
+    QCOMPARE(store.listConversations().value().size(), 2);
+    QVERIFY(!model.take(second).has_value());
+    model.restore(*taken);
+    QCOMPARE(model.rowCount(), 2);
+    QCOMPARE(model.idAt(1), second);
+    QVERIFY(model.setModel(second, "stories260K", "flash"));
+    QCOMPARE(model.data(model.index(1), ConversationListModel::ModeRole).toString(), QString("flash"));
+    QCOMPARE(store.conversation(second).value().model, QString("stories260K"));
   }
 
   // Issue 7: startup with 1,000 stored conversations stays under 2 s. Opening
@@ -69,8 +82,8 @@ class ListModelsTest : public QObject {
   void messageListPassesTheModelTester() {
     MessageListModel model;
     QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
-    model.setMessages({Message{1, 1, "user", "hi", {}, true}});
-    model.append(Message{2, 1, "assistant", "", {}, false});
+    model.setMessages({Message{1, 1, "user", "hi", {}, true, {}, 1, 1}});
+    model.append(Message{2, 1, "assistant", "", {}, false, {}, 1, 1});
     model.appendToLast("Once");
     model.appendToLast(" upon");
     QCOMPARE(model.data(model.index(1), MessageListModel::ContentRole).toString(), QString("Once upon"));

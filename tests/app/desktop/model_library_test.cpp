@@ -131,6 +131,20 @@ class ModelLibraryTest : public QObject {
     QVERIFY(QFile::exists(kModel));  // the source is never touched
   }
 
+  // "Remove from list, keep files": the entry goes, the pack the import made stays.
+  void removingCanKeepThePack() {
+    QTemporaryDir dir;
+    const ModelEntry ours = importFor(kModel, dir.filePath("models"));
+    ModelLibrary library(dir.filePath("models.json"));
+    QVERIFY(library.add(ours));
+    QVERIFY(library.remove(ours.id, /*deletePack=*/false));
+    QCOMPARE(library.entries().size(), 0);
+    QVERIFY(QFile::exists(ours.packPath));
+    // The name is the one modelDisplayName gives (stories260K's general.name is "llama").
+    QCOMPARE(ours.name, modelDisplayName("llama", kModel, ours.architecture));
+    QCOMPARE(ours.name, QString("stories260K"));
+  }
+
   void setsADamagedFileAside() {
     QTemporaryDir dir;
     const QString path = dir.filePath("models.json");

@@ -113,6 +113,25 @@ class ModelsViewTest : public QObject {
     QCOMPARE(models.count(), 2);
 
     // The second model's pack disappears: shown as missing.
+    // Remove asks first: what is deleted, how long adding it again takes, and "keep files".
+    const QString keptPack = models.list()->entryAt(1)->packPath;
+    QVERIFY(QMetaObject::invokeMethod(view.rootObject(), "askRemove", Q_ARG(QVariant, 1),
+                                      Q_ARG(QVariant, models.list()->entryAt(1)->name)));
+    QObject* dialog = view.rootObject()->findChild<QObject*>("removeDialog");
+    QTRY_VERIFY(dialog->property("opened").toBool());
+    const QString question = view.rootObject()->findChild<QObject*>("removeQuestion")->property("text").toString();
+    QVERIFY2(question.contains("deletes the pack") && question.contains("re-packs it") &&
+                 (question.contains("minute") || question.contains("a few minutes")),
+             qPrintable(question));
+    save(view, "models-remove");
+    QVERIFY(QMetaObject::invokeMethod(view.rootObject()->findChild<QObject*>("removeKeepButton"), "clicked"));
+    QTRY_COMPARE(models.count(), 1);
+    QVERIFY(QFile::exists(keptPack));  // kept on the disk
+    QVERIFY(!dialog->property("opened").toBool());
+    models.addModel(keptPack);  // a pack added as it is: back in the list
+    QVERIFY(finished.wait(60000));
+    QCOMPARE(models.count(), 2);
+
     QVERIFY(QFile::remove(models.list()->entryAt(1)->packPath));
     models.refresh();
     save(view, "models-missing");

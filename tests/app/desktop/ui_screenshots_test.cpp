@@ -21,6 +21,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <algorithm>
+#include <functional>
 
 #include "desktop/app_window.h"
 #include "desktop/chat_controller.h"
@@ -138,6 +139,115 @@ class UiScreenshotsTest : public QObject {
     QTRY_VERIFY(findText(list, "numbers = [1, 2, 3]\nbackwards = numbers[::-1]\nnumbers.reverse()\n"
                                "print(backwards, numbers)"));
     save("main-chat-markdown");
+  }
+
+  // Issue 14 items 6-8: versions < 2/2 >, the length-limit note with Continue,
+  // a readable bubble width on a wide window, the sidebar's model line and
+  // "⋯" menu, Ctrl+N keeping what is typed, rename with Enter, delete with
+  // Undo, the export toast, search highlights cleared by Esc.
+  void chatPolish() {
+    const qint64 id = store_->createConversation("Colours").value();
+    store_->setConversationModel(id, "stories260K", "flash");
+    store_->appendMessage(id, "user", "Name a colour, and tell me about the **lighthouse** keeper's favourite.");
+    const qint64 reply = store_->appendMessage(id, "assistant", "", false).value();
+    store_->completeMessage(reply, "Red. The lighthouse keeper loved red because it was the colour of the lamp.");
+    store_->startNewVersion(reply);
+    store_->completeMessage(reply, "Blue, like the sea around the lighthouse, which the keeper watched every night "
+                                   "from the lamp room at the very top of the tower, until", "length");
+    chat_->conversations()->reload();
+    chat_->openConversation(id);
+    window_->resize(1600, 800);
+    QQuickItem* list = window_->findChild<QQuickItem*>("messageList");
+    QTRY_VERIFY(firstVisible("versionText") && firstVisible("versionText")->property("text").toString() == "2/2");
+    QVERIFY(firstVisible("stopNote"));
+    QVERIFY(firstVisible("continueButton"));
+    // No bubble is wider than the readable maximum (760 px) on a 1600 px window.
+    QTRY_VERIFY(maxBubbleWidth(list) > 0);
+    QVERIFY2(maxBubbleWidth(list) <= 760, qPrintable(QString::number(maxBubbleWidth(list))));
+    save("main-chat-versions");
+    // Copy says "Copied" for a moment.
+    QQuickItem* copy = firstVisible("copyButton");
+    QVERIFY(QMetaObject::invokeMethod(copy, "clicked"));
+    QCOMPARE(copy->property("text").toString(), QString("Copied"));
+    QTRY_COMPARE(copy->property("text").toString(), QString("Copy"));
+    window_->resize(1100, 720);
+
+    // The "⋯" button of a conversation opens its menu.
+    QQuickItem* more = firstVisible("conversationMenuButton");
+    QVERIFY(more);
+    QVERIFY(QMetaObject::invokeMethod(more, "clicked"));
+    QObject* menu = window_->findChild<QObject*>("conversationMenu");
+    QTRY_VERIFY(menu->property("opened").toBool());
+    save("main-conversation-menu");
+    // Rename…: the field has the focus, typing replaces the title, Enter confirms.
+    QQuickItem* renameItem = nullptr;
+    QVERIFY(QMetaObject::invokeMethod(menu, "itemAt", Q_RETURN_ARG(QQuickItem*, renameItem), Q_ARG(int, 0)));
+    QVERIFY(QMetaObject::invokeMethod(renameItem, "triggered"));
+    QVERIFY(QMetaObject::invokeMethod(menu, "close"));
+    QQuickItem* field = window_->findChild<QQuickItem*>("renameField");
+    QTRY_VERIFY(field->hasActiveFocus());
+    typeText("Colours of the sea");
+    save("main-rename");
+    QTest::keyClick(window_, Qt::Key_Return);
+    QTRY_COMPARE(store_->conversation(id).value().title, QString("Colours of the sea"));
+
+    // Search: the words are marked in the results; Esc clears the search.
+    QQuickItem* search = window_->findChild<QQuickItem*>("searchField");
+    search->forceActiveFocus();
+    typeText("lighthouse");
+    QTRY_VERIFY(itemVisible("searchResults"));
+    QTRY_VERIFY(firstVisible("searchSnippet") && firstVisible("searchSnippet")->property("text").toString().contains("<b>"));
+    save("main-search");
+    QTest::keyClick(window_, Qt::Key_Escape);
+    QTRY_COMPARE(search->property("text").toString(), QString());
+
+    // Ctrl+N: a new chat with the cursor in the message box; what is typed next is kept.
+    QTest::keySequence(window_, QKeySequence::New);
+    typeText("typed at once");
+    QQuickItem* input = window_->findChild<QQuickItem*>("messageInput");
+    QTRY_COMPARE(input->property("text").toString(), QString("typed at once"));
+    input->setProperty("text", QString());
+
+    // Export: Qt Quick's save dialog opens at <title>.md, Enter saves, the toast says where.
+    const QUrl suggested = chat_->exportSuggestion(id, "md");
+    QVERIFY2(suggested.fileName() == "Colours of the sea.md", qPrintable(suggested.toString()));
+    QVERIFY2(suggested.toLocalFile().startsWith(home_ + "/Documents/"), qPrintable(suggested.toString()));
+    chat_->openConversation(id);
+    QQuickItem* exportMore = firstVisible("conversationMenuButton");  // the open conversation's row
+    QVERIFY(QMetaObject::invokeMethod(exportMore, "clicked"));
+    QTRY_VERIFY(menu->property("opened").toBool());
+    QQuickItem* exportItem = nullptr;
+    QVERIFY(QMetaObject::invokeMethod(menu, "itemAt", Q_RETURN_ARG(QQuickItem*, exportItem), Q_ARG(int, 1)));
+    QVERIFY(QMetaObject::invokeMethod(exportItem, "triggered"));
+    QVERIFY(QMetaObject::invokeMethod(menu, "close"));
+    QObject* dialog = window_->findChild<QObject*>("exportDialog");
+    QVERIFY(dialog);
+    QTRY_VERIFY(dialog->property("visible").toBool());
+    QCOMPARE(dialog->property("selectedFile").toUrl().fileName(), QString("Colours of the sea.md"));
+    QQuickItem* nameField = nullptr;
+    QTRY_VERIFY((nameField = firstVisible("fileNameTextField")) != nullptr);
+    QTRY_COMPARE(nameField->property("text").toString(), QString("Colours of the sea.md"));
+    save("main-export-dialog");
+    // A name typed over the suggestion (without its extension) is the one saved, as .md.
+    nameField->forceActiveFocus();
+    nameField->setProperty("text", QString());
+    typeText("Sea notes");
+    QTest::keyClick(window_, Qt::Key_Return);
+    const QString exported = home_ + "/Documents/Sea notes.md";
+    QTRY_VERIFY(QFile::exists(exported));
+    QTRY_VERIFY(itemText("toastText").contains(QDir::toNativeSeparators(exported)));
+    save("main-export-toast");
+
+    // Delete: gone from the list at once, Undo brings it back.
+    const int before = chat_->conversations()->rowCount();
+    chat_->deleteConversation(id);
+    QCOMPARE(chat_->conversations()->rowCount(), before - 1);
+    QTRY_VERIFY(itemText("toastText").contains("Colours of the sea"));
+    QVERIFY(firstVisible("toastAction"));
+    save("main-undo-toast");
+    QVERIFY(QMetaObject::invokeMethod(window_->findChild<QObject*>("toastAction"), "clicked"));
+    QCOMPARE(chat_->conversations()->rowCount(), before);
+    QCOMPARE(store_->messages(id).value().size(), 2);
   }
 
   void overflowDialog() {
@@ -356,14 +466,56 @@ class UiScreenshotsTest : public QObject {
     QVERIFY(QMetaObject::invokeMethod(page, function));
   }
 
-  // Whether a visible text item under `root` shows exactly `wanted`.
+  // Whether a visible text item under `root` shows exactly `wanted` (a prose
+  // TextEdit by its Markdown source: its `text` is re-serialised).
   static bool findText(QQuickItem* root, const QString& wanted) {
     for (QQuickItem* child : root->childItems()) {
-      const QVariant text = child->property("text");
+      const QVariant markdown = child->property("markdown");
+      const QVariant text = markdown.isValid() ? markdown : child->property("text");
       if (child->isVisible() && child->property("textFormat").isValid() && text.toString() == wanted) return true;
       if (findText(child, wanted)) return true;
     }
     return false;
+  }
+
+  // The widest message bubble (the Rectangle under each MessageBubble) shown in `list`.
+  static double maxBubbleWidth(QQuickItem* list) {
+    double widest = 0;
+    const std::function<void(QQuickItem*)> visit = [&](QQuickItem* item) {
+      for (QQuickItem* child : item->childItems()) {
+        if (!child->isVisible()) continue;
+        if (child->property("maxBubbleWidth").isValid()) {
+          for (QQuickItem* bubble : child->childItems()) {
+            if (bubble->property("widest").isValid()) widest = std::max(widest, bubble->width());
+          }
+        } else {
+          visit(child);
+        }
+      }
+    };
+    visit(list);
+    return widest;
+  }
+
+  // Types `text` into whatever has the focus (QTest::keyClicks is for widgets only).
+  void typeText(const QString& text) {
+    for (const QChar c : text) QTest::keyClick(window_, c.toLatin1());
+  }
+
+  // The first visible item named `objectName` (delegates repeat names).
+  // The visual tree from the window's root (delegates and popups have no QObject parent to find them by).
+  QQuickItem* firstVisible(const char* objectName) const {
+    const std::function<QQuickItem*(QQuickItem*)> visit = [&](QQuickItem* item) -> QQuickItem* {
+      for (QQuickItem* child : item->childItems()) {
+        if (!child->isVisible()) continue;
+        if (child->objectName() == QLatin1String(objectName)) return child;
+        if (QQuickItem* found = visit(child)) return found;
+      }
+      return nullptr;
+    };
+    QQuickItem* root = window_->contentItem();
+    while (root->parentItem()) root = root->parentItem();
+    return visit(root);
   }
 
   // Whether a visible text item under `root` contains every one of `parts`.
@@ -392,6 +544,11 @@ int main(int argc, char** argv) {
   QTemporaryDir home;
   qputenv("XDG_CONFIG_HOME", home.path().toUtf8());
   qputenv("XDG_DATA_HOME", home.path().toUtf8());
+  // Exports go to a Documents folder inside it, not the user's.
+  QDir(home.path()).mkpath("Documents");
+  QFile dirs(home.filePath("user-dirs.dirs"));
+  if (dirs.open(QIODevice::WriteOnly)) dirs.write("XDG_DOCUMENTS_DIR=\"" + home.filePath("Documents").toUtf8() + "\"\n");
+  dirs.close();
   if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
   if (qEnvironmentVariableIsEmpty("QT_QUICK_BACKEND")) qputenv("QT_QUICK_BACKEND", "software");
   configureApplication();
