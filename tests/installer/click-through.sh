@@ -15,6 +15,10 @@
 # dialog is open, the file exists, the reply is non-empty, the mode changed)
 # and takes a screenshot of the whole screen.
 #
+# A new install is in auto mode: the test checks the first reply comes in the
+# mode auto chose, with its reason on screen, and that a budget below the
+# whole model makes auto stream it (flash).
+#
 # Usage: click-through.sh --home DIR --shots DIR --model FILE [--app-home DIR] -- LAUNCH...
 #   --home DIR      the user's home folder as seen from here (history, exports)
 #   --app-home DIR  the same folder as the app sees it (inside a chroot); default DIR
@@ -198,7 +202,14 @@ if poll 5 true models importing; then shot importing; fi
 wait_for 120 true chat modelLoaded
 wait_for 30 false models importing
 alive
+# A new install runs in auto mode: the engine chose the mode and says why, on screen.
+[ "$(ask get settings mode)" = "value auto" ] || fail "a new install is not in auto mode ($(ask get settings mode))"
+choice=$(ask get chat modeChoice)
+[ "$choice" != "value " ] || fail "auto mode gave no reason for its choice"
+where modeChoiceText > /dev/null
 echo "   loaded: $(ask get chat modelName), $(ask get chat loadedMode) mode"
+echo "   auto chose: ${choice#value }"
+first_mode=$(ask get chat loadedMode)
 shot model-loaded
 
 # ---- 5. a message and a streamed reply ----
@@ -215,6 +226,7 @@ step "type a message, get a streamed reply"
 send_and_wait "Once upon a time"
 replies=$(sql "SELECT count(*) FROM messages WHERE role='assistant' AND length(content) > 0")
 [ "$replies" -ge 1 ] || fail "no non-empty reply in the history ($replies)"
+[ "$(ask get chat loadedMode)" = "$first_mode" ] || fail "the reply did not come in the mode auto chose"
 echo "   reply: $(sql "SELECT substr(content, 1, 80) FROM messages WHERE role='assistant' ORDER BY id DESC LIMIT 1")"
 shot reply
 
@@ -245,9 +257,13 @@ step "Settings: change the DRAM budget and apply"
 mode_before=$(ask get chat loadedMode)
 keys ctrl+3
 shot settings
+# Just above the least the model loads with: less than the whole model, so auto streams it.
+minimum=$(ask get planner minimumBudget); minimum=${minimum#value }
+budget=$(awk -v b="$minimum" 'BEGIN { printf "%.1fM", int(b / 1048576 * 10 + 1) / 10 + 0.1 }')
+echo "   the model's minimum: $minimum bytes; typing $budget"
 click budgetField
 keys ctrl+a
-type_text "1M"
+type_text "$budget"
 keys Return
 shot budget-changed
 click applyButton
@@ -255,7 +271,8 @@ wait_for 60 false chat loading
 wait_for 60 true chat modelLoaded
 mode_after=$(ask get chat loadedMode)
 echo "   mode: ${mode_before#value } -> ${mode_after#value }"
-[ "$mode_after" != "$mode_before" ] || fail "the engine mode did not change ($mode_after)"
+[ "$mode_after" = "value flash" ] || fail "a budget below the whole model did not make auto stream it (${mode_before#value } -> ${mode_after#value })"
+echo "   auto chose: $(ask get chat modeChoice | sed 's/^value //')"
 shot applied
 
 # ---- 8. a reply in the new mode ----
