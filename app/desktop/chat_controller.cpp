@@ -398,8 +398,20 @@ void ChatController::showVersion(qint64 messageId, int number) {
 }
 
 void ChatController::continueReply() {
-  if (current_ < 0 || messages_.count() == 0 || messages_.messages().last().stopReason.isEmpty()) return;
-  generateReply(current_, QStringLiteral("Continue"));
+  if (current_ < 0 || refuseWhileBusy()) return;
+  const QList<Message> shown = messages_.messages();
+  if (shown.isEmpty()) return;
+  const Message last = shown.last();
+  if (last.role != QLatin1String("assistant") || last.stopReason.isEmpty() || last.content.isEmpty()) return;
+  clearOverflow();
+  // The text streams on into the same bubble; its note goes until the reply stops again.
+  Message open = last;
+  open.complete = false;
+  open.stopReason.clear();
+  messages_.replace(int(shown.size()) - 1, open);
+  conversations_.touch(current_);
+  regeneratedFrom_ = 0;
+  runReply(current_, last.id, shown, false, last.content);
 }
 
 void ChatController::editMessage(qint64 messageId, const QString& text) {
@@ -507,15 +519,16 @@ QCoro::Task<GenerationResult> ChatController::replyTo(qint64 conversationId, boo
 
 // Streams the reply to `history` into message `replyId` (already in the history and the view).
 QCoro::Task<GenerationResult> ChatController::runReply(qint64 conversationId, qint64 replyId, QList<Message> history,
-                                                       bool allowDropping) {
+                                                       bool allowDropping, QString soFar) {
   conversations_.setModel(conversationId, modelName_, loaded_.mode);  // the model this conversation is held with
   GenerationRequest request = makeRequest(history);
   request.allowDropping = allowDropping;
+  request.continueLast = !soFar.isEmpty();
 
   streamingRequest_ = request.id;
   streamingMessage_ = replyId;
   streamingConversation_ = conversationId;
-  streamedText_.clear();
+  streamedText_ = soFar;  // what is saved is the whole reply
   piecesSinceCheckpoint_ = 0;
   setBusy(loading_, true);
   setStatus(QStringLiteral("Writing…"));

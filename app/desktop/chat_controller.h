@@ -142,8 +142,8 @@ class ChatController : public QObject {
   Q_INVOKABLE void regenerate();
   // Shows version `number` (1-based) of the last reply of the open conversation.
   Q_INVOKABLE void showVersion(qint64 messageId, int number);
-  // A reply that stopped at the length or context limit: asks the model to go on
-  // (the engine cannot resume an assistant turn, so this sends "Continue").
+  // The last reply, which stopped at the length limit (or was stopped): the
+  // model goes on from where it stopped, into the same message.
   Q_INVOKABLE void continueReply();
   // Edit-and-resend: the user message `messageId` of the open conversation
   // gets `text`, every later message is deleted (view and history), and the
@@ -217,8 +217,9 @@ class ChatController : public QObject {
   void leaveConversation();
   void followModelChange();
   void rememberCurrent();
+  // `soFar` non-empty: continue that reply (the last of `history`) instead of answering.
   QCoro::Task<GenerationResult> runReply(qint64 conversationId, qint64 replyId, QList<Message> history,
-                                         bool allowDropping);
+                                         bool allowDropping, QString soFar = {});
 
   HistoryStore& store_;
   ConversationListModel conversations_;

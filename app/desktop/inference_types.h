@@ -30,6 +30,8 @@ struct ChatTurn {
 struct GenerationRequest {
   quint64 id = 0;           // from the caller, increasing; names the reply's signals
   QList<ChatTurn> messages; // the whole conversation, ending with the user's message
+                            // (continueLast: with the assistant reply to continue)
+  bool continueLast = false;  // continue that reply (it stopped at a limit) instead of answering
   sampling::SamplerOptions sampling;
   int maxTokens = 512;
   // False: when the conversation no longer fits, reply with End::Overflow and

@@ -164,16 +164,16 @@ void InferenceWorker::load(const EngineSettings& settings) {
   emit loadFinished(result);
 }
 
-void InferenceWorker::runGeneration(const GenerationRequest& request, GenerationResult& result) {
+// A reply to the user's message that ends request.messages: the session gets
+// the history and the message (forgetting old exchanges only if allowed).
+// False when nothing is to run (result says why).
+bool InferenceWorker::prepareReply(const GenerationRequest& request, GenerationResult& result) {
   if (request.messages.isEmpty() || request.messages.last().role != QLatin1String("user")) {
     throw Error("the conversation does not end with a user message to reply to");
   }
   std::vector<tokenizer::ChatMessage> history = toChatMessages(request.messages);
   std::string message = std::move(history.back().content);
   history.pop_back();
-  session_->set_sampling(request.sampling);
-  session_->set_max_reply_tokens(request.maxTokens);
-  result.context = engine_->model().context;
   session_->set_messages(history);
   try {
     const size_t dropped = session_->add_user_message(std::move(message));
@@ -182,28 +182,56 @@ void InferenceWorker::runGeneration(const GenerationRequest& request, Generation
       session_->set_messages(std::move(history));
       result.end = GenerationResult::End::Overflow;
       result.droppedMessages = int(dropped);
-      return;
+      return false;
     }
   } catch (const chat::MessageTooLongError& e) {
     result.end = GenerationResult::End::ContextFull;
     result.error = QStringLiteral("The message does not fit in the context of %1 tokens.").arg(e.context_tokens());
+    return false;
+  }
+  return true;
+}
+
+// More of the assistant reply that ends request.messages (it stopped at a limit).
+void InferenceWorker::prepareContinuation(const GenerationRequest& request) {
+  if (request.messages.isEmpty() || request.messages.last().role != QLatin1String("assistant")) {
+    throw Error("the conversation does not end with a reply to continue");
+  }
+  session_->set_messages(toChatMessages(request.messages));
+}
+
+void InferenceWorker::runGeneration(const GenerationRequest& request, GenerationResult& result) {
+  session_->set_sampling(request.sampling);
+  session_->set_max_reply_tokens(request.maxTokens);
+  result.context = engine_->model().context;
+  if (request.continueLast) {
+    prepareContinuation(request);
+  } else if (!prepareReply(request, result)) {
     return;
   }
   const EngineStats before = engine_->stats();
   StatsMark mark;
   int64_t sinceStats = -1;  // the marks start after the prompt, so its reads are not counted per token
-  const chat::ChatReply reply = session_->generate_reply(
-      [&](std::string_view piece) {
-        emit tokenGenerated(request.id, QString::fromUtf8(piece.data(), qsizetype(piece.size())));
-        if (sinceStats < 0) {
-          mark = markOf(engine_->stats());
-          sinceStats = 0;
-        } else if (++sinceStats >= kStatsEveryTokens) {
-          sinceStats = 0;
-          emitStats(request.id, before.decode_tokens, mark);
-        }
-      },
-      &cancelRunning_);
+  const auto onPiece = [&](std::string_view piece) {
+    emit tokenGenerated(request.id, QString::fromUtf8(piece.data(), qsizetype(piece.size())));
+    if (sinceStats < 0) {
+      mark = markOf(engine_->stats());
+      sinceStats = 0;
+    } else if (++sinceStats >= kStatsEveryTokens) {
+      sinceStats = 0;
+      emitStats(request.id, before.decode_tokens, mark);
+    }
+  };
+  chat::ChatReply reply;
+  try {
+    reply = request.continueLast ? session_->continue_reply(onPiece, &cancelRunning_)
+                                 : session_->generate_reply(onPiece, &cancelRunning_);
+  } catch (const chat::MessageTooLongError& e) {  // no room left in the context; nothing ran
+    result.end = GenerationResult::End::ContextFull;
+    result.error = QStringLiteral("The reply fills the context of %1 tokens; there is no room to continue it.")
+                       .arg(e.context_tokens());
+    return;
+  }
   if (sinceStats > 0) emitStats(request.id, before.decode_tokens, mark);  // the tokens since the last report
   const EngineStats after = engine_->stats();
   result.end = endFor(reply.stop);

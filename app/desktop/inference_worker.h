@@ -82,6 +82,8 @@ class InferenceWorker : public QObject {
   void startRunning(quint64 id);
   void stopRunning();
   void runGeneration(const GenerationRequest& request, GenerationResult& result);
+  bool prepareReply(const GenerationRequest& request, GenerationResult& result);
+  void prepareContinuation(const GenerationRequest& request);
 
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<chat::ChatSession> session_;  // on engine_, so destroyed first

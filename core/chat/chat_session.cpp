@@ -159,15 +159,41 @@ ChatReply ChatSession::generate_reply(const PieceCallback& on_piece, const std::
   }
   std::vector<tokenizer::ChatMessage> before = messages_;
   before.pop_back();
+  std::vector<int32_t> prompt = std::exchange(pending_prompt_, {});
+  size_t dropped = std::exchange(pending_dropped_, 0);
   ChatReply reply;
   try {
-    std::vector<int32_t> prompt = std::exchange(pending_prompt_, {});
-    reply.dropped_messages = std::exchange(pending_dropped_, 0);
-    if (prompt.empty()) {  // the system prompt changed since add_user_message()
-      size_t dropped = 0;
-      prompt = fit_conversation(dropped);
-      reply.dropped_messages += dropped;
-    }
+    if (prompt.empty()) prompt = fit_conversation(dropped);  // the system prompt changed since add_user_message()
+    reply = reply_after(prompt, on_piece, cancel);
+  } catch (...) {
+    messages_ = std::move(before);  // without the unanswered user message
+    throw;
+  }
+  reply.dropped_messages = dropped;
+  messages_.push_back({"assistant", reply.text});
+  return reply;
+}
+
+ChatReply ChatSession::continue_reply(const PieceCallback& on_piece, const std::atomic<bool>* cancel) {
+  if (messages_.empty() || messages_.back().role != "assistant") {
+    throw Error("chat: the conversation does not end with a reply to continue");
+  }
+  const std::vector<int32_t> prompt = tokenize_continuation();
+  const int64_t context = engine_.model().context;
+  if (static_cast<int64_t>(prompt.size()) >= context) {
+    throw MessageTooLongError("the reply fills the context of " + std::to_string(context) +
+                                  " tokens: there is no room to continue it",
+                              static_cast<int64_t>(prompt.size()) + 1, context);
+  }
+  ChatReply reply = reply_after(prompt, on_piece, cancel);
+  messages_.back().content += reply.text;
+  return reply;
+}
+
+ChatReply ChatSession::reply_after(const std::vector<int32_t>& prompt, const PieceCallback& on_piece,
+                                   const std::atomic<bool>* cancel) {
+  ChatReply reply;
+  try {
     std::span<const float> logits;
     if (run_prompt(prompt, cancel, reply, logits)) {
       stream_reply(logits, on_piece, cancel, reply);
@@ -176,12 +202,10 @@ ChatReply ChatSession::generate_reply(const PieceCallback& on_piece, const std::
     }
   } catch (...) {
     // The cache may hold part of a prompt or reply nobody will see: start clean.
-    messages_ = std::move(before);
     cached_.clear();
     engine_.reset();
     throw;
   }
-  messages_.push_back({"assistant", reply.text});
   return reply;
 }
 
@@ -210,7 +234,21 @@ std::vector<int32_t> ChatSession::fit_conversation(size_t& dropped) {
 std::vector<int32_t> ChatSession::tokenize_conversation() const {
   tokenizer::ChatTemplateInputs inputs = template_inputs_;
   inputs.add_generation_prompt = true;
-  const std::string text = tokenizer::format_chat(options_.chat_template, messages_, inputs).prompt;
+  return tokenize_prompt_text(tokenizer::format_chat(options_.chat_template, messages_, inputs).prompt);
+}
+
+// The conversation before the last (assistant) message, the opening of an
+// assistant turn, and that message's text: one string, tokenized at once, so
+// the reply's text splits into tokens as it would have mid-reply.
+std::vector<int32_t> ChatSession::tokenize_continuation() const {
+  tokenizer::ChatTemplateInputs inputs = template_inputs_;
+  inputs.add_generation_prompt = true;
+  const std::vector<tokenizer::ChatMessage> before(messages_.begin(), messages_.end() - 1);
+  return tokenize_prompt_text(tokenizer::format_chat(options_.chat_template, before, inputs).prompt +
+                              messages_.back().content);
+}
+
+std::vector<int32_t> ChatSession::tokenize_prompt_text(const std::string& text) const {
   tokenizer::TokenizeOptions tokenize;
   tokenize.parse_special = true;  // the template's <|im_start|>, <s>, ... are control tokens
   std::vector<int32_t> tokens = engine_.tokenizer().tokenize(text, tokenize);

@@ -135,8 +135,23 @@ class ChatSession {
   // throws, the unanswered user message is removed and the exception passes on.
   ChatReply generate_reply(const PieceCallback& on_piece = {}, const std::atomic<bool>* cancel = nullptr);
 
+  // Continues the last message, an assistant reply cut short (at the reply
+  // limit, a full context or a cancel): the prompt is the conversation before
+  // it, the template's opening of an assistant turn and the reply's text so
+  // far, so the model picks up where it stopped and the KV cache is reused up
+  // to there. The new text is appended to that message and is what
+  // ChatReply::text holds. Throws sieve::Error when the last message is not
+  // an assistant's, MessageTooLongError when the context has no room left;
+  // the conversation is then unchanged.
+  ChatReply continue_reply(const PieceCallback& on_piece = {}, const std::atomic<bool>* cancel = nullptr);
+
  private:
   std::vector<int32_t> tokenize_conversation() const;
+  std::vector<int32_t> tokenize_continuation() const;
+  std::vector<int32_t> tokenize_prompt_text(const std::string& text) const;
+  // Runs `prompt`, then streams a reply; on an engine error the cache starts clean.
+  ChatReply reply_after(const std::vector<int32_t>& prompt, const PieceCallback& on_piece,
+                        const std::atomic<bool>* cancel);
   std::vector<int32_t> fit_conversation(size_t& dropped);
   size_t first_droppable() const { return has_system_prompt() ? 1 : 0; }
   bool has_system_prompt() const { return !messages_.empty() && messages_.front().role == "system"; }

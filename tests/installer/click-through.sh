@@ -163,8 +163,17 @@ right_click() {
   xdotool mousemove ${xy} click 3
   sleep 0.3
 }
-keys() { xdotool key --delay 60 "$@"; sleep 0.3; }
-type_text() { xdotool type --delay 40 "$1"; sleep 0.2; }
+# No window manager runs here to give the window keyboard focus, as a desktop
+# does when a window is shown or clicked: set X's input focus on it before
+# keys go in (its dialogs and menus are inside it).
+focus_app() {
+  local window
+  window=$(xdotool search --onlyvisible --name '^Sieve' | head -n 1)
+  [ -n "$window" ] || fail "no visible window named Sieve"
+  xdotool windowfocus --sync "$window"
+}
+keys() { focus_app; xdotool key --delay 60 "$@"; sleep 0.3; }
+type_text() { focus_app; xdotool type --delay 40 "$1"; sleep 0.2; }
 
 sql() { sqlite3 -readonly "$history" "$1"; }
 
@@ -237,19 +246,13 @@ right_click '*' "$title"   # the conversation's row in the sidebar
 click '*' "Export as Markdown…"
 where fileNameTextField > /dev/null
 shot save-dialog
-keys ctrl+l
-type_text "$app_home"
+# The dialog offers "<title>.md" in the home folder (no Documents folder here); Enter saves it.
 keys Return
-click fileNameTextField
-keys ctrl+a
-type_text "story.md"
-keys Return
-# Qt 6.4's own save dialog does not accept on Enter in its file name field: click Save.
-if [ ! -s "$home/story.md" ]; then click '*' "Save"; fi
-sleep 1
+exported="$home/$title.md"
+for _ in $(seq 20); do [ -s "$exported" ] && break; sleep 0.2; done
 alive
-[ -s "$home/story.md" ] || fail "the export $home/story.md was not written"
-echo "   exported $(wc -c < "$home/story.md") bytes to $home/story.md"
+[ -s "$exported" ] || fail "Enter in the save dialog did not write $exported"
+echo "   exported $(wc -c < "$exported") bytes to $exported"
 shot exported
 
 # ---- 7. Settings: change the DRAM budget, Apply ----

@@ -326,7 +326,7 @@ Item {
             wrapMode: TextEdit.Wrap
             color: root.theme.text
             selectionColor: root.theme.accent
-            selectedTextColor: root.theme.onAccent
+            selectedTextColor: root.theme.textOnAccent
             font.pixelSize: 15
             textFormat: TextEdit.MarkdownText
             text: segment.text

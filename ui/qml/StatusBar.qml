@@ -72,7 +72,11 @@ Rectangle {
         spacing: 18
 
         ColumnLayout {
+            // What is left after the figures and the chart: the status and the mode line elide
+            // first (their natural width would squeeze the figures instead).
             Layout.fillWidth: true
+            Layout.preferredWidth: 0
+            Layout.minimumWidth: 0
             spacing: 0
             Label {
                 objectName: "statusText"

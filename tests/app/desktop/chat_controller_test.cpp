@@ -249,12 +249,29 @@ class ChatControllerTest : public QObject {
     QCOMPARE(chat.messages()->data(chat.messages()->index(1), MessageListModel::StopReasonRole).toString(),
              QString("length"));
     QCOMPARE(store.messages(chat.currentConversation()).value()[1].stopReason, QString("length"));
+    const QString cut = store.messages(chat.currentConversation()).value()[1].content;
     chat.continueReply();
     QVERIFY(finished.wait(30000));
+    // The same message goes on from where it stopped: no "Continue" message, no new bubble.
     const auto stored = store.messages(chat.currentConversation()).value();
-    QCOMPARE(stored.size(), 4);
-    QCOMPARE(stored[2].content, QString("Continue"));
-    QVERIFY(!stored[3].content.isEmpty());
+    QCOMPARE(stored.size(), 2);
+    QVERIFY2(stored[1].content.startsWith(cut) && stored[1].content.size() > cut.size(),
+             qPrintable(stored[1].content));
+    QCOMPARE(chat.messages()->rowCount(), 2);
+    QCOMPARE(chat.messages()->data(chat.messages()->index(1), MessageListModel::ContentRole).toString(),
+             stored[1].content);
+    // Greedy: the two parts are what a 10-token limit writes at once.
+    HistoryStore onceStore(dir.filePath("once.sqlite"));
+    ChatController once(onceStore);
+    once.setProperty("temperature", 0.0);
+    once.setProperty("maxTokens", 10);
+    once.loadModel(kModel);
+    QTRY_VERIFY_WITH_TIMEOUT(once.modelLoaded(), 30000);
+    QSignalSpy onceFinished(&once, &ChatController::replyFinished);
+    once.newConversation();
+    once.send("Once upon a time");
+    QVERIFY(onceFinished.wait(30000));
+    QCOMPARE(onceStore.messages(once.currentConversation()).value()[1].content, stored[1].content);
   }
 
   // A conversation remembers the model and mode it was held with; loading

@@ -330,6 +330,13 @@ class UiScreenshotsTest : public QObject {
     QCOMPARE(chat_->loadedMode(), QString("flash"));
     QTRY_COMPARE(itemText("modeChoiceText"), chat_->modeChoice());
     QVERIFY(!itemVisible("applyBar"));
+    // A long mode line elides; it does not squeeze the figures (at the window's default width).
+    for (const char* name : {"figureSpeed", "figureEngine", "figureAppRam", "figureFlash", "figureHitRate"}) {
+      const auto* figure = window_->findChild<QQuickItem*>(name);
+      QVERIFY(figure);
+      QTRY_VERIFY2(figure->width() >= figure->implicitWidth() - 0.5,
+                   qPrintable(QString("%1: %2 of %3 px").arg(name).arg(figure->width()).arg(figure->implicitWidth())));
+    }
     save("main-auto-applied");
   }
 

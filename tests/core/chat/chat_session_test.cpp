@@ -229,6 +229,39 @@ TEST(ChatSession, AReplyCutByAFullContextSaysSo) {
   EXPECT_EQ(session.add_user_message("hi"), 2u);
 }
 
+TEST(ChatSession, ContinuingACutReplyPicksUpWhereItStoppedInTheSameMessage) {
+  const auto engine = load_stories();
+  ChatSession session(*engine, greedy(8));
+  const ChatReply first = turn(session, "Once upon a time");
+  ASSERT_EQ(first.stop, StopReason::max_tokens);
+  const int64_t cached = engine->position();
+
+  std::vector<std::string> pieces;
+  const ChatReply more = session.continue_reply([&](std::string_view piece) { pieces.emplace_back(piece); });
+  EXPECT_EQ(joined(pieces), more.text);
+  EXPECT_GT(more.generated_tokens, 0);
+  // Greedy: the two parts are the reply an uncut 16-token limit gives.
+  EXPECT_EQ(first.text + more.text, expected_first_reply("Once upon a time", 16));
+  // The prompt and the first part stayed in the KV cache; only the cut token ran again.
+  EXPECT_GE(more.reused_tokens, cached);
+  EXPECT_LE(more.prefilled_tokens, 2);
+  ASSERT_EQ(session.messages().size(), 2u);
+  EXPECT_EQ(session.messages()[1].content, first.text + more.text);
+}
+
+TEST(ChatSession, ContinuingNeedsAReplyAndRoomForIt) {
+  const auto engine = load_stories(64);
+  ChatSession session(*engine, greedy(1000));
+  EXPECT_THROW(session.continue_reply(), Error);  // nothing to continue
+  const ChatReply cut = turn(session, "Once upon a time");
+  ASSERT_EQ(cut.stop, StopReason::context_full);
+  EXPECT_THROW(session.continue_reply(), chat::MessageTooLongError);
+  ASSERT_EQ(session.messages().size(), 2u);
+  EXPECT_EQ(session.messages()[1].content, cut.text);  // unchanged
+  session.add_user_message("hi");
+  EXPECT_THROW(session.continue_reply(), Error);  // the last message is the user's
+}
+
 TEST(ChatSession, SystemPromptCanBeSetReplacedAndRemovedAndResetKeepsIt) {
   const auto engine = load_stories();
   ChatSession session(*engine, greedy(4));
