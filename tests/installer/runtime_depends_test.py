@@ -51,7 +51,10 @@ def needed_packages(source):
     needed, failures = {}, []
     qt_qml = qml_runtime_closure.qt_qml_dir()
     for module, path in sorted(qml_runtime_closure.closure(os.path.join(source, "ui", "qml"), qt_qml).items()):
-        package = package_of(os.path.join(path, "qmldir")) if path else qml_runtime_closure.BUILT_IN.get(module)
+        # A built-in module is there with the library the app links, whether or not a
+        # package also puts its qmldir on disk (qml6-module-qtqml does, for qmllint).
+        built_in = qml_runtime_closure.BUILT_IN.get(module)
+        package = built_in or (package_of(os.path.join(path, "qmldir")) if path else None)
         if package is None:
             failures.append(f"QML module {module} can be loaded by the UI but is not installed here "
                             f"(find its package: apt-cache search qml6-module)")
