@@ -35,8 +35,24 @@ __m256i levels(const uint8_t* qs, __m256i table) { return _mm256_shuffle_epi8(ta
 float iq4_nl_scale(const BlockIQ4NL& b) { return half_to_float(b.d); }
 float mxfp4_scale(const BlockMXFP4& b) { return e8m0_half_to_float(b.e); }
 
-// IQ4_NL and MXFP4 against Q8_0: per block eight int32 sums, scaled into one
-// of two accumulators.
+// The scales of 8 consecutive blocks as floats, converted together.
+__m256 scales8(const BlockIQ4NL* b) { return halves8<&BlockIQ4NL::d>(b); }
+
+// 2^(e - 128) from the bits, as e8m0_half_to_float: (e - 1) << 23, or for
+// e < 2 the subnormals 0x00200000 << e.
+__m256 scales8(const BlockMXFP4* b) {
+  alignas(8) uint8_t e[8];
+  for (int k = 0; k < 8; ++k) e[k] = b[k].e;
+  const __m256i v = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(e)));
+  const __m256i normal = _mm256_slli_epi32(_mm256_sub_epi32(v, _mm256_set1_epi32(1)), 23);
+  const __m256i subnormal = _mm256_sllv_epi32(_mm256_set1_epi32(0x00200000), v);
+  const __m256i small = _mm256_cmpgt_epi32(_mm256_set1_epi32(2), v);
+  return _mm256_castsi256_ps(_mm256_blendv_epi8(normal, subnormal, small));
+}
+
+// IQ4_NL and MXFP4 against Q8_0, in groups of 8 blocks: the 16 scales are
+// converted together, then each block's eight int32 sums are scaled into one
+// of two accumulators (as the legacy types, legacy_avx2.cpp).
 template <class Block, const int8_t* kTable, float (*kScale)(const Block&)>
 float dot_blocks(int64_t n, const void* w, const void* x) {
   const auto* wb = static_cast<const Block*>(w);
@@ -44,8 +60,17 @@ float dot_blocks(int64_t n, const void* w, const void* x) {
   const int64_t nb = n / kIqBlockElems;
   const __m256i table = table256(kTable);
   __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
-  for (int64_t i = 0; i < nb; ++i) {
-    if (i % 4 == 0) prefetch_ahead<4 * sizeof(Block)>(wb + i);
+  int64_t i = 0;
+  for (; i + 8 <= nb; i += 8) {
+    prefetch_ahead<8 * sizeof(Block)>(wb + i);
+    const __m256 scales = _mm256_mul_ps(scales8(wb + i), halves8<&BlockQ8_0::d>(xb + i));
+    for (int k = 0; k < 8; ++k) {
+      const __m256i sums = dot_i8(levels(wb[i + k].qs, table), load256(xb[i + k].qs));
+      const __m256 scale = _mm256_permutevar8x32_ps(scales, _mm256_set1_epi32(k));
+      acc[k % 2] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), scale, acc[k % 2]);
+    }
+  }
+  for (; i < nb; ++i) {
     const __m256i sums = dot_i8(levels(wb[i].qs, table), load256(xb[i].qs));
     const __m256 scale = _mm256_set1_ps(kScale(wb[i]) * half_to_float(xb[i].d));
     acc[i % 2] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), scale, acc[i % 2]);

@@ -58,6 +58,28 @@ __m512i signed_pairs(__m512i q, __m512i x) {
 float iq4_nl_scale(const BlockIQ4NL& b) { return half_to_float(b.d); }
 float mxfp4_scale(const BlockMXFP4& b) { return e8m0_half_to_float(b.e); }
 
+// The scales of 8 consecutive blocks as floats, converted together.
+__m256 scales8(const BlockIQ4NL* b) { return halves8<&BlockIQ4NL::d>(b); }
+
+// 2^(e - 128) from the bits (see e8m0_half_to_float).
+__m256 scales8(const BlockMXFP4* b) {
+  alignas(8) uint8_t e[8];
+  for (int k = 0; k < 8; ++k) e[k] = b[k].e;
+  const __m256i v = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(e)));
+  const __m256i normal = _mm256_slli_epi32(_mm256_sub_epi32(v, _mm256_set1_epi32(1)), 23);
+  const __m256i subnormal = _mm256_sllv_epi32(_mm256_set1_epi32(0x00200000), v);
+  const __mmask8 small = _mm256_cmplt_epu32_mask(v, _mm256_set1_epi32(2));
+  return _mm256_castsi256_ps(_mm256_mask_blend_epi32(small, normal, subnormal));
+}
+
+// Scales of blocks 2p and 2p + 1 of a group of 8, over the lanes their sums occupy.
+__m512 pair_scale(__m256 scales, int pair) {
+  const __m512i lane_block = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
+  return _mm512_permutexvar_ps(_mm512_add_epi32(lane_block, _mm512_set1_epi32(2 * pair)), _mm512_castps256_ps512(scales));
+}
+
+// IQ4_NL and MXFP4 against Q8_0, in groups of 8 blocks (scales converted
+// together), two blocks per register.
 template <class Block, const int8_t* kTable, float (*kScale)(const Block&)>
 float dot_blocks(int64_t n, const void* w, const void* x) {
   const auto* wb = static_cast<const Block*>(w);
@@ -67,16 +89,18 @@ float dot_blocks(int64_t n, const void* w, const void* x) {
   const __m512i ones = _mm512_set1_epi16(1);
   __m512 acc[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
   int64_t i = 0;
-  for (; i + 2 <= nb; i += 2) {
-    if (i % 4 == 0) prefetch_ahead<4 * sizeof(Block)>(wb + i);
-    const __m512i q = _mm512_shuffle_epi8(table, pair_indices(wb[i].qs, wb[i + 1].qs));
-    const __m512i sums = _mm512_madd_epi16(signed_pairs(q, pair_q8(xb[i].qs, xb[i + 1].qs)), ones);
-    const __m512 scale = _mm512_mask_blend_ps(0xff00, _mm512_set1_ps(kScale(wb[i]) * half_to_float(xb[i].d)),
-                                              _mm512_set1_ps(kScale(wb[i + 1]) * half_to_float(xb[i + 1].d)));
-    acc[(i / 2) % 2] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums), scale, acc[(i / 2) % 2]);
+  for (; i + 8 <= nb; i += 8) {
+    prefetch_ahead<8 * sizeof(Block)>(wb + i);
+    const __m256 scales = _mm256_mul_ps(scales8(wb + i), halves8<&BlockQ8_0::d>(xb + i));
+    for (int p = 0; p < 4; ++p) {
+      const int64_t b = i + 2 * p;
+      const __m512i q = _mm512_shuffle_epi8(table, pair_indices(wb[b].qs, wb[b + 1].qs));
+      const __m512i sums = _mm512_madd_epi16(signed_pairs(q, pair_q8(xb[b].qs, xb[b + 1].qs)), ones);
+      acc[p % 2] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums), pair_scale(scales, p), acc[p % 2]);
+    }
   }
   float sum = hsum512(_mm512_add_ps(acc[0], acc[1]));
-  if (i < nb) {  // an odd last block
+  for (; i < nb; ++i) {  // the last blocks one at a time
     const __m256i q = _mm256_shuffle_epi8(_mm512_castsi512_si256(table), q4_bytes(wb[i].qs));
     sum += kScale(wb[i]) * half_to_float(xb[i].d) * static_cast<float>(x86::hsum(dot_i8(q, load256(xb[i].qs))));
   }
