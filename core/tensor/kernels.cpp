@@ -111,6 +111,7 @@ KernelTable build_table(Isa isa) {
     detail::register_gemm_avx512(table);
     if (detect_x86().avx512_vnni) {
       detail::register_legacy_avx512_vnni(table, detect_x86().gfni);
+      detail::register_iquant_avx512_vnni(table);
       detail::register_gemm_q8_avx512(table);
     }
   }

@@ -83,6 +83,8 @@ void register_kquant_scalar(KernelTable& table);
 void register_iquant_scalar(KernelTable& table);
 void register_iquant_avx2(KernelTable& table);
 void register_iquant_avx512(KernelTable& table);
+// Only where CPUID reports AVX512-VNNI (IQ4_NL and MXFP4 dots).
+void register_iquant_avx512_vnni(KernelTable& table);
 void register_legacy_avx2(KernelTable& table);
 void register_kquant_avx2(KernelTable& table);
 void register_legacy_avx512(KernelTable& table);

@@ -107,6 +107,47 @@ float dot_blocks(int64_t n, const void* w, const void* x) {
   return sum;
 }
 
+// ---- with VNNI --------------------------------------------------------------------
+// The same loop with levels as unsigned bytes u = level + 128 (the table
+// shifted): vpdpbusd multiplies u with the signed activation directly, and a
+// second one with 128 gives the amount to take off, 3 operations per pair of
+// blocks instead of the sign trick's 5. Exact integer sums, as above.
+
+#if defined(__GNUC__) || defined(__clang__)
+#define SIEVE_TARGET_VNNI __attribute__((target("avx512vnni")))
+#else
+#define SIEVE_TARGET_VNNI
+#endif
+
+template <class Block, const int8_t* kTable, float (*kScale)(const Block&)>
+SIEVE_TARGET_VNNI float dot_blocks_vnni(int64_t n, const void* w, const void* x) {
+  const auto* wb = static_cast<const Block*>(w);
+  const auto* xb = static_cast<const BlockQ8_0*>(x);
+  const int64_t nb = n / kIqBlockElems;
+  const __m512i table = _mm512_xor_si512(table512(kTable), _mm512_set1_epi8(static_cast<char>(0x80)));
+  const __m512i offset = _mm512_set1_epi8(static_cast<char>(0x80));
+  const __m512i zero = _mm512_setzero_si512();
+  __m512 acc[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
+  int64_t i = 0;
+  for (; i + 8 <= nb; i += 8) {
+    prefetch_ahead<8 * sizeof(Block)>(wb + i);
+    const __m256 scales = _mm256_mul_ps(scales8(wb + i), halves8<&BlockQ8_0::d>(xb + i));
+    for (int p = 0; p < 4; ++p) {
+      const int64_t b = i + 2 * p;
+      const __m512i u = _mm512_shuffle_epi8(table, pair_indices(wb[b].qs, wb[b + 1].qs));
+      const __m512i xq = pair_q8(xb[b].qs, xb[b + 1].qs);
+      const __m512i sums = _mm512_sub_epi32(_mm512_dpbusd_epi32(zero, u, xq), _mm512_dpbusd_epi32(zero, offset, xq));
+      acc[p % 2] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums), pair_scale(scales, p), acc[p % 2]);
+    }
+  }
+  float sum = hsum512(_mm512_add_ps(acc[0], acc[1]));
+  for (; i < nb; ++i) {
+    const __m256i q = _mm256_shuffle_epi8(_mm512_castsi512_si256(table512(kTable)), q4_bytes(wb[i].qs));
+    sum += kScale(wb[i]) * half_to_float(xb[i].d) * static_cast<float>(x86::hsum(dot_i8(q, load256(xb[i].qs))));
+  }
+  return sum;
+}
+
 // IQ4_XS against Q8_K: four pairs of sub-blocks per super-block, each pair's
 // 16-bit sums widened by a madd with the two sub-block scales (ls - 32).
 float dot_iq4_xs(int64_t n, const void* w, const void* x) {
@@ -139,6 +180,12 @@ void register_iquant_avx512(KernelTable& table) {
   table[T::IQ4_NL].vec_dot = dot_blocks<BlockIQ4NL, kIq4nlValues, iq4_nl_scale>;
   table[T::MXFP4].vec_dot = dot_blocks<BlockMXFP4, kMxfp4Values, mxfp4_scale>;
   table[T::IQ4_XS].vec_dot = dot_iq4_xs;
+}
+
+void register_iquant_avx512_vnni(KernelTable& table) {
+  using T = TensorType;
+  table[T::IQ4_NL].vec_dot = dot_blocks_vnni<BlockIQ4NL, kIq4nlValues, iq4_nl_scale>;
+  table[T::MXFP4].vec_dot = dot_blocks_vnni<BlockMXFP4, kMxfp4Values, mxfp4_scale>;
 }
 
 }  // namespace sieve::tensor::detail

@@ -260,9 +260,28 @@ TEST(IQuant, VecDotMatchesDequantizedDot) {
 
 // ---- SIMD tables against the scalar one ----------------------------------------------
 
+// Every SIMD table, plus the AVX-512 one without its VNNI entries where the
+// CPU has VNNI (kernels_for gives only the best variant).
+struct Variant {
+  std::string name;
+  KernelTable table;
+};
+
+std::vector<Variant> simd_variants() {
+  std::vector<Variant> out;
+  for (Isa isa : simd_isas()) out.push_back({std::string(isa_name(isa)), kernels_for(isa)});
+  if (isa_available(Isa::Avx512) && detail::cpu_extras().avx512_vnni) {
+    KernelTable plain = kernels_for(Isa::Avx2);
+    detail::register_iquant_avx512(plain);
+    out.push_back({"avx512 without vnni", plain});
+  }
+  return out;
+}
+
 TEST(IQuantSimd, VecDotMatchesScalar) {
-  for (Isa isa : simd_isas()) {
-    const KernelTable& k = kernels_for(isa);
+  for (const Variant& v : simd_variants()) {
+    const KernelTable& k = v.table;
+    const std::string_view isa_label = v.name;
     for (T type : kTypes) {
       const T dot = scalar()[type].dot_type;
       for (int64_t n : lengths(type)) {
@@ -274,7 +293,7 @@ TEST(IQuantSimd, VecDotMatchesScalar) {
           const double got = k[type].vec_dot(n, wq.data(), xq.data());
           const double scale = abs_dot(dequantize(scalar(), type, wq, n), dequantize(scalar(), dot, xq, n));
           EXPECT_NEAR(got, want, 1e-5 * scale + 1e-30)
-              << isa_name(isa) << " " << type_name(type) << " n=" << n << (random_bits ? " random bits" : "");
+              << isa_label << " " << type_name(type) << " n=" << n << (random_bits ? " random bits" : "");
         }
       }
     }
@@ -296,6 +315,11 @@ TEST(IQuantSimd, X86TablesOverrideTheDots) {
     }
     previous = &k;
   }
+  if (isa_available(Isa::Avx512) && detail::cpu_extras().avx512_vnni) {  // the VNNI dots replace the plain ones
+    const std::vector<Variant> variants = simd_variants();
+    const KernelTable& plain = variants.back().table;
+    for (T type : {T::IQ4_NL, T::MXFP4}) EXPECT_NE(plain[type].vec_dot, kernels_for(Isa::Avx512)[type].vec_dot);
+  }
 }
 
 // Every byte pattern decodes without trouble: dequantize and dot read exactly
@@ -307,8 +331,8 @@ TEST(IQuantEdge, AnyIndexBytesDecodeToTableValues) {
       const Bytes q = random_blocks(type, n, seed);
       for (float v : dequantize(scalar(), type, q, n)) ASSERT_TRUE(std::isfinite(v)) << type_name(type);
       const Bytes xq = quantize(scalar(), scalar()[type].dot_type, gaussian(n, seed));
-      for (Isa isa : simd_isas()) {
-        EXPECT_TRUE(std::isfinite(kernels_for(isa)[type].vec_dot(n, q.data(), xq.data()))) << isa_name(isa);
+      for (const Variant& v : simd_variants()) {
+        EXPECT_TRUE(std::isfinite(v.table[type].vec_dot(n, q.data(), xq.data()))) << v.name;
       }
     }
   }
