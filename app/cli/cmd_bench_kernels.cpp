@@ -28,7 +28,8 @@ constexpr const char* kDefaultTypes = "f16,q8_0,q4_0,q4_k";
 constexpr TensorType kAllWeightTypes[] = {
     TensorType::F32,  TensorType::F16,  TensorType::BF16, TensorType::Q4_0, TensorType::Q4_1,
     TensorType::Q5_0, TensorType::Q5_1, TensorType::Q8_0, TensorType::Q2_K, TensorType::Q3_K,
-    TensorType::Q4_K, TensorType::Q5_K, TensorType::Q6_K,
+    TensorType::Q4_K, TensorType::Q5_K, TensorType::Q6_K, TensorType::IQ4_NL, TensorType::IQ4_XS,
+    TensorType::MXFP4,
 };
 
 const std::vector<OptionSpec>& option_specs() {

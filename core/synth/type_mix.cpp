@@ -24,7 +24,8 @@ namespace {
 constexpr uint32_t kFtypeF32 = 0, kFtypeF16 = 1, kFtypeQ4_0 = 2, kFtypeQ4_1 = 3, kFtypeQ8_0 = 7,
                    kFtypeQ5_0 = 8, kFtypeQ5_1 = 9, kFtypeQ2_K = 10, kFtypeQ3_K_S = 11,
                    kFtypeQ3_K_M = 12, kFtypeQ3_K_L = 13, kFtypeQ4_K_S = 14, kFtypeQ4_K_M = 15,
-                   kFtypeQ5_K_S = 16, kFtypeQ5_K_M = 17, kFtypeQ6_K = 18, kFtypeBF16 = 32;
+                   kFtypeQ5_K_S = 16, kFtypeQ5_K_M = 17, kFtypeQ6_K = 18, kFtypeIQ4_NL = 25, kFtypeIQ4_XS = 30,
+                   kFtypeBF16 = 32, kFtypeMXFP4_MOE = 38;
 
 // The reference's layer pattern for "spend more bits here": the first and last
 // eighth of the layers and every third layer in between.
@@ -32,9 +33,11 @@ bool use_more_bits(int layer, int n_layers) {
   return layer < n_layers / 8 || layer >= 7 * n_layers / 8 || (layer - n_layers / 8) % 3 == 2;
 }
 
+// The 256-value super-block types, which the reference quantizer replaces
+// by a 32-value type when a row does not fit (see fallback_type).
 bool is_k_quant(TensorType type) {
   return type == TensorType::Q2_K || type == TensorType::Q3_K || type == TensorType::Q4_K ||
-         type == TensorType::Q5_K || type == TensorType::Q6_K;
+         type == TensorType::Q5_K || type == TensorType::Q6_K || type == TensorType::IQ4_XS;
 }
 
 std::string lower(std::string_view text) {
@@ -47,7 +50,7 @@ std::string lower(std::string_view text) {
 }  // namespace
 
 std::span<const TypeMix::Entry> TypeMix::entries() {
-  static constexpr std::array<Entry, 21> kEntries = {{
+  static constexpr std::array<Entry, 24> kEntries = {{
       {"f32", TensorType::F32, kFtypeF32, Rule::Pure},
       {"f16", TensorType::F16, kFtypeF16, Rule::Pure},
       {"bf16", TensorType::BF16, kFtypeBF16, Rule::Pure},
@@ -61,6 +64,9 @@ std::span<const TypeMix::Entry> TypeMix::entries() {
       {"q4_k", TensorType::Q4_K, kFtypeQ4_K_S, Rule::Pure},
       {"q5_k", TensorType::Q5_K, kFtypeQ5_K_S, Rule::Pure},
       {"q6_k", TensorType::Q6_K, kFtypeQ6_K, Rule::Pure},
+      {"iq4_nl", TensorType::IQ4_NL, kFtypeIQ4_NL, Rule::Pure},
+      {"iq4_xs", TensorType::IQ4_XS, kFtypeIQ4_XS, Rule::Pure},
+      {"mxfp4", TensorType::MXFP4, kFtypeMXFP4_MOE, Rule::Pure},
       {"q2_k_mix", TensorType::Q2_K, kFtypeQ2_K, Rule::Q2_K},
       {"q3_k_s", TensorType::Q3_K, kFtypeQ3_K_S, Rule::Q3_K_S},
       {"q3_k_m", TensorType::Q3_K, kFtypeQ3_K_M, Rule::Q3_K_M},
@@ -155,10 +161,9 @@ std::optional<TensorType> fallback_type(TensorType type, uint64_t row_length) {
   if (!is_k_quant(type)) return std::nullopt;
   TensorType substitute = TensorType::F16;
   switch (type) {
-    // The reference now uses IQ4_NL here; Sieve has no IQ4_NL kernels, so it
-    // keeps the reference's earlier choice, Q4_0 (same size, same block).
     case TensorType::Q2_K:
-    case TensorType::Q3_K: substitute = TensorType::Q4_0; break;
+    case TensorType::Q3_K:
+    case TensorType::IQ4_XS: substitute = TensorType::IQ4_NL; break;
     case TensorType::Q4_K: substitute = TensorType::Q5_0; break;
     case TensorType::Q5_K: substitute = TensorType::Q5_1; break;
     default: substitute = TensorType::Q8_0; break;  // Q6_K

@@ -43,6 +43,10 @@ constexpr Q8GemmLayout q8_gemm_layout(TensorType type) {
     case TensorType::Q8_0: return {32, 128, false};  // signed bytes stored as u = q + 128
     case TensorType::Q4_K: return {32, 0, true};
     case TensorType::Q6_K: return {16, 32, false};
+    // Codebook levels stored as u = level + 128 (blocks_iq.h); IQ4_XS per 32-value sub-block.
+    case TensorType::IQ4_NL:
+    case TensorType::IQ4_XS:
+    case TensorType::MXFP4: return {32, 128, false};
     default: return {};
   }
 }

@@ -41,10 +41,12 @@ enum class TensorType : uint32_t {
   BF16 = 30,
   TQ1_0 = 34,
   TQ2_0 = 35,
+  // 36..38 were interleaved Q4_0 variants, since removed from the format.
+  MXFP4 = 39,
 };
 
 // One past the largest id above; tables indexed by type id use this size.
-inline constexpr uint32_t kTypeIdLimit = 36;
+inline constexpr uint32_t kTypeIdLimit = 40;
 
 struct TypeInfo {
   std::string_view name;   // "Q4_K", as llama.cpp and Hugging Face name it

@@ -77,6 +77,21 @@ TEST(CliInfo, MetadataAndTensorListings) {
   EXPECT_NE(r.output.find("64 x 512"), std::string::npos);  // token_embd.weight dims
 }
 
+// The codebook types by name in the tensor listing: IQ4_NL and IQ4_XS in the
+// shared i-quant files, MXFP4 (GGUF id 39) in the gpt-oss experts.
+TEST(CliInfo, NamesCodebookTensorTypes) {
+  const auto models = std::filesystem::path(SIEVE_SHARED_DIR) / "models";
+  const std::pair<const char*, const char*> cases[] = {
+      {"synthI-iq4_nl.gguf", "IQ4_NL"}, {"synthI-iq4_xs.gguf", "IQ4_XS"}, {"arch/gpt-oss-mxfp4.gguf", "MXFP4"}};
+  for (const auto& [file, type] : cases) {
+    const auto path = models / file;
+    if (!std::filesystem::exists(path)) GTEST_SKIP() << "missing " << path;
+    const RunResult r = run_sieve_shell("info --tensors " + quoted(path));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find(std::string(" ") + type + " "), std::string::npos) << file << "\n" << r.output;
+  }
+}
+
 TEST(CliInfo, HelpAndUsageErrors) {
   const RunResult help = run_sieve_shell("info --help");
   EXPECT_EQ(help.exit_code, 0);

@@ -22,6 +22,7 @@ void pack_body(std::span<const uint8_t> input);           // a Sieve pack: PackF
 void llama2c_body(std::span<const uint8_t> input);        // u32 split, checkpoint bytes, tokenizer bytes
 void tokenizer_body(std::span<const uint8_t> input);      // selector byte, then text or token ids
 void chat_template_body(std::span<const uint8_t> input);  // selector byte, then a template or messages JSON
+void blocks_body(std::span<const uint8_t> input);         // selector byte, then IQ4_NL / IQ4_XS / MXFP4 blocks
 
 struct FuzzTarget {
   std::string_view name;  // also the folder under regressions/ and the corpus
@@ -34,6 +35,7 @@ inline constexpr FuzzTarget kFuzzTargets[] = {
     {"llama2c", llama2c_body},
     {"tokenizer", tokenizer_body},
     {"chat_template", chat_template_body},
+    {"blocks", blocks_body},
 };
 
 }  // namespace sieve::fuzz

@@ -15,7 +15,7 @@ sieve=${2:?sieve binary}
 seed_maker=${3:?fuzz_seed_maker binary}
 shared=${4:-$(cd "$(dirname "$0")/../../.." && pwd)/shared}
 seeds=$out/seeds
-targets=(gguf pack llama2c tokenizer chat_template)
+targets=(gguf pack llama2c tokenizer chat_template blocks)
 
 rm -rf "$seeds"
 for t in "${targets[@]}"; do mkdir -p "$seeds/$t" "$out/corpus/$t"; done
@@ -29,11 +29,17 @@ trap 'rm -rf "$work"' EXIT
 le32() { printf "$(printf '\\x%02x\\x%02x\\x%02x\\x%02x' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24 & 255)))"; }
 
 # Tiny synthetic models (2 layers, so a budget can make one stream) and their packs.
-for type in f16 bf16 q8_0 q4_0 q4_k; do
+for type in f16 bf16 q8_0 q4_0 q4_k iq4_nl mxfp4; do
   "$sieve" synth -o "$work/tiny-$type.gguf" --dim 32 --layers 2 --ff 64 --heads 2 --kv-heads 1 --ctx 32 \
     --type "$type" -t 1 >/dev/null 2>&1
   "$sieve" pack "$work/tiny-$type.gguf" -o "$seeds/pack/tiny-$type.sieve" >/dev/null 2>&1
   cp "$work/tiny-$type.gguf" "$seeds/gguf/"
+done
+
+# Blocks: a selector byte (type, then rows) and real quantized weights from the tiny models' ends.
+for sel in 0 1 2 3 4 5; do
+  src=$work/tiny-$([ $((sel % 3)) = 2 ] && echo mxfp4 || echo iq4_nl).gguf
+  { printf "$(printf '\\x%02x' "$sel")"; tail -c 4096 "$src"; } > "$seeds/blocks/tail-$sel"
 done
 
 if [ -d "$shared" ]; then

@@ -1,5 +1,5 @@
 // AVX-512 VNNI int8 GEMM for prefill (gemm_q8.h): packing of Q4_0, Q8_0,
-// Q4_K and Q6_K rows into 16-row groups, and the kernel that multiplies
+// Q4_K, Q6_K, IQ4_NL, IQ4_XS and MXFP4 rows into 16-row groups, and the kernel that multiplies
 // packed groups with a batch of int8 activations.
 //
 // Packing: each row's block is first widened to unsigned bytes in value order
@@ -29,6 +29,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "tensor/blocks_iq.h"
 #include "tensor/blocks_k.h"
 #include "tensor/blocks_legacy.h"
 #include "tensor/gemm_q8.h"
@@ -108,6 +109,49 @@ struct Q6_KUnpack {
   }
 };
 
+// Codebook types (blocks_iq.h): levels as unsigned bytes u = level + 128,
+// looked up in the table shifted by 128 (offset 128, as Q8_0).
+__m128i shifted_table(const int8_t* table) {
+  return _mm_xor_si128(load128(table), _mm_set1_epi8(static_cast<char>(0x80)));
+}
+
+void unpack_codebook32(const uint8_t* qs, __m128i table, uint8_t* u) {
+  const __m128i q = load128(qs), low4 = _mm_set1_epi8(0x0f);
+  store128(u, _mm_shuffle_epi8(table, _mm_and_si128(q, low4)));
+  store128(u + 16, _mm_shuffle_epi8(table, _mm_and_si128(_mm_srli_epi16(q, 4), low4)));
+}
+
+struct IQ4_NLUnpack {
+  using Block = BlockIQ4NL;
+  static constexpr int kValues = kIqBlockElems;
+  static void unpack(const Block& b, uint8_t* u, float* scale, float*, size_t) {
+    unpack_codebook32(b.qs, shifted_table(kIq4nlValues), u);
+    scale[0] = half_to_float(b.d);
+  }
+};
+
+struct MXFP4Unpack {
+  using Block = BlockMXFP4;
+  static constexpr int kValues = kIqBlockElems;
+  static void unpack(const Block& b, uint8_t* u, float* scale, float*, size_t) {
+    unpack_codebook32(b.qs, shifted_table(kMxfp4Values), u);
+    scale[0] = e8m0_half_to_float(b.e);
+  }
+};
+
+struct IQ4_XSUnpack {
+  using Block = BlockIQ4XS;
+  static constexpr int kValues = kIq4xsBlockElems;
+  static void unpack(const Block& b, uint8_t* u, float* scale, float*, size_t stride) {
+    const __m128i table = shifted_table(kIq4nlValues);
+    const float d = half_to_float(b.d);
+    for (int s = 0; s < kValues / kIqBlockElems; ++s) {
+      unpack_codebook32(b.qs + 16 * s, table, u + kIqBlockElems * s);
+      scale[static_cast<size_t>(s) * stride] = d * static_cast<float>(iq4xs_scale(b, s) - 32);
+    }
+  }
+};
+
 // ---- packing 16 rows ---------------------------------------------------------------
 
 // 16 values of row 4p + k (p = 0..3) in lane p.
@@ -168,6 +212,9 @@ struct Q4_0Pack : Q4_0Unpack { static constexpr TensorType kType = TensorType::Q
 struct Q8_0Pack : Q8_0Unpack { static constexpr TensorType kType = TensorType::Q8_0; };
 struct Q4_KPack : Q4_KUnpack { static constexpr TensorType kType = TensorType::Q4_K; };
 struct Q6_KPack : Q6_KUnpack { static constexpr TensorType kType = TensorType::Q6_K; };
+struct IQ4_NLPack : IQ4_NLUnpack { static constexpr TensorType kType = TensorType::IQ4_NL; };
+struct IQ4_XSPack : IQ4_XSUnpack { static constexpr TensorType kType = TensorType::IQ4_XS; };
+struct MXFP4Pack : MXFP4Unpack { static constexpr TensorType kType = TensorType::MXFP4; };
 
 // ---- the kernel --------------------------------------------------------------------
 
@@ -275,6 +322,9 @@ void register_gemm_q8_avx512(KernelTable& table) {
   table[TensorType::Q8_0].pack_q8 = pack_rows<Q8_0Pack>;
   table[TensorType::Q4_K].pack_q8 = pack_rows<Q4_KPack>;
   table[TensorType::Q6_K].pack_q8 = pack_rows<Q6_KPack>;
+  table[TensorType::IQ4_NL].pack_q8 = pack_rows<IQ4_NLPack>;
+  table[TensorType::IQ4_XS].pack_q8 = pack_rows<IQ4_XSPack>;
+  table[TensorType::MXFP4].pack_q8 = pack_rows<MXFP4Pack>;
 }
 }  // namespace detail
 

@@ -7,10 +7,14 @@
 #include <algorithm>
 #include <cmath>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "core/model/reference_case.h"
 #include "engine.h"
+#include "gguf/gguf_file.h"
 #include "sampling/sampler.h"
+#include "tensor/tensor_type.h"
 
 namespace sieve::test {
 namespace {
@@ -21,10 +25,11 @@ namespace {
 // (rounding our activations to BF16 as well did not close the gap), so they
 // get 3e-3. Quantized weights differ by a few 1e-3 because both sides round
 // activations to 8 bits and a tiny upstream difference flips a rounding now
-// and then; the top token must still agree at every step.
+// and then; the top token must still agree at every step. The i-quant files
+// (synthI-*) count as quantized: IQ4_NL and IQ4_XS measure under 1e-2.
 double tolerance_for(const std::string& name) {
   if (name.find("-bf16") != std::string::npos) return 3e-3;
-  const bool quantized = name.find("-q") != std::string::npos;
+  const bool quantized = name.find("-q") != std::string::npos || name.find("-iq") != std::string::npos;
   return quantized ? 3e-2 : 1e-3;
 }
 
@@ -47,10 +52,20 @@ LogitSummary summarise(std::span<const float> logits) {
   return s;
 }
 
+// Logits closer than this may swap on rounding alone (../shared/README.md):
+// where the reference's two best are a near tie, either may come out on top.
+constexpr double kNearTie = 0.03;
+
+bool near_tie_flip(const ReferenceStep& ref, int32_t best) {
+  return ref.top.size() >= 2 && best == ref.top[1].first && ref.top[0].second - ref.top[1].second < kNearTie;
+}
+
 void expect_step_matches(const ReferenceStep& ref, std::span<const float> logits, double tol, size_t step) {
   const LogitSummary s = summarise(logits);
   const double scale = std::max(ref.rms, 1e-6);
-  EXPECT_EQ(s.best, ref.token) << "step " << step;
+  if (!near_tie_flip(ref, s.best)) {
+    EXPECT_EQ(s.best, ref.token) << "step " << step;
+  }
   for (const auto& [id, value] : ref.top) {
     EXPECT_NEAR(logits[static_cast<size_t>(id)], value, tol * std::max(std::fabs(value), scale))
         << "step " << step << ", token " << id;
@@ -61,8 +76,19 @@ void expect_step_matches(const ReferenceStep& ref, std::span<const float> logits
 
 class ReferenceTest : public ::testing::TestWithParam<std::filesystem::path> {};
 
+// The first tensor type in the model that Sieve has no kernels for, if any:
+// the shared i-quant files cover types still to come (IQ3_S, IQ2_*, IQ1_*).
+std::optional<std::string> uncomputable_type(const std::filesystem::path& model) {
+  const gguf::GgufFile file = gguf::GgufFile::open(model);
+  for (const gguf::TensorInfo& t : file.tensors()) {
+    if (!tensor::type_info(t.type).computable) return std::string(tensor::type_name(t.type)) + " (" + t.name + ")";
+  }
+  return std::nullopt;
+}
+
 TEST_P(ReferenceTest, TeacherForcedLogitsMatch) {
   const ReferenceCase c = load_reference(GetParam());
+  if (const auto missing = uncomputable_type(c.model)) GTEST_SKIP() << "Sieve has no kernels yet for " << *missing;
   EngineOptions options;
   options.model_path = c.model;
   options.threads = 1;  // thread counts are compared in engine_test

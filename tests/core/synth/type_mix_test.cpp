@@ -28,7 +28,10 @@ TEST(TypeMix, NamesParseCaseInsensitivelyAndUnknownOnesDoNot) {
   EXPECT_EQ(TypeMix::from_name("Q4_K_M")->name(), "q4_k_m");
   EXPECT_FALSE(TypeMix::from_name("q4_k_x"));
   EXPECT_FALSE(TypeMix::from_name(""));
-  EXPECT_FALSE(TypeMix::from_name("iq4_nl"));
+  EXPECT_FALSE(TypeMix::from_name("iq3_s"));
+  EXPECT_EQ(TypeMix::from_name("iq4_nl")->base_type(), TensorType::IQ4_NL);
+  EXPECT_EQ(TypeMix::from_name("IQ4_XS")->file_type(), 30u);
+  EXPECT_EQ(TypeMix::from_name("mxfp4")->file_type(), 38u);
 }
 
 TEST(TypeMix, FileTypesAreLlamaFtypeNumbers) {
@@ -143,8 +146,10 @@ TEST(TypeMix, KQuantRowsThatAreNotWholeBlocksFallBackAsTheReferenceDoes) {
   EXPECT_EQ(fallback_type(TensorType::Q4_K, 64), TensorType::Q5_0);
   EXPECT_EQ(fallback_type(TensorType::Q5_K, 64), TensorType::Q5_1);
   EXPECT_EQ(fallback_type(TensorType::Q6_K, 64), TensorType::Q8_0);
-  EXPECT_EQ(fallback_type(TensorType::Q2_K, 64), TensorType::Q4_0);
-  EXPECT_EQ(fallback_type(TensorType::Q3_K, 64), TensorType::Q4_0);
+  EXPECT_EQ(fallback_type(TensorType::Q2_K, 64), TensorType::IQ4_NL);  // the reference's choice
+  EXPECT_EQ(fallback_type(TensorType::Q3_K, 384), TensorType::IQ4_NL);
+  EXPECT_EQ(fallback_type(TensorType::IQ4_XS, 384), TensorType::IQ4_NL);
+  EXPECT_EQ(fallback_type(TensorType::IQ4_XS, 512), TensorType::IQ4_XS);
   EXPECT_EQ(fallback_type(TensorType::Q4_K, 48), TensorType::F16);  // not even a Q5_0 block
   EXPECT_EQ(fallback_type(TensorType::F16, 7), TensorType::F16);
   EXPECT_EQ(fallback_type(TensorType::Q4_0, 48), std::nullopt);

@@ -92,5 +92,32 @@ INSTANTIATE_TEST_SUITE_P(SharedModels, SynthACrossType,
                          ::testing::Values("bf16", "q8_0", "q6_k", "q4_k_m", "q4_0"),
                          [](const auto& info) { return std::string(info.param); });
 
+// The shared gpt-oss files hold one random model twice: all F32, and with the
+// experts in MXFP4 written by the reference quantizer. Our MXFP4 decoding of
+// those experts must land near the F32 values (a wrong nibble order, table or
+// exponent bias would be off by 100% or more).
+TEST(GptOssMxfp4, ExpertsMatchTheF32CopyWithinTheTypeBound) {
+  const auto mxfp4_path = kModels / "arch" / "gpt-oss-mxfp4.gguf";
+  const auto f32_path = kModels / "arch" / "gpt-oss.gguf";
+  if (!std::filesystem::exists(mxfp4_path) || !std::filesystem::exists(f32_path)) {
+    GTEST_SKIP() << "shared gpt-oss models not found under " << kModels;
+  }
+  const auto f32 = gguf::GgufFile::open(f32_path);
+  const auto mxfp4 = gguf::GgufFile::open(mxfp4_path);
+  int compared = 0;
+  for (const gguf::TensorInfo& t : mxfp4.tensors()) {
+    if (t.type != TensorType::MXFP4) continue;
+    const gguf::TensorInfo* ref = f32.find_tensor(t.name);
+    ASSERT_NE(ref, nullptr) << t.name;
+    ASSERT_EQ(ref->dims, t.dims) << t.name;
+    const double err = relative_rms(dequantize(mxfp4, t), dequantize(f32, *ref));
+    // E2M1 with power-of-two scales: ~11% on Gaussian data (iquant_test.cpp).
+    EXPECT_LE(err, 0.2) << t.name;
+    std::printf("  %s: MXFP4 relative RMS vs F32 = %.5f\n", t.name.c_str(), err);
+    ++compared;
+  }
+  EXPECT_GT(compared, 0);
+}
+
 }  // namespace
 }  // namespace sieve::tensor

@@ -16,9 +16,28 @@ TEST(TensorType, KnownGeometry) {
   EXPECT_FALSE(is_whole_blocks(TensorType::Q2_K, 100));
 }
 
+// The codebook types Sieve computes with, at the ids and sizes GGUF gives them.
+TEST(TensorType, CodebookTypes) {
+  const auto nl = find_type_info(20), xs = find_type_info(23), mx = find_type_info(39);
+  ASSERT_TRUE(nl && xs && mx);
+  EXPECT_EQ(nl->name, "IQ4_NL");
+  EXPECT_EQ(nl->block_elems, 32u);
+  EXPECT_EQ(nl->block_bytes, 18u);
+  EXPECT_EQ(xs->name, "IQ4_XS");
+  EXPECT_EQ(xs->block_elems, 256u);
+  EXPECT_EQ(xs->block_bytes, 136u);
+  EXPECT_EQ(mx->name, "MXFP4");
+  EXPECT_EQ(mx->block_elems, 32u);
+  EXPECT_EQ(mx->block_bytes, 17u);
+  for (const auto& info : {*nl, *xs, *mx}) EXPECT_TRUE(info.computable) << info.name;
+  EXPECT_EQ(type_from_name("mxfp4"), TensorType::MXFP4);
+  EXPECT_GT(kTypeIdLimit, static_cast<uint32_t>(TensorType::MXFP4));
+}
+
 TEST(TensorType, UnknownIdsAreRejected) {
   EXPECT_FALSE(find_type_info(4).has_value());   // removed Q4_2
   EXPECT_FALSE(find_type_info(31).has_value());
+  for (uint32_t removed = 36; removed <= 38; ++removed) EXPECT_FALSE(find_type_info(removed).has_value());  // Q4_0_4_4 ...
   EXPECT_FALSE(find_type_info(1000).has_value());
   EXPECT_TRUE(find_type_info(30).has_value());   // BF16
 }
