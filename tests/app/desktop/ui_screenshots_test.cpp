@@ -202,6 +202,9 @@ class UiScreenshotsTest : public QObject {
     QTRY_COMPARE(search->property("text").toString(), QString());
 
     // Ctrl+N: a new chat with the cursor in the message box; what is typed next is kept.
+    // (Shortcuts go to the active window; under Xvfb with no window manager, make it so.)
+    window_->requestActivate();
+    QVERIFY(QTest::qWaitForWindowActive(window_));
     QTest::keySequence(window_, QKeySequence::New);
     typeText("typed at once");
     QQuickItem* input = window_->findChild<QQuickItem*>("messageInput");
