@@ -8,7 +8,7 @@ import QtQuick.Layouts
 // the button emits actionTriggered() and closes the note.
 Popup {
     id: root
-    property QtObject theme
+    property Theme theme
     property alias text: message.text
     property alias actionText: action.text
     signal actionTriggered()
@@ -35,7 +35,9 @@ Popup {
         radius: 8
         color: root.theme ? root.theme.text : "#1d1d1b"
     }
-    contentItem: RowLayout {
+    // The popup's one content child (not `contentItem:`, which is deferred: an id there makes it immediate).
+    RowLayout {
+        anchors.fill: parent
         spacing: 12
         Label {
             id: message
