@@ -331,7 +331,7 @@ Item {
             wrapMode: TextEdit.Wrap
             color: root.theme.text  // qmllint disable unqualified
             selectionColor: root.theme.accent  // qmllint disable unqualified
-            selectedTextColor: root.theme.onAccent  // qmllint disable unqualified
+            selectedTextColor: root.theme.textOnAccent  // qmllint disable unqualified
             font.pixelSize: 15
             textFormat: TextEdit.MarkdownText
             text: segment.text
