@@ -14,7 +14,8 @@
 // AppObjects (install() parents it to the engine), and QML_SINGLETON's static
 // create() — which Qt 6.4 calls once per engine, on first use, on the engine's
 // thread — returns the one installed on that engine. Nothing is global and
-// nothing is read from another thread.
+// nothing is read from another thread. (The headers are included, not
+// declared: moc needs complete types for the pointer properties.)
 
 #include <QHash>
 #include <QObject>
@@ -22,16 +23,16 @@
 #include <QVariantMap>
 #include <QtQml/qqmlregistration.h>
 
+#include "desktop/app_settings.h"
+#include "desktop/chat_controller.h"
+#include "desktop/disk_measure.h"
+#include "desktop/memory_planner.h"
+#include "desktop/models_controller.h"
+
 class QJSEngine;
 class QQmlEngine;
 
 namespace sieve::app {
-
-class AppSettings;
-class ChatController;
-class DiskMeasure;
-class MemoryPlanner;
-class ModelsController;
 
 class AppObjects : public QObject {
   Q_OBJECT
