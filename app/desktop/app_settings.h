@@ -1,6 +1,6 @@
 #pragma once
 // Everything the settings page sets, persisted with QSettings, with
-// per-model overrides (the QML context property `settings`).
+// per-model overrides (`App.settings` in QML, app_objects.h).
 //
 // Global values live under "settings/<key>". When "for this model only" is
 // on for a model, its values live under "models/<model path,
@@ -16,12 +16,15 @@
 #include <QSettings>
 #include <QString>
 #include <QVariant>
+#include <QtQml/qqmlregistration.h>
 #include <memory>
 
 namespace sieve::app {
 
 class AppSettings : public QObject {
   Q_OBJECT
+  QML_ELEMENT
+  QML_UNCREATABLE("created by the app (app_window.cpp); QML reaches it through App")
   // The model whose overrides apply (the loaded one).
   Q_PROPERTY(QString modelPath READ modelPath WRITE setModelPath NOTIFY modelPathChanged)
   Q_PROPERTY(bool perModel READ perModel WRITE setPerModel NOTIFY changed)

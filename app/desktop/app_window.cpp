@@ -8,11 +8,11 @@
 #include <QMetaProperty>
 #include <QPalette>
 #include <QQmlApplicationEngine>
-#include <QQmlContext>
 #include <QQuickStyle>
 #include <QQuickWindow>
 #include <QUrl>
 
+#include "desktop/app_objects.h"
 #include "desktop/app_settings.h"
 #include "desktop/chat_controller.h"
 #include "desktop/disk_measure.h"
@@ -150,27 +150,23 @@ QQuickWindow* loadMainWindow(QQmlApplicationEngine& engine, ChatController& chat
   const QMetaObject::Connection collecting = QObject::connect(&engine, &QQmlApplicationEngine::warnings, &engine, [&warnings](const QList<QQmlError>& list) {
     for (const QQmlError& e : list) warnings << e.toString();
   });
-  engine.rootContext()->setContextProperty("chat", &chat);
   logControllerEvents(chat);
   // Owned by the QML engine (its children), so they live as long as the UI.
   auto* settings = new AppSettings({}, &engine);
   auto* planner = new MemoryPlanner(&engine);
   bindSettings(*settings, chat, *planner);
-  engine.rootContext()->setContextProperty("settings", settings);
-  engine.rootContext()->setContextProperty("planner", planner);
-  engine.rootContext()->setContextProperty("appInfo", aboutInfo(logFile));
   // Measure disk (settings page): the profile lands where the planner reads it; the speed updates at once.
   auto* diskMeasure = new DiskMeasure(&engine);
   diskMeasure->setProfilePath(planner->diskProfilePath());
   QObject::connect(diskMeasure, &DiskMeasure::measured, planner, &MemoryPlanner::setDiskProfilePath);
-  engine.rootContext()->setContextProperty("diskMeasure", diskMeasure);
-  // The models page (`models`): the library in the per-user data folder, loading through `chat`.
+  // The models page: the library in the per-user data folder, loading through `chat`.
   auto* models = new ModelsController(&chat, {}, {}, &engine);
-  engine.rootContext()->setContextProperty("models", models);
   // The models list plans every model for the engine settings in effect, as the settings page does.
   const auto replan = [models, planner] { models->list()->setPlanSettings(planner->effective()); };
   replan();
   QObject::connect(planner, &MemoryPlanner::effectiveChanged, models, replan);
+  // QML reaches them all through the singleton App of the module Sieve.App (app_objects.h).
+  AppObjects::install(engine, {&chat, settings, planner, models, diskMeasure, aboutInfo(logFile)});
   engine.load(QUrl(QStringLiteral("qrc:/Sieve/Ui/Main.qml")));
   QObject::disconnect(collecting);  // `warnings` lives only in this call
   QQuickWindow* window = engine.rootObjects().isEmpty() ? nullptr

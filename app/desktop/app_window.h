@@ -1,9 +1,10 @@
 #pragma once
-// Starting the UI, shared by sieve-desktop and the tests: the QML engine gets
-// the context properties `chat` (the controller), `settings` (AppSettings,
-// persisted, pushed into the controller), `planner` (MemoryPlanner, for the
-// DRAM budget), `appInfo` (what About shows) and loads qrc:/Sieve/Ui/Main.qml
-// (the Sieve.Ui module from ui/, linked as sieve_ui).
+// Starting the UI, shared by sieve-desktop and the tests: makes the objects
+// QML sees — the controller given, AppSettings (persisted, pushed into the
+// controller), MemoryPlanner (the DRAM budget), DiskMeasure, ModelsController
+// and what About shows —, installs them as the engine's `App` singleton
+// (app_objects.h; AppObjects::of(engine) finds them again) and loads
+// qrc:/Sieve/Ui/Main.qml (the Sieve.Ui module from ui/, linked as sieve_ui).
 
 #include <QString>
 #include <QVariantMap>
@@ -23,7 +24,7 @@ class MemoryPlanner;
 // before creating the application object.
 void configureApplication();
 
-// What the About dialog shows (the `appInfo` context property): version,
+// What the About dialog shows (`App.info`): version,
 // qtVersion (the Qt it runs on), logFile (empty: no log file), logFolderUrl, license.
 QVariantMap aboutInfo(const QString& logFile);
 

@@ -3,7 +3,6 @@
 #include <QCoreApplication>
 #include <QMetaMethod>
 #include <QMetaProperty>
-#include <QQmlContext>
 #include <QQuickItem>
 #include <QQuickWindow>
 #include <cstdio>
@@ -11,6 +10,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 
 namespace sieve::app {
 namespace {
@@ -43,8 +43,8 @@ struct Automation::Inbox {
   Automation* target = nullptr;
 };
 
-Automation::Automation(QQmlContext& context, QObject* parent)
-    : QObject(parent), context_(context), inbox_(std::make_shared<Inbox>()) {
+Automation::Automation(QHash<QString, QObject*> objects, QObject* parent)
+    : QObject(parent), objects_(std::move(objects)), inbox_(std::make_shared<Inbox>()) {
   inbox_->target = this;
 }
 
@@ -74,7 +74,7 @@ void Automation::answer(const QString& text) {
 }
 
 QObject* Automation::object(const QString& name) const {
-  return context_.contextProperty(name).value<QObject*>();
+  return objects_.value(name);
 }
 
 void Automation::run(const QString& line) {
@@ -106,7 +106,11 @@ QString Automation::execute(const QString& line) {
   const QString member = line.section(QLatin1Char(' '), 2, 2);
   const QString rest = line.section(QLatin1Char(' '), 3);  // the value or argument, spaces and all
   QObject* o = object(target);
-  if (!o) return QStringLiteral("error: no object named '%1' (chat, settings, models, planner)").arg(target);
+  if (!o) {
+    QStringList known = objects_.keys();
+    known.sort();
+    return QStringLiteral("error: no object named '%1' (%2)").arg(target, known.join(", "));
+  }
   const QByteArray name = member.toUtf8();
   const QMetaObject* meta = o->metaObject();
   if (verb == QLatin1String("set") || verb == QLatin1String("get")) {

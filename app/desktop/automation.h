@@ -14,8 +14,8 @@
 //                               or * for any; TEXT, when given, must equal its `text`
 //   quit                        leaves the event loop (as does the end of the input)
 //
-// OBJECT is a context property of the QML engine: chat, settings, models or
-// planner. Every command but quit is answered "ok", "value ...", "at ..." or
+// OBJECT is one of the objects QML reaches through `App` (app_objects.h):
+// chat, settings, models, planner or diskMeasure. Every command but quit is answered "ok", "value ...", "at ..." or
 // "error: why". Commands run on the UI thread, between events, as the user's
 // clicks do. `locate` only reads: the click-through test
 // (tests/installer/click-through.sh) finds a control with it and then clicks
@@ -26,7 +26,6 @@
 #include <QString>
 #include <memory>
 
-class QQmlContext;
 class QQuickItem;
 class QQuickWindow;
 
@@ -36,7 +35,8 @@ class Automation : public QObject {
   Q_OBJECT
 
  public:
-  explicit Automation(QQmlContext& context, QObject* parent = nullptr);
+  // `objects`: what OBJECT names (AppObjects::byName()); they must outlive this.
+  explicit Automation(QHash<QString, QObject*> objects, QObject* parent = nullptr);
   ~Automation() override;
 
   // Starts reading standard input (a detached reader thread).
@@ -55,7 +55,7 @@ class Automation : public QObject {
   QString locate(const QString& name, const QString& text) const;
   void answer(const QString& text);
 
-  QQmlContext& context_;
+  QHash<QString, QObject*> objects_;
   QQuickWindow* window_ = nullptr;
   std::shared_ptr<Inbox> inbox_;  // shared with the reader thread, which may outlive this
   QHash<QObject*, QString> names_;

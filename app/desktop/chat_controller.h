@@ -1,5 +1,5 @@
 #pragma once
-// What the QML sees (as the context property `chat`): the conversation list,
+// What the QML sees (as `App.chat`, app_objects.h): the conversation list,
 // the open conversation's messages, the model and its state, live statistics,
 // and the actions (load a model, send, stop, regenerate, edit-and-resend,
 // new/open/rename/delete/search/export a chat, resolve a context overflow).
@@ -19,6 +19,7 @@
 #include <QUrl>
 #include <functional>
 #include <QVariantList>
+#include <QtQml/qqmlregistration.h>
 #include <memory>
 
 #include <qcoro/qcorotask.h>
@@ -33,14 +34,16 @@ namespace sieve::app {
 
 class ChatController : public QObject {
   Q_OBJECT
+  QML_ELEMENT
+  QML_UNCREATABLE("created by the app (app_window.cpp); QML reaches it through App")
   Q_PROPERTY(sieve::app::ConversationListModel* conversations READ conversations CONSTANT)
   Q_PROPERTY(sieve::app::MessageListModel* messages READ messages CONSTANT)
   Q_PROPERTY(sieve::app::LiveStatus* live READ live CONSTANT)
-  Q_PROPERTY(qint64 currentConversation READ currentConversation NOTIFY currentConversationChanged)
+  Q_PROPERTY(double currentConversation READ currentConversation NOTIFY currentConversationChanged)  // double: qmllint 6.4 knows no qint64
   Q_PROPERTY(QString modelPath READ modelPath NOTIFY modelChanged)
   Q_PROPERTY(QString modelName READ modelName NOTIFY modelChanged)
   Q_PROPERTY(bool modelLoaded READ modelLoaded NOTIFY modelChanged)
-  Q_PROPERTY(qint64 contextSize READ contextSize NOTIFY modelChanged)
+  Q_PROPERTY(double contextSize READ contextSize NOTIFY modelChanged)
   Q_PROPERTY(QString loadedMode READ loadedMode NOTIFY modelChanged)
   Q_PROPERTY(QString memoryPlan READ memoryPlan NOTIFY modelChanged)
   // Mode "auto": the mode the engine chose and why, in one line ("flash: 41%

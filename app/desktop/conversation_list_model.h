@@ -5,6 +5,7 @@
 
 #include <QAbstractListModel>
 #include <QList>
+#include <QtQml/qqmlregistration.h>
 #include <optional>
 
 #include "desktop/history_store.h"
@@ -17,6 +18,8 @@ QString titleFromMessage(const QString& text);
 
 class ConversationListModel : public QAbstractListModel {
   Q_OBJECT
+  QML_ELEMENT
+  QML_UNCREATABLE("created by the app (app_window.cpp); QML reaches it through App")
   Q_PROPERTY(int count READ count NOTIFY countChanged)
 
  public:

@@ -1,5 +1,5 @@
 #pragma once
-// The settings page's "Measure disk" (the QML context property `diskMeasure`):
+// The settings page's "Measure disk" (`App.diskMeasure` in QML):
 // runs core's disk probe (the one `sieve probe-disk` uses) on Qt's thread
 // pool, never the UI thread, with progress and Cancel, and saves the profile
 // where the planner reads it (MemoryPlanner::defaultDiskProfilePath), so the
@@ -10,6 +10,7 @@
 #include <QFutureWatcher>
 #include <QObject>
 #include <QString>
+#include <QtQml/qqmlregistration.h>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -24,6 +25,8 @@ struct DiskMeasureResult {
 
 class DiskMeasure : public QObject {
   Q_OBJECT
+  QML_ELEMENT
+  QML_UNCREATABLE("created by the app (app_window.cpp); QML reaches it through App")
   Q_PROPERTY(bool running READ running NOTIFY runningChanged)
   Q_PROPERTY(double progress READ progress NOTIFY progressChanged)  // 0..1
   Q_PROPERTY(QString statusText READ statusText NOTIFY progressChanged)

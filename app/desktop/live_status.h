@@ -6,6 +6,7 @@
 
 #include <QObject>
 #include <QVariantList>
+#include <QtQml/qqmlregistration.h>
 
 #include "desktop/inference_types.h"
 
@@ -13,6 +14,8 @@ namespace sieve::app {
 
 class LiveStatus : public QObject {
   Q_OBJECT
+  QML_ELEMENT
+  QML_UNCREATABLE("created by the app (app_window.cpp); QML reaches it through App")
   Q_PROPERTY(double tokensPerSecond READ tokensPerSecond NOTIFY updated)
   Q_PROPERTY(double rssBytes READ rssBytes NOTIFY updated)
   Q_PROPERTY(double peakRssBytes READ peakRssBytes NOTIFY updated)

@@ -14,13 +14,13 @@
 #include <QGuiApplication>
 #include <QLocale>
 #include <QQmlApplicationEngine>
-#include <QQmlContext>
 #include <QQuickItem>
 #include <QQuickWindow>
 #include <QTimer>
 #include <QTranslator>
 #include <cstdio>
 
+#include "desktop/app_objects.h"
 #include "desktop/app_window.h"
 #include "desktop/automation.h"
 #include "desktop/chat_controller.h"
@@ -78,7 +78,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (qEnvironmentVariableIntValue("SIEVE_STARTUP_REPORT") == 1) reportStartupAtFirstFrame(window, sinceStart, chat);
-  sieve::app::Automation automation(*engine.rootContext());
+  sieve::app::Automation automation(sieve::app::AppObjects::of(engine)->byName());
   automation.setWindow(window);
   if (qEnvironmentVariableIntValue("SIEVE_AUTOMATION") == 1) automation.start();
   const QStringList args = app.arguments();

@@ -1,6 +1,6 @@
 #pragma once
 // What the settings page shows next to the DRAM budget slider (the QML
-// context property `planner`): the slider's bounds (the model's minimum and
+// `App.planner`): the slider's bounds (the model's minimum and
 // this machine's RAM), how a budget would be split (flash::plan_pack_memory,
 // or plan_sparse_pack_memory in sparse mode, on the model's pack, without
 // loading it) and the speed the disk allows.
@@ -24,6 +24,7 @@
 #include <QString>
 #include <QStringList>
 #include <QVariantMap>
+#include <QtQml/qqmlregistration.h>
 #include <memory>
 #include <optional>
 
@@ -68,6 +69,8 @@ QString describePlanSettings(int threads, qint64 context, const QString& mode);
 
 class MemoryPlanner : public QObject {
   Q_OBJECT
+  QML_ELEMENT
+  QML_UNCREATABLE("created by the app (app_window.cpp); QML reaches it through App")
   Q_PROPERTY(QString modelPath READ modelPath WRITE setModelPath NOTIFY modelChanged)
   Q_PROPERTY(bool isPack READ isPack NOTIFY modelChanged)
   Q_PROPERTY(double modelBytes READ modelBytes NOTIFY modelChanged)

@@ -4,6 +4,7 @@
 
 #include <QAbstractListModel>
 #include <QList>
+#include <QtQml/qqmlregistration.h>
 
 #include "desktop/history_store.h"
 
@@ -11,6 +12,8 @@ namespace sieve::app {
 
 class MessageListModel : public QAbstractListModel {
   Q_OBJECT
+  QML_ELEMENT
+  QML_UNCREATABLE("created by the app (app_window.cpp); QML reaches it through App")
   Q_PROPERTY(int count READ count NOTIFY countChanged)
 
  public:

@@ -10,6 +10,7 @@
 
 #include <QAbstractListModel>
 #include <QList>
+#include <QtQml/qqmlregistration.h>
 #include <optional>
 
 #include "desktop/memory_planner.h"
@@ -19,6 +20,8 @@ namespace sieve::app {
 
 class ModelListModel : public QAbstractListModel {
   Q_OBJECT
+  QML_ELEMENT
+  QML_UNCREATABLE("created by the app (app_window.cpp); QML reaches it through App")
   Q_PROPERTY(int count READ count NOTIFY countChanged)
 
  public:

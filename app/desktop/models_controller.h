@@ -13,6 +13,7 @@
 
 #include <QObject>
 #include <QPointer>
+#include <QtQml/qqmlregistration.h>
 #include <coroutine>
 #include <memory>
 
@@ -28,6 +29,8 @@ class ChatController;
 
 class ModelsController : public QObject {
   Q_OBJECT
+  QML_ELEMENT
+  QML_UNCREATABLE("created by the app (app_window.cpp); QML reaches it through App")
   Q_PROPERTY(sieve::app::ModelListModel* list READ list CONSTANT)
   Q_PROPERTY(int count READ count NOTIFY countChanged)
   Q_PROPERTY(bool importing READ importing NOTIFY importChanged)

@@ -4,11 +4,11 @@ import QtQuick.Layouts
 
 // About Sieve (F1, or "About" in the header): the version (CMake's project
 // version), the Qt version it runs on, where the log file is, and the
-// license. `info` is the `appInfo` context property (app_window.cpp):
+// license. `info` is `App.info` (app_window.cpp):
 // { version, qtVersion, logFile, logFolderUrl, license }.
 Dialog {
     id: root
-    property QtObject theme
+    property Theme theme
     property var info: ({})
     objectName: "aboutDialog"
     title: qsTr("About Sieve")
@@ -96,7 +96,7 @@ Dialog {
             text: qsTr("Open the log folder")
             enabled: root.logFile !== ""
             Accessible.name: text
-            DialogButtonBox.buttonRole: DialogButtonBox.ActionRole
+            DialogButtonBox.buttonRole: Dialog.ActionRole  // QPlatformDialogHelper's roles; qmllint 6.4 knows them on Dialog
             onClicked: Qt.openUrlExternally(root.info.logFolderUrl)
             FocusRing { theme: root.theme }
         }
@@ -106,7 +106,7 @@ Dialog {
             text: qsTr("Close")
             highlighted: true
             Accessible.name: qsTr("Close About")
-            DialogButtonBox.buttonRole: DialogButtonBox.RejectRole
+            DialogButtonBox.buttonRole: Dialog.RejectRole
             FocusRing { theme: root.theme }
         }
     }

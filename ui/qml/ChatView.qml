@@ -1,31 +1,33 @@
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
+import Sieve.App
 
 // The open conversation: its messages (the reply streams into the last one),
 // the input box and Send / Stop. Without a model, a note says how to get one.
 Item {
     id: root
-    property QtObject theme
+    property Theme theme
     signal addModelRequested()
 
     function focusInput() { input.forceActiveFocus() }
     // Ctrl+N and "New chat": a new conversation with the cursor in the message box,
     // so what is typed right after lands there.
     function newChat() {
-        chat.newConversation()
+        App.chat.newConversation()
         focusInput()
-        Qt.callLater(focusInput)  // also when the chat page is only now being shown
+        refocus.restart()  // again once the event loop turns: the chat page may only now be shown
     }
+    Timer { id: refocus; interval: 0; onTriggered: root.focusInput() }
     function setInput(text) {
         input.text = text
         input.cursorPosition = input.length
         focusInput()
     }
     function sendInput() {
-        if (input.text.trim().length === 0 || chat.generating)
+        if (input.text.trim().length === 0 || App.chat.generating)
             return
-        chat.send(input.text)
+        App.chat.send(input.text)
         input.text = ""
     }
 
@@ -39,7 +41,7 @@ Item {
             Layout.fillWidth: true
             Layout.fillHeight: true
             clip: true
-            model: chat.messages
+            model: App.chat.messages
             spacing: 2
             topMargin: 10
             bottomMargin: 10
@@ -48,7 +50,7 @@ Item {
             Accessible.name: qsTr("Messages")
             ScrollBar.vertical: ScrollBar {}
             delegate: MessageBubble {
-                theme: root.theme
+                theme: root.theme  // qmllint disable unqualified
             }
             // Follow the streaming reply unless the user scrolled up to read.
             property bool following: true
@@ -64,14 +66,14 @@ Item {
                 wrapMode: Text.Wrap
                 color: root.theme.mutedText
                 font.pixelSize: 15
-                text: chat.modelLoaded ? qsTr("Type a message below to start a conversation with %1.").arg(chat.modelName)
+                text: App.chat.modelLoaded ? qsTr("Type a message below to start a conversation with %1.").arg(App.chat.modelName)
                                        : qsTr("Load a model to chat.")
             }
         }
 
         // No model: the history can be read, but nothing can reply.
         Rectangle {
-            visible: !chat.modelLoaded
+            visible: !App.chat.modelLoaded
             Layout.fillWidth: true
             implicitHeight: noModelRow.implicitHeight + 16
             color: root.theme.highlight
@@ -83,11 +85,11 @@ Item {
                     Layout.fillWidth: true
                     wrapMode: Text.Wrap
                     color: root.theme.text
-                    text: chat.loading ? qsTr("Loading the model…") : qsTr("No model is loaded: add or choose one to reply.")
+                    text: App.chat.loading ? qsTr("Loading the model…") : qsTr("No model is loaded: add or choose one to reply.")
                 }
                 Button {
                     text: qsTr("Models…")
-                    visible: !chat.loading
+                    visible: !App.chat.loading
                     Accessible.name: qsTr("Add or choose a model")
                     onClicked: root.addModelRequested()
                 }
@@ -132,27 +134,27 @@ Item {
                     }
                 }
                 Button {
-                    text: chat.generating ? qsTr("Stop") : qsTr("Send")
-                    highlighted: !chat.generating
-                    enabled: chat.generating || (input.text.trim().length > 0 && chat.modelLoaded)
+                    text: App.chat.generating ? qsTr("Stop") : qsTr("Send")
+                    highlighted: !App.chat.generating
+                    enabled: App.chat.generating || (input.text.trim().length > 0 && App.chat.modelLoaded)
                     Layout.preferredWidth: 84
                     Layout.preferredHeight: 40
-                    Accessible.name: chat.generating ? qsTr("Stop the reply") : qsTr("Send the message")
-                    onClicked: chat.generating ? chat.stop() : root.sendInput()
+                    Accessible.name: App.chat.generating ? qsTr("Stop the reply") : qsTr("Send the message")
+                    onClicked: App.chat.generating ? App.chat.stop() : root.sendInput()
                 }
             }
         }
 
         // The status line without a model (with one, the window's StatusBar shows it).
         Label {
-            visible: !chat.modelLoaded && chat.statusText.length > 0
+            visible: !App.chat.modelLoaded && App.chat.statusText.length > 0
             Layout.fillWidth: true
             Layout.margins: 6
             elide: Text.ElideRight
             color: root.theme.mutedText
             font.pixelSize: 12
-            text: chat.statusText
-            Accessible.name: qsTr("Status: %1").arg(chat.statusText)
+            text: App.chat.statusText
+            Accessible.name: qsTr("Status: %1").arg(App.chat.statusText)
         }
     }
 }

@@ -3,15 +3,16 @@ import QtQuick.Controls
 import QtQuick.Layouts
 import QtQuick.Dialogs
 import QtCore
+import Sieve.App
 
 // Shown until there is a model: what Sieve needs, what adding a model does
 // (it is packed once for flash mode) and how the DRAM budget works. With the
-// `models` context property (ModelsController) "Add model…" runs the import
+// `App.models` (ModelsController) "Add model…" runs the import
 // here, with its progress and Cancel, and the first model added is loaded.
 // Without it, addModelRequested() lets the window open a file instead.
 Pane {
     id: root
-    property QtObject theme: fallbackTheme
+    property Theme theme: fallbackTheme
     signal addModelRequested()
 
     Theme { id: fallbackTheme }
@@ -32,8 +33,8 @@ Pane {
     palette.dark: theme.accent
     palette.brightText: theme.textOnAccent
 
-    readonly property bool hasModels: typeof models !== "undefined"
-    readonly property bool busy: chat.loading || (hasModels && models.importing)
+    readonly property bool hasModels: App.models !== null
+    readonly property bool busy: App.chat.loading || (hasModels && App.models.importing)
 
     function addModel() {
         if (hasModels)
@@ -47,10 +48,11 @@ Pane {
         title: qsTr("Add a GGUF model")
         nameFilters: [qsTr("GGUF models (*.gguf *.sieve)"), qsTr("All files (*)")]
         currentFolder: StandardPaths.writableLocation(StandardPaths.HomeLocation)  // not the app's working folder
-        onAccepted: models.addModel(selectedFile)
+        onAccepted: App.models.addModel(selectedFile)
     }
 
     component Step: RowLayout {
+        id: step
         property string number
         property string heading
         property string body
@@ -60,28 +62,28 @@ Pane {
             Layout.alignment: Qt.AlignTop
             Layout.preferredWidth: 28
             Layout.preferredHeight: 28
-            text: number
+            text: step.number
             font.bold: true
-            color: root.theme.textOnAccent
+            color: root.theme.textOnAccent  // qmllint disable unqualified
             horizontalAlignment: Text.AlignHCenter
             verticalAlignment: Text.AlignVCenter
-            background: Rectangle { radius: 14; color: root.theme.accent }
+            background: Rectangle { radius: 14; color: root.theme.accent }  // qmllint disable unqualified
         }
         ColumnLayout {
             Layout.fillWidth: true
             spacing: 2
             Label {
                 Layout.fillWidth: true
-                text: heading
+                text: step.heading
                 font.bold: true
                 font.pixelSize: 15
-                color: root.theme.text
+                color: root.theme.text  // qmllint disable unqualified
                 wrapMode: Text.Wrap
             }
             Label {
                 Layout.fillWidth: true
-                text: body
-                color: root.theme.mutedText
+                text: step.body
+                color: root.theme.mutedText  // qmllint disable unqualified
                 wrapMode: Text.Wrap
                 textFormat: Text.StyledText
             }
@@ -149,7 +151,7 @@ Pane {
                     objectName: "firstRunAddModel"
                     Layout.alignment: Qt.AlignHCenter
                     Layout.topMargin: 4
-                    text: chat.loading ? qsTr("Loading…") : qsTr("Add model…")
+                    text: App.chat.loading ? qsTr("Loading…") : qsTr("Add model…")
                     enabled: !root.busy
                     opacity: enabled ? 1 : 0.45  // the theme's palette has no disabled colours
                     highlighted: true
@@ -161,17 +163,17 @@ Pane {
                 Loader {
                     Layout.fillWidth: true
                     active: root.hasModels
-                    visible: active && models.importing
-                    sourceComponent: ImportProgressPanel { theme: root.theme }
+                    visible: active && App.models.importing
+                    sourceComponent: ImportProgressPanel { theme: root.theme }  // qmllint disable unqualified
                 }
                 Label {
-                    readonly property bool showsModels: root.hasModels && models.message !== "" && !chat.loading
-                    visible: !(root.hasModels && models.importing)  // the progress panel says it all
+                    readonly property bool showsModels: root.hasModels && App.models.message !== "" && !App.chat.loading
+                    visible: !(root.hasModels && App.models.importing)  // the progress panel says it all
                     Layout.fillWidth: true
                     horizontalAlignment: Text.AlignHCenter
                     wrapMode: Text.Wrap
-                    color: showsModels && models.messageIsError ? root.theme.error : root.theme.mutedText
-                    text: showsModels ? models.message : chat.statusText
+                    color: showsModels && App.models.messageIsError ? root.theme.error : root.theme.mutedText
+                    text: showsModels ? App.models.message : App.chat.statusText
                     Accessible.name: qsTr("Status: %1").arg(text)
                 }
             }

@@ -15,11 +15,12 @@ Rectangle {
     id: ring
     // The control it surrounds (its parent by default).
     property Item target: parent
+    readonly property var control: target  // visualFocus where it is a Control (TextArea has none)
     // Theme.qml's focusRing (3:1 on every background, theme_contrast_test); the palette's highlight otherwise.
-    property QtObject theme
+    property Theme theme
     // Whether the ring shows: keyboard focus where the item knows it, else active focus.
     readonly property bool shown: !!target && target.visible
-                                  && (target.visualFocus !== undefined ? target.visualFocus : target.activeFocus)
+                                  && (control.visualFocus !== undefined ? control.visualFocus : target.activeFocus)
     // Space between the control's edge and the ring; negative draws it inside
     // (for delegates in a clipping list).
     property real gap: 1

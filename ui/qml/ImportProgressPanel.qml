@@ -1,20 +1,21 @@
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
+import Sieve.App
 
 // The model being added: what happens now (checking, packing for flash mode,
 // measuring), how far, how fast, and Cancel. Visible only during an import.
-// Needs the `models` context property (ModelsController).
+// Needs `App.models` (ModelsController).
 Rectangle {
     id: root
-    property QtObject theme
-    visible: models.importing
+    property Theme theme
+    visible: App.models.importing
     implicitHeight: column.implicitHeight + 24
     radius: 6
     color: theme.assistantBubble
     border.color: theme.border
     Accessible.role: Accessible.ProgressBar
-    Accessible.name: qsTr("Adding %1: %2").arg(models.importName).arg(models.importDetail)
+    Accessible.name: qsTr("Adding %1: %2").arg(App.models.importName).arg(App.models.importDetail)
 
     ColumnLayout {
         id: column
@@ -27,31 +28,31 @@ Rectangle {
             spacing: 10
             Label {
                 Layout.fillWidth: true
-                text: qsTr("Adding %1").arg(models.importName)
+                text: qsTr("Adding %1").arg(App.models.importName)
                 font.bold: true
                 color: root.theme.text
                 elide: Text.ElideMiddle
             }
             Button {
                 objectName: "cancelImportButton"
-                text: models.importCancelling ? qsTr("Cancelling…") : qsTr("Cancel")
-                enabled: !models.importCancelling
+                text: App.models.importCancelling ? qsTr("Cancelling…") : qsTr("Cancel")
+                enabled: !App.models.importCancelling
                 opacity: enabled ? 1 : 0.45
                 Accessible.name: qsTr("Cancel adding the model")
-                onClicked: models.cancelImport()
+                onClicked: App.models.cancelImport()
             }
         }
         ProgressBar {
             Layout.fillWidth: true
             from: 0
             to: 1
-            value: models.importProgress
-            indeterminate: models.importProgress <= 0
+            value: App.models.importProgress
+            indeterminate: App.models.importProgress <= 0
             Accessible.name: qsTr("Import progress")
         }
         Label {
             Layout.fillWidth: true
-            text: models.importDetail
+            text: App.models.importDetail
             color: root.theme.mutedText
             wrapMode: Text.Wrap
         }

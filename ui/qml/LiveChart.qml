@@ -14,7 +14,7 @@ import QtQuick.Layouts
 // the swatches were gone for good, even after the window grew again.)
 ColumnLayout {
     id: root
-    property QtObject theme
+    property Theme theme
     property var memory: []     // bytes
     property var io: []         // bytes per token
     property real memoryScale: 1
@@ -40,7 +40,7 @@ ColumnLayout {
         Label {
             id: label
             Layout.minimumWidth: implicitWidth
-            color: root.theme.mutedText
+            color: root.theme.mutedText  // qmllint disable unqualified
             font.pixelSize: 10
         }
     }

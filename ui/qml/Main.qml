@@ -4,11 +4,12 @@ import QtQuick.Layouts
 import QtQuick.Dialogs
 import QtCore
 import Qt.labs.settings
+import Sieve.App
 
 // The main window: a navigation bar (Chat / Models / Settings), the pages, and
-// the live status bar. Context properties from C++ (app_window.cpp): `chat`
-// (ChatController), `settings` (AppSettings, persisted), `planner`
-// (MemoryPlanner), `appInfo` (About) and, when the models part is built in, `models`.
+// the live status bar. C++ through the singleton App (module Sieve.App, app_objects.h):
+// App.chat (ChatController), App.settings (AppSettings, persisted), App.planner
+// (MemoryPlanner), App.info (About) and App.models (null when not given).
 ApplicationWindow {
     id: window
     width: 1100
@@ -16,13 +17,13 @@ ApplicationWindow {
     minimumWidth: 760
     minimumHeight: 500
     visible: true
-    title: chat.modelLoaded ? qsTr("Sieve — %1").arg(chat.modelName) : qsTr("Sieve")
+    title: App.chat.modelLoaded ? qsTr("Sieve — %1").arg(App.chat.modelName) : qsTr("Sieve")
     color: appTheme.window
 
     Theme {
         id: appTheme
         objectName: "appTheme"  // app_window.cpp keeps the link colour at its accent
-        dark: settings.dark
+        dark: App.settings.dark
     }
 
     palette.window: appTheme.window
@@ -50,15 +51,17 @@ ApplicationWindow {
 
     // "chat", "models" or "settings"
     property string page: "chat"
-    readonly property bool hasModelsPage: typeof models !== "undefined"
+    readonly property var pages: ["chat", "models", "settings"]  // the StackLayout's order
+    readonly property bool hasModelsPage: App.models !== null
+    readonly property var modelsPage: modelsLoader.item  // the ModelsView once loaded (a QObject to qmllint)
 
     Component.onCompleted: {
-        if (chat.modelPath === "" && settings.lastModel !== "")
-            chat.loadModel(settings.lastModel)
+        if (App.chat.modelPath === "" && App.settings.lastModel !== "")
+            App.chat.loadModel(App.settings.lastModel)
     }
 
     Connections {
-        target: chat
+        target: App.chat
         function onErrorOccurred(message) {
             errorBanner.text = message
             errorBanner.visible = true
@@ -69,7 +72,7 @@ ApplicationWindow {
             overflowDialog.open()
         }
         function onInputRestored(text) { chatView.setInput(text) }
-        function onModelChanged() { if (chat.modelLoaded) errorBanner.visible = false }
+        function onModelChanged() { if (App.chat.modelLoaded) errorBanner.visible = false }
     }
 
     // Without the models page: a plain file dialog loads a GGUF directly.
@@ -78,13 +81,13 @@ ApplicationWindow {
         title: qsTr("Open a GGUF model")
         nameFilters: [qsTr("GGUF models (*.gguf *.sieve)"), qsTr("All files (*)")]
         currentFolder: StandardPaths.writableLocation(StandardPaths.HomeLocation)  // not the app's working folder
-        onAccepted: chat.loadModel(selectedFile)
+        onAccepted: App.chat.loadModel(selectedFile)
     }
 
     function addModel() {
         if (hasModelsPage) {
             page = "models"
-            modelsLoader.item.addModel()
+            window.modelsPage.addModel()
         } else {
             modelDialog.open()
         }
@@ -93,11 +96,11 @@ ApplicationWindow {
     function openSettings() { page = "settings" }
     function closeSettings() { page = "chat" }
 
-    Shortcut { sequence: StandardKey.New; onActivated: { window.page = "chat"; chatView.newChat() } }
+    Shortcut { sequence: "Ctrl+N"; onActivated: { window.page = "chat"; chatView.newChat() } }
     Shortcut { sequence: "Ctrl+L"; onActivated: { window.page = "chat"; chatView.focusInput() } }
-    Shortcut { sequence: "Escape"; enabled: chat.generating; onActivated: chat.stop() }
-    Shortcut { sequence: StandardKey.Find; onActivated: { window.page = "chat"; sidebar.focusSearch() } }
-    Shortcut { sequence: "Ctrl+R"; enabled: !chat.generating && chat.modelLoaded; onActivated: chat.regenerate() }
+    Shortcut { sequence: "Escape"; enabled: App.chat.generating; onActivated: App.chat.stop() }
+    Shortcut { sequence: "Ctrl+F"; onActivated: { window.page = "chat"; sidebar.focusSearch() } }
+    Shortcut { sequence: "Ctrl+R"; enabled: !App.chat.generating && App.chat.modelLoaded; onActivated: App.chat.regenerate() }
     Shortcut { sequence: "Ctrl+,"; onActivated: window.page = "settings" }
     Shortcut { sequence: "Ctrl+1"; onActivated: window.page = "chat" }
     Shortcut { sequence: "Ctrl+2"; onActivated: window.page = "models" }
@@ -126,11 +129,11 @@ ApplicationWindow {
                     required property var modelData
                     objectName: "nav-" + modelData.name
                     text: modelData.label
-                    flat: window.page !== modelData.name
-                    highlighted: window.page === modelData.name
+                    flat: window.page !== modelData.name  // qmllint disable unqualified
+                    highlighted: window.page === modelData.name  // qmllint disable unqualified
                     Accessible.name: qsTr("Show %1 (%2)").arg(modelData.label).arg(modelData.keys)
-                    onClicked: window.page = modelData.name
-                    FocusRing { theme: appTheme }
+                    onClicked: window.page = modelData.name  // qmllint disable unqualified
+                    FocusRing { theme: appTheme }  // qmllint disable unqualified
                 }
             }
             Item { Layout.fillWidth: true }
@@ -138,9 +141,9 @@ ApplicationWindow {
                 Layout.maximumWidth: window.width * 0.45
                 elide: Text.ElideRight
                 color: appTheme.mutedText
-                text: chat.loading ? qsTr("Loading…")
-                                   : chat.modelLoaded ? qsTr("%1 · %2 mode · %3-token context")
-                                                        .arg(chat.modelName).arg(chat.loadedMode).arg(chat.contextSize)
+                text: App.chat.loading ? qsTr("Loading…")
+                                   : App.chat.modelLoaded ? qsTr("%1 · %2 mode · %3-token context")
+                                                        .arg(App.chat.modelName).arg(App.chat.loadedMode).arg(App.chat.contextSize)
                                                       : qsTr("No model loaded")
             }
             ToolButton {
@@ -191,19 +194,19 @@ ApplicationWindow {
         StackLayout {
             Layout.fillWidth: true
             Layout.fillHeight: true
-            currentIndex: ["chat", "models", "settings"].indexOf(window.page)
+            currentIndex: window.pages.indexOf(window.page)
 
             // Chat: the first-run screen until there is a model or a stored conversation.
             Item {
                 id: chatPage
-                readonly property bool firstRun: !chat.modelLoaded && chat.conversations.count === 0
+                readonly property bool firstRun: !App.chat.modelLoaded && App.chat.conversations.count === 0
                 // Created once the page has its size, so its layout starts from the real one.
                 Loader {
                     anchors.fill: parent
                     active: chatPage.firstRun && chatPage.width > 0 && chatPage.height > 0
                     sourceComponent: FirstRunView {
-                        theme: appTheme
-                        onAddModelRequested: window.addModel()
+                        theme: appTheme  // qmllint disable unqualified
+                        onAddModelRequested: window.addModel()  // qmllint disable unqualified
                     }
                 }
                 RowLayout {
@@ -227,13 +230,13 @@ ApplicationWindow {
                 }
             }
 
-            // Models: D-A's ModelsView needs the `models` context property.
+            // Models: D-A's ModelsView needs `App.models`.
             Loader {
                 id: modelsLoader
                 active: window.hasModelsPage
                 sourceComponent: ModelsView {
-                    theme: appTheme
-                    onModelActivated: window.page = "chat"
+                    theme: appTheme  // qmllint disable unqualified
+                    onModelActivated: window.page = "chat"  // qmllint disable unqualified
                 }
                 Label {
                     anchors.centerIn: parent
@@ -251,7 +254,7 @@ ApplicationWindow {
 
         StatusBar {
             Layout.fillWidth: true
-            visible: chat.modelLoaded
+            visible: App.chat.modelLoaded
             theme: appTheme
         }
     }
@@ -265,7 +268,7 @@ ApplicationWindow {
     AboutDialog {
         id: aboutDialog
         theme: appTheme
-        info: appInfo
+        info: App.info
         anchors.centerIn: parent
     }
 }

@@ -1,6 +1,7 @@
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
+import Sieve.App
 
 // One message: the user's on the right, the model's on the left, at most
 // kMaxBubbleWidth wide. Prose is selectable Markdown; fenced code blocks
@@ -11,7 +12,7 @@ import QtQuick.Layouts
 // the same actions as a menu.
 Item {
     id: root
-    property QtObject theme
+    property Theme theme
     // From the message model (MessageListModel roles).
     required property int index
     required property var messageId
@@ -25,7 +26,7 @@ Item {
     readonly property real maxBubbleWidth: 760
     readonly property bool fromUser: role === "user"
     readonly property bool isLast: ListView.view ? index === ListView.view.count - 1 : false
-    readonly property bool idle: !chat.generating && chat.modelLoaded
+    readonly property bool idle: !App.chat.generating && App.chat.modelLoaded
     property bool editing: false
     property bool copied: false  // "Copied" shows for a moment after Copy
     // Prose and code, in order: [{code: bool, text, lang}]
@@ -120,9 +121,12 @@ Item {
                 model: root.segments.length
                 delegate: Loader {
                     required property int index
-                    readonly property var segment: root.segments[index] || { code: false, text: "", lang: "" }
-                    readonly property real naturalWidth: item ? item.naturalWidth : 0
+                    readonly property var segment: root.segments[index] || { code: false, text: "", lang: "" }  // qmllint disable unqualified
+                    readonly property var content: item  // prose or codeBlock (Loader.item is a QObject to qmllint)
+                    readonly property real naturalWidth: content ? content.naturalWidth : 0
+                    // qmllint disable unqualified
                     width: body.width  // the height follows the item's
+                    // qmllint enable unqualified
                     sourceComponent: segment.code ? codeBlock : prose
                 }
             }
@@ -185,7 +189,7 @@ Item {
                 visible: root.isLast && root.idle
                 font.pixelSize: 12
                 Accessible.name: qsTr("Continue the reply")
-                onClicked: chat.continueReply()
+                onClicked: App.chat.continueReply()
             }
         }
 
@@ -206,7 +210,7 @@ Item {
             component FooterButton: ToolButton {
                 font.pixelSize: 12
                 implicitHeight: 24
-                palette.buttonText: root.theme.mutedText
+                palette.buttonText: root.theme.mutedText  // qmllint disable unqualified
             }
             FooterButton {
                 text: qsTr("Cancel")
@@ -228,7 +232,7 @@ Item {
                 visible: root.versionCount > 1 && !root.editing
                 enabled: root.isLast && root.idle && root.complete && root.version > 1
                 Accessible.name: qsTr("Show the previous version of this reply")
-                onClicked: chat.showVersion(root.messageId, root.version - 1)
+                onClicked: App.chat.showVersion(root.messageId, root.version - 1)
             }
             Label {
                 objectName: "versionText"
@@ -244,7 +248,7 @@ Item {
                 visible: root.versionCount > 1 && !root.editing
                 enabled: root.isLast && root.idle && root.complete && root.version < root.versionCount
                 Accessible.name: qsTr("Show the next version of this reply")
-                onClicked: chat.showVersion(root.messageId, root.version + 1)
+                onClicked: App.chat.showVersion(root.messageId, root.version + 1)
             }
             FooterButton {
                 text: qsTr("Edit")
@@ -256,7 +260,7 @@ Item {
                 text: qsTr("Regenerate")
                 visible: root.canRegenerate
                 Accessible.name: qsTr("Write this reply again (the current one is kept as a version)")
-                onClicked: chat.regenerate()
+                onClicked: App.chat.regenerate()
             }
             FooterButton {
                 objectName: "copyButton"
@@ -299,7 +303,7 @@ Item {
             visible: !root.fromUser
             height: visible ? implicitHeight : 0
             enabled: root.canRegenerate
-            onTriggered: chat.regenerate()
+            onTriggered: App.chat.regenerate()
         }
     }
 
@@ -307,7 +311,7 @@ Item {
         if (editArea.text.trim().length === 0 || !root.idle)
             return
         root.editing = false
-        chat.editMessage(root.messageId, editArea.text)
+        App.chat.editMessage(root.messageId, editArea.text)
     }
 
     Component {
@@ -316,7 +320,8 @@ Item {
         // the source (a TextEdit's `text` is re-serialised), for the UI test and accessibility.
         TextEdit {
             // The Loader's segment (a loaded item sees the component's context, not the Loader's).
-            readonly property var segment: parent ? parent.segment : ({ code: false, text: "", lang: "" })
+            readonly property var loader: parent  // the Loader (an Item to qmllint)
+            readonly property var segment: loader ? loader.segment : ({ code: false, text: "", lang: "" })
             readonly property string markdown: segment.text
             // Like Text, a TextEdit's implicitWidth is its unwrapped width (computed when asked).
             readonly property real naturalWidth: Math.ceil(implicitWidth)
@@ -324,15 +329,15 @@ Item {
             readOnly: true
             selectByMouse: true
             wrapMode: TextEdit.Wrap
-            color: root.theme.text
-            selectionColor: root.theme.accent
-            selectedTextColor: root.theme.textOnAccent
+            color: root.theme.text  // qmllint disable unqualified
+            selectionColor: root.theme.accent  // qmllint disable unqualified
+            selectedTextColor: root.theme.textOnAccent  // qmllint disable unqualified
             font.pixelSize: 15
             textFormat: TextEdit.MarkdownText
             text: segment.text
             onLinkActivated: (link) => Qt.openUrlExternally(link)
             Accessible.role: Accessible.StaticText
-            Accessible.name: (root.fromUser ? qsTr("You: ") : qsTr("Assistant: ")) + segment.text
+            Accessible.name: (root.fromUser ? qsTr("You: ") : qsTr("Assistant: ")) + segment.text  // qmllint disable unqualified
         }
     }
 
@@ -340,13 +345,14 @@ Item {
         id: codeBlock
         Rectangle {
             id: codePanel
-            readonly property var segment: parent ? parent.segment : ({ code: true, text: "", lang: "" })
+            readonly property var loader: parent  // the Loader (an Item to qmllint)
+            readonly property var segment: loader ? loader.segment : ({ code: true, text: "", lang: "" })
             readonly property real naturalWidth: Math.max(code.implicitWidth, langRow.implicitWidth) + 20
             width: parent ? parent.width : 0
             height: langRow.height + code.height + 14
             radius: 6
-            color: root.theme.codeBackground
-            border.color: root.theme.border
+            color: root.theme.codeBackground  // qmllint disable unqualified
+            border.color: root.theme.border  // qmllint disable unqualified
             RowLayout {
                 id: langRow
                 x: 10
@@ -356,16 +362,16 @@ Item {
                 Label {
                     Layout.fillWidth: true
                     text: codePanel.segment.lang.length > 0 ? codePanel.segment.lang : qsTr("code")
-                    color: root.theme.mutedText
+                    color: root.theme.mutedText  // qmllint disable unqualified
                     font.pixelSize: 11
                 }
                 ToolButton {
                     text: qsTr("Copy code")
                     font.pixelSize: 11
                     implicitHeight: 22
-                    palette.buttonText: root.theme.mutedText
+                    palette.buttonText: root.theme.mutedText  // qmllint disable unqualified
                     Accessible.name: qsTr("Copy this code")
-                    onClicked: root.copyText(codePanel.segment.text)
+                    onClicked: root.copyText(codePanel.segment.text)  // qmllint disable unqualified
                 }
             }
             TextEdit {
@@ -379,8 +385,8 @@ Item {
                 textFormat: TextEdit.PlainText
                 font.family: "monospace"
                 font.pixelSize: 13
-                color: root.theme.text
-                selectionColor: root.theme.accent
+                color: root.theme.text  // qmllint disable unqualified
+                selectionColor: root.theme.accent  // qmllint disable unqualified
                 text: codePanel.segment.text
                 Accessible.name: qsTr("Code: %1").arg(codePanel.segment.text)
             }

@@ -2,6 +2,7 @@ import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
 import QtQuick.Dialogs
+import Sieve.App
 
 // The models page: every added model with its size, type, minimum DRAM and
 // status; Add model… (a GGUF is packed for flash mode, with progress and
@@ -9,7 +10,7 @@ import QtQuick.Dialogs
 // (ModelsController); `theme` is optional (the light theme otherwise).
 Pane {
     id: root
-    property QtObject theme: fallbackTheme
+    property Theme theme: fallbackTheme
     // After "Use this model": the chat can be shown again.
     signal modelActivated(string path)
 
@@ -36,8 +37,8 @@ Pane {
     function askRemove(row, name) {
         removeDialog.row = row
         removeDialog.name = name
-        removeDialog.deletesPack = models.removeDeletesPack(row)
-        removeDialog.question = models.removalQuestion(row)
+        removeDialog.deletesPack = App.models.removeDeletesPack(row)
+        removeDialog.question = App.models.removalQuestion(row)
         removeDialog.open()
     }
 
@@ -64,7 +65,7 @@ Pane {
             Button {
                 objectName: "removeDeleteButton"
                 text: removeDialog.deletesPack ? qsTr("Delete the pack") : qsTr("Remove from list")
-                DialogButtonBox.buttonRole: DialogButtonBox.AcceptRole
+                DialogButtonBox.buttonRole: Dialog.AcceptRole  // QPlatformDialogHelper's roles; qmllint 6.4 knows them on Dialog
                 Accessible.name: removeDialog.deletesPack ? qsTr("Remove %1 and delete its pack").arg(removeDialog.name)
                                                           : qsTr("Remove %1 from the list").arg(removeDialog.name)
             }
@@ -72,29 +73,29 @@ Pane {
                 objectName: "removeKeepButton"
                 visible: removeDialog.deletesPack
                 text: qsTr("Remove from list, keep files")
-                DialogButtonBox.buttonRole: DialogButtonBox.ApplyRole
+                DialogButtonBox.buttonRole: Dialog.ApplyRole
                 Accessible.name: qsTr("Remove %1 from the list and keep its pack").arg(removeDialog.name)
                 onClicked: {
                     removeDialog.close()
-                    models.removeModel(removeDialog.row, true)
+                    App.models.removeModel(removeDialog.row, true)
                 }
             }
             Button {
                 text: qsTr("Cancel")
-                DialogButtonBox.buttonRole: DialogButtonBox.RejectRole
+                DialogButtonBox.buttonRole: Dialog.RejectRole
             }
         }
-        onAccepted: models.removeModel(row, false)
+        onAccepted: App.models.removeModel(row, false)
     }
 
-    Component.onCompleted: models.refresh()
-    onVisibleChanged: if (visible) models.refresh()
+    Component.onCompleted: App.models.refresh()
+    onVisibleChanged: if (visible) App.models.refresh()
 
     FileDialog {
         id: modelDialog
         title: qsTr("Add a GGUF model")
         nameFilters: [qsTr("GGUF models (*.gguf *.sieve)"), qsTr("All files (*)")]
-        onAccepted: models.addModel(selectedFile)
+        onAccepted: App.models.addModel(selectedFile)
     }
 
     ColumnLayout {
@@ -116,7 +117,7 @@ Pane {
                 objectName: "addModelButton"
                 text: qsTr("Add model…")
                 highlighted: true
-                enabled: !models.importing
+                enabled: !App.models.importing
                 opacity: enabled ? 1 : 0.45  // the theme's palette has no disabled colours
                 Accessible.name: qsTr("Add a GGUF model")
                 onClicked: root.addModel()
@@ -139,11 +140,11 @@ Pane {
         Label {
             objectName: "modelsMessage"
             Layout.fillWidth: true
-            visible: models.message !== "" && !models.importing
-            text: models.message
+            visible: App.models.message !== "" && !App.models.importing
+            text: App.models.message
             wrapMode: Text.Wrap
-            color: models.messageIsError ? root.theme.error : root.theme.text
-            Accessible.role: models.messageIsError ? Accessible.AlertMessage : Accessible.StaticText
+            color: App.models.messageIsError ? root.theme.error : root.theme.text
+            Accessible.role: App.models.messageIsError ? Accessible.AlertMessage : Accessible.StaticText
         }
 
         Item {
@@ -156,12 +157,13 @@ Pane {
                 anchors.fill: parent
                 clip: true
                 spacing: 8
-                model: models.list
+                model: App.models.list
                 Accessible.name: qsTr("Added models")
                 ScrollBar.vertical: ScrollBar {}
 
                 delegate: Rectangle {
                     id: card
+                    readonly property var details: [typeText, sizeText, architecture, parametersText]  // shown when not empty
                     required property int index
                     required property string name
                     required property string typeText
@@ -180,8 +182,8 @@ Pane {
                     width: ListView.view.width
                     implicitHeight: cardRow.implicitHeight + 24
                     radius: 6
-                    color: root.theme.assistantBubble
-                    border.color: active ? root.theme.accent : root.theme.border
+                    color: root.theme.assistantBubble  // qmllint disable unqualified
+                    border.color: active ? root.theme.accent : root.theme.border  // qmllint disable unqualified
                     border.width: active ? 2 : 1
                     Accessible.role: Accessible.ListItem
                     Accessible.name: qsTr("%1, %2, %3, minimum DRAM %4, %5")
@@ -204,21 +206,20 @@ Pane {
                                     text: card.name
                                     font.bold: true
                                     font.pixelSize: 15
-                                    color: root.theme.text
+                                    color: root.theme.text  // qmllint disable unqualified
                                     elide: Text.ElideRight
                                 }
                                 Label {
                                     text: card.active ? qsTr("In use") : card.available ? qsTr("Ready") : qsTr("Missing")
-                                    color: card.available ? (card.active ? root.theme.accent : root.theme.mutedText)
+                                    color: card.available ? (card.active ? root.theme.accent : root.theme.mutedText)  // qmllint disable unqualified
                                                           : root.theme.error
                                     font.bold: card.active || !card.available
                                 }
                             }
                             Label {
                                 Layout.fillWidth: true
-                                text: [card.typeText, card.sizeText, card.architecture, card.parametersText]
-                                      .filter(function (s) { return s.length > 0 }).join("  ·  ")
-                                color: root.theme.text
+                                text: card.details.filter(function (s) { return s.length > 0 }).join("  ·  ")
+                                color: root.theme.text  // qmllint disable unqualified
                                 elide: Text.ElideRight
                             }
                             Label {
@@ -226,13 +227,13 @@ Pane {
                                 objectName: "dramText"
                                 text: qsTr("Minimum DRAM %1  ·  all in DRAM %2  (%3)")
                                       .arg(card.minimumDramText).arg(card.fullDramText).arg(card.planText)
-                                color: root.theme.mutedText
+                                color: root.theme.mutedText  // qmllint disable unqualified
                                 wrapMode: Text.Wrap
                             }
                             Label {
                                 Layout.fillWidth: true
                                 text: card.available ? card.path : qsTr("Missing: %1 was moved or deleted. Remove it, then add it again.").arg(card.path)
-                                color: card.available ? root.theme.mutedText : root.theme.error
+                                color: card.available ? root.theme.mutedText : root.theme.error  // qmllint disable unqualified
                                 font.pixelSize: 11
                                 elide: card.available ? Text.ElideMiddle : Text.ElideNone
                                 wrapMode: card.available ? Text.NoWrap : Text.Wrap
@@ -250,8 +251,8 @@ Pane {
                                 opacity: enabled ? 1 : 0.45
                                 Accessible.name: qsTr("Use %1").arg(card.name)
                                 onClicked: {
-                                    if (models.useModel(card.index))
-                                        root.modelActivated(card.path)
+                                    if (App.models.useModel(card.index))
+                                        root.modelActivated(card.path)  // qmllint disable unqualified
                                 }
                             }
                             Button {
@@ -260,7 +261,7 @@ Pane {
                                 enabled: !card.active
                                 opacity: enabled ? 1 : 0.45
                                 Accessible.name: qsTr("Remove %1").arg(card.name)
-                                onClicked: root.askRemove(card.index, card.name)
+                                onClicked: root.askRemove(card.index, card.name)  // qmllint disable unqualified
                             }
                         }
                     }
@@ -269,7 +270,7 @@ Pane {
             Label {
                 anchors.centerIn: parent
                 width: parent.width - 40
-                visible: list.count === 0 && !models.importing
+                visible: list.count === 0 && !App.models.importing
                 horizontalAlignment: Text.AlignHCenter
                 wrapMode: Text.Wrap
                 color: root.theme.mutedText

@@ -1,13 +1,14 @@
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
+import Sieve.App
 
 // Asked when the conversation no longer fits the model's context, instead of
 // silently forgetting: drop the oldest messages, move the last message to a
 // new chat, or cancel (the message goes back to the input box).
 Dialog {
     id: root
-    property QtObject theme
+    property Theme theme
     property int droppedMessages: 0
     property int context: 0
     objectName: "overflowDialog"
@@ -33,7 +34,7 @@ Dialog {
         background: Rectangle { color: root.theme.window }
     }
 
-    onRejected: chat.resolveOverflow("cancel")  // Escape
+    onRejected: App.chat.resolveOverflow("cancel")  // Escape
 
     ColumnLayout {
         anchors.fill: parent
@@ -51,21 +52,21 @@ Dialog {
             highlighted: true
             text: qsTr("Drop the oldest messages and reply")
             Accessible.name: text
-            onClicked: { root.close(); chat.resolveOverflow("drop") }
+            onClicked: { root.close(); App.chat.resolveOverflow("drop") }
         }
         Button {
             objectName: "overflowNewChat"
             Layout.fillWidth: true
             text: qsTr("Start a new chat with the last message")
             Accessible.name: text
-            onClicked: { root.close(); chat.resolveOverflow("newChat") }
+            onClicked: { root.close(); App.chat.resolveOverflow("newChat") }
         }
         Button {
             objectName: "overflowCancel"
             Layout.fillWidth: true
             text: qsTr("Cancel (the message goes back to the input box)")
             Accessible.name: qsTr("Cancel")
-            onClicked: { root.close(); chat.resolveOverflow("cancel") }
+            onClicked: { root.close(); App.chat.resolveOverflow("cancel") }
         }
     }
 }

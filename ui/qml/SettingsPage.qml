@@ -1,6 +1,7 @@
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
+import Sieve.App
 
 // The settings page. Everything persists (`settings`, AppSettings); with
 // "for this model only" on, the values belong to the loaded model. Sampling,
@@ -19,52 +20,53 @@ import QtQuick.Layouts
 Item {
     id: root
     objectName: "settingsPage"
-    property QtObject theme
+    property Theme theme
 
     // The staged engine settings.
     property string stagedMode: "auto"
+    readonly property var modes: App.planner.supportedModes  // a JS array (QStringList), searched with indexOf
     property real stagedBudget: 0   // 0: the default, 60% of the memory available when the engine loads
     property int stagedWindow: 4
     property string stagedPredictor: "gate"
     property int stagedThreads: 0
     property int stagedContext: 0
-    readonly property bool dirty: stagedMode !== settings.mode || stagedBudget !== settings.dramBudget
-                                  || stagedWindow !== settings.sparseWindow || stagedThreads !== settings.threads
-                                  || stagedPredictor !== settings.sparsePredictor
-                                  || stagedContext !== settings.contextLength
+    readonly property bool dirty: stagedMode !== App.settings.mode || stagedBudget !== App.settings.dramBudget
+                                  || stagedWindow !== App.settings.sparseWindow || stagedThreads !== App.settings.threads
+                                  || stagedPredictor !== App.settings.sparsePredictor
+                                  || stagedContext !== App.settings.contextLength
     readonly property bool budgeted: stagedMode === "flash" || stagedMode === "sparse" || stagedMode === "auto"
     readonly property bool sparse: stagedMode === "sparse"
-    readonly property bool hasModel: planner.modelPath !== ""
+    readonly property bool hasModel: App.planner.modelPath !== ""
     readonly property string planMode: sparse ? "sparse" : "flash"
-    readonly property real minimumBudget: planner.isPack ? planner.minimumBytes(stagedThreads, stagedContext, planMode,
+    readonly property real minimumBudget: App.planner.isPack ? App.planner.minimumBytes(stagedThreads, stagedContext, planMode,
                                                                                 stagedWindow, stagedPredictor) : 0
     // The budget the engine would get: the staged one, or the default.
-    readonly property real effectiveBudget: stagedBudget > 0 ? stagedBudget : planner.defaultBudget
+    readonly property real effectiveBudget: stagedBudget > 0 ? stagedBudget : App.planner.defaultBudget
     // What auto mode decides (the engine's own decision), and the model's size in memory.
-    readonly property var facts: hasModel ? planner.autoChoice(0, stagedThreads, stagedContext) : ({})
+    readonly property var facts: hasModel ? App.planner.autoChoice(0, stagedThreads, stagedContext) : ({})
     readonly property var choice: hasModel && stagedMode === "auto"
-                                  ? planner.autoChoice(effectiveBudget, stagedThreads, stagedContext) : ({})
+                                  ? App.planner.autoChoice(effectiveBudget, stagedThreads, stagedContext) : ({})
     // The slider: the useful range (minimum .. everything in memory) fills most of it, then a
     // logarithmic tail up to this machine's memory (MemoryPlanner::budgetAt).
     readonly property real lowBudget: minimumBudget > 0 ? minimumBudget : 64 * 1048576
-    readonly property real fullBudget: sparse && planner.isPack
-                                       ? (planner.plan(0, stagedThreads, stagedContext, "sparse", stagedWindow,
+    readonly property real fullBudget: sparse && App.planner.isPack
+                                       ? (App.planner.plan(0, stagedThreads, stagedContext, "sparse", stagedWindow,
                                                        stagedPredictor).totalBytes || 0)
                                        : (facts.everythingBytes || 0)
-    readonly property real maximumBudget: Math.max(planner.machineBytes, fullBudget, lowBudget)
+    readonly property real maximumBudget: Math.max(App.planner.machineBytes, fullBudget, lowBudget)
     readonly property var marks: fullBudget > lowBudget
         ? [{ name: qsTr("minimum"), bytes: lowBudget }, { name: qsTr("half"), bytes: (lowBudget + fullBudget) / 2 },
            { name: qsTr("all in memory"), bytes: fullBudget }]
         : [{ name: qsTr("minimum"), bytes: lowBudget }]
-    readonly property var plan: (planner.diskMBps, planner.isPack
-                                 ? planner.plan(effectiveBudget, stagedThreads, stagedContext, planMode,
+    readonly property var plan: (App.planner.diskMBps, App.planner.isPack
+                                 ? App.planner.plan(effectiveBudget, stagedThreads, stagedContext, planMode,
                                                 stagedWindow, stagedPredictor) : ({}))
     property string budgetError: ""
     // A budget under the minimum could not load: never offer or keep one.
     onMinimumBudgetChanged: if (stagedBudget > 0 && stagedBudget < minimumBudget) stagedBudget = minimumBudget
 
-    function positionOf(bytes) { return planner.positionOf(bytes, lowBudget, fullBudget, maximumBudget) }
-    function budgetAt(position) { return planner.budgetAt(position, lowBudget, fullBudget, maximumBudget) }
+    function positionOf(bytes) { return App.planner.positionOf(bytes, lowBudget, fullBudget, maximumBudget) }
+    function budgetAt(position) { return App.planner.budgetAt(position, lowBudget, fullBudget, maximumBudget) }
     // A budget from the slider, snapped to a mark when within 1.5% of the slider's width of it.
     function setBudgetFromPosition(position) {
         // Whole MiB, or 4 KiB steps when the useful range is small (tiny models).
@@ -78,12 +80,12 @@ Item {
         budgetError = ""
     }
     // The text field: "1.5G", "900M", "50%" (of the memory available now), parsed by the planner.
-    function setBudgetFromText(text: string): bool {
+    function setBudgetFromText(text) {
         // The shown (rounded) size sent back unchanged keeps the exact budget.
         if (text.trim() === size(effectiveBudget)) { budgetError = ""; return true }
-        const parsed = planner.parseBudget(text)
+        const parsed = App.planner.parseBudget(text)
         if (!parsed.ok) { budgetError = parsed.error; return false }
-        if (planner.isPack && parsed.bytes < minimumBudget) {
+        if (App.planner.isPack && parsed.bytes < minimumBudget) {
             budgetError = qsTr("%1 is below this model's minimum of %2.").arg(size(parsed.bytes)).arg(size(minimumBudget))
             return false
         }
@@ -98,25 +100,25 @@ Item {
 
     function loadStaged() {
         budgetError = ""
-        stagedMode = settings.mode
-        stagedBudget = settings.dramBudget
-        stagedWindow = settings.sparseWindow
-        stagedPredictor = settings.sparsePredictor
-        stagedThreads = settings.threads
-        stagedContext = settings.contextLength
+        stagedMode = App.settings.mode
+        stagedBudget = App.settings.dramBudget
+        stagedWindow = App.settings.sparseWindow
+        stagedPredictor = App.settings.sparsePredictor
+        stagedThreads = App.settings.threads
+        stagedContext = App.settings.contextLength
     }
     // The budget last: each change is checked against the minimum of the settings in
     // effect (bindSettings raises a budget below it), so those must be the new ones.
     function applyStaged() {
-        settings.mode = stagedMode
-        settings.sparseWindow = stagedWindow
-        settings.sparsePredictor = stagedPredictor
-        settings.threads = stagedThreads
-        settings.contextLength = stagedContext
-        settings.dramBudget = stagedBudget > 0 ? Math.max(stagedBudget, minimumBudget) : stagedBudget
+        App.settings.mode = stagedMode
+        App.settings.sparseWindow = stagedWindow
+        App.settings.sparsePredictor = stagedPredictor
+        App.settings.threads = stagedThreads
+        App.settings.contextLength = stagedContext
+        App.settings.dramBudget = stagedBudget > 0 ? Math.max(stagedBudget, minimumBudget) : stagedBudget
         budgetError = ""
     }
-    function size(bytes) { return planner.formatSize(bytes) }
+    function size(bytes) { return App.planner.formatSize(bytes) }
     function scrollToEnd() { scroller.contentItem.contentY = Math.max(0, scroller.contentHeight - scroller.height) }
     function scrollToTop() { scroller.contentItem.contentY = 0 }
     // The disk section (Measure disk) near the top of the view, with the expected speed above it.
@@ -125,16 +127,16 @@ Item {
     }
 
     Component.onCompleted: loadStaged()
-    onVisibleChanged: if (visible) { planner.refreshAvailable(); loadStaged() }
+    onVisibleChanged: if (visible) { App.planner.refreshAvailable(); loadStaged() }
     Connections {
-        target: settings
+        target: App.settings
         function onModelPathChanged() { root.loadStaged() }
     }
 
     component Caption: Label {
         Layout.fillWidth: true
         wrapMode: Text.Wrap
-        color: root.theme.mutedText
+        color: root.theme.mutedText  // qmllint disable unqualified
         font.pixelSize: 12
     }
     component Heading: Label {
@@ -142,10 +144,10 @@ Item {
         Layout.columnSpan: 2
         font.bold: true
         font.pixelSize: 16
-        color: root.theme.text
+        color: root.theme.text  // qmllint disable unqualified
     }
     component Name: Label {
-        color: root.theme.text
+        color: root.theme.text  // qmllint disable unqualified
         Layout.alignment: Qt.AlignVCenter
     }
     component Spacer: Item { width: 1; height: 1 }
@@ -169,7 +171,7 @@ Item {
         }
         Label {
             text: slider.value.toFixed(valueSlider.decimals)
-            color: root.theme.text
+            color: root.theme.text  // qmllint disable unqualified
             Layout.preferredWidth: 44
             horizontalAlignment: Text.AlignRight
         }
@@ -207,7 +209,7 @@ Item {
                 highlighted: true
                 // Not with settings the planner refuses (e.g. a predictor the pack lacks): the load would fail.
                 // (Auto has no such case: below flash mode's minimum it runs mmap and says why.)
-                enabled: root.dirty && !(root.budgeted && root.stagedMode !== "auto" && planner.isPack && root.plan.ok !== true)
+                enabled: root.dirty && !(root.budgeted && root.stagedMode !== "auto" && App.planner.isPack && root.plan.ok !== true)
                 Accessible.name: qsTr("Apply the engine settings")
                 onClicked: root.applyStaged()
             }
@@ -251,15 +253,15 @@ Item {
             Switch {
                 objectName: "perModelSwitch"
                 Layout.columnSpan: 2
-                enabled: chat.modelLoaded
-                checked: settings.perModel
-                text: chat.modelLoaded ? qsTr("For %1 only").arg(chat.modelName) : qsTr("For this model only (load a model first)")
+                enabled: App.chat.modelLoaded
+                checked: App.settings.perModel
+                text: App.chat.modelLoaded ? qsTr("For %1 only").arg(App.chat.modelName) : qsTr("For this model only (load a model first)")
                 Accessible.name: qsTr("Keep these settings for this model only")
-                onToggled: { settings.perModel = checked; root.loadStaged() }
+                onToggled: { App.settings.perModel = checked; root.loadStaged() }
             }
             Caption {
                 Layout.columnSpan: 2
-                text: settings.perModel ? qsTr("These values are remembered for this model and used whenever it is loaded.")
+                text: App.settings.perModel ? qsTr("These values are remembered for this model and used whenever it is loaded.")
                                         : qsTr("These values apply to every model that has no settings of its own.")
             }
 
@@ -270,9 +272,9 @@ Item {
                 id: modeBox
                 objectName: "modeSelector"
                 Layout.fillWidth: true
-                model: planner.supportedModes
-                currentIndex: Math.max(0, planner.supportedModes.indexOf(root.stagedMode))
-                onActivated: (index) => root.stagedMode = planner.supportedModes[index]
+                model: App.planner.supportedModes
+                currentIndex: Math.max(0, root.modes.indexOf(root.stagedMode))
+                onActivated: (index) => root.stagedMode = App.planner.supportedModes[index]
                 Accessible.name: qsTr("Engine mode")
             }
             Spacer {}
@@ -309,7 +311,7 @@ Item {
             ColumnLayout {
                 Layout.fillWidth: true
                 spacing: 0
-                enabled: root.budgeted && root.hasModel && (planner.isPack || root.stagedMode === "auto")
+                enabled: root.budgeted && root.hasModel && (App.planner.isPack || root.stagedMode === "auto")
                 RowLayout {
                     Layout.fillWidth: true
                     spacing: 8
@@ -355,16 +357,17 @@ Item {
                     Repeater {
                         model: root.marks
                         Item {
+                            id: mark
                             required property var modelData
-                            readonly property real handleWidth: budget.handle ? budget.handle.width : 0
-                            x: budget.leftPadding + handleWidth / 2
+                            readonly property real handleWidth: budget.handle ? budget.handle.width : 0  // qmllint disable unqualified
+                            x: budget.leftPadding + handleWidth / 2  // qmllint disable unqualified
                                + root.positionOf(modelData.bytes) * (budget.availableWidth - handleWidth)
-                            Rectangle { x: -0.5; width: 1; height: 5; color: root.theme.mutedText }
+                            Rectangle { x: -0.5; width: 1; height: 5; color: root.theme.mutedText }  // qmllint disable unqualified
                             Label {
                                 y: 5
-                                x: Math.max(-budget.leftPadding - parent.x, -width / 2)
-                                text: modelData.name
-                                color: root.theme.mutedText
+                                x: Math.max(-budget.leftPadding - parent.x, -width / 2)  // qmllint disable unqualified
+                                text: mark.modelData.name
+                                color: root.theme.mutedText  // qmllint disable unqualified
                                 font.pixelSize: 10
                             }
                         }
@@ -383,8 +386,8 @@ Item {
                     Layout.fillWidth: true
                     Caption {
                         objectName: "defaultBudgetText"
-                        text: root.stagedBudget > 0 ? qsTr("Set by you. The default is %1.").arg(planner.defaultBudgetText)
-                                                    : qsTr("Default: %1.").arg(planner.defaultBudgetText)
+                        text: root.stagedBudget > 0 ? qsTr("Set by you. The default is %1.").arg(App.planner.defaultBudgetText)
+                                                    : qsTr("Default: %1.").arg(App.planner.defaultBudgetText)
                     }
                     Button {
                         objectName: "budgetDefaultButton"
@@ -399,22 +402,22 @@ Item {
             Spacer {}
             Caption {
                 text: !root.hasModel ? qsTr("Load a model to set its budget.")
-                      : !planner.isPack ? (root.stagedMode === "auto"
+                      : !App.planner.isPack ? (root.stagedMode === "auto"
                             ? qsTr("A plain model: auto runs it dense when it fits the budget, else mmap. Add it in Models to pack it for flash mode.")
                             : qsTr("The DRAM budget applies to packed models in flash or sparse mode; add the model in Models to pack it."))
                       : root.minimumBudget <= 0 ? qsTr("The minimum is unknown for these settings (see below).")
                       : qsTr("From this model's minimum, %1 (%2), to everything in memory, %3; beyond it up to this machine's memory, %4. Sizes in GiB (2^30 bytes).")
                             .arg(root.size(root.minimumBudget))
-                            .arg(planner.describeSettings(root.plan.threads || 0, root.plan.context || 0, root.plan.mode || "flash"))
+                            .arg(App.planner.describeSettings(root.plan.threads || 0, root.plan.context || 0, root.plan.mode || "flash"))
                             .arg(root.size(root.fullBudget))
-                            .arg(root.size(planner.machineBytes))
+                            .arg(root.size(App.planner.machineBytes))
             }
 
             // How the budget is split, as the planner would do it.
-            Spacer { visible: planner.isPack }
+            Spacer { visible: App.planner.isPack }
             ColumnLayout {
                 objectName: "budgetSplit"
-                visible: planner.isPack
+                visible: App.planner.isPack
                 Layout.fillWidth: true
                 spacing: 3
                 // One bar, a segment per item.
@@ -429,23 +432,24 @@ Item {
                             required property int index
                             height: 12
                             width: parent.width * modelData.bytes / Math.max(1, root.plan.totalBytes)
-                            color: Qt.hsla((0.6 + index * 0.13) % 1, 0.55, root.theme.dark ? 0.6 : 0.5, 1)
+                            color: Qt.hsla((0.6 + index * 0.13) % 1, 0.55, root.theme.dark ? 0.6 : 0.5, 1)  // qmllint disable unqualified
                         }
                     }
                 }
                 Repeater {
                     model: root.plan.ok ? root.plan.items : []
                     RowLayout {
+                        id: part
                         required property var modelData
                         required property int index
                         Layout.fillWidth: true
                         spacing: 8
                         Rectangle {
                             width: 10; height: 10
-                            color: Qt.hsla((0.6 + index * 0.13) % 1, 0.55, root.theme.dark ? 0.6 : 0.5, 1)
+                            color: Qt.hsla((0.6 + part.index * 0.13) % 1, 0.55, root.theme.dark ? 0.6 : 0.5, 1)  // qmllint disable unqualified
                         }
-                        Label { Layout.fillWidth: true; text: modelData.what; color: root.theme.text; font.pixelSize: 12 }
-                        Label { text: modelData.text; color: root.theme.text; font.pixelSize: 12 }
+                        Label { Layout.fillWidth: true; text: part.modelData.what; color: root.theme.text; font.pixelSize: 12 }  // qmllint disable unqualified
+                        Label { text: part.modelData.text; color: root.theme.text; font.pixelSize: 12 }  // qmllint disable unqualified
                     }
                 }
                 Label {
@@ -472,31 +476,31 @@ Item {
                     spacing: 8
                     Button {
                         objectName: "measureDiskButton"
-                        text: planner.diskMBps > 0 ? qsTr("Measure again") : qsTr("Measure disk")
-                        enabled: !diskMeasure.running
-                        onClicked: diskMeasure.start()
+                        text: App.planner.diskMBps > 0 ? qsTr("Measure again") : qsTr("Measure disk")
+                        enabled: !App.diskMeasure.running
+                        onClicked: App.diskMeasure.start()
                         Accessible.name: qsTr("Measure the disk's read speed")
                     }
                     ProgressBar {
                         objectName: "measureProgress"
-                        visible: diskMeasure.running
+                        visible: App.diskMeasure.running
                         Layout.fillWidth: true
                         from: 0; to: 1
-                        value: diskMeasure.progress
+                        value: App.diskMeasure.progress
                     }
                     Button {
                         objectName: "cancelMeasureButton"
-                        visible: diskMeasure.running
+                        visible: App.diskMeasure.running
                         text: qsTr("Cancel")
-                        onClicked: diskMeasure.cancel()
+                        onClicked: App.diskMeasure.cancel()
                         Accessible.name: qsTr("Cancel the disk measurement")
                     }
                 }
                 Caption {
                     objectName: "diskText"
-                    text: diskMeasure.running || diskMeasure.statusText !== "" ? diskMeasure.statusText
-                          : planner.diskMBps > 0 ? qsTr("%1 MB/s (10^6 bytes/s) for the engine's 1 MiB reads, 32 in flight, from %2.")
-                                                     .arg(planner.diskMBps.toFixed(0)).arg(planner.diskProfilePath)
+                    text: App.diskMeasure.running || App.diskMeasure.statusText !== "" ? App.diskMeasure.statusText
+                          : App.planner.diskMBps > 0 ? qsTr("%1 MB/s (10^6 bytes/s) for the engine's 1 MiB reads, 32 in flight, from %2.")
+                                                     .arg(App.planner.diskMBps.toFixed(0)).arg(App.planner.diskProfilePath)
                           : qsTr("Not measured yet: measuring writes a 256 MiB test file next to your models for a few seconds, then deletes it.")
                 }
             }
@@ -525,7 +529,7 @@ Item {
             SpinBox {
                 objectName: "sparseWindowBox"
                 visible: root.sparse
-                enabled: planner.sparseWindowSupported
+                enabled: App.planner.sparseWindowSupported
                 from: 0; to: 64
                 editable: true
                 value: root.stagedWindow
@@ -535,7 +539,7 @@ Item {
             Spacer { visible: root.sparse }
             Caption {
                 visible: root.sparse
-                text: planner.sparseWindowSupported ? qsTr("Neurons used by any of the last N tokens stay in DRAM.")
+                text: App.planner.sparseWindowSupported ? qsTr("Neurons used by any of the last N tokens stay in DRAM.")
                                                     : qsTr("This build's engine has no sparse window setting yet.")
             }
 
@@ -567,45 +571,45 @@ Item {
             Name { text: qsTr("Temperature") }
             ValueSlider {
                 from: 0; to: 2; stepSize: 0.05
-                value: settings.temperature
-                onMoved: (v) => settings.temperature = v
+                value: App.settings.temperature
+                onMoved: (v) => App.settings.temperature = v
                 accessibleName: qsTr("Temperature")
             }
             Name { text: qsTr("Top-p") }
             ValueSlider {
                 from: 0.05; to: 1; stepSize: 0.05
-                value: settings.topP
-                onMoved: (v) => settings.topP = v
+                value: App.settings.topP
+                onMoved: (v) => App.settings.topP = v
                 accessibleName: qsTr("Top-p")
             }
             Name { text: qsTr("Top-k") }
             SpinBox {
                 from: 0; to: 1000
                 editable: true
-                value: settings.topK
-                onValueModified: settings.topK = value
+                value: App.settings.topK
+                onValueModified: App.settings.topK = value
                 Accessible.name: qsTr("Top-k, 0 for off")
             }
             Name { text: qsTr("Min-p") }
             ValueSlider {
                 from: 0; to: 0.5; stepSize: 0.01
-                value: settings.minP
-                onMoved: (v) => settings.minP = v
+                value: App.settings.minP
+                onMoved: (v) => App.settings.minP = v
                 accessibleName: qsTr("Min-p")
             }
             Name { text: qsTr("Repeat penalty") }
             ValueSlider {
                 from: 1; to: 2; stepSize: 0.05
-                value: settings.repeatPenalty
-                onMoved: (v) => settings.repeatPenalty = v
+                value: App.settings.repeatPenalty
+                onMoved: (v) => App.settings.repeatPenalty = v
                 accessibleName: qsTr("Repeat penalty, 1 for off")
             }
             Name { text: qsTr("Reply length") }
             SpinBox {
                 from: 16; to: 32768; stepSize: 64
                 editable: true
-                value: settings.maxTokens
-                onValueModified: settings.maxTokens = value
+                value: App.settings.maxTokens
+                onValueModified: App.settings.maxTokens = value
                 Accessible.name: qsTr("Most tokens per reply")
             }
 
@@ -623,23 +627,23 @@ Item {
                     border.color: parent.activeFocus ? root.theme.accent : root.theme.border
                     radius: 6
                 }
-                text: settings.systemPrompt
-                onEditingFinished: settings.systemPrompt = text
+                text: App.settings.systemPrompt
+                onEditingFinished: App.settings.systemPrompt = text
                 Accessible.name: qsTr("System prompt")
             }
             Name { text: qsTr("Theme") }
             ComboBox {
                 model: [qsTr("Light"), qsTr("Dark"), qsTr("Follow system")]
                 readonly property var values: ["light", "dark", "system"]
-                currentIndex: Math.max(0, values.indexOf(settings.theme))
-                onActivated: (index) => settings.theme = values[index]
+                currentIndex: Math.max(0, values.indexOf(App.settings.theme))
+                onActivated: (index) => App.settings.theme = values[index]
                 Accessible.name: qsTr("Theme")
             }
             Spacer {}
             Button {
                 text: qsTr("Reset to defaults")
                 Accessible.name: qsTr("Reset the settings to their defaults")
-                onClicked: { settings.resetToDefaults(); root.loadStaged() }
+                onClicked: { App.settings.resetToDefaults(); root.loadStaged() }
             }
         }
     }

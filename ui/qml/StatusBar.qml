@@ -1,6 +1,7 @@
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
+import Sieve.App
 
 // The live status under every page while a model is loaded: what the app is
 // doing, then the worker's latest figures (chat.live) — tokens/s, the
@@ -12,8 +13,8 @@ import QtQuick.Layouts
 // are binary (MiB = 2^20 bytes), as on the settings page.
 Rectangle {
     id: root
-    property QtObject theme
-    readonly property QtObject live: chat.live
+    property Theme theme
+    readonly property LiveStatus live: App.chat.live
     implicitHeight: row.implicitHeight + 8
     color: theme.panel
     Rectangle { width: parent.width; height: 1; color: root.theme.border }
@@ -44,14 +45,14 @@ Rectangle {
         Label {
             id: labelText
             width: figure.width
-            text: figure.label; color: root.theme.mutedText; font.pixelSize: 10
+            text: figure.label; color: root.theme.mutedText; font.pixelSize: 10  // qmllint disable unqualified
             elide: Text.ElideRight
         }
         Label {
             id: valueText
             y: labelText.height
             width: figure.width
-            text: figure.value; color: root.theme.text; font.pixelSize: 12; font.bold: true
+            text: figure.value; color: root.theme.text; font.pixelSize: 12; font.bold: true  // qmllint disable unqualified
             elide: Text.ElideRight
         }
         Accessible.role: Accessible.StaticText
@@ -84,21 +85,21 @@ Rectangle {
                 elide: Text.ElideRight
                 color: root.theme.mutedText
                 font.pixelSize: 12
-                text: chat.statusText
-                Accessible.name: qsTr("Status: %1").arg(chat.statusText)
+                text: App.chat.statusText
+                Accessible.name: qsTr("Status: %1").arg(App.chat.statusText)
             }
             Label {
                 objectName: "modeChoiceText"
                 Layout.fillWidth: true
-                visible: chat.modeChoice !== ""
+                visible: App.chat.modeChoice !== ""
                 elide: Text.ElideRight
                 color: root.theme.text
                 font.pixelSize: 11
-                text: chat.modeChoice
-                Accessible.name: qsTr("Engine mode: %1").arg(chat.modeChoice)
+                text: App.chat.modeChoice
+                Accessible.name: qsTr("Engine mode: %1").arg(App.chat.modeChoice)
                 HoverHandler { id: choiceHover }
                 ToolTip.visible: choiceHover.hovered
-                ToolTip.text: chat.modeOffer !== "" ? chat.modeChoice + "\n" + chat.modeOffer : chat.modeChoice
+                ToolTip.text: App.chat.modeOffer !== "" ? App.chat.modeChoice + "\n" + App.chat.modeOffer : App.chat.modeChoice
                 ToolTip.delay: 500
             }
         }

@@ -12,7 +12,7 @@ import QtQuick.Layouts
 // from firing, so for the seconds a note showed the keyboard seemed dead.
 Rectangle {
     id: root
-    property QtObject theme
+    property Theme theme
     property alias text: message.text
     property alias actionText: action.text
     readonly property bool opened: visible

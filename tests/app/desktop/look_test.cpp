@@ -23,6 +23,7 @@
 #include <QTest>
 #include <memory>
 
+#include "desktop/app_objects.h"
 #include "desktop/app_settings.h"
 #include "desktop/app_window.h"
 #include "desktop/chat_controller.h"
@@ -86,7 +87,7 @@ class LookTest : public QObject {
     QVERIFY2(window_, qPrintable(error));
     window_->resize(1100, 720);
     QVERIFY(QTest::qWaitForWindowExposed(window_));
-    settings_ = qobject_cast<AppSettings*>(engine_->rootContext()->contextProperty("settings").value<QObject*>());
+    settings_ = AppObjects::of(*engine_)->settings();
     QVERIFY(settings_);
   }
 

@@ -8,7 +8,6 @@
 // to the import's progress blocks the worker thread until the picture is taken.
 #include <QDir>
 #include <QGuiApplication>
-#include <QQmlContext>
 #include <QQmlEngine>
 #include <QQuickItem>
 #include <QQuickView>
@@ -18,6 +17,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include "desktop/app_objects.h"
 #include "desktop/app_window.h"
 #include "desktop/chat_controller.h"
 #include "desktop/models_controller.h"
@@ -167,10 +167,12 @@ class ModelsViewTest : public QObject {
   }
 
  private:
-  // Loads qrc:/Sieve/Ui/<file> into `view` with the context properties it needs.
+  // Loads qrc:/Sieve/Ui/<file> into `view` with the objects it reaches through App (app_objects.h).
   bool load(QQuickView& view, const QString& file, ModelsController* models, ChatController* chat = nullptr) {
-    view.rootContext()->setContextProperty("models", models);
-    view.rootContext()->setContextProperty("chat", chat ? chat : chat_.get());
+    AppObjects::Objects objects;
+    objects.models = models;
+    objects.chat = chat ? chat : chat_.get();
+    AppObjects::install(*view.engine(), objects);
     view.setResizeMode(QQuickView::SizeRootObjectToView);
     view.setSource(QUrl("qrc:/Sieve/Ui/" + file));
     if (view.status() != QQuickView::Ready) {

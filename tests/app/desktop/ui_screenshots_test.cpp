@@ -13,7 +13,6 @@
 #include <QJSValue>
 #include <QQmlApplicationEngine>
 #include <QQmlComponent>
-#include <QQmlContext>
 #include <QQuickItem>
 #include <QQuickWindow>
 #include <QRegularExpression>
@@ -23,6 +22,7 @@
 #include <algorithm>
 #include <functional>
 
+#include "desktop/app_objects.h"
 #include "desktop/app_window.h"
 #include "desktop/chat_controller.h"
 #include "desktop/disk_measure.h"
@@ -69,7 +69,7 @@ class UiScreenshotsTest : public QObject {
     QString error;
     window_ = loadMainWindow(*engine_, *chat_, &error);
     QVERIFY2(window_, qPrintable(error));
-    settings_ = contextObject("settings");
+    settings_ = appObject("settings");
     QVERIFY(settings_);
     window_->resize(1100, 720);
     QVERIFY(QTest::qWaitForWindowExposed(window_));
@@ -88,7 +88,7 @@ class UiScreenshotsTest : public QObject {
     if (!QFile::exists(kModel)) QSKIP("../shared/models/stories260K.gguf is missing");
     pack_ = home_ + "/stories260K.sieve";
     sieve::flash::pack_model(kModel.toStdString(), pack_.toStdString());
-    QObject* planner = contextObject("planner");
+    QObject* planner = appObject("planner");
     planner->setProperty("modelPath", pack_);
     double minimum = 0;
     QVERIFY(QMetaObject::invokeMethod(planner, "minimumBytes", Q_RETURN_ARG(double, minimum), Q_ARG(int, 1),
@@ -302,10 +302,11 @@ class UiScreenshotsTest : public QObject {
     QTest::keyClick(window_, Qt::Key_PageUp);
     QTRY_VERIFY(page->property("stagedBudget").toDouble() > page->property("minimumBudget").toDouble());
     // Typed: a size is taken, nonsense gets an inline error and changes nothing.
-    bool ok = false;
+    // An untyped QML function (typed, it crashes qmllint 6.4's type propagation): QVariant in and out.
+    QVariant ok;
     const QString full = sieve::app::MemoryPlanner::formatSize(page->property("fullBudget").toDouble());
-    QVERIFY(QMetaObject::invokeMethod(page, "setBudgetFromText", Q_RETURN_ARG(bool, ok), Q_ARG(QString, full)));
-    QVERIFY(ok);
+    QVERIFY(QMetaObject::invokeMethod(page, "setBudgetFromText", Q_RETURN_ARG(QVariant, ok), Q_ARG(QVariant, full)));
+    QVERIFY(ok.toBool());
     QVERIFY(!itemVisible("budgetError"));
     const double before = page->property("stagedBudget").toDouble();
     // Typed into the field, as a person would: select all, type, Enter.
@@ -348,7 +349,7 @@ class UiScreenshotsTest : public QObject {
   void measureDiskFromTheSettingsPage() {
     if (!chat_->modelLoaded()) QSKIP("needs the flash-mode chat above");
     window_->setProperty("page", "settings");
-    auto* measure = qobject_cast<DiskMeasure*>(contextObject("diskMeasure"));
+    auto* measure = qobject_cast<DiskMeasure*>(appObject("diskMeasure"));
     QVERIFY(measure);
     measure->setProbeSize(8u << 20, 0.4);  // small and quick; the app measures 256 MiB
     QVERIFY(itemText("speedText").contains("unknown"));
@@ -362,7 +363,7 @@ class UiScreenshotsTest : public QObject {
     QVERIFY(!button->isEnabled());
     save("main-settings-measuring");
     QTRY_VERIFY_WITH_TIMEOUT(!measure->running(), 60000);
-    QVERIFY2(contextObject("planner")->property("diskMBps").toDouble() > 0, qPrintable(measure->statusText()));
+    QVERIFY2(appObject("planner")->property("diskMBps").toDouble() > 0, qPrintable(measure->statusText()));
     QTRY_VERIFY(itemText("speedText").contains("tokens/s"));
     QCOMPARE(itemText("measureDiskButton"), QString("Measure again"));
     save("main-settings-measured");
@@ -392,7 +393,7 @@ class UiScreenshotsTest : public QObject {
   }
 
   void modelsPage() {
-    QObject* models = contextObject("models");
+    QObject* models = appObject("models");
     if (!models) QSKIP("no `models` context property in this build (the models page is D-A's)");
     if (!pack_.isEmpty()) {
       QVERIFY(QMetaObject::invokeMethod(models, "addModel", Q_ARG(QString, pack_)));
@@ -402,8 +403,8 @@ class UiScreenshotsTest : public QObject {
     window_->setProperty("page", "models");
     if (!pack_.isEmpty()) {
       // The models list states the minimum for the engine settings in effect, as the settings page does.
-      const QString planned = contextObject("planner")->property("planSettingsText").toString();
-      const double minimum = contextObject("planner")->property("minimumBudget").toDouble();
+      const QString planned = appObject("planner")->property("planSettingsText").toString();
+      const double minimum = appObject("planner")->property("minimumBudget").toDouble();
       const QString wanted = "Minimum DRAM " + sieve::app::MemoryPlanner::formatSize(minimum);
       QTRY_VERIFY2(findTextContaining(window_->contentItem(), {wanted, planned}),
                    qPrintable(wanted + " ... " + planned));
@@ -419,7 +420,7 @@ class UiScreenshotsTest : public QObject {
     save("main-chat-dark");
   }
 
-  // Each view also loads on its own (a component with its context properties, no window).
+  // Each view also loads on its own (a component on the engine with its App objects, no window).
   void everyViewLoadsOnItsOwn() {
     QQmlComponent themeComponent(engine_.get(), QUrl("qrc:/Sieve/Ui/Theme.qml"));
     std::unique_ptr<QObject> theme(themeComponent.create());
@@ -428,7 +429,7 @@ class UiScreenshotsTest : public QObject {
                                "LiveChart", "ModelsView", "ImportProgressPanel"};
     for (const QString& view : views) {
       if (view.startsWith("Models") || view.startsWith("Import")) {
-        if (!contextObject("models")) continue;
+        if (!appObject("models")) continue;
       }
       QQmlComponent component(engine_.get(), QUrl("qrc:/Sieve/Ui/" + view + ".qml"));
       std::unique_ptr<QObject> object(component.createWithInitialProperties({{"theme", QVariant::fromValue(theme.get())}}));
@@ -445,8 +446,9 @@ class UiScreenshotsTest : public QObject {
   }
 
  private:
-  QObject* contextObject(const char* name) const {
-    return engine_->rootContext()->contextProperty(name).value<QObject*>();
+  // What QML reaches as App.<name> (app_objects.h).
+  QObject* appObject(const char* name) const {
+    return AppObjects::of(*engine_)->byName().value(QString::fromLatin1(name));
   }
 
   void save(const QString& name) {
