@@ -30,6 +30,8 @@ RUNTIME_EDGES = {
 }
 # Modules compiled into a Qt library the executable links (dpkg-shlibdeps sees those).
 BUILT_IN = {"QtQml": "libqt6qml6"}
+# The app's own modules (Sieve.Ui, Sieve.App) are compiled into sieve-desktop.
+OWN_PREFIX = "Sieve."
 
 IMPORT_LINE = re.compile(r'^\s*import\s+([A-Za-z_][\w.]*)', re.MULTILINE)
 
@@ -90,7 +92,7 @@ def closure(qml_dir, qt_qml):
     seen = {}
     while todo:
         name = todo.pop()
-        if name in seen:
+        if name in seen or name.startswith(OWN_PREFIX):
             continue
         path = module_dir(qt_qml, name)
         seen[name] = path
