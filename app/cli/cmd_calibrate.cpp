@@ -3,8 +3,11 @@
 // fire, trains low-rank predictors for ReLU-family models, computes the gate
 // quantiles and neuron frequencies, prints per layer how well the predictors
 // recall the neurons that fired on held-out tokens, and rewrites the pack
-// with them (docs/sparsity.md). --evaluate only measures the predictors the
-// pack already offers (lowrank, PowerInfer, gate copies) against dense.
+// with them (docs/sparsity.md). Last, it measures sparse mode with the new
+// predictors against dense on held-out tokens and stores that figure in the
+// pack, for auto mode's offer (sparse/calibrated_fidelity.h). --evaluate only
+// measures the predictors the pack already offers (lowrank, PowerInfer, gate
+// copies) against dense.
 
 #include <cstdio>
 #include <memory>
@@ -18,6 +21,7 @@
 #include "flash/io/io_engine.h"
 #include "flash/pack_file.h"
 #include "flash/pack_writer.h"
+#include "sparse/calibrated_fidelity.h"
 #include "sparse/calibration.h"
 #include "sparse/gate_predictor.h"
 #include "sparse/predictor_factory.h"
@@ -38,6 +42,9 @@ const std::vector<OptionSpec>& calibrate_options() {
       {"max-tokens", 0, true, "tokens recorded per layer (default 4096)", "N"},
       {"context", 0, true, "tokens run at once (default 256)", "N"},
       {"steps", 0, true, "training steps per rank tried (default 150)", "N"},
+      {"fidelity-tokens", 0, true,
+       "held-out tokens on which to measure sparse mode against dense for the app's offer (default 256; 0 = skip)",
+       "N"},
       {"output", 'o', true, "write the calibrated pack here (default: rewrite PACK in place)", "FILE"},
       {"evaluate", 0, false, "only measure the predictors the pack has; write nothing", ""},
       {"dry-run", 0, false, "train and print the table, but write nothing", ""},
@@ -197,6 +204,25 @@ sparse::RankChoice rank_choice(const Args& args) {
   return choice;
 }
 
+// Sparse mode with the new predictors against dense, stored in the pack for
+// auto mode's offer. Too few held-out tokens (a short text) leaves the
+// figure unmeasured, and says so.
+void measure_fidelity(const std::string& pack, const std::vector<int32_t>& held_out, const sparse::CalibrationRun& run) {
+  if (held_out.size() < 2) {
+    std::printf("sparse fidelity: not measured (%zu held-out tokens; give a longer text or --fidelity-tokens)\n",
+                held_out.size());
+    return;
+  }
+  sparse::FidelityMeasureOptions options;
+  options.threads = run.threads;
+  options.window = run.context;
+  const sparse::SparseFidelityFigure figure = sparse::measure_sparse_fidelity(pack, held_out, options);
+  sparse::store_sparse_fidelity(pack, figure);
+  std::printf("sparse fidelity: on %u held-out tokens, sparse (lowrank) chose dense mode's next token %.1f%% of the "
+              "time, mean KL %.3g nats (stored in the pack)\n",
+              figure.positions, 100.0 * figure.top1, figure.mean_kl);
+}
+
 }  // namespace
 
 int cmd_calibrate(CommandArgs argv) {
@@ -223,14 +249,17 @@ int cmd_calibrate(CommandArgs argv) {
   run.context = args.get_int("context", 256, 8, 1 << 20);
   run.threads = static_cast<int>(args.get_int("threads", 0, 0, 1024));
 
+  const int64_t fidelity_tokens = args.get_int("fidelity-tokens", 256, 0, 1 << 20);
   flash::PackOptions options;
+  std::vector<int32_t> held_out;
+  bool trained = false;  // low-rank predictors (ReLU family): sparse mode's offer needs their fidelity
   {
     // Closed before the rewrite: the output is the pack itself unless -o is
     // given, and Windows refuses to replace a file that is still open.
     const flash::PackFile pack = flash::PackFile::open(run.pack);
     sparse::ActivationRecorder recorder(pack.hparams(), run.max_tokens);
-    const int64_t ran = sparse::record_activations(run, recorder);
-    std::printf("%s: ran %lld tokens, recorded %lld per layer\n", pack.where().c_str(), static_cast<long long>(ran),
+    const std::vector<int32_t> ran = sparse::record_activations(run, recorder);
+    std::printf("%s: ran %zu tokens, recorded %lld per layer\n", pack.where().c_str(), ran.size(),
                 static_cast<long long>(recorder.recorded_tokens()));
     ThreadPool pool(run.threads);
     const bool dry = args.has("evaluate") || args.has("dry-run");
@@ -243,10 +272,20 @@ int cmd_calibrate(CommandArgs argv) {
     const sparse::PredictorSet set = train(pack, recorder, training, n_layers, pool);
     if (dry) return 0;
     options.extras = sparse::to_pack_extras(set, pack.hparams());
+    trained = !set.layers.empty();
+    if (trained) {
+      const auto tokens = sparse::held_out_tokens(ran, recorder.recorded_tokens(), fidelity_tokens);
+      held_out.assign(tokens.begin(), tokens.end());
+    }
   }
   const std::string out = args.get_or("output", run.pack.string());
   const flash::PackSummary s = flash::rewrite_pack(run.pack, out, options);
   std::printf("wrote %s (%s, %zu tensors)\n", out.c_str(), format_bytes(s.file_bytes).c_str(), s.n_tensors);
+  if (trained && fidelity_tokens == 0) {
+    std::printf("sparse fidelity: not measured (--fidelity-tokens 0)\n");
+  } else if (trained) {
+    measure_fidelity(out, held_out, run);
+  }
   return 0;
 }
 

@@ -36,12 +36,21 @@ std::string pack_name_for(const std::string& model_name) {
   return (dot == std::string::npos ? model_name : model_name.substr(0, dot)) + ".sieve";
 }
 
+// Sparse mode is offered only where calibration trained predictors for it,
+// with the fidelity calibration measured: the user trades exactness for reads.
 std::string sparse_offer(const ModeFacts& f) {
-  if (f.calibration_tokens == 0) return {};
-  return "sparse is also possible: this pack is calibrated (" + std::to_string(f.calibration_tokens) +
-         " tokens) and reads only the neurons a predictor selects, but it is not exact; its fidelity is "
-         "not measured yet (`sieve fidelity -m " + f.model_name + " --mode sparse --text FILE` measures it "
-         "against dense)";
+  if (f.calibration_tokens == 0 || !f.lowrank_predictors) return {};
+  const std::string what = "sparse (predictor \"lowrank\") would read only the neurons a predictor calibrated on " +
+                           std::to_string(f.calibration_tokens) + " tokens selects";
+  if (f.fidelity_positions == 0) {
+    return what + ", but it is not exact and its fidelity is not measured yet (`sieve fidelity -m " + f.model_name +
+           " --mode sparse --predictor lowrank --text FILE` measures it, or calibrate again)";
+  }
+  char figure[160];
+  std::snprintf(figure, sizeof figure, "%.1f%% of the time (mean KL %.3g nats)", 100.0 * f.fidelity_top1,
+                f.fidelity_kl);
+  return what + "; on " + std::to_string(f.fidelity_positions) +
+         " held-out tokens it chose dense mode's next token " + figure + ", so it is close to dense but not exact";
 }
 
 int64_t resolved_context(const EngineOptions& options, const model::HyperParams& hp) {
@@ -130,6 +139,13 @@ ModeFacts gather_mode_facts(const EngineOptions& options, uint64_t budget) {
     f.flash_read_per_token = plan.streamed_bytes_per_token;
   }
   f.calibration_tokens = static_cast<uint32_t>(std::max<int64_t>(0, file.get_int(pred_keys::kTokens).value_or(0)));
+  f.lowrank_predictors = pack.has_lowrank_predictors();
+  const int64_t positions = file.get_int(pred_keys::kFidelityTokens).value_or(0);
+  if (positions > 0) {
+    f.fidelity_positions = static_cast<uint32_t>(std::min<int64_t>(positions, UINT32_MAX));
+    f.fidelity_top1 = std::clamp(file.get_float(pred_keys::kFidelityTop1).value_or(0), 0.0, 1.0);
+    f.fidelity_kl = std::max(0.0, file.get_float(pred_keys::kFidelityKl).value_or(0));
+  }
   return f;
 }
 

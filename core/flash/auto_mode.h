@@ -8,8 +8,9 @@
 //   a pack, but the budget is below flash   -> mmap, with the minimum named
 //   mode's minimum
 //   a plain GGUF that does not fit          -> mmap, with what to do: pack it
-//   a calibrated pack                       -> sparse is OFFERED (never chosen:
-//                                              it is not exact), with what is known
+//   a pack with calibrated predictors       -> sparse is OFFERED (never chosen:
+//                                              it is not exact), with the fidelity
+//                                              calibrate measured against dense
 //
 // The budget, when none is given, is 60% of the memory available now
 // (default_dram_budget). Sizes are binary (GiB, MiB: flash::format_size).
@@ -38,8 +39,15 @@ struct ModeFacts {
   uint64_t flash_minimum = 0;
   uint64_t flash_resident_weight_bytes = 0;
   uint64_t flash_read_per_token = 0;
-  // A pack calibrated with `sieve calibrate` (sieve.pred.tokens > 0).
+  // A pack calibrated with `sieve calibrate` (sieve.pred.tokens > 0), and
+  // whether that trained low-rank predictors (ReLU-family models).
   uint32_t calibration_tokens = 0;
+  bool lowrank_predictors = false;
+  // Sparse mode with them against dense, as calibrate measured it
+  // (sparse/calibrated_fidelity.h); 0 positions: not measured.
+  uint32_t fidelity_positions = 0;
+  double fidelity_top1 = 0;
+  double fidelity_kl = 0;
 };
 
 struct ModeChoice {

@@ -61,6 +61,14 @@ inline constexpr int kQuantileCount = 101;
 // f32[n_layers * n_ff]: fraction of calibration tokens each neuron fired for.
 inline constexpr const char* kHot = "sieve.pred.hot";
 inline constexpr const char* kTokens = "sieve.pred.tokens";          // u32: calibration tokens used
+// The figure auto mode quotes when it offers sparse mode
+// (sparse/calibrated_fidelity.h): sparse mode with its default options
+// against dense, teacher-forced on tokens the predictors were not trained on.
+// Written with the predictors as placeholders (0 tokens: not measured), then
+// overwritten in place once measured on the written pack.
+inline constexpr const char* kFidelityTokens = "sieve.pred.fidelity_tokens";  // u32: positions compared
+inline constexpr const char* kFidelityTop1 = "sieve.pred.fidelity_top1";      // f32: top-1 agreement, 0..1
+inline constexpr const char* kFidelityKl = "sieve.pred.fidelity_kl";          // f32: mean KL(dense||sparse), nats
 inline constexpr const char* kPowerInferThreshold = "powerinfer.sparse_threshold";  // f32
 }  // namespace pred_keys
 

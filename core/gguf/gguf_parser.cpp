@@ -175,7 +175,8 @@ class Parser {
       item_name_ = key;
       part_ = Part::kValue;
       const ValueType type = read_value_type();
-      result_.metadata.push_back(KeyValue{std::string(key), read_value(type)});
+      const uint64_t value_offset = pos_;
+      result_.metadata.push_back(KeyValue{std::string(key), read_value(type), value_offset});
     }
   }
 

@@ -85,6 +85,9 @@ class Value {
 struct KeyValue {
   std::string key;
   Value value;
+  // Where the value's bytes start in the file it was read from (0 for values
+  // built in memory): lets gguf_patch.h overwrite a fixed-width value in place.
+  uint64_t value_offset = 0;
 };
 
 }  // namespace sieve::gguf

@@ -33,38 +33,37 @@ int32_t sample(std::span<const float> logits, std::mt19937_64& rng, std::vector<
   return static_cast<int32_t>(logits.size() - 1);
 }
 
-int64_t run_text(Engine& engine, const CalibrationRun& run) {
-  const std::vector<int32_t> ids = engine.tokenize(read_text(run.text), engine.model().add_bos);
+std::vector<int32_t> run_text(Engine& engine, const CalibrationRun& run) {
+  std::vector<int32_t> ids = engine.tokenize(read_text(run.text), engine.model().add_bos);
   if (ids.size() < 2) throw Error(run.text.string() + ": the calibration text has fewer than 2 tokens.");
   const auto window = static_cast<size_t>(std::min(run.context, engine.model().context));
-  int64_t done = 0;
   for (size_t begin = 0; begin < ids.size(); begin += window) {
     const size_t end = std::min(ids.size(), begin + window);
     engine.reset();
     engine.prefill(std::span<const int32_t>(ids.data() + begin, end - begin));
-    done += static_cast<int64_t>(end - begin);
   }
-  return done;
+  return ids;
 }
 
-int64_t run_self_generated(Engine& engine, const CalibrationRun& run) {
+std::vector<int32_t> run_self_generated(Engine& engine, const CalibrationRun& run) {
   std::mt19937_64 rng(run.seed);
   std::vector<double> probs;
   const int32_t bos = engine.model().bos_id >= 0 ? engine.model().bos_id : 0;
   const int64_t window = std::min(run.context, engine.model().context);
-  int64_t done = 0;
-  while (done < run.self_generate) {
+  std::vector<int32_t> ran;
+  ran.reserve(static_cast<size_t>(run.self_generate));
+  while (static_cast<int64_t>(ran.size()) < run.self_generate) {
     engine.reset();
     std::span<const float> logits = engine.prefill(std::span<const int32_t>(&bos, 1));
-    ++done;
-    while (done < run.self_generate && engine.position() < window) {
+    ran.push_back(bos);
+    while (static_cast<int64_t>(ran.size()) < run.self_generate && engine.position() < window) {
       const int32_t next = sample(logits, rng, probs);
       if (engine.is_end_of_generation(next)) break;
       logits = engine.decode(next);
-      ++done;
+      ran.push_back(next);
     }
   }
-  return done;
+  return ran;
 }
 
 }  // namespace
@@ -172,7 +171,7 @@ std::vector<float> ActivationRecorder::frequencies() const {
   return out;
 }
 
-int64_t record_activations(const CalibrationRun& run, ActivationRecorder& recorder) {
+std::vector<int32_t> record_activations(const CalibrationRun& run, ActivationRecorder& recorder) {
   EngineOptions options;
   options.model_path = run.pack;
   options.threads = run.threads;

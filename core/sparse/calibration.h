@@ -71,8 +71,9 @@ struct CalibrationRun {
   uint64_t seed = 7;
 };
 
-// Runs the model and feeds the recorder; returns the number of tokens run.
-// Throws sieve::Error naming the file when the pack or text cannot be used.
-int64_t record_activations(const CalibrationRun& run, ActivationRecorder& recorder);
+// Runs the model and feeds the recorder; returns the tokens run, in order
+// (the recorder keeps the first max_tokens of them). Throws sieve::Error
+// naming the file when the pack or text cannot be used.
+std::vector<int32_t> record_activations(const CalibrationRun& run, ActivationRecorder& recorder);
 
 }  // namespace sieve::sparse

@@ -89,6 +89,11 @@ flash::PackExtras to_pack_extras(const PredictorSet& set, const model::HyperPara
   }
   if (set.tokens > 0) {
     extras.metadata.push_back({keys::kTokens, gguf::Value::u32(static_cast<uint32_t>(set.tokens))});
+    // Placeholders for the fidelity `sieve calibrate` measures on the written
+    // pack (calibrated_fidelity.h); they also clear a figure of older predictors.
+    extras.metadata.push_back({keys::kFidelityTokens, gguf::Value::u32(0)});
+    extras.metadata.push_back({keys::kFidelityTop1, gguf::Value::f32(0)});
+    extras.metadata.push_back({keys::kFidelityKl, gguf::Value::f32(0)});
   }
   return extras;
 }

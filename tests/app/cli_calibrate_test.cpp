@@ -55,6 +55,19 @@ TEST(CliCalibrate, TrainsPredictorsThatRecall95PercentAndEvaluatesThem) {
   ASSERT_EQ(rows.size(), 4u) << r.out;
   for (const auto& row : rows) EXPECT_GE(std::stod(row[3]), 95.0) << r.out;
   EXPECT_NE(r.out.find("wrote " + out.string()), std::string::npos) << r.out;
+  // The pack now carries sparse mode's fidelity, measured on held-out tokens,
+  // and auto mode quotes it when it offers sparse mode.
+  static const std::regex measured("sparse fidelity: on ([0-9]+) held-out tokens, sparse \\(lowrank\\) chose dense "
+                                   "mode's next token ([0-9.]+)% of the time");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(r.out, m, measured)) << r.out;
+  EXPECT_GE(std::stoi(m[1].str()), 200);  // the last 15% of 1500 recorded tokens
+  EXPECT_GE(std::stod(m[2].str()), 80.0) << r.out;
+  const CliResult offer = run_sieve("run -m " + quoted(out) + " --mode auto -p Once -n 2");
+  ASSERT_EQ(offer.exit_code, 0) << offer.err;
+  EXPECT_NE(offer.err.find("on " + m[1].str() + " held-out tokens it chose dense mode's next token " + m[2].str() + "%"),
+            std::string::npos)
+      << offer.err;
 
   r = run_sieve("calibrate " + quoted(out) + " --self-generate 400 --evaluate -t 2");
   ASSERT_EQ(r.exit_code, 0) << r.err;

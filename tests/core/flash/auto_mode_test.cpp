@@ -75,16 +75,42 @@ TEST(AutoModeDecision, APlainGgufThatDoesNotFitSaysToPackIt) {
   EXPECT_NE(c.line.find("Models page"), std::string::npos) << c.line;
 }
 
-TEST(AutoModeDecision, ACalibratedPackOffersSparseButNeverChoosesIt) {
+TEST(AutoModeDecision, ACalibratedPackOffersSparseWithItsFidelityButNeverChoosesIt) {
   ModeFacts f = pack_facts();
   f.calibration_tokens = 4096;
+  f.lowrank_predictors = true;
+  f.fidelity_positions = 224;
+  f.fidelity_top1 = 0.955;
+  f.fidelity_kl = 0.0144;
   const ModeChoice c = choose_engine_mode(f);
   EXPECT_EQ(c.mode, EngineMode::flash);
-  EXPECT_NE(c.offer.find("calibrated (4096 tokens)"), std::string::npos) << c.offer;
+  EXPECT_NE(c.offer.find("calibrated on 4096 tokens"), std::string::npos) << c.offer;
+  EXPECT_NE(c.offer.find("on 224 held-out tokens it chose dense mode's next token 95.5% of the time (mean KL "
+                         "0.0144 nats)"),
+            std::string::npos)
+      << c.offer;
   EXPECT_NE(c.offer.find("not exact"), std::string::npos) << c.offer;
   f.budget = 3 * GiB;
   EXPECT_EQ(choose_engine_mode(f).mode, EngineMode::dense);
   EXPECT_FALSE(choose_engine_mode(f).offer.empty());
+}
+
+TEST(AutoModeDecision, AnUnmeasuredOfferSaysSoAndHowToMeasure) {
+  ModeFacts f = pack_facts();
+  f.calibration_tokens = 4096;
+  f.lowrank_predictors = true;
+  const ModeChoice c = choose_engine_mode(f);
+  EXPECT_NE(c.offer.find("not measured yet"), std::string::npos) << c.offer;
+  EXPECT_NE(c.offer.find("sieve fidelity -m "), std::string::npos) << c.offer;
+}
+
+TEST(AutoModeDecision, NoOfferWithoutCalibratedPredictors) {
+  ModeFacts f = pack_facts();
+  f.calibration_tokens = 4096;  // a SiLU model: quantiles and frequencies, no predictors
+  EXPECT_TRUE(choose_engine_mode(f).offer.empty());
+  f.calibration_tokens = 0;  // `sieve pack`'s SVD predictors, never calibrated
+  f.lowrank_predictors = true;
+  EXPECT_TRUE(choose_engine_mode(f).offer.empty());
 }
 
 TEST(AutoModeDecision, ParsesAsAMode) {
