@@ -94,6 +94,17 @@ TEST(CliInfo, NamesCodebookTensorTypes) {
   }
 }
 
+// Types Sieve computes but cannot write are named as such in synth's help
+// (and are not among its --type choices).
+TEST(CliInfo, SynthHelpNamesTheReadOnlyTypes) {
+  const RunResult help = run_sieve_shell("synth --help");
+  ASSERT_EQ(help.exit_code, 0) << help.output;
+  const size_t line = help.output.find("Read but not produced:");
+  ASSERT_NE(line, std::string::npos) << help.output;
+  for (const char* type : {"IQ3_XXS", "IQ3_S"}) EXPECT_NE(help.output.find(type, line), std::string::npos) << type;
+  EXPECT_EQ(run_sieve_shell("synth -o x.gguf --type iq3_s").exit_code, 2);  // a usage error, nothing written
+}
+
 TEST(CliInfo, HelpAndUsageErrors) {
   const RunResult help = run_sieve_shell("info --help");
   EXPECT_EQ(help.exit_code, 0);
