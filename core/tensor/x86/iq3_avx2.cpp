@@ -1,6 +1,6 @@
 // AVX2 dot products for the 3-bit grid types IQ3_XXS and IQ3_S
-// (blocks_iq3.h) against Q8_K. Per sub-block of 32 values: one gather of the
-// 8 grid entries (the magnitudes as unsigned bytes), the 32 sign bits spread
+// (blocks_iq3.h) against Q8_K. Per sub-block of 32 values: the 8 grid
+// entries (the magnitudes as unsigned bytes), the 32 sign bits spread
 // to a byte mask that negates the matching activations, then maddubs (|pair|
 // <= 2 * 62 * 127 fits 16 bits) and a madd with the integer sub-block scale.
 // A super-block's eight int32 lanes are summed exactly and scaled the way the
@@ -55,12 +55,18 @@ __m256i sub_block_sums(__m256i magnitudes, uint32_t sign_bits, const int8_t* x, 
   return _mm256_madd_epi16(pairs, _mm256_set1_epi16(static_cast<int16_t>(scale)));
 }
 
-__m256i gather8(const uint32_t* grid, __m256i index) {
-  return _mm256_i32gather_epi32(reinterpret_cast<const int*>(grid), index, 4);
+// Two grid entries as one 64-bit lane: index j of `qs`, plus 256 where bit j
+// of `high` is set (IQ3_S's ninth bit; 0 for IQ3_XXS, whose grid has 256).
+int64_t grid_pair(const uint32_t* grid, const uint8_t* qs, uint32_t high, int j) {
+  const auto index = [&](int k) { return qs[k] | ((high >> k) & 1u) << 8; };
+  return static_cast<int64_t>(grid[index(j)] | static_cast<uint64_t>(grid[index(j + 1)]) << 32);
 }
 
-__m256i byte_indices(const uint8_t* qs) {
-  return _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(qs)));
+// The 8 grid entries of a sub-block: plain loads paired into 64-bit lanes
+// (faster than vpgatherdd on the AMD EPYC this was measured on).
+__m256i lookup8(const uint32_t* grid, const uint8_t* qs, uint32_t high) {
+  return _mm256_setr_epi64x(grid_pair(grid, qs, high, 0), grid_pair(grid, qs, high, 2), grid_pair(grid, qs, high, 4),
+                            grid_pair(grid, qs, high, 6));
 }
 
 float dot_iq3_xxs(int64_t n, const void* w, const void* x) {
@@ -73,7 +79,7 @@ float dot_iq3_xxs(int64_t n, const void* w, const void* x) {
     __m256i total = _mm256_setzero_si256();
     for (int s = 0; s < kIq3BlockElems / kIq3SubBlockElems; ++s) {
       const uint32_t aux = iq3xxs_aux(b, s);
-      const __m256i magnitudes = gather8(kIq3xxsGrid, byte_indices(b.qs + 8 * s));
+      const __m256i magnitudes = lookup8(kIq3xxsGrid, b.qs + 8 * s, 0);
       total = _mm256_add_epi32(total, sub_block_sums(magnitudes, iq3xxs_sign_bits(aux),
                                                      xb[i].qs + kIq3SubBlockElems * s, iq3xxs_scale(aux)));
     }
@@ -85,17 +91,13 @@ float dot_iq3_xxs(int64_t n, const void* w, const void* x) {
 float dot_iq3_s(int64_t n, const void* w, const void* x) {
   const auto* wb = static_cast<const BlockIQ3S*>(w);
   const auto* xb = static_cast<const BlockQ8K*>(x);
-  // Shifting bit j of qh left by 8 - j puts it at bit 8 of lane j.
-  const __m256i to_bit8 = _mm256_setr_epi32(8, 7, 6, 5, 4, 3, 2, 1);
-  const __m256i bit8 = _mm256_set1_epi32(256);
   float sum = 0.0f;
   for (int64_t i = 0; i < n / kIq3BlockElems; ++i) {
     prefetch_ahead<sizeof(BlockIQ3S)>(wb + i);
     const BlockIQ3S& b = wb[i];
     __m256i total = _mm256_setzero_si256();
     for (int s = 0; s < kIq3BlockElems / kIq3SubBlockElems; ++s) {
-      const __m256i high = _mm256_and_si256(_mm256_sllv_epi32(_mm256_set1_epi32(b.qh[s]), to_bit8), bit8);
-      const __m256i magnitudes = gather8(kIq3sGrid, _mm256_or_si256(byte_indices(b.qs + 8 * s), high));
+      const __m256i magnitudes = lookup8(kIq3sGrid, b.qs + 8 * s, b.qh[s]);
       uint32_t signs;
       std::memcpy(&signs, b.signs + 4 * s, sizeof(signs));
       total = _mm256_add_epi32(total,

@@ -2,8 +2,8 @@
 // dot products against Q8_K, and the widening of a block to unsigned bytes
 // for the int8 prefill GEMM (gemm_q8.h, x86/iq3_simd.h).
 //
-// Two sub-blocks (64 values) per step: one 16-lane gather of grid entries
-// gives the 64 magnitudes, and the 64 sign bits are a mask register that
+// Two sub-blocks (64 values) per step: 16 grid entries give the 64
+// magnitudes, and the 64 sign bits are a mask register that
 // negates the matching activations (IQ3_S stores them that way; IQ3_XXS's
 // 7 bits per 8 values are completed with kIqEvenSigns). maddubs (|pair| <=
 // 2 * 62 * 127) and a madd with the two sub-blocks' integer scales give int32
@@ -59,18 +59,27 @@ struct Pair {
   int scale[2];
 };
 
-__m512i gather16(const uint32_t* grid, __m512i index) {
-  return _mm512_i32gather_epi32(index, reinterpret_cast<const int*>(grid), 4);
+// Two grid entries as one 64-bit lane: index j of `qs`, plus 256 where bit j
+// of `high` is set (IQ3_S's ninth bit; 0 for IQ3_XXS, whose grid has 256).
+int64_t grid_pair(const uint32_t* grid, const uint8_t* qs, uint32_t high, int j) {
+  const auto index = [&](int k) { return qs[k] | ((high >> k) & 1u) << 8; };
+  return static_cast<int64_t>(grid[index(j)] | static_cast<uint64_t>(grid[index(j + 1)]) << 32);
 }
 
-__m512i byte_indices(const uint8_t* qs) {
-  return _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(qs)));
+// The 16 grid entries of two sub-blocks. Plain loads paired into 64-bit
+// lanes: on the AMD EPYC this was measured on, 1.7x faster than vpgatherdd.
+__m512i lookup16(const uint32_t* grid, const uint8_t* qs, uint32_t high) {
+  const __m256i low = _mm256_setr_epi64x(grid_pair(grid, qs, high, 0), grid_pair(grid, qs, high, 2),
+                                         grid_pair(grid, qs, high, 4), grid_pair(grid, qs, high, 6));
+  const __m256i upper = _mm256_setr_epi64x(grid_pair(grid, qs, high, 8), grid_pair(grid, qs, high, 10),
+                                           grid_pair(grid, qs, high, 12), grid_pair(grid, qs, high, 14));
+  return _mm512_inserti64x4(_mm512_castsi256_si512(low), upper, 1);
 }
 
 Pair iq3xxs_pair(const BlockIQ3XXS& b, int p) {
   const uint32_t aux0 = iq3xxs_aux(b, 2 * p), aux1 = iq3xxs_aux(b, 2 * p + 1);
   Pair out;
-  out.magnitudes = gather16(kIq3xxsGrid, byte_indices(b.qs + 16 * p));
+  out.magnitudes = lookup16(kIq3xxsGrid, b.qs + 16 * p, 0);
   out.negative = static_cast<__mmask64>(iq3xxs_sign_bits(aux0)) |
                  static_cast<__mmask64>(iq3xxs_sign_bits(aux1)) << 32;
   out.scale[0] = iq3xxs_scale(aux0);
@@ -81,12 +90,10 @@ Pair iq3xxs_pair(const BlockIQ3XXS& b, int p) {
 Pair iq3s_pair(const BlockIQ3S& b, int p) {
   uint16_t high_bits;  // bit j: bit 8 of index j of the two sub-blocks (qh[2p], qh[2p + 1])
   std::memcpy(&high_bits, b.qh + 2 * p, sizeof(high_bits));
-  const __m512i low = byte_indices(b.qs + 16 * p);
-  const __m512i index = _mm512_mask_or_epi32(low, high_bits, low, _mm512_set1_epi32(256));
   uint64_t signs;
   std::memcpy(&signs, b.signs + 8 * p, sizeof(signs));
   Pair out;
-  out.magnitudes = gather16(kIq3sGrid, index);
+  out.magnitudes = lookup16(kIq3sGrid, b.qs + 16 * p, high_bits);
   out.negative = signs;
   out.scale[0] = iq3s_scale(b, 2 * p);
   out.scale[1] = iq3s_scale(b, 2 * p + 1);
