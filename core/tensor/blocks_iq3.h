@@ -65,8 +65,9 @@ constexpr std::array<uint8_t, 128> kIqEvenSigns = [] {
 
 // Sub-block s's stored scale word of an IQ3_XXS block (signs and scale).
 static inline uint32_t iq3xxs_aux(const BlockIQ3XXS& b, int s) {
-  return static_cast<uint32_t>(b.scales_signs[4 * s]) | static_cast<uint32_t>(b.scales_signs[4 * s + 1]) << 8 |
-         static_cast<uint32_t>(b.scales_signs[4 * s + 2]) << 16 | static_cast<uint32_t>(b.scales_signs[4 * s + 3]) << 24;
+  const uint8_t* p = b.scales_signs + 4 * s;
+  return static_cast<uint32_t>(p[0]) | static_cast<uint32_t>(p[1]) << 8 | static_cast<uint32_t>(p[2]) << 16 |
+         static_cast<uint32_t>(p[3]) << 24;
 }
 
 // The 32 sign bits of an IQ3_XXS sub-block from its scale word, bit i = value i.
