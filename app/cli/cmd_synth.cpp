@@ -186,7 +186,9 @@ int cmd_synth(CommandArgs argv) {
     std::printf(
         "\nNorm weights stay F32. K-quant rows that are not a multiple of 256 fall back as\n"
         "llama.cpp does (Q4_K->Q5_0, Q5_K->Q5_1, Q6_K->Q8_0, Q2_K/Q3_K->Q4_0). See\n"
-        "docs/synthetic-models.md for the weights, the mixes and the sparsity derivation.\n");
+        "docs/synthetic-models.md for the weights, the mixes and the sparsity derivation.\n"
+        "Read but not produced: IQ3_XXS and IQ3_S (grid types; quantizing them well needs an\n"
+        "importance matrix). Sieve runs files that hold them, it cannot write them.\n");
     return 0;
   }
   if (!args.positional().empty()) {

@@ -46,8 +46,8 @@ struct KernelBenchResult {
   }
 };
 
-// Whether `k` has what the benchmark needs for `type`: a dot kernel, and a
-// quantizer to build the matrix (F32 needs none).
+// Whether `k` has what the benchmark needs for `type`: a dot kernel. The
+// matrix is quantized where the type has a quantizer, random blocks otherwise.
 bool can_bench(tensor::TensorType type, const tensor::KernelTable& k);
 
 // Builds the matrix, times matvec then matmat, and frees the matrix.

@@ -47,6 +47,9 @@ constexpr Q8GemmLayout q8_gemm_layout(TensorType type) {
     case TensorType::IQ4_NL:
     case TensorType::IQ4_XS:
     case TensorType::MXFP4: return {32, 128, false};
+    // Grid magnitudes times signs as u = value + 128, per 32-value sub-block (blocks_iq3.h).
+    case TensorType::IQ3_XXS:
+    case TensorType::IQ3_S: return {32, 128, false};
     default: return {};
   }
 }

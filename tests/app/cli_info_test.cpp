@@ -77,12 +77,14 @@ TEST(CliInfo, MetadataAndTensorListings) {
   EXPECT_NE(r.output.find("64 x 512"), std::string::npos);  // token_embd.weight dims
 }
 
-// The codebook types by name in the tensor listing: IQ4_NL and IQ4_XS in the
-// shared i-quant files, MXFP4 (GGUF id 39) in the gpt-oss experts.
+// The codebook and grid types by name in the tensor listing: IQ4_NL, IQ4_XS,
+// IQ3_S and IQ3_XXS in the shared i-quant files, MXFP4 (GGUF id 39) in the
+// gpt-oss experts.
 TEST(CliInfo, NamesCodebookTensorTypes) {
   const auto models = std::filesystem::path(SIEVE_SHARED_DIR) / "models";
   const std::pair<const char*, const char*> cases[] = {
-      {"synthI-iq4_nl.gguf", "IQ4_NL"}, {"synthI-iq4_xs.gguf", "IQ4_XS"}, {"arch/gpt-oss-mxfp4.gguf", "MXFP4"}};
+      {"synthI-iq4_nl.gguf", "IQ4_NL"}, {"synthI-iq4_xs.gguf", "IQ4_XS"}, {"arch/gpt-oss-mxfp4.gguf", "MXFP4"},
+      {"synthI-iq3_s.gguf", "IQ3_S"},   {"synthI-iq3_xxs.gguf", "IQ3_XXS"}};
   for (const auto& [file, type] : cases) {
     const auto path = models / file;
     if (!std::filesystem::exists(path)) GTEST_SKIP() << "missing " << path;
@@ -90,6 +92,17 @@ TEST(CliInfo, NamesCodebookTensorTypes) {
     ASSERT_EQ(r.exit_code, 0) << r.output;
     EXPECT_NE(r.output.find(std::string(" ") + type + " "), std::string::npos) << file << "\n" << r.output;
   }
+}
+
+// Types Sieve computes but cannot write are named as such in synth's help
+// (and are not among its --type choices).
+TEST(CliInfo, SynthHelpNamesTheReadOnlyTypes) {
+  const RunResult help = run_sieve_shell("synth --help");
+  ASSERT_EQ(help.exit_code, 0) << help.output;
+  const size_t line = help.output.find("Read but not produced:");
+  ASSERT_NE(line, std::string::npos) << help.output;
+  for (const char* type : {"IQ3_XXS", "IQ3_S"}) EXPECT_NE(help.output.find(type, line), std::string::npos) << type;
+  EXPECT_EQ(run_sieve_shell("synth -o x.gguf --type iq3_s").exit_code, 2);  // a usage error, nothing written
 }
 
 TEST(CliInfo, HelpAndUsageErrors) {

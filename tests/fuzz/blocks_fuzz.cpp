@@ -1,7 +1,8 @@
 // Fuzz target: quantized blocks as a GGUF file delivers them, for the block
-// decoders whose layout has fields that select (table indices, sub-block
-// scales, exponents): IQ4_NL, IQ4_XS, MXFP4. The first byte picks the type
-// and the row count, the rest are the blocks. Every table the CPU runs
+// decoders whose layout has fields that select (table and grid indices,
+// signs, sub-block scales, exponents): IQ4_NL, IQ4_XS, MXFP4, IQ3_XXS, IQ3_S.
+// The first byte picks the type (byte % 5) and the row count (1 + byte / 5 %
+// 4), the rest are the blocks. Every table the CPU runs
 // dequantizes them, takes decode's dot product, and prefill's batched
 // product (the int8 GEMM packing where the table has it). The rows are
 // copied into a buffer of exactly their size, so a decoder reading past its
@@ -23,7 +24,8 @@ namespace {
 
 using tensor::TensorType;
 
-constexpr TensorType kTypes[] = {TensorType::IQ4_NL, TensorType::IQ4_XS, TensorType::MXFP4};
+constexpr TensorType kTypes[] = {TensorType::IQ4_NL, TensorType::IQ4_XS, TensorType::MXFP4, TensorType::IQ3_XXS,
+                                 TensorType::IQ3_S};
 constexpr int64_t kVectors = 8;  // enough for matmat's batched path
 
 std::vector<float> activations(int64_t n, uint8_t seed) {

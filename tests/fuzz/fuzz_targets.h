@@ -22,7 +22,7 @@ void pack_body(std::span<const uint8_t> input);           // a Sieve pack: PackF
 void llama2c_body(std::span<const uint8_t> input);        // u32 split, checkpoint bytes, tokenizer bytes
 void tokenizer_body(std::span<const uint8_t> input);      // selector byte, then text or token ids
 void chat_template_body(std::span<const uint8_t> input);  // selector byte, then a template or messages JSON
-void blocks_body(std::span<const uint8_t> input);         // selector byte, then IQ4_NL / IQ4_XS / MXFP4 blocks
+void blocks_body(std::span<const uint8_t> input);         // selector byte, then IQ4_NL / IQ4_XS / MXFP4 / IQ3_XXS / IQ3_S blocks
 
 struct FuzzTarget {
   std::string_view name;  // also the folder under regressions/ and the corpus

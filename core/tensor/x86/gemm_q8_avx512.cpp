@@ -1,6 +1,7 @@
 // AVX-512 VNNI int8 GEMM for prefill (gemm_q8.h): packing of Q4_0, Q8_0,
-// Q4_K, Q6_K, IQ4_NL, IQ4_XS and MXFP4 rows into 16-row groups, and the kernel that multiplies
-// packed groups with a batch of int8 activations.
+// Q4_K, Q6_K, IQ4_NL, IQ4_XS, MXFP4, IQ3_XXS and IQ3_S rows into 16-row
+// groups, and the kernel that multiplies packed groups with a batch of int8
+// activations.
 //
 // Packing: each row's block is first widened to unsigned bytes in value order
 // (a 16 x block staging area in L1), then 16 rows x 16 values are
@@ -33,6 +34,7 @@
 #include "tensor/blocks_k.h"
 #include "tensor/blocks_legacy.h"
 #include "tensor/gemm_q8.h"
+#include "tensor/x86/iq3_simd.h"
 #include "tensor/x86/kquant_simd_common.h"
 
 namespace sieve::tensor {
@@ -152,6 +154,22 @@ struct IQ4_XSUnpack {
   }
 };
 
+struct IQ3_XXSUnpack {
+  using Block = BlockIQ3XXS;
+  static constexpr int kValues = kIq3BlockElems;
+  static void unpack(const Block& b, uint8_t* u, float* scale, float*, size_t stride) {
+    detail::unpack_iq3_xxs_u8(b, u, scale, stride);
+  }
+};
+
+struct IQ3_SUnpack {
+  using Block = BlockIQ3S;
+  static constexpr int kValues = kIq3BlockElems;
+  static void unpack(const Block& b, uint8_t* u, float* scale, float*, size_t stride) {
+    detail::unpack_iq3_s_u8(b, u, scale, stride);
+  }
+};
+
 // ---- packing 16 rows ---------------------------------------------------------------
 
 // 16 values of row 4p + k (p = 0..3) in lane p.
@@ -215,6 +233,8 @@ struct Q6_KPack : Q6_KUnpack { static constexpr TensorType kType = TensorType::Q
 struct IQ4_NLPack : IQ4_NLUnpack { static constexpr TensorType kType = TensorType::IQ4_NL; };
 struct IQ4_XSPack : IQ4_XSUnpack { static constexpr TensorType kType = TensorType::IQ4_XS; };
 struct MXFP4Pack : MXFP4Unpack { static constexpr TensorType kType = TensorType::MXFP4; };
+struct IQ3_XXSPack : IQ3_XXSUnpack { static constexpr TensorType kType = TensorType::IQ3_XXS; };
+struct IQ3_SPack : IQ3_SUnpack { static constexpr TensorType kType = TensorType::IQ3_S; };
 
 // ---- the kernel --------------------------------------------------------------------
 
@@ -325,6 +345,8 @@ void register_gemm_q8_avx512(KernelTable& table) {
   table[TensorType::IQ4_NL].pack_q8 = pack_rows<IQ4_NLPack>;
   table[TensorType::IQ4_XS].pack_q8 = pack_rows<IQ4_XSPack>;
   table[TensorType::MXFP4].pack_q8 = pack_rows<MXFP4Pack>;
+  table[TensorType::IQ3_XXS].pack_q8 = pack_rows<IQ3_XXSPack>;
+  table[TensorType::IQ3_S].pack_q8 = pack_rows<IQ3_SPack>;
 }
 }  // namespace detail
 
