@@ -1,5 +1,5 @@
 // AVX-512 VNNI int8 GEMM for prefill (gemm_q8.h): packing of Q4_0, Q8_0,
-// Q4_K, Q6_K, IQ4_NL, IQ4_XS and MXFP4 rows into 16-row groups, and the kernel that multiplies
+// Q4_K, Q6_K, IQ4_NL, IQ4_XS, MXFP4 and IQ2_* rows into 16-row groups, and the kernel that multiplies
 // packed groups with a batch of int8 activations.
 //
 // Packing: each row's block is first widened to unsigned bytes in value order
@@ -33,6 +33,7 @@
 #include "tensor/blocks_k.h"
 #include "tensor/blocks_legacy.h"
 #include "tensor/gemm_q8.h"
+#include "tensor/x86/iq2_pack.h"
 #include "tensor/x86/kquant_simd_common.h"
 
 namespace sieve::tensor {
@@ -152,6 +153,14 @@ struct IQ4_XSUnpack {
   }
 };
 
+// Types whose widening lives in their own family's file (e.g. x86/iq2_pack.h).
+template <class B, void (*kUnpack)(const B&, uint8_t*, float*, size_t)>
+struct ExternalUnpack {
+  using Block = B;
+  static constexpr int kValues = kQK;
+  static void unpack(const Block& b, uint8_t* u, float* scale, float*, size_t stride) { kUnpack(b, u, scale, stride); }
+};
+
 // ---- packing 16 rows ---------------------------------------------------------------
 
 // 16 values of row 4p + k (p = 0..3) in lane p.
@@ -215,6 +224,9 @@ struct Q6_KPack : Q6_KUnpack { static constexpr TensorType kType = TensorType::Q
 struct IQ4_NLPack : IQ4_NLUnpack { static constexpr TensorType kType = TensorType::IQ4_NL; };
 struct IQ4_XSPack : IQ4_XSUnpack { static constexpr TensorType kType = TensorType::IQ4_XS; };
 struct MXFP4Pack : MXFP4Unpack { static constexpr TensorType kType = TensorType::MXFP4; };
+struct IQ2_XXSPack : ExternalUnpack<BlockIQ2XXS, detail::unpack_iq2_xxs_q8> { static constexpr TensorType kType = TensorType::IQ2_XXS; };
+struct IQ2_XSPack : ExternalUnpack<BlockIQ2XS, detail::unpack_iq2_xs_q8> { static constexpr TensorType kType = TensorType::IQ2_XS; };
+struct IQ2_SPack : ExternalUnpack<BlockIQ2S, detail::unpack_iq2_s_q8> { static constexpr TensorType kType = TensorType::IQ2_S; };
 
 // ---- the kernel --------------------------------------------------------------------
 
@@ -325,6 +337,9 @@ void register_gemm_q8_avx512(KernelTable& table) {
   table[TensorType::IQ4_NL].pack_q8 = pack_rows<IQ4_NLPack>;
   table[TensorType::IQ4_XS].pack_q8 = pack_rows<IQ4_XSPack>;
   table[TensorType::MXFP4].pack_q8 = pack_rows<MXFP4Pack>;
+  table[TensorType::IQ2_XXS].pack_q8 = pack_rows<IQ2_XXSPack>;
+  table[TensorType::IQ2_XS].pack_q8 = pack_rows<IQ2_XSPack>;
+  table[TensorType::IQ2_S].pack_q8 = pack_rows<IQ2_SPack>;
 }
 }  // namespace detail
 
