@@ -77,12 +77,14 @@ TEST(CliInfo, MetadataAndTensorListings) {
   EXPECT_NE(r.output.find("64 x 512"), std::string::npos);  // token_embd.weight dims
 }
 
-// The codebook types by name in the tensor listing: IQ4_NL and IQ4_XS in the
-// shared i-quant files, MXFP4 (GGUF id 39) in the gpt-oss experts.
+// The codebook and grid types by name in the tensor listing: IQ4_NL, IQ4_XS
+// and IQ2_* in the shared i-quant files (IQ2_S beside the IQ3 types), MXFP4
+// (GGUF id 39) in the gpt-oss experts.
 TEST(CliInfo, NamesCodebookTensorTypes) {
   const auto models = std::filesystem::path(SIEVE_SHARED_DIR) / "models";
   const std::pair<const char*, const char*> cases[] = {
-      {"synthI-iq4_nl.gguf", "IQ4_NL"}, {"synthI-iq4_xs.gguf", "IQ4_XS"}, {"arch/gpt-oss-mxfp4.gguf", "MXFP4"}};
+      {"synthI-iq4_nl.gguf", "IQ4_NL"}, {"synthI-iq4_xs.gguf", "IQ4_XS"}, {"arch/gpt-oss-mxfp4.gguf", "MXFP4"},
+      {"synthI-iq2_xxs.gguf", "IQ2_XXS"}, {"synthI-iq2_xs.gguf", "IQ2_XS"},   {"synthI-iq3_xxs.gguf", "IQ2_S"}};
   for (const auto& [file, type] : cases) {
     const auto path = models / file;
     if (!std::filesystem::exists(path)) GTEST_SKIP() << "missing " << path;
