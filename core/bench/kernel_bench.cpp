@@ -27,7 +27,10 @@ std::vector<float> random_floats(size_t n, uint32_t seed) {
   return out;
 }
 
-// kDistinctRows rows of `type`, back to back.
+// kDistinctRows rows of `type`, back to back. Types Sieve reads but cannot
+// write (no quantizer, e.g. the IQ2 grid types) get random bytes: the kernels
+// do the same work whatever the bytes hold, so the timing is representative
+// even where a random scale makes the results meaningless.
 std::vector<std::byte> quantized_rows(TensorType type, const tensor::KernelTable& k, int64_t row_elems,
                                       size_t row_bytes) {
   const std::vector<float> values = random_floats(static_cast<size_t>(kDistinctRows * row_elems), 1234);
@@ -35,8 +38,14 @@ std::vector<std::byte> quantized_rows(TensorType type, const tensor::KernelTable
   for (int64_t r = 0; r < kDistinctRows; ++r) {
     const float* src = values.data() + r * row_elems;
     std::byte* dst = rows.data() + static_cast<size_t>(r) * row_bytes;
-    if (k[type].quantize != nullptr) k[type].quantize(src, dst, row_elems);
-    else std::memcpy(dst, src, row_bytes);  // F32 without a quantizer: the values are the row
+    if (k[type].quantize != nullptr) {
+      k[type].quantize(src, dst, row_elems);
+    } else if (type == TensorType::F32) {
+      std::memcpy(dst, src, row_bytes);  // F32 without a quantizer: the values are the row
+    } else {
+      std::mt19937 gen(static_cast<uint32_t>(r));
+      for (size_t i = 0; i < row_bytes; ++i) dst[i] = static_cast<std::byte>(gen());
+    }
   }
   return rows;
 }
@@ -72,7 +81,7 @@ double best_seconds(int passes, Fn&& run) {
 }  // namespace
 
 bool can_bench(TensorType type, const tensor::KernelTable& k) {
-  return k[type].vec_dot != nullptr && (k[type].quantize != nullptr || type == TensorType::F32);
+  return k[type].vec_dot != nullptr && (k[type].quantize != nullptr || tensor::type_info(type).computable);
 }
 
 KernelBenchResult bench_kernel(TensorType type, const tensor::KernelTable& k, ThreadPool& pool,

@@ -47,7 +47,8 @@ struct KernelBenchResult {
 };
 
 // Whether `k` has what the benchmark needs for `type`: a dot kernel, and a
-// quantizer to build the matrix (F32 needs none).
+// quantizer to build the matrix (F32 needs none; types Sieve reads but does
+// not write are filled with random blocks).
 bool can_bench(tensor::TensorType type, const tensor::KernelTable& k);
 
 // Builds the matrix, times matvec then matmat, and frees the matrix.

@@ -188,6 +188,18 @@ const KernelTable& kernels_for(Isa isa) {
 
 const KernelTable& kernels() { return kernels_for(best_isa()); }
 
+std::vector<TensorType> read_only_types(const KernelTable& k) {
+  std::vector<TensorType> out;
+  for (uint32_t id = 0; id < kTypeIdLimit; ++id) {
+    const auto type = static_cast<TensorType>(id);
+    const std::optional<TypeInfo> info = find_type_info(id);
+    if (info && info->computable && k[type].vec_dot != nullptr && k[type].quantize == nullptr && info->block_elems > 1) {
+      out.push_back(type);
+    }
+  }
+  return out;
+}
+
 namespace detail {
 CpuExtras cpu_extras() {
   CpuExtras e;

@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "tensor/tensor_type.h"
 
@@ -75,6 +76,10 @@ Isa best_isa();
 const KernelTable& kernels_for(Isa isa);
 // Shorthand for kernels_for(best_isa()).
 const KernelTable& kernels();
+
+// Types `k` computes with but cannot produce (no quantizer: the grid types,
+// whose quantization needs an importance matrix), in GGUF id order.
+std::vector<TensorType> read_only_types(const KernelTable& k);
 
 // Registration hooks, one per kernel family (see the file list above). Each
 // fills or overrides the entries of `table` for the types it implements.
