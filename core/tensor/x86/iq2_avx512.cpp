@@ -6,7 +6,8 @@
 // a byte mask (bit 8l + j = value 8l + j negative), so the signs move onto
 // the activation with one masked subtraction. The 16-bit pair sums of the
 // four 16-value sub-blocks in a register sit in its four 128-bit lanes and
-// are widened by a madd with the lanes' factors 2 ls + 1.
+// are widened by a madd with the lanes' factors 2 ls + 1. Grid entries come
+// in with one gather per 64 values where the indices load as a vector.
 
 #if !defined(__AVX512F__) || !defined(__AVX512BW__) || !defined(__AVX512VL__) || !defined(__AVX512DQ__)
 #error "iq2_avx512.cpp must be compiled with AVX-512 F/BW/VL/DQ enabled (see core/tensor/CMakeLists.txt)"
@@ -46,12 +47,53 @@ __m512i grid8(const Block& b, int c) {
                            static_cast<long long>(iq2_grid(b, g + 6)), static_cast<long long>(iq2_grid(b, g + 7)));
 }
 
+// The same with one gather where the eight indices load as a vector: IQ2_XS
+// (9 low bits of each 16-bit qs) and IQ2_S (qs bytes plus 2 bits of qh).
+__m512i grid8(const BlockIQ2XS& b, int c) {
+  const __m512i q = _mm512_cvtepu16_epi64(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs + 8 * c)));
+  return _mm512_i64gather_epi64(_mm512_and_si512(q, _mm512_set1_epi64(511)), kIq2xsGrid, 8);
+}
+__m512i grid8(const BlockIQ2S& b, int c) {
+  const __m512i low = _mm512_cvtepu8_epi64(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(b.qs + 8 * c)));
+  uint16_t qh;  // two bytes: four groups each, 2 bits per group
+  std::memcpy(&qh, b.qh + 2 * c, sizeof(qh));
+  const __m512i high = _mm512_and_si512(_mm512_srlv_epi64(_mm512_set1_epi64(qh), _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14)),
+                                        _mm512_set1_epi64(3));
+  return _mm512_i64gather_epi64(_mm512_or_si512(low, _mm512_slli_epi64(high, 8)), kIq2sGrid, 8);
+}
+__m512i grid8(const BlockIQ2XXS& b, int c) {  // indices: bytes 0-3 and 8-11 of the two sub-blocks' 16 bytes
+  const __m128i words = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs + 8 * c));
+  const __m128i idx = _mm_shuffle_epi8(words, _mm_setr_epi8(0, 1, 2, 3, 8, 9, 10, 11, -1, -1, -1, -1, -1, -1, -1, -1));
+  return _mm512_i64gather_epi64(_mm512_cvtepu8_epi64(idx), kIq2xxsGrid, 8);
+}
+
 // Negative-value mask of groups 8c..8c+7: their sign bytes in order.
 template <class Block>
 __mmask64 signs8(const Block& b, int c) {
   uint64_t out = 0;
   for (int l = 0; l < 8; ++l) out |= static_cast<uint64_t>(iq2_signs(b, 8 * c + l)) << (8 * l);
   return out;
+}
+// IQ2_XXS and IQ2_XS store 7 sign bits per group: with one group's bits in
+// each 64-bit lane, add the parity bit (kIq2Signs) and narrow the lanes to
+// the eight sign bytes.
+__mmask64 signs_with_parity(__m512i s7) {
+  __m512i p = _mm512_xor_si512(s7, _mm512_srli_epi64(s7, 4));
+  p = _mm512_xor_si512(p, _mm512_srli_epi64(p, 2));
+  p = _mm512_xor_si512(p, _mm512_srli_epi64(p, 1));
+  const __m512i full = _mm512_or_si512(s7, _mm512_slli_epi64(_mm512_and_si512(p, _mm512_set1_epi64(1)), 7));
+  return static_cast<__mmask64>(_mm_cvtsi128_si64(_mm512_cvtepi64_epi8(full)));
+}
+__mmask64 signs8(const BlockIQ2XS& b, int c) {
+  const __m512i q = _mm512_cvtepu16_epi64(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs + 8 * c)));
+  return signs_with_parity(_mm512_srli_epi64(q, 9));
+}
+__mmask64 signs8(const BlockIQ2XXS& b, int c) {  // 7 bits per group at 7l of each sub-block's second word
+  const __m512i words = _mm512_setr_epi64(0, 0, 0, 0, 1, 1, 1, 1);
+  const uint32_t w[2] = {iq2xxs_word(b, 2 * c, 1), iq2xxs_word(b, 2 * c + 1, 1)};
+  const __m512i both = _mm512_permutexvar_epi64(words, _mm512_castsi128_si512(_mm_setr_epi32(static_cast<int>(w[0]), 0, static_cast<int>(w[1]), 0)));
+  const __m512i s7 = _mm512_and_si512(_mm512_srlv_epi64(both, _mm512_setr_epi64(0, 7, 14, 21, 0, 7, 14, 21)), _mm512_set1_epi64(127));
+  return signs_with_parity(s7);
 }
 __mmask64 signs8(const BlockIQ2S& b, int c) {  // stored as bytes already
   uint64_t out;
