@@ -16,6 +16,7 @@
 #include "cli/commands.h"
 #include "synth/synth_model.h"
 #include "synth/type_mix.h"
+#include "tensor/kernels.h"
 
 namespace sieve::cli {
 namespace {
@@ -175,6 +176,15 @@ void print_summary(const std::string& out, const SynthSpec& spec, const SynthSum
 
 }  // namespace
 
+std::string read_only_types_note() {
+  std::string names;
+  for (tensor::TensorType type : tensor::read_only_types(tensor::kernels())) {
+    names += (names.empty() ? "" : ", ") + std::string(tensor::type_name(type));
+  }
+  return "reads and runs but cannot write (quantizing them needs an importance matrix): " +
+         (names.empty() ? std::string("none") : names) + ".";
+}
+
 int cmd_synth(CommandArgs argv) {
   const Args args = Args::parse(argv, synth_options());
   const std::string synopsis =
@@ -187,8 +197,8 @@ int cmd_synth(CommandArgs argv) {
         "\nNorm weights stay F32. K-quant rows that are not a multiple of 256 fall back as\n"
         "llama.cpp does (Q4_K->Q5_0, Q5_K->Q5_1, Q6_K->Q8_0, Q2_K/Q3_K->Q4_0). See\n"
         "docs/synthetic-models.md for the weights, the mixes and the sparsity derivation.\n"
-        "Read but not produced: IQ3_XXS and IQ3_S (grid types; quantizing them well needs an\n"
-        "importance matrix). Sieve runs files that hold them, it cannot write them.\n");
+        "Types Sieve %s\n",
+        read_only_types_note().c_str());
     return 0;
   }
   if (!args.positional().empty()) {

@@ -5,6 +5,7 @@
 // stderr ("sieve info: model.gguf: bad magic ...") with a non-zero exit.
 
 #include <span>
+#include <string>
 
 namespace sieve::cli {
 
@@ -12,6 +13,9 @@ using CommandArgs = std::span<char* const>;
 
 int cmd_info(CommandArgs args);
 int cmd_synth(CommandArgs args);
+// "read only: T1, T2, ..." — tensor types Sieve loads and computes with but
+// cannot write (quantizing them needs an importance matrix); for --help texts.
+std::string read_only_types_note();
 int cmd_bench_kernels(CommandArgs args);
 int cmd_tokenize(CommandArgs args);
 int cmd_template(CommandArgs args);

@@ -86,6 +86,7 @@ void print_help(bool all) {
   } else {
     std::printf("\nsieve help --all also lists the developer commands.\n");
   }
+  std::printf("\nTensor types Sieve %s\n", sieve::cli::read_only_types_note().c_str());
 }
 
 void print_version() { std::printf("sieve %s\n", SIEVE_VERSION); }

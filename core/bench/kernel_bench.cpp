@@ -27,7 +27,10 @@ std::vector<float> random_floats(size_t n, uint32_t seed) {
   return out;
 }
 
-// kDistinctRows rows of `type`, back to back.
+// kDistinctRows rows of `type`, back to back. Types Sieve reads but cannot
+// write (no quantizer, e.g. the IQ2 grid types) get random bytes: the kernels
+// do the same work whatever the bytes hold, so the timing is representative
+// even where a random scale makes the results meaningless.
 std::vector<std::byte> quantized_rows(TensorType type, const tensor::KernelTable& k, int64_t row_elems,
                                       size_t row_bytes) {
   const std::vector<float> values = random_floats(static_cast<size_t>(kDistinctRows * row_elems), 1234);

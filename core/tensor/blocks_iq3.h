@@ -28,6 +28,8 @@
 #include <bit>
 #include <cstdint>
 
+#include "tensor/iq_signs.h"
+
 namespace sieve::tensor {
 
 inline constexpr int kIq3BlockElems = 256;
@@ -48,17 +50,6 @@ struct BlockIQ3S {
   uint8_t scales[4];   // 4-bit sub-block scales, two per byte
 };
 static_assert(sizeof(BlockIQ3S) == 110, "IQ3_S block must be 110 bytes");
-
-// The 8 sign bits of a group from its 7 stored ones: the eighth makes the
-// number of minus signs even (the format's convention, shared with IQ2_XXS
-// and IQ2_XS). Entry s = s | parity(s) << 7.
-// Not `inline`: one internal copy per file, so SIMD objects define no shared
-// (weak) symbol (SimdObjectsHaveNoWeakSymbols).
-constexpr std::array<uint8_t, 128> kIqEvenSigns = [] {
-  std::array<uint8_t, 128> t{};
-  for (unsigned s = 0; s < 128; ++s) t[s] = static_cast<uint8_t>(s | ((std::popcount(s) & 1u) << 7));
-  return t;
-}();
 
 // `static` on purpose (as in blocks_k.h): included by files built with
 // different -m flags.

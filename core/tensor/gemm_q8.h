@@ -50,6 +50,10 @@ constexpr Q8GemmLayout q8_gemm_layout(TensorType type) {
     // Grid magnitudes times signs as u = value + 128, per 32-value sub-block (blocks_iq3.h).
     case TensorType::IQ3_XXS:
     case TensorType::IQ3_S: return {32, 128, false};
+    // Signed grid values stored as u = value + 128 (x86/iq2_pack.h), scale per 32 or 16 values.
+    case TensorType::IQ2_XXS: return {32, 128, false};
+    case TensorType::IQ2_XS:
+    case TensorType::IQ2_S: return {16, 128, false};
     default: return {};
   }
 }

@@ -97,6 +97,7 @@ KernelTable build_table(Isa isa) {
   detail::register_kquant_scalar(table);
   detail::register_iquant_scalar(table);
   detail::register_iq3_scalar(table);
+  detail::register_iq2_scalar(table);
   detail::register_gemm_scalar(table);
 #if defined(SIEVE_HAVE_X86_KERNELS)
   if (isa == Isa::Avx2 || isa == Isa::Avx512) {
@@ -104,6 +105,7 @@ KernelTable build_table(Isa isa) {
     detail::register_kquant_avx2(table);
     detail::register_iquant_avx2(table);
     detail::register_iq3_avx2(table);
+    detail::register_iq2_avx2(table);
     detail::register_gemm_avx2(table);
   }
   if (isa == Isa::Avx512) {
@@ -111,6 +113,7 @@ KernelTable build_table(Isa isa) {
     detail::register_kquant_avx512(table);
     detail::register_iquant_avx512(table);
     detail::register_iq3_avx512(table);
+    detail::register_iq2_avx512(table);
     detail::register_gemm_avx512(table);
     if (detect_x86().avx512_vnni) {
       detail::register_legacy_avx512_vnni(table, detect_x86().gfni);
@@ -187,6 +190,18 @@ const KernelTable& kernels_for(Isa isa) {
 }
 
 const KernelTable& kernels() { return kernels_for(best_isa()); }
+
+std::vector<TensorType> read_only_types(const KernelTable& k) {
+  std::vector<TensorType> out;
+  for (uint32_t id = 0; id < kTypeIdLimit; ++id) {
+    const auto type = static_cast<TensorType>(id);
+    const std::optional<TypeInfo> info = find_type_info(id);
+    if (info && info->computable && k[type].vec_dot != nullptr && k[type].quantize == nullptr && info->block_elems > 1) {
+      out.push_back(type);
+    }
+  }
+  return out;
+}
 
 namespace detail {
 CpuExtras cpu_extras() {

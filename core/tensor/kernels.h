@@ -9,6 +9,7 @@
 //   quants_k.cpp       Q2_K Q3_K Q4_K Q5_K Q6_K Q8_K          (scalar)
 //   quants_iq.cpp      IQ4_NL IQ4_XS MXFP4                     (scalar)
 //   quants_iq3.cpp     IQ3_XXS IQ3_S                           (scalar)
+//   quants_iq2.cpp     IQ2_XXS IQ2_XS IQ2_S                    (scalar)
 //   x86/*_avx2.cpp, x86/*_avx512.cpp, arm/*_neon.cpp          (SIMD overrides)
 // A SIMD family overrides only the entries it implements; the rest stay scalar.
 
@@ -16,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "tensor/tensor_type.h"
 
@@ -76,6 +78,10 @@ const KernelTable& kernels_for(Isa isa);
 // Shorthand for kernels_for(best_isa()).
 const KernelTable& kernels();
 
+// Types `k` computes with but cannot produce (no quantizer: the grid types,
+// whose quantization needs an importance matrix), in GGUF id order.
+std::vector<TensorType> read_only_types(const KernelTable& k);
+
 // Registration hooks, one per kernel family (see the file list above). Each
 // fills or overrides the entries of `table` for the types it implements.
 namespace detail {
@@ -89,6 +95,9 @@ void register_iquant_avx2(KernelTable& table);
 void register_iquant_avx512(KernelTable& table);
 // Only where CPUID reports AVX512-VNNI (IQ4_NL and MXFP4 dots).
 void register_iquant_avx512_vnni(KernelTable& table);
+void register_iq2_scalar(KernelTable& table);
+void register_iq2_avx2(KernelTable& table);
+void register_iq2_avx512(KernelTable& table);
 void register_legacy_avx2(KernelTable& table);
 void register_kquant_avx2(KernelTable& table);
 void register_legacy_avx512(KernelTable& table);

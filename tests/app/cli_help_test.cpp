@@ -66,6 +66,22 @@ TEST(CliHelp, ListsTheUserCommandsInOrderAndHidesTheDeveloperOnes) {
   EXPECT_EQ(listed(text_of(none.out), "commands:"), kUserCommands);
 }
 
+// Types Sieve loads but cannot write are named where users look for types:
+// the main help and synth's (whose --type cannot offer them).
+TEST(CliHelp, NamesTheTypesThatCanOnlyBeRead) {
+  for (const char* form : {"--help", "synth --help"}) {
+    const CliResult r = run_sieve(form);
+    ASSERT_EQ(r.exit_code, 0) << form << r.err;
+    const std::string out = text_of(r.out);
+    const size_t note = out.find("reads and runs but cannot write");
+    ASSERT_NE(note, std::string::npos) << form << "\n" << out;
+    for (const char* type : {"IQ2_XXS", "IQ2_XS", "IQ2_S"}) {
+      EXPECT_NE(out.find(std::string(type), note), std::string::npos) << form << " " << type;
+    }
+    EXPECT_EQ(out.find("IQ4_XS", note), std::string::npos) << form;  // has a quantizer
+  }
+}
+
 TEST(CliHelp, AllAddsTheDeveloperCommandsButNotTheInternalOne) {
   const CliResult r = run_sieve("help --all");
   ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -78,12 +78,13 @@ TEST(CliInfo, MetadataAndTensorListings) {
 }
 
 // The codebook and grid types by name in the tensor listing: IQ4_NL, IQ4_XS,
-// IQ3_S and IQ3_XXS in the shared i-quant files, MXFP4 (GGUF id 39) in the
-// gpt-oss experts.
+// IQ2_* and IQ3_* in the shared i-quant files (IQ2_S beside the IQ3 types),
+// MXFP4 (GGUF id 39) in the gpt-oss experts.
 TEST(CliInfo, NamesCodebookTensorTypes) {
   const auto models = std::filesystem::path(SIEVE_SHARED_DIR) / "models";
   const std::pair<const char*, const char*> cases[] = {
       {"synthI-iq4_nl.gguf", "IQ4_NL"}, {"synthI-iq4_xs.gguf", "IQ4_XS"}, {"arch/gpt-oss-mxfp4.gguf", "MXFP4"},
+      {"synthI-iq2_xxs.gguf", "IQ2_XXS"}, {"synthI-iq2_xs.gguf", "IQ2_XS"},   {"synthI-iq3_xxs.gguf", "IQ2_S"},
       {"synthI-iq3_s.gguf", "IQ3_S"},   {"synthI-iq3_xxs.gguf", "IQ3_XXS"}};
   for (const auto& [file, type] : cases) {
     const auto path = models / file;
@@ -99,9 +100,9 @@ TEST(CliInfo, NamesCodebookTensorTypes) {
 TEST(CliInfo, SynthHelpNamesTheReadOnlyTypes) {
   const RunResult help = run_sieve_shell("synth --help");
   ASSERT_EQ(help.exit_code, 0) << help.output;
-  const size_t line = help.output.find("Read but not produced:");
+  const size_t line = help.output.find("reads and runs but cannot write");
   ASSERT_NE(line, std::string::npos) << help.output;
-  for (const char* type : {"IQ3_XXS", "IQ3_S"}) EXPECT_NE(help.output.find(type, line), std::string::npos) << type;
+  for (const char* type : {"IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ3_XXS", "IQ3_S"}) EXPECT_NE(help.output.find(type, line), std::string::npos) << type;
   EXPECT_EQ(run_sieve_shell("synth -o x.gguf --type iq3_s").exit_code, 2);  // a usage error, nothing written
 }
 

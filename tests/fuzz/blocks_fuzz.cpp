@@ -1,8 +1,10 @@
-// Fuzz target: quantized blocks as a GGUF file delivers them, for the block
-// decoders whose layout has fields that select (table and grid indices,
-// signs, sub-block scales, exponents): IQ4_NL, IQ4_XS, MXFP4, IQ3_XXS, IQ3_S.
-// The first byte picks the type (byte % 5) and the row count (1 + byte / 5 %
-// 4), the rest are the blocks. Every table the CPU runs
+// Fuzz target: quantized blocks as a GGUF file delivers them, for every block
+// decoder Sieve computes with (fields that select — table and grid indices,
+// signs, sub-block scales, exponents — are where a decoder can read out of
+// bounds). The first byte is the GGUF type id (inputs naming a type without
+// kernels, or a plain one, are skipped), the second the row count (1 + byte
+// % 4), the rest are the blocks: an input keeps its meaning as types are
+// added. Every table the CPU runs
 // dequantizes them, takes decode's dot product, and prefill's batched
 // product (the int8 GEMM packing where the table has it). The rows are
 // copied into a buffer of exactly their size, so a decoder reading past its
@@ -10,6 +12,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include "fuzz/fuzz_targets.h"
@@ -24,8 +27,6 @@ namespace {
 
 using tensor::TensorType;
 
-constexpr TensorType kTypes[] = {TensorType::IQ4_NL, TensorType::IQ4_XS, TensorType::MXFP4, TensorType::IQ3_XXS,
-                                 TensorType::IQ3_S};
 constexpr int64_t kVectors = 8;  // enough for matmat's batched path
 
 std::vector<float> activations(int64_t n, uint8_t seed) {
@@ -56,16 +57,19 @@ void run_table(const tensor::KernelTable& k, TensorType type, const std::vector<
 }  // namespace
 
 void blocks_body(std::span<const uint8_t> input) {
-  if (input.empty()) return;
-  const TensorType type = kTypes[input[0] % std::size(kTypes)];
-  const int64_t n_rows = 1 + (input[0] / std::size(kTypes)) % 4;
+  constexpr size_t kHeader = 2;
+  if (input.size() < kHeader) return;
+  const std::optional<tensor::TypeInfo> known = tensor::find_type_info(input[0]);
+  if (!known || !known->computable || known->block_elems == 1) return;
+  const auto type = static_cast<TensorType>(input[0]);
+  const int64_t n_rows = 1 + input[1] % 4;
   const tensor::TypeInfo& info = tensor::type_info(type);
-  const size_t blocks = (input.size() - 1) / info.block_bytes;
+  const size_t blocks = (input.size() - kHeader) / info.block_bytes;
   const int64_t blocks_per_row = static_cast<int64_t>(blocks) / n_rows;
   if (blocks_per_row == 0) return;
   const int64_t row_elems = blocks_per_row * info.block_elems;
   std::vector<uint8_t> rows(static_cast<size_t>(n_rows * blocks_per_row) * info.block_bytes);
-  std::memcpy(rows.data(), input.data() + 1, rows.size());
+  std::memcpy(rows.data(), input.data() + kHeader, rows.size());
   ThreadPool pool(2);
   for (tensor::Isa isa : {tensor::Isa::Scalar, tensor::Isa::Avx2, tensor::Isa::Avx512, tensor::Isa::Neon}) {
     if (tensor::isa_available(isa)) run_table(tensor::kernels_for(isa), type, rows, n_rows, row_elems, pool);

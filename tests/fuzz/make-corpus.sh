@@ -36,10 +36,12 @@ for type in f16 bf16 q8_0 q4_0 q4_k iq4_nl mxfp4; do
   cp "$work/tiny-$type.gguf" "$seeds/gguf/"
 done
 
-# Blocks: a selector byte (type, then rows) and real quantized weights from the tiny models' ends.
-for sel in 0 1 2 3 4 5; do
-  src=$work/tiny-$([ $((sel % 3)) = 2 ] && echo mxfp4 || echo iq4_nl).gguf
-  { printf "$(printf '\\x%02x' "$sel")"; tail -c 4096 "$src"; } > "$seeds/blocks/tail-$sel"
+# Blocks: the type id and a row-count byte, then real quantized weights from the tiny models' ends.
+for type in q8_0:8 q4_0:2 q4_k:12 iq4_nl:20 mxfp4:39; do
+  for rows in 0 1 2 3; do
+    { printf "$(printf '\\x%02x\\x%02x' "${type#*:}" "$rows")"; tail -c 4096 "$work/tiny-${type%:*}.gguf"; } \
+      > "$seeds/blocks/tail-${type%:*}-$rows"
+  done
 done
 
 if [ -d "$shared" ]; then

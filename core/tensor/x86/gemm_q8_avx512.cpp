@@ -1,5 +1,5 @@
 // AVX-512 VNNI int8 GEMM for prefill (gemm_q8.h): packing of Q4_0, Q8_0,
-// Q4_K, Q6_K, IQ4_NL, IQ4_XS, MXFP4, IQ3_XXS and IQ3_S rows into 16-row
+// Q4_K, Q6_K, IQ4_NL, IQ4_XS, MXFP4, IQ2_* and IQ3_* rows into 16-row
 // groups, and the kernel that multiplies packed groups with a batch of int8
 // activations.
 //
@@ -35,6 +35,7 @@
 #include "tensor/blocks_legacy.h"
 #include "tensor/gemm_q8.h"
 #include "tensor/x86/iq3_simd.h"
+#include "tensor/x86/iq2_pack.h"
 #include "tensor/x86/kquant_simd_common.h"
 
 namespace sieve::tensor {
@@ -154,20 +155,12 @@ struct IQ4_XSUnpack {
   }
 };
 
-struct IQ3_XXSUnpack {
-  using Block = BlockIQ3XXS;
-  static constexpr int kValues = kIq3BlockElems;
-  static void unpack(const Block& b, uint8_t* u, float* scale, float*, size_t stride) {
-    detail::unpack_iq3_xxs_u8(b, u, scale, stride);
-  }
-};
-
-struct IQ3_SUnpack {
-  using Block = BlockIQ3S;
-  static constexpr int kValues = kIq3BlockElems;
-  static void unpack(const Block& b, uint8_t* u, float* scale, float*, size_t stride) {
-    detail::unpack_iq3_s_u8(b, u, scale, stride);
-  }
+// Types whose widening lives in their own family's file (x86/iq2_pack.h, x86/iq3_simd.h).
+template <class B, void (*kUnpack)(const B&, uint8_t*, float*, size_t)>
+struct ExternalUnpack {
+  using Block = B;
+  static constexpr int kValues = kQK;
+  static void unpack(const Block& b, uint8_t* u, float* scale, float*, size_t stride) { kUnpack(b, u, scale, stride); }
 };
 
 // ---- packing 16 rows ---------------------------------------------------------------
@@ -233,8 +226,11 @@ struct Q6_KPack : Q6_KUnpack { static constexpr TensorType kType = TensorType::Q
 struct IQ4_NLPack : IQ4_NLUnpack { static constexpr TensorType kType = TensorType::IQ4_NL; };
 struct IQ4_XSPack : IQ4_XSUnpack { static constexpr TensorType kType = TensorType::IQ4_XS; };
 struct MXFP4Pack : MXFP4Unpack { static constexpr TensorType kType = TensorType::MXFP4; };
-struct IQ3_XXSPack : IQ3_XXSUnpack { static constexpr TensorType kType = TensorType::IQ3_XXS; };
-struct IQ3_SPack : IQ3_SUnpack { static constexpr TensorType kType = TensorType::IQ3_S; };
+struct IQ3_XXSPack : ExternalUnpack<BlockIQ3XXS, detail::unpack_iq3_xxs_u8> { static constexpr TensorType kType = TensorType::IQ3_XXS; };
+struct IQ3_SPack : ExternalUnpack<BlockIQ3S, detail::unpack_iq3_s_u8> { static constexpr TensorType kType = TensorType::IQ3_S; };
+struct IQ2_XXSPack : ExternalUnpack<BlockIQ2XXS, detail::unpack_iq2_xxs_q8> { static constexpr TensorType kType = TensorType::IQ2_XXS; };
+struct IQ2_XSPack : ExternalUnpack<BlockIQ2XS, detail::unpack_iq2_xs_q8> { static constexpr TensorType kType = TensorType::IQ2_XS; };
+struct IQ2_SPack : ExternalUnpack<BlockIQ2S, detail::unpack_iq2_s_q8> { static constexpr TensorType kType = TensorType::IQ2_S; };
 
 // ---- the kernel --------------------------------------------------------------------
 
@@ -347,6 +343,9 @@ void register_gemm_q8_avx512(KernelTable& table) {
   table[TensorType::MXFP4].pack_q8 = pack_rows<MXFP4Pack>;
   table[TensorType::IQ3_XXS].pack_q8 = pack_rows<IQ3_XXSPack>;
   table[TensorType::IQ3_S].pack_q8 = pack_rows<IQ3_SPack>;
+  table[TensorType::IQ2_XXS].pack_q8 = pack_rows<IQ2_XXSPack>;
+  table[TensorType::IQ2_XS].pack_q8 = pack_rows<IQ2_XSPack>;
+  table[TensorType::IQ2_S].pack_q8 = pack_rows<IQ2_SPack>;
 }
 }  // namespace detail
 

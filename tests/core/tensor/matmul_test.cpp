@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "tensor/fp16.h"
 #include "util/error.h"
 
 namespace sieve::tensor {
@@ -24,7 +25,7 @@ constexpr TensorType kWeightTypes[] = {
     TensorType::F32,  TensorType::F16,  TensorType::BF16, TensorType::Q4_0, TensorType::Q4_1,
     TensorType::Q5_0, TensorType::Q5_1, TensorType::Q8_0, TensorType::Q2_K, TensorType::Q3_K,
     TensorType::Q4_K, TensorType::Q5_K, TensorType::Q6_K, TensorType::IQ4_NL, TensorType::IQ4_XS,
-    TensorType::MXFP4,
+    TensorType::MXFP4, TensorType::IQ2_XXS, TensorType::IQ2_XS, TensorType::IQ2_S,
 };
 
 // Long enough rows that 1001 of them split into several chunks per thread.
@@ -36,6 +37,18 @@ std::vector<float> random_floats(size_t n, uint32_t seed) {
   std::vector<float> v(n);
   for (float& f : v) f = dist(gen);
   return v;
+}
+
+// Blocks of a type Sieve reads but does not write (no quantizer): random
+// bytes, with each block's leading fp16 factor set to a small finite value.
+void random_blocks(std::byte* dst, size_t bytes, TensorType type, uint32_t seed) {
+  std::mt19937 gen(seed);
+  for (size_t i = 0; i < bytes; ++i) dst[i] = static_cast<std::byte>(gen());
+  std::uniform_real_distribution<float> factor(-0.05f, 0.05f);
+  for (size_t off = 0; off < bytes; off += type_info(type).block_bytes) {
+    const uint16_t d = fp32_to_fp16(factor(gen));
+    std::memcpy(dst + off, &d, sizeof(d));
+  }
 }
 
 // A quantized matrix whose rows sit `row_stride` bytes apart; the gap bytes
@@ -55,7 +68,8 @@ TestMatrix make_matrix(TensorType type, const KernelTable& k, int64_t n_rows, si
     std::byte* dst = m.bytes.data() + static_cast<size_t>(r) * m.view.row_stride;
     const float* src = values.data() + r * kRowElems;
     if (k[type].quantize != nullptr) k[type].quantize(src, dst, kRowElems);
-    else std::memcpy(dst, src, row_bytes);
+    else if (type_info(type).block_elems == 1) std::memcpy(dst, src, row_bytes);
+    else random_blocks(dst, row_bytes, type, seed + static_cast<uint32_t>(r));
   }
   m.view.data = m.bytes.data();
   return m;
