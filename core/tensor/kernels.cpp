@@ -96,18 +96,24 @@ KernelTable build_table(Isa isa) {
   detail::register_legacy_scalar(table);
   detail::register_kquant_scalar(table);
   detail::register_iquant_scalar(table);
+  detail::register_iq1_scalar(table);
+  detail::register_ternary_scalar(table);
   detail::register_gemm_scalar(table);
 #if defined(SIEVE_HAVE_X86_KERNELS)
   if (isa == Isa::Avx2 || isa == Isa::Avx512) {
     detail::register_legacy_avx2(table);
     detail::register_kquant_avx2(table);
     detail::register_iquant_avx2(table);
+    detail::register_iq1_avx2(table);
+    detail::register_ternary_avx2(table);
     detail::register_gemm_avx2(table);
   }
   if (isa == Isa::Avx512) {
     detail::register_legacy_avx512(table);
     detail::register_kquant_avx512(table);
     detail::register_iquant_avx512(table);
+    detail::register_iq1_avx512(table);
+    detail::register_ternary_avx512(table);
     detail::register_gemm_avx512(table);
     if (detect_x86().avx512_vnni) {
       detail::register_legacy_avx512_vnni(table, detect_x86().gfni);

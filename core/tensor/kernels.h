@@ -8,6 +8,8 @@
 //   quants_legacy.cpp  F32 F16 BF16 Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q8_1 (scalar)
 //   quants_k.cpp       Q2_K Q3_K Q4_K Q5_K Q6_K Q8_K          (scalar)
 //   quants_iq.cpp      IQ4_NL IQ4_XS MXFP4                     (scalar)
+//   quants_iq1.cpp     IQ1_S IQ1_M                             (scalar)
+//   quants_ternary.cpp TQ1_0 TQ2_0                             (scalar)
 //   x86/*_avx2.cpp, x86/*_avx512.cpp, arm/*_neon.cpp          (SIMD overrides)
 // A SIMD family overrides only the entries it implements; the rest stay scalar.
 
@@ -85,6 +87,12 @@ void register_iquant_avx2(KernelTable& table);
 void register_iquant_avx512(KernelTable& table);
 // Only where CPUID reports AVX512-VNNI (IQ4_NL and MXFP4 dots).
 void register_iquant_avx512_vnni(KernelTable& table);
+void register_iq1_scalar(KernelTable& table);
+void register_iq1_avx2(KernelTable& table);
+void register_iq1_avx512(KernelTable& table);
+void register_ternary_scalar(KernelTable& table);
+void register_ternary_avx2(KernelTable& table);
+void register_ternary_avx512(KernelTable& table);
 void register_legacy_avx2(KernelTable& table);
 void register_kquant_avx2(KernelTable& table);
 void register_legacy_avx512(KernelTable& table);

@@ -1,5 +1,5 @@
 // AVX-512 VNNI int8 GEMM for prefill (gemm_q8.h): packing of Q4_0, Q8_0,
-// Q4_K, Q6_K, IQ4_NL, IQ4_XS and MXFP4 rows into 16-row groups, and the kernel that multiplies
+// Q4_K, Q6_K, IQ4_NL, IQ4_XS, MXFP4 (and IQ1_*, TQ*_0: iq1_ternary_unpack.h) rows into 16-row groups, and the kernel that multiplies
 // packed groups with a batch of int8 activations.
 //
 // Packing: each row's block is first widened to unsigned bytes in value order
@@ -33,6 +33,7 @@
 #include "tensor/blocks_k.h"
 #include "tensor/blocks_legacy.h"
 #include "tensor/gemm_q8.h"
+#include "tensor/x86/iq1_ternary_unpack.h"
 #include "tensor/x86/kquant_simd_common.h"
 
 namespace sieve::tensor {
@@ -215,6 +216,10 @@ struct Q6_KPack : Q6_KUnpack { static constexpr TensorType kType = TensorType::Q
 struct IQ4_NLPack : IQ4_NLUnpack { static constexpr TensorType kType = TensorType::IQ4_NL; };
 struct IQ4_XSPack : IQ4_XSUnpack { static constexpr TensorType kType = TensorType::IQ4_XS; };
 struct MXFP4Pack : MXFP4Unpack { static constexpr TensorType kType = TensorType::MXFP4; };
+struct IQ1_SPack : IQ1_SUnpack { static constexpr TensorType kType = TensorType::IQ1_S; };
+struct IQ1_MPack : IQ1_MUnpack { static constexpr TensorType kType = TensorType::IQ1_M; };
+struct TQ1_0Pack : TQ1_0Unpack { static constexpr TensorType kType = TensorType::TQ1_0; };
+struct TQ2_0Pack : TQ2_0Unpack { static constexpr TensorType kType = TensorType::TQ2_0; };
 
 // ---- the kernel --------------------------------------------------------------------
 
@@ -325,6 +330,10 @@ void register_gemm_q8_avx512(KernelTable& table) {
   table[TensorType::IQ4_NL].pack_q8 = pack_rows<IQ4_NLPack>;
   table[TensorType::IQ4_XS].pack_q8 = pack_rows<IQ4_XSPack>;
   table[TensorType::MXFP4].pack_q8 = pack_rows<MXFP4Pack>;
+  table[TensorType::IQ1_S].pack_q8 = pack_rows<IQ1_SPack>;
+  table[TensorType::IQ1_M].pack_q8 = pack_rows<IQ1_MPack>;
+  table[TensorType::TQ1_0].pack_q8 = pack_rows<TQ1_0Pack>;
+  table[TensorType::TQ2_0].pack_q8 = pack_rows<TQ2_0Pack>;
 }
 }  // namespace detail
 
