@@ -9,16 +9,23 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <random>
+#include <sstream>
+#include <string>
 #include <vector>
 
 #include "core/tensor/block_check_util.h"
+#include "gguf/gguf_file.h"
 #include "tensor/blocks_iq1.h"
 #include "tensor/fp16.h"
 #include "tensor/iq1_grid.h"
 #include "tensor/kernels.h"
 #include "tensor/tensor_type.h"
+#include "util/json.h"
 
 namespace sieve::tensor {
 namespace {
@@ -214,6 +221,50 @@ TEST(Iq1Gemm, Int8GemmMatchesVecDot) {
     const int64_t n_rows = 37, row_elems = 1024;  // two full row groups and a partial one
     expect_gemm_matches_vec_dot(k, type, random_blocks(type, n_rows * row_elems, 5), n_rows, row_elems);
   }
+}
+
+// ---- against the reference's own dequantization ------------------------------------
+
+uint64_t fnv1a64(const std::vector<float>& values) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  const auto* bytes = reinterpret_cast<const uint8_t*>(values.data());
+  for (size_t i = 0; i < values.size() * sizeof(float); ++i) {
+    h ^= bytes[i];
+    h *= 0x100000001b3ull;
+  }
+  return h;
+}
+
+// Every IQ1_S / IQ1_M tensor of the shared synthI-iq1_* files, dequantized by
+// Sieve, is bit for bit what the reference's dequantize_row_iq1_s / _m gives
+// (FNV-1a of the float bytes and the first values, recorded in
+// tests/data/reference/synthI-iq1.dequant.json by refdequant.py there).
+// Both compute an exact product d * ls * (8 grid +- 1) / 8, so bits agree.
+TEST(Iq1Reference, DequantizeMatchesTheReferenceBitForBit) {
+  std::ifstream in(std::filesystem::path(SIEVE_TEST_DATA_DIR) / "reference" / "synthI-iq1.dequant.json");
+  std::stringstream text;
+  text << in.rdbuf();
+  const json::Value doc = json::parse(text.str());
+  size_t checked = 0;
+  for (const json::Value& entry : doc.at("tensors").as_array()) {
+    const std::filesystem::path model = std::filesystem::path(SIEVE_SHARED_DIR) / "models" / entry.at("model").as_string();
+    if (!std::filesystem::exists(model)) GTEST_SKIP() << "missing " << model;
+    const gguf::GgufFile file = gguf::GgufFile::open(model);
+    const gguf::TensorInfo* t = file.find_tensor(entry.at("tensor").as_string());
+    ASSERT_NE(t, nullptr) << entry.at("tensor").as_string();
+    ASSERT_EQ(type_name(t->type), entry.at("type").as_string());
+    const auto n = static_cast<int64_t>(t->n_elements);
+    ASSERT_EQ(n, entry.at("n").as_int());
+    std::vector<float> values(static_cast<size_t>(n));
+    scalar()[t->type].dequantize(file.tensor_data(*t).data(), values.data(), n);
+    const auto& first = entry.at("first").as_array();
+    for (size_t i = 0; i < first.size(); ++i) EXPECT_EQ(values[i], static_cast<float>(first[i].as_number())) << t->name;
+    char hash[17];
+    std::snprintf(hash, sizeof(hash), "%016llx", static_cast<unsigned long long>(fnv1a64(values)));
+    EXPECT_EQ(hash, entry.at("fnv1a64").as_string()) << t->name;
+    ++checked;
+  }
+  EXPECT_EQ(checked, 40u);
 }
 
 }  // namespace
