@@ -77,12 +77,13 @@ TEST(CliInfo, MetadataAndTensorListings) {
   EXPECT_NE(r.output.find("64 x 512"), std::string::npos);  // token_embd.weight dims
 }
 
-// The codebook types by name in the tensor listing: IQ4_NL and IQ4_XS in the
-// shared i-quant files, MXFP4 (GGUF id 39) in the gpt-oss experts.
+// The codebook types by name in the tensor listing: IQ4_NL, IQ4_XS, IQ1_S and
+// IQ1_M in the shared i-quant files, MXFP4 (GGUF id 39) in the gpt-oss experts.
 TEST(CliInfo, NamesCodebookTensorTypes) {
   const auto models = std::filesystem::path(SIEVE_SHARED_DIR) / "models";
   const std::pair<const char*, const char*> cases[] = {
-      {"synthI-iq4_nl.gguf", "IQ4_NL"}, {"synthI-iq4_xs.gguf", "IQ4_XS"}, {"arch/gpt-oss-mxfp4.gguf", "MXFP4"}};
+      {"synthI-iq4_nl.gguf", "IQ4_NL"}, {"synthI-iq4_xs.gguf", "IQ4_XS"}, {"arch/gpt-oss-mxfp4.gguf", "MXFP4"},
+      {"synthI-iq1_s.gguf", "IQ1_S"},   {"synthI-iq1_m.gguf", "IQ1_M"}};
   for (const auto& [file, type] : cases) {
     const auto path = models / file;
     if (!std::filesystem::exists(path)) GTEST_SKIP() << "missing " << path;

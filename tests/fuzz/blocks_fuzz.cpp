@@ -1,6 +1,7 @@
 // Fuzz target: quantized blocks as a GGUF file delivers them, for the block
 // decoders whose layout has fields that select (table indices, sub-block
-// scales, exponents): IQ4_NL, IQ4_XS, MXFP4. The first byte picks the type
+// scales, exponents, grid indices, base-3 digits): IQ4_NL, IQ4_XS, MXFP4,
+// IQ1_S, IQ1_M, TQ1_0, TQ2_0. The first byte picks the type
 // and the row count, the rest are the blocks. Every table the CPU runs
 // dequantizes them, takes decode's dot product, and prefill's batched
 // product (the int8 GEMM packing where the table has it). The rows are
@@ -23,7 +24,8 @@ namespace {
 
 using tensor::TensorType;
 
-constexpr TensorType kTypes[] = {TensorType::IQ4_NL, TensorType::IQ4_XS, TensorType::MXFP4};
+constexpr TensorType kTypes[] = {TensorType::IQ4_NL, TensorType::IQ4_XS, TensorType::MXFP4, TensorType::IQ1_S,
+                                 TensorType::IQ1_M,  TensorType::TQ1_0,  TensorType::TQ2_0};
 constexpr int64_t kVectors = 8;  // enough for matmat's batched path
 
 std::vector<float> activations(int64_t n, uint8_t seed) {
