@@ -15,6 +15,7 @@
 #include <immintrin.h>
 
 #include <cstdint>
+#include <cstring>
 
 #include "tensor/blocks_iq1.h"
 #include "tensor/blocks_k.h"
@@ -62,19 +63,39 @@ float dot_iq1_s(int64_t n, const void* w, const void* x) {
   return hsum(acc);
 }
 
+// The four grid words and +-1 delta bytes of IQ1_M groups 4s..4s+3: the
+// indices assembled in vector lanes (nibble k of qh[2s..2s+1] holds group
+// k's top index bits and, in bit 3, its delta sign), the words gathered.
+struct GroupWords {
+  __m256i grid, deltas;
+};
+
+GroupWords iq1m_groups(const BlockIQ1M& b, int s) {
+  uint32_t bytes4;
+  std::memcpy(&bytes4, b.qs + 4 * s, sizeof(bytes4));
+  const __m256i low = _mm256_cvtepu8_epi64(_mm_cvtsi32_si128(static_cast<int>(bytes4)));
+  const int nibble_bits = b.qh[2 * s] | (b.qh[2 * s + 1] << 8);
+  const __m256i nibbles = _mm256_srlv_epi64(_mm256_set1_epi64x(nibble_bits), _mm256_setr_epi64x(0, 4, 8, 12));
+  const __m256i index = _mm256_or_si256(low, _mm256_slli_epi64(_mm256_and_si256(nibbles, _mm256_set1_epi64x(7)), 8));
+  const __m256i negative = _mm256_cmpeq_epi64(_mm256_and_si256(nibbles, _mm256_set1_epi64x(8)), _mm256_set1_epi64x(8));
+  GroupWords g;
+  g.grid = _mm256_i64gather_epi64(reinterpret_cast<const long long*>(kIq1sGrid), index, 8);
+  g.deltas = _mm256_blendv_epi8(_mm256_set1_epi64x(kAllPlusOne), _mm256_set1_epi64x(kAllMinusOne), negative);
+  return g;
+}
+
 float dot_iq1_m(int64_t n, const void* w, const void* x) {
   const auto* wb = static_cast<const BlockIQ1M*>(w);
   const auto* xb = static_cast<const BlockQ8K*>(x);
+  const __m256i eight = _mm256_set1_epi8(8);
   __m256 acc = _mm256_setzero_ps();
   for (int64_t i = 0; i < n / kIq1BlockElems; ++i) {
     prefetch_ahead<sizeof(BlockIQ1M)>(wb + i);
     const BlockIQ1M& b = wb[i];
     __m256i total = _mm256_setzero_si256();
     for (int s = 0; s < 8; ++s) {
-      const int g = 4 * s;
-      const __m256i deltas = _mm256_setr_epi64x(delta_bytes(iq1m_delta(b, g)), delta_bytes(iq1m_delta(b, g + 1)),
-                                                delta_bytes(iq1m_delta(b, g + 2)), delta_bytes(iq1m_delta(b, g + 3)));
-      const __m256i v = group_values(iq1m_index(b, g), iq1m_index(b, g + 1), iq1m_index(b, g + 2), iq1m_index(b, g + 3), deltas);
+      const GroupWords g = iq1m_groups(b, s);
+      const __m256i v = _mm256_add_epi8(_mm256_sign_epi8(eight, g.grid), g.deltas);
       const __m256i pairs = pair_sums(v, load256(xb[i].qs + 32 * s));
       // Pair lanes 0..7 are the first 16 values, 8..15 the second 16.
       const __m256i scales = _mm256_setr_m128i(_mm_set1_epi16(static_cast<int16_t>(iq1m_scale(b, 2 * s))),

@@ -1,6 +1,7 @@
 // AVX-512 (F, BW, VL, DQ) dot products for IQ1_S and IQ1_M against Q8_K. As
 // the AVX2 versions (iq1_avx2.cpp), with 64 values (eight grid words, two
-// sub-blocks of 32) per register.
+// sub-blocks of 32) per register; the eight 11-bit indices are assembled in
+// vector lanes and the grid words fetched with one gather.
 
 #if !defined(__AVX512F__) || !defined(__AVX512BW__) || !defined(__AVX512VL__) || !defined(__AVX512DQ__)
 #error "iq1_avx512.cpp must be compiled with AVX-512 F/BW/VL/DQ enabled (see core/tensor/CMakeLists.txt)"
@@ -16,6 +17,7 @@
 #include <immintrin.h>
 
 #include <cstdint>
+#include <cstring>
 
 #include "tensor/blocks_iq1.h"
 #include "tensor/blocks_k.h"
@@ -31,8 +33,6 @@ using namespace sieve::tensor::x86;
 constexpr int64_t kAllMinusOne = -1;
 constexpr int64_t kAllPlusOne = 0x0101010101010101;
 
-int64_t delta_bytes(int delta) { return delta < 0 ? kAllMinusOne : kAllPlusOne; }
-int64_t grid_word(int index) { return static_cast<int64_t>(kIq1sGrid[index]); }
 
 float hsum512(__m512 v) { return x86::hsum(_mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1))); }
 
@@ -46,9 +46,32 @@ __m512i pair_sums(__m512i grid, __m512i deltas, __m512i x) {
   return _mm512_maddubs_epi16(_mm512_abs_epi8(v), x_signed);
 }
 
+// The grid words of eight groups: low index bytes `qs` (eight), top bits
+// (index_bits >> shift[k]) & 7 for group k, gathered in one instruction.
+__m512i gather_grid(const uint8_t* qs, __m512i index_bits, __m512i shifts) {
+  const __m512i low = _mm512_cvtepu8_epi64(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(qs)));
+  const __m512i high = _mm512_and_si512(_mm512_srlv_epi64(index_bits, shifts), _mm512_set1_epi64(7));
+  const __m512i index = _mm512_or_si512(low, _mm512_slli_epi64(high, 8));
+  return _mm512_i64gather_epi64(index, reinterpret_cast<const long long*>(kIq1sGrid), 8);
+}
+
+// +1 bytes per group, -1 where `negative` has the group's bit.
+__m512i delta_bytes(__mmask8 negative) {
+  return _mm512_mask_blend_epi64(negative, _mm512_set1_epi64(kAllPlusOne), _mm512_set1_epi64(kAllMinusOne));
+}
+
+uint32_t load_u32(const void* p) {
+  uint32_t v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+
 float dot_iq1_s(int64_t n, const void* w, const void* x) {
   const auto* wb = static_cast<const BlockIQ1S*>(w);
   const auto* xb = static_cast<const BlockQ8K*>(x);
+  // Two qh words side by side: groups 0..3 of the first, then of the second.
+  const __m512i shifts = _mm512_setr_epi64(0, 3, 6, 9, 16, 19, 22, 25);
+  const __m512i sign_bits = _mm512_setr_epi64(0x8000, 0x8000, 0x8000, 0x8000, 0x80000000, 0x80000000, 0x80000000, 0x80000000);
   __m512 acc[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
   for (int64_t i = 0; i < n / kIq1BlockElems; ++i) {
     prefetch_ahead<sizeof(BlockIQ1S)>(wb + i);
@@ -56,12 +79,9 @@ float dot_iq1_s(int64_t n, const void* w, const void* x) {
     __m512i total = _mm512_setzero_si512();
     for (int p = 0; p < 4; ++p) {
       const int s = 2 * p;
-      const __m512i grid = _mm512_setr_epi64(grid_word(iq1s_index(b, s, 0)), grid_word(iq1s_index(b, s, 1)),
-                                             grid_word(iq1s_index(b, s, 2)), grid_word(iq1s_index(b, s, 3)),
-                                             grid_word(iq1s_index(b, s + 1, 0)), grid_word(iq1s_index(b, s + 1, 1)),
-                                             grid_word(iq1s_index(b, s + 1, 2)), grid_word(iq1s_index(b, s + 1, 3)));
-      const __m512i deltas = _mm512_mask_blend_epi64(0xf0, _mm512_set1_epi64(delta_bytes(iq1s_delta(b, s))),
-                                                     _mm512_set1_epi64(delta_bytes(iq1s_delta(b, s + 1))));
+      const __m512i words = _mm512_set1_epi64(load_u32(b.qh + s));
+      const __m512i grid = gather_grid(b.qs + 8 * p, words, shifts);
+      const __m512i deltas = delta_bytes(_mm512_test_epi64_mask(words, sign_bits));
       const __m512i pairs = pair_sums(grid, deltas, _mm512_loadu_si512(xb[i].qs + 64 * p));
       const __m512i scale = _mm512_mask_blend_epi16(0xffff0000u, _mm512_set1_epi16(static_cast<int16_t>(iq1s_scale(b, s))),
                                                     _mm512_set1_epi16(static_cast<int16_t>(iq1s_scale(b, s + 1))));
@@ -81,21 +101,18 @@ float dot_iq1_m(int64_t n, const void* w, const void* x) {
       _mm512_set_epi64(0x001f001e001d001c, 0x001b001a00190018, 0x0017001600150014, 0x0013001200110010,
                        0x000f000e000d000c, 0x000b000a00090008, 0x0007000600050004, 0x0003000200010000),
       3);
+  // Four qh bytes hold eight nibbles, group k's at bit 4k.
+  const __m512i shifts = _mm512_setr_epi64(0, 4, 8, 12, 16, 20, 24, 28);
+  const __m512i sign_bits = _mm512_sllv_epi64(_mm512_set1_epi64(8), shifts);
   __m512 acc[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
   for (int64_t i = 0; i < n / kIq1BlockElems; ++i) {
     prefetch_ahead<sizeof(BlockIQ1M)>(wb + i);
     const BlockIQ1M& b = wb[i];
     __m512i total = _mm512_setzero_si512();
     for (int p = 0; p < 4; ++p) {
-      const int g = 8 * p;
-      const __m512i grid = _mm512_setr_epi64(grid_word(iq1m_index(b, g)), grid_word(iq1m_index(b, g + 1)),
-                                             grid_word(iq1m_index(b, g + 2)), grid_word(iq1m_index(b, g + 3)),
-                                             grid_word(iq1m_index(b, g + 4)), grid_word(iq1m_index(b, g + 5)),
-                                             grid_word(iq1m_index(b, g + 6)), grid_word(iq1m_index(b, g + 7)));
-      const __m512i deltas = _mm512_setr_epi64(delta_bytes(iq1m_delta(b, g)), delta_bytes(iq1m_delta(b, g + 1)),
-                                               delta_bytes(iq1m_delta(b, g + 2)), delta_bytes(iq1m_delta(b, g + 3)),
-                                               delta_bytes(iq1m_delta(b, g + 4)), delta_bytes(iq1m_delta(b, g + 5)),
-                                               delta_bytes(iq1m_delta(b, g + 6)), delta_bytes(iq1m_delta(b, g + 7)));
+      const __m512i nibbles = _mm512_set1_epi64(load_u32(b.qh + 4 * p));
+      const __m512i grid = gather_grid(b.qs + 8 * p, nibbles, shifts);
+      const __m512i deltas = delta_bytes(_mm512_test_epi64_mask(nibbles, sign_bits));
       const __m128i four = _mm_setr_epi16(static_cast<int16_t>(iq1m_scale(b, 4 * p)), static_cast<int16_t>(iq1m_scale(b, 4 * p + 1)),
                                           static_cast<int16_t>(iq1m_scale(b, 4 * p + 2)), static_cast<int16_t>(iq1m_scale(b, 4 * p + 3)),
                                           0, 0, 0, 0);
