@@ -18,6 +18,7 @@
 
 #include "tensor/blocks_iq1.h"
 #include "tensor/blocks_ternary.h"
+#include "tensor/gemm_q8.h"
 #include "tensor/iq1_grid.h"
 #include "tensor/x86/kquant_simd_common.h"
 
@@ -26,6 +27,11 @@ namespace {
 
 inline constexpr int kIq1GemmOffset = 9;  // 8 * grid + delta >= -9
 inline constexpr int kTernaryGemmOffset = 1;
+static_assert(q8_gemm_layout(TensorType::IQ1_S).offset == kIq1GemmOffset &&
+              q8_gemm_layout(TensorType::IQ1_M).offset == kIq1GemmOffset &&
+              q8_gemm_layout(TensorType::TQ1_0).offset == kTernaryGemmOffset &&
+              q8_gemm_layout(TensorType::TQ2_0).offset == kTernaryGemmOffset,
+              "gemm_q8.h's offsets must be the ones the bytes are widened with");
 
 // The eight bytes 8 * grid + delta + 9 of one IQ1 group.
 inline void iq1_group_bytes(int index, int delta, uint8_t* u) {
