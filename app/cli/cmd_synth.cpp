@@ -195,8 +195,9 @@ int cmd_synth(CommandArgs argv) {
     std::printf("%s", usage_text(synopsis, synth_options()).c_str());
     std::printf(
         "\nNorm weights stay F32. K-quant rows that are not a multiple of 256 fall back as\n"
-        "llama.cpp does (Q4_K->Q5_0, Q5_K->Q5_1, Q6_K->Q8_0, Q2_K/Q3_K->Q4_0). See\n"
-        "docs/synthetic-models.md for the weights, the mixes and the sparsity derivation.\n"
+        "llama.cpp does (Q4_K->Q5_0, Q5_K->Q5_1, Q6_K->Q8_0, Q2_K/Q3_K/IQ4_XS->IQ4_NL,\n"
+        "TQ1_0/TQ2_0->Q4_0). See docs/synthetic-models.md for the weights, the mixes and\n"
+        "the sparsity derivation.\n"
         "Types Sieve %s\n",
         read_only_types_note().c_str());
     return 0;

@@ -25,7 +25,7 @@ constexpr uint32_t kFtypeF32 = 0, kFtypeF16 = 1, kFtypeQ4_0 = 2, kFtypeQ4_1 = 3,
                    kFtypeQ5_0 = 8, kFtypeQ5_1 = 9, kFtypeQ2_K = 10, kFtypeQ3_K_S = 11,
                    kFtypeQ3_K_M = 12, kFtypeQ3_K_L = 13, kFtypeQ4_K_S = 14, kFtypeQ4_K_M = 15,
                    kFtypeQ5_K_S = 16, kFtypeQ5_K_M = 17, kFtypeQ6_K = 18, kFtypeIQ4_NL = 25, kFtypeIQ4_XS = 30,
-                   kFtypeBF16 = 32, kFtypeMXFP4_MOE = 38;
+                   kFtypeBF16 = 32, kFtypeTQ1_0 = 36, kFtypeTQ2_0 = 37, kFtypeMXFP4_MOE = 38;
 
 // The reference's layer pattern for "spend more bits here": the first and last
 // eighth of the layers and every third layer in between.
@@ -37,7 +37,8 @@ bool use_more_bits(int layer, int n_layers) {
 // by a 32-value type when a row does not fit (see fallback_type).
 bool is_k_quant(TensorType type) {
   return type == TensorType::Q2_K || type == TensorType::Q3_K || type == TensorType::Q4_K ||
-         type == TensorType::Q5_K || type == TensorType::Q6_K || type == TensorType::IQ4_XS;
+         type == TensorType::Q5_K || type == TensorType::Q6_K || type == TensorType::IQ4_XS ||
+         type == TensorType::TQ1_0 || type == TensorType::TQ2_0;
 }
 
 std::string lower(std::string_view text) {
@@ -50,7 +51,7 @@ std::string lower(std::string_view text) {
 }  // namespace
 
 std::span<const TypeMix::Entry> TypeMix::entries() {
-  static constexpr std::array<Entry, 24> kEntries = {{
+  static constexpr std::array<Entry, 26> kEntries = {{
       {"f32", TensorType::F32, kFtypeF32, Rule::Pure},
       {"f16", TensorType::F16, kFtypeF16, Rule::Pure},
       {"bf16", TensorType::BF16, kFtypeBF16, Rule::Pure},
@@ -67,6 +68,8 @@ std::span<const TypeMix::Entry> TypeMix::entries() {
       {"iq4_nl", TensorType::IQ4_NL, kFtypeIQ4_NL, Rule::Pure},
       {"iq4_xs", TensorType::IQ4_XS, kFtypeIQ4_XS, Rule::Pure},
       {"mxfp4", TensorType::MXFP4, kFtypeMXFP4_MOE, Rule::Pure},
+      {"tq1_0", TensorType::TQ1_0, kFtypeTQ1_0, Rule::Pure},
+      {"tq2_0", TensorType::TQ2_0, kFtypeTQ2_0, Rule::Pure},
       {"q2_k_mix", TensorType::Q2_K, kFtypeQ2_K, Rule::Q2_K},
       {"q3_k_s", TensorType::Q3_K, kFtypeQ3_K_S, Rule::Q3_K_S},
       {"q3_k_m", TensorType::Q3_K, kFtypeQ3_K_M, Rule::Q3_K_M},
@@ -165,6 +168,8 @@ std::optional<TensorType> fallback_type(TensorType type, uint64_t row_length) {
     case TensorType::Q3_K:
     case TensorType::IQ4_XS: substitute = TensorType::IQ4_NL; break;
     case TensorType::Q4_K: substitute = TensorType::Q5_0; break;
+    case TensorType::TQ1_0:
+    case TensorType::TQ2_0: substitute = TensorType::Q4_0; break;  // the reference's choice
     case TensorType::Q5_K: substitute = TensorType::Q5_1; break;
     default: substitute = TensorType::Q8_0; break;  // Q6_K
   }

@@ -54,6 +54,12 @@ constexpr Q8GemmLayout q8_gemm_layout(TensorType type) {
     case TensorType::IQ2_XXS: return {32, 128, false};
     case TensorType::IQ2_XS:
     case TensorType::IQ2_S: return {16, 128, false};
+    // Integers times a sub-block scale (x86/iq1_ternary_unpack.h): IQ1 values
+    // 8 * grid + delta stored as u = v + 9, ternary digits u = q (x = q - 1).
+    case TensorType::IQ1_S: return {32, 9, false};
+    case TensorType::IQ1_M: return {16, 9, false};
+    case TensorType::TQ1_0:
+    case TensorType::TQ2_0: return {32, 1, false};
     default: return {};
   }
 }

@@ -98,6 +98,8 @@ KernelTable build_table(Isa isa) {
   detail::register_iquant_scalar(table);
   detail::register_iq3_scalar(table);
   detail::register_iq2_scalar(table);
+  detail::register_iq1_scalar(table);
+  detail::register_ternary_scalar(table);
   detail::register_gemm_scalar(table);
 #if defined(SIEVE_HAVE_X86_KERNELS)
   if (isa == Isa::Avx2 || isa == Isa::Avx512) {
@@ -106,6 +108,8 @@ KernelTable build_table(Isa isa) {
     detail::register_iquant_avx2(table);
     detail::register_iq3_avx2(table);
     detail::register_iq2_avx2(table);
+    detail::register_iq1_avx2(table);
+    detail::register_ternary_avx2(table);
     detail::register_gemm_avx2(table);
   }
   if (isa == Isa::Avx512) {
@@ -114,6 +118,8 @@ KernelTable build_table(Isa isa) {
     detail::register_iquant_avx512(table);
     detail::register_iq3_avx512(table);
     detail::register_iq2_avx512(table);
+    detail::register_iq1_avx512(table);
+    detail::register_ternary_avx512(table);
     detail::register_gemm_avx512(table);
     if (detect_x86().avx512_vnni) {
       detail::register_legacy_avx512_vnni(table, detect_x86().gfni);

@@ -10,6 +10,8 @@
 //   quants_iq.cpp      IQ4_NL IQ4_XS MXFP4                     (scalar)
 //   quants_iq3.cpp     IQ3_XXS IQ3_S                           (scalar)
 //   quants_iq2.cpp     IQ2_XXS IQ2_XS IQ2_S                    (scalar)
+//   quants_iq1.cpp     IQ1_S IQ1_M                             (scalar)
+//   quants_ternary.cpp TQ1_0 TQ2_0                             (scalar)
 //   x86/*_avx2.cpp, x86/*_avx512.cpp, arm/*_neon.cpp          (SIMD overrides)
 // A SIMD family overrides only the entries it implements; the rest stay scalar.
 
@@ -98,6 +100,12 @@ void register_iquant_avx512_vnni(KernelTable& table);
 void register_iq2_scalar(KernelTable& table);
 void register_iq2_avx2(KernelTable& table);
 void register_iq2_avx512(KernelTable& table);
+void register_iq1_scalar(KernelTable& table);
+void register_iq1_avx2(KernelTable& table);
+void register_iq1_avx512(KernelTable& table);
+void register_ternary_scalar(KernelTable& table);
+void register_ternary_avx2(KernelTable& table);
+void register_ternary_avx512(KernelTable& table);
 void register_legacy_avx2(KernelTable& table);
 void register_kquant_avx2(KernelTable& table);
 void register_legacy_avx512(KernelTable& table);

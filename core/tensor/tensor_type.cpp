@@ -25,14 +25,14 @@ constexpr std::array kTypes = {
     Entry{12, {"Q4_K", 256, 144, true}},  Entry{13, {"Q5_K", 256, 176, true}},
     Entry{14, {"Q6_K", 256, 210, true}},  Entry{15, {"Q8_K", 256, 292, true}},
     Entry{16, {"IQ2_XXS", 256, 66, true}}, Entry{17, {"IQ2_XS", 256, 74, true}},
-    Entry{18, {"IQ3_XXS", 256, 98, true}}, Entry{19, {"IQ1_S", 256, 50, false}},
+    Entry{18, {"IQ3_XXS", 256, 98, true}}, Entry{19, {"IQ1_S", 256, 50, true}},
     Entry{20, {"IQ4_NL", 32, 18, true}}, Entry{21, {"IQ3_S", 256, 110, true}},
     Entry{22, {"IQ2_S", 256, 82, true}}, Entry{23, {"IQ4_XS", 256, 136, true}},
     Entry{24, {"I8", 1, 1, false}},       Entry{25, {"I16", 1, 2, false}},
     Entry{26, {"I32", 1, 4, false}},      Entry{27, {"I64", 1, 8, false}},
-    Entry{28, {"F64", 1, 8, false}},      Entry{29, {"IQ1_M", 256, 56, false}},
-    Entry{30, {"BF16", 1, 2, true}},      Entry{34, {"TQ1_0", 256, 54, false}},
-    Entry{35, {"TQ2_0", 256, 66, false}}, Entry{39, {"MXFP4", 32, 17, true}},
+    Entry{28, {"F64", 1, 8, false}},      Entry{29, {"IQ1_M", 256, 56, true}},
+    Entry{30, {"BF16", 1, 2, true}},      Entry{34, {"TQ1_0", 256, 54, true}},
+    Entry{35, {"TQ2_0", 256, 66, true}}, Entry{39, {"MXFP4", 32, 17, true}},
 };
 
 }  // namespace

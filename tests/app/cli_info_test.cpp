@@ -78,14 +78,15 @@ TEST(CliInfo, MetadataAndTensorListings) {
 }
 
 // The codebook and grid types by name in the tensor listing: IQ4_NL, IQ4_XS,
-// IQ2_* and IQ3_* in the shared i-quant files (IQ2_S beside the IQ3 types),
-// MXFP4 (GGUF id 39) in the gpt-oss experts.
+// IQ1_*, IQ2_* and IQ3_* in the shared i-quant files (IQ2_S beside the IQ3
+// types), MXFP4 (GGUF id 39) in the gpt-oss experts.
 TEST(CliInfo, NamesCodebookTensorTypes) {
   const auto models = std::filesystem::path(SIEVE_SHARED_DIR) / "models";
   const std::pair<const char*, const char*> cases[] = {
       {"synthI-iq4_nl.gguf", "IQ4_NL"}, {"synthI-iq4_xs.gguf", "IQ4_XS"}, {"arch/gpt-oss-mxfp4.gguf", "MXFP4"},
       {"synthI-iq2_xxs.gguf", "IQ2_XXS"}, {"synthI-iq2_xs.gguf", "IQ2_XS"},   {"synthI-iq3_xxs.gguf", "IQ2_S"},
-      {"synthI-iq3_s.gguf", "IQ3_S"},   {"synthI-iq3_xxs.gguf", "IQ3_XXS"}};
+      {"synthI-iq3_s.gguf", "IQ3_S"},   {"synthI-iq3_xxs.gguf", "IQ3_XXS"},
+      {"synthI-iq1_s.gguf", "IQ1_S"},   {"synthI-iq1_m.gguf", "IQ1_M"}};
   for (const auto& [file, type] : cases) {
     const auto path = models / file;
     if (!std::filesystem::exists(path)) GTEST_SKIP() << "missing " << path;

@@ -1,7 +1,7 @@
 // AVX-512 VNNI int8 GEMM for prefill (gemm_q8.h): packing of Q4_0, Q8_0,
-// Q4_K, Q6_K, IQ4_NL, IQ4_XS, MXFP4, IQ2_* and IQ3_* rows into 16-row
-// groups, and the kernel that multiplies packed groups with a batch of int8
-// activations.
+// Q4_K, Q6_K, IQ4_NL, IQ4_XS, MXFP4, IQ1_*, IQ2_*, IQ3_* and TQ*_0 rows into
+// 16-row groups, and the kernel that multiplies packed groups with a batch of
+// int8 activations.
 //
 // Packing: each row's block is first widened to unsigned bytes in value order
 // (a 16 x block staging area in L1), then 16 rows x 16 values are
@@ -36,6 +36,7 @@
 #include "tensor/gemm_q8.h"
 #include "tensor/x86/iq3_simd.h"
 #include "tensor/x86/iq2_pack.h"
+#include "tensor/x86/iq1_ternary_unpack.h"
 #include "tensor/x86/kquant_simd_common.h"
 
 namespace sieve::tensor {
@@ -231,6 +232,10 @@ struct IQ3_SPack : ExternalUnpack<BlockIQ3S, detail::unpack_iq3_s_u8> { static c
 struct IQ2_XXSPack : ExternalUnpack<BlockIQ2XXS, detail::unpack_iq2_xxs_q8> { static constexpr TensorType kType = TensorType::IQ2_XXS; };
 struct IQ2_XSPack : ExternalUnpack<BlockIQ2XS, detail::unpack_iq2_xs_q8> { static constexpr TensorType kType = TensorType::IQ2_XS; };
 struct IQ2_SPack : ExternalUnpack<BlockIQ2S, detail::unpack_iq2_s_q8> { static constexpr TensorType kType = TensorType::IQ2_S; };
+struct IQ1_SPack : IQ1_SUnpack { static constexpr TensorType kType = TensorType::IQ1_S; };
+struct IQ1_MPack : IQ1_MUnpack { static constexpr TensorType kType = TensorType::IQ1_M; };
+struct TQ1_0Pack : TQ1_0Unpack { static constexpr TensorType kType = TensorType::TQ1_0; };
+struct TQ2_0Pack : TQ2_0Unpack { static constexpr TensorType kType = TensorType::TQ2_0; };
 
 // ---- the kernel --------------------------------------------------------------------
 
@@ -346,6 +351,10 @@ void register_gemm_q8_avx512(KernelTable& table) {
   table[TensorType::IQ2_XXS].pack_q8 = pack_rows<IQ2_XXSPack>;
   table[TensorType::IQ2_XS].pack_q8 = pack_rows<IQ2_XSPack>;
   table[TensorType::IQ2_S].pack_q8 = pack_rows<IQ2_SPack>;
+  table[TensorType::IQ1_S].pack_q8 = pack_rows<IQ1_SPack>;
+  table[TensorType::IQ1_M].pack_q8 = pack_rows<IQ1_MPack>;
+  table[TensorType::TQ1_0].pack_q8 = pack_rows<TQ1_0Pack>;
+  table[TensorType::TQ2_0].pack_q8 = pack_rows<TQ2_0Pack>;
 }
 }  // namespace detail
 

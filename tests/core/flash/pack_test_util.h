@@ -33,7 +33,8 @@ inline const std::vector<std::string>& shared_model_names() {
                                                  "synthA-bf16",      "synthA-q8_0",         "synthA-q4_0",
                                                  "synthA-q4_k_m",    "synthA-q6_k",         "synthI-iq4_nl",
                                                  "synthI-iq4_xs",    "synthI-iq2_xxs",      "synthI-iq2_xs",
-                                                 "synthI-iq2_s",     "synthI-iq3_s",        "synthI-iq3_xxs"};
+                                                 "synthI-iq2_s",     "synthI-iq3_s",        "synthI-iq3_xxs",
+                                                 "synthI-iq1_s",     "synthI-iq1_m"};
   return names;
 }
 

@@ -32,6 +32,10 @@ TEST(TypeMix, NamesParseCaseInsensitivelyAndUnknownOnesDoNot) {
   EXPECT_EQ(TypeMix::from_name("iq4_nl")->base_type(), TensorType::IQ4_NL);
   EXPECT_EQ(TypeMix::from_name("IQ4_XS")->file_type(), 30u);
   EXPECT_EQ(TypeMix::from_name("mxfp4")->file_type(), 38u);
+  EXPECT_EQ(TypeMix::from_name("tq1_0")->base_type(), TensorType::TQ1_0);  // llama_ftype MOSTLY_TQ1_0
+  EXPECT_EQ(TypeMix::from_name("tq1_0")->file_type(), 36u);
+  EXPECT_EQ(TypeMix::from_name("TQ2_0")->file_type(), 37u);
+  EXPECT_FALSE(TypeMix::from_name("iq1_s"));  // read only: no quantizer
 }
 
 TEST(TypeMix, FileTypesAreLlamaFtypeNumbers) {
@@ -150,6 +154,9 @@ TEST(TypeMix, KQuantRowsThatAreNotWholeBlocksFallBackAsTheReferenceDoes) {
   EXPECT_EQ(fallback_type(TensorType::Q3_K, 384), TensorType::IQ4_NL);
   EXPECT_EQ(fallback_type(TensorType::IQ4_XS, 384), TensorType::IQ4_NL);
   EXPECT_EQ(fallback_type(TensorType::IQ4_XS, 512), TensorType::IQ4_XS);
+  EXPECT_EQ(fallback_type(TensorType::TQ1_0, 384), TensorType::Q4_0);  // the reference's choice
+  EXPECT_EQ(fallback_type(TensorType::TQ2_0, 64), TensorType::Q4_0);
+  EXPECT_EQ(fallback_type(TensorType::TQ2_0, 512), TensorType::TQ2_0);
   EXPECT_EQ(fallback_type(TensorType::Q4_K, 48), TensorType::F16);  // not even a Q5_0 block
   EXPECT_EQ(fallback_type(TensorType::F16, 7), TensorType::F16);
   EXPECT_EQ(fallback_type(TensorType::Q4_0, 48), std::nullopt);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <utility>
+
 namespace sieve::tensor {
 namespace {
 
@@ -30,6 +32,14 @@ TEST(TensorType, CodebookTypes) {
   EXPECT_EQ(mx->block_elems, 32u);
   EXPECT_EQ(mx->block_bytes, 17u);
   for (const auto& info : {*nl, *xs, *mx}) EXPECT_TRUE(info.computable) << info.name;
+  // The 1-bit codebook and ternary types: 256 values per block.
+  const std::pair<TensorType, uint32_t> bytes256[] = {
+      {TensorType::IQ1_S, 50u}, {TensorType::IQ1_M, 56u}, {TensorType::TQ1_0, 54u}, {TensorType::TQ2_0, 66u}};
+  for (const auto& [type, bytes] : bytes256) {
+    EXPECT_TRUE(type_info(type).computable) << type_name(type);
+    EXPECT_EQ(type_info(type).block_elems, 256u) << type_name(type);
+    EXPECT_EQ(type_info(type).block_bytes, bytes) << type_name(type);
+  }
   EXPECT_EQ(type_from_name("mxfp4"), TensorType::MXFP4);
   EXPECT_GT(kTypeIdLimit, static_cast<uint32_t>(TensorType::MXFP4));
 }

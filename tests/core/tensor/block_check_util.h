@@ -1,0 +1,105 @@
+#pragma once
+// Helpers shared by the block-type kernel tests (iq1_test, ternary_test):
+// random activations, the kernel tables this CPU runs, and the int8 prefill
+// GEMM compared with decode's vec_dot on the same rows.
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "tensor/kernels.h"
+#include "tensor/matmul.h"
+#include "tensor/tensor_type.h"
+#include "util/thread_pool.h"
+
+namespace sieve::tensor::testing {
+
+using Bytes = std::vector<uint8_t>;
+
+inline const KernelTable& scalar() { return kernels_for(Isa::Scalar); }
+
+inline std::vector<float> gaussian(int64_t n, uint32_t seed, float sigma = 1.0f) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> dist(0.0f, sigma);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (float& x : v) x = dist(rng);
+  return v;
+}
+
+inline Bytes quantize(const KernelTable& k, TensorType type, const std::vector<float>& x) {
+  Bytes out(bytes_for(type, x.size()));
+  k[type].quantize(x.data(), out.data(), static_cast<int64_t>(x.size()));
+  return out;
+}
+
+inline std::vector<float> dequantize(const KernelTable& k, TensorType type, const Bytes& data, int64_t n) {
+  std::vector<float> out(static_cast<size_t>(n));
+  k[type].dequantize(data.data(), out.data(), n);
+  return out;
+}
+
+inline double float_dot(const std::vector<float>& a, const std::vector<float>& b) {
+  double s = 0;
+  for (size_t i = 0; i < a.size(); ++i) s += static_cast<double>(a[i]) * b[i];
+  return s;
+}
+
+inline double abs_dot(const std::vector<float>& a, const std::vector<float>& b) {
+  double s = 0;
+  for (size_t i = 0; i < a.size(); ++i) s += std::fabs(static_cast<double>(a[i]) * b[i]);
+  return s;
+}
+
+struct Variant {
+  std::string name;
+  const KernelTable* table;
+};
+
+// Every SIMD table the CPU runs (AVX-512 includes the VNNI GEMM where present).
+inline std::vector<Variant> simd_variants() {
+  std::vector<Variant> out;
+  for (Isa isa : {Isa::Avx2, Isa::Avx512, Isa::Neon}) {
+    if (isa_available(isa)) out.push_back({std::string(isa_name(isa)), &kernels_for(isa)});
+  }
+  return out;
+}
+
+// The int8 GEMM (matmat on a batch, rows packed by pack_q8) against vec_dot
+// of each row with each vector converted to the dot type. Both sum exact
+// integer products per sub-block; only the float scaling and summation
+// order differ, so they agree to float rounding of sum |w x|.
+inline void expect_gemm_matches_vec_dot(const KernelTable& k, TensorType type, const Bytes& rows, int64_t n_rows,
+                                        int64_t row_elems) {
+  ASSERT_NE(k.gemm_q8, nullptr);
+  ASSERT_NE(k[type].pack_q8, nullptr) << type_name(type);
+  const int64_t n_vectors = 11;
+  const std::vector<float> x = gaussian(n_vectors * row_elems, 77, 2.0f);
+  const MatrixView view{rows.data(), type, n_rows, row_elems, bytes_for(type, static_cast<uint64_t>(row_elems))};
+  ThreadPool pool(2);
+  MatmulScratch scratch;
+  std::vector<float> y(static_cast<size_t>(n_vectors * n_rows));
+  matmat(view, x.data(), n_vectors, y.data(), pool, scratch, k);
+
+  const TensorType dot = k[type].dot_type;
+  std::vector<float> row(static_cast<size_t>(row_elems));
+  for (int64_t j = 0; j < n_vectors; ++j) {
+    const std::vector<float> xj(x.begin() + j * row_elems, x.begin() + (j + 1) * row_elems);
+    const Bytes xq = quantize(scalar(), dot, xj);
+    const std::vector<float> xd = dequantize(scalar(), dot, xq, row_elems);
+    for (int64_t r = 0; r < n_rows; ++r) {
+      const uint8_t* w = rows.data() + static_cast<size_t>(r) * view.row_stride;
+      const float want = k[type].vec_dot(row_elems, w, xq.data());
+      k[type].dequantize(w, row.data(), row_elems);
+      const double scale = abs_dot(row, xd);
+      ASSERT_NEAR(y[static_cast<size_t>(j * n_rows + r)], want, 1e-5 * scale + 1e-30)
+          << type_name(type) << " row " << r << " vector " << j;
+    }
+  }
+}
+
+}  // namespace sieve::tensor::testing
