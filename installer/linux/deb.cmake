@@ -36,10 +36,21 @@ endif()
 # /usr/share/doc/sieve/copyright, as Debian policy asks of every package: the
 # machine-readable format (DEP-5), with the top-level LICENSE (MIT, which
 # Debian calls "Expat") as its license text: indented one space, blank lines as " .".
-file(READ ${CMAKE_SOURCE_DIR}/LICENSE sieve_license_text)
-string(STRIP "${sieve_license_text}" sieve_license_text)
-string(REPLACE "\n\n" "\n.\n" sieve_license_text "${sieve_license_text}")
-string(REPLACE "\n" "\n " sieve_license_text "${sieve_license_text}")
-set(SIEVE_DEB_LICENSE " ${sieve_license_text}")
+# LICENSE ends with the third-party notice (the grid tables' ggml origin,
+# under the same license): that part becomes its own Files paragraph.
+function(sieve_dep5_text text out)
+  string(STRIP "${text}" text)
+  string(REPLACE "\n\n" "\n.\n" text "${text}")
+  string(REPLACE "\n" "\n " text "${text}")
+  set(${out} " ${text}" PARENT_SCOPE)
+endfunction()
+file(READ ${CMAKE_SOURCE_DIR}/LICENSE sieve_license_file)
+string(FIND "${sieve_license_file}" "\n-----" third_party_at)
+string(SUBSTRING "${sieve_license_file}" 0 ${third_party_at} sieve_license_text)
+string(SUBSTRING "${sieve_license_file}" ${third_party_at} -1 third_party_text)
+string(FIND "${third_party_text}" "Copyright (c)" ggml_at)
+string(SUBSTRING "${third_party_text}" ${ggml_at} -1 ggml_license_text)
+sieve_dep5_text("${sieve_license_text}" SIEVE_DEB_LICENSE)
+sieve_dep5_text("MIT License\n\n${ggml_license_text}" SIEVE_DEB_GGML_LICENSE)
 configure_file(${SIEVE_INSTALLER_DIR}/linux/copyright.in ${CMAKE_BINARY_DIR}/debian/copyright @ONLY)
 install(FILES ${CMAKE_BINARY_DIR}/debian/copyright DESTINATION ${CMAKE_INSTALL_DATAROOTDIR}/doc/sieve)
