@@ -4,6 +4,7 @@
 #include <string>
 
 #include "tensor/gemm.h"
+#include "tensor/gemm_bf16.h"
 #include "tensor/gemm_q8.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
@@ -45,6 +46,7 @@ struct X86Features {
   bool avx2 = false;
   bool avx512 = false;  // F + BW + VL + DQ, with the OS saving ZMM state
   bool avx512_vnni = false;
+  bool avx512_bf16 = false;  // vdpbf16ps, vcvtne2ps2bf16
   bool gfni = false;  // GF(2) affine byte transforms (with AVX-512: on 512-bit registers)
 };
 
@@ -60,6 +62,7 @@ X86Features detect_x86() {
   const bool ymm_saved = (xcr0 & 0x6) == 0x6;
   const bool zmm_saved = (xcr0 & 0xe6) == 0xe6;
   cpuid(7, 0, r);
+  const int max_subleaf = r[0];
   const bool avx2 = (r[1] >> 5) & 1;
   const bool avx512f = (r[1] >> 16) & 1, avx512dq = (r[1] >> 17) & 1;
   const bool avx512bw = (r[1] >> 30) & 1, avx512vl = (r[1] >> 31) & 1;
@@ -67,6 +70,10 @@ X86Features detect_x86() {
   f.avx512 = f.avx2 && zmm_saved && avx512f && avx512dq && avx512bw && avx512vl;
   f.avx512_vnni = f.avx512 && ((r[2] >> 11) & 1);
   f.gfni = (r[2] >> 8) & 1;
+  if (max_subleaf >= 1) {
+    cpuid(7, 1, r);
+    f.avx512_bf16 = f.avx512 && ((r[0] >> 5) & 1);
+  }
   return f;
 }
 #endif
@@ -126,6 +133,7 @@ KernelTable build_table(Isa isa) {
       detail::register_iquant_avx512_vnni(table);
       detail::register_gemm_q8_avx512(table);
     }
+    if (detect_x86().avx512_bf16) detail::register_gemm_bf16_avx512(table);
   }
 #endif
 #if defined(SIEVE_HAVE_NEON_KERNELS)
@@ -215,6 +223,7 @@ CpuExtras cpu_extras() {
 #if defined(SIEVE_HAVE_X86_KERNELS)
   const X86Features f = detect_x86();
   e.avx512_vnni = f.avx512_vnni;
+  e.avx512_bf16 = f.avx512_bf16;
   e.gfni = f.gfni;
 #endif
   return e;

@@ -51,6 +51,15 @@ using PackRowsQ8Fn = void (*)(const void* rows, size_t row_stride, int64_t n_row
 struct Q8GemmTask;
 using GemmQ8Fn = void (*)(const Q8GemmTask& task);
 
+// BF16 GEMM for prefill with BF16 weights (gemm_bf16.h): `n_rows` (<= 16)
+// rows of k values are packed into one row group of BF16 pairs, a pair of
+// every row per 64 bytes.
+using PackRowsBf16Fn = void (*)(const void* rows, size_t row_stride, int64_t n_rows, int64_t k, void* group);
+struct Bf16GemmTask;
+using GemmBf16Fn = void (*)(const Bf16GemmTask& task);
+// Rounds n floats to BF16 (nearest even) and pads them with a zero to an even count.
+using RoundBf16Fn = void (*)(const float* src, uint16_t* dst, int64_t n);
+
 struct TypeKernels {
   DequantizeRowFn dequantize = nullptr;
   QuantizeRowFn quantize = nullptr;
@@ -58,6 +67,7 @@ struct TypeKernels {
   TensorType dot_type = TensorType::F32;
   PackRowsQ8Fn pack_q8 = nullptr;  // set only where the table also has gemm_q8
   VecDotRowsFn vec_dot_rows = nullptr;  // optional; matvec prefers it
+  PackRowsBf16Fn pack_bf16 = nullptr;   // set only where the table also has gemm_bf16
 };
 
 struct KernelTable {
@@ -65,6 +75,8 @@ struct KernelTable {
   std::array<TypeKernels, kTypeIdLimit> by_type{};
   GemmF32Fn gemm_f32 = nullptr;  // gemm_*.cpp; matmat falls back to vec_dot without it
   GemmQ8Fn gemm_q8 = nullptr;    // int8 GEMM over packed rows (x86/gemm_q8_avx512.cpp, VNNI)
+  GemmBf16Fn gemm_bf16 = nullptr;  // BF16 GEMM over packed rows (x86/gemm_bf16_avx512.cpp, AVX512-BF16)
+  RoundBf16Fn round_bf16 = nullptr;  // its activations, set with gemm_bf16
 
   const TypeKernels& operator[](TensorType t) const { return by_type[static_cast<uint32_t>(t)]; }
   TypeKernels& operator[](TensorType t) { return by_type[static_cast<uint32_t>(t)]; }
@@ -117,6 +129,7 @@ void register_legacy_avx512_vnni(KernelTable& table, bool gfni);
 // each variant the CPU can run). All false off x86.
 struct CpuExtras {
   bool avx512_vnni = false;
+  bool avx512_bf16 = false;
   bool gfni = false;
 };
 CpuExtras cpu_extras();

@@ -7,6 +7,7 @@
 #include <xmmintrin.h>
 #endif
 
+#include "tensor/gemm_bf16.h"
 #include "tensor/gemm_q8.h"
 #include "util/error.h"
 
@@ -499,6 +500,31 @@ void matmat_q8(const MatrixView& w, const CheckedMatrix& m, const float* x, int6
   });
 }
 
+// ---- choosing matmat's path -----------------------------------------------------
+// One place decides how a batch is multiplied, from the most specific kernel
+// the table has for the weight type to the most general.
+enum class MatmatPath {
+  VecDot,    // below kGemmMinVectors, or no GEMM for the type: vec_dot per (row, vector)
+  GemmQ8,    // quantized rows x 8-bit activations (VNNI)
+  GemmBf16,  // BF16 rows x BF16-rounded activations (AVX512-BF16, gemm_bf16.h)
+  GemmF32,   // rows dequantized to floats x float activations
+};
+
+MatmatPath choose_matmat_path(const MatrixView& w, int64_t n_vectors, const KernelTable& k) {
+  if (use_gemm_q8(w, n_vectors, k)) return MatmatPath::GemmQ8;
+  if (n_vectors >= kGemmMinVectorsDequantized && bf16_gemm_available(w, k)) return MatmatPath::GemmBf16;
+  if (use_gemm(w, n_vectors, k)) return MatmatPath::GemmF32;
+  return MatmatPath::VecDot;
+}
+
+void matmat_vec_dot(const MatrixView& w, const CheckedMatrix& m, const float* x, int64_t n_vectors, float* y,
+                    ThreadPool& pool, MatmulScratch& scratch) {
+  const RowJob job = make_job(w, m, convert_activations(m, x, w.row_elems, n_vectors, pool, scratch), n_vectors, y);
+  pool.parallel_for(
+      w.n_rows, [&job](int64_t begin, int64_t end) { matmat_rows(job, begin, end); },
+      min_chunk_rows(m.row_bytes * static_cast<size_t>(n_vectors)));
+}
+
 }  // namespace
 
 void matvec(const MatrixView& w, const float* x, float* y, ThreadPool& pool, MatmulScratch& scratch,
@@ -516,18 +542,12 @@ void matmat(const MatrixView& w, const float* x, int64_t n_vectors, float* y, Th
   const CheckedMatrix m = check_matrix("matmat", w, k);
   if (n_vectors < 0) throw Error("matmat: negative vector count " + std::to_string(n_vectors));
   if (w.n_rows == 0 || n_vectors == 0) return;
-  if (use_gemm_q8(w, n_vectors, k)) {
-    matmat_q8(w, m, x, n_vectors, y, pool, scratch, k);
-    return;
+  switch (choose_matmat_path(w, n_vectors, k)) {
+    case MatmatPath::GemmQ8: return matmat_q8(w, m, x, n_vectors, y, pool, scratch, k);
+    case MatmatPath::GemmBf16: return matmat_bf16(w, x, n_vectors, y, pool, scratch, k);
+    case MatmatPath::GemmF32: return matmat_gemm(w, x, n_vectors, y, pool, scratch, k);
+    case MatmatPath::VecDot: return matmat_vec_dot(w, m, x, n_vectors, y, pool, scratch);
   }
-  if (use_gemm(w, n_vectors, k)) {
-    matmat_gemm(w, x, n_vectors, y, pool, scratch, k);
-    return;
-  }
-  const RowJob job = make_job(w, m, convert_activations(m, x, w.row_elems, n_vectors, pool, scratch), n_vectors, y);
-  pool.parallel_for(
-      w.n_rows, [&job](int64_t begin, int64_t end) { matmat_rows(job, begin, end); },
-      min_chunk_rows(m.row_bytes * static_cast<size_t>(n_vectors)));
 }
 
 }  // namespace sieve::tensor

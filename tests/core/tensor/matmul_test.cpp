@@ -197,10 +197,17 @@ bool takes_int8_path(TensorType type, const KernelTable& k) {
   return k.gemm_q8 != nullptr && k[type].pack_q8 != nullptr;
 }
 
+// Types the table multiplies with the BF16 GEMM (BF16 rows times activations
+// rounded to BF16) instead of the float GEMM.
+bool takes_bf16_path(TensorType type, const KernelTable& k) {
+  return k.gemm_bf16 != nullptr && k[type].pack_bf16 != nullptr;
+}
+
 // The activations as the int8 path sees them: converted to the weight type's
-// dot type exactly as matvec converts them, and back to floats.
+// dot type exactly as matvec converts them, and back to floats. The BF16 path
+// rounds them to BF16 (nearest even) instead.
 std::vector<float> round_trip_activations(TensorType type, const float* x, int64_t n_vectors, const KernelTable& k) {
-  const TensorType dot = k[type].dot_type;
+  const TensorType dot = takes_bf16_path(type, k) ? TensorType::BF16 : k[type].dot_type;
   std::vector<float> out(static_cast<size_t>(n_vectors * kRowElems));
   std::vector<std::byte> converted(bytes_for(dot, kRowElems));
   for (int64_t j = 0; j < n_vectors; ++j) {
@@ -211,9 +218,9 @@ std::vector<float> round_trip_activations(TensorType type, const float* x, int64
 }
 
 // What the GEMM path computes: the weights dequantized to floats times the
-// float activations (the float GEMM) or the 8-bit converted ones (the int8
-// GEMM), summed in double. Also returns sum |w * x| per output, the scale of
-// float rounding.
+// float activations (the float GEMM), the 8-bit converted ones (the int8
+// GEMM) or the BF16-rounded ones (the BF16 GEMM), summed in double. Also
+// returns sum |w * x| per output, the scale of float rounding.
 struct Reference {
   std::vector<double> y, magnitude;
 };
@@ -221,7 +228,7 @@ struct Reference {
 Reference float_reference(const MatrixView& w, const float* x_in, int64_t n_vectors, const KernelTable& k) {
   std::vector<float> rounded;
   const float* x = x_in;
-  if (takes_int8_path(w.type, k)) {
+  if (takes_int8_path(w.type, k) || takes_bf16_path(w.type, k)) {
     rounded = round_trip_activations(w.type, x_in, n_vectors, k);
     x = rounded.data();
   }
