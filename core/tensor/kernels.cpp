@@ -120,6 +120,7 @@ KernelTable build_table(Isa isa) {
     detail::register_gemm_avx2(table);
   }
   if (isa == Isa::Avx512) {
+    table.matvec_prefetch = false;
     detail::register_legacy_avx512(table);
     detail::register_kquant_avx512(table);
     detail::register_iquant_avx512(table);

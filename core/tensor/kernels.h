@@ -75,6 +75,13 @@ struct KernelTable {
   std::array<TypeKernels, kTypeIdLimit> by_type{};
   GemmF32Fn gemm_f32 = nullptr;  // gemm_*.cpp; matmat falls back to vec_dot without it
   GemmQ8Fn gemm_q8 = nullptr;    // int8 GEMM over packed rows (x86/gemm_q8_avx512.cpp, VNNI)
+  // Whether matvec hints each row ~8 KiB ahead into L2 (matmul.cpp). The hint
+  // was tuned when it was added (one thread streaming 1 GiB: +5-25%); on the
+  // AVX-512 EPYC (Zen 5) measured since, TinyLlama-shape decode of every type
+  // with a plain row kernel ran 12-25% faster without it, on 1 and 2
+  // threads, so the AVX-512 table turns it off (docs/kernels.md, "Against
+  // the reference"). Kernels with vec_dot_rows prefetch for themselves.
+  bool matvec_prefetch = true;
   GemmBf16Fn gemm_bf16 = nullptr;  // BF16 GEMM over packed rows (x86/gemm_bf16_avx512.cpp, AVX512-BF16)
   RoundBf16Fn round_bf16 = nullptr;  // its activations, set with gemm_bf16
 

@@ -64,7 +64,9 @@ constexpr size_t kActivationAlign = 64;
 // DRAM bandwidth: on one thread streaming 1 GiB this gains 5-25% (flat from 4
 // to 64 KiB ahead; hinting every second line loses most of it). The hints cost
 // up to ~20% when the matrix already sits in L2 (F16), a case decode never
-// hits: the model's weights are far bigger than any cache.
+// hits: the model's weights are far bigger than any cache. Where the CPU's
+// own prefetchers do better, the table turns the hints off
+// (KernelTable::matvec_prefetch).
 constexpr size_t kPrefetchAheadBytes = 8 * 1024;
 constexpr size_t kCacheLine = 64;
 // Rows handed to a kernel's vec_dot_rows at a time: it prepares the
@@ -79,6 +81,7 @@ struct CheckedMatrix {
   QuantizeRowFn convert = nullptr;  // nullptr when the dot type is F32: x is used as is
   size_t row_bytes = 0;             // bytes of one row's values (<= row_stride)
   size_t activation_bytes = 0;      // bytes of one converted activation vector
+  bool prefetch = true;             // the table's matvec_prefetch
 };
 
 std::string type_label(TensorType type) { return std::string(type_name(type)); }
@@ -120,6 +123,7 @@ CheckedMatrix check_matrix(const char* op, const MatrixView& w, const KernelTabl
   m.vec_dot = wk.vec_dot;
   m.vec_dot_rows = wk.vec_dot_rows;
   m.row_bytes = bytes_for(w.type, static_cast<uint64_t>(w.row_elems));
+  m.prefetch = k.matvec_prefetch;
   if (wk.dot_type == TensorType::F32) return m;
   if (!is_whole_blocks(wk.dot_type, static_cast<uint64_t>(w.row_elems))) {
     fail(op, w, "row length " + std::to_string(w.row_elems) + " is not a multiple of the " +
@@ -153,7 +157,7 @@ struct RowJob {
   Activations act;
   int64_t n_vectors = 1;
   int64_t tile_rows = 1;
-  int64_t prefetch_rows = 1;  // how many rows ahead matvec prefetches
+  int64_t prefetch_rows = 1;  // how many rows ahead matvec prefetches; 0 = none
   size_t row_bytes = 0;
   float* y = nullptr;
 };
@@ -223,7 +227,7 @@ RowJob make_job(const MatrixView& w, const CheckedMatrix& m, const Activations& 
   job.act = act;
   job.n_vectors = n_vectors;
   job.tile_rows = std::max<int64_t>(1, static_cast<int64_t>(kRowTileBytes / m.row_bytes));
-  job.prefetch_rows = static_cast<int64_t>((kPrefetchAheadBytes + m.row_bytes - 1) / m.row_bytes);
+  job.prefetch_rows = m.prefetch ? static_cast<int64_t>((kPrefetchAheadBytes + m.row_bytes - 1) / m.row_bytes) : 0;
   job.row_bytes = m.row_bytes;
   job.y = y;
   return job;
@@ -245,7 +249,7 @@ void matvec_rows(const RowJob& job, int64_t begin, int64_t end) {
     return;
   }
   for (int64_t r = begin; r < end; ++r, row += job.row_stride) {
-    if (r < stop_prefetch) prefetch_row(row + ahead, job.row_bytes);
+    if (job.prefetch_rows > 0 && r < stop_prefetch) prefetch_row(row + ahead, job.row_bytes);
     job.y[r] = job.vec_dot(job.row_elems, row, job.act.data);
   }
 }
