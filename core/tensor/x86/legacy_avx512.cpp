@@ -67,6 +67,9 @@ struct BF16Row {  // bf16 is the top half of an f32
   static __m512 load16(const uint16_t* p, __mmask16 m) { return widen(_mm256_maskz_loadu_epi16(m, p)); }
 };
 
+// No software prefetch here: on the AVX-512 EPYC (Zen 5) the hardware keeps
+// these long, plain rows streaming, and a hint per 64 values made F16 / BF16
+// decode 6-10% slower (TinyLlama shape, 2 threads, alternating runs).
 template <class Row>
 float dot_float_row(int64_t n, const void* w, const void* x) {
   const auto* a = static_cast<const typename Row::Elem*>(w);
@@ -74,7 +77,6 @@ float dot_float_row(int64_t n, const void* w, const void* x) {
   __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
   int64_t i = 0;
   for (; i + 64 <= n; i += 64) {
-    prefetch_ahead<64 * sizeof(typename Row::Elem)>(a + i);
     for (int k = 0; k < 4; ++k) {
       acc[k] = _mm512_fmadd_ps(Row::load16(a + i + 16 * k), _mm512_loadu_ps(b + i + 16 * k), acc[k]);
     }
