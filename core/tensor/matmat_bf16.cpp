@@ -1,10 +1,12 @@
 // The BF16 GEMM path of matmat (gemm_bf16.h): activations rounded to BF16
 // once per call, rows packed a tile at a time per slot, the table's kernel
-// over each tile. The same slot scheme as the int8 path in matmul.cpp.
+// over each tile: the slot loop the int8 path in matmul.cpp also runs
+// (packed_gemm_slot.h).
 
 #include <algorithm>
 
 #include "tensor/gemm_bf16.h"
+#include "tensor/packed_gemm_slot.h"
 
 namespace sieve::tensor {
 namespace {
@@ -61,26 +63,6 @@ Bf16GemmJob make_job(const MatrixView& w, int64_t n_vectors, float* y, const Thr
   return job;
 }
 
-void run_slot(const Bf16GemmJob& job, int64_t slot) {
-  const int64_t begin = slot * job.slot_rows;
-  const int64_t end = std::min(job.n_rows, begin + job.slot_rows);
-  std::byte* tile = job.tiles + static_cast<size_t>(slot) * job.tile_bytes;
-  const int64_t tile_rows = job.tile_groups * kBf16GroupRows;
-  Bf16GemmTask task = job.task;
-  for (int64_t r0 = begin; r0 < end; r0 += tile_rows) {
-    const int64_t r1 = std::min(end, r0 + tile_rows);
-    for (int64_t g = r0; g < r1; g += kBf16GroupRows) {
-      job.pack(job.rows + static_cast<size_t>(g) * job.row_stride, job.row_stride,
-               std::min(kBf16GroupRows, r1 - g), task.k,
-               tile + static_cast<size_t>((g - r0) / kBf16GroupRows) * task.group_bytes);
-    }
-    task.groups = tile;
-    task.n_rows = r1 - r0;
-    task.y = job.task.y + r0;
-    job.gemm(task);
-  }
-}
-
 // Everything the rounding workers need, behind one captured pointer.
 struct Rounding {
   RoundBf16Fn round = nullptr;
@@ -117,7 +99,7 @@ void matmat_bf16(const MatrixView& w, const float* x, int64_t n_vectors, float* 
       },
       min_vectors);
   pool.parallel_for(job.n_slots, [&job](int64_t begin, int64_t end) {
-    for (int64_t slot = begin; slot < end; ++slot) run_slot(job, slot);
+    for (int64_t slot = begin; slot < end; ++slot) run_packed_slot<kBf16GroupRows>(job, slot);
   });
 }
 

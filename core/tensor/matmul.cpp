@@ -9,6 +9,7 @@
 
 #include "tensor/gemm_bf16.h"
 #include "tensor/gemm_q8.h"
+#include "tensor/packed_gemm_slot.h"
 #include "util/error.h"
 
 namespace sieve::tensor {
@@ -458,25 +459,6 @@ void prepare_q8_vectors(const CheckedMatrix& m, TensorType dot_type, const float
   }
 }
 
-void q8_slot(const Q8GemmJob& job, int64_t slot) {
-  const int64_t begin = slot * job.slot_rows;
-  const int64_t end = std::min(job.n_rows, begin + job.slot_rows);
-  std::byte* tile = job.tiles + static_cast<size_t>(slot) * job.tile_bytes;
-  const int64_t tile_rows = job.tile_groups * kQ8GroupRows;
-  Q8GemmTask task = job.task;
-  for (int64_t r0 = begin; r0 < end; r0 += tile_rows) {
-    const int64_t r1 = std::min(end, r0 + tile_rows);
-    for (int64_t g = r0; g < r1; g += kQ8GroupRows) {
-      job.pack(job.rows + static_cast<size_t>(g) * job.row_stride, job.row_stride, std::min(kQ8GroupRows, r1 - g),
-               task.k, tile + static_cast<size_t>((g - r0) / kQ8GroupRows) * task.group_bytes);
-    }
-    task.groups = tile;
-    task.n_rows = r1 - r0;
-    task.y = job.task.y + r0;
-    job.gemm(task);
-  }
-}
-
 void matmat_q8(const MatrixView& w, const CheckedMatrix& m, const float* x, int64_t n_vectors, float* y,
                ThreadPool& pool, MatmulScratch& scratch, const KernelTable& k) {
   Q8GemmJob job = make_q8_job(w, n_vectors, y, pool, k);
@@ -500,7 +482,7 @@ void matmat_q8(const MatrixView& w, const CheckedMatrix& m, const float* x, int6
       },
       min_vectors);
   pool.parallel_for(job.n_slots, [&job](int64_t begin, int64_t end) {
-    for (int64_t slot = begin; slot < end; ++slot) q8_slot(job, slot);
+    for (int64_t slot = begin; slot < end; ++slot) run_packed_slot<kQ8GroupRows>(job, slot);
   });
 }
 
