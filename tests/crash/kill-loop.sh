@@ -88,8 +88,12 @@ complete_messages() {
 }
 
 # One app run killed after $1 ms; sets replies (finished replies it reported) and was_running.
+# With $2 = mid-chat, the $1 ms count from its first finished reply (which must
+# come within 60 s), so a slow machine still kills it mid-chat, never only at start-up.
 run_app() {
-  local deadline=$(( $(now_ms) + $1 )) line i=0 status
+  local after_ms=$1 phase=${2:-start} line i=0 status
+  local deadline=$(( $(now_ms) + after_ms ))
+  [ "$phase" = mid-chat ] && deadline=$(( $(now_ms) + 60000 ))
   replies=0
   coproc APP { exec "${app_env[@]}" "$bin/sieve-desktop" "$chat_model" 2>> "$work/app.err"; }
   local pid=$APP_PID to=${APP[1]} from=${APP[0]}
@@ -102,19 +106,29 @@ run_app() {
   printf '%s\n' "watch chat replyFinished" "set settings maxTokens 200" "call models addModel $work/src.gguf" >&"$to"
   next_reply
   was_running=1
+  local partial=""  # a line cut by read's timeout: bash keeps what it read so far in `line`
   while [ "$(now_ms)" -lt "$deadline" ]; do
     if read -r -t 0.02 line <&"$from"; then
+      line=$partial$line
+      partial=""
       case $line in
-        "signal chat replyFinished") replies=$((replies + 1)); next_reply ;;
+        "signal chat replyFinished")
+          replies=$((replies + 1))
+          [ "$phase" = mid-chat ] && [ "$replies" = 1 ] && deadline=$(( $(now_ms) + after_ms ))
+          next_reply ;;
         error:*) fail "$k" "the app answered: $line" ;;
       esac
     else
       status=$?
-      if [ "$status" -le 128 ] && ! kill -0 "$pid" 2>/dev/null; then was_running=0; break; fi
+      if [ "$status" -gt 128 ]; then partial=$partial$line; continue; fi
+      if ! kill -0 "$pid" 2>/dev/null; then was_running=0; break; fi
     fi
   done
   kill -9 "$pid" 2>/dev/null
   wait "$pid" 2>/dev/null
+  if [ "$phase" = mid-chat ] && [ "$was_running" = 1 ] && [ "$replies" = 0 ]; then
+    fail "$k" "the app finished no reply within 60 s: $(tail -n 3 "$work/app.err")"
+  fi
 }
 
 check_app() {
@@ -193,7 +207,7 @@ for ((k = 1; k <= kills; k++)); do
     app_runs=$((app_runs + 1))
     complete_messages > "$work/before"
     # Every other app run is killed early, while it starts, loads and packs; the others mid-chat.
-    if [ $((app_runs % 2)) = 1 ]; then run_app $(( RANDOM % 600 + 30 )); else run_app $(( RANDOM % 2500 + 300 )); fi
+    if [ $((app_runs % 2)) = 1 ]; then run_app $(( RANDOM % 600 + 30 )); else run_app $(( RANDOM % 2500 )) mid-chat; fi
     [ "$was_running" = 1 ] || fail "$k" "sieve-desktop exited by itself: $(tail -n 3 "$work/app.err")"
     app_replies=$((app_replies + replies))
     check_app "$k" "$work/before"
