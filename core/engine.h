@@ -56,7 +56,7 @@ struct EngineOptions {
 };
 
 struct ModelSummary {
-  std::string architecture;  // "llama", "qwen2"
+  std::string architecture;  // general.architecture: "llama", "qwen3", "gemma2", ... (model/arch_recipe.h)
   std::string name;          // general.name, or the file name
   int64_t n_vocab = 0;
   int64_t n_layers = 0;

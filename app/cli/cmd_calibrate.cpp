@@ -164,9 +164,9 @@ sparse::PredictorSet train(const flash::PackFile& pack, const sparse::Activation
   set.hot = rec.frequencies();
   set.tokens = static_cast<uint64_t>(rec.layer(0).tokens_seen);
   if (!sparse::is_relu_family(hp)) {
-    std::printf("%s: SiLU activation (no exact zeros): stored the gate quantiles and neuron frequencies for "
+    std::printf("%s: %s activation (no exact zeros): stored the gate quantiles and neuron frequencies for "
                 "`--predictor gate --sparsity S`; no low-rank predictors trained.\n",
-                pack.where().c_str());
+                pack.where().c_str(), model::activation_name(hp.ffn_activation));
     return set;
   }
   set.kind = "trained";

@@ -15,9 +15,9 @@ FlashFeedForward::FlashFeedForward(const model::HyperParams& hp, ThreadPool& poo
   }
 }
 
-void FlashFeedForward::forward(int layer, const float* x, float* y) { forward_batch(layer, x, 1, y); }
+void FlashFeedForward::forward(int layer, int64_t pos, const float* x, float* y) { forward_batch(layer, pos, x, 1, y); }
 
-void FlashFeedForward::forward_batch(int layer, const float* x, int n_tokens, float* y) {
+void FlashFeedForward::forward_batch(int layer, int64_t, const float* x, int n_tokens, float* y) {
   const FfnLayerSource& s = layers_.at(static_cast<size_t>(layer));
   switch (s.kind) {
     case FfnLayerSource::Kind::dense:

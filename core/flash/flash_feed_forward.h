@@ -29,8 +29,8 @@ class FlashFeedForward final : public model::FeedForward {
   FlashFeedForward(const model::HyperParams& hp, ThreadPool& pool, int max_batch, std::vector<FfnLayerSource> layers,
                    const std::vector<BundleLayout>& all_layouts, LayerStreamer* streamer);
 
-  void forward(int layer, const float* x, float* y) override;
-  void forward_batch(int layer, const float* x, int n_tokens, float* y) override;
+  void forward(int layer, int64_t pos, const float* x, float* y) override;
+  void forward_batch(int layer, int64_t pos, const float* x, int n_tokens, float* y) override;
   void set_observer(model::ActivationObserver* observer) { kernel_.set_observer(observer); }
 
  private:

@@ -35,18 +35,11 @@ uint64_t staging_chunk(const PackFile& pack) {
   return align_up(std::min(kStagingChunkBytes, largest), kDefaultIoAlignment);
 }
 
-// Bytes of the float copies load_weights makes of norms and biases.
-uint64_t float_vector_bytes(const model::HyperParams& hp) {
-  uint64_t per_layer = 2 * static_cast<uint64_t>(hp.dim);
-  if (hp.qkv_bias) per_layer += static_cast<uint64_t>(hp.q_dim() + 2 * hp.kv_dim());
-  return (static_cast<uint64_t>(hp.n_layers) * per_layer + static_cast<uint64_t>(hp.dim + hp.n_rot)) * sizeof(float);
-}
-
 // Resident weights, KV cache and the transformer's run state: what every
 // mode that reads a pack under a budget holds besides the FFN.
 std::vector<MemoryItem> common_items(const PackFile& pack, const BackendOptions& options) {
   const model::HyperParams& hp = pack.hparams();
-  const uint64_t resident = TensorBuffer::bytes_needed(pack.gguf(), pack.resident_tensors()) + float_vector_bytes(hp);
+  const uint64_t resident = TensorBuffer::bytes_needed(pack.gguf(), pack.resident_tensors()) + model::float_vector_bytes(hp);
   return {
       {"resident weights", resident},
       {"KV cache", kv_cache_bytes(hp, options.context)},

@@ -17,6 +17,7 @@
 #include "gguf/gguf_file.h"
 #include "gguf/gguf_writer.h"
 #include "model/hparams.h"
+#include "model/weights.h"
 #include "util/error.h"
 #include "util/thread_pool.h"
 
@@ -35,38 +36,33 @@ namespace fs = std::filesystem;
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 struct SourceLayer {
-  const gguf::TensorInfo* gate = nullptr;
-  const gguf::TensorInfo* up = nullptr;
-  const gguf::TensorInfo* down = nullptr;
+  model::FfnTensors ffn;
   BundleLayout layout;
 };
 
-const gguf::TensorInfo& require_tensor(const gguf::GgufFile& src, const std::string& name,
-                                       const std::vector<uint64_t>& dims) {
-  const std::string where = src.path().filename().string();
-  const gguf::TensorInfo* t = src.find_tensor(name);
-  if (t == nullptr) throw Error(where + ": tensor '" + name + "' is missing.");
-  if (t->dims != dims) {
-    throw Error(where + ": tensor '" + name + "' has " + std::to_string(t->dims.size()) +
-                " dims that do not match the model's feed-forward shape.");
-  }
-  return *t;
-}
-
 std::vector<SourceLayer> source_layers(const gguf::GgufFile& src, const model::HyperParams& hp) {
   const std::string where = src.path().filename().string();
-  const auto dim = static_cast<uint64_t>(hp.dim), n_ff = static_cast<uint64_t>(hp.n_ff);
   std::vector<SourceLayer> layers;
   for (int64_t l = 0; l < hp.n_layers; ++l) {
     SourceLayer s;
-    s.gate = &require_tensor(src, ffn_tensor_name(l, FfnRole::gate), {dim, n_ff});
-    s.up = &require_tensor(src, ffn_tensor_name(l, FfnRole::up), {dim, n_ff});
-    s.down = &require_tensor(src, ffn_tensor_name(l, FfnRole::down), {n_ff, dim});
-    s.layout = make_bundle_layout(hp.dim, hp.n_ff, s.gate->type, s.up->type, s.down->type,
+    s.ffn = model::find_ffn_tensors(src, hp, l);
+    s.layout = make_bundle_layout(hp.dim, hp.n_ff, s.ffn.gate->type, s.ffn.up->type, s.ffn.down->type,
                                   where + ": layer " + std::to_string(l));
     layers.push_back(s);
   }
   return layers;
+}
+
+// A tensor named like a feed-forward one that the pack does not know how to
+// bundle (an unknown fused form, experts) must never stay resident silently.
+void check_no_unknown_ffn_tensors(const gguf::GgufFile& src) {
+  for (const gguf::TensorInfo& t : src.tensors()) {
+    const bool ffn_like = t.name.find(".ffn_") != std::string::npos && t.name.find(".ffn_norm.") == std::string::npos;
+    if (ffn_like && !parse_ffn_tensor_name(t.name) && !parse_predictor_tensor_name(t.name)) {
+      throw Error(src.path().filename().string() + ": tensor '" + t.name +
+                  "' is a feed-forward tensor a pack cannot bundle yet.");
+    }
+  }
 }
 
 // Tracks bytes written for the progress callback.
@@ -320,6 +316,7 @@ PackSummary pack_model(const fs::path& source, const fs::path& out, const PackOp
   if (fs::exists(out) && fs::equivalent(out, source)) throw Error(out.string() + ": the pack would overwrite its source.");
   const model::HyperParams hp = model::read_hyper_params(src);
   const std::vector<SourceLayer> layers = source_layers(src, hp);
+  check_no_unknown_ffn_tensors(src);
 
   // The writer itself writes "<partial>.partial" and renames it to
   // "<partial>" when complete; the checksums are then filled in there and
@@ -357,10 +354,10 @@ PackSummary pack_model(const fs::path& source, const fs::path& out, const PackOp
     const uint64_t chunk = std::max<uint64_t>(options.chunk_bytes, 1 << 20);
     for (size_t i = 0; i < resident.size(); ++i) streamer.copy_tensor(i, src.tensor_data(*resident[i]), chunk);
     for (size_t l = 0; l < layers.size(); ++l) {
-      const SourceLayer& s = layers[l];
-      const DenseFfn dense{src.tensor_data(*s.gate).data(), src.tensor_data(*s.up).data(),
-                           src.tensor_data(*s.down).data()};
-      streamer.write_bundles(resident.size() + l, s.layout, dense, chunk);
+      const model::FfnTensors& f = layers[l].ffn;
+      const std::byte* up = src.tensor_data(*f.up).data() + static_cast<size_t>(f.up_first_row) * layers[l].layout.up_row_bytes;
+      const DenseFfn dense{src.tensor_data(*f.gate).data(), up, src.tensor_data(*f.down).data()};
+      streamer.write_bundles(resident.size() + l, layers[l].layout, dense, chunk);
     }
     for (size_t i = 0; i < options.extras.tensors.size(); ++i) {
       streamer.copy_tensor(resident.size() + layers.size() + i, options.extras.tensors[i].data, chunk);

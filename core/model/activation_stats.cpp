@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "tensor/ops.h"
 #include "util/error.h"
 
 namespace sieve::model {
@@ -16,12 +17,15 @@ const char* site_name(ActivationSite site) {
   return "?";
 }
 
-// The gate factors of tensor::silu_mul, relu_mul, fatrelu_mul and
+// The gate factors of tensor::silu_mul, gelu_mul, relu_mul, fatrelu_mul and
 // shifted_relu_mul, without the multiplication.
 void gate_activation(const HyperParams& hp, const float* gate, float* out, int64_t n) {
   switch (hp.ffn_activation) {
     case FfnActivation::Silu:
       for (int64_t i = 0; i < n; ++i) out[i] = gate[i] / (1.0f + std::exp(-gate[i]));
+      return;
+    case FfnActivation::Gelu:
+      for (int64_t i = 0; i < n; ++i) out[i] = tensor::gelu_half(gate[i]);
       return;
     case FfnActivation::Relu:
       for (int64_t i = 0; i < n; ++i) out[i] = gate[i] > 0.0f ? gate[i] : 0.0f;

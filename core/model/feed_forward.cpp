@@ -7,6 +7,7 @@ namespace sieve::model {
 void apply_gated_activation(const HyperParams& hp, float* gate, const float* up, int64_t n) {
   switch (hp.ffn_activation) {
     case FfnActivation::Silu: tensor::silu_mul(gate, up, n); return;
+    case FfnActivation::Gelu: tensor::gelu_mul(gate, up, n); return;
     case FfnActivation::Relu: tensor::relu_mul(gate, up, n); return;
     case FfnActivation::FatRelu: tensor::fatrelu_mul(gate, up, n, hp.ffn_relu_threshold); return;
     case FfnActivation::ShiftedRelu: tensor::shifted_relu_mul(gate, up, n, hp.ffn_relu_shift); return;
@@ -22,7 +23,7 @@ DenseFeedForward::DenseFeedForward(const HyperParams& hp, const ModelWeights& we
       gate_(static_cast<size_t>(max_batch * hp.n_ff)),
       up_(static_cast<size_t>(max_batch * hp.n_ff)) {}
 
-void DenseFeedForward::forward(int layer, const float* x, float* y) {
+void DenseFeedForward::forward(int layer, int64_t, const float* x, float* y) {
   const LayerWeights& w = weights_.layers[static_cast<size_t>(layer)];
   tensor::matvec(w.ffn_gate, x, gate_.data(), pool_, scratch_);
   tensor::matvec(w.ffn_up, x, up_.data(), pool_, scratch_);
@@ -31,8 +32,8 @@ void DenseFeedForward::forward(int layer, const float* x, float* y) {
   tensor::matvec(w.ffn_down, gate_.data(), y, pool_, scratch_);
 }
 
-void DenseFeedForward::forward_batch(int layer, const float* x, int n_tokens, float* y) {
-  if (n_tokens == 1) return forward(layer, x, y);
+void DenseFeedForward::forward_batch(int layer, int64_t pos, const float* x, int n_tokens, float* y) {
+  if (n_tokens == 1) return forward(layer, pos, x, y);
   const LayerWeights& w = weights_.layers[static_cast<size_t>(layer)];
   tensor::matmat(w.ffn_gate, x, n_tokens, gate_.data(), pool_, scratch_);
   tensor::matmat(w.ffn_up, x, n_tokens, up_.data(), pool_, scratch_);

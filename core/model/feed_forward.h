@@ -19,14 +19,16 @@ class FeedForward {
  public:
   virtual ~FeedForward() = default;
 
-  // y = down(act(gate(x)) * up(x)) for one token of layer `layer`. x is the
-  // normalised input and y the block's output, `dim` floats each; y is
-  // written, not accumulated.
-  virtual void forward(int layer, const float* x, float* y) = 0;
+  // y = down(act(gate(x)) * up(x)) for one token of layer `layer`, at
+  // position `pos` of the sequence (a new position is a new token: what
+  // sparse mode's window counts). x is the normalised input and y the
+  // block's output, `dim` floats each; y is written, not accumulated.
+  virtual void forward(int layer, int64_t pos, const float* x, float* y) = 0;
 
-  // The same for n_tokens tokens stored one after another (prefill);
-  // 1 <= n_tokens <= the batch size the implementation was built for.
-  virtual void forward_batch(int layer, const float* x, int n_tokens, float* y) = 0;
+  // The same for n_tokens tokens stored one after another (prefill), the
+  // first at `pos`; 1 <= n_tokens <= the batch size the implementation was
+  // built for.
+  virtual void forward_batch(int layer, int64_t pos, const float* x, int n_tokens, float* y) = 0;
 };
 
 // gate[i] = act(gate[i]) * up[i] for the model's activation (n values).
@@ -37,8 +39,8 @@ class DenseFeedForward final : public FeedForward {
  public:
   DenseFeedForward(const HyperParams& hp, const ModelWeights& weights, ThreadPool& pool, int max_batch);
 
-  void forward(int layer, const float* x, float* y) override;
-  void forward_batch(int layer, const float* x, int n_tokens, float* y) override;
+  void forward(int layer, int64_t pos, const float* x, float* y) override;
+  void forward_batch(int layer, int64_t pos, const float* x, int n_tokens, float* y) override;
 
   // Optional: sees act(gate) of every token (activation_stats.h); null (the
   // default) turns it off. Must outlive this.

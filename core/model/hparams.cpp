@@ -11,18 +11,6 @@
 namespace sieve::model {
 namespace {
 
-// What distinguishes the supported architectures; everything else is shared.
-struct ArchTraits {
-  std::string_view name;
-  tensor::RopeStyle rope_style;
-  bool qkv_bias;
-};
-
-constexpr std::array<ArchTraits, 2> kArchitectures{{
-    {"llama", tensor::RopeStyle::Normal, false},
-    {"qwen2", tensor::RopeStyle::Neox, true},
-}};
-
 // Widths and counts beyond this are certainly a corrupt file, and would make
 // the buffers sized from them absurd.
 constexpr int64_t kMaxDimension = int64_t{1} << 20;
@@ -82,13 +70,11 @@ class MetadataReader {
   std::string_view arch_;
 };
 
-const ArchTraits& find_architecture(const gguf::GgufFile& file) {
+const ArchRecipe& find_architecture(const gguf::GgufFile& file) {
   const std::string arch = file.architecture();
-  for (const ArchTraits& t : kArchitectures) {
-    if (t.name == arch) return t;
-  }
+  if (const ArchRecipe* r = find_recipe(arch)) return *r;
   std::string supported;
-  for (const ArchTraits& t : kArchitectures) supported += (supported.empty() ? "" : ", ") + std::string(t.name);
+  for (const ArchRecipe& r : recipes()) supported += (supported.empty() ? "" : ", ") + std::string(r.name);
   throw Error(file.path().filename().string() + ": architecture '" + (arch.empty() ? "(none)" : arch) +
               "' is not supported (supported: " + supported + ").");
 }
@@ -100,25 +86,53 @@ void read_rope(const MetadataReader& m, HyperParams& hp) {
                 std::to_string(hp.n_rot) + ", expected an even number up to the head size " +
                 std::to_string(hp.head_dim) + ".");
   }
-  hp.rope_freq_base = m.positive_float(m.key("rope.freq_base"), 10000.0);
+  hp.rope.freq_base = m.positive_float(m.key("rope.freq_base"), 10000.0);
 
   const std::string type_key = m.key("rope.scaling.type");
   const std::string type = m.file().get_string(type_key).value_or("none");
   if (type == "linear") {
-    hp.rope_linear_factor = m.positive_float(m.key("rope.scaling.factor"), 1.0);
+    hp.rope.linear_factor = m.positive_float(m.key("rope.scaling.factor"), 1.0);
   } else if (type != "none") {
     throw Error(m.where() + ": metadata key '" + type_key + "' is '" + type +
                 "'; only 'none' and 'linear' RoPE scaling are supported.");
   }
   // Older converters wrote the linear factor under its own key.
-  if (type == "none") hp.rope_linear_factor = m.positive_float(m.key("rope.scale_linear"), 1.0);
+  if (type == "none") hp.rope.linear_factor = m.positive_float(m.key("rope.scale_linear"), 1.0);
+
+  hp.local_rope = hp.rope;
+  if (hp.recipe.local_rope_base > 0.0) {
+    hp.local_rope = RopeParams{m.positive_float(m.key("rope.freq_base_swa"), hp.recipe.local_rope_base), 1.0};
+  }
+}
+
+// The window, the soft caps, the attention and embedding scales.
+void read_attention(const MetadataReader& m, HyperParams& hp) {
+  const ArchRecipe& r = hp.recipe;
+  if (r.sliding_window) {
+    hp.sliding_window = m.optional_count("attention.sliding_window", 0, int64_t{1} << 24);
+    hp.sliding_pattern = m.optional_count("attention.sliding_window_pattern", r.sliding_pattern, kMaxLayers);
+  }
+  if (r.attn_softcap > 0.0f) {
+    hp.attn_softcap = static_cast<float>(m.positive_float(m.key("attn_logit_softcapping"), r.attn_softcap));
+  }
+  if (r.final_softcap > 0.0f) {
+    hp.final_softcap = static_cast<float>(m.positive_float(m.key("final_logit_softcapping"), r.final_softcap));
+  }
+  const bool width_scaled = r.width_scaled_query_layers != 0 && hp.n_layers == r.width_scaled_query_layers;
+  const int64_t scale_width = width_scaled ? hp.dim / hp.n_heads : hp.head_dim;
+  hp.attn_scale = 1.0f / std::sqrt(static_cast<float>(scale_width));
+  hp.embed_scale = r.embed_scale ? std::sqrt(static_cast<float>(hp.dim)) : 1.0f;
 }
 
 void read_sieve_keys(const MetadataReader& m, HyperParams& hp) {
   const gguf::GgufFile& f = m.file();
-  const std::string activation = f.get_string("sieve.ffn.activation").value_or("silu");
-  if (activation == "silu") {
+  const std::optional<std::string> activation = f.get_string("sieve.ffn.activation");
+  if (!activation) {
+    hp.ffn_activation = hp.recipe.activation;
+  } else if (activation == "silu") {
     hp.ffn_activation = FfnActivation::Silu;
+  } else if (activation == "gelu") {
+    hp.ffn_activation = FfnActivation::Gelu;
   } else if (activation == "relu") {
     hp.ffn_activation = FfnActivation::Relu;
   } else if (activation == "fatrelu") {
@@ -128,8 +142,8 @@ void read_sieve_keys(const MetadataReader& m, HyperParams& hp) {
     hp.ffn_activation = FfnActivation::ShiftedRelu;
     hp.ffn_relu_shift = static_cast<float>(m.finite_float("sieve.ffn.relu_shift", 0.0));
   } else {
-    throw Error(m.where() + ": metadata key 'sieve.ffn.activation' is '" + activation +
-                "', expected silu, relu, fatrelu or shifted_relu.");
+    throw Error(m.where() + ": metadata key 'sieve.ffn.activation' is '" + *activation +
+                "', expected silu, gelu, relu, fatrelu or shifted_relu.");
   }
   hp.norm_relu = f.get_bool("sieve.norm.relu").value_or(false);
   hp.norm_relu_shift = static_cast<float>(m.finite_float("sieve.norm.relu_shift", 0.0));
@@ -137,23 +151,12 @@ void read_sieve_keys(const MetadataReader& m, HyperParams& hp) {
 
 }  // namespace
 
-const char* activation_name(FfnActivation activation) {
-  switch (activation) {
-    case FfnActivation::Silu: return "silu";
-    case FfnActivation::Relu: return "relu";
-    case FfnActivation::FatRelu: return "fatrelu";
-    case FfnActivation::ShiftedRelu: return "shifted_relu";
-  }
-  return "?";
-}
-
 HyperParams read_hyper_params(const gguf::GgufFile& file) {
-  const ArchTraits& arch = find_architecture(file);
-  const MetadataReader m(file, arch.name);
+  const ArchRecipe& recipe = find_architecture(file);
+  const MetadataReader m(file, recipe.name);
   HyperParams hp;
-  hp.architecture = std::string(arch.name);
-  hp.rope_style = arch.rope_style;
-  hp.qkv_bias = arch.qkv_bias;
+  hp.architecture = std::string(recipe.name);
+  hp.recipe = recipe;
 
   hp.dim = m.required_count("embedding_length");
   hp.n_layers = m.required_count("block_count", kMaxLayers);
@@ -178,6 +181,7 @@ HyperParams read_hyper_params(const gguf::GgufFile& file) {
   hp.train_context = m.required_count("context_length", int64_t{1} << 24);
   hp.rms_eps = static_cast<float>(m.positive_float(m.key("attention.layer_norm_rms_epsilon"), 1e-5));
   read_rope(m, hp);
+  read_attention(m, hp);
   read_sieve_keys(m, hp);
 
   const gguf::TensorInfo* embd = file.find_tensor("token_embd.weight");

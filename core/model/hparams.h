@@ -1,14 +1,15 @@
 #pragma once
-// Hyper-parameters of a llama-family model, read from GGUF metadata.
+// Hyper-parameters of a transformer model, read from GGUF metadata.
 //
-// Architecture differences are data: the table in hparams.cpp says, per
-// `general.architecture`, which RoPE pairing it uses and whether Q/K/V carry
-// biases. Sieve's own keys (docs/inference.md) select the feed-forward
-// activation and an optional ReLU on the normalised block inputs.
+// What an architecture's blocks do is its recipe (arch_recipe.h), copied
+// here; what varies from file to file (widths, RoPE bases, the window) is
+// read from the file's keys. Sieve's own keys (docs/inference.md) select the
+// feed-forward activation and an optional ReLU on the normalised block inputs.
 
 #include <cstdint>
 #include <string>
 
+#include "model/arch_recipe.h"
 #include "tensor/ops.h"
 
 namespace sieve::gguf {
@@ -17,18 +18,17 @@ class GgufFile;
 
 namespace sieve::model {
 
-// The activation applied to the gate projection of the feed-forward block;
-// the result is multiplied element-wise with the up projection.
-enum class FfnActivation {
-  Silu,         // silu(g)                      (SwiGLU, the llama default)
-  Relu,         // max(g, 0)
-  FatRelu,      // g > threshold ? g : 0
-  ShiftedRelu,  // max(g - shift, 0)
+// How a group of layers turns queries and keys: pair i at position p by
+// p * base^(-2i / n_rot) / linear_factor radians (before any per-pair
+// divisors of the file's rope_freqs tensor).
+struct RopeParams {
+  double freq_base = 10000.0;
+  double linear_factor = 1.0;
 };
-const char* activation_name(FfnActivation activation);
 
 struct HyperParams {
-  std::string architecture;  // "llama" or "qwen2"
+  std::string architecture;  // general.architecture, one of recipes()
+  ArchRecipe recipe;         // what its blocks do
   int64_t dim = 0;           // embedding width
   int64_t n_layers = 0;
   int64_t n_ff = 0;          // feed-forward hidden width
@@ -38,13 +38,20 @@ struct HyperParams {
   int64_t n_vocab = 0;
   int64_t train_context = 0;  // context length the model was trained with
 
-  int64_t n_rot = 0;              // leading values of each head that RoPE rotates
-  double rope_freq_base = 10000.0;
-  double rope_linear_factor = 1.0;  // positions are divided by this (linear scaling)
-  tensor::RopeStyle rope_style = tensor::RopeStyle::Normal;
+  int64_t n_rot = 0;        // leading values of each head that RoPE rotates
+  RopeParams rope;          // every layer's, or the global layers' when local ones differ
+  RopeParams local_rope;    // windowed layers' (the recipe's local_rope_base), else = rope
   float rms_eps = 1e-5f;
 
-  bool qkv_bias = false;  // qwen2: Q, K and V projections add a bias
+  // Attention: scores (or queries, per the recipe) are multiplied by
+  // attn_scale; windowed layers see only the last sliding_window positions
+  // (the token's own included); soft caps of 0 are off.
+  float attn_scale = 1.0f;
+  float attn_softcap = 0.0f;
+  float final_softcap = 0.0f;
+  int64_t sliding_window = 0;   // 0: no layer is windowed
+  int64_t sliding_pattern = 0;  // layer l is windowed when l % pattern < pattern - 1; 0: all
+  float embed_scale = 1.0f;     // embeddings are multiplied by this
 
   FfnActivation ffn_activation = FfnActivation::Silu;
   float ffn_relu_threshold = 0.0f;  // FatRelu
@@ -57,6 +64,11 @@ struct HyperParams {
 
   int64_t q_dim() const { return n_heads * head_dim; }
   int64_t kv_dim() const { return n_kv_heads * head_dim; }
+  bool windowed(int64_t layer) const {
+    if (sliding_window == 0) return false;
+    return sliding_pattern == 0 || layer % sliding_pattern < sliding_pattern - 1;
+  }
+  const RopeParams& layer_rope(int64_t layer) const { return windowed(layer) ? local_rope : rope; }
 };
 
 // Reads and validates the hyper-parameters. n_vocab comes from the token

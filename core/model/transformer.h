@@ -1,11 +1,14 @@
 #pragma once
-// The llama-family forward pass over a batch of consecutive tokens.
+// The transformer forward pass over a batch of consecutive tokens.
 //
 // Per layer: x += Wo . attention(rope(Wq xn), rope(Wk xn), Wv xn) with
 // xn = rmsnorm(x); then x += ffn(rmsnorm(x)). Finally the logits of the last
-// token are Wout . rmsnorm(x). A batch of one token uses matrix x vector
-// products (decode), longer batches matrix x matrix (prefill). Every buffer
-// (RunState) is sized once for the largest batch; forward() allocates nothing.
+// token are Wout . rmsnorm(x). The architecture's recipe (arch_recipe.h)
+// adds its steps to these: biases, QK norms, post-norms, soft caps, sliding
+// windows, embedding scale; each is implemented once here. A batch of one
+// token uses matrix x vector products (decode), longer batches matrix x
+// matrix (prefill). Every buffer (RunState) is sized once for the largest
+// batch; forward() allocates nothing.
 
 #include <cstdint>
 #include <vector>
@@ -60,9 +63,15 @@ class Transformer {
   void embed(const int32_t* tokens, int64_t n);
   // xn = rmsnorm(x) * weight for n tokens, then the norm ReLU if the model has one.
   void normalise(const std::vector<float>& weight, int64_t n);
+  // x += block for n tokens, the block's output normalised first when the
+  // recipe has a post-norm (`post_norm` not empty).
+  void add_block(const std::vector<float>& post_norm, int64_t n);
   void linear(const tensor::MatrixView& w, const float* x, int64_t n, float* y);
   void attention_block(int64_t layer, int64_t n, int64_t pos);
   void add_bias(float* y, const std::vector<float>& bias, int64_t n);
+  // Queries and keys of n tokens: per-head norms (if any), RoPE at their
+  // positions, and the query scaling of recipes that scale queries.
+  void prepare_queries_and_keys(int64_t layer, int64_t n, int64_t pos);
   // Rotates each of the n_heads heads in `row` by the angles in rope_cos / rope_sin.
   void rope_heads(float* row, int64_t n_heads);
 
@@ -71,7 +80,9 @@ class Transformer {
   FeedForward& ffn_;
   ThreadPool& pool_;
   int64_t max_batch_;
-  std::vector<double> rope_inv_freq_;  // n_rot / 2
+  std::vector<double> rope_inv_freq_;   // n_rot / 2, the global layers'
+  std::vector<double> local_inv_freq_;  // n_rot / 2, the windowed layers'
+  AttentionParams global_attention_, local_attention_;
   KvCache cache_;
   RunState s_;
   ActivationObserver* observer_ = nullptr;

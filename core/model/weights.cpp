@@ -104,28 +104,98 @@ class TensorLoader {
   std::string where_;
 };
 
-LayerWeights load_layer(const TensorLoader& load, const HyperParams& hp, int64_t layer, bool ffn) {
-  const std::string p = "blk." + std::to_string(layer) + ".";
-  LayerWeights w;
-  w.attn_norm = load.vector(p + "attn_norm.weight", hp.dim);
-  w.wq = load.matrix(p + "attn_q.weight", hp.dim, hp.q_dim());
-  w.wk = load.matrix(p + "attn_k.weight", hp.dim, hp.kv_dim());
-  w.wv = load.matrix(p + "attn_v.weight", hp.dim, hp.kv_dim());
-  if (hp.qkv_bias) {
+// Rows [first, first + count) of a matrix, as a matrix of their own.
+tensor::MatrixView row_range(const tensor::MatrixView& m, int64_t first, int64_t count) {
+  tensor::MatrixView v = m;
+  v.data = static_cast<const std::byte*>(m.data) + static_cast<size_t>(first) * m.row_stride;
+  v.n_rows = count;
+  return v;
+}
+
+void load_attention(const TensorLoader& load, const HyperParams& hp, const std::string& p, LayerWeights& w) {
+  const ArchRecipe& r = hp.recipe;
+  if (r.fused_qkv) {
+    const tensor::MatrixView qkv = load.matrix(p + "attn_qkv.weight", hp.dim, hp.q_dim() + 2 * hp.kv_dim());
+    w.wq = row_range(qkv, 0, hp.q_dim());
+    w.wk = row_range(qkv, hp.q_dim(), hp.kv_dim());
+    w.wv = row_range(qkv, hp.q_dim() + hp.kv_dim(), hp.kv_dim());
+  } else {
+    w.wq = load.matrix(p + "attn_q.weight", hp.dim, hp.q_dim());
+    w.wk = load.matrix(p + "attn_k.weight", hp.dim, hp.kv_dim());
+    w.wv = load.matrix(p + "attn_v.weight", hp.dim, hp.kv_dim());
+  }
+  if (r.qkv_bias) {
     w.bq = load.vector(p + "attn_q.bias", hp.q_dim());
     w.bk = load.vector(p + "attn_k.bias", hp.kv_dim());
     w.bv = load.vector(p + "attn_v.bias", hp.kv_dim());
   }
+  if (r.qk_norm) {
+    w.q_norm = load.vector(p + "attn_q_norm.weight", hp.head_dim);
+    w.k_norm = load.vector(p + "attn_k_norm.weight", hp.head_dim);
+  }
   w.wo = load.matrix(p + "attn_output.weight", hp.q_dim(), hp.dim);
-  w.ffn_norm = load.vector(p + "ffn_norm.weight", hp.dim);
-  if (!ffn) return w;
-  w.ffn_gate = load.matrix(p + "ffn_gate.weight", hp.dim, hp.n_ff);
-  w.ffn_up = load.matrix(p + "ffn_up.weight", hp.dim, hp.n_ff);
+  if (r.post_norms) w.attn_post_norm = load.vector(p + "post_attention_norm.weight", hp.dim);
+}
+
+void load_ffn(const TensorLoader& load, const HyperParams& hp, const std::string& p, LayerWeights& w) {
+  if (hp.recipe.fused_gate_up) {
+    const tensor::MatrixView gate_up = load.matrix(p + "ffn_up.weight", hp.dim, 2 * hp.n_ff);
+    w.ffn_gate = row_range(gate_up, 0, hp.n_ff);
+    w.ffn_up = row_range(gate_up, hp.n_ff, hp.n_ff);
+  } else {
+    w.ffn_gate = load.matrix(p + "ffn_gate.weight", hp.dim, hp.n_ff);
+    w.ffn_up = load.matrix(p + "ffn_up.weight", hp.dim, hp.n_ff);
+  }
   w.ffn_down = load.matrix(p + "ffn_down.weight", hp.n_ff, hp.dim);
+}
+
+LayerWeights load_layer(const TensorLoader& load, const HyperParams& hp, int64_t layer, bool ffn) {
+  const std::string p = "blk." + std::to_string(layer) + ".";
+  LayerWeights w;
+  w.attn_norm = load.vector(p + "attn_norm.weight", hp.dim);
+  load_attention(load, hp, p, w);
+  w.ffn_norm = load.vector(p + "ffn_norm.weight", hp.dim);
+  if (hp.recipe.post_norms) w.ffn_post_norm = load.vector(p + "post_ffw_norm.weight", hp.dim);
+  if (ffn) load_ffn(load, hp, p, w);
   return w;
 }
 
 }  // namespace
+
+FfnTensors find_ffn_tensors(const gguf::GgufFile& file, const HyperParams& hp, int64_t layer) {
+  const std::string where = file.path().filename().string();
+  const std::string p = "blk." + std::to_string(layer) + ".";
+  const auto dim = static_cast<uint64_t>(hp.dim), n_ff = static_cast<uint64_t>(hp.n_ff);
+  const auto require = [&](const std::string& name, const std::vector<uint64_t>& dims) {
+    const gguf::TensorInfo* t = file.find_tensor(name);
+    if (t == nullptr) throw Error(where + ": tensor '" + name + "' is missing.");
+    if (t->dims != dims) {
+      throw Error(where + ": tensor '" + name + "' has shape " + shape_text(t->dims) + ", expected " +
+                  shape_text(dims) + ".");
+    }
+    return t;
+  };
+  FfnTensors f;
+  if (hp.recipe.fused_gate_up) {
+    f.gate = f.up = require(p + "ffn_up.weight", {dim, 2 * n_ff});
+    f.up_first_row = hp.n_ff;
+  } else {
+    f.gate = require(p + "ffn_gate.weight", {dim, n_ff});
+    f.up = require(p + "ffn_up.weight", {dim, n_ff});
+  }
+  f.down = require(p + "ffn_down.weight", {n_ff, dim});
+  return f;
+}
+
+uint64_t float_vector_bytes(const HyperParams& hp) {
+  const ArchRecipe& r = hp.recipe;
+  uint64_t per_layer = 2 * static_cast<uint64_t>(hp.dim);  // attn_norm, ffn_norm
+  if (r.qkv_bias) per_layer += static_cast<uint64_t>(hp.q_dim() + 2 * hp.kv_dim());
+  if (r.qk_norm) per_layer += 2 * static_cast<uint64_t>(hp.head_dim);
+  if (r.post_norms) per_layer += 2 * static_cast<uint64_t>(hp.dim);
+  // output_norm, rope_freqs
+  return (static_cast<uint64_t>(hp.n_layers) * per_layer + static_cast<uint64_t>(hp.dim + hp.n_rot)) * sizeof(float);
+}
 
 ModelWeights load_weights(const gguf::GgufFile& file, const HyperParams& hp, const WeightSource& source) {
   const TensorLoader load(file, source);

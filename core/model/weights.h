@@ -7,6 +7,7 @@
 // and its expected shape; errors name the tensor.
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <span>
 #include <vector>
@@ -21,15 +22,21 @@ struct TensorInfo;
 
 namespace sieve::model {
 
+// One layer's tensors. Vectors the recipe does not use stay empty. Where the
+// file fuses projections (attn_qkv, a gate+up ffn_up) the views below are
+// row ranges of the fused matrix, so the forward pass never sees the fusion.
 struct LayerWeights {
   std::vector<float> attn_norm;   // [dim]
   tensor::MatrixView wq, wk, wv;  // [q_dim x dim], [kv_dim x dim] x 2
-  std::vector<float> bq, bk, bv;  // biases, empty unless hp.qkv_bias
+  std::vector<float> bq, bk, bv;  // biases (recipe.qkv_bias)
+  std::vector<float> q_norm, k_norm;  // [head_dim] each (recipe.qk_norm)
   tensor::MatrixView wo;          // [dim x q_dim]
+  std::vector<float> attn_post_norm;  // [dim] (recipe.post_norms)
   std::vector<float> ffn_norm;    // [dim]
   tensor::MatrixView ffn_gate;    // [n_ff x dim]
   tensor::MatrixView ffn_up;      // [n_ff x dim]
   tensor::MatrixView ffn_down;    // [dim x n_ff]
+  std::vector<float> ffn_post_norm;  // [dim] (recipe.post_norms)
 };
 
 struct ModelWeights {
@@ -54,6 +61,22 @@ struct WeightSource {
   // which the flash engine reads itself).
   bool ffn = true;
 };
+
+// Where a layer's feed-forward projections are in a model file: the gate's
+// n_ff rows, the up projection's n_ff rows (after the gate's in the same
+// tensor when the recipe fuses them) and the down projection, each checked
+// for its shape. Throws sieve::Error naming a missing or misshapen tensor.
+struct FfnTensors {
+  const gguf::TensorInfo* gate = nullptr;
+  const gguf::TensorInfo* up = nullptr;
+  int64_t up_first_row = 0;  // n_ff when up and gate are one fused tensor
+  const gguf::TensorInfo* down = nullptr;
+};
+FfnTensors find_ffn_tensors(const gguf::GgufFile& file, const HyperParams& hp, int64_t layer);
+
+// Bytes of the float copies load_weights makes of norms, biases and RoPE
+// divisors (everything that is not a matrix view), for memory planning.
+uint64_t float_vector_bytes(const HyperParams& hp);
 
 // Views the model's tensors (valid while `file` and the source's buffers
 // live). Throws sieve::Error.

@@ -96,7 +96,7 @@ void ActivationRecorder::observe(model::ActivationSite site, int layer, const fl
 
 void ActivationRecorder::record_gate(LayerRecord& r, const float* values, int64_t n_tokens) {
   const auto n_ff = static_cast<size_t>(hp_.n_ff);
-  const bool relu_family = hp_.ffn_activation != model::FfnActivation::Silu;
+  const bool relu_family = model::exact_zeros(hp_.ffn_activation);
   if (r.fire_level < 0) {
     if (relu_family) {
       r.fire_level = 0;

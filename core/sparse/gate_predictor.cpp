@@ -16,10 +16,22 @@ namespace sieve::sparse {
 namespace {
 
 constexpr size_t kReadChunkBytes = size_t{8} << 20;
-// silu(g) = g * sigmoid(g) has its minimum, -0.2785, at g = -1.2785: |silu|
-// is not monotone there, so an interval of g containing it reaches 0.2785.
-constexpr float kSiluMinimumAt = -1.2785f;
-constexpr float kSiluMinimum = 0.2785f;
+// The smooth gates dip below zero: silu(g) = g * sigmoid(g) has its minimum,
+// -0.2785, at g = -1.2785, and gelu its minimum, -0.1700, at g = -0.7525.
+// |act| is not monotone there, so an interval of g containing the dip
+// reaches its depth.
+struct Dip {
+  float at = 0.0f;
+  float depth = 0.0f;  // 0: the activation has no dip
+};
+
+Dip activation_dip(model::FfnActivation activation) {
+  switch (activation) {
+    case model::FfnActivation::Silu: return {-1.2785f, 0.2785f};
+    case model::FfnActivation::Gelu: return {-0.7525f, 0.1700f};
+    default: return {};
+  }
+}
 
 size_t row_bytes(tensor::TensorType type, int64_t dim) {
   return static_cast<size_t>(tensor::bytes_for(type, static_cast<uint64_t>(dim)));
@@ -186,9 +198,9 @@ void GatePredictor::predict(int layer, const float* x, std::vector<int32_t>& act
     low_[i] = gate_[i] - m;
     high_[i] = gate_[i] + m;
   }
-  const bool silu = hp_.ffn_activation == model::FfnActivation::Silu;
-  for (size_t i = 0; i < n; ++i) {  // the SiLU dip, before low_ is overwritten
-    if (silu && low_[i] < kSiluMinimumAt && high_[i] > kSiluMinimumAt && kSiluMinimum > t) low_[i] = kSiluMinimumAt;
+  const Dip dip = activation_dip(hp_.ffn_activation);
+  for (size_t i = 0; i < n; ++i) {  // the dip, before low_ is overwritten
+    if (dip.depth > t && low_[i] < dip.at && high_[i] > dip.at) low_[i] = dip.at;
   }
   model::gate_activation(hp_, low_.data(), low_.data(), hp_.n_ff);
   model::gate_activation(hp_, high_.data(), high_.data(), hp_.n_ff);

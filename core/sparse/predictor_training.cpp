@@ -9,6 +9,7 @@
 #include "flash/bundle_layout.h"
 #include "flash/pack_file.h"
 #include "flash/pack_format.h"
+#include "model/weights.h"
 #include "sparse/svd.h"
 #include "tensor/kernels.h"
 #include "util/error.h"
@@ -155,7 +156,7 @@ LowRankLayer truncated(const LowRank& svd, int64_t r) {
 
 }  // namespace
 
-bool is_relu_family(const model::HyperParams& hp) { return hp.ffn_activation != model::FfnActivation::Silu; }
+bool is_relu_family(const model::HyperParams& hp) { return model::exact_zeros(hp.ffn_activation); }
 
 float activation_threshold(const model::HyperParams& hp) {
   switch (hp.ffn_activation) {
@@ -184,7 +185,8 @@ std::vector<float> gate_rows(const gguf::GgufFile& file, const model::HyperParam
       k.dequantize(rows + static_cast<size_t>(i) * row_bytes, out.data() + i * hp.dim, hp.dim);
     }
   };
-  if (const gguf::TensorInfo* t = file.find_tensor(flash::ffn_tensor_name(layer, flash::FfnRole::gate))) {
+  if (!flash::PackFile::is_pack(file)) {
+    const gguf::TensorInfo* t = model::find_ffn_tensors(file, hp, layer).gate;
     dequantize(t->type, file.tensor_data(*t).data(), static_cast<size_t>(tensor::bytes_for(t->type, static_cast<uint64_t>(hp.dim))));
     return out;
   }

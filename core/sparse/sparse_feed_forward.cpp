@@ -144,16 +144,16 @@ SparseFeedForward::SparseFeedForward(const model::HyperParams& hp, ThreadPool& p
 
 SparseFeedForward::~SparseFeedForward() { rounds_.drain_quietly(); }
 
-bool SparseFeedForward::next_token(int layer) {
-  const bool fresh = layer <= last_layer_;
+bool SparseFeedForward::next_token(int64_t pos) {
+  const bool fresh = pos != last_pos_;
   if (fresh) ++token_;
-  last_layer_ = layer;
+  last_pos_ = pos;
   return fresh;
 }
 
-void SparseFeedForward::forward_batch(int layer, const float* x, int n_tokens, float* y) {
-  if (n_tokens == 1) return forward(layer, x, y);
-  next_token(layer);  // the window ages across a prompt batch too
+void SparseFeedForward::forward_batch(int layer, int64_t pos, const float* x, int n_tokens, float* y) {
+  if (n_tokens == 1) return forward(layer, pos, x, y);
+  next_token(pos);  // the window ages across a prompt batch too
   prefill_.forward(layer, x, n_tokens, y);
 }
 
@@ -292,8 +292,8 @@ void SparseFeedForward::pin_hot(LayerState& s) {
   }
 }
 
-void SparseFeedForward::forward(int layer, const float* x, float* y) {
-  if (next_token(layer)) ++stats_.tokens;
+void SparseFeedForward::forward(int layer, int64_t pos, const float* x, float* y) {
+  if (next_token(pos)) ++stats_.tokens;
   LayerState& s = layers_.at(static_cast<size_t>(layer));
   predictor_.predict(layer, x, active_);
   kernel_.begin(s.geometry, x, predictor_.exact_gate(layer));

@@ -92,8 +92,8 @@ class SparseFeedForward final : public model::FeedForward {
   static uint64_t scratch_bytes(const model::HyperParams& hp, int threads, int max_batch,
                                 const std::vector<flash::BundleLayout>& layouts);
 
-  void forward(int layer, const float* x, float* y) override;
-  void forward_batch(int layer, const float* x, int n_tokens, float* y) override;
+  void forward(int layer, int64_t pos, const float* x, float* y) override;
+  void forward_batch(int layer, int64_t pos, const float* x, int n_tokens, float* y) override;
 
   SparseStats stats() const;
   const NeuronStore& store(int layer) const { return layers_.at(static_cast<size_t>(layer)).store; }
@@ -111,7 +111,8 @@ class SparseFeedForward final : public model::FeedForward {
     size_t first = 0, count = 0;  // into loaded_
   };
 
-  bool next_token(int layer);
+  // Whether position `pos` starts a new token (then the window ages).
+  bool next_token(int64_t pos);
   void collect_units(const LayerState& s);
   void classify(LayerState& s);
   void assign_slots(LayerState& s);
@@ -135,7 +136,7 @@ class SparseFeedForward final : public model::FeedForward {
   flash::AlignedBuffer spill_;
 
   int64_t token_ = -1;
-  int last_layer_ = INT32_MAX;
+  int64_t last_pos_ = -1;
   // Per call, preallocated for the largest layer:
   std::vector<int32_t> active_;       // predicted neurons
   std::vector<int32_t> units_;        // their units, ascending

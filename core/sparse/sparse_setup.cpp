@@ -14,7 +14,7 @@ namespace {
 constexpr double kDefaultReluActive = 0.25;
 constexpr double kHotFrequency = 0.4;  // as SparseFeedForward pins
 
-bool relu_family(const model::HyperParams& hp) { return hp.ffn_activation != model::FfnActivation::Silu; }
+bool relu_family(const model::HyperParams& hp) { return model::exact_zeros(hp.ffn_activation); }
 
 struct ActiveEstimate {
   std::vector<double> per_layer;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "tensor/fp16.h"
+
 namespace sieve::tensor {
 
 void rmsnorm(float* out, const float* x, const float* weight, int64_t n, float eps) {
@@ -56,6 +58,20 @@ void silu_mul(float* gate, const float* up, int64_t n) {
     const float g = gate[i];
     gate[i] = g / (1.0f + std::exp(-g)) * up[i];
   }
+}
+
+float gelu_half(float x) {
+  if (x <= -10.0f) return 0.0f;
+  if (x >= 10.0f) return x;
+  constexpr float kSqrt2OverPi = 0.79788456080286535587989211986876f;
+  constexpr float kCubic = 0.044715f;
+  const float h = fp16_to_fp32(fp32_to_fp16(x));
+  const float g = 0.5f * h * (1.0f + std::tanh(kSqrt2OverPi * h * (1.0f + kCubic * h * h)));
+  return fp16_to_fp32(fp32_to_fp16(g));
+}
+
+void gelu_mul(float* gate, const float* up, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) gate[i] = gelu_half(gate[i]) * up[i];
 }
 
 void relu_mul(float* gate, const float* up, int64_t n) {

@@ -25,9 +25,14 @@ float dot(const float* x, const float* y, int64_t n);
 // The gate activations of a gated feed-forward block, applied as
 // gate[i] = act(gate[i]) * up[i].
 void silu_mul(float* gate, const float* up, int64_t n);               // SwiGLU
+void gelu_mul(float* gate, const float* up, int64_t n);               // GeGLU (gelu_half below)
 void relu_mul(float* gate, const float* up, int64_t n);               // max(g, 0)
 void fatrelu_mul(float* gate, const float* up, int64_t n, float t);   // g > t ? g : 0
 void shifted_relu_mul(float* gate, const float* up, int64_t n, float shift);  // max(g - shift, 0)
+// GELU with the tanh approximation, as the reference computes it: the input
+// rounded to half precision, the result rounded to half precision (it looks
+// both up in a table of every half value); 0 below -10, x above 10.
+float gelu_half(float x);
 // In place: x = max(x - shift, 0).
 void shifted_relu(float* x, int64_t n, float shift);
 

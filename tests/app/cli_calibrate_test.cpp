@@ -106,7 +106,7 @@ TEST(CliCalibrate, BadInputGetsOneLineAndANonZeroExit) {
   // A SwiGLU pack: no SVD predictors, so lowrank cannot run; calibrate stores quantiles.
   const CliResult run = run_sieve("calibrate " + quoted(pack) + " --self-generate 300 -t 2");
   ASSERT_EQ(run.exit_code, 0) << run.err;
-  EXPECT_NE(run.out.find("SiLU activation"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("silu activation"), std::string::npos) << run.out;
   const CliResult eval = run_sieve("calibrate " + quoted(pack) + " --self-generate 100 --evaluate -t 2");
   ASSERT_EQ(eval.exit_code, 0) << eval.err;
   EXPECT_EQ(eval.out.find("lowrank:"), std::string::npos) << eval.out;

@@ -34,7 +34,10 @@ inline const std::vector<std::string>& shared_model_names() {
                                                  "synthA-q4_k_m",    "synthA-q6_k",         "synthI-iq4_nl",
                                                  "synthI-iq4_xs",    "synthI-iq2_xxs",      "synthI-iq2_xs",
                                                  "synthI-iq2_s",     "synthI-iq3_s",        "synthI-iq3_xxs",
-                                                 "synthI-iq1_s",     "synthI-iq1_m"};
+                                                 "synthI-iq1_s",     "synthI-iq1_m",
+                                                 // every architecture without experts (models/arch)
+                                                 "arch/qwen3",       "arch/qwen3-bpe-q8_0", "arch/gemma2",
+                                                 "arch/gemma3",      "arch/phi3-q8_0",      "arch/llama3rope"};
   return names;
 }
 
@@ -57,6 +60,7 @@ inline std::filesystem::path packed(const std::string& name) {
   static std::map<std::string, std::filesystem::path> done;  // one test thread
   if (auto it = done.find(name); it != done.end()) return it->second;
   const auto out = temp_folder() / (name + ".sieve");
+  std::filesystem::create_directories(out.parent_path());  // "arch/NAME"
   pack_model(shared_model(name), out);
   done[name] = out;
   return out;

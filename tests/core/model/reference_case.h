@@ -47,7 +47,9 @@ inline ReferenceCase load_reference(const std::filesystem::path& path) {
   ReferenceCase c;
   c.name = path.stem().string();
   c.prompt = doc.at("prompt").as_string();
-  c.model = shared_dir() / "models" / (c.name.substr(0, c.name.find('.')) + ".gguf");
+  // reference/NAME.json belongs to models/NAME.gguf; reference/arch/NAME.json to models/arch/.
+  const bool arch = path.parent_path().filename() == "arch";
+  c.model = shared_dir() / "models" / (arch ? "arch" : "") / (c.name.substr(0, c.name.find('.')) + ".gguf");
   for (const json::Value& id : doc.at("prompt_tokens").as_array()) c.prompt_tokens.push_back(static_cast<int32_t>(id.as_int()));
   for (const json::Value& s : doc.at("steps").as_array()) {
     ReferenceStep step;
@@ -63,17 +65,31 @@ inline ReferenceCase load_reference(const std::filesystem::path& path) {
   return c;
 }
 
-// Every reference file with per-step logits (relu260K has only tokens, for a
-// model in another format).
-inline std::vector<std::filesystem::path> reference_files() {
+// Every reference file with per-step logits in `folder` of ../shared/reference
+// (relu260K has only tokens, for a model in another format).
+inline std::vector<std::filesystem::path> reference_files(const std::string& folder = "") {
   std::vector<std::filesystem::path> files;
-  const std::filesystem::path dir = shared_dir() / "reference";
+  const std::filesystem::path dir = shared_dir() / "reference" / folder;
   if (!std::filesystem::exists(dir)) return files;
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
     const std::string name = entry.path().filename().string();
     if (entry.path().extension() == ".json" && name.rfind("relu260K", 0) != 0) files.push_back(entry.path());
   }
   std::sort(files.begin(), files.end());
+  return files;
+}
+
+// The architecture files (reference/arch) whose architecture Sieve runs
+// without experts; the Mixture-of-Experts ones (qwen3moe, mixtral, gpt-oss)
+// belong to the expert-streaming work.
+inline std::vector<std::filesystem::path> dense_architecture_reference_files() {
+  std::vector<std::filesystem::path> files;
+  for (const std::filesystem::path& f : reference_files("arch")) {
+    const std::string name = f.filename().string();
+    if (name.find("moe") == std::string::npos && name.rfind("mixtral", 0) != 0 && name.rfind("gpt-oss", 0) != 0) {
+      files.push_back(f);
+    }
+  }
   return files;
 }
 

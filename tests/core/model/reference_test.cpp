@@ -153,6 +153,8 @@ std::string case_name(const ::testing::TestParamInfo<std::filesystem::path>& inf
 }
 
 INSTANTIATE_TEST_SUITE_P(Shared, ReferenceTest, ::testing::ValuesIn(reference_files()), case_name);
+INSTANTIATE_TEST_SUITE_P(Architectures, ReferenceTest, ::testing::ValuesIn(dense_architecture_reference_files()),
+                         case_name);
 
 // Free-running greedy decoding (our own tokens fed back) reproduces the
 // reference continuation token for token.

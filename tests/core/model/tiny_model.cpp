@@ -66,6 +66,12 @@ double activate(const TinySpec& s, double g) {
   if (s.activation == "relu") return g > 0 ? g : 0;
   if (s.activation == "fatrelu") return g > s.relu_threshold ? g : 0;
   if (s.activation == "shifted_relu") return g - s.relu_shift > 0 ? g - s.relu_shift : 0;
+  if (s.activation == "gelu") {  // tanh approximation, on and to half precision as the reference's table
+    if (g <= -10) return 0;
+    if (g >= 10) return g;
+    const double h = half(g);
+    return half(0.5 * h * (1.0 + std::tanh(std::sqrt(2.0 / M_PI) * h * (1.0 + 0.044715 * h * h))));
+  }
   return g / (1.0 + std::exp(-g));
 }
 

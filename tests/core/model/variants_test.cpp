@@ -12,6 +12,7 @@
 
 #include "core/model/tiny_model.h"
 #include "engine.h"
+#include "flash/pack_writer.h"
 
 namespace sieve::test {
 namespace {
@@ -107,6 +108,12 @@ TEST(ModelVariants, ReluFamilyActivations) {
   expect_matches_naive(spec, "shifted_relu");
 }
 
+TEST(ModelVariants, GeluGatedFeedForward) {
+  TinySpec spec;
+  spec.activation = "gelu";
+  expect_matches_naive(spec, "gelu");
+}
+
 TEST(ModelVariants, ReluOnNormalisedBlockInputs) {
   TinySpec spec;
   spec.activation = "shifted_relu";
@@ -165,8 +172,35 @@ TEST(ModelLoading, UnsupportedArchitecture) {
 
 TEST(ModelLoading, UnknownActivation) {
   TinySpec spec;
-  spec.activation = "gelu";
+  spec.activation = "swish-7";
   expect_load_error(spec, make_tiny_weights(spec), "sieve.ffn.activation");
+}
+
+TEST(ModelLoading, MissingQkNormIsNamed) {
+  TinySpec spec;
+  spec.arch = "qwen3";
+  TinyWeights weights = make_tiny_weights(TinySpec{});
+  expect_load_error(spec, weights, "'blk.0.attn_q_norm.weight' is missing");
+}
+
+// A feed-forward tensor the pack cannot bundle (here a router, as MoE files
+// have) is an error, never silently kept resident.
+TEST(ModelLoading, PackRefusesAFeedForwardTensorItCannotBundle) {
+  TempDir dir;
+  const TinySpec spec;
+  TinyWeights weights = make_tiny_weights(spec);
+  TinyTensor router = weights.at("blk.0.ffn_norm.weight");
+  weights["blk.0.ffn_gate_inp.weight"] = router;
+  const std::filesystem::path path = dir.file("router.gguf");
+  write_tiny_model(path, spec, weights);
+  try {
+    flash::pack_model(path, dir.file("router.sieve"));
+    FAIL() << "packed";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("'blk.0.ffn_gate_inp.weight' is a feed-forward tensor a pack cannot bundle"),
+              std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir.file("router.sieve")));
 }
 
 TEST(ModelLoading, HeadsNotDivisibleByKvHeads) {

@@ -50,9 +50,11 @@ TEST(SparseFeedForwardAllocation, DecodeAllocatesNothingOnceWarm) {
       for (float& v : inputs.back()) v = normal(rng);
     }
     std::vector<float> y(static_cast<size_t>(hp.dim));
+    int64_t pos = 0;
     auto cycle = [&] {
       for (const std::vector<float>& x : inputs) {
-        for (int layer = 0; layer < hp.n_layers; ++layer) ffn.forward(layer, x.data(), y.data());
+        for (int layer = 0; layer < hp.n_layers; ++layer) ffn.forward(layer, pos, x.data(), y.data());
+        ++pos;
       }
     };
     cycle();

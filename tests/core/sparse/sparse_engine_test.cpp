@@ -128,6 +128,31 @@ TEST(SparseEngine, SyntheticReluModelFollowsDenseAtEveryWindowAndBudget) {
   }
 }
 
+// The architectures of models/arch in sparse mode with the gate predictor and
+// no target sparsity: their SiLU and GELU gates have no exact zeros, so every
+// neuron is computed and the logits follow dense mode's, through QK norms,
+// post-norms, soft caps, sliding windows and fused gate+up tensors.
+TEST(SparseEngine, EveryArchitectureFollowsDenseWithItsGate) {
+  for (const char* name : {"qwen3", "gemma2", "gemma3", "phi3-q8_0"}) {
+    SCOPED_TRACE(name);
+    const std::filesystem::path model = std::filesystem::path(SIEVE_SHARED_DIR) / "models" / "arch" / (std::string(name) + ".gguf");
+    const std::filesystem::path pack = temp_folder() / (std::string(name) + ".sieve");
+    flash::pack_model(model, pack);
+    auto dense = Engine::load(options_for(model, EngineMode::dense));
+    const std::vector<int32_t> prompt = prompt_for(*dense, 11);  // batches of 8 and 3; past gemma's window of 8
+    const Greedy expected = greedy(*dense, prompt, 6);
+    auto sparse = Engine::load(options_for(pack, EngineMode::sparse));
+    const Greedy got = greedy(*sparse, prompt, 6);
+    EXPECT_EQ(got.tokens, expected.tokens);
+    for (size_t i = 0; i < got.logits.size(); ++i) {
+      EXPECT_LE(max_abs_diff(got.logits[i], expected.logits[i]), 1e-3f * std::max(1.0f, max_abs(expected.logits[i])))
+          << "step " << i;
+    }
+    const model::HyperParams& hp = flash::PackFile::open(pack).hparams();
+    EXPECT_EQ(sparse->stats().sparse_neurons_predicted, static_cast<uint64_t>(6 * hp.n_layers * hp.n_ff));
+  }
+}
+
 TEST(SparseEngine, ThePlanRespectsTheBudgetAndRefusesLessThanTheMinimum) {
   EngineOptions o = options_for(synth_pack(kF16), EngineMode::sparse, 8);
   const SparsePlan full = plan_of(o, 0);

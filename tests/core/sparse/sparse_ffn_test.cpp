@@ -63,10 +63,11 @@ struct Rig {
     exact->forward_bundles(layer, pack.layout(layer), bundles, x.data(), n, y.data());
     return y;
   }
-  std::vector<float> sparse(int layer, const std::vector<float>& x, int n) {
+  // The sparse FFN on n tokens at position `pos` of the sequence.
+  std::vector<float> sparse(int layer, int64_t pos, const std::vector<float>& x, int n) {
     std::vector<float> y(static_cast<size_t>(n) * static_cast<size_t>(hp.dim), -1.0f);
-    if (n == 1) ffn->forward(layer, x.data(), y.data());
-    else ffn->forward_batch(layer, x.data(), n, y.data());
+    if (n == 1) ffn->forward(layer, pos, x.data(), y.data());
+    else ffn->forward_batch(layer, pos, x.data(), n, y.data());
     return y;
   }
 
@@ -116,7 +117,7 @@ TEST_P(SparseMatchesExact, DecodeAgreesToFloatRounding) {
   for (int token = 0; token < 10; ++token) {
     for (int layer = 0; layer < rig.hp.n_layers; ++layer) {
       const std::vector<float> x = token_input(rig.hp.dim, token * 10 + layer);
-      expect_close(rig.sparse(layer, x, 1), rig.expected(layer, x, 1),
+      expect_close(rig.sparse(layer, token, x, 1), rig.expected(layer, x, 1),
                    c.model->name + " token " + std::to_string(token) + " layer " + std::to_string(layer));
       EXPECT_NO_THROW(rig.ffn->store(layer).check_invariants());
       EXPECT_LE(rig.ffn->store(layer).size(), rig.ffn->store(layer).capacity());
@@ -157,7 +158,7 @@ TEST(SparseFeedForward, PrefillBatchesStreamTheLayerExactly) {
     for (int n : {2, 5, 8}) {
       for (int layer = 0; layer < rig.hp.n_layers; ++layer) {
         const std::vector<float> x = token_input(rig.hp.dim, n * 3 + layer, n);
-        expect_close(rig.sparse(layer, x, n), rig.expected(layer, x, n), m->name + " batch " + std::to_string(n));
+        expect_close(rig.sparse(layer, n, x, n), rig.expected(layer, x, n), m->name + " batch " + std::to_string(n));
       }
     }
     uint64_t ffn_bytes = 0;
@@ -184,9 +185,11 @@ TEST(SparseFeedForward, TheWindowKeepsTheLastKTokensNeurons) {
       o.pin_hot = false;
       SparseFeedForward ffn(rig.hp, rig.pool, *rig.io, script, layers, o);
       std::vector<float> x = token_input(rig.hp.dim, 1), y(static_cast<size_t>(rig.hp.dim));
+      int64_t pos = 0;
       auto run_token = [&](std::vector<int32_t> neurons) {
         script.set(std::vector<std::vector<int32_t>>{neurons});
-        for (int layer = 0; layer < rig.hp.n_layers; ++layer) ffn.forward(layer, x.data(), y.data());
+        for (int layer = 0; layer < rig.hp.n_layers; ++layer) ffn.forward(layer, pos, x.data(), y.data());
+        ++pos;
       };
       run_token({5});
       for (int t = 1; t < gap; ++t) run_token({9});
@@ -222,7 +225,7 @@ TEST(SparseFeedForward, HotUnitsArePinnedAndNeverLeave) {
   o.window = 0;
   SparseFeedForward ffn(rig.hp, rig.pool, *rig.io, script, layers, o);
   std::vector<float> x = token_input(rig.hp.dim, 2), y(static_cast<size_t>(rig.hp.dim));
-  for (int t = 0; t < 4; ++t) ffn.forward(0, x.data(), y.data());
+  for (int t = 0; t < 4; ++t) ffn.forward(0, t, x.data(), y.data());
   const NeuronStore& store = ffn.store(0);
   EXPECT_EQ(store.pinned(), 2);
   EXPECT_TRUE(store.contains(3));
@@ -243,14 +246,14 @@ TEST(SparseFeedForward, AFailedReadIsAnErrorAndTheNextCallIsRight) {
         const std::vector<float> x = token_input(rig.hp.dim, token * 10 + layer);
         std::vector<float> got;
         try {
-          got = rig.sparse(layer, x, 1);
+          got = rig.sparse(layer, token, x, 1);
         } catch (const Error& e) {
           ++failures;
           const std::string m = e.what();
           EXPECT_NE(m.find("relu-f32.sieve"), std::string::npos) << m;
           EXPECT_NE(m.find("(injected fault)"), std::string::npos) << m;
           EXPECT_NO_THROW(rig.ffn->store(layer).check_invariants());
-          got = rig.sparse(layer, x, 1);  // again: the units that failed are read anew
+          got = rig.sparse(layer, token, x, 1);  // again: the units that failed are read anew
         }
         expect_close(got, rig.expected(layer, x, 1), "after a fault, token " + std::to_string(token));
       }

@@ -1,0 +1,106 @@
+#include "model/arch_recipe.h"
+
+#include <array>
+
+namespace sieve::model {
+namespace {
+
+using tensor::RopeStyle;
+
+constexpr ArchRecipe llama() {
+  ArchRecipe r;
+  r.name = "llama";
+  // Mistral's files are `llama` with a window on every layer.
+  r.sliding_window = true;
+  return r;
+}
+
+constexpr ArchRecipe qwen2() {
+  ArchRecipe r;
+  r.name = "qwen2";
+  r.rope_style = RopeStyle::Neox;
+  r.qkv_bias = true;
+  return r;
+}
+
+constexpr ArchRecipe qwen3() {
+  ArchRecipe r;
+  r.name = "qwen3";
+  r.rope_style = RopeStyle::Neox;
+  r.qk_norm = true;
+  return r;
+}
+
+constexpr ArchRecipe gemma2() {
+  ArchRecipe r;
+  r.name = "gemma2";
+  r.rope_style = RopeStyle::Neox;
+  r.activation = FfnActivation::Gelu;
+  r.post_norms = true;
+  r.embed_scale = true;
+  r.query_scaling = QueryScaling::Queries;
+  r.width_scaled_query_layers = 46;  // Gemma-2-27B
+  r.attn_softcap = 50.0f;
+  r.final_softcap = 30.0f;
+  r.sliding_window = true;
+  r.sliding_pattern = 2;  // local, global, local, ...
+  return r;
+}
+
+constexpr ArchRecipe gemma3() {
+  ArchRecipe r;
+  r.name = "gemma3";
+  r.rope_style = RopeStyle::Neox;
+  r.activation = FfnActivation::Gelu;
+  r.qk_norm = true;
+  r.post_norms = true;
+  r.embed_scale = true;
+  r.query_scaling = QueryScaling::Queries;
+  r.width_scaled_query_layers = 62;  // Gemma-3-27B
+  r.sliding_window = true;
+  r.sliding_pattern = 6;  // five local layers, then a global one
+  r.local_rope_base = 10000.0;
+  return r;
+}
+
+constexpr ArchRecipe phi3() {
+  ArchRecipe r;
+  r.name = "phi3";
+  r.rope_style = RopeStyle::Neox;
+  r.fused_qkv = true;
+  r.fused_gate_up = true;
+  r.query_scaling = QueryScaling::Queries;
+  // Phi-3 files name a sliding window, but the reference attends over the
+  // whole context (its window support is disabled), and so does Sieve.
+  return r;
+}
+
+constexpr std::array<ArchRecipe, 6> kRecipes{llama(), qwen2(), qwen3(), gemma2(), gemma3(), phi3()};
+
+}  // namespace
+
+const char* activation_name(FfnActivation activation) {
+  switch (activation) {
+    case FfnActivation::Silu: return "silu";
+    case FfnActivation::Gelu: return "gelu";
+    case FfnActivation::Relu: return "relu";
+    case FfnActivation::FatRelu: return "fatrelu";
+    case FfnActivation::ShiftedRelu: return "shifted_relu";
+  }
+  return "?";
+}
+
+bool exact_zeros(FfnActivation activation) {
+  return activation != FfnActivation::Silu && activation != FfnActivation::Gelu;
+}
+
+const ArchRecipe* find_recipe(std::string_view architecture) {
+  for (const ArchRecipe& r : kRecipes) {
+    if (r.name == architecture) return &r;
+  }
+  return nullptr;
+}
+
+std::span<const ArchRecipe> recipes() { return kRecipes; }
+
+}  // namespace sieve::model
