@@ -99,6 +99,9 @@ void read_rope(const MetadataReader& m, HyperParams& hp) {
   // Older converters wrote the linear factor under its own key.
   if (type == "none") hp.rope.linear_factor = m.positive_float(m.key("rope.scale_linear"), 1.0);
 
+  hp.rope_attn_factor = static_cast<float>(m.positive_float(m.key("rope.scaling.attn_factor"), 1.0));
+  hp.rope_original_context = m.optional_count("rope.scaling.original_context_length", hp.train_context, int64_t{1} << 24);
+
   hp.local_rope = hp.rope;
   if (hp.recipe.local_rope_base > 0.0) {
     hp.local_rope = RopeParams{m.positive_float(m.key("rope.freq_base_swa"), hp.recipe.local_rope_base), 1.0};

@@ -41,6 +41,12 @@ struct HyperParams {
   int64_t n_rot = 0;        // leading values of each head that RoPE rotates
   RopeParams rope;          // every layer's, or the global layers' when local ones differ
   RopeParams local_rope;    // windowed layers' (the recipe's local_rope_base), else = rope
+  // LongRoPE (Phi-3 "su"/"longrope"): the file's rope_factors_long / _short
+  // divide each pair's frequency, the long ones when the engine's context
+  // exceeds rope_original_context; every cos and sin is multiplied by
+  // rope_attn_factor (`rope.scaling.attn_factor`, 1 when absent).
+  int64_t rope_original_context = 0;  // `rope.scaling.original_context_length`, else train_context
+  float rope_attn_factor = 1.0f;
   float rms_eps = 1e-5f;
 
   // Attention: scores (or queries, per the recipe) are multiplied by

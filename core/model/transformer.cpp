@@ -24,12 +24,13 @@ namespace {
 
 // Pair i turns at base^(-2i / n_rot) radians per position, slowed by the
 // linear scaling factor and by the pair's own divisor when the file has one.
-std::vector<double> inverse_frequencies(const HyperParams& hp, const RopeParams& rope, const ModelWeights& weights) {
+std::vector<double> inverse_frequencies(const HyperParams& hp, const RopeParams& rope,
+                                        const std::vector<float>& divisors) {
   std::vector<double> inv_freq(static_cast<size_t>(hp.n_rot / 2));
   for (size_t i = 0; i < inv_freq.size(); ++i) {
     const double exponent = -2.0 * static_cast<double>(i) / static_cast<double>(hp.n_rot);
     inv_freq[i] = std::pow(rope.freq_base, exponent) / rope.linear_factor;
-    if (!weights.rope_freqs.empty()) inv_freq[i] /= weights.rope_freqs[i];
+    if (!divisors.empty()) inv_freq[i] /= divisors[i];
   }
   return inv_freq;
 }
@@ -59,8 +60,8 @@ Transformer::Transformer(const HyperParams& hp, const ModelWeights& weights, Fee
       ffn_(ffn),
       pool_(pool),
       max_batch_(max_batch),
-      rope_inv_freq_(inverse_frequencies(hp, hp.rope, weights)),
-      local_inv_freq_(inverse_frequencies(hp, hp.local_rope, weights)),
+      rope_inv_freq_(inverse_frequencies(hp, hp.rope, weights.rope_divisors(hp, context))),
+      local_inv_freq_(inverse_frequencies(hp, hp.local_rope, weights.rope_divisors(hp, context))),
       global_attention_(attention_params(hp, false)),
       local_attention_(attention_params(hp, true)),
       cache_(hp.n_layers, context, hp.kv_dim()),
@@ -159,6 +160,12 @@ void Transformer::prepare_queries_and_keys(int64_t layer, int64_t n, int64_t pos
   const std::vector<double>& inv_freq = hp_.windowed(layer) ? local_inv_freq_ : rope_inv_freq_;
   for (int64_t t = 0; t < n; ++t) {
     tensor::rope_angles(pos + t, inv_freq.data(), hp_.n_rot / 2, s_.rope_cos.data(), s_.rope_sin.data());
+    if (hp_.rope_attn_factor != 1.0f) {
+      for (size_t i = 0; i < s_.rope_cos.size(); ++i) {
+        s_.rope_cos[i] *= hp_.rope_attn_factor;
+        s_.rope_sin[i] *= hp_.rope_attn_factor;
+      }
+    }
     rope_heads(s_.q.data() + t * q_dim, hp_.n_heads);
     rope_heads(s_.k.data() + t * kv_dim, hp_.n_kv_heads);
   }

@@ -50,6 +50,19 @@ class TensorLoader {
 
   bool has(const std::string& name) const { return file_.find_tensor(name) != nullptr; }
 
+  // An optional vector of positive RoPE frequency divisors (empty when absent).
+  std::vector<float> rope_divisors(const std::string& name, int64_t n) const {
+    if (!has(name)) return {};
+    std::vector<float> divisors = vector(name, n);
+    for (float f : divisors) {
+      if (!(f > 0.0f) || !std::isfinite(f)) {
+        throw Error(where_ + ": tensor '" + name + "' holds " + std::to_string(f) +
+                    "; RoPE frequency divisors must be positive.");
+      }
+    }
+    return divisors;
+  }
+
  private:
   const gguf::TensorInfo& find(const std::string& name) const {
     const gguf::TensorInfo* t = file_.find_tensor(name);
@@ -193,8 +206,8 @@ uint64_t float_vector_bytes(const HyperParams& hp) {
   if (r.qkv_bias) per_layer += static_cast<uint64_t>(hp.q_dim() + 2 * hp.kv_dim());
   if (r.qk_norm) per_layer += 2 * static_cast<uint64_t>(hp.head_dim);
   if (r.post_norms) per_layer += 2 * static_cast<uint64_t>(hp.dim);
-  // output_norm, rope_freqs
-  return (static_cast<uint64_t>(hp.n_layers) * per_layer + static_cast<uint64_t>(hp.dim + hp.n_rot)) * sizeof(float);
+  // output_norm, and at most three RoPE divisor vectors of n_rot / 2
+  return (static_cast<uint64_t>(hp.n_layers) * per_layer + static_cast<uint64_t>(hp.dim + 2 * hp.n_rot)) * sizeof(float);
 }
 
 ModelWeights load_weights(const gguf::GgufFile& file, const HyperParams& hp, const WeightSource& source) {
@@ -204,15 +217,9 @@ ModelWeights load_weights(const gguf::GgufFile& file, const HyperParams& hp, con
   w.layers.reserve(static_cast<size_t>(hp.n_layers));
   for (int64_t l = 0; l < hp.n_layers; ++l) w.layers.push_back(load_layer(load, hp, l, source.ffn));
   w.output_norm = load.vector("output_norm.weight", hp.dim);
-  if (load.has("rope_freqs.weight")) {
-    w.rope_freqs = load.vector("rope_freqs.weight", hp.n_rot / 2);
-    for (float f : w.rope_freqs) {
-      if (!(f > 0.0f) || !std::isfinite(f)) {
-        throw Error(file.path().filename().string() + ": tensor 'rope_freqs.weight' holds " + std::to_string(f) +
-                    "; RoPE frequency divisors must be positive.");
-      }
-    }
-  }
+  w.rope_freqs = load.rope_divisors("rope_freqs.weight", hp.n_rot / 2);
+  w.rope_factors_long = load.rope_divisors("rope_factors_long.weight", hp.n_rot / 2);
+  w.rope_factors_short = load.rope_divisors("rope_factors_short.weight", hp.n_rot / 2);
   w.output_tied = !load.has("output.weight");
   w.output = w.output_tied ? load.matrix("token_embd.weight", hp.dim, hp.n_vocab)
                            : load.matrix("output.weight", hp.dim, hp.n_vocab);

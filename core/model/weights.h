@@ -45,10 +45,18 @@ struct ModelWeights {
   std::vector<float> output_norm;  // [dim]
   tensor::MatrixView output;       // [n_vocab x dim]; token_embd when the file has no output.weight
   bool output_tied = false;
-  // Per-pair RoPE frequency divisors (n_rot / 2), from the optional
-  // rope_freqs.weight tensor (Llama 3.1 style long-context scaling); empty
-  // when absent.
+  // Per-pair RoPE frequency divisors (n_rot / 2 each), empty when absent:
+  // rope_freqs.weight (Llama 3.1 style long-context scaling) for every
+  // context; LongRoPE's rope_factors_long / _short by context length
+  // (hparams.h). rope_divisors() picks.
   std::vector<float> rope_freqs;
+  std::vector<float> rope_factors_long, rope_factors_short;
+
+  // The divisors an engine with `context` positions uses (empty: none).
+  const std::vector<float>& rope_divisors(const HyperParams& hp, int64_t context) const {
+    if (!rope_freqs.empty()) return rope_freqs;
+    return context > hp.rope_original_context ? rope_factors_long : rope_factors_short;
+  }
 };
 
 // Where the tensors' bytes are. By default in the file's memory mapping;

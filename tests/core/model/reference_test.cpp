@@ -11,6 +11,7 @@
 #include <random>
 #include <string>
 
+#include "core/model/longrope_model.h"
 #include "core/model/reference_case.h"
 #include "engine.h"
 #include "gguf/gguf_file.h"
@@ -139,6 +140,27 @@ TEST(ReferenceSynthesized, TeacherForcedTernaryModels) {
     ReferenceCase c = load_reference(std::filesystem::path(SIEVE_TEST_DATA_DIR) / "reference" / ("synthT-" + type + ".lily.json"));
     c.model = model;
     ASSERT_GE(c.prompt_tokens.size(), 8u);  // prefill as a batch
+    expect_teacher_forced_match(c);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+// LongRoPE (Phi-3.5, Phi-3-128k): the shared phi3 model with long and short
+// per-pair factors and an attention factor (longrope_model.h), against the
+// reference's logits for it (tests/data/reference/README.md). The engine's
+// context of 256 is above an original context of 16 (the long factors) and
+// below one of 100000 (the short ones); the two dumps differ from step 3 on.
+TEST(ReferenceSynthesized, TeacherForcedLongRopePhi3) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("sieve-longrope-ref-" + std::to_string(std::random_device{}()));
+  std::filesystem::create_directories(dir);
+  for (const auto& [variant, original_context] : {std::pair{"long", 16u}, std::pair{"short", 100000u}}) {
+    SCOPED_TRACE(variant);
+    const std::string name = std::string("phi3-longrope-") + variant;
+    const std::filesystem::path model = dir / (name + ".gguf");
+    write_longrope_phi3(model, original_context);
+    ReferenceCase c = load_reference(std::filesystem::path(SIEVE_TEST_DATA_DIR) / "reference" / (name + ".once.json"));
+    c.model = model;
     expect_teacher_forced_match(c);
   }
   std::filesystem::remove_all(dir);
