@@ -23,6 +23,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/engine_mode.h"
 #include "flash/flash_options.h"
 #include "sparse/sparse_options.h"
 #include "tokenizer/tokenizer.h"
@@ -42,11 +43,11 @@ struct EngineOptions {
   // Optional: sees the activations of every token run (`sieve run --stats`);
   // must outlive the engine. Null: off, at no cost.
   model::ActivationObserver* activation_observer = nullptr;
-  // How weights are reached (flash_options.h, docs/flash.md): dense (read
+  // How weights are reached (engine/engine_mode.h, docs/flash.md): dense (read
   // into RAM), mmap (the OS pages the mapping), flash (a pack streamed
   // from the SSD under dram_budget; unset: every layer resident) or auto
   // (the engine picks one from the model and dram_budget — unset: 60% of
-  // the memory available now — flash/auto_mode.h).
+  // the memory available now — engine/auto_mode.h).
   EngineMode mode = EngineMode::dense;
   DramBudget dram_budget;
   flash::FlashTuning flash;  // read size, queue depth, checks, fault injection

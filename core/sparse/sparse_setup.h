@@ -1,6 +1,6 @@
 #pragma once
 // What `--mode sparse` needs from a pack, put together for the pack backend
-// (flash/pack_backend.cpp): the planner's inputs (unit sizes, the expected
+// (engine/pack_backend.cpp): the planner's inputs (unit sizes, the expected
 // active fraction, hot units, predictor bytes, the merge gap) and the
 // SparseFeedForward built by the plan.
 //

@@ -13,7 +13,7 @@
 
 #include "app/cli_test_util.h"
 #include "engine.h"
-#include "flash/pack_backend.h"
+#include "engine/pack_backend.h"
 #include "flash/pack_file.h"
 #include "util/json.h"
 

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "engine.h"
-#include "flash/pack_backend.h"
+#include "engine/pack_backend.h"
 #include "flash/pack_file.h"
 #include "fuzz/fuzz_targets.h"
 #include "fuzz/scratch_file.h"

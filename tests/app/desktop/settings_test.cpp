@@ -19,7 +19,7 @@
 #include "desktop/model_library.h"
 #include "desktop/model_list_model.h"
 #include "flash/io/disk_profile.h"
-#include "flash/auto_mode.h"
+#include "engine/auto_mode.h"
 #include "flash/pack_writer.h"
 #include "synth/synth_model.h"
 

@@ -1,7 +1,7 @@
 // Startup benchmark: a history of 1,000 conversations (4 messages each) in a
 // fresh per-user data folder, then the real app (sieve-desktop, offscreen)
 // is started on it and timed until its window's first frame, with the
-// conversation list populated. Fails above 2 s.
+// conversation list populated. Fails when the median run takes 2 s or more.
 //
 //   startup_bench [--conversations N] [--runs R]
 //
@@ -93,12 +93,17 @@ int main(int argc, char** argv) {
                 "(the sidebar's ListView count: %s)\n",
                 run + 1, own.back(), wall.back(), qPrintable(match.captured(2)), qPrintable(match.captured(3)));
   }
-  const double worst = *std::max_element(wall.begin(), wall.end());
-  const double best = *std::min_element(wall.begin(), wall.end());
-  std::printf("startup with %d conversations: best %.3f s, worst %.3f s (process start to exit; limit %.1f s)\n",
-              conversations, best, worst, kLimitSeconds);
-  if (worst >= kLimitSeconds) {
-    std::fprintf(stderr, "FAIL: startup took %.3f s, over the %.1f s limit\n", worst, kLimitSeconds);
+  // The median run is held to the limit: one run slowed by another process
+  // on a shared machine is not the app's startup, a slower app moves them all.
+  std::vector<double> sorted = wall;
+  std::sort(sorted.begin(), sorted.end());
+  const double median = sorted[sorted.size() / 2];
+  std::printf("startup with %d conversations: best %.3f s, median %.3f s, worst %.3f s (process start to exit; "
+              "limit %.1f s on the median)\n",
+              conversations, sorted.front(), median, sorted.back(), kLimitSeconds);
+  if (median >= kLimitSeconds) {
+    std::fprintf(stderr, "FAIL: startup took %.3f s (median of %d runs), over the %.1f s limit\n", median, runs,
+                 kLimitSeconds);
     return 1;
   }
   return 0;

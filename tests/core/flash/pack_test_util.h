@@ -18,7 +18,7 @@
 #endif
 
 #include "engine.h"
-#include "flash/pack_backend.h"
+#include "engine/pack_backend.h"
 #include "flash/pack_file.h"
 #include "flash/pack_writer.h"
 

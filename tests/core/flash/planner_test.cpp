@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "engine/engine_mode.h"
 #include "flash/flash_options.h"
 #include "flash/planner.h"
 #include "util/error.h"

@@ -10,8 +10,14 @@
 #include <set>
 #include <string>
 
+#include <unistd.h>
+
+#include <algorithm>
+
 #include "core/model/reference_case.h"
+#include "engine.h"
 #include "gguf/gguf_file.h"
+#include "gguf/gguf_writer.h"
 #include "model/arch_recipe.h"
 #include "model/hparams.h"
 #include "tensor/ops.h"
@@ -75,6 +81,45 @@ TEST(ArchRecipes, Qwen3AndPhi3) {
   EXPECT_TRUE(phi3.recipe.fused_gate_up);
   EXPECT_EQ(phi3.ffn_activation, FfnActivation::Silu);
   EXPECT_EQ(phi3.sliding_window, 0);
+}
+
+// Mistral-style files are `llama` with `llama.attention.sliding_window`:
+// every layer is windowed. Positions within the window see what full
+// attention sees; later ones do not.
+TEST(ArchRecipes, LlamaWithASlidingWindowKeyWindowsEveryLayer) {
+  const std::filesystem::path source = test::shared_dir() / "models" / "arch" / "llama3rope.gguf";
+  const std::filesystem::path windowed =
+      std::filesystem::temp_directory_path() / ("sieve-mistral-window-" + std::to_string(::getpid()) + ".gguf");
+  {
+    const gguf::GgufFile src = gguf::GgufFile::open(source);
+    gguf::GgufWriter w(windowed);
+    for (const gguf::KeyValue& kv : src.metadata()) w.set(kv.key, kv.value);
+    w.set("llama.attention.sliding_window", gguf::Value::u32(4));
+    for (const gguf::TensorInfo& t : src.tensors()) w.add_tensor(t.name, t.type, t.dims);
+    w.begin_data();
+    for (size_t i = 0; i < src.tensors().size(); ++i) w.write_tensor_data(i, src.tensor_data(src.tensors()[i]));
+    w.finish();
+  }
+  const HyperParams hp = read_hyper_params(gguf::GgufFile::open(windowed));
+  EXPECT_EQ(hp.sliding_window, 4);
+  for (int64_t l = 0; l < hp.n_layers; ++l) EXPECT_TRUE(hp.windowed(l)) << l;
+
+  EngineOptions o;
+  o.threads = 1;
+  o.context = 64;
+  o.model_path = source;
+  auto full = Engine::load(o);
+  o.model_path = windowed;
+  auto window = Engine::load(o);
+  for (int32_t pos = 0; pos < 8; ++pos) {
+    const int32_t token = 3 + pos * 17;
+    const std::span<const float> a = full->decode(token);
+    const std::vector<float> expected(a.begin(), a.end());
+    const std::span<const float> b = window->decode(token);
+    const bool same = std::equal(expected.begin(), expected.end(), b.begin());
+    EXPECT_EQ(same, pos < 4) << "position " << pos;
+  }
+  std::filesystem::remove(windowed);
 }
 
 TEST(ArchRecipes, OnlyTheReluFamilyHasExactZeros) {

@@ -17,7 +17,7 @@
 #include "sparse/gate_predictor.h"
 #include "sparse/lowrank_predictor.h"
 #include "sparse/predictor_factory.h"
-#include "sparse/predictor_training.h"
+#include "calibration/predictor_training.h"
 #include "core/sparse/predictor_test_util.h"
 #include "util/error.h"
 

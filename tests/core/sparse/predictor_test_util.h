@@ -15,7 +15,7 @@
 #include "engine.h"
 #include "flash/pack_writer.h"
 #include "import/llama2c.h"
-#include "sparse/calibration.h"
+#include "calibration/calibration.h"
 
 namespace sieve::sparse::testing_util {
 

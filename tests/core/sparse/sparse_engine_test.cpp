@@ -8,7 +8,7 @@
 
 #include "core/sparse/sparse_test_util.h"
 #include "engine.h"
-#include "flash/pack_backend.h"
+#include "engine/pack_backend.h"
 #include "util/error.h"
 
 namespace sieve::sparse {

@@ -2,7 +2,7 @@
 // the facts read from real model files, the engine resolving it, the default
 // budget, and the budget text a person types.
 
-#include "flash/auto_mode.h"
+#include "engine/auto_mode.h"
 
 #include <gtest/gtest.h>
 

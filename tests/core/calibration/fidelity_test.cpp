@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "engine.h"
-#include "sparse/fidelity.h"
+#include "calibration/fidelity.h"
 #include "util/error.h"
 
 namespace sieve::sparse {

@@ -5,7 +5,7 @@
 
 #include <memory>
 
-#include "flash/model_backend.h"
+#include "engine/model_backend.h"
 #include "flash/planner.h"
 #include "sparse/sparse_plan.h"
 

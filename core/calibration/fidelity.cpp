@@ -1,4 +1,4 @@
-#include "sparse/fidelity.h"
+#include "calibration/fidelity.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,14 +1,14 @@
-#include "sparse/calibrated_fidelity.h"
+#include "calibration/calibrated_fidelity.h"
 
 #include <algorithm>
 #include <memory>
 
 #include "engine.h"
-#include "flash/auto_mode.h"
+#include "engine/auto_mode.h"
 #include "flash/pack_format.h"
 #include "gguf/gguf_patch.h"
-#include "sparse/fidelity.h"
-#include "sparse/predictor_training.h"
+#include "calibration/fidelity.h"
+#include "calibration/predictor_training.h"
 #include "util/error.h"
 
 namespace sieve::sparse {

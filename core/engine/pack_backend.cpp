@@ -1,4 +1,4 @@
-#include "flash/pack_backend.h"
+#include "engine/pack_backend.h"
 
 #include <algorithm>
 

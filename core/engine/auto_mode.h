@@ -19,6 +19,7 @@
 #include <string>
 #include <string_view>
 
+#include "engine/engine_mode.h"
 #include "flash/flash_options.h"
 
 namespace sieve {

@@ -6,8 +6,8 @@
 #include <numeric>
 #include <vector>
 
-#include "sparse/calibrated_fidelity.h"
-#include "sparse/predictor_training.h"
+#include "calibration/calibrated_fidelity.h"
+#include "calibration/predictor_training.h"
 
 namespace sieve::sparse {
 namespace {

@@ -1,4 +1,4 @@
-#include "flash/flash_options.h"
+#include "engine/engine_mode.h"
 
 #include <charconv>
 #include <cmath>

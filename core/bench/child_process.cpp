@@ -1,4 +1,4 @@
-#include "flash/bench/child_process.h"
+#include "bench/child_process.h"
 
 #include <algorithm>
 #include <cerrno>

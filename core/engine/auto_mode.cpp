@@ -1,4 +1,4 @@
-#include "flash/auto_mode.h"
+#include "engine/auto_mode.h"
 
 #include <algorithm>
 #include <cmath>
@@ -7,8 +7,8 @@
 #include <thread>
 
 #include "engine.h"
-#include "flash/model_backend.h"
-#include "flash/pack_backend.h"
+#include "engine/model_backend.h"
+#include "engine/pack_backend.h"
 #include "flash/pack_file.h"
 #include "flash/pack_format.h"
 #include "flash/planner.h"

@@ -1,4 +1,4 @@
-#include "sparse/calibration.h"
+#include "calibration/calibration.h"
 
 #include <algorithm>
 #include <cmath>

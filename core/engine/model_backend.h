@@ -17,6 +17,7 @@
 #include <memory>
 #include <string>
 
+#include "engine/engine_mode.h"
 #include "flash/flash_options.h"
 #include "gguf/gguf_file.h"
 #include "model/activation_stats.h"

@@ -1,9 +1,9 @@
-#include "flash/model_backend.h"
+#include "engine/model_backend.h"
 
 #include <algorithm>
 
 #include "flash/io/direct_file.h"
-#include "flash/pack_backend.h"
+#include "engine/pack_backend.h"
 #include "flash/pack_file.h"
 #include "flash/planner.h"
 #include "flash/tensor_buffer.h"

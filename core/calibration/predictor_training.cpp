@@ -1,4 +1,4 @@
-#include "sparse/predictor_training.h"
+#include "calibration/predictor_training.h"
 
 #include <algorithm>
 #include <cmath>

@@ -25,7 +25,7 @@
 
 #include "gguf/gguf_file.h"
 #include "model/hparams.h"
-#include "sparse/calibration.h"
+#include "calibration/calibration.h"
 #include "sparse/predictor.h"
 #include "sparse/predictor_set.h"
 #include "util/thread_pool.h"

@@ -1,4 +1,4 @@
-#include "flash/bench/memory_limit.h"
+#include "bench/memory_limit.h"
 
 #include <algorithm>
 #include <cerrno>

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "flash/bench/memory_limit.h"
+#include "bench/memory_limit.h"
 
 namespace sieve::flash {
 

@@ -7,8 +7,8 @@
 #include <optional>
 
 #include "engine.h"
-#include "flash/auto_mode.h"
-#include "flash/model_backend.h"
+#include "engine/auto_mode.h"
+#include "engine/model_backend.h"
 #include "gguf/gguf_file.h"
 #include "model/feed_forward.h"
 #include "model/hparams.h"

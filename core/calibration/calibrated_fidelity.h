@@ -1,6 +1,6 @@
 #pragma once
 // `sieve calibrate`'s last step: the fidelity figure auto mode quotes when it
-// offers sparse mode (flash/auto_mode.h). Sparse mode with the trained
+// offers sparse mode (engine/auto_mode.h). Sparse mode with the trained
 // low-rank predictor — what the app runs when a user picks the "lowrank"
 // predictor — is compared with dense (the pack in mmap mode: identical
 // output, and it works for models larger than memory), teacher-forced on

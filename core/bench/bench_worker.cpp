@@ -1,4 +1,4 @@
-#include "flash/bench/bench_worker.h"
+#include "bench/bench_worker.h"
 
 #include <algorithm>
 #include <chrono>
