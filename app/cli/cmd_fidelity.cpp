@@ -13,7 +13,7 @@
 #include "cli/input_file.h"
 #include "cli/mode_args.h"
 #include "engine.h"
-#include "sparse/fidelity.h"
+#include "calibration/fidelity.h"
 #include "util/error.h"
 #include "util/json.h"
 

@@ -16,7 +16,7 @@
 #include "gguf/gguf_file.h"
 #include "model/hparams.h"
 #include "sparse/predictor_set.h"
-#include "sparse/predictor_training.h"
+#include "calibration/predictor_training.h"
 #include "util/thread_pool.h"
 
 namespace sieve::cli {

@@ -9,8 +9,8 @@
 
 #include "chat/chat_session.h"
 #include "engine.h"
-#include "flash/auto_mode.h"
-#include "flash/pack_backend.h"
+#include "engine/auto_mode.h"
+#include "engine/pack_backend.h"
 #include "flash/pack_file.h"
 #include "gguf/gguf_file.h"
 #include "sparse/predictor.h"

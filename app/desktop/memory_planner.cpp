@@ -11,9 +11,9 @@
 #include <thread>
 
 #include "engine.h"
-#include "flash/auto_mode.h"
+#include "engine/auto_mode.h"
 #include "flash/io/disk_profile.h"
-#include "flash/pack_backend.h"
+#include "engine/pack_backend.h"
 #include "flash/pack_file.h"
 #include "flash/planner.h"
 #include "gguf/gguf_file.h"

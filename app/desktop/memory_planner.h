@@ -16,7 +16,7 @@
 // it says so instead of guessing. Sparse mode's bytes per token are an
 // estimate from the pack's active fraction (calibration) and the window.
 //
-// Also: what `--mode auto` would choose (flash/auto_mode.h, the engine's own
+// Also: what `--mode auto` would choose (engine/auto_mode.h, the engine's own
 // decision), the default budget (60% of the memory available now) and the
 // budget a person types ("1.5G", "900M", "50%"). Sizes are binary: GiB, MiB.
 

@@ -16,7 +16,7 @@
 
 #include "desktop/memory_planner.h"
 #include "engine.h"
-#include "flash/pack_backend.h"
+#include "engine/pack_backend.h"
 #include "flash/pack_file.h"
 #include "flash/pack_writer.h"
 #include "gguf/gguf_file.h"
