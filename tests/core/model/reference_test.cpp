@@ -110,6 +110,20 @@ void expect_teacher_forced_match(const ReferenceCase& c) {
   }
 }
 
+// The prompt tokens come from the reference's tokenizer: ours must give the
+// same ids for the prompt (SentencePiece vocabularies of every size, Phi-3's,
+// GPT-2 BPE with Qwen's files).
+TEST_P(ReferenceTest, OurTokenizerGivesTheReferencePromptTokens) {
+  const ReferenceCase c = load_reference(GetParam());
+  EngineOptions options;
+  options.model_path = c.model;
+  options.threads = 1;
+  options.context = 64;
+  const auto engine = Engine::load(options);
+  if (!engine->model().has_tokenizer) GTEST_SKIP() << c.model.filename() << " has no tokenizer";
+  EXPECT_EQ(engine->tokenize(c.prompt, engine->model().add_bos), c.prompt_tokens) << c.prompt;
+}
+
 TEST_P(ReferenceTest, TeacherForcedLogitsMatch) {
   const ReferenceCase c = load_reference(GetParam());
   if (const auto missing = uncomputable_type(c.model)) GTEST_SKIP() << "Sieve has no kernels yet for " << *missing;
