@@ -20,10 +20,18 @@ namespace sieve::model {
 
 // How a group of layers turns queries and keys: pair i at position p by
 // p * base^(-2i / n_rot) / linear_factor radians (before any per-pair
-// divisors of the file's rope_freqs tensor).
+// divisors of the file's rope_freqs tensor). YaRN (yarn_factor > 0) instead
+// slows only the slow pairs: those turning fewer than beta_slow times over
+// the original context by the factor, those turning more than beta_fast
+// times not at all, a linear ramp between (and every cos and sin grows by
+// 1 + 0.1 ln factor, HyperParams::rope_attn_factor).
 struct RopeParams {
   double freq_base = 10000.0;
   double linear_factor = 1.0;
+  double yarn_factor = 0.0;
+  double yarn_beta_fast = 32.0;
+  double yarn_beta_slow = 1.0;
+  int64_t yarn_original_context = 0;
 };
 
 struct HyperParams {

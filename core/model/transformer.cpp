@@ -1,5 +1,6 @@
 #include "model/transformer.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "tensor/kernels.h"
@@ -24,6 +25,21 @@ namespace {
 
 // Pair i turns at base^(-2i / n_rot) radians per position, slowed by the
 // linear scaling factor and by the pair's own divisor when the file has one.
+// YaRN's share of pair i that keeps its original frequency: 1 for the fast
+// pairs, 0 for the slow ones (which are slowed by the whole factor), a
+// linear ramp between the pairs that turn beta_fast and beta_slow times over
+// the original context.
+double yarn_kept_share(const HyperParams& hp, const RopeParams& rope, size_t pair) {
+  const auto pair_at = [&](double turns) {  // the pair that turns `turns` times over the original context
+    return static_cast<double>(hp.n_rot) * std::log(static_cast<double>(rope.yarn_original_context) / (turns * 2.0 * M_PI)) /
+           (2.0 * std::log(rope.freq_base));
+  };
+  const double low = std::max(0.0, std::floor(pair_at(rope.yarn_beta_fast)));
+  const double high = std::min(static_cast<double>(hp.n_rot - 1), std::ceil(pair_at(rope.yarn_beta_slow)));
+  const double y = (static_cast<double>(pair) - low) / std::max(0.001, high - low);
+  return 1.0 - std::clamp(y, 0.0, 1.0);
+}
+
 std::vector<double> inverse_frequencies(const HyperParams& hp, const RopeParams& rope,
                                         const std::vector<float>& divisors) {
   std::vector<double> inv_freq(static_cast<size_t>(hp.n_rot / 2));
@@ -31,6 +47,10 @@ std::vector<double> inverse_frequencies(const HyperParams& hp, const RopeParams&
     const double exponent = -2.0 * static_cast<double>(i) / static_cast<double>(hp.n_rot);
     inv_freq[i] = std::pow(rope.freq_base, exponent) / rope.linear_factor;
     if (!divisors.empty()) inv_freq[i] /= divisors[i];
+    if (rope.yarn_factor > 0.0) {
+      const double kept = yarn_kept_share(hp, rope, i);
+      inv_freq[i] *= (1.0 - kept) / rope.yarn_factor + kept;
+    }
   }
   return inv_freq;
 }

@@ -11,7 +11,7 @@
 #include <random>
 #include <string>
 
-#include "core/model/longrope_model.h"
+#include "core/model/rope_scaled_models.h"
 #include "core/model/reference_case.h"
 #include "engine.h"
 #include "gguf/gguf_file.h"
@@ -178,6 +178,19 @@ TEST(ReferenceSynthesized, TeacherForcedLongRopePhi3) {
     expect_teacher_forced_match(c);
   }
   std::filesystem::remove_all(dir);
+}
+
+// YaRN: the shared qwen3 model with `rope.scaling.type` yarn (factor 4,
+// original context 1024: pairs 3 to 12 of 32 on the ramp), against the
+// reference's logits for it.
+TEST(ReferenceSynthesized, TeacherForcedYarnQwen3) {
+  const std::filesystem::path model =
+      std::filesystem::temp_directory_path() / ("sieve-yarn-ref-" + std::to_string(std::random_device{}()) + ".gguf");
+  write_yarn_qwen3(model);
+  ReferenceCase c = load_reference(std::filesystem::path(SIEVE_TEST_DATA_DIR) / "reference" / "qwen3-yarn.once.json");
+  c.model = model;
+  expect_teacher_forced_match(c);
+  std::filesystem::remove(model);
 }
 
 std::string case_name(const ::testing::TestParamInfo<std::filesystem::path>& info) {
