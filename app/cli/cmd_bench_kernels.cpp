@@ -187,8 +187,9 @@ bench::BandwidthResult measure_bandwidth(const Settings& s, ThreadPool& pool) {
   bench::AlignedBuffer buffer(s.size);
   bench::fill_random(buffer.data(), buffer.size(), 42, pool);
   const bench::BandwidthResult bw = bench::measure_read_bandwidth(buffer.data(), buffer.size(), pool, s.passes);
-  std::printf("\nmemory read bandwidth: %.2f GB/s (%s summed by %d thread%s)\n", bw.best_gbps,
-              format_bytes(s.size).c_str(), s.threads, s.threads == 1 ? "" : "s");
+  std::printf("\nmemory read bandwidth: %.2f GB/s (%s summed by %d thread%s, best %s prefetch hints)\n",
+              bw.best_gbps, format_bytes(s.size).c_str(), s.threads, s.threads == 1 ? "" : "s",
+              bw.best_hint == bench::ReadHint::None ? "without" : "with");
   return bw;
 }
 

@@ -118,9 +118,11 @@ KernelTable build_table(Isa isa) {
     detail::register_iq1_avx2(table);
     detail::register_ternary_avx2(table);
     detail::register_gemm_avx2(table);
+    // The AVX2 row kernels prefetch for themselves; matvec's burst of hints on
+    // top made decode slower here too (docs/kernels.md, "AVX2 float kernels").
+    table.matvec_prefetch = false;
   }
   if (isa == Isa::Avx512) {
-    table.matvec_prefetch = false;
     detail::register_legacy_avx512(table);
     detail::register_kquant_avx512(table);
     detail::register_iquant_avx512(table);

@@ -51,7 +51,11 @@ constexpr bool kGemmQuantizedWeights = true;
 // in L2 (2 MiB per core here) while every vector block passes over it.
 constexpr size_t kGemmTileBytes = 256 * 1024;
 // Tiles and per-thread row ranges are whole multiples of this many rows (when
-// there are that many), so the micro-kernel runs full register blocks.
+// there are that many), so the micro-kernel runs full register blocks. Long
+// rows still get a tile of this many, past kGemmTileBytes (k = 5632: 352 KiB
+// instead of 11 rows): the kernels walk k in blocks, so a block of the tile
+// stays in cache, and 11 rows left the register blocks ragged (TinyLlama's
+// down projection ran 25-35% faster with 16, AVX2 and AVX-512 alike).
 constexpr int64_t kGemmRowQuantum = 16;
 // Row ranges handed out per thread: more than one evens out the load.
 constexpr int64_t kGemmSlotsPerThread = 4;
@@ -320,7 +324,7 @@ GemmJob make_gemm_job(const MatrixView& w, const float* x, int64_t n_vectors, fl
   job.dequantize = f32_in_place(w) ? nullptr : k[w.type].dequantize;
   const size_t row_floats_bytes = static_cast<size_t>(w.row_elems) * sizeof(float);
   job.tile_rows = std::max<int64_t>(1, static_cast<int64_t>(kGemmTileBytes / row_floats_bytes));
-  if (job.tile_rows > kGemmRowQuantum) job.tile_rows = job.tile_rows / kGemmRowQuantum * kGemmRowQuantum;
+  job.tile_rows = std::max(kGemmRowQuantum, job.tile_rows / kGemmRowQuantum * kGemmRowQuantum);
   const int64_t max_slots = std::max<int64_t>(1, kGemmSlotsPerThread * pool.size());
   job.slot_rows = round_up((w.n_rows + max_slots - 1) / max_slots, std::min(kGemmRowQuantum, w.n_rows));
   job.n_slots = (w.n_rows + job.slot_rows - 1) / job.slot_rows;

@@ -59,16 +59,17 @@ struct TestMatrix {
   MatrixView view;
 };
 
-TestMatrix make_matrix(TensorType type, const KernelTable& k, int64_t n_rows, size_t padding, uint32_t seed) {
-  const size_t row_bytes = bytes_for(type, kRowElems);
+TestMatrix make_matrix(TensorType type, const KernelTable& k, int64_t n_rows, size_t padding, uint32_t seed,
+                       int64_t row_elems = kRowElems) {
+  const size_t row_bytes = bytes_for(type, static_cast<uint64_t>(row_elems));
   TestMatrix m;
-  m.view = {nullptr, type, n_rows, kRowElems, row_bytes + padding};
+  m.view = {nullptr, type, n_rows, row_elems, row_bytes + padding};
   m.bytes.assign(m.view.row_stride * static_cast<size_t>(n_rows), std::byte{0xA5});
-  const std::vector<float> values = random_floats(static_cast<size_t>(n_rows * kRowElems), seed);
+  const std::vector<float> values = random_floats(static_cast<size_t>(n_rows * row_elems), seed);
   for (int64_t r = 0; r < n_rows; ++r) {
     std::byte* dst = m.bytes.data() + static_cast<size_t>(r) * m.view.row_stride;
-    const float* src = values.data() + r * kRowElems;
-    if (k[type].quantize != nullptr) k[type].quantize(src, dst, kRowElems);
+    const float* src = values.data() + r * row_elems;
+    if (k[type].quantize != nullptr) k[type].quantize(src, dst, row_elems);
     else if (type_info(type).block_elems == 1) std::memcpy(dst, src, row_bytes);
     else random_blocks(dst, row_bytes, type, seed + static_cast<uint32_t>(r));
   }
@@ -297,6 +298,41 @@ TEST_P(MatmulFloatBatch, BatchMatmatMatchesFloatReference) {
   }
 }
 
+// Rows of TinyLlama's down projection (5632 values, 22 KiB as floats): the
+// float GEMM's tile then holds 16 rows, past its usual byte budget. A row
+// count that is no multiple of 16 leaves a partial tile and a ragged
+// register block at the end of every thread's range.
+class MatmulLongFloatRows : public MatmulPerType {};
+
+std::vector<Case> float_weight_gemm_cases() {
+  std::vector<Case> cases;
+  for (const Case& c : float_cases()) {
+    const KernelTable& k = kernels_for(c.isa);
+    if (type_info(c.type).block_elems == 1 && !takes_int8_path(c.type, k) && !takes_bf16_path(c.type, k)) {
+      cases.push_back(c);
+    }
+  }
+  return cases;
+}
+
+TEST_P(MatmulLongFloatRows, MatchFloatReference) {
+  constexpr int64_t kLongRow = 5632;
+  constexpr int64_t kVectors = 13;
+  const std::vector<float> x = random_floats(static_cast<size_t>(kVectors * kLongRow), 23);
+  const TestMatrix m = make_matrix(type(), table(), 37, 8, 500, kLongRow);
+  const Reference want = float_reference(m.view, x.data(), kVectors, table());
+  MatmulScratch scratch;
+  std::vector<float> first;
+  for (int threads : {1, 2}) {
+    ThreadPool pool(threads);
+    std::vector<float> y(static_cast<size_t>(kVectors * 37), -1.0f);
+    matmat(m.view, x.data(), kVectors, y.data(), pool, scratch, table());
+    expect_close_to_reference(want, y.data(), "threads " + std::to_string(threads));
+    if (first.empty()) first = y;
+    else expect_same_floats(first, y.data(), "1 vs 2 threads");
+  }
+}
+
 TEST_P(MatmulPerType, BatchMatmatIsTheSameForEveryThreadCount) {
   ThreadPool one(1), three(3);
   const std::vector<float> x = random_floats(static_cast<size_t>(35 * kRowElems), 17);
@@ -338,6 +374,7 @@ TEST_P(MatmulPerType, BatchMatmatRowsDoNotDependOnTheRowsBesideThem) {
 
 INSTANTIATE_TEST_SUITE_P(AllWeightTypes, MatmulPerType, testing::ValuesIn(all_cases()), case_name);
 INSTANTIATE_TEST_SUITE_P(FloatWeightTypes, MatmulFloatBatch, testing::ValuesIn(float_cases()), case_name);
+INSTANTIATE_TEST_SUITE_P(FloatWeights, MatmulLongFloatRows, testing::ValuesIn(float_weight_gemm_cases()), case_name);
 
 // ---- checks that need no kernel ----
 
