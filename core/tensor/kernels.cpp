@@ -118,6 +118,7 @@ KernelTable build_table(Isa isa) {
     detail::register_iq1_avx2(table);
     detail::register_ternary_avx2(table);
     detail::register_gemm_avx2(table);
+    detail::register_gemm_q8_avx2(table);
   }
   if (isa == Isa::Avx512) {
     table.matvec_prefetch = false;

@@ -1,0 +1,335 @@
+// AVX2 int8 GEMM for prefill (gemm_q8.h): packing of Q4_0, Q8_0, Q4_K, Q6_K,
+// IQ4_NL, IQ4_XS and MXFP4 rows into 8-row groups, and the kernel that
+// multiplies packed groups with a batch of int8 activations. The AVX2 table's
+// gemm_q8; the AVX-512 table replaces it with x86/gemm_q8_avx512.cpp where
+// the CPU has VNNI.
+//
+// Plain AVX2 has no vpdpbusd. Its byte product, vpmaddubsw (unsigned byte
+// times signed byte, adjacent pairs summed to int16), SATURATES, so each type
+// takes the cheapest exact route for the range of its unsigned values u:
+//
+//   "bytes" (Q4_0, Q4_K: u <= 15; Q6_K: u <= 63). One pair is at most
+//     2 * 63 * 128 = 16128 (Q8_K activations reach -128), so vpmaddubsw is
+//     exact, and kChain steps of pairs can be added in int16 before one
+//     vpmaddwd by ones widens them to int32: 8 steps for u <= 15
+//     (8 * 3840 = 30720), 2 for u <= 63 (2 * 16128 = 32256). About 2.3-2.5
+//     uops per 32 products.
+//   "words" (Q8_0, IQ4_NL, IQ4_XS, MXFP4: u = value + 128 up to 255).
+//     vpmaddubsw would saturate (2 * 255 * 128). The values are packed as
+//     int16 and multiplied with int16 activations by vpmaddwd, exact for any
+//     bytes: 2 uops (vpmaddwd + vpaddd) per 16 products. The alternative, the
+//     sign trick of the decode kernels (vpsignb + vpmaddubsw on |w|), costs
+//     the same 4 uops per 32 products (vpsignb, vpmaddubsw, vpmaddwd, vpaddd)
+//     and is exact only while no weight and activation are both -128 (a
+//     Q8_0 file may hold -128, a Q8_K activation too), so it was not taken.
+//
+// Packed layout, per sub-block of kSub values: the values in steps (4 bytes
+// or 2 words per row), 32 bytes per step holding that step of the 8 rows —
+// one 32-bit lane per row, as the AVX-512 layout has with 16 — then 8 float
+// scales and, if the type has mins, 8 float mins. Packing widens each row's
+// block to unsigned bytes (x86/q8_unpack.h, shared with the AVX-512 file),
+// for "words" to uint16, and interleaves 16-byte pieces of the 8 rows with a
+// 4 x 4 dword transpose in each 128-bit lane (lane 0 rows 0-3, lane 1 rows 4-7).
+//
+// Kernel: a register block of kGroupBlock groups x kVectorBlock vectors. Per
+// sub-block every int32 sum starts at the vector's -offset * sum(x); then
+// acc = fma(float(sum), scale * dx, acc) and, with mins, acc = fma(min,
+// dx * sum(x), acc): the same float operations per row as the AVX-512
+// kernel, whose integer sums are the same exact numbers, so both tables give
+// bit-identical results (tests/core/tensor/gemm_q8_test.cpp). Every lane
+// computes only its own row, so a row's result does not depend on the rows
+// or vectors that share its call.
+
+#if !defined(__AVX2__) || !defined(__FMA__) || !defined(__F16C__)
+#error "gemm_q8_avx2.cpp must be compiled with AVX2, FMA and F16C enabled (see core/tensor/CMakeLists.txt)"
+#endif
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "tensor/gemm_q8.h"
+#include "tensor/x86/q8_unpack.h"
+
+namespace sieve::tensor {
+namespace {
+
+constexpr int64_t kGroupRows = kQ8GroupRowsAvx2;
+
+// How the AVX2 kernel multiplies a type (see the header comment); chain 0:
+// the type has no AVX2 packer.
+struct Avx2Form {
+  bool words = false;  // values packed as int16 and multiplied by vpmaddwd
+  int chain = 0;       // "bytes": vpmaddubsw steps summed in int16 before widening
+};
+
+// Largest unsigned value each "bytes" type packs (q8_unpack.h).
+constexpr int kMaxU4 = 15, kMaxU6 = 63;
+constexpr int chain_for(int max_u) { return 32767 / (2 * max_u * 128); }
+
+constexpr Avx2Form avx2_form(TensorType type) {
+  switch (type) {
+    case TensorType::Q4_0:
+    case TensorType::Q4_K: return {false, std::min(8, chain_for(kMaxU4))};
+    case TensorType::Q6_K: return {false, chain_for(kMaxU6)};
+    case TensorType::Q8_0:
+    case TensorType::IQ4_NL:
+    case TensorType::IQ4_XS:
+    case TensorType::MXFP4: return {true, 1};
+    default: return {};
+  }
+}
+static_assert(avx2_form(TensorType::Q4_0).chain == 8 && avx2_form(TensorType::Q6_K).chain == 2,
+              "int16 chains must stay below 32767 for Q8_K activations of -128");
+
+constexpr size_t sub_block_bytes(int sub, bool words, bool has_min) {
+  return static_cast<size_t>(sub) * kGroupRows * (words ? 2 : 1) + 32 * (has_min ? 2 : 1);
+}
+
+size_t group_bytes_avx2(TensorType type, int64_t k) {
+  const Q8GemmLayout l = q8_gemm_layout(type);
+  return static_cast<size_t>(k / l.sub_block) * sub_block_bytes(l.sub_block, avx2_form(type).words, l.has_min);
+}
+
+// ---- packing 8 rows ----------------------------------------------------------------
+
+// 16 bytes of row k in lane 0 and of row k + 4 in lane 1.
+__m256i two_rows(const uint8_t* stage, size_t row_stride, int k) {
+  const __m128i lo = load128(stage + static_cast<size_t>(k) * row_stride);
+  const __m128i hi = load128(stage + static_cast<size_t>(k + 4) * row_stride);
+  return _mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1);
+}
+
+// Bytes 16c..16c+15 (four dword steps) of the 8 staged rows as four steps of 32 bytes.
+void interleave8(const uint8_t* stage, size_t row_stride, uint8_t* out) {
+  const __m256i r0 = two_rows(stage, row_stride, 0), r1 = two_rows(stage, row_stride, 1);
+  const __m256i r2 = two_rows(stage, row_stride, 2), r3 = two_rows(stage, row_stride, 3);
+  const __m256i t0 = _mm256_unpacklo_epi32(r0, r1), t1 = _mm256_unpackhi_epi32(r0, r1);
+  const __m256i t2 = _mm256_unpacklo_epi32(r2, r3), t3 = _mm256_unpackhi_epi32(r2, r3);
+  store256(out, _mm256_unpacklo_epi64(t0, t2));
+  store256(out + 32, _mm256_unpackhi_epi64(t0, t2));
+  store256(out + 64, _mm256_unpacklo_epi64(t1, t3));
+  store256(out + 96, _mm256_unpackhi_epi64(t1, t3));
+}
+
+template <class T, TensorType kType>
+void pack_rows(const void* rows, size_t row_stride, int64_t n_rows, int64_t k, void* group) {
+  using Block = typename T::Block;
+  constexpr Q8GemmLayout kLayout = q8_gemm_layout(kType);
+  constexpr Avx2Form kForm = avx2_form(kType);
+  static_assert(kLayout.sub_block != 0 && kForm.chain != 0, "no AVX2 int8 layout for this type");
+  constexpr int kSub = kLayout.sub_block;
+  constexpr int kValueBytes = kForm.words ? 2 : 1;
+  constexpr int kStepValues = 4 / kValueBytes;
+  constexpr size_t kSubBytes = sub_block_bytes(kSub, kForm.words, kLayout.has_min);
+  constexpr int kSubsPerBlock = T::kValues / kSub;
+  constexpr size_t kFloatStride = kSubBytes / sizeof(float);
+  constexpr size_t kRowBytes = static_cast<size_t>(T::kValues) * kValueBytes;
+  alignas(32) uint8_t stage[kGroupRows][T::kValues];
+  alignas(32) uint8_t wide[kForm.words ? kGroupRows : 1][kForm.words ? kRowBytes : 1];
+  auto* out = static_cast<uint8_t*>(group);
+  const auto* base = static_cast<const std::byte*>(rows);
+  for (int64_t b = 0; b < k / T::kValues; ++b) {
+    uint8_t* sub0 = out + static_cast<size_t>(b * kSubsPerBlock) * kSubBytes;
+    auto* scale = reinterpret_cast<float*>(sub0 + kSub * kGroupRows * kValueBytes);
+    float* min = kLayout.has_min ? scale + kGroupRows : nullptr;
+    for (int64_t r = 0; r < kGroupRows; ++r) {
+      if (r < n_rows) {
+        const auto* blocks = reinterpret_cast<const Block*>(base + static_cast<size_t>(r) * row_stride);
+        T::unpack(blocks[b], stage[r], scale + r, min != nullptr ? min + r : nullptr, kFloatStride);
+      } else {  // padding rows: zero values and scales, never stored
+        std::memset(stage[r], 0, sizeof(stage[r]));
+        for (int s = 0; s < kSubsPerBlock; ++s) {
+          scale[static_cast<size_t>(s) * kFloatStride + static_cast<size_t>(r)] = 0.0f;
+          if (min != nullptr) min[static_cast<size_t>(s) * kFloatStride + static_cast<size_t>(r)] = 0.0f;
+        }
+      }
+      if constexpr (kForm.words) {
+        for (int i = 0; i < T::kValues; i += 16) store256(wide[r] + 2 * i, _mm256_cvtepu8_epi16(load128(stage[r] + i)));
+      }
+    }
+    const uint8_t* src = kForm.words ? &wide[0][0] : &stage[0][0];
+    for (size_t c = 0; c < kRowBytes / 16; ++c) {
+      const size_t value = 16 * c / kValueBytes;
+      const size_t sub = value / kSub, step = (value % kSub) / kStepValues;
+      interleave8(src + 16 * c, kRowBytes, sub0 + sub * kSubBytes + 32 * step);
+    }
+  }
+}
+
+// ---- the kernel --------------------------------------------------------------------
+
+constexpr int kGroupBlock = 2;   // row groups per register block
+constexpr int kVectorBlock = 3;  // vectors per register block
+
+int32_t load_i32(const void* p) {
+  int32_t v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+
+// The integer sums of one sub-block, "bytes" form: vpmaddubsw pairs chained in int16.
+template <int kSub, int kChain, int G, int V>
+void sub_block_bytes_sums(const uint8_t* const* w, size_t sub_offset, const int8_t* const* x, __m256i (&sums)[G][V]) {
+  const __m256i ones = _mm256_set1_epi16(1);
+  for (int c0 = 0; c0 < kSub / 4; c0 += kChain) {
+    __m256i part[G][V];
+    for (int i = 0; i < kChain; ++i) {
+      __m256i wv[G];
+      for (int g = 0; g < G; ++g) wv[g] = load256(w[g] + sub_offset + 32 * (c0 + i));
+      for (int v = 0; v < V; ++v) {
+        const __m256i xv = _mm256_set1_epi32(load_i32(x[v] + 4 * (c0 + i)));
+        for (int g = 0; g < G; ++g) {
+          const __m256i p = _mm256_maddubs_epi16(wv[g], xv);
+          part[g][v] = i == 0 ? p : _mm256_add_epi16(part[g][v], p);
+        }
+      }
+    }
+    for (int g = 0; g < G; ++g)
+      for (int v = 0; v < V; ++v) sums[g][v] = _mm256_add_epi32(sums[g][v], _mm256_madd_epi16(part[g][v], ones));
+  }
+}
+
+// The integer sums of one sub-block, "words" form: activations widened to
+// int16 once per sub-block, then vpmaddwd per step of two values.
+template <int kSub, int G, int V>
+void sub_block_words_sums(const uint8_t* const* w, size_t sub_offset, const int8_t* const* x, __m256i (&sums)[G][V]) {
+  alignas(32) int16_t xw[V][kSub];
+  for (int v = 0; v < V; ++v) {
+    for (int i = 0; i < kSub; i += 16) {
+      _mm256_store_si256(reinterpret_cast<__m256i*>(xw[v] + i), _mm256_cvtepi8_epi16(load128(x[v] + i)));
+    }
+  }
+  for (int step = 0; step < kSub / 2; ++step) {
+    __m256i wv[G];
+    for (int g = 0; g < G; ++g) wv[g] = load256(w[g] + sub_offset + 32 * step);
+    for (int v = 0; v < V; ++v) {
+      const __m256i xv = _mm256_set1_epi32(load_i32(xw[v] + 2 * step));
+      for (int g = 0; g < G; ++g) sums[g][v] = _mm256_add_epi32(sums[g][v], _mm256_madd_epi16(wv[g], xv));
+    }
+  }
+}
+
+template <bool kWords, int kSub, bool kMin, int kChain, int G, int V>
+void micro(const Q8GemmTask& t, int64_t group0, int64_t v0) {
+  constexpr size_t kSubBytes = sub_block_bytes(kSub, kWords, kMin);
+  constexpr size_t kScaleOffset = static_cast<size_t>(kSub) * kGroupRows * (kWords ? 2 : 1);
+  const uint8_t* w[G];
+  for (int g = 0; g < G; ++g) {
+    w[g] = reinterpret_cast<const uint8_t*>(t.groups) + static_cast<size_t>(group0 + g) * t.group_bytes;
+  }
+  const int8_t* x[V];
+  const Q8Meta* meta[V];
+  for (int v = 0; v < V; ++v) {
+    x[v] = t.x + static_cast<size_t>(v0 + v) * t.x_stride;
+    meta[v] = t.meta + static_cast<size_t>(v0 + v) * t.meta_stride;
+  }
+  __m256 acc[G][V];
+  for (int g = 0; g < G; ++g)
+    for (int v = 0; v < V; ++v) acc[g][v] = _mm256_setzero_ps();
+  const int64_t n_sub = t.k / kSub;
+  for (int64_t s = 0; s < n_sub; ++s) {
+    __m256i sums[G][V];
+    const int8_t* xs[V];
+    for (int v = 0; v < V; ++v) {
+      const __m256i start = _mm256_set1_epi32(meta[v][s].offset_term);
+      for (int g = 0; g < G; ++g) sums[g][v] = start;
+      xs[v] = x[v] + s * kSub;
+    }
+    const size_t sub_offset = static_cast<size_t>(s) * kSubBytes;
+    if constexpr (kWords) {
+      sub_block_words_sums<kSub, G, V>(w, sub_offset, xs, sums);
+    } else {
+      sub_block_bytes_sums<kSub, kChain, G, V>(w, sub_offset, xs, sums);
+    }
+    for (int g = 0; g < G; ++g) {
+      const auto* scale = reinterpret_cast<const float*>(w[g] + sub_offset + kScaleOffset);
+      const __m256 sc = _mm256_loadu_ps(scale);
+      for (int v = 0; v < V; ++v) {
+        const __m256 factor = _mm256_mul_ps(sc, _mm256_set1_ps(meta[v][s].dx));
+        acc[g][v] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums[g][v]), factor, acc[g][v]);
+      }
+      if constexpr (kMin) {
+        const __m256 mn = _mm256_loadu_ps(scale + kGroupRows);
+        for (int v = 0; v < V; ++v) acc[g][v] = _mm256_fmadd_ps(mn, _mm256_set1_ps(meta[v][s].scaled_sum), acc[g][v]);
+      }
+    }
+  }
+  for (int g = 0; g < G; ++g) {
+    const int64_t row0 = (group0 + g) * kGroupRows;
+    const int64_t valid = std::min<int64_t>(kGroupRows, t.n_rows - row0);
+    if (valid == kGroupRows) {
+      for (int v = 0; v < V; ++v) _mm256_storeu_ps(t.y + (v0 + v) * t.ldy + row0, acc[g][v]);
+    } else {
+      const __m256i mask =
+          _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(valid)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+      for (int v = 0; v < V; ++v) _mm256_maskstore_ps(t.y + (v0 + v) * t.ldy + row0, mask, acc[g][v]);
+    }
+  }
+}
+
+template <bool kWords, int kSub, bool kMin, int kChain, int G>
+void micro_vectors(const Q8GemmTask& t, int64_t group0, int64_t v0, int64_t n_v) {
+  static_assert(kVectorBlock == 3, "one case per vector count below the block");
+  switch (n_v) {
+    case 1: micro<kWords, kSub, kMin, kChain, G, 1>(t, group0, v0); break;
+    case 2: micro<kWords, kSub, kMin, kChain, G, 2>(t, group0, v0); break;
+    default: micro<kWords, kSub, kMin, kChain, G, kVectorBlock>(t, group0, v0); break;
+  }
+}
+
+template <bool kWords, int kSub, bool kMin, int kChain>
+void gemm_q8(const Q8GemmTask& t) {
+  const int64_t n_groups = (t.n_rows + kGroupRows - 1) / kGroupRows;
+  for (int64_t v0 = 0; v0 < t.n_vectors; v0 += kVectorBlock) {
+    const int64_t n_v = std::min<int64_t>(kVectorBlock, t.n_vectors - v0);
+    int64_t g0 = 0;
+    for (; g0 + kGroupBlock <= n_groups; g0 += kGroupBlock) {
+      micro_vectors<kWords, kSub, kMin, kChain, kGroupBlock>(t, g0, v0, n_v);
+    }
+    for (; g0 < n_groups; ++g0) micro_vectors<kWords, kSub, kMin, kChain, 1>(t, g0, v0, n_v);
+  }
+}
+
+template <TensorType kType>
+void gemm_for(const Q8GemmTask& t) {
+  constexpr Q8GemmLayout kLayout = q8_gemm_layout(kType);
+  constexpr Avx2Form kForm = avx2_form(kType);
+  gemm_q8<kForm.words, kLayout.sub_block, kLayout.has_min, kForm.chain>(t);
+}
+
+constexpr bool same_as_q8_0(TensorType type) {
+  return q8_gemm_layout(type).sub_block == 32 && !q8_gemm_layout(type).has_min && avx2_form(type).words;
+}
+static_assert(same_as_q8_0(TensorType::IQ4_NL) && same_as_q8_0(TensorType::IQ4_XS) && same_as_q8_0(TensorType::MXFP4));
+
+void gemm_q8_avx2(const Q8GemmTask& t) {
+  switch (t.type) {
+    case TensorType::Q4_0: return gemm_for<TensorType::Q4_0>(t);
+    case TensorType::Q4_K: return gemm_for<TensorType::Q4_K>(t);
+    case TensorType::Q6_K: return gemm_for<TensorType::Q6_K>(t);
+    // Q8_0, IQ4_NL, IQ4_XS and MXFP4 share one form: words, 32-value sub-blocks, no mins.
+    default: return gemm_for<TensorType::Q8_0>(t);
+  }
+}
+
+}  // namespace
+
+namespace detail {
+void register_gemm_q8_avx2(KernelTable& table) {
+  clear_gemm_q8(table);
+  table.gemm_q8 = gemm_q8_avx2;
+  table.q8_group_rows = kGroupRows;
+  table.q8_group_bytes = group_bytes_avx2;
+  table[TensorType::Q4_0].pack_q8 = pack_rows<Q4_0Unpack, TensorType::Q4_0>;
+  table[TensorType::Q8_0].pack_q8 = pack_rows<Q8_0Unpack, TensorType::Q8_0>;
+  table[TensorType::Q4_K].pack_q8 = pack_rows<Q4_KUnpack, TensorType::Q4_K>;
+  table[TensorType::Q6_K].pack_q8 = pack_rows<Q6_KUnpack, TensorType::Q6_K>;
+  table[TensorType::IQ4_NL].pack_q8 = pack_rows<IQ4_NLUnpack, TensorType::IQ4_NL>;
+  table[TensorType::IQ4_XS].pack_q8 = pack_rows<IQ4_XSUnpack, TensorType::IQ4_XS>;
+  table[TensorType::MXFP4].pack_q8 = pack_rows<MXFP4Unpack, TensorType::MXFP4>;
+}
+}  // namespace detail
+
+}  // namespace sieve::tensor
