@@ -1,5 +1,6 @@
 // AVX2 int8 GEMM for prefill (gemm_q8.h): packing of Q4_0, Q8_0, Q4_K, Q6_K,
-// IQ4_NL, IQ4_XS and MXFP4 rows into 8-row groups, and the kernel that
+// IQ4_NL, IQ4_XS, MXFP4, IQ3_*, IQ2_*, IQ1_* and TQ*_0 rows into 8-row
+// groups, and the kernel that
 // multiplies packed groups with a batch of int8 activations. The AVX2 table's
 // gemm_q8; the AVX-512 table replaces it with x86/gemm_q8_avx512.cpp where
 // the CPU has VNNI.
@@ -8,13 +9,14 @@
 // times signed byte, adjacent pairs summed to int16), SATURATES, so each type
 // takes the cheapest exact route for the range of its unsigned values u:
 //
-//   "bytes" (Q4_0, Q4_K: u <= 15; Q6_K: u <= 63). One pair is at most
-//     2 * 63 * 128 = 16128 (Q8_K activations reach -128), so vpmaddubsw is
-//     exact, and kChain steps of pairs can be added in int16 before one
-//     vpmaddwd by ones widens them to int32: 8 steps for u <= 15
-//     (8 * 3840 = 30720), 2 for u <= 63 (2 * 16128 = 32256). About 2.3-2.5
-//     uops per 32 products.
-//   "words" (Q8_0, IQ4_NL, IQ4_XS, MXFP4: u = value + 128 up to 255).
+//   "bytes" (Q4_0, Q4_K: u <= 15; Q6_K: u <= 63; IQ1_*: u <= 18; TQ*_0:
+//     u <= 3). One pair is at most 2 * 63 * 128 = 16128 (Q8_K activations
+//     reach -128), so vpmaddubsw is exact, and kChain steps of pairs can be
+//     added in int16 before one vpmaddwd by ones widens them to int32: 8
+//     steps for u <= 15 (8 * 3840 = 30720), 2 for u <= 63 (2 * 16128 =
+//     32256), 4 for IQ1. About 2.3-2.5 uops per 32 products.
+//   "words" (Q8_0, IQ4_NL, IQ4_XS, MXFP4, IQ3_*, IQ2_*: u = value + 128,
+//     up to 255).
 //     vpmaddubsw would saturate (2 * 255 * 128). The values are packed as
 //     int16 and multiplied with int16 activations by vpmaddwd, exact for any
 //     bytes: 2 uops (vpmaddwd + vpaddd) per 16 products. The alternative, the
@@ -27,8 +29,9 @@
 // or 2 words per row), 32 bytes per step holding that step of the 8 rows —
 // one 32-bit lane per row, as the AVX-512 layout has with 16 — then 8 float
 // scales and, if the type has mins, 8 float mins. Packing widens each row's
-// block to unsigned bytes (x86/q8_unpack.h, shared with the AVX-512 file),
-// for "words" to uint16, and interleaves 16-byte pieces of the 8 rows with a
+// block to unsigned bytes (x86/q8_unpack.h, shared with the AVX-512 file;
+// x86/q8_unpack_grid.h for the grid and ternary types), for "words" further
+// to uint16, and interleaves 16-byte pieces of the 8 rows with a
 // 4 x 4 dword transpose in each 128-bit lane (lane 0 rows 0-3, lane 1 rows 4-7).
 //
 // Kernel: a register block of kGroupBlock groups x kVectorBlock vectors. Per
@@ -51,6 +54,7 @@
 
 #include "tensor/gemm_q8.h"
 #include "tensor/x86/q8_unpack.h"
+#include "tensor/x86/q8_unpack_grid.h"
 
 namespace sieve::tensor {
 namespace {
@@ -64,23 +68,45 @@ struct Avx2Form {
   int chain = 0;       // "bytes": vpmaddubsw steps summed in int16 before widening
 };
 
-// Largest unsigned value each "bytes" type packs (q8_unpack.h).
-constexpr int kMaxU4 = 15, kMaxU6 = 63;
-constexpr int chain_for(int max_u) { return 32767 / (2 * max_u * 128); }
+// Largest unsigned value each "bytes" type packs (x86/q8_unpack*.h).
+constexpr int kMaxU4 = 15, kMaxU6 = 63, kMaxUIq1 = 18, kMaxUTernary = 3;
+
+// The most steps of pairs that int16 holds for values up to max_u (a pair is
+// at most 2 * max_u * 128), rounded down to a divisor of the sub-block's steps.
+constexpr int chain_for(int max_u, int sub_block) {
+  int chain = 32767 / (2 * max_u * 128);
+  while ((sub_block / 4) % chain != 0) --chain;
+  return chain;
+}
+
+constexpr Avx2Form bytes_form(TensorType type, int max_u) {
+  return {false, chain_for(max_u, q8_gemm_layout(type).sub_block)};
+}
 
 constexpr Avx2Form avx2_form(TensorType type) {
   switch (type) {
     case TensorType::Q4_0:
-    case TensorType::Q4_K: return {false, std::min(8, chain_for(kMaxU4))};
-    case TensorType::Q6_K: return {false, chain_for(kMaxU6)};
+    case TensorType::Q4_K: return bytes_form(type, kMaxU4);
+    case TensorType::Q6_K: return bytes_form(type, kMaxU6);
+    case TensorType::IQ1_S:
+    case TensorType::IQ1_M: return bytes_form(type, kMaxUIq1);
+    case TensorType::TQ1_0:
+    case TensorType::TQ2_0: return bytes_form(type, kMaxUTernary);
     case TensorType::Q8_0:
     case TensorType::IQ4_NL:
     case TensorType::IQ4_XS:
-    case TensorType::MXFP4: return {true, 1};
+    case TensorType::MXFP4:
+    case TensorType::IQ3_XXS:
+    case TensorType::IQ3_S:
+    case TensorType::IQ2_XXS:
+    case TensorType::IQ2_XS:
+    case TensorType::IQ2_S: return {true, 1};
     default: return {};
   }
 }
-static_assert(avx2_form(TensorType::Q4_0).chain == 8 && avx2_form(TensorType::Q6_K).chain == 2,
+static_assert(avx2_form(TensorType::Q4_0).chain == 8 && avx2_form(TensorType::Q6_K).chain == 2 &&
+                  avx2_form(TensorType::IQ1_S).chain == 4 && avx2_form(TensorType::IQ1_M).chain == 4 &&
+                  avx2_form(TensorType::TQ2_0).chain == 8,
               "int16 chains must stay below 32767 for Q8_K activations of -128");
 
 constexpr size_t sub_block_bytes(int sub, bool words, bool has_min) {
@@ -312,18 +338,25 @@ void gemm_for(const Q8GemmTask& t) {
   gemm_q8<kForm.words, kLayout.sub_block, kLayout.has_min, kForm.chain>(t);
 }
 
-constexpr bool same_as_q8_0(TensorType type) {
-  return q8_gemm_layout(type).sub_block == 32 && !q8_gemm_layout(type).has_min && avx2_form(type).words;
-}
-static_assert(same_as_q8_0(TensorType::IQ4_NL) && same_as_q8_0(TensorType::IQ4_XS) && same_as_q8_0(TensorType::MXFP4));
-
 void gemm_q8_avx2(const Q8GemmTask& t) {
   switch (t.type) {
     case TensorType::Q4_0: return gemm_for<TensorType::Q4_0>(t);
+    case TensorType::Q8_0: return gemm_for<TensorType::Q8_0>(t);
     case TensorType::Q4_K: return gemm_for<TensorType::Q4_K>(t);
     case TensorType::Q6_K: return gemm_for<TensorType::Q6_K>(t);
-    // Q8_0, IQ4_NL, IQ4_XS and MXFP4 share one form: words, 32-value sub-blocks, no mins.
-    default: return gemm_for<TensorType::Q8_0>(t);
+    case TensorType::IQ4_NL: return gemm_for<TensorType::IQ4_NL>(t);
+    case TensorType::IQ4_XS: return gemm_for<TensorType::IQ4_XS>(t);
+    case TensorType::MXFP4: return gemm_for<TensorType::MXFP4>(t);
+    case TensorType::IQ3_XXS: return gemm_for<TensorType::IQ3_XXS>(t);
+    case TensorType::IQ3_S: return gemm_for<TensorType::IQ3_S>(t);
+    case TensorType::IQ2_XXS: return gemm_for<TensorType::IQ2_XXS>(t);
+    case TensorType::IQ2_XS: return gemm_for<TensorType::IQ2_XS>(t);
+    case TensorType::IQ2_S: return gemm_for<TensorType::IQ2_S>(t);
+    case TensorType::IQ1_S: return gemm_for<TensorType::IQ1_S>(t);
+    case TensorType::IQ1_M: return gemm_for<TensorType::IQ1_M>(t);
+    case TensorType::TQ1_0: return gemm_for<TensorType::TQ1_0>(t);
+    case TensorType::TQ2_0: return gemm_for<TensorType::TQ2_0>(t);
+    default: return;  // no packer registered: matmat never calls the kernel for the type
   }
 }
 
@@ -342,6 +375,15 @@ void register_gemm_q8_avx2(KernelTable& table) {
   table[TensorType::IQ4_NL].pack_q8 = pack_rows<IQ4_NLUnpack, TensorType::IQ4_NL>;
   table[TensorType::IQ4_XS].pack_q8 = pack_rows<IQ4_XSUnpack, TensorType::IQ4_XS>;
   table[TensorType::MXFP4].pack_q8 = pack_rows<MXFP4Unpack, TensorType::MXFP4>;
+  table[TensorType::IQ3_XXS].pack_q8 = pack_rows<IQ3_XXSUnpackScalar, TensorType::IQ3_XXS>;
+  table[TensorType::IQ3_S].pack_q8 = pack_rows<IQ3_SUnpackScalar, TensorType::IQ3_S>;
+  table[TensorType::IQ2_XXS].pack_q8 = pack_rows<IQ2UnpackScalar<BlockIQ2XXS, 32>, TensorType::IQ2_XXS>;
+  table[TensorType::IQ2_XS].pack_q8 = pack_rows<IQ2UnpackScalar<BlockIQ2XS, 16>, TensorType::IQ2_XS>;
+  table[TensorType::IQ2_S].pack_q8 = pack_rows<IQ2UnpackScalar<BlockIQ2S, 16>, TensorType::IQ2_S>;
+  table[TensorType::IQ1_S].pack_q8 = pack_rows<IQ1_SUnpackScalar, TensorType::IQ1_S>;
+  table[TensorType::IQ1_M].pack_q8 = pack_rows<IQ1_MUnpackScalar, TensorType::IQ1_M>;
+  table[TensorType::TQ1_0].pack_q8 = pack_rows<TQ1_0UnpackScalar, TensorType::TQ1_0>;
+  table[TensorType::TQ2_0].pack_q8 = pack_rows<TQ2_0UnpackScalar, TensorType::TQ2_0>;
 }
 }  // namespace detail
 
