@@ -372,11 +372,15 @@ void matmat_gemm(const MatrixView& w, const float* x, int64_t n_vectors, float* 
 // ---- the int8 GEMM path (gemm_q8.h) -------------------------------------------
 // Where the table has an int8 GEMM and a packer for the weight type, batches
 // multiply the quantized rows with 8-bit activations, quantized exactly as
-// decode quantizes them: ~2-3x the float GEMM's speed (integer products, four
-// per 32-bit lane), and closer to decode's results than float activations.
+// decode quantizes them: ~2-3x the float GEMM's speed with VNNI (integer
+// products, four per 32-bit lane; AVX2 reaches about half of that), and
+// closer to decode's results than float activations. The packed layout (rows
+// per group, bytes per group) is the table's.
 
 bool use_gemm_q8(const MatrixView& w, int64_t n_vectors, const KernelTable& k) {
-  return k.gemm_q8 != nullptr && k.q8_group_bytes != nullptr && k[w.type].pack_q8 != nullptr &&
+  // The group sizes matmat_q8 has a slot loop for.
+  const bool known_layout = k.q8_group_rows == kQ8GroupRows || k.q8_group_rows == kQ8GroupRowsAvx2;
+  return k.gemm_q8 != nullptr && k.q8_group_bytes != nullptr && known_layout && k[w.type].pack_q8 != nullptr &&
          n_vectors >= kGemmMinVectorsDequantized && q8_gemm_layout(w.type).sub_block != 0;
 }
 
