@@ -34,7 +34,7 @@
 // to uint16, and interleaves 16-byte pieces of the 8 rows with a
 // 4 x 4 dword transpose in each 128-bit lane (lane 0 rows 0-3, lane 1 rows 4-7).
 //
-// Kernel: a register block of kGroupBlock groups x kVectorBlock vectors. Per
+// Kernel: a register block of groups x vectors (1 x 4 "bytes", 2 x 3 "words"). Per
 // sub-block every int32 sum starts at the vector's -offset * sum(x); then
 // acc = fma(float(sum), scale * dx, acc) and, with mins, acc = fma(min,
 // dx * sum(x), acc): the same float operations per row as the AVX-512
@@ -186,13 +186,18 @@ void pack_rows(const void* rows, size_t row_stride, int64_t n_rows, int64_t k, v
 
 // ---- the kernel --------------------------------------------------------------------
 
-// One group (8 rows) x 4 vectors: 4 int16 chains, 4 int32 sums and 4 float
-// accumulators fit the 16 ymm registers with the weights, the broadcast
-// activation and the ones. Single-thread 2048 x 2048 x 128 vectors on the
-// Zen 5 EPYC (busy, best of 15): Q4_0 / Q4_K 94-97 GMAC/s, Q6_K 85-88 with
-// 1 x 4; 2 x 3, 2 x 2 and 1 x 6 were no faster and spilled more.
+// "Bytes": one group (8 rows) x 4 vectors: 4 int16 chains, 4 int32 sums and
+// 4 float accumulators fit the 16 ymm registers with the weights, the
+// broadcast activation and the ones. Single-thread 2048 x 2048 x 128
+// vectors on the Zen 5 EPYC (busy, best of 15): Q4_0 / Q4_K 94-97 GMAC/s,
+// Q6_K 85-88 with 1 x 4; 2 x 3, 2 x 2 and 1 x 6 were no faster and spilled
+// more. "Words" (no chains): 2 groups x 3 vectors, 6 sums and 6 accumulators;
+// best of several runs Q8_0 / IQ4_XS 57 / 56 GMAC/s against 50 / 50 with
+// 1 x 4 and 53 / 53 with 1 x 6.
 constexpr int kGroupBlock = 1;   // row groups per register block
 constexpr int kVectorBlock = 4;  // vectors per register block
+constexpr int kWordsGroupBlock = 2;
+constexpr int kWordsVectorBlock = 3;
 
 [[gnu::always_inline]] inline int32_t load_i32(const void* p) {
   int32_t v;
@@ -309,8 +314,8 @@ void micro(const Q8GemmTask& t, int64_t group0, int64_t v0) {
   }
 }
 
-// micro with V = n_v (1..kVectorBlock) vectors.
-template <bool kWords, int kSub, bool kMin, int kChain, int G, int V = kVectorBlock>
+// micro with V = n_v (1..the block's vectors) vectors.
+template <bool kWords, int kSub, bool kMin, int kChain, int G, int V>
 void micro_vectors(const Q8GemmTask& t, int64_t group0, int64_t v0, int64_t n_v) {
   if constexpr (V > 1) {
     if (n_v < V) return micro_vectors<kWords, kSub, kMin, kChain, G, V - 1>(t, group0, v0, n_v);
@@ -320,14 +325,13 @@ void micro_vectors(const Q8GemmTask& t, int64_t group0, int64_t v0, int64_t n_v)
 
 template <bool kWords, int kSub, bool kMin, int kChain>
 void gemm_q8(const Q8GemmTask& t) {
+  constexpr int kG = kWords ? kWordsGroupBlock : kGroupBlock, kV = kWords ? kWordsVectorBlock : kVectorBlock;
   const int64_t n_groups = (t.n_rows + kGroupRows - 1) / kGroupRows;
-  for (int64_t v0 = 0; v0 < t.n_vectors; v0 += kVectorBlock) {
-    const int64_t n_v = std::min<int64_t>(kVectorBlock, t.n_vectors - v0);
+  for (int64_t v0 = 0; v0 < t.n_vectors; v0 += kV) {
+    const int64_t n_v = std::min<int64_t>(kV, t.n_vectors - v0);
     int64_t g0 = 0;
-    for (; g0 + kGroupBlock <= n_groups; g0 += kGroupBlock) {
-      micro_vectors<kWords, kSub, kMin, kChain, kGroupBlock>(t, g0, v0, n_v);
-    }
-    for (; g0 < n_groups; ++g0) micro_vectors<kWords, kSub, kMin, kChain, 1>(t, g0, v0, n_v);
+    for (; g0 + kG <= n_groups; g0 += kG) micro_vectors<kWords, kSub, kMin, kChain, kG, kV>(t, g0, v0, n_v);
+    for (; g0 < n_groups; ++g0) micro_vectors<kWords, kSub, kMin, kChain, 1, kV>(t, g0, v0, n_v);
   }
 }
 
