@@ -44,6 +44,15 @@ void prepare_from_q8_k(const BlockQ8K* blocks, int64_t k, const Q8GemmLayout& l,
 
 }  // namespace
 
+namespace detail {
+void clear_gemm_q8(KernelTable& table) {
+  table.gemm_q8 = nullptr;
+  table.q8_group_rows = 0;
+  table.q8_group_bytes = nullptr;
+  for (TypeKernels& t : table.by_type) t.pack_q8 = nullptr;
+}
+}  // namespace detail
+
 void prepare_q8_activation(TensorType dot_type, const void* blocks, int64_t k, const Q8GemmLayout& layout, int8_t* x,
                            Q8Meta* meta) {
   if (dot_type == TensorType::Q8_0) {

@@ -13,13 +13,15 @@
 // where the integer part is exact (VNNI vpdpbusd: unsigned weight bytes times
 // signed activation bytes, four per 32-bit lane).
 //
-// Weights are packed 16 rows at a time ("group"): for each sub-block, the
-// values in steps of four — 64 bytes holding four values of each of the 16
-// rows, so one 32-bit lane is one row — then 16 float scales and, if the type
-// has mins, 16 float mins. One register of products is then one value step of
-// 16 rows, the activation's four bytes are broadcast, and every lane computes
-// only its own row: a row's result does not depend on which rows share its
-// group or call.
+// Weights are packed a group of rows at a time, in a layout each table's
+// kernel chooses (KernelTable::q8_group_rows, q8_group_bytes). The AVX-512
+// one (below, kQ8GroupRows = 16): for each sub-block, the values in steps of
+// four — 64 bytes holding four values of each of the 16 rows, so one 32-bit
+// lane is one row — then 16 float scales and, if the type has mins, 16 float
+// mins. One register of products is then one value step of 16 rows, the
+// activation's four bytes are broadcast, and every lane computes only its own
+// row: a row's result does not depend on which rows share its group or call.
+// The AVX2 layout (x86/gemm_q8_avx2.cpp) is the same idea with 8 rows.
 
 #include <cstddef>
 #include <cstdint>
@@ -29,7 +31,8 @@
 
 namespace sieve::tensor {
 
-inline constexpr int64_t kQ8GroupRows = 16;
+inline constexpr int64_t kQ8GroupRows = 16;     // the AVX-512 layout
+inline constexpr int64_t kQ8GroupRowsAvx2 = 8;  // the AVX2 layout (x86/gemm_q8_avx2.cpp)
 
 struct Q8GemmLayout {
   int sub_block = 0;  // values per scale; 0 = the type has no int8 GEMM layout
@@ -64,12 +67,12 @@ constexpr Q8GemmLayout q8_gemm_layout(TensorType type) {
   }
 }
 
-// Bytes of one sub-block of a packed group: values, scales, mins.
+// Bytes of one sub-block of an AVX-512 packed group: values, scales, mins.
 constexpr size_t q8_sub_block_bytes(const Q8GemmLayout& l) {
   return static_cast<size_t>(l.sub_block) * kQ8GroupRows + 64 * (l.has_min ? 2 : 1);
 }
 
-// Bytes of one packed group of 16 rows of k values.
+// Bytes of one AVX-512 packed group of 16 rows of k values.
 constexpr size_t q8_group_bytes(const Q8GemmLayout& l, int64_t k) {
   return static_cast<size_t>(k / l.sub_block) * q8_sub_block_bytes(l);
 }
@@ -86,6 +89,7 @@ struct Q8Meta {
 // (the last one may be partial) times n_vectors prepared activations;
 // y[v * ldy + r] = the product of row r and vector v.
 struct Q8GemmTask {
+  TensorType type = TensorType::F32;  // the weights' type (a kernel may pick its inner loop by it)
   const std::byte* groups = nullptr;
   size_t group_bytes = 0;
   int64_t n_rows = 0;
@@ -109,6 +113,12 @@ void prepare_q8_activation(TensorType dot_type, const void* blocks, int64_t k, c
 namespace detail {
 // Registered by kernels.cpp on AVX-512 CPUs that have VNNI.
 void register_gemm_q8_avx512(KernelTable& table);
+// Registered by kernels.cpp in the AVX2 table (and under the AVX-512 one,
+// which replaces it where the CPU has VNNI).
+void register_gemm_q8_avx2(KernelTable& table);
+// Clears a table's int8 GEMM and every packer, so a registration never mixes
+// another layout's packers with its kernel.
+void clear_gemm_q8(KernelTable& table);
 }  // namespace detail
 
 }  // namespace sieve::tensor

@@ -121,6 +121,7 @@ KernelTable build_table(Isa isa) {
     // The AVX2 row kernels prefetch for themselves; matvec's burst of hints on
     // top made decode slower here too (docs/kernels.md, "AVX2 float kernels").
     table.matvec_prefetch = false;
+    detail::register_gemm_q8_avx2(table);
   }
   if (isa == Isa::Avx512) {
     detail::register_legacy_avx512(table);

@@ -44,12 +44,15 @@ using VecDotRowsFn = void (*)(int64_t n, const void* w, size_t row_stride, int64
 using GemmF32Fn = void (*)(int64_t n_rows, int64_t n_vectors, int64_t k, const float* w, int64_t ldw,
                            const float* x, int64_t ldx, float* y, int64_t ldy);
 
-// Int8 GEMM for prefill with quantized weights (gemm_q8.h): `n_rows` (<= 16)
-// rows `row_stride` bytes apart, of k values, are packed into one row group of
-// unsigned bytes interleaved 4 values per row, with per-sub-block float scales.
+// Int8 GEMM for prefill with quantized weights (gemm_q8.h): `n_rows` (at most
+// the table's q8_group_rows) rows `row_stride` bytes apart, of k values, are
+// packed into one row group of interleaved integer values with per-sub-block
+// float scales, in the layout of the table's gemm_q8.
 using PackRowsQ8Fn = void (*)(const void* rows, size_t row_stride, int64_t n_rows, int64_t k, void* group);
 struct Q8GemmTask;
 using GemmQ8Fn = void (*)(const Q8GemmTask& task);
+// Bytes of one packed group of rows of `type` with k values (the table's layout).
+using Q8GroupBytesFn = size_t (*)(TensorType type, int64_t k);
 
 // BF16 GEMM for prefill with BF16 weights (gemm_bf16.h): `n_rows` (<= 16)
 // rows of k values are packed into one row group of BF16 pairs, a pair of
@@ -74,7 +77,12 @@ struct KernelTable {
   Isa isa = Isa::Scalar;
   std::array<TypeKernels, kTypeIdLimit> by_type{};
   GemmF32Fn gemm_f32 = nullptr;  // gemm_*.cpp; matmat falls back to vec_dot without it
-  GemmQ8Fn gemm_q8 = nullptr;    // int8 GEMM over packed rows (x86/gemm_q8_avx512.cpp, VNNI)
+  // Int8 GEMM over packed rows (x86/gemm_q8_avx512.cpp with VNNI, x86/gemm_q8_avx2.cpp),
+  // with its packed layout: rows per group and bytes per group. The three and
+  // every pack_q8 of the table are registered together.
+  GemmQ8Fn gemm_q8 = nullptr;
+  int64_t q8_group_rows = 0;
+  Q8GroupBytesFn q8_group_bytes = nullptr;
   // Whether matvec hints each row ~8 KiB ahead into L2 (matmul.cpp). The hint
   // was tuned when it was added (one thread streaming 1 GiB: +5-25%); on the
   // AVX-512 EPYC (Zen 5) measured since, TinyLlama-shape decode of every type

@@ -376,12 +376,16 @@ void matmat_gemm(const MatrixView& w, const float* x, int64_t n_vectors, float* 
 // ---- the int8 GEMM path (gemm_q8.h) -------------------------------------------
 // Where the table has an int8 GEMM and a packer for the weight type, batches
 // multiply the quantized rows with 8-bit activations, quantized exactly as
-// decode quantizes them: ~2-3x the float GEMM's speed (integer products, four
-// per 32-bit lane), and closer to decode's results than float activations.
+// decode quantizes them: ~2-3x the float GEMM's speed with VNNI (integer
+// products, four per 32-bit lane; AVX2 reaches about half of that), and
+// closer to decode's results than float activations. The packed layout (rows
+// per group, bytes per group) is the table's.
 
 bool use_gemm_q8(const MatrixView& w, int64_t n_vectors, const KernelTable& k) {
-  return k.gemm_q8 != nullptr && k[w.type].pack_q8 != nullptr && n_vectors >= kGemmMinVectorsDequantized &&
-         q8_gemm_layout(w.type).sub_block != 0;
+  // The group sizes matmat_q8 has a slot loop for.
+  const bool known_layout = k.q8_group_rows == kQ8GroupRows || k.q8_group_rows == kQ8GroupRowsAvx2;
+  return k.gemm_q8 != nullptr && k.q8_group_bytes != nullptr && known_layout && k[w.type].pack_q8 != nullptr &&
+         n_vectors >= kGemmMinVectorsDequantized && q8_gemm_layout(w.type).sub_block != 0;
 }
 
 struct Q8GemmJob {
@@ -390,6 +394,7 @@ struct Q8GemmJob {
   int64_t n_rows = 0;
   PackRowsQ8Fn pack = nullptr;
   GemmQ8Fn gemm = nullptr;
+  int64_t group_rows = 0;  // the table's layout: kQ8GroupRows (AVX-512) or 8 (AVX2)
   Q8GemmTask task;  // activations, k, layout and group size; rows and y set per tile
   int64_t tile_groups = 1;
   int64_t slot_rows = 1;
@@ -435,20 +440,22 @@ Q8GemmJob make_q8_job(const MatrixView& w, int64_t n_vectors, float* y, const Th
   job.n_rows = w.n_rows;
   job.pack = k[w.type].pack_q8;
   job.gemm = k.gemm_q8;
+  job.group_rows = k.q8_group_rows;
   Q8GemmTask& t = job.task;
+  t.type = w.type;
   t.layout = q8_gemm_layout(w.type);
   t.k = w.row_elems;
-  t.group_bytes = q8_group_bytes(t.layout, w.row_elems);
+  t.group_bytes = k.q8_group_bytes(w.type, w.row_elems);
   t.x_stride = align_up(static_cast<size_t>(w.row_elems));
   t.meta_stride = align_up(static_cast<size_t>(w.row_elems / t.layout.sub_block) * sizeof(Q8Meta)) / sizeof(Q8Meta);
   t.n_vectors = n_vectors;
   t.y = y;
   t.ldy = w.n_rows;
   const int64_t max_slots = std::max<int64_t>(1, kGemmSlotsPerThread * pool.size());
-  job.slot_rows = round_up((w.n_rows + max_slots - 1) / max_slots, kQ8GroupRows);
+  job.slot_rows = round_up((w.n_rows + max_slots - 1) / max_slots, job.group_rows);
   job.n_slots = (w.n_rows + job.slot_rows - 1) / job.slot_rows;
   job.tile_groups = std::max<int64_t>(1, static_cast<int64_t>(kGemmTileBytes / t.group_bytes));
-  job.tile_groups = std::min(job.tile_groups, job.slot_rows / kQ8GroupRows);
+  job.tile_groups = std::min(job.tile_groups, job.slot_rows / job.group_rows);
   job.tile_bytes = t.group_bytes * static_cast<size_t>(job.tile_groups);
   return job;
 }
@@ -486,7 +493,13 @@ void matmat_q8(const MatrixView& w, const CheckedMatrix& m, const float* x, int6
       },
       min_vectors);
   pool.parallel_for(job.n_slots, [&job](int64_t begin, int64_t end) {
-    for (int64_t slot = begin; slot < end; ++slot) run_packed_slot<kQ8GroupRows>(job, slot);
+    for (int64_t slot = begin; slot < end; ++slot) {
+      if (job.group_rows == kQ8GroupRows) {
+        run_packed_slot<kQ8GroupRows>(job, slot);
+      } else {
+        run_packed_slot<kQ8GroupRowsAvx2>(job, slot);
+      }
+    }
   });
 }
 
@@ -495,7 +508,7 @@ void matmat_q8(const MatrixView& w, const CheckedMatrix& m, const float* x, int6
 // the table has for the weight type to the most general.
 enum class MatmatPath {
   VecDot,    // below kGemmMinVectors, or no GEMM for the type: vec_dot per (row, vector)
-  GemmQ8,    // quantized rows x 8-bit activations (VNNI)
+  GemmQ8,    // quantized rows x 8-bit activations (VNNI, or AVX2 maddubs / madd)
   GemmBf16,  // BF16 rows x BF16-rounded activations (AVX512-BF16, gemm_bf16.h)
   GemmF32,   // rows dequantized to floats x float activations
 };

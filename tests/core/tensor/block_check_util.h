@@ -102,4 +102,39 @@ inline void expect_gemm_matches_vec_dot(const KernelTable& k, TensorType type, c
   }
 }
 
+// Every table the CPU runs that has an int8 GEMM (AVX2; AVX-512 with VNNI).
+inline std::vector<Variant> gemm_q8_variants() {
+  std::vector<Variant> out;
+  for (const Variant& v : simd_variants()) {
+    if (v.table->gemm_q8 != nullptr) out.push_back(v);
+  }
+  return out;
+}
+
+// matmat on a batch through each table's int8 GEMM must give the same bits:
+// every kernel sums the same exact integers per sub-block and scales them
+// with the same float operations per row (gemm_q8.h).
+inline void expect_gemm_tables_agree(TensorType type, const Bytes& rows, int64_t n_rows, int64_t row_elems) {
+  const std::vector<Variant> tables = gemm_q8_variants();
+  if (tables.size() < 2) return;
+  const int64_t n_vectors = 13;
+  const std::vector<float> x = gaussian(n_vectors * row_elems, 78, 2.0f);
+  const MatrixView view{rows.data(), type, n_rows, row_elems, bytes_for(type, static_cast<uint64_t>(row_elems))};
+  ThreadPool pool(2);
+  MatmulScratch scratch;
+  std::vector<std::vector<float>> y;
+  for (const Variant& v : tables) {
+    ASSERT_NE((*v.table)[type].pack_q8, nullptr) << v.name << " " << type_name(type);
+    y.emplace_back(static_cast<size_t>(n_vectors * n_rows));
+    matmat(view, x.data(), n_vectors, y.back().data(), pool, scratch, *v.table);
+  }
+  for (size_t t = 1; t < tables.size(); ++t) {
+    for (size_t i = 0; i < y[0].size(); ++i) {
+      ASSERT_EQ(std::memcmp(&y[0][i], &y[t][i], sizeof(float)), 0)
+          << type_name(type) << " element " << i << ": " << tables[0].name << " " << y[0][i] << ", " << tables[t].name
+          << " " << y[t][i];
+    }
+  }
+}
+
 }  // namespace sieve::tensor::testing

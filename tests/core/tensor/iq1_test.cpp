@@ -215,11 +215,15 @@ TEST(Iq1Edge, AnyBytesDecodeToFiniteValues) {
 }
 
 TEST(Iq1Gemm, Int8GemmMatchesVecDot) {
-  const KernelTable& k = kernels_for(Isa::Avx512);
-  if (k.gemm_q8 == nullptr) GTEST_SKIP() << "no int8 GEMM on this CPU (needs AVX-512 VNNI)";
+  if (gemm_q8_variants().empty()) GTEST_SKIP() << "no int8 GEMM on this CPU";
   for (T type : kTypes) {
-    const int64_t n_rows = 37, row_elems = 1024;  // two full row groups and a partial one
-    expect_gemm_matches_vec_dot(k, type, random_blocks(type, n_rows * row_elems, 5), n_rows, row_elems);
+    const int64_t n_rows = 37, row_elems = 1024;  // full row groups and a partial one
+    const Bytes rows = random_blocks(type, n_rows * row_elems, 5);
+    for (const Variant& v : gemm_q8_variants()) {
+      SCOPED_TRACE(v.name);
+      expect_gemm_matches_vec_dot(*v.table, type, rows, n_rows, row_elems);
+    }
+    expect_gemm_tables_agree(type, rows, n_rows, row_elems);
   }
 }
 

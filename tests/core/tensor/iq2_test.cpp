@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "core/tensor/block_check_util.h"
 #include "tensor/blocks_iq2.h"
 #include "tensor/fp16.h"
 #include "tensor/kernels.h"
@@ -284,31 +285,40 @@ TEST(Iq2Edge, AnyBytesDecodeToGridValues) {
 // result must equal vec_dot of the row with the vector converted to Q8_K, up
 // to float rounding (the GEMM scales per sub-block, vec_dot per block).
 TEST(Iq2Gemm, Int8GemmMatchesVecDot) {
-  const KernelTable& k = kernels_for(Isa::Avx512);
-  if (k.gemm_q8 == nullptr) GTEST_SKIP() << "no int8 GEMM on this CPU (needs AVX-512 VNNI)";
+  if (testing::gemm_q8_variants().empty()) GTEST_SKIP() << "no int8 GEMM on this CPU";
   ThreadPool pool(2);
   constexpr int64_t kRowElems = 1024, kVectors = 13;
-  for (T type : kTypes) {
-    ASSERT_NE(k[type].pack_q8, nullptr) << type_name(type);
-    for (int64_t rows : {int64_t{1}, int64_t{17}, int64_t{45}}) {
-      const size_t row_bytes = bytes_for(type, kRowElems);
-      const Bytes w = random_blocks(type, rows * kRowElems, 50 + static_cast<uint32_t>(rows));
-      const std::vector<float> x = gaussian(kVectors * kRowElems, 60 + static_cast<uint32_t>(rows));
-      const MatrixView view{w.data(), type, rows, kRowElems, row_bytes};
-      std::vector<float> y(static_cast<size_t>(kVectors * rows));
-      MatmulScratch scratch;
-      matmat(view, x.data(), kVectors, y.data(), pool, scratch, k);
-      for (int64_t v = 0; v < kVectors; ++v) {
-        const Bytes xq = quantize_q8k(std::vector<float>(x.begin() + v * kRowElems, x.begin() + (v + 1) * kRowElems));
-        const auto xd = dequantize(T::Q8_K, xq.data(), kRowElems);
-        for (int64_t r = 0; r < rows; ++r) {
-          const uint8_t* row = w.data() + static_cast<size_t>(r) * row_bytes;
-          const double want = k[type].vec_dot(kRowElems, row, xq.data());
-          const double scale = abs_dot(dequantize(type, row, kRowElems), xd);
-          ASSERT_NEAR(y[static_cast<size_t>(v * rows + r)], want, 1e-5 * scale)
-              << type_name(type) << " rows " << rows << " vector " << v << " row " << r;
+  for (const testing::Variant& variant : testing::gemm_q8_variants()) {
+    const KernelTable& k = *variant.table;
+    SCOPED_TRACE(variant.name);
+    for (T type : kTypes) {
+      ASSERT_NE(k[type].pack_q8, nullptr) << type_name(type);
+      for (int64_t rows : {int64_t{1}, int64_t{17}, int64_t{45}}) {
+        const size_t row_bytes = bytes_for(type, kRowElems);
+        const Bytes w = random_blocks(type, rows * kRowElems, 50 + static_cast<uint32_t>(rows));
+        const std::vector<float> x = gaussian(kVectors * kRowElems, 60 + static_cast<uint32_t>(rows));
+        const MatrixView view{w.data(), type, rows, kRowElems, row_bytes};
+        std::vector<float> y(static_cast<size_t>(kVectors * rows));
+        MatmulScratch scratch;
+        matmat(view, x.data(), kVectors, y.data(), pool, scratch, k);
+        for (int64_t v = 0; v < kVectors; ++v) {
+          const Bytes xq = quantize_q8k(std::vector<float>(x.begin() + v * kRowElems, x.begin() + (v + 1) * kRowElems));
+          const auto xd = dequantize(T::Q8_K, xq.data(), kRowElems);
+          for (int64_t r = 0; r < rows; ++r) {
+            const uint8_t* row = w.data() + static_cast<size_t>(r) * row_bytes;
+            const double want = k[type].vec_dot(kRowElems, row, xq.data());
+            const double scale = abs_dot(dequantize(type, row, kRowElems), xd);
+            ASSERT_NEAR(y[static_cast<size_t>(v * rows + r)], want, 1e-5 * scale)
+                << type_name(type) << " rows " << rows << " vector " << v << " row " << r;
+          }
         }
       }
+    }
+  }
+  for (T type : kTypes) {
+    for (int64_t rows : {int64_t{1}, int64_t{17}, int64_t{45}}) {
+      const testing::Bytes w = random_blocks(type, rows * kRowElems, 50 + static_cast<uint32_t>(rows));
+      testing::expect_gemm_tables_agree(type, w, rows, kRowElems);
     }
   }
 }

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "core/tensor/block_check_util.h"
 #include "tensor/blocks_iq3.h"
 #include "tensor/fp16.h"
 #include "tensor/gemm_q8.h"
@@ -273,33 +274,37 @@ TEST(Iq3Edge, LargestMagnitudesAndScalesStayExact) {
 // rounding: vec_dot scales one exact int32 sum per super-block, the GEMM one
 // per sub-block and adds the eight products in float.
 TEST(Iq3Gemm, BatchEqualsVecDotPerVector) {
-  const KernelTable& k = kernels_for(best_isa());
-  if (k.gemm_q8 == nullptr) GTEST_SKIP() << "no int8 GEMM on this CPU";
+  if (testing::gemm_q8_variants().empty()) GTEST_SKIP() << "no int8 GEMM on this CPU";
   constexpr int64_t kRows = 37, kCols = 2048, kVectors = 19;
   ThreadPool pool(2);
-  for (T type : kTypes) {
-    ASSERT_NE(k[type].pack_q8, nullptr) << type_name(type);
-    EXPECT_EQ(q8_gemm_layout(type).sub_block, 32);
-    const Bytes w = random_blocks(type, kRows * kCols, 5);
-    const size_t row_bytes = bytes_for(type, kCols);
-    const MatrixView view{w.data(), type, kRows, kCols, row_bytes};
-    const std::vector<float> x = gaussian(kVectors * kCols, 6);
-    std::vector<float> batch(kRows * kVectors), single(kRows);
-    MatmulScratch scratch;
-    matmat(view, x.data(), kVectors, batch.data(), pool, scratch, k);
-    for (int64_t v = 0; v < kVectors; ++v) {
-      const Bytes xq = quantize_q8k(std::vector<float>(x.begin() + v * kCols, x.begin() + (v + 1) * kCols));
-      const auto xd = dequantize(T::Q8_K, xq, kCols);
-      for (int64_t r = 0; r < kRows; ++r) {
-        const Bytes row(w.begin() + static_cast<std::ptrdiff_t>(r * row_bytes),
-                        w.begin() + static_cast<std::ptrdiff_t>((r + 1) * row_bytes));
-        const float want = k[type].vec_dot(kCols, row.data(), xq.data());
-        const double magnitude = abs_dot(dequantize(type, row, kCols), xd);
-        EXPECT_NEAR(batch[static_cast<size_t>(v * kRows + r)], want, 1e-5 * magnitude)
-            << type_name(type) << " row " << r << " vector " << v;
+  for (const testing::Variant& variant : testing::gemm_q8_variants()) {
+    const KernelTable& k = *variant.table;
+    SCOPED_TRACE(variant.name);
+    for (T type : kTypes) {
+      ASSERT_NE(k[type].pack_q8, nullptr) << type_name(type);
+      EXPECT_EQ(q8_gemm_layout(type).sub_block, 32);
+      const Bytes w = random_blocks(type, kRows * kCols, 5);
+      const size_t row_bytes = bytes_for(type, kCols);
+      const MatrixView view{w.data(), type, kRows, kCols, row_bytes};
+      const std::vector<float> x = gaussian(kVectors * kCols, 6);
+      std::vector<float> batch(kRows * kVectors), single(kRows);
+      MatmulScratch scratch;
+      matmat(view, x.data(), kVectors, batch.data(), pool, scratch, k);
+      for (int64_t v = 0; v < kVectors; ++v) {
+        const Bytes xq = quantize_q8k(std::vector<float>(x.begin() + v * kCols, x.begin() + (v + 1) * kCols));
+        const auto xd = dequantize(T::Q8_K, xq, kCols);
+        for (int64_t r = 0; r < kRows; ++r) {
+          const Bytes row(w.begin() + static_cast<std::ptrdiff_t>(r * row_bytes),
+                          w.begin() + static_cast<std::ptrdiff_t>((r + 1) * row_bytes));
+          const float want = k[type].vec_dot(kCols, row.data(), xq.data());
+          const double magnitude = abs_dot(dequantize(type, row, kCols), xd);
+          EXPECT_NEAR(batch[static_cast<size_t>(v * kRows + r)], want, 1e-5 * magnitude)
+              << type_name(type) << " row " << r << " vector " << v;
+        }
       }
     }
   }
+  for (T type : kTypes) testing::expect_gemm_tables_agree(type, random_blocks(type, kRows * kCols, 5), kRows, kCols);
 }
 
 }  // namespace

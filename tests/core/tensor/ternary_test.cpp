@@ -159,13 +159,18 @@ TEST(TernarySimd, VecDotMatchesScalar) {
 }
 
 TEST(TernaryGemm, Int8GemmMatchesVecDot) {
-  const KernelTable& k = kernels_for(Isa::Avx512);
-  if (k.gemm_q8 == nullptr) GTEST_SKIP() << "no int8 GEMM on this CPU (needs AVX-512 VNNI)";
+  if (gemm_q8_variants().empty()) GTEST_SKIP() << "no int8 GEMM on this CPU";
   for (T type : kTypes) {
     const int64_t n_rows = 37, row_elems = 1024;
-    expect_gemm_matches_vec_dot(k, type, random_blocks(type, n_rows * row_elems, 9), n_rows, row_elems);
+    const Bytes random = random_blocks(type, n_rows * row_elems, 9);
     const Bytes quantized = quantize(scalar(), type, gaussian(n_rows * row_elems, 10));
-    expect_gemm_matches_vec_dot(k, type, quantized, n_rows, row_elems);
+    for (const Variant& v : gemm_q8_variants()) {
+      SCOPED_TRACE(v.name);
+      expect_gemm_matches_vec_dot(*v.table, type, random, n_rows, row_elems);
+      expect_gemm_matches_vec_dot(*v.table, type, quantized, n_rows, row_elems);
+    }
+    expect_gemm_tables_agree(type, random, n_rows, row_elems);
+    expect_gemm_tables_agree(type, quantized, n_rows, row_elems);
   }
 }
 

@@ -1,0 +1,394 @@
+// AVX2 int8 GEMM for prefill (gemm_q8.h): packing of Q4_0, Q8_0, Q4_K, Q6_K,
+// IQ4_NL, IQ4_XS, MXFP4, IQ3_*, IQ2_*, IQ1_* and TQ*_0 rows into 8-row
+// groups, and the kernel that
+// multiplies packed groups with a batch of int8 activations. The AVX2 table's
+// gemm_q8; the AVX-512 table replaces it with x86/gemm_q8_avx512.cpp where
+// the CPU has VNNI.
+//
+// Plain AVX2 has no vpdpbusd. Its byte product, vpmaddubsw (unsigned byte
+// times signed byte, adjacent pairs summed to int16), SATURATES, so each type
+// takes the cheapest exact route for the range of its unsigned values u:
+//
+//   "bytes" (Q4_0, Q4_K: u <= 15; Q6_K: u <= 63; IQ1_*: u <= 18; TQ*_0:
+//     u <= 3). One pair is at most 2 * 63 * 128 = 16128 (Q8_K activations
+//     reach -128), so vpmaddubsw is exact, and kChain steps of pairs can be
+//     added in int16 before one vpmaddwd by ones widens them to int32: 8
+//     steps for u <= 15 (8 * 3840 = 30720), 2 for u <= 63 (2 * 16128 =
+//     32256), 4 for IQ1. About 2.3-2.5 uops per 32 products.
+//   "words" (Q8_0, IQ4_NL, IQ4_XS, MXFP4, IQ3_*, IQ2_*: u = value + 128,
+//     up to 255).
+//     vpmaddubsw would saturate (2 * 255 * 128). The values are packed as
+//     int16 and multiplied with int16 activations by vpmaddwd, exact for any
+//     bytes: 2 uops (vpmaddwd + vpaddd) per 16 products. The alternative, the
+//     sign trick of the decode kernels (vpsignb + vpmaddubsw on |w|), costs
+//     the same 4 uops per 32 products (vpsignb, vpmaddubsw, vpmaddwd, vpaddd)
+//     and is exact only while no weight and activation are both -128 (a
+//     Q8_0 file may hold -128, a Q8_K activation too), so it was not taken.
+//
+// Packed layout, per sub-block of kSub values: the values in steps (4 bytes
+// or 2 words per row), 32 bytes per step holding that step of the 8 rows —
+// one 32-bit lane per row, as the AVX-512 layout has with 16 — then 8 float
+// scales and, if the type has mins, 8 float mins. Packing widens each row's
+// block to unsigned bytes (x86/q8_unpack.h, shared with the AVX-512 file;
+// x86/q8_unpack_grid.h for the grid and ternary types), for "words" further
+// to uint16, and interleaves 16-byte pieces of the 8 rows with a
+// 4 x 4 dword transpose in each 128-bit lane (lane 0 rows 0-3, lane 1 rows 4-7).
+//
+// Kernel: a register block of groups x vectors (1 x 4 "bytes", 2 x 3 "words"). Per
+// sub-block every int32 sum starts at the vector's -offset * sum(x); then
+// acc = fma(float(sum), scale * dx, acc) and, with mins, acc = fma(min,
+// dx * sum(x), acc): the same float operations per row as the AVX-512
+// kernel, whose integer sums are the same exact numbers, so both tables give
+// bit-identical results (tests/core/tensor/gemm_q8_test.cpp). Every lane
+// computes only its own row, so a row's result does not depend on the rows
+// or vectors that share its call.
+
+#if !defined(__AVX2__) || !defined(__FMA__) || !defined(__F16C__)
+#error "gemm_q8_avx2.cpp must be compiled with AVX2, FMA and F16C enabled (see core/tensor/CMakeLists.txt)"
+#endif
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "tensor/gemm_q8.h"
+#include "tensor/x86/q8_unpack.h"
+#include "tensor/x86/q8_unpack_grid.h"
+
+namespace sieve::tensor {
+namespace {
+
+constexpr int64_t kGroupRows = kQ8GroupRowsAvx2;
+
+// How the AVX2 kernel multiplies a type (see the header comment); chain 0:
+// the type has no AVX2 packer.
+struct Avx2Form {
+  bool words = false;  // values packed as int16 and multiplied by vpmaddwd
+  int chain = 0;       // "bytes": vpmaddubsw steps summed in int16 before widening
+};
+
+// Largest unsigned value each "bytes" type packs (x86/q8_unpack*.h).
+constexpr int kMaxU4 = 15, kMaxU6 = 63, kMaxUIq1 = 18, kMaxUTernary = 3;
+
+// The most steps of pairs that int16 holds for values up to max_u (a pair is
+// at most 2 * max_u * 128), rounded down to a divisor of the sub-block's steps.
+constexpr int chain_for(int max_u, int sub_block) {
+  int chain = 32767 / (2 * max_u * 128);
+  while ((sub_block / 4) % chain != 0) --chain;
+  return chain;
+}
+
+constexpr Avx2Form bytes_form(TensorType type, int max_u) {
+  return {false, chain_for(max_u, q8_gemm_layout(type).sub_block)};
+}
+
+constexpr Avx2Form avx2_form(TensorType type) {
+  switch (type) {
+    case TensorType::Q4_0:
+    case TensorType::Q4_K: return bytes_form(type, kMaxU4);
+    case TensorType::Q6_K: return bytes_form(type, kMaxU6);
+    case TensorType::IQ1_S:
+    case TensorType::IQ1_M: return bytes_form(type, kMaxUIq1);
+    case TensorType::TQ1_0:
+    case TensorType::TQ2_0: return bytes_form(type, kMaxUTernary);
+    case TensorType::Q8_0:
+    case TensorType::IQ4_NL:
+    case TensorType::IQ4_XS:
+    case TensorType::MXFP4:
+    case TensorType::IQ3_XXS:
+    case TensorType::IQ3_S:
+    case TensorType::IQ2_XXS:
+    case TensorType::IQ2_XS:
+    case TensorType::IQ2_S: return {true, 1};
+    default: return {};
+  }
+}
+static_assert(avx2_form(TensorType::Q4_0).chain == 8 && avx2_form(TensorType::Q6_K).chain == 2 &&
+                  avx2_form(TensorType::IQ1_S).chain == 4 && avx2_form(TensorType::IQ1_M).chain == 4 &&
+                  avx2_form(TensorType::TQ2_0).chain == 8,
+              "int16 chains must stay below 32767 for Q8_K activations of -128");
+
+constexpr size_t sub_block_bytes(int sub, bool words, bool has_min) {
+  return static_cast<size_t>(sub) * kGroupRows * (words ? 2 : 1) + 32 * (has_min ? 2 : 1);
+}
+
+size_t group_bytes_avx2(TensorType type, int64_t k) {
+  const Q8GemmLayout l = q8_gemm_layout(type);
+  return static_cast<size_t>(k / l.sub_block) * sub_block_bytes(l.sub_block, avx2_form(type).words, l.has_min);
+}
+
+// ---- packing 8 rows ----------------------------------------------------------------
+
+// 16 bytes of row k in lane 0 and of row k + 4 in lane 1.
+__m256i two_rows(const uint8_t* stage, size_t row_stride, int k) {
+  const __m128i lo = load128(stage + static_cast<size_t>(k) * row_stride);
+  const __m128i hi = load128(stage + static_cast<size_t>(k + 4) * row_stride);
+  return _mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1);
+}
+
+// Bytes 16c..16c+15 (four dword steps) of the 8 staged rows as four steps of 32 bytes.
+void interleave8(const uint8_t* stage, size_t row_stride, uint8_t* out) {
+  const __m256i r0 = two_rows(stage, row_stride, 0), r1 = two_rows(stage, row_stride, 1);
+  const __m256i r2 = two_rows(stage, row_stride, 2), r3 = two_rows(stage, row_stride, 3);
+  const __m256i t0 = _mm256_unpacklo_epi32(r0, r1), t1 = _mm256_unpackhi_epi32(r0, r1);
+  const __m256i t2 = _mm256_unpacklo_epi32(r2, r3), t3 = _mm256_unpackhi_epi32(r2, r3);
+  store256(out, _mm256_unpacklo_epi64(t0, t2));
+  store256(out + 32, _mm256_unpackhi_epi64(t0, t2));
+  store256(out + 64, _mm256_unpacklo_epi64(t1, t3));
+  store256(out + 96, _mm256_unpackhi_epi64(t1, t3));
+}
+
+template <class T, TensorType kType>
+void pack_rows(const void* rows, size_t row_stride, int64_t n_rows, int64_t k, void* group) {
+  using Block = typename T::Block;
+  constexpr Q8GemmLayout kLayout = q8_gemm_layout(kType);
+  constexpr Avx2Form kForm = avx2_form(kType);
+  static_assert(kLayout.sub_block != 0 && kForm.chain != 0, "no AVX2 int8 layout for this type");
+  constexpr int kSub = kLayout.sub_block;
+  constexpr int kValueBytes = kForm.words ? 2 : 1;
+  constexpr int kStepValues = 4 / kValueBytes;
+  constexpr size_t kSubBytes = sub_block_bytes(kSub, kForm.words, kLayout.has_min);
+  constexpr int kSubsPerBlock = T::kValues / kSub;
+  constexpr size_t kFloatStride = kSubBytes / sizeof(float);
+  constexpr size_t kRowBytes = static_cast<size_t>(T::kValues) * kValueBytes;
+  alignas(32) uint8_t stage[kGroupRows][T::kValues];
+  alignas(32) uint8_t wide[kForm.words ? kGroupRows : 1][kForm.words ? kRowBytes : 1];
+  auto* out = static_cast<uint8_t*>(group);
+  const auto* base = static_cast<const std::byte*>(rows);
+  for (int64_t b = 0; b < k / T::kValues; ++b) {
+    uint8_t* sub0 = out + static_cast<size_t>(b * kSubsPerBlock) * kSubBytes;
+    auto* scale = reinterpret_cast<float*>(sub0 + kSub * kGroupRows * kValueBytes);
+    float* min = kLayout.has_min ? scale + kGroupRows : nullptr;
+    for (int64_t r = 0; r < kGroupRows; ++r) {
+      if (r < n_rows) {
+        const auto* blocks = reinterpret_cast<const Block*>(base + static_cast<size_t>(r) * row_stride);
+        T::unpack(blocks[b], stage[r], scale + r, min != nullptr ? min + r : nullptr, kFloatStride);
+      } else {  // padding rows: zero values and scales, never stored
+        std::memset(stage[r], 0, sizeof(stage[r]));
+        for (int s = 0; s < kSubsPerBlock; ++s) {
+          scale[static_cast<size_t>(s) * kFloatStride + static_cast<size_t>(r)] = 0.0f;
+          if (min != nullptr) min[static_cast<size_t>(s) * kFloatStride + static_cast<size_t>(r)] = 0.0f;
+        }
+      }
+      if constexpr (kForm.words) {
+        for (int i = 0; i < T::kValues; i += 16) store256(wide[r] + 2 * i, _mm256_cvtepu8_epi16(load128(stage[r] + i)));
+      }
+    }
+    const uint8_t* src = kForm.words ? &wide[0][0] : &stage[0][0];
+    for (size_t c = 0; c < kRowBytes / 16; ++c) {
+      const size_t value = 16 * c / kValueBytes;
+      const size_t sub = value / kSub, step = (value % kSub) / kStepValues;
+      interleave8(src + 16 * c, kRowBytes, sub0 + sub * kSubBytes + 32 * step);
+    }
+  }
+}
+
+// ---- the kernel --------------------------------------------------------------------
+
+// "Bytes": one group (8 rows) x 4 vectors: 4 int16 chains, 4 int32 sums and
+// 4 float accumulators fit the 16 ymm registers with the weights, the
+// broadcast activation and the ones. Single-thread 2048 x 2048 x 128
+// vectors on the Zen 5 EPYC (busy, best of 15): Q4_0 / Q4_K 94-97 GMAC/s,
+// Q6_K 85-88 with 1 x 4; 2 x 3, 2 x 2 and 1 x 6 were no faster and spilled
+// more. "Words" (no chains): 2 groups x 3 vectors, 6 sums and 6 accumulators;
+// best of several runs Q8_0 / IQ4_XS 57 / 56 GMAC/s against 50 / 50 with
+// 1 x 4 and 53 / 53 with 1 x 6.
+constexpr int kGroupBlock = 1;   // row groups per register block
+constexpr int kVectorBlock = 4;  // vectors per register block
+constexpr int kWordsGroupBlock = 2;
+constexpr int kWordsVectorBlock = 3;
+
+[[gnu::always_inline]] inline int32_t load_i32(const void* p) {
+  int32_t v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+
+// The integer sums of one sub-block, "bytes" form: vpmaddubsw pairs chained in int16.
+template <int kSub, int kChain, int G, int V>
+[[gnu::always_inline]] inline void sub_block_bytes_sums(const uint8_t* const* w, size_t sub_offset, const int8_t* const* x,
+                                                      __m256i (&sums)[G][V]) {
+  const __m256i ones = _mm256_set1_epi16(1);
+  for (int c0 = 0; c0 < kSub / 4; c0 += kChain) {
+    __m256i part[G][V];
+    for (int g = 0; g < G; ++g)
+      for (int v = 0; v < V; ++v) part[g][v] = _mm256_setzero_si256();
+    // Not unrolled (see the words loop below).
+    #pragma GCC unroll 1
+    for (int i = 0; i < kChain; ++i) {
+      __m256i wv[G];
+      for (int g = 0; g < G; ++g) wv[g] = load256(w[g] + sub_offset + 32 * (c0 + i));
+      for (int v = 0; v < V; ++v) {
+        const __m256i xv = _mm256_set1_epi32(load_i32(x[v] + 4 * (c0 + i)));
+        for (int g = 0; g < G; ++g) part[g][v] = _mm256_add_epi16(part[g][v], _mm256_maddubs_epi16(wv[g], xv));
+      }
+    }
+    for (int g = 0; g < G; ++g)
+      for (int v = 0; v < V; ++v) sums[g][v] = _mm256_add_epi32(sums[g][v], _mm256_madd_epi16(part[g][v], ones));
+  }
+}
+
+// The integer sums of one sub-block, "words" form: activations widened to
+// int16 once per sub-block, then vpmaddwd per step of two values.
+template <int kSub, int G, int V>
+[[gnu::always_inline]] inline void sub_block_words_sums(const uint8_t* const* w, size_t sub_offset, const int8_t* const* x,
+                                                      __m256i (&sums)[G][V]) {
+  alignas(32) int16_t xw[V][kSub];
+  for (int v = 0; v < V; ++v) {
+    for (int i = 0; i < kSub; i += 16) {
+      _mm256_store_si256(reinterpret_cast<__m256i*>(xw[v] + i), _mm256_cvtepi8_epi16(load128(x[v] + i)));
+    }
+  }
+  // Without this barrier GCC extracts the pairs from the widened registers
+  // with shuffles (port 5) instead of broadcasting them from memory (a load).
+  asm volatile("" : : "r"(&xw[0][0]) : "memory");
+  // Not unrolled: unrolled, GCC reassociates the additions into a tree and
+  // spills every product to the stack.
+  #pragma GCC unroll 1
+  for (int step = 0; step < kSub / 2; ++step) {
+    __m256i wv[G];
+    for (int g = 0; g < G; ++g) wv[g] = load256(w[g] + sub_offset + 32 * step);
+    for (int v = 0; v < V; ++v) {
+      const __m256i xv = _mm256_set1_epi32(load_i32(xw[v] + 2 * step));
+      for (int g = 0; g < G; ++g) sums[g][v] = _mm256_add_epi32(sums[g][v], _mm256_madd_epi16(wv[g], xv));
+    }
+  }
+}
+
+template <bool kWords, int kSub, bool kMin, int kChain, int G, int V>
+void micro(const Q8GemmTask& t, int64_t group0, int64_t v0) {
+  constexpr size_t kSubBytes = sub_block_bytes(kSub, kWords, kMin);
+  constexpr size_t kScaleOffset = static_cast<size_t>(kSub) * kGroupRows * (kWords ? 2 : 1);
+  const uint8_t* w[G];
+  for (int g = 0; g < G; ++g) {
+    w[g] = reinterpret_cast<const uint8_t*>(t.groups) + static_cast<size_t>(group0 + g) * t.group_bytes;
+  }
+  const int8_t* x[V];
+  const Q8Meta* meta[V];
+  for (int v = 0; v < V; ++v) {
+    x[v] = t.x + static_cast<size_t>(v0 + v) * t.x_stride;
+    meta[v] = t.meta + static_cast<size_t>(v0 + v) * t.meta_stride;
+  }
+  __m256 acc[G][V];
+  for (int g = 0; g < G; ++g)
+    for (int v = 0; v < V; ++v) acc[g][v] = _mm256_setzero_ps();
+  const int64_t n_sub = t.k / kSub;
+  for (int64_t s = 0; s < n_sub; ++s) {
+    __m256i sums[G][V];
+    const int8_t* xs[V];
+    for (int v = 0; v < V; ++v) {
+      const __m256i start = _mm256_set1_epi32(meta[v][s].offset_term);
+      for (int g = 0; g < G; ++g) sums[g][v] = start;
+      xs[v] = x[v] + s * kSub;
+    }
+    const size_t sub_offset = static_cast<size_t>(s) * kSubBytes;
+    if constexpr (kWords) {
+      sub_block_words_sums<kSub, G, V>(w, sub_offset, xs, sums);
+    } else {
+      sub_block_bytes_sums<kSub, kChain, G, V>(w, sub_offset, xs, sums);
+    }
+    for (int g = 0; g < G; ++g) {
+      const auto* scale = reinterpret_cast<const float*>(w[g] + sub_offset + kScaleOffset);
+      const __m256 sc = _mm256_loadu_ps(scale);
+      for (int v = 0; v < V; ++v) {
+        const __m256 factor = _mm256_mul_ps(sc, _mm256_set1_ps(meta[v][s].dx));
+        acc[g][v] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums[g][v]), factor, acc[g][v]);
+      }
+      if constexpr (kMin) {
+        const __m256 mn = _mm256_loadu_ps(scale + kGroupRows);
+        for (int v = 0; v < V; ++v) acc[g][v] = _mm256_fmadd_ps(mn, _mm256_set1_ps(meta[v][s].scaled_sum), acc[g][v]);
+      }
+    }
+  }
+  for (int g = 0; g < G; ++g) {
+    const int64_t row0 = (group0 + g) * kGroupRows;
+    const int64_t valid = std::min<int64_t>(kGroupRows, t.n_rows - row0);
+    if (valid == kGroupRows) {
+      for (int v = 0; v < V; ++v) _mm256_storeu_ps(t.y + (v0 + v) * t.ldy + row0, acc[g][v]);
+    } else {
+      const __m256i mask =
+          _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(valid)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+      for (int v = 0; v < V; ++v) _mm256_maskstore_ps(t.y + (v0 + v) * t.ldy + row0, mask, acc[g][v]);
+    }
+  }
+}
+
+// micro with V = n_v (1..the block's vectors) vectors.
+template <bool kWords, int kSub, bool kMin, int kChain, int G, int V>
+void micro_vectors(const Q8GemmTask& t, int64_t group0, int64_t v0, int64_t n_v) {
+  if constexpr (V > 1) {
+    if (n_v < V) return micro_vectors<kWords, kSub, kMin, kChain, G, V - 1>(t, group0, v0, n_v);
+  }
+  micro<kWords, kSub, kMin, kChain, G, V>(t, group0, v0);
+}
+
+template <bool kWords, int kSub, bool kMin, int kChain>
+void gemm_q8(const Q8GemmTask& t) {
+  constexpr int kG = kWords ? kWordsGroupBlock : kGroupBlock, kV = kWords ? kWordsVectorBlock : kVectorBlock;
+  const int64_t n_groups = (t.n_rows + kGroupRows - 1) / kGroupRows;
+  for (int64_t v0 = 0; v0 < t.n_vectors; v0 += kV) {
+    const int64_t n_v = std::min<int64_t>(kV, t.n_vectors - v0);
+    int64_t g0 = 0;
+    for (; g0 + kG <= n_groups; g0 += kG) micro_vectors<kWords, kSub, kMin, kChain, kG, kV>(t, g0, v0, n_v);
+    for (; g0 < n_groups; ++g0) micro_vectors<kWords, kSub, kMin, kChain, 1, kV>(t, g0, v0, n_v);
+  }
+}
+
+template <TensorType kType>
+void gemm_for(const Q8GemmTask& t) {
+  constexpr Q8GemmLayout kLayout = q8_gemm_layout(kType);
+  constexpr Avx2Form kForm = avx2_form(kType);
+  gemm_q8<kForm.words, kLayout.sub_block, kLayout.has_min, kForm.chain>(t);
+}
+
+void gemm_q8_avx2(const Q8GemmTask& t) {
+  switch (t.type) {
+    case TensorType::Q4_0: return gemm_for<TensorType::Q4_0>(t);
+    case TensorType::Q8_0: return gemm_for<TensorType::Q8_0>(t);
+    case TensorType::Q4_K: return gemm_for<TensorType::Q4_K>(t);
+    case TensorType::Q6_K: return gemm_for<TensorType::Q6_K>(t);
+    case TensorType::IQ4_NL: return gemm_for<TensorType::IQ4_NL>(t);
+    case TensorType::IQ4_XS: return gemm_for<TensorType::IQ4_XS>(t);
+    case TensorType::MXFP4: return gemm_for<TensorType::MXFP4>(t);
+    case TensorType::IQ3_XXS: return gemm_for<TensorType::IQ3_XXS>(t);
+    case TensorType::IQ3_S: return gemm_for<TensorType::IQ3_S>(t);
+    case TensorType::IQ2_XXS: return gemm_for<TensorType::IQ2_XXS>(t);
+    case TensorType::IQ2_XS: return gemm_for<TensorType::IQ2_XS>(t);
+    case TensorType::IQ2_S: return gemm_for<TensorType::IQ2_S>(t);
+    case TensorType::IQ1_S: return gemm_for<TensorType::IQ1_S>(t);
+    case TensorType::IQ1_M: return gemm_for<TensorType::IQ1_M>(t);
+    case TensorType::TQ1_0: return gemm_for<TensorType::TQ1_0>(t);
+    case TensorType::TQ2_0: return gemm_for<TensorType::TQ2_0>(t);
+    default: return;  // no packer registered: matmat never calls the kernel for the type
+  }
+}
+
+}  // namespace
+
+namespace detail {
+void register_gemm_q8_avx2(KernelTable& table) {
+  clear_gemm_q8(table);
+  table.gemm_q8 = gemm_q8_avx2;
+  table.q8_group_rows = kGroupRows;
+  table.q8_group_bytes = group_bytes_avx2;
+  table[TensorType::Q4_0].pack_q8 = pack_rows<Q4_0Unpack, TensorType::Q4_0>;
+  table[TensorType::Q8_0].pack_q8 = pack_rows<Q8_0Unpack, TensorType::Q8_0>;
+  table[TensorType::Q4_K].pack_q8 = pack_rows<Q4_KUnpack, TensorType::Q4_K>;
+  table[TensorType::Q6_K].pack_q8 = pack_rows<Q6_KUnpack, TensorType::Q6_K>;
+  table[TensorType::IQ4_NL].pack_q8 = pack_rows<IQ4_NLUnpack, TensorType::IQ4_NL>;
+  table[TensorType::IQ4_XS].pack_q8 = pack_rows<IQ4_XSUnpack, TensorType::IQ4_XS>;
+  table[TensorType::MXFP4].pack_q8 = pack_rows<MXFP4Unpack, TensorType::MXFP4>;
+  table[TensorType::IQ3_XXS].pack_q8 = pack_rows<IQ3_XXSUnpackScalar, TensorType::IQ3_XXS>;
+  table[TensorType::IQ3_S].pack_q8 = pack_rows<IQ3_SUnpackScalar, TensorType::IQ3_S>;
+  table[TensorType::IQ2_XXS].pack_q8 = pack_rows<IQ2UnpackScalar<BlockIQ2XXS, 32>, TensorType::IQ2_XXS>;
+  table[TensorType::IQ2_XS].pack_q8 = pack_rows<IQ2UnpackScalar<BlockIQ2XS, 16>, TensorType::IQ2_XS>;
+  table[TensorType::IQ2_S].pack_q8 = pack_rows<IQ2UnpackScalar<BlockIQ2S, 16>, TensorType::IQ2_S>;
+  table[TensorType::IQ1_S].pack_q8 = pack_rows<IQ1_SUnpackScalar, TensorType::IQ1_S>;
+  table[TensorType::IQ1_M].pack_q8 = pack_rows<IQ1_MUnpackScalar, TensorType::IQ1_M>;
+  table[TensorType::TQ1_0].pack_q8 = pack_rows<TQ1_0UnpackScalar, TensorType::TQ1_0>;
+  table[TensorType::TQ2_0].pack_q8 = pack_rows<TQ2_0UnpackScalar, TensorType::TQ2_0>;
+}
+}  // namespace detail
+
+}  // namespace sieve::tensor
