@@ -309,4 +309,9 @@ Rectangle {
         theme: root.theme
         onActionTriggered: if (undoable) App.chat.undoDelete()
     }
+
+    // A note about the chats ("Saved to …") belongs to the chat page: leaving
+    // it closes the note rather than leaving it over Settings or Models. An
+    // Undo stays for its few seconds, wherever the user went.
+    onVisibleChanged: if (!visible && !toast.undoable) toast.close()
 }

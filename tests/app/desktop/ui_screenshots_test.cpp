@@ -240,6 +240,10 @@ class UiScreenshotsTest : public QObject {
     QTRY_VERIFY(QFile::exists(exported));
     QTRY_VERIFY(itemText("toastText").contains(QDir::toNativeSeparators(exported)));
     save("main-export-toast");
+    // The note belongs to the chat page: leaving it closes the note.
+    window_->setProperty("page", "settings");
+    QTRY_VERIFY(!window_->findChild<QObject*>("toast")->property("visible").toBool());
+    window_->setProperty("page", "chat");
 
     // Delete: gone from the list at once, Undo brings it back.
     const int before = chat_->conversations()->rowCount();
