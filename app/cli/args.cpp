@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "cli/suggest.h"
+#include "util/byte_size.h"
 
 namespace sieve::cli {
 namespace {
@@ -126,32 +127,9 @@ double Args::get_double(const std::string& name, double fallback) const {
 uint64_t Args::get_size(const std::string& name, uint64_t fallback) const {
   const auto text = get(name);
   if (!text) return fallback;
-  const auto bytes = parse_size(*text);
+  const auto bytes = parse_byte_size(*text);
   if (!bytes) throw UsageError("--" + name + ": expected a size such as 512M or 2G, got '" + *text + "'");
   return *bytes;
-}
-
-std::optional<uint64_t> parse_size(const std::string& text) {
-  if (text.empty()) return std::nullopt;
-  double number = 0;
-  const char* begin = text.data();
-  const char* end = begin + text.size();
-  auto [ptr, ec] = std::from_chars(begin, end, number);
-  if (ec != std::errc() || number < 0 || !std::isfinite(number)) return std::nullopt;
-  std::string suffix(ptr, end);
-  for (char& c : suffix) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  if (suffix.size() == 3 && suffix.substr(1) == "IB") suffix.resize(1);
-  if (suffix.size() == 2 && suffix[1] == 'B') suffix.resize(1);
-  double scale = 1;
-  if (suffix.empty() || suffix == "B") scale = 1;
-  else if (suffix == "K") scale = 1024.0;
-  else if (suffix == "M") scale = 1024.0 * 1024;
-  else if (suffix == "G") scale = 1024.0 * 1024 * 1024;
-  else if (suffix == "T") scale = 1024.0 * 1024 * 1024 * 1024;
-  else return std::nullopt;
-  const double bytes = number * scale;
-  if (bytes > 1.8e19) return std::nullopt;
-  return static_cast<uint64_t>(bytes);
 }
 
 std::string format_bytes(uint64_t bytes) {

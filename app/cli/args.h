@@ -50,8 +50,6 @@ class Args {
   std::vector<std::string> positional_;
 };
 
-// Parses a byte size such as "2G"; nullopt when malformed.
-std::optional<uint64_t> parse_size(const std::string& text);
 // Formats bytes as "1.50 GiB", "312.0 MiB", ...
 std::string format_bytes(uint64_t bytes);
 // Renders "usage: ... \n  options" for a command's --help.

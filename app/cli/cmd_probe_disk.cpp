@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cli/args.h"
+#include "util/byte_size.h"
 #include "cli/commands.h"
 #include "flash/io/disk_probe.h"
 #include "util/error.h"
@@ -43,7 +44,7 @@ std::vector<std::string> split_commas(const std::string& text) {
 std::vector<uint32_t> parse_chunks(const std::string& text) {
   std::vector<uint32_t> chunks;
   for (const std::string& item : split_commas(text)) {
-    const auto bytes = parse_size(item);
+    const auto bytes = parse_byte_size(item);
     if (!bytes || *bytes == 0 || *bytes > (1u << 30)) {
       throw UsageError("--chunks: expected sizes such as 4K,1M (at most 1G), got '" + item + "'");
     }

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "util/byte_size.h"
+
 namespace sieve {
 
 const char* to_string(EngineMode mode) {
@@ -30,32 +32,21 @@ uint64_t DramBudget::resolve(uint64_t model_file_bytes) const {
 }
 
 std::optional<DramBudget> parse_dram_budget(std::string_view text) {
-  if (text.empty()) return std::nullopt;
-  double number = 0;
-  const char* begin = text.data();
-  const char* end = begin + text.size();
-  const auto [ptr, ec] = std::from_chars(begin, end, number);
-  if (ec != std::errc() || !std::isfinite(number) || number <= 0) return std::nullopt;
-  std::string suffix(ptr, end);
-  for (char& c : suffix) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   DramBudget budget;
-  if (suffix == "%") {
-    if (number > 1000) return std::nullopt;
-    budget.fraction_of_model = number / 100.0;
+  if (text.ends_with('%')) {
+    text.remove_suffix(1);
+    double percent = 0;
+    const char* end = text.data() + text.size();
+    const auto [ptr, ec] = std::from_chars(text.data(), end, percent);
+    if (text.empty() || ec != std::errc() || ptr != end || !std::isfinite(percent) || percent <= 0 || percent > 1000) {
+      return std::nullopt;
+    }
+    budget.fraction_of_model = percent / 100.0;
     return budget;
   }
-  if (suffix.size() == 3 && suffix.substr(1) == "IB") suffix.resize(1);
-  if (suffix.size() == 2 && suffix[1] == 'B') suffix.resize(1);
-  double scale = 0;
-  if (suffix.empty() || suffix == "B") scale = 1;
-  else if (suffix == "K") scale = 1024.0;
-  else if (suffix == "M") scale = 1024.0 * 1024;
-  else if (suffix == "G") scale = 1024.0 * 1024 * 1024;
-  else if (suffix == "T") scale = 1024.0 * 1024 * 1024 * 1024;
-  else return std::nullopt;
-  const double bytes = number * scale;
-  if (bytes < 1 || bytes > 1.8e19) return std::nullopt;
-  budget.bytes = static_cast<uint64_t>(bytes);
+  const std::optional<uint64_t> bytes = parse_byte_size(text);
+  if (!bytes || *bytes < 1) return std::nullopt;
+  budget.bytes = *bytes;
   return budget;
 }
 

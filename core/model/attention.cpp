@@ -36,7 +36,9 @@ void attend_one(const Job& j, int64_t kv_offset, float* q, int64_t at, float* sc
   const int64_t first = p.window > 0 ? std::max<int64_t>(0, at + 1 - p.window) : 0;
   const int64_t n_keys = at + 1 - first;
   round_to_half(q, p.head_dim);
-  for (int64_t s = 0; s < n_keys; ++s) scores[s] = j.dot_f16(p.head_dim, j.cache.key(j.layer, first + s) + kv_offset, q);
+  for (int64_t s = 0; s < n_keys; ++s) {
+    scores[s] = j.dot_f16(p.head_dim, j.cache.key(j.layer, first + s) + kv_offset, q);
+  }
   if (p.softcap > 0.0f) cap_scores(scores, n_keys, p.softcap);
   if (p.score_scale != 1.0f) {
     for (int64_t s = 0; s < n_keys; ++s) scores[s] *= p.score_scale;
@@ -52,7 +54,8 @@ void attend_one(const Job& j, int64_t kv_offset, float* q, int64_t at, float* sc
 
 void attend(const AttentionParams& params, const KvCache& cache, int64_t layer, float* q, int64_t pos,
             int64_t n_tokens, float* scores, float* out, ThreadPool& pool) {
-  const Job job{params, cache, tensor::kernels()[tensor::TensorType::F16].vec_dot, layer, pos, n_tokens, q, scores, out};
+  const tensor::VecDotFn dot_f16 = tensor::kernels()[tensor::TensorType::F16].vec_dot;
+  const Job job{params, cache, dot_f16, layer, pos, n_tokens, q, scores, out};
   // The job is captured through one pointer so std::function keeps it inline
   // (no allocation per call in the token loop).
   pool.parallel_for(params.n_heads, [j = &job](int64_t begin, int64_t end) {

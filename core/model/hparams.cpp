@@ -91,14 +91,14 @@ void read_rope(const MetadataReader& m, HyperParams& hp) {
   const std::string type_key = m.key("rope.scaling.type");
   const std::string type = m.file().get_string(type_key).value_or("none");
   hp.rope_attn_factor = static_cast<float>(m.positive_float(m.key("rope.scaling.attn_factor"), 1.0));
-  hp.rope_original_context = m.optional_count("rope.scaling.original_context_length", hp.train_context, int64_t{1} << 24);
+  hp.rope_original_context =
+      m.optional_count("rope.scaling.original_context_length", hp.train_context, int64_t{1} << 24);
   if (type == "linear") {
     hp.rope.linear_factor = m.positive_float(m.key("rope.scaling.factor"), 1.0);
   } else if (type == "yarn") {
     hp.rope.yarn_factor = m.positive_float(m.key("rope.scaling.factor"), 1.0);
     hp.rope.yarn_beta_fast = m.positive_float(m.key("rope.scaling.yarn_beta_fast"), 32.0);
     hp.rope.yarn_beta_slow = m.positive_float(m.key("rope.scaling.yarn_beta_slow"), 1.0);
-    hp.rope.yarn_original_context = hp.rope_original_context;
     if (hp.rope.yarn_factor > 1.0) hp.rope_attn_factor *= static_cast<float>(1.0 + 0.1 * std::log(hp.rope.yarn_factor));
   } else if (type != "none") {
     throw Error(m.where() + ": metadata key '" + type_key + "' is '" + type +

@@ -30,8 +30,7 @@ struct RopeParams {
   double linear_factor = 1.0;
   double yarn_factor = 0.0;
   double yarn_beta_fast = 32.0;
-  double yarn_beta_slow = 1.0;
-  int64_t yarn_original_context = 0;
+  double yarn_beta_slow = 1.0;  // over HyperParams::rope_original_context
 };
 
 struct HyperParams {

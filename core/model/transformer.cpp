@@ -31,8 +31,8 @@ namespace {
 // the original context.
 double yarn_kept_share(const HyperParams& hp, const RopeParams& rope, size_t pair) {
   const auto pair_at = [&](double turns) {  // the pair that turns `turns` times over the original context
-    return static_cast<double>(hp.n_rot) * std::log(static_cast<double>(rope.yarn_original_context) / (turns * 2.0 * M_PI)) /
-           (2.0 * std::log(rope.freq_base));
+    const double wavelengths = static_cast<double>(hp.rope_original_context) / (turns * 2.0 * M_PI);
+    return static_cast<double>(hp.n_rot) * std::log(wavelengths) / (2.0 * std::log(rope.freq_base));
   };
   const double low = std::max(0.0, std::floor(pair_at(rope.yarn_beta_fast)));
   const double high = std::min(static_cast<double>(hp.n_rot - 1), std::ceil(pair_at(rope.yarn_beta_slow)));

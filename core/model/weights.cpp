@@ -207,7 +207,8 @@ uint64_t float_vector_bytes(const HyperParams& hp) {
   if (r.qk_norm) per_layer += 2 * static_cast<uint64_t>(hp.head_dim);
   if (r.post_norms) per_layer += 2 * static_cast<uint64_t>(hp.dim);
   // output_norm, and at most three RoPE divisor vectors of n_rot / 2
-  return (static_cast<uint64_t>(hp.n_layers) * per_layer + static_cast<uint64_t>(hp.dim + 2 * hp.n_rot)) * sizeof(float);
+  const auto model_wide = static_cast<uint64_t>(hp.dim + 2 * hp.n_rot);
+  return (static_cast<uint64_t>(hp.n_layers) * per_layer + model_wide) * sizeof(float);
 }
 
 ModelWeights load_weights(const gguf::GgufFile& file, const HyperParams& hp, const WeightSource& source) {

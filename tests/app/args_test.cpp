@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "cli/suggest.h"
+#include "util/byte_size.h"
 
 #include <string>
 #include <vector>
@@ -85,13 +86,13 @@ TEST(Suggest, NearestNameIsClosePrefixedOrNothing) {
 }
 
 TEST(Args, ParsesSizes) {
-  EXPECT_EQ(parse_size("4096"), 4096u);
-  EXPECT_EQ(parse_size("512K"), 512u * 1024);
-  EXPECT_EQ(parse_size("1.5GiB"), 3ull << 29);
-  EXPECT_EQ(parse_size("2mb"), 2u << 20);
-  EXPECT_FALSE(parse_size("12Q"));
-  EXPECT_FALSE(parse_size(""));
-  EXPECT_FALSE(parse_size("-1G"));
+  EXPECT_EQ(parse_byte_size("4096"), 4096u);
+  EXPECT_EQ(parse_byte_size("512K"), 512u * 1024);
+  EXPECT_EQ(parse_byte_size("1.5GiB"), 3ull << 29);
+  EXPECT_EQ(parse_byte_size("2mb"), 2u << 20);
+  EXPECT_FALSE(parse_byte_size("12Q"));
+  EXPECT_FALSE(parse_byte_size(""));
+  EXPECT_FALSE(parse_byte_size("-1G"));
 }
 
 }  // namespace

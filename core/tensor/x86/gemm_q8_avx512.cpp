@@ -37,6 +37,7 @@
 #include "tensor/x86/iq3_simd.h"
 #include "tensor/x86/iq2_pack.h"
 #include "tensor/x86/iq1_ternary_unpack.h"
+#include "tensor/x86/q8_unpack_grid.h"  // TQ2_0: plain shifts, no AVX-512 version
 #include "tensor/x86/kquant_simd_common.h"
 #include "tensor/x86/q8_unpack.h"
 
@@ -122,7 +123,7 @@ struct IQ2_SPack : ExternalUnpack<BlockIQ2S, detail::unpack_iq2_s_q8> { static c
 struct IQ1_SPack : IQ1_SUnpack { static constexpr TensorType kType = TensorType::IQ1_S; };
 struct IQ1_MPack : IQ1_MUnpack { static constexpr TensorType kType = TensorType::IQ1_M; };
 struct TQ1_0Pack : TQ1_0Unpack { static constexpr TensorType kType = TensorType::TQ1_0; };
-struct TQ2_0Pack : TQ2_0Unpack { static constexpr TensorType kType = TensorType::TQ2_0; };
+struct TQ2_0Pack : TQ2_0UnpackScalar { static constexpr TensorType kType = TensorType::TQ2_0; };
 
 // ---- the kernel --------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 #pragma once
-// Widening of IQ1_S, IQ1_M, TQ1_0 and TQ2_0 blocks to the unsigned bytes of
-// the int8 prefill GEMM (gemm_q8.h), for x86/gemm_q8_avx512.cpp only (it is
+// Widening of IQ1_S, IQ1_M and TQ1_0 blocks to the unsigned bytes of the
+// int8 prefill GEMM (gemm_q8.h; TQ2_0's, plain shifts, is shared in
+// x86/q8_unpack_grid.h), for x86/gemm_q8_avx512.cpp only (it is
 // compiled with AVX-512 F/BW/VL/DQ and VNNI, which the code here uses).
 //
 //   TQ1_0, TQ2_0  u = the stored digit q (0..2, TQ2_0 also 3), offset 1,
@@ -117,20 +118,6 @@ struct TQ1_0Unpack {
     _mm512_storeu_si512(u + 64, tq1_digits(both_first, 9, 9, 27, 27));     // 64..127
     _mm512_storeu_si512(u + 128, tq1_digits(join(first, middle2), 81, 81, 1, 3));  // 128..191
     _mm512_storeu_si512(u + 192, tq1_digits(last, 9, 27, 81, 0));          // 192..255
-    const float d = x86::half_to_float(b.d);
-    for (int s = 0; s < 8; ++s) scale[static_cast<size_t>(s) * stride] = d;
-  }
-};
-
-struct TQ2_0Unpack {
-  using Block = BlockTQ2_0;
-  static constexpr int kValues = kTernaryBlockElems;
-  static void unpack(const Block& b, uint8_t* u, float* scale, float*, size_t stride) {
-    for (int c = 0; c < 2; ++c) {
-      for (int l = 0; l < 4; ++l) {
-        for (int m = 0; m < 32; ++m) u[128 * c + 32 * l + m] = static_cast<uint8_t>((b.qs[32 * c + m] >> (2 * l)) & 3);
-      }
-    }
     const float d = x86::half_to_float(b.d);
     for (int s = 0; s < 8; ++s) scale[static_cast<size_t>(s) * stride] = d;
   }

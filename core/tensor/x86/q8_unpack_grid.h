@@ -3,7 +3,8 @@
 // unsigned bytes of the int8 prefill GEMM (gemm_q8.h), for
 // x86/gemm_q8_avx2.cpp. Plain C++ from the blocks_*.h decoders (the AVX-512
 // file has its own, vectorised with AVX-512 in x86/iq1_ternary_unpack.h,
-// iq2_avx512.cpp and iq3_avx512.cpp): packing runs once per row per matmat,
+// iq2_avx512.cpp and iq3_avx512.cpp, except TQ2_0's, which is only shifts and
+// serves both): packing runs once per row per matmat,
 // the GEMM once per row per vector, so for prompts this stays a small part.
 // The values, offsets and scales (including their float operation order) are
 // those of the AVX-512 unpackers, so both tables' GEMMs give equal bits.
