@@ -148,7 +148,7 @@ TEST(SparseEngine, EveryArchitectureFollowsDenseWithItsGate) {
       EXPECT_LE(max_abs_diff(got.logits[i], expected.logits[i]), 1e-3f * std::max(1.0f, max_abs(expected.logits[i])))
           << "step " << i;
     }
-    const model::HyperParams& hp = flash::PackFile::open(pack).hparams();
+    const model::HyperParams hp = flash::PackFile::open(pack).hparams();  // a copy: the file closes here
     EXPECT_EQ(sparse->stats().sparse_neurons_predicted, static_cast<uint64_t>(6 * hp.n_layers * hp.n_ff));
   }
 }
