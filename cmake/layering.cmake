@@ -1,36 +1,24 @@
 # Dependencies in core/ point one way. Each folder may include its own
-# headers and those of the folders before it in SIEVE_LAYERS, never one after
-# it (core/engine.h is the engine layer's public header). Run as a script on
-# every build (core/CMakeLists.txt: target check_layering, which sieve_core
-# depends on), so a back-edge fails the build with the file and the include.
+# headers and those of the folders its CMakeLists.txt names in
+# sieve_core_library(... DEPENDS ...) (cmake/SieveCoreLibrary.cmake), which can
+# only be lower layers; core/engine.h is the engine folder's public header.
+# Run as a script on every build (target check_layering, which every core
+# library depends on), so an include that is not a declared, downward
+# dependency fails the build with the file and the include.
 #
-#   cmake -DCORE_DIR=.../core -P cmake/layering.cmake
-set(SIEVE_LAYERS
-  util        # errors, threads, files
-  tensor      # types, kernels, matmul
-  gguf        # the file format
-  sampling
-  tokenizer   # vocabularies, chat templates
-  model       # recipes, weights, the forward pass
-  synth       # `sieve synth`
-  import      # llama2.c checkpoints
-  flash       # packs, streaming from the SSD
-  sparse      # predictors, the neuron store, the sparse FFN
-  engine      # engine.h and engine/: the modes composed
-  calibration # above the engine: calibrating packs, fidelity
-  bench       # above the engine: measurements
-  chat        # above the engine: chat sessions
-)
+#   cmake -DCORE_DIR=.../core -DDEPENDENCIES=<build>/core_dependencies.cmake -P cmake/layering.cmake
 
-if(NOT CORE_DIR)
-  message(FATAL_ERROR "layering.cmake: set CORE_DIR")
+cmake_minimum_required(VERSION 3.25)  # IN_LIST in script mode
+
+if(NOT CORE_DIR OR NOT DEPENDENCIES)
+  message(FATAL_ERROR "layering.cmake: set CORE_DIR and DEPENDENCIES")
 endif()
+include("${DEPENDENCIES}")
 
-set(back_edges "")
-foreach(layer IN LISTS SIEVE_LAYERS)
-  list(FIND SIEVE_LAYERS ${layer} rank)
-  file(GLOB_RECURSE sources "${CORE_DIR}/${layer}/*.h" "${CORE_DIR}/${layer}/*.cpp" "${CORE_DIR}/${layer}/*.inc")
-  if(layer STREQUAL "engine")
+set(violations "")
+foreach(folder IN LISTS SIEVE_FOLDERS)
+  file(GLOB_RECURSE sources "${CORE_DIR}/${folder}/*.h" "${CORE_DIR}/${folder}/*.cpp" "${CORE_DIR}/${folder}/*.inc")
+  if(folder STREQUAL "engine")
     list(APPEND sources "${CORE_DIR}/engine.h")
   endif()
   foreach(source IN LISTS sources)
@@ -38,19 +26,33 @@ foreach(layer IN LISTS SIEVE_LAYERS)
     foreach(line IN LISTS includes)
       string(REGEX REPLACE "^[^\"]*\"([^\"]*)\".*$" "\\1" header "${line}")
       if(header STREQUAL "engine.h")
-        set(target_layer engine)
+        set(target engine)
+      elseif(header MATCHES "/")
+        string(REGEX REPLACE "/.*$" "" target "${header}")
       else()
-        string(REGEX REPLACE "/.*$" "" target_layer "${header}")
+        continue()  # a file beside this one
       endif()
-      list(FIND SIEVE_LAYERS "${target_layer}" target_rank)
-      if(target_rank GREATER rank)
-        file(RELATIVE_PATH where "${CORE_DIR}" "${source}")
-        string(APPEND back_edges "\n  core/${where} (${layer}) includes \"${header}\" (${target_layer}, a higher layer)")
+      if(target STREQUAL folder OR target IN_LIST SIEVE_DEPENDS_${folder})
+        continue()
+      endif()
+      file(RELATIVE_PATH where "${CORE_DIR}" "${source}")
+      if(NOT target IN_LIST SIEVE_FOLDERS)
+        string(APPEND violations "\n  core/${where} includes \"${header}\": there is no core/${target} library")
+      else()
+        list(FIND SIEVE_FOLDERS ${folder} rank)
+        list(FIND SIEVE_FOLDERS ${target} target_rank)
+        if(target_rank GREATER rank)
+          set(why "${target} is a higher layer than ${folder}")
+        else()
+          set(why "core/${folder}/CMakeLists.txt does not name ${target} in DEPENDS")
+        endif()
+        string(APPEND violations "\n  core/${where} includes \"${header}\": ${why}")
       endif()
     endforeach()
   endforeach()
 endforeach()
 
-if(back_edges)
-  message(FATAL_ERROR "core/ layering: dependencies must point to lower layers (cmake/layering.cmake):${back_edges}")
+if(violations)
+  message(FATAL_ERROR "core/ layering: a folder includes only itself and the lower folders it depends on "
+                      "(cmake/layering.cmake):${violations}")
 endif()

@@ -14,16 +14,30 @@
 // sieve::Error; running out of context raises ContextFullError, a subclass,
 // before anything changes, so the caller can stop or reset() and re-run a
 // shorter history.
+//
+// The public API is this header, the headers it includes and these beside
+// it; the app includes nothing else from core/ (cmake/app_includes.cmake):
+//   "engine/auto_mode.h"        what --mode auto would choose, and why; DRAM budgets as typed
+//   "engine/model_file.h"       what a model file holds, without loading it
+//   "flash/pack_writer.h"       packing a GGUF for flash mode (`sieve pack`)
+//   "flash/io/disk_probe.h"     measuring the disk (`sieve probe-disk`)
+//   "flash/io/disk_profile.h"   a disk profile, saved and read back
+//   "sampling/sampler.h"        choosing the next token from the logits
+//   "chat/chat_session.h"       a conversation: chat template, generation, stop strings
+//   "util/byte_size.h"          sizes as people type and read them
+//   "util/system_memory.h"      this machine's memory
 
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "engine/engine_mode.h"
+#include "engine/memory_plan.h"
 #include "flash/flash_options.h"
 #include "sparse/sparse_options.h"
 #include "tokenizer/tokenizer.h"
@@ -80,6 +94,7 @@ struct ModelSummary {
   uint64_t dram_budget_bytes = 0;  // the budget run with (flash, sparse; auto resolved); 0: none
   bool is_pack = false;      // a Sieve pack (`sieve pack`) rather than a plain GGUF
   std::string memory_plan;   // flash mode: how the DRAM budget is split (several lines); else empty
+  std::optional<std::string> chat_template;  // tokenizer.chat_template; none when the file has none
 };
 
 struct EngineStats {
@@ -126,6 +141,11 @@ class Engine {
  public:
   // Opens and validates the model, sizes every buffer. Throws sieve::Error.
   static std::unique_ptr<Engine> load(const EngineOptions& options);
+  // What load() would hold in DRAM for a pack under options.dram_budget
+  // (unset: none), without loading it; sparse mode plans sparse mode, every
+  // other mode flash mode's split. Throws sieve::Error for a file that is
+  // not a pack, or a budget below the minimum (naming it and its parts).
+  static MemoryPlan plan(const EngineOptions& options);
   virtual ~Engine() = default;
 
   virtual const ModelSummary& model() const = 0;

@@ -17,6 +17,7 @@
 #include "cli/commands.h"
 #include "tensor/kernels.h"
 #include "util/error.h"
+#include "util/system_memory.h"
 
 namespace sieve::cli {
 namespace {
@@ -84,9 +85,9 @@ Isa parse_isa(const std::string& name) {
 
 // Refuses sizes the machine cannot hold: the benchmark touches every byte.
 void check_memory(uint64_t size) {
-  const auto available = bench::available_memory_bytes();
-  if (available && size > *available / 10 * 8) {
-    throw Error("--size " + format_bytes(size) + " is more than 80% of the " + format_bytes(*available) +
+  const uint64_t available = available_memory_bytes();  // 0: unknown
+  if (available > 0 && size > available / 10 * 8) {
+    throw Error("--size " + format_bytes(size) + " is more than 80% of the " + format_bytes(available) +
                 " of memory available");
   }
 }

@@ -1,5 +1,7 @@
 // `sieve info MODEL`: what a GGUF file holds — architecture, hyper-parameters,
-// tokenizer, and how its bytes split across tensor types.
+// tokenizer, and how its bytes split across tensor types; for a pack, with
+// --plan, how the engine would split a DRAM budget (Engine::plan, the plan
+// the app's settings page shows), without loading it.
 
 #include <cstdio>
 #include <map>
@@ -8,8 +10,11 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/mode_args.h"
+#include "engine.h"
 #include "gguf/gguf_file.h"
 #include "tensor/tensor_type.h"
+#include "util/byte_size.h"
 
 namespace sieve::cli {
 namespace {
@@ -22,9 +27,14 @@ const std::vector<OptionSpec>& info_options() {
   static const std::vector<OptionSpec> specs = {
       {"metadata", 'm', false, "list every metadata key and value", ""},
       {"tensors", 't', false, "list every tensor: name, type, dims, bytes", ""},
+      {"plan", 0, false, "a pack: how the engine would split the DRAM budget (--mode flash or sparse, --dram-budget, "
+       "--threads, --ctx), without loading it", ""},
+      {"threads", 0, true, "--plan: threads including the main one (default: all cores)", "N"},
+      {"ctx", 0, true, "--plan: KV-cache positions (default: min(training context, 4096))", "N"},
       {"help", 'h', false, "show this help", ""},
   };
-  return specs;
+  static const std::vector<OptionSpec> with_modes = with_mode_options(specs);
+  return with_modes;
 }
 
 void print_field(const char* label, const std::string& value) { std::printf("%-16s %s\n", label, value.c_str()); }
@@ -119,11 +129,30 @@ void print_tensors(const GgufFile& file) {
   }
 }
 
+// The engine's plan for the pack under the command line's mode options.
+void print_plan(const Args& args, const std::string& path) {
+  EngineOptions options;
+  options.model_path = path;
+  options.mode = EngineMode::flash;
+  apply_mode_options(args, options);
+  options.threads = static_cast<int>(args.get_int("threads", 0, 0, 1024));
+  options.context = args.get_int("ctx", 0, 0, int64_t{1} << 24);
+  const MemoryPlan plan = Engine::plan(options);
+  std::printf("\n%s mode, %d thread%s, a %lld-token context:\n%s", to_string(plan.mode), plan.threads,
+              plan.threads == 1 ? "" : "s", static_cast<long long>(plan.context), plan.text.c_str());
+  if (plan.mode == EngineMode::sparse && plan.expected_read_bytes_per_token > 0) {
+    std::printf("expected read per token: %s (from %s)\n",
+                format_size(static_cast<uint64_t>(plan.expected_read_bytes_per_token)).c_str(),
+                plan.estimate_source.c_str());
+  }
+}
+
 }  // namespace
 
 int cmd_info(CommandArgs argv) {
   const Args args = Args::parse(argv, info_options());
-  const std::string synopsis = "sieve info MODEL.gguf [--metadata] [--tensors]";
+  const std::string synopsis =
+      "sieve info MODEL.gguf [--metadata] [--tensors] [--plan [--mode flash|sparse] [--dram-budget SIZE]]";
   if (args.has("help")) {
     std::printf("%s", usage_text(synopsis, info_options()).c_str());
     return 0;
@@ -141,6 +170,7 @@ int cmd_info(CommandArgs argv) {
   print_type_table(file);
   if (args.has("metadata")) print_metadata(file);
   if (args.has("tensors")) print_tensors(file);
+  if (args.has("plan")) print_plan(args, args.positional()[0]);
   return 0;
 }
 

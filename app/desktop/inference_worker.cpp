@@ -3,19 +3,12 @@
 #include <QFile>
 #include <algorithm>
 #include <limits>
-#include <thread>
 
 #include <unistd.h>
 
 #include "chat/chat_session.h"
 #include "engine.h"
 #include "engine/auto_mode.h"
-#include "engine/pack_backend.h"
-#include "flash/pack_file.h"
-#include "gguf/gguf_file.h"
-#include "sparse/predictor.h"
-#include "tokenizer/chat_template.h"
-#include "tokenizer/vocab_gguf.h"
 
 namespace sieve::app {
 namespace {
@@ -50,7 +43,7 @@ quint64 currentRssBytes() {
 
 EngineOptions engineOptions(const EngineSettings& settings) {
   EngineOptions options;
-  options.model_path = settings.modelPath.toStdString();
+  options.model_path = QFile::encodeName(settings.modelPath).toStdString();
   options.threads = settings.threads;
   options.context = settings.context;
   const std::optional<EngineMode> mode = parse_engine_mode(settings.mode.toStdString());
@@ -79,21 +72,14 @@ InferenceWorker::PlanFigures planFigures(const EngineOptions& options, const Mod
   figures.engineBytes = model.weight_bytes + model.kv_cache_bytes;
   if (model.mode != EngineMode::flash && model.mode != EngineMode::sparse) return figures;  // auto resolved
   try {
-    const flash::PackFile pack = flash::PackFile::open(options.model_path);
-    flash::BackendOptions backend;
-    backend.mode = model.mode;
-    backend.budget.bytes = model.dram_budget_bytes;
-    backend.context = model.context;
-    backend.batch = options.batch;
-    backend.sparse = options.sparse;
-    const int threads = options.threads > 0 ? options.threads : int(std::max(1u, std::thread::hardware_concurrency()));
-    if (model.mode == EngineMode::sparse) {
-      figures.engineBytes = flash::plan_sparse_pack_memory(pack, backend, threads).total();
-    } else {
-      const flash::MemoryPlan plan = flash::plan_pack_memory(pack, backend, threads);
-      figures.ffnBytesPerToken = plan.pinned_bytes + plan.streamed_bytes_per_token;
-      figures.engineBytes = plan.total();
-    }
+    EngineOptions planned = options;
+    planned.mode = model.mode;
+    planned.dram_budget = DramBudget{};
+    planned.dram_budget.bytes = model.dram_budget_bytes;
+    planned.context = model.context;
+    const MemoryPlan plan = Engine::plan(planned);
+    figures.engineBytes = plan.total;
+    if (plan.mode == EngineMode::flash) figures.ffnBytesPerToken = plan.ffn_bytes_per_token;
   } catch (const std::exception&) {
     // The engine loaded it, so this is unexpected; the hit rate just shows "—".
   }
@@ -146,7 +132,7 @@ void InferenceWorker::load(const EngineSettings& settings) {
     if (!engine_->model().has_tokenizer) throw Error("the model " + settings.modelPath.toStdString() +
                                                      " has no tokenizer, so it cannot chat");
     chat::ChatOptions chatOptions;
-    chatOptions.chat_template = tokenizer::read_chat_template(gguf::GgufFile::open(options.model_path));
+    chatOptions.chat_template = engine_->model().chat_template;
     session_ = std::make_unique<chat::ChatSession>(*engine_, std::move(chatOptions));
     result.ok = true;
     result.modelName = QString::fromStdString(engine_->model().name);

@@ -1,6 +1,7 @@
 #include "desktop/memory_planner.h"
 
 #include <QCoreApplication>
+#include <QFile>
 #include <QFileInfo>
 #include <QStandardPaths>
 #include <QThread>
@@ -12,21 +13,16 @@
 
 #include "engine.h"
 #include "engine/auto_mode.h"
+#include "engine/model_file.h"
 #include "flash/io/disk_profile.h"
-#include "engine/pack_backend.h"
-#include "flash/pack_file.h"
-#include "flash/planner.h"
-#include "gguf/gguf_file.h"
-#include "sparse/predictor.h"
-#include "sparse/sparse_plan.h"
+#include "util/byte_size.h"
+#include "util/system_memory.h"
 
 namespace sieve::app {
 namespace {
 
-constexpr qint64 kDefaultContextCap = 4096;  // EngineOptions::context = 0 means min(training, 4096)
-
 QVariantMap item(const QString& what, quint64 bytes, const QString& note = {}) {
-  QString text = QString::fromStdString(flash::format_size(bytes));
+  QString text = QString::fromStdString(format_size(bytes));
   if (!note.isEmpty()) text += QStringLiteral("  (%1)").arg(note);
   return {{"what", what}, {"bytes", double(bytes)}, {"text", text}};
 }
@@ -38,45 +34,20 @@ constexpr bool hasSparseWindow() {
 
 bool isSparse(const QString& mode) { return mode == QLatin1String("sparse"); }
 
-qint64 resolveContextOf(const flash::PackFile& pack, qint64 context) {
-  if (context > 0) return context;
-  const int64_t trained = pack.hparams().train_context;
-  return trained > 0 ? std::min<qint64>(trained, kDefaultContextCap) : kDefaultContextCap;
-}
-
-// What the engine's pack backend gets for these settings (engine.h's defaults otherwise).
-flash::BackendOptions backendOptions(const flash::PackFile& pack, double budgetBytes, const PlanSettings& settings) {
-  flash::BackendOptions options;
+// What the engine would load the pack with for these settings (engine.h's
+// defaults otherwise): the options Engine::plan plans by.
+EngineOptions planOptions(const QString& packPath, double budgetBytes, const PlanSettings& settings) {
+  EngineOptions options;
+  options.model_path = QFile::encodeName(packPath).toStdString();
   options.mode = isSparse(settings.mode) ? EngineMode::sparse : EngineMode::flash;
-  options.budget.bytes = budgetBytes > 0 ? quint64(budgetBytes) : 0;
-  options.context = resolveContextOf(pack, settings.context);
-  options.batch = EngineOptions{}.batch;
+  options.dram_budget.bytes = budgetBytes > 0 ? quint64(budgetBytes) : 0;
+  options.threads = resolvedThreads(settings.threads);
+  options.context = settings.context;
   options.sparse.window = settings.sparseWindow;
   if (const auto kind = sparse::parse_predictor_kind(settings.sparsePredictor.toStdString())) {
     options.sparse.predictor = *kind;
   }
   return options;
-}
-
-// FFN bytes one token is expected to read in sparse mode: per layer, the
-// units it needs (n a_u) that the last k tokens did not bring in
-// ((1 - a_u)^k), k being the window, or less when the budget shrank the
-// store. 0 when the active fraction is only a default guess.
-double sparseBytesPerToken(const sparse::SparsePlan& plan) {
-  const std::string& source = plan.inputs.active_source;
-  if (source.find("default") != std::string::npos || source.find("every neuron") != std::string::npos) return 0;
-  double bytes = 0;
-  for (size_t l = 0; l < plan.layers.size() && l < plan.inputs.layers.size(); ++l) {
-    const sparse::SparseLayerNeeds& needs = plan.inputs.layers[l];
-    const double n = double(needs.n_units);
-    const double a = 1.0 - std::pow(1.0 - std::clamp(needs.active_fraction, 0.0, 1.0), double(needs.cluster));
-    if (n <= 0 || a <= 0) continue;
-    double k = plan.inputs.window;
-    const double held = std::min(1.0, double(plan.layers[l].capacity) / n);
-    if (a < 1 && held < 1) k = std::min(k, std::max(0.0, std::log(1.0 - held) / std::log(1.0 - a) - 1.0));
-    bytes += n * a * std::pow(1.0 - a, k) * double(needs.unit_bytes);
-  }
-  return bytes;
 }
 
 }  // namespace
@@ -85,38 +56,20 @@ int resolvedThreads(int threads) {
   return threads > 0 ? threads : int(std::max(1u, std::thread::hardware_concurrency()));
 }
 
-PackNeeds packNeeds(const flash::PackFile& pack, const PlanSettings& settings) {
+PackNeeds packNeeds(const QString& packPath, const PlanSettings& settings) {
   PackNeeds needs;
   needs.threads = resolvedThreads(settings.threads);
   needs.mode = isSparse(settings.mode) ? QStringLiteral("sparse") : QStringLiteral("flash");
-  const flash::BackendOptions options = backendOptions(pack, 0, settings);
-  needs.context = options.context;
   try {
-    if (isSparse(settings.mode)) {
-      const sparse::SparsePlan plan = flash::plan_sparse_pack_memory(pack, options, needs.threads);
-      needs.minimum = plan.minimum;
-      needs.full = plan.total();
-    } else {
-      const flash::MemoryPlan plan = flash::plan_pack_memory(pack, options, needs.threads);
-      needs.minimum = plan.minimum;
-      needs.full = plan.total();
-    }
+    const MemoryPlan plan = Engine::plan(planOptions(packPath, 0, settings));
+    needs.minimum = plan.minimum;
+    needs.full = plan.total;
+    needs.context = plan.context;
     needs.ok = true;
   } catch (const std::exception& e) {
     needs.error = QString::fromStdString(e.what());
   }
   return needs;
-}
-
-PackNeeds packNeeds(const QString& packPath, const PlanSettings& settings) {
-  try {
-    const flash::PackFile pack = flash::PackFile::open(packPath.toStdString());
-    return packNeeds(pack, settings);
-  } catch (const std::exception& e) {
-    PackNeeds needs;
-    needs.error = QString::fromStdString(e.what());
-    return needs;
-  }
 }
 
 QString describePlanSettings(int threads, qint64 context, const QString& mode) {
@@ -135,7 +88,7 @@ QStringList MemoryPlanner::supportedModes() {
 
 bool MemoryPlanner::sparseWindowSupported() { return hasSparseWindow<EngineOptions>(); }
 
-MemoryPlanner::MemoryPlanner(QObject* parent) : QObject(parent), availableBytes_(flash::available_memory_bytes()) {
+MemoryPlanner::MemoryPlanner(QObject* parent) : QObject(parent), availableBytes_(available_memory_bytes()) {
   setDiskProfilePath(defaultDiskProfilePath());
 }
 
@@ -149,7 +102,7 @@ QString MemoryPlanner::defaultBudgetText() const {
 }
 
 void MemoryPlanner::refreshAvailable() {
-  const quint64 now = flash::available_memory_bytes();
+  const quint64 now = available_memory_bytes();
   if (now == availableBytes_) return;
   availableBytes_ = now;
   emit availableChanged();
@@ -162,13 +115,13 @@ QVariantMap MemoryPlanner::parseBudget(const QString& text) const {
 
 QVariantMap MemoryPlanner::autoChoice(double budgetBytes, int threads, qint64 context) const {
   QVariantMap out{{"ok", false}};
-  if (modelPath_.isEmpty() || !file_) {
+  if (modelPath_.isEmpty() || !readable_) {
     out["error"] = modelPath_.isEmpty() ? tr("No model is loaded.") : tr("%1 is not a model Sieve can read.").arg(modelPath_);
     return out;
   }
   try {
     EngineOptions options;
-    options.model_path = modelPath_.toStdString();
+    options.model_path = QFile::encodeName(modelPath_).toStdString();
     options.threads = resolvedThreads(threads);
     options.context = context;
     const quint64 budget = budgetBytes > 0 ? quint64(budgetBytes) : quint64(defaultBudget());
@@ -192,7 +145,7 @@ QString MemoryPlanner::defaultDiskProfilePath() {
   return QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + "/disk-profile.json";
 }
 
-double MemoryPlanner::machineBytes() const { return double(flash::physical_memory_bytes()); }
+double MemoryPlanner::machineBytes() const { return double(physical_memory_bytes()); }
 
 double MemoryPlanner::budgetAt(double position, double low, double full, double high) {
   const double p = std::clamp(position, 0.0, 1.0);
@@ -212,23 +165,23 @@ double MemoryPlanner::positionOf(double bytes, double low, double full, double h
 }
 
 QString MemoryPlanner::formatSize(double bytes) {
-  return QString::fromStdString(flash::format_size(quint64(std::max(0.0, bytes))));
+  return QString::fromStdString(format_size(quint64(std::max(0.0, bytes))));
 }
 
 void MemoryPlanner::setModelPath(const QString& path) {
   if (path == modelPath_) return;
   modelPath_ = path;
-  pack_.reset();
-  file_.reset();
+  readable_ = isPack_ = false;
+  defaultContext_ = 0;
   modelBytes_ = quint64(QFileInfo(path).size());
   if (!path.isEmpty()) {
     try {
-      file_ = std::make_unique<gguf::GgufFile>(gguf::GgufFile::open(path.toStdString()));
-      if (flash::PackFile::is_pack(*file_)) pack_ = std::make_unique<flash::PackFile>(flash::PackFile::over(*file_));
+      const ModelFileInfo info = inspect_model_file(QFile::encodeName(path).toStdString());
+      readable_ = true;
+      isPack_ = info.is_pack;
+      defaultContext_ = info.default_context;
     } catch (const std::exception&) {
       // Not a model we can plan for (the engine reports why when it loads it).
-      pack_.reset();
-      file_.reset();
     }
   }
   emit modelChanged();
@@ -271,7 +224,7 @@ void MemoryPlanner::setDiskProfilePath(const QString& path) {
 }
 
 qint64 MemoryPlanner::resolveContext(qint64 context) const {
-  return pack_ ? resolveContextOf(*pack_, context) : context;
+  return context > 0 || !isPack_ ? context : defaultContext_;
 }
 
 double MemoryPlanner::minimumBytes(int threads, qint64 context, const QString& mode, int sparseWindow,
@@ -282,46 +235,43 @@ double MemoryPlanner::minimumBytes(int threads, qint64 context, const QString& m
 
 QVariantMap MemoryPlanner::plan(double budgetBytes, int threads, qint64 context, const QString& mode,
                                 int sparseWindow, const QString& sparsePredictor) const {
-  if (!pack_) {
-    QVariantMap out{{"ok", false}, {"expectedTokensPerSecond", -1.0}};
+  QVariantMap out{{"ok", false}, {"expectedTokensPerSecond", -1.0}};
+  if (!isPack_) {
     out["error"] = modelPath_.isEmpty() ? tr("No model is loaded.")
                                         : tr("%1 is not packed for flash mode; the DRAM budget applies to packed models.")
                                               .arg(QFileInfo(modelPath_).fileName());
     return out;
   }
   const PlanSettings settings{mode, threads, context, sparseWindow, sparsePredictor};
-  QVariantMap out = isSparse(mode) ? sparsePlan(budgetBytes, settings) : flashPlan(budgetBytes, settings);
+  try {
+    const MemoryPlan plan = Engine::plan(planOptions(modelPath_, budgetBytes, settings));
+    out = plan.mode == EngineMode::sparse ? sparsePlan(plan) : flashPlan(plan);
+  } catch (const std::exception& e) {
+    out["error"] = QString::fromStdString(e.what());  // below the minimum: the planner names it and its parts
+    return out;
+  }
   out["mode"] = isSparse(mode) ? QStringLiteral("sparse") : QStringLiteral("flash");
   out["threads"] = resolvedThreads(threads);
   out["context"] = resolveContext(context);
   return out;
 }
 
-QVariantMap MemoryPlanner::flashPlan(double budgetBytes, const PlanSettings& settings) const {
-  QVariantMap out{{"ok", false}, {"expectedTokensPerSecond", -1.0}};
-  flash::MemoryPlan plan;
-  try {
-    plan = flash::plan_pack_memory(*pack_, backendOptions(*pack_, budgetBytes, settings), resolvedThreads(settings.threads));
-  } catch (const std::exception& e) {
-    out["error"] = QString::fromStdString(e.what());  // below the minimum: the planner names it and its parts
-    return out;
-  }
+QVariantMap MemoryPlanner::flashPlan(const MemoryPlan& plan) const {
+  QVariantMap out{{"ok", true}, {"expectedTokensPerSecond", -1.0}};
   QVariantList items;
-  for (const flash::MemoryItem& fixed : plan.fixed) items.append(item(QString::fromStdString(fixed.what), fixed.bytes));
-  const qsizetype layers = qsizetype(plan.pinned.size() + plan.streamed.size());
+  for (const MemoryPlanItem& fixed : plan.fixed) items.append(item(QString::fromStdString(fixed.what), fixed.bytes));
   items.append(item(tr("FFN pinned in DRAM"), plan.pinned_bytes,
-                    tr("%1 of %2 layers").arg(plan.pinned.size()).arg(layers)));
+                    tr("%1 of %2 layers").arg(plan.pinned_layers).arg(plan.layers)));
   items.append(item(tr("FFN streaming buffers"), plan.stream_buffer_bytes,
-                    tr("%1 layers streamed").arg(plan.streamed.size())));
-  out["ok"] = true;
+                    tr("%1 layers streamed").arg(plan.streamed_layers)));
   out["items"] = items;
   out["minimumBytes"] = double(plan.minimum);
-  out["totalBytes"] = double(plan.total());
-  out["pinnedLayers"] = int(plan.pinned.size());
-  out["streamedLayers"] = int(plan.streamed.size());
-  out["layers"] = int(layers);
+  out["totalBytes"] = double(plan.total);
+  out["pinnedLayers"] = int(plan.pinned_layers);
+  out["streamedLayers"] = int(plan.streamed_layers);
+  out["layers"] = int(plan.layers);
   out["streamedBytesPerToken"] = double(plan.streamed_bytes_per_token);
-  const QString perToken = QString::fromStdString(flash::format_size(plan.streamed_bytes_per_token));
+  const QString perToken = QString::fromStdString(format_size(plan.streamed_bytes_per_token));
   if (plan.streamed_bytes_per_token == 0) {
     out["speedText"] = tr("Everything fits in DRAM: nothing is read from the disk per token.");
   } else if (diskMBps_ <= 0) {
@@ -342,33 +292,24 @@ QVariantMap MemoryPlanner::flashPlan(double budgetBytes, const PlanSettings& set
 // Sparse mode's split (sparse/sparse_plan.h): the fixed parts as in flash
 // mode, the predictor, and the neuron stores the window and hot units fill.
 // What it reads per token depends on which neurons each token activates, so
-// no speed is promised.
-QVariantMap MemoryPlanner::sparsePlan(double budgetBytes, const PlanSettings& settings) const {
-  QVariantMap out{{"ok", false}, {"expectedTokensPerSecond", -1.0}};
-  sparse::SparsePlan plan;
-  try {
-    plan = flash::plan_sparse_pack_memory(*pack_, backendOptions(*pack_, budgetBytes, settings),
-                                          resolvedThreads(settings.threads));
-  } catch (const std::exception& e) {
-    out["error"] = QString::fromStdString(e.what());  // below the minimum, or the pack lacks the predictor
-    return out;
-  }
+// the speed is an estimate from the pack's calibration, or none.
+QVariantMap MemoryPlanner::sparsePlan(const MemoryPlan& plan) const {
+  QVariantMap out{{"ok", true}, {"expectedTokensPerSecond", -1.0}};
   QVariantList items;
-  for (const flash::MemoryItem& fixed : plan.fixed) items.append(item(QString::fromStdString(fixed.what), fixed.bytes));
-  items.append(item(tr("predictor"), plan.predictor_bytes, QString::fromStdString(plan.inputs.predictor_text)));
+  for (const MemoryPlanItem& fixed : plan.fixed) items.append(item(QString::fromStdString(fixed.what), fixed.bytes));
+  items.append(item(tr("predictor"), plan.predictor_bytes, QString::fromStdString(plan.predictor_text)));
   items.append(item(tr("neuron stores"), plan.store_bytes,
-                    plan.shrunk ? tr("%1 layers; smaller than the window wants").arg(plan.layers.size())
-                                : tr("%1 layers, window of %2 tokens").arg(plan.layers.size()).arg(plan.inputs.window)));
-  out["ok"] = true;
+                    plan.shrunk ? tr("%1 layers; smaller than the window wants").arg(plan.layers)
+                                : tr("%1 layers, window of %2 tokens").arg(plan.layers).arg(plan.window)));
   out["items"] = items;
   out["minimumBytes"] = double(plan.minimum);
-  out["totalBytes"] = double(plan.total());
-  out["layers"] = int(plan.layers.size());
-  const double perToken = sparseBytesPerToken(plan);
+  out["totalBytes"] = double(plan.total);
+  out["layers"] = int(plan.layers);
+  const double perToken = plan.expected_read_bytes_per_token;
   out["streamedBytesPerToken"] = perToken > 0 ? perToken : -1.0;
   const QString shrunk = plan.shrunk ? tr("The budget holds less than the window wants, so more neurons are re-read. ")
                                      : QString();
-  const QString source = QString::fromStdString(plan.inputs.active_source);
+  const QString source = QString::fromStdString(plan.estimate_source);
   if (perToken <= 0) {
     out["speedText"] = shrunk + tr("What a token reads depends on which neurons it activates, and this pack has no "
                                    "calibration to estimate it from (`sieve calibrate`; `sieve bench --modes sparse` "

@@ -1,9 +1,9 @@
 #pragma once
 // What the settings page shows next to the DRAM budget slider (the QML
 // `App.planner`): the slider's bounds (the model's minimum and
-// this machine's RAM), how a budget would be split (flash::plan_pack_memory,
-// or plan_sparse_pack_memory in sparse mode, on the model's pack, without
-// loading it) and the speed the disk allows.
+// this machine's RAM), how a budget would be split (Engine::plan on the
+// model's pack: flash mode's split, or sparse mode's; without loading it)
+// and the speed the disk allows.
 //
 // The one source of the minimum DRAM: every page (settings, models list,
 // status) asks this code, for the effective engine settings (threads,
@@ -25,16 +25,9 @@
 #include <QStringList>
 #include <QVariantMap>
 #include <QtQml/qqmlregistration.h>
-#include <memory>
 #include <optional>
 
-namespace sieve::flash {
-class PackFile;
-struct DiskProfile;
-}  // namespace sieve::flash
-namespace sieve::gguf {
-class GgufFile;
-}
+#include "engine.h"
 
 namespace sieve::app {
 
@@ -62,8 +55,7 @@ struct PackNeeds {
   int threads = 0;      // resolved
   QString mode;         // "flash" or "sparse": how it was planned
 };
-PackNeeds packNeeds(const flash::PackFile& pack, const PlanSettings& settings);
-PackNeeds packNeeds(const QString& packPath, const PlanSettings& settings);  // opens the pack
+PackNeeds packNeeds(const QString& packPath, const PlanSettings& settings);
 // "for 2 threads, a 512-token context, flash mode"
 QString describePlanSettings(int threads, qint64 context, const QString& mode);
 
@@ -102,7 +94,7 @@ class MemoryPlanner : public QObject {
 
   QString modelPath() const { return modelPath_; }
   void setModelPath(const QString& path);
-  bool isPack() const { return pack_ != nullptr; }
+  bool isPack() const { return isPack_; }
   double modelBytes() const { return double(modelBytes_); }
   double machineBytes() const;
   QString diskProfilePath() const { return diskProfilePath_; }
@@ -169,13 +161,14 @@ class MemoryPlanner : public QObject {
 
  private:
   qint64 resolveContext(qint64 context) const;
-  QVariantMap flashPlan(double budgetBytes, const PlanSettings& settings) const;
-  QVariantMap sparsePlan(double budgetBytes, const PlanSettings& settings) const;
+  QVariantMap flashPlan(const MemoryPlan& plan) const;
+  QVariantMap sparsePlan(const MemoryPlan& plan) const;
 
   QString modelPath_;
   quint64 modelBytes_ = 0;
-  std::unique_ptr<gguf::GgufFile> file_;
-  std::unique_ptr<flash::PackFile> pack_;  // over *file_; null for a plain GGUF
+  bool readable_ = false;  // a model Sieve can read (inspect_model_file)
+  bool isPack_ = false;
+  qint64 defaultContext_ = 0;  // what context 0 resolves to for this model
   QString diskProfilePath_;
   double diskMBps_ = 0;  // at the engine's read size and depth; 0: no profile
   PlanSettings effective_;

@@ -11,18 +11,12 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
-#include <map>
 #include <mutex>
 
 #include "desktop/memory_planner.h"
 #include "engine.h"
-#include "engine/pack_backend.h"
-#include "flash/pack_file.h"
+#include "engine/model_file.h"
 #include "flash/pack_writer.h"
-#include "gguf/gguf_file.h"
-#include "model/hparams.h"
-#include "tensor/tensor_type.h"
-#include "util/error.h"
 
 namespace sieve::app {
 namespace {
@@ -35,84 +29,39 @@ std::filesystem::path toFsPath(const QString& path) { return std::filesystem::pa
 
 QString fromStd(const std::string& text) { return QString::fromStdString(text); }
 
-// Tensor types by their share of the weights, largest first; minor ones (norms in F32) left out.
-QStringList mainTypes(const std::map<tensor::TensorType, uint64_t>& bytesByType) {
+// Tensor types by their share of the weights (largest first, as listed);
+// minor ones (norms in F32) left out.
+QStringList mainTypes(const std::vector<WeightTypeBytes>& types) {
   uint64_t total = 0;
-  for (const auto& [type, bytes] : bytesByType) total += bytes;
-  std::vector<std::pair<uint64_t, tensor::TensorType>> order;
-  for (const auto& [type, bytes] : bytesByType) order.emplace_back(bytes, type);
-  std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  for (const WeightTypeBytes& t : types) total += t.bytes;
   QStringList names;
-  for (const auto& [bytes, type] : order) {
-    if (names.isEmpty() || double(bytes) >= kMinorTypeShare * double(total)) {
-      names << fromStd(std::string(tensor::type_name(type)));
-    }
+  for (const WeightTypeBytes& t : types) {
+    if (names.isEmpty() || double(t.bytes) >= kMinorTypeShare * double(total)) names << fromStd(t.type);
   }
   return names;
 }
 
-void requireComputable(const std::map<tensor::TensorType, uint64_t>& bytesByType, const QString& file) {
-  for (const auto& [type, bytes] : bytesByType) {
-    if (!tensor::type_info(type).computable) {
+void requireComputable(const std::vector<WeightTypeBytes>& types, const QString& file) {
+  for (const WeightTypeBytes& t : types) {
+    if (!t.computable) {
       throw Error(QStringLiteral("%1: its weights use the tensor type %2, which Sieve cannot run yet.")
-                      .arg(file, fromStd(std::string(tensor::type_name(type))))
+                      .arg(file, fromStd(t.type))
                       .toStdString());
     }
   }
 }
 
-struct DramNeeds {
-  qint64 minimum = 0;
-  qint64 full = 0;
-  qint64 context = 0;
-};
-
-// The flash planner's minimum and the all-resident total, for the engine's
+// The pack's minimum DRAM and its all-resident total, for the engine's
 // default thread count and the given context (0: the engine's default), by
 // the planner every page uses (memory_planner.h).
-DramNeeds planDram(const flash::PackFile& pack, qint64 context) {
+void planDram(const QString& packPath, qint64 context, ModelEntry& entry) {
   PlanSettings settings;
   settings.context = context;
-  const PackNeeds needs = packNeeds(pack, settings);
+  const PackNeeds needs = packNeeds(packPath, settings);
   if (!needs.ok) throw Error(needs.error.toStdString());
-  return {qint64(needs.minimum), qint64(needs.full), needs.context};
-}
-
-void describePack(const gguf::GgufFile& file, qint64 planContext, ModelEntry& entry) {
-  const flash::PackFile pack = flash::PackFile::over(file);
-  std::map<tensor::TensorType, uint64_t> bytesByType;
-  uint64_t parameters = 0;
-  for (const gguf::TensorInfo* t : pack.resident_tensors()) {
-    bytesByType[t->type] += t->size_bytes;
-    parameters += t->n_elements;
-  }
-  for (int64_t l = 0; l < pack.n_layers(); ++l) {
-    const flash::BundleLayout& layout = pack.layout(l);
-    bytesByType[layout.gate_type] += layout.gate_bytes();
-    bytesByType[layout.up_type] += layout.up_bytes();
-    bytesByType[layout.down_type] += layout.down_bytes();
-    parameters += 3 * uint64_t(layout.dim) * uint64_t(layout.n_ff);
-  }
-  requireComputable(bytesByType, QFileInfo(entry.packPath).fileName());
-  entry.types = mainTypes(bytesByType);
-  entry.parameters = qint64(parameters);
-  const DramNeeds needs = planDram(pack, planContext);
-  entry.minimumDramBytes = needs.minimum;
-  entry.fullDramBytes = needs.full;
+  entry.minimumDramBytes = qint64(needs.minimum);
+  entry.fullDramBytes = qint64(needs.full);
   entry.planContext = needs.context;
-}
-
-void describePlainModel(const gguf::GgufFile& file, ModelEntry& entry) {
-  (void)model::read_hyper_params(file);  // refuses architectures and shapes Sieve cannot run
-  std::map<tensor::TensorType, uint64_t> bytesByType;
-  uint64_t parameters = 0;
-  for (const gguf::TensorInfo& t : file.tensors()) {
-    bytesByType[t.type] += t.size_bytes;
-    parameters += t.n_elements;
-  }
-  requireComputable(bytesByType, QFileInfo(entry.sourcePath).fileName());
-  entry.types = mainTypes(bytesByType);
-  entry.parameters = qint64(parameters);
 }
 
 // Calls `sink` at most every `interval`, and always for a phase's first and last report.
@@ -176,18 +125,20 @@ ModelEntry describe(const QString& path, qint64 planContext, bool& isPack) {
   if (!QFileInfo(path).isFile()) {
     throw Error(QStringLiteral("%1: no such file.").arg(path.isEmpty() ? QStringLiteral("(no file chosen)") : path).toStdString());
   }
-  const gguf::GgufFile file = gguf::GgufFile::open(toFsPath(path));
+  const ModelFileInfo info = inspect_model_file(toFsPath(path));
   ModelEntry entry;
   entry.sourcePath = path;
   entry.packPath = path;
-  entry.sourceBytes = qint64(file.file_size());
-  entry.packBytes = qint64(file.file_size());
-  entry.architecture = fromStd(file.architecture());
+  entry.sourceBytes = qint64(info.file_bytes);
+  entry.packBytes = qint64(info.file_bytes);
+  entry.architecture = fromStd(info.architecture);
   // Some converters write the architecture or a placeholder as the name: the file's name says more.
-  entry.name = modelDisplayName(fromStd(file.get_string("general.name").value_or("")), path, entry.architecture);
-  isPack = flash::PackFile::is_pack(file);
-  if (isPack) describePack(file, planContext, entry);
-  else describePlainModel(file, entry);
+  entry.name = modelDisplayName(fromStd(info.name), path, entry.architecture);
+  requireComputable(info.weight_types, QFileInfo(path).fileName());
+  entry.types = mainTypes(info.weight_types);
+  entry.parameters = qint64(info.parameters);
+  isPack = info.is_pack;
+  if (isPack) planDram(path, planContext, entry);
   return entry;
 }
 

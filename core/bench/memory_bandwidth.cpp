@@ -140,16 +140,5 @@ std::string cpu_model_name() {
   return "unknown CPU";
 }
 
-std::optional<uint64_t> available_memory_bytes() {
-  std::ifstream in("/proc/meminfo");
-  std::string key;
-  uint64_t kib = 0;
-  std::string unit;
-  while (in >> key >> kib) {
-    std::getline(in, unit);
-    if (key == "MemAvailable:") return kib * 1024;
-  }
-  return std::nullopt;
-}
 
 }  // namespace sieve::bench

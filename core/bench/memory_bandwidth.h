@@ -60,7 +60,5 @@ BandwidthResult measure_read_bandwidth(const std::byte* data, size_t bytes, Thre
 
 // "model name" from /proc/cpuinfo when present, otherwise "unknown CPU".
 std::string cpu_model_name();
-// MemAvailable from /proc/meminfo; nullopt where it cannot be read.
-std::optional<uint64_t> available_memory_bytes();
 
 }  // namespace sieve::bench

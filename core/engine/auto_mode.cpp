@@ -4,26 +4,23 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
-#include <thread>
 
 #include "engine.h"
 #include "engine/model_backend.h"
 #include "engine/pack_backend.h"
+#include "engine/resolved_options.h"
 #include "flash/pack_file.h"
 #include "flash/pack_format.h"
 #include "flash/planner.h"
 #include "gguf/gguf_file.h"
 #include "model/hparams.h"
+#include "util/byte_size.h"
 #include "util/error.h"
+#include "util/system_memory.h"
 
-#ifdef _WIN32
-#include <windows.h>
-#endif
 
 namespace sieve::flash {
 namespace {
-
-constexpr int64_t kDefaultContext = 4096;  // EngineOptions::context = 0: min(training, 4096), as the engine
 
 std::string percent(double share) {
   char text[16];
@@ -53,18 +50,14 @@ std::string sparse_offer(const ModeFacts& f) {
          " held-out tokens it chose dense mode's next token " + figure + ", so it is close to dense but not exact";
 }
 
-int64_t resolved_context(const EngineOptions& options, const model::HyperParams& hp) {
-  if (options.context > 0) return options.context;
-  return hp.train_context > 0 ? std::min(hp.train_context, kDefaultContext) : kDefaultContext;
-}
 
-BackendOptions backend_options(const EngineOptions& options, const model::HyperParams& hp, uint64_t budget) {
-  BackendOptions b;
+// Flash mode's options at `budget` (0: none), to plan a pack by.
+BackendOptions flash_options(const EngineOptions& options, const model::HyperParams& hp, uint64_t budget,
+                             const std::string& where) {
+  BackendOptions b = backend_options(options, hp, where);
   b.mode = EngineMode::flash;
+  b.budget = DramBudget{};
   b.budget.bytes = budget;
-  b.tuning = options.flash;
-  b.context = resolved_context(options, hp);
-  b.batch = options.batch;
   return b;
 }
 
@@ -116,25 +109,25 @@ ModeFacts gather_mode_facts(const EngineOptions& options, uint64_t budget) {
   f.model_name = options.model_path.filename().string();
   f.budget = budget;
   f.is_pack = PackFile::is_pack(file);
-  const int threads = options.threads > 0 ? options.threads : int(std::max(1u, std::thread::hardware_concurrency()));
+  const int threads = resolved_threads(options.threads);
   if (!f.is_pack) {
     const model::HyperParams hp = model::read_hyper_params(file);
     for (const gguf::TensorInfo& t : file.tensors()) f.weight_bytes += t.size_bytes;
-    const int64_t context = resolved_context(options, hp);
+    const int64_t context = resolved_context(options, hp, f.model_name);
+    const int64_t batch = resolved_batch(options);
     // Dense mode's FFN adds its gate and up buffers (floats, one row per batch token) to the run state.
-    const uint64_t ffn_scratch = 2 * static_cast<uint64_t>(options.batch) * static_cast<uint64_t>(hp.n_ff) * sizeof(float);
-    f.everything_bytes =
-        f.weight_bytes + kv_cache_bytes(hp, context) + run_state_bytes(hp, context, options.batch) + ffn_scratch;
+    const uint64_t ffn_scratch = 2 * static_cast<uint64_t>(batch) * static_cast<uint64_t>(hp.n_ff) * sizeof(float);
+    f.everything_bytes = f.weight_bytes + kv_cache_bytes(hp, context) + run_state_bytes(hp, context, batch) + ffn_scratch;
     return f;
   }
   const PackFile pack = PackFile::over(file);
   const model::HyperParams& hp = pack.hparams();
-  const MemoryPlan everything = plan_pack_memory(pack, backend_options(options, hp, 0), threads);
+  const MemoryPlan everything = plan_pack_memory(pack, flash_options(options, hp, 0, f.model_name), threads);
   f.everything_bytes = everything.total();
   f.flash_minimum = everything.minimum;
   f.weight_bytes = item_bytes(everything, "resident weights") + everything.pinned_bytes;
   if (budget >= f.flash_minimum) {
-    const MemoryPlan plan = plan_pack_memory(pack, backend_options(options, hp, budget), threads);
+    const MemoryPlan plan = plan_pack_memory(pack, flash_options(options, hp, budget, f.model_name), threads);
     f.flash_resident_weight_bytes = item_bytes(plan, "resident weights") + plan.pinned_bytes;
     f.flash_read_per_token = plan.streamed_bytes_per_token;
   }
@@ -158,23 +151,6 @@ ModeChoice choose_engine_mode(const EngineOptions& options) {
   return choose_engine_mode(gather_mode_facts(options, budget));
 }
 
-uint64_t available_memory_bytes() {
-#ifdef __linux__
-  std::ifstream meminfo("/proc/meminfo");
-  std::string key;
-  uint64_t kib = 0;
-  std::string unit;
-  while (meminfo >> key >> kib) {
-    std::getline(meminfo, unit);
-    if (key == "MemAvailable:") return kib * 1024;
-  }
-#elif defined(_WIN32)
-  MEMORYSTATUSEX status{};
-  status.dwLength = sizeof status;
-  if (GlobalMemoryStatusEx(&status)) return status.ullAvailPhys;
-#endif
-  return physical_memory_bytes();
-}
 
 uint64_t default_dram_budget() {
   return static_cast<uint64_t>(kDefaultBudgetShare * static_cast<double>(available_memory_bytes()));

@@ -13,7 +13,7 @@
 //                                              calibrate measured against dense
 //
 // The budget, when none is given, is 60% of the memory available now
-// (default_dram_budget). Sizes are binary (GiB, MiB: flash::format_size).
+// (default_dram_budget). Sizes are binary (GiB, MiB: format_size).
 
 #include <cstdint>
 #include <string>
@@ -70,10 +70,6 @@ ModeFacts gather_mode_facts(const EngineOptions& options, uint64_t budget);
 // (a fraction resolves against the model file), or default_dram_budget().
 ModeChoice choose_engine_mode(const EngineOptions& options);
 
-// The memory available to a new program now: MemAvailable from /proc/meminfo
-// (Linux), the available physical memory (Windows), else the physical memory;
-// 0 when unknown.
-uint64_t available_memory_bytes();
 // The DRAM budget when none is given: kDefaultBudgetShare of available_memory_bytes().
 inline constexpr double kDefaultBudgetShare = 0.6;
 uint64_t default_dram_budget();

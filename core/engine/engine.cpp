@@ -9,6 +9,7 @@
 #include "engine.h"
 #include "engine/auto_mode.h"
 #include "engine/model_backend.h"
+#include "engine/resolved_options.h"
 #include "gguf/gguf_file.h"
 #include "model/feed_forward.h"
 #include "model/hparams.h"
@@ -21,27 +22,12 @@
 namespace sieve {
 namespace {
 
-constexpr int64_t kDefaultContext = 4096;
-constexpr int64_t kMaxBatch = 512;
-
 using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-int64_t choose_context(const EngineOptions& options, const model::HyperParams& hp, const std::string& where) {
-  if (options.context < 0) throw Error(where + ": the context size must be positive.");
-  const int64_t context = options.context > 0 ? options.context : std::min(hp.train_context, kDefaultContext);
-  // Far past the training context the model degrades, and a typo such as
-  // 4000000 would reserve gigabytes: refuse both.
-  const int64_t limit = std::max<int64_t>(hp.train_context, kDefaultContext) * 4;
-  if (context > limit) {
-    throw Error(where + ": a context of " + std::to_string(context) + " tokens is too large (at most " +
-                std::to_string(limit) + " for this model).");
-  }
-  return context;
-}
 
 // The model's tokenizer, or none when the file has no tokenizer metadata
 // (`sieve logits` needs none). A vocabulary larger than the output layer
@@ -68,7 +54,7 @@ class DenseEngine final : public Engine {
         hp_(model::read_hyper_params(file_)),
         tokenizer_(load_tokenizer(file_, hp_)),
         pool_(options.threads),
-        batch_(std::clamp<int64_t>(options.batch, 1, kMaxBatch)),
+        batch_(resolved_batch(options)),
         backend_(load_backend(options)),
         transformer_(hp_, backend_->weights(), backend_->ffn(), pool_, context_, batch_) {
     transformer_.set_observer(options.activation_observer);
@@ -100,6 +86,7 @@ class DenseEngine final : public Engine {
       summary_.eos_id = optional_token_id(file_, "tokenizer.ggml.eos_token_id", hp_.n_vocab);
       summary_.eot_id = optional_token_id(file_, "tokenizer.ggml.eot_token_id", hp_.n_vocab);
     }
+    summary_.chat_template = tokenizer::read_chat_template(file_);
     for (const gguf::TensorInfo& t : file_.tensors()) summary_.weight_bytes += t.size_bytes;
     summary_.kv_cache_bytes = transformer_.kv_cache_bytes();
   }
@@ -184,14 +171,8 @@ class DenseEngine final : public Engine {
   std::string where() const { return file_.path().filename().string(); }
 
   std::unique_ptr<flash::ModelBackend> load_backend(const EngineOptions& options) {
-    context_ = choose_context(options, hp_, where());
-    flash::BackendOptions b;
-    b.mode = options.mode;
-    b.budget = options.dram_budget;
-    b.tuning = options.flash;
-    b.context = context_;
-    b.batch = batch_;
-    b.sparse = options.sparse;
+    const flash::BackendOptions b = backend_options(options, hp_, where());
+    context_ = b.context;
     return flash::load_model_backend(file_, hp_, b, pool_);
   }
 

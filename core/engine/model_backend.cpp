@@ -7,7 +7,9 @@
 #include "flash/pack_file.h"
 #include "flash/planner.h"
 #include "flash/tensor_buffer.h"
+#include "util/byte_size.h"
 #include "util/error.h"
+#include "util/system_memory.h"
 
 namespace sieve::flash {
 namespace {

@@ -15,7 +15,9 @@
 #include "flash/tensor_buffer.h"
 #include "sparse/predictor_factory.h"
 #include "sparse/sparse_setup.h"
+#include "util/byte_size.h"
 #include "util/error.h"
+#include "util/system_memory.h"
 
 namespace sieve::flash {
 namespace {

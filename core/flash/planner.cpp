@@ -4,13 +4,8 @@
 #include <cstdio>
 #include <numeric>
 
+#include "util/byte_size.h"
 #include "util/error.h"
-
-#ifdef __linux__
-#include <unistd.h>
-#elif defined(_WIN32)
-#include <windows.h>
-#endif
 
 namespace sieve::flash {
 namespace {
@@ -36,27 +31,7 @@ std::string parts_text(const MemoryPlan& plan, uint64_t buffers, size_t n_layers
 
 }  // namespace
 
-uint64_t physical_memory_bytes() {
-#ifdef __linux__
-  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
-  if (pages > 0 && page > 0) return static_cast<uint64_t>(pages) * static_cast<uint64_t>(page);
-#elif defined(_WIN32)
-  MEMORYSTATUSEX status{};
-  status.dwLength = sizeof status;
-  if (GlobalMemoryStatusEx(&status)) return status.ullTotalPhys;
-#endif
-  return 0;
-}
 
-std::string format_size(uint64_t bytes) {
-  char text[32];
-  const auto b = static_cast<double>(bytes);
-  if (bytes >= (uint64_t{1} << 30)) std::snprintf(text, sizeof text, "%.2f GiB", b / (1u << 30));
-  else if (bytes >= (uint64_t{1} << 20)) std::snprintf(text, sizeof text, "%.1f MiB", b / (1u << 20));
-  else if (bytes >= 1024) std::snprintf(text, sizeof text, "%.0f KiB", b / 1024);
-  else std::snprintf(text, sizeof text, "%llu B", static_cast<unsigned long long>(bytes));
-  return text;
-}
 
 bool MemoryPlan::is_pinned(int64_t layer) const {
   return std::binary_search(pinned.begin(), pinned.end(), layer);

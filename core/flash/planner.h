@@ -51,10 +51,5 @@ struct MemoryPlan {
 // minimum, naming the minimum and its parts.
 MemoryPlan plan_memory(const PlanInputs& inputs, const std::string& where);
 
-// This machine's physical memory in bytes, 0 when unknown.
-uint64_t physical_memory_bytes();
-
-// "1.50 GiB", "312.0 MiB", "640 KiB", "12 B"
-std::string format_size(uint64_t bytes);
 
 }  // namespace sieve::flash

@@ -5,12 +5,11 @@
 #include <cstdio>
 
 #include "sparse/neuron_store.h"
+#include "util/byte_size.h"
 #include "util/error.h"
 
 namespace sieve::sparse {
 namespace {
-
-using flash::format_size;
 
 constexpr uint32_t kDefaultMergeGap = 32 << 10;
 constexpr uint32_t kMaxMergeGap = 1 << 20;
@@ -66,6 +65,23 @@ int64_t window_units(const SparseLayerNeeds& l, int window) {
   const int64_t hot = std::max<int64_t>(l.hot_units, 0);
   const auto wanted = static_cast<int64_t>(std::ceil(mean + headroom)) + hot;
   return std::clamp<int64_t>(wanted, minimum_units(l), l.n_units);
+}
+
+double expected_read_bytes_per_token(const SparsePlan& plan) {
+  const std::string& source = plan.inputs.active_source;
+  if (source.find("default") != std::string::npos || source.find("every neuron") != std::string::npos) return 0;
+  double bytes = 0;
+  for (size_t l = 0; l < plan.layers.size() && l < plan.inputs.layers.size(); ++l) {
+    const SparseLayerNeeds& needs = plan.inputs.layers[l];
+    const auto n = static_cast<double>(needs.n_units);
+    const double a = 1.0 - std::pow(1.0 - std::clamp(needs.active_fraction, 0.0, 1.0), static_cast<double>(needs.cluster));
+    if (n <= 0 || a <= 0) continue;
+    double k = plan.inputs.window;
+    const double held = std::min(1.0, static_cast<double>(plan.layers[l].capacity) / n);
+    if (a < 1 && held < 1) k = std::min(k, std::max(0.0, std::log(1.0 - held) / std::log(1.0 - a) - 1.0));
+    bytes += n * a * std::pow(1.0 - a, k) * static_cast<double>(needs.unit_bytes);
+  }
+  return bytes;
 }
 
 SparsePlan plan_sparse_memory(const SparsePlanInputs& in, const std::string& where) {

@@ -77,6 +77,12 @@ int64_t window_units(const SparseLayerNeeds& layer, int window);
 // One token's expected units: the least a store should hold.
 int64_t minimum_units(const SparseLayerNeeds& layer);
 
+// FFN bytes one token is expected to read: per layer, the units it needs
+// (n a_u) that the last k tokens did not bring in ((1 - a_u)^k), k being the
+// window, or less when the budget shrank the store. 0 when the active
+// fraction is only a default guess (nothing to estimate from).
+double expected_read_bytes_per_token(const SparsePlan& plan);
+
 // Throws sieve::Error (prefixed with `where`) below the minimum.
 SparsePlan plan_sparse_memory(const SparsePlanInputs& inputs, const std::string& where);
 

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <string>
 
 namespace sieve {
@@ -28,6 +29,16 @@ std::optional<uint64_t> parse_byte_size(std::string_view text) {
   const double bytes = number * scale;
   if (bytes > 1.8e19) return std::nullopt;
   return static_cast<uint64_t>(bytes);
+}
+
+std::string format_size(uint64_t bytes) {
+  char text[32];
+  const auto b = static_cast<double>(bytes);
+  if (bytes >= (uint64_t{1} << 30)) std::snprintf(text, sizeof text, "%.2f GiB", b / (1u << 30));
+  else if (bytes >= (uint64_t{1} << 20)) std::snprintf(text, sizeof text, "%.1f MiB", b / (1u << 20));
+  else if (bytes >= 1024) std::snprintf(text, sizeof text, "%.0f KiB", b / 1024);
+  else std::snprintf(text, sizeof text, "%llu B", static_cast<unsigned long long>(bytes));
+  return text;
 }
 
 }  // namespace sieve

@@ -11,6 +11,7 @@
 #include <random>
 #include <string>
 
+#include "flash/pack_writer.h"
 #include "gguf/gguf_file.h"
 
 namespace {
@@ -134,6 +135,30 @@ TEST(CliInfo, BadFilesGiveOneLineErrors) {
   const ScratchFile truncated(std::string("GGUF\x03\x00\x00\x00\x01", 9));
   expect_one_line_error(truncated.path(), "truncated");
   expect_one_line_error(std::filesystem::temp_directory_path() / "sieve_no_such_model.gguf", "cannot open");
+}
+
+// --plan: the engine's plan for a pack (Engine::plan, as the app's settings
+// page shows it), under the mode options; a plain GGUF says it is not packed.
+TEST(CliInfo, PlanShowsHowAPackSplitsTheBudget) {
+  const auto model = std::filesystem::path(SIEVE_SHARED_DIR) / "models" / "stories260K.gguf";
+  if (!std::filesystem::exists(model)) GTEST_SKIP() << "missing " << model;
+  const auto pack = std::filesystem::temp_directory_path() / "sieve_cli_info_plan.sieve";
+  sieve::flash::pack_model(model, pack);
+  const RunResult all = run_sieve_shell("info --plan --threads 1 --ctx 64 " + quoted(pack));
+  EXPECT_EQ(all.exit_code, 0) << all.output;
+  EXPECT_NE(all.output.find("flash mode, 1 thread, a 64-token context:"), std::string::npos) << all.output;
+  EXPECT_NE(all.output.find("KV cache"), std::string::npos) << all.output;
+  const RunResult sparse = run_sieve_shell("info --plan --mode sparse --window 2 " + quoted(pack));
+  EXPECT_EQ(sparse.exit_code, 0) << sparse.output;
+  EXPECT_NE(sparse.output.find("sparse mode"), std::string::npos) << sparse.output;
+  EXPECT_NE(sparse.output.find("neuron stores"), std::string::npos) << sparse.output;
+  const RunResult tiny = run_sieve_shell("info --plan --dram-budget 1K " + quoted(pack), "2>&1 >/dev/null");
+  EXPECT_EQ(tiny.exit_code, 1);
+  EXPECT_NE(tiny.output.find("below this model's minimum"), std::string::npos) << tiny.output;
+  const RunResult plain = run_sieve_shell("info --plan " + quoted(model), "2>&1 >/dev/null");
+  EXPECT_EQ(plain.exit_code, 1);
+  EXPECT_NE(plain.output.find("is not packed"), std::string::npos) << plain.output;
+  std::filesystem::remove(pack);
 }
 
 }  // namespace

@@ -14,6 +14,8 @@
 #include "engine.h"
 #include "flash/pack_writer.h"
 #include "flash/planner.h"
+#include "util/byte_size.h"
+#include "util/system_memory.h"
 
 namespace sieve::flash {
 namespace {

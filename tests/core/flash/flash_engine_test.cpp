@@ -8,6 +8,7 @@
 #include "core/flash/pack_test_util.h"
 #include "engine.h"
 #include "flash/pinned_ffn.h"
+#include "util/byte_size.h"
 #include "util/error.h"
 
 namespace sieve::flash {

@@ -9,6 +9,7 @@
 #include "core/sparse/sparse_test_util.h"
 #include "engine.h"
 #include "engine/pack_backend.h"
+#include "util/byte_size.h"
 #include "util/error.h"
 
 namespace sieve::sparse {
@@ -175,7 +176,7 @@ TEST(SparseEngine, ThePlanRespectsTheBudgetAndRefusesLessThanTheMinimum) {
   } catch (const Error& e) {
     const std::string m = e.what();
     EXPECT_NE(m.find("engine-relu-f16.sieve: the DRAM budget"), std::string::npos) << m;
-    EXPECT_NE(m.find("below sparse mode's minimum of " + flash::format_size(full.minimum)), std::string::npos) << m;
+    EXPECT_NE(m.find("below sparse mode's minimum of " + format_size(full.minimum)), std::string::npos) << m;
     for (const char* part : {"resident weights", "KV cache", "predictor", "neuron stores"}) {
       EXPECT_NE(m.find(part), std::string::npos) << part << ": " << m;
     }
