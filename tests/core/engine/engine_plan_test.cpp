@@ -6,6 +6,8 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <random>
+#include <string>
 
 #include "engine.h"
 #include "engine/model_file.h"
@@ -21,7 +23,9 @@ std::filesystem::path shared_model(const std::string& name) {
 
 std::filesystem::path stories_pack() {
   static const std::filesystem::path out = [] {
-    const auto folder = std::filesystem::path(::testing::TempDir()) / "sieve_engine_plan_test";
+    // One folder per process: ctest runs these tests in parallel processes.
+    const auto folder =
+        std::filesystem::path(::testing::TempDir()) / ("sieve_engine_plan_test_" + std::to_string(std::random_device{}()));
     std::filesystem::create_directories(folder);
     const auto path = folder / "stories260K.sieve";
     flash::pack_model(shared_model("stories260K"), path);
