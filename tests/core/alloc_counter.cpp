@@ -7,6 +7,10 @@
 #include <cstdlib>
 #include <new>
 
+#ifdef _WIN32
+#include <malloc.h>  // _aligned_malloc
+#endif
+
 #if defined(__GLIBC__) && __has_include(<execinfo.h>)
 #include <execinfo.h>
 #include <unistd.h>
