@@ -64,6 +64,12 @@ LayerStreamer::LayerStreamer(const PackFile& pack, IoEngine& io, std::vector<int
   }
   const uint64_t bytes = largest_layer(pack, layers_);
   for (Slot& slot : slots_) slot.buffer = make_stream_buffer(bytes);
+  // Every token streams the layers again: their reads are sized now, so
+  // decode allocates nothing (docs/architecture.md).
+  const uint64_t step = std::max<uint64_t>(kDefaultIoAlignment, align_down(max_read_, kDefaultIoAlignment));
+  const auto reads_per_layer = static_cast<size_t>((align_up(bytes, kDefaultIoAlignment) + step - 1) / step);
+  requests_.reserve(reads_per_layer);
+  io_.reserve(slots_.size() * reads_per_layer, slots_.size());
 }
 
 LayerStreamer::~LayerStreamer() { drain_quietly(); }

@@ -56,8 +56,8 @@ void attend(const AttentionParams& params, const KvCache& cache, int64_t layer, 
             int64_t n_tokens, float* scores, float* out, ThreadPool& pool) {
   const tensor::VecDotFn dot_f16 = tensor::kernels()[tensor::TensorType::F16].vec_dot;
   const Job job{params, cache, dot_f16, layer, pos, n_tokens, q, scores, out};
-  // The job is captured through one pointer so std::function keeps it inline
-  // (no allocation per call in the token loop).
+  // The job is captured through one pointer (parallel_for's RangeFn holds
+  // only a reference to the lambda; nothing is allocated either way).
   pool.parallel_for(params.n_heads, [j = &job](int64_t begin, int64_t end) {
     const int64_t head_dim = j->params.head_dim;
     const int64_t q_dim = j->params.n_heads * head_dim;

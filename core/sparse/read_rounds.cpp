@@ -8,6 +8,10 @@ ReadRounds::ReadRounds(flash::IoEngine& io, const flash::PlanOptions& plan) {
   for (auto& reader : readers_) reader = std::make_unique<flash::ScatterReader>(io, plan);
 }
 
+void ReadRounds::reserve(size_t ranges, uint64_t span_bytes, uint64_t staging_bytes) {
+  for (auto& reader : readers_) reader->reserve(ranges, span_bytes, staging_bytes);
+}
+
 void ReadRounds::submit(int side, std::span<const flash::ReadRequest> wanted) {
   flash::ScatterReader& reader = *readers_[side];
   reader.submit(wanted);

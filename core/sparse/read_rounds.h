@@ -22,6 +22,10 @@ class ReadRounds {
  public:
   ReadRounds(flash::IoEngine& io, const flash::PlanOptions& plan);
 
+  // Sizes both sides for rounds of up to `ranges` ranges within `span_bytes`
+  // of the file and `staging_bytes` of staging: such rounds allocate nothing
+  // (flash::ReadPlanner::reserve).
+  void reserve(size_t ranges, uint64_t span_bytes, uint64_t staging_bytes);
   // Plans and submits a round on `side` (0 or 1), which must be idle.
   void submit(int side, std::span<const flash::ReadRequest> wanted);
   // Waits for the side's round; throws sieve::Error when a read failed.

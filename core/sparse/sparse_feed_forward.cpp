@@ -119,6 +119,10 @@ SparseFeedForward::SparseFeedForward(const model::HyperParams& hp, ThreadPool& p
   }
   units_per_round_ = round_units(layouts, options.merge_gap);
   spill_ = flash::AlignedBuffer(units_per_round_ * largest_stride(layouts, options.gate_rows));
+  // A round's ranges lie within one layer: its reads are planned without allocating.
+  uint64_t largest_layer = 0;
+  for (const flash::BundleLayout& l : layouts) largest_layer = std::max(largest_layer, l.layer_bytes());
+  rounds_.reserve(units_per_round_, largest_layer + 2 * flash::kDefaultIoAlignment, round_staging(layouts));
   const auto n = static_cast<size_t>(max_units);
   active_.reserve(static_cast<size_t>(hp.n_ff));
   for (auto* v : {&units_, &missing_, &victims_, &spilled_}) v->reserve(n);

@@ -149,7 +149,7 @@ void UnitKernel::add(std::span<const UnitRef> units) {
   if (units.empty()) return;
   adding_ = units;
   parts_ = std::min<int64_t>(partitions_, static_cast<int64_t>(units.size()));
-  // Capturing `this` alone keeps the std::function in its local storage: no allocation per call.
+  // parallel_for refers to the lambda without copying it: no allocation per call.
   pool_.parallel_for(parts_, [this](int64_t begin, int64_t end) { add_partitions(begin, end); }, 1);
 }
 

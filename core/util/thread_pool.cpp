@@ -43,7 +43,7 @@ void ThreadPool::run_chunks() {
   }
 }
 
-void ThreadPool::parallel_for(int64_t n, const RangeFn& fn, int64_t min_chunk) {
+void ThreadPool::parallel_for(int64_t n, RangeFn fn, int64_t min_chunk) {
   if (n <= 0) return;
   min_chunk = std::max<int64_t>(1, min_chunk);
   if (workers_.empty() || n <= min_chunk) {

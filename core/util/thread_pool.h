@@ -10,9 +10,10 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
-#include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 namespace sieve {
@@ -28,9 +29,30 @@ class ThreadPool {
 
   int size() const { return static_cast<int>(workers_.size()) + 1; }
 
-  using RangeFn = std::function<void(int64_t begin, int64_t end)>;
+  // A non-owning reference to fn(begin, end): the callable (usually a lambda
+  // capturing by reference) lives on the caller's stack for the whole call,
+  // so nothing is copied or allocated, whatever it captures — the decode loop
+  // allocates nothing (docs/architecture.md). std::function would allocate for
+  // captures larger than two pointers.
+  class RangeFn {
+   public:
+    template <typename F>
+      requires(!std::is_same_v<std::remove_cvref_t<F>, RangeFn> && std::is_invocable_v<F&, int64_t, int64_t>)
+    RangeFn(F&& fn)  // NOLINT(google-explicit-constructor): lambdas convert implicitly
+        : object_(const_cast<void*>(static_cast<const void*>(std::addressof(fn)))),
+          call_([](void* object, int64_t begin, int64_t end) {
+            (*static_cast<std::remove_reference_t<F>*>(object))(begin, end);
+          }) {}
+
+    void operator()(int64_t begin, int64_t end) const { call_(object_, begin, end); }
+
+   private:
+    void* object_;
+    void (*call_)(void* object, int64_t begin, int64_t end);
+  };
+
   // Splits [0, n) into chunks of at least `min_chunk` and runs them in parallel.
-  void parallel_for(int64_t n, const RangeFn& fn, int64_t min_chunk = 1);
+  void parallel_for(int64_t n, RangeFn fn, int64_t min_chunk = 1);
 
  private:
   void worker_loop(int index);
@@ -42,7 +64,7 @@ class ThreadPool {
   // Current job, published under mutex_ and announced through generation_.
   std::mutex mutex_;
   std::condition_variable wake_;
-  const RangeFn* job_ = nullptr;
+  const RangeFn* job_ = nullptr;  // parallel_for's argument, for the call's duration
   int64_t job_n_ = 0;
   int64_t chunk_ = 1;
   std::atomic<int64_t> next_chunk_{0};

@@ -105,6 +105,11 @@ class IoEngine {
   virtual IoBatch wait_any() = 0;
   // Waits for and forgets every outstanding batch; throws the first error.
   virtual void wait_all() = 0;
+  // Makes room for `reads` more requests and `batches` more batches in flight
+  // at once, on top of earlier calls (each user of a shared engine reserves
+  // its own), so that submitting within them allocates nothing — the decode
+  // loop's reads (docs/architecture.md). More still works: the queues grow.
+  virtual void reserve(size_t reads, size_t batches) = 0;
 
   virtual IoBackend backend() const = 0;
   // Why the active backend was chosen when it is not the one asked for.

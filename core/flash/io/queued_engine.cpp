@@ -25,13 +25,16 @@ bool is_transient(int os_error) {
 
 }  // namespace
 
+void OpQueue::reserve(size_t n) {
+  if (n <= ring_.size()) return;
+  std::vector<Op> grown(n);
+  for (size_t i = 0; i < count_; ++i) grown[i] = ring_[(head_ + i) % ring_.size()];
+  ring_ = std::move(grown);
+  head_ = 0;
+}
+
 void OpQueue::push(const Op& op) {
-  if (count_ == ring_.size()) {
-    std::vector<Op> grown(std::max<size_t>(16, ring_.size() * 2));
-    for (size_t i = 0; i < count_; ++i) grown[i] = ring_[(head_ + i) % ring_.size()];
-    ring_ = std::move(grown);
-    head_ = 0;
-  }
+  if (count_ == ring_.size()) reserve(std::max<size_t>(16, ring_.size() * 2));
   ring_[(head_ + count_) % ring_.size()] = op;
   ++count_;
 }
@@ -51,21 +54,24 @@ QueuedEngine::QueuedEngine(const DirectFile& file, const IoOptions& options, IoB
       note_(std::move(note)),
       faults_(options.faults) {}
 
+// The error text is built only for a bad request: every token's reads pass
+// here, and they allocate nothing (docs/architecture.md).
 void QueuedEngine::validate(const ReadRequest& r) const {
   if (r.length == 0) return;
-  const std::string what = file_.path() + ": read of " + std::to_string(r.length) +
-                           " bytes at offset " + std::to_string(r.offset);
-  if (r.dest == nullptr) throw Error(what + " has no destination buffer");
+  const auto what = [&] {
+    return file_.path() + ": read of " + std::to_string(r.length) + " bytes at offset " + std::to_string(r.offset);
+  };
+  if (r.dest == nullptr) throw Error(what() + " has no destination buffer");
   const uint64_t a = file_.required_alignment();
   if (r.offset % a != 0 || r.length % a != 0 || !is_aligned(r.dest, a)) {
-    throw Error(what + " is not aligned to " + std::to_string(a) +
+    throw Error(what() + " is not aligned to " + std::to_string(a) +
                 " bytes (direct reads need aligned offset, length and buffer; plan them with "
                 "ReadPlanner)");
   }
   // Aligned reads may pad the last partial block of the file, nothing more.
   const uint64_t limit = file_.padded_size();
   if (r.offset >= file_.size() || r.length > limit - r.offset) {
-    throw Error(what + " runs past the end of the file (" + std::to_string(file_.size()) +
+    throw Error(what() + " runs past the end of the file (" + std::to_string(file_.size()) +
                 " bytes)");
   }
 }
@@ -95,6 +101,15 @@ IoBatch QueuedEngine::submit(std::span<const ReadRequest> requests) {
     finished_cv_.notify_all();  // an empty batch is finished: wake wait_any()
   }
   return ticket;
+}
+
+void QueuedEngine::reserve(size_t reads, size_t batches) {
+  std::lock_guard lock(mutex_);
+  reserved_reads_ += reads;
+  reserved_batches_ += batches;
+  pending_.reserve(reserved_reads_);
+  batches_.reserve(reserved_batches_);
+  free_slots_.reserve(reserved_batches_);
 }
 
 uint32_t QueuedEngine::acquire_slot_locked() {

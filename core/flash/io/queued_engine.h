@@ -36,6 +36,8 @@ class OpQueue {
   size_t size() const { return count_; }
   void push(const Op& op);
   Op pop();
+  // Room for `n` ops without growing.
+  void reserve(size_t n);
 
  private:
   std::vector<Op> ring_;
@@ -54,6 +56,7 @@ class QueuedEngine : public IoEngine {
   void wait(IoBatch batch) final;
   IoBatch wait_any() final;
   void wait_all() final;
+  void reserve(size_t reads, size_t batches) final;
   IoBackend backend() const final { return backend_; }
   const std::string& backend_note() const final { return note_; }
   uint32_t queue_depth() const final { return depth_; }
@@ -100,6 +103,7 @@ class QueuedEngine : public IoEngine {
   std::vector<uint32_t> free_slots_;
   uint64_t next_batch_id_ = 1;
   uint64_t unfinished_ops_ = 0;
+  size_t reserved_reads_ = 0, reserved_batches_ = 0;  // reserve()'s sums
   std::atomic<uint64_t> reads_issued_{0};
   std::atomic<uint64_t> bytes_read_{0};
   std::atomic<uint64_t> retries_{0};

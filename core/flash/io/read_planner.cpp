@@ -29,14 +29,17 @@ ReadPlanner::ReadPlanner(uint64_t file_size, uint32_t required_alignment, PlanOp
 ReadPlanner::ReadPlanner(const DirectFile& file, PlanOptions options)
     : ReadPlanner(file.size(), file.required_alignment(), options) {}
 
+// The error text is built only for a bad request: plan() runs for every
+// token's reads, which allocate nothing (docs/architecture.md).
 void ReadPlanner::validate(std::span<const ReadRequest> wanted, const std::string& file_name) const {
   for (const ReadRequest& r : wanted) {
     if (r.length == 0) continue;
-    const std::string what = file_name + ": read of " + std::to_string(r.length) +
-                             " bytes at offset " + std::to_string(r.offset);
-    if (r.dest == nullptr) throw Error(what + " has no destination buffer");
+    const auto what = [&] {
+      return file_name + ": read of " + std::to_string(r.length) + " bytes at offset " + std::to_string(r.offset);
+    };
+    if (r.dest == nullptr) throw Error(what() + " has no destination buffer");
     if (r.offset > file_size_ || r.length > file_size_ - r.offset) {
-      throw Error(what + " runs past the end of the file (" + std::to_string(file_size_) + " bytes)");
+      throw Error(what() + " runs past the end of the file (" + std::to_string(file_size_) + " bytes)");
     }
   }
 }
@@ -142,6 +145,20 @@ const ReadPlan& ReadPlanner::plan(std::span<const ReadRequest> wanted, const std
     if (read_staging_[i] != kDirect) plan_.reads[i].dest = staging_.data() + read_staging_[i];
   }
   return plan_;
+}
+
+size_t ReadPlanner::reserve(size_t ranges, uint64_t span_bytes, uint64_t staging_bytes) {
+  // A range makes at most three runs of reads (zero-copy: the staged first
+  // block, the direct middle, the staged last block), and a run of b bytes at
+  // most b / max_read + 2 pieces (they end on max_read boundaries).
+  const size_t reads = static_cast<size_t>(span_bytes / max_read_) + 6 * ranges;
+  plan_.reads.reserve(reads);
+  read_staging_.reserve(reads);
+  plan_.copies.reserve(2 * ranges);
+  order_.reserve(ranges);
+  groups_.reserve(ranges);
+  staging_.reserve_discard(static_cast<size_t>(staging_bytes));
+  return reads;
 }
 
 void ReadPlanner::scatter() const {

@@ -60,6 +60,13 @@ class ReadPlanner {
   // no destination or lies past the end of the file. The plan (and the
   // staging buffer its reads point into) stays valid until the next call.
   const ReadPlan& plan(std::span<const ReadRequest> wanted, const std::string& file_name = "file");
+  // Sizes every buffer of the plans for up to `ranges` wanted ranges lying
+  // within `span_bytes` of the file (first byte to last, holes included) and
+  // `staging_bytes` of staging, so that planning them allocates nothing (the
+  // decode loop's reads, docs/architecture.md). Larger plans still work: the
+  // buffers grow.
+  // Returns the most reads such a plan makes.
+  size_t reserve(size_t ranges, uint64_t span_bytes, uint64_t staging_bytes);
   // Copies the staged bytes of the current plan to their destinations; call
   // once its reads have completed.
   void scatter() const;
@@ -105,6 +112,11 @@ class ScatterReader {
   // Plans and submits; throws sieve::Error for bad ranges or when the
   // previous submission was not waited for.
   void submit(std::span<const ReadRequest> wanted);
+  // ReadPlanner::reserve, and room in the engine for one such submission
+  // (IoEngine::reserve). Once per reader: the engine's room adds up.
+  void reserve(size_t ranges, uint64_t span_bytes, uint64_t staging_bytes) {
+    engine_.reserve(planner_.reserve(ranges, span_bytes, staging_bytes), 1);
+  }
   bool poll();
   // Waits for the reads, then copies staged bytes; throws sieve::Error when a
   // read failed (destinations are then incomplete).

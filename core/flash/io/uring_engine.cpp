@@ -73,6 +73,7 @@ class UringEngine final : public QueuedEngine {
     if (std::string err = first_read_error(); !err.empty()) return refuse(why_not, err);
     slots_.resize(depth_);
     for (uint32_t i = depth_; i-- > 0;) free_slots_.push_back(i);
+    unsubmitted_.reserve(depth_);  // at most every slot: reads are prepared without allocating
     reaper_ = std::thread([this] { reap_loop(); });
     return true;
   }

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <random>
 
+#include "core/alloc_counter.h"
 #include "flash_test_util.h"
 #include "util/error.h"
 
@@ -203,6 +204,36 @@ TEST(ReadPlanner, RejectsAlignmentsThatAreNotPowersOfTwo) {
 
 // Random ranges of every shape: every read is aligned and bounded, and
 // executing the plan fills every destination with the right bytes.
+// Plans within what reserve() was told allocate nothing, even the first
+// (the decode loop's reads; this executable counts every operator new).
+TEST(ReadPlanner, ReservedPlansAllocateNothing) {
+  std::mt19937 rng(99);
+  for (int round = 0; round < 300; ++round) {
+    const uint32_t alignment = 1u << (9 + rng() % 4);
+    const uint32_t max_read = alignment << (rng() % 6);
+    const uint32_t gap = (rng() % 4) * 16384;
+    const uint64_t file_size = 1 + rng() % (3 << 20);
+    const size_t count = 1 + rng() % 40;
+    AlignedBuffer memory(count * (65536 + 2 * 4096) + 4096, 4096);
+    std::vector<ReadRequest> wanted(count);
+    size_t cursor = 0;
+    for (size_t i = 0; i < count; ++i) {
+      const uint64_t offset = rng() % file_size;
+      const uint64_t length = std::min<uint64_t>(file_size - offset, 1 + rng() % 65536);
+      // Half share their offset's misalignment (zero copy), half any other.
+      cursor = align_up(cursor, 4096) + (rng() % 2 == 0 ? offset % alignment : rng() % 4096);
+      wanted[i] = ReadRequest{offset, static_cast<uint32_t>(length), memory.data() + cursor, i};
+      cursor += length;
+    }
+    ReadPlanner planner(file_size, 512, options(gap, max_read, alignment));
+    planner.reserve(count, file_size, file_size + 2 * uint64_t{alignment} * count);
+    const sieve::testing_util::AllocationWindow counting;
+    const ReadPlan& plan = planner.plan(wanted);
+    const uint64_t allocated = counting.count();
+    ASSERT_EQ(allocated, 0u) << "round " << round << ": " << count << " ranges, " << plan.reads.size() << " reads";
+  }
+}
+
 TEST(ReadPlanner, RandomPlansAreAlignedAndDeliverTheRightBytes) {
   std::mt19937 rng(1234);
   for (int round = 0; round < 300; ++round) {

@@ -14,7 +14,7 @@
 #include <random>
 #include <set>
 
-#include "core/sparse/alloc_counter.h"
+#include "core/alloc_counter.h"
 #include "sparse/neuron_store.h"
 #include "util/error.h"
 
@@ -166,14 +166,14 @@ TEST(NeuronStore, RandomOperationsMatchASimpleModelOfTheSet) {
 }
 
 TEST(NeuronStore, AllocatesNothingAfterConstruction) {
-  const uint64_t probe = testing_util::allocations();
+  const uint64_t probe = sieve::testing_util::allocations();
   ::operator delete(::operator new(64));  // a direct call, which the compiler may not elide
-  ASSERT_GT(testing_util::allocations(), probe) << "the allocation counter does not count";
+  ASSERT_GT(sieve::testing_util::allocations(), probe) << "the allocation counter does not count";
   NeuronStore store(kUnits, kCapacity, kUnitBytes);
   std::vector<int32_t> victims;
   victims.reserve(kCapacity);
   // Appends, touches, victims, removals (moves) and pins, token after token.
-  const uint64_t start = testing_util::allocations();
+  const uint64_t start = sieve::testing_util::allocations();
   for (int64_t token = 10000; token < 12000; ++token) {
     victims.clear();
     store.expire(token, 2, victims);
@@ -185,7 +185,7 @@ TEST(NeuronStore, AllocatesNothingAfterConstruction) {
     }
     if (store.size() > store.pinned() && store.pinned() < 10) store.pin(store.unit_at(static_cast<int32_t>(store.size() - 1)));
   }
-  EXPECT_EQ(testing_util::allocations(), start);
+  EXPECT_EQ(sieve::testing_util::allocations(), start);
   EXPECT_NO_THROW(store.check_invariants());
 }
 
