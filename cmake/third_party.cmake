@@ -19,10 +19,10 @@ else()
             NO_DEFAULT_PATH NO_CMAKE_FIND_ROOT_PATH REQUIRED)
   find_path(SIEVE_HOST_XXHASH_DIR xxhash.h PATHS ${SIEVE_HOST_INCLUDE_DIR}
             NO_DEFAULT_PATH NO_CMAKE_FIND_ROOT_PATH REQUIRED)
-  file(STRINGS ${SIEVE_HOST_NLOHMANN_DIR}/nlohmann/json.hpp nlohmann_major
+  file(STRINGS ${SIEVE_HOST_NLOHMANN_DIR}/nlohmann/detail/abi_macros.hpp nlohmann_major
        REGEX "^#define NLOHMANN_JSON_VERSION_MAJOR [0-9]+")
-  if(NOT nlohmann_major MATCHES " 3$")
-    message(FATAL_ERROR "nlohmann-json 3 needed, ${SIEVE_HOST_NLOHMANN_DIR}/nlohmann/json.hpp says: ${nlohmann_major}")
+  if(NOT nlohmann_major MATCHES "MAJOR 3( |$)")
+    message(FATAL_ERROR "nlohmann-json 3 needed, ${SIEVE_HOST_NLOHMANN_DIR}/nlohmann has: ${nlohmann_major}")
   endif()
   set(third_party_include ${CMAKE_BINARY_DIR}/third_party/include)
   file(MAKE_DIRECTORY ${third_party_include})
