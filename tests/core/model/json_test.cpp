@@ -9,6 +9,7 @@
 #include <string>
 #include <tuple>
 
+#include "core/model/reference_json.h"
 #include "util/json_text.h"
 
 namespace sieve {
@@ -81,6 +82,21 @@ TEST(Json, DeepNestingIsNotACrash) {
   // Parsing and destroying are iterative in nlohmann-json 3.10 and later.
   const Json deep = Json::parse(std::string(100000, '[') + std::string(100000, ']'));
   EXPECT_EQ(deep.size(), 1u);
+}
+
+// ../shared/reference files hold byte-level token pieces raw ("piece":"\xa4"),
+// which nlohmann alone refuses.
+TEST(ReferenceJson, RawBytesInStringsSurviveTheParse) {
+  const std::string text = "{\"piece\":\"\xa4\",\"mixed\":[\"a\xe2\x82\",\"\xf0\x9f\x98\x80\xff\"],"
+                           "\"private\":\"\xf4\x8f\xbd\x81\",\"n\":1}";
+  EXPECT_THROW(std::ignore = Json::parse(text), Json::exception);
+  const Json doc = test::parse_reference_json(text);
+  EXPECT_EQ(doc.at("piece").get<std::string>(), "\xa4");
+  EXPECT_EQ(doc.at("mixed")[0].get<std::string>(), "a\xe2\x82");  // a truncated sequence: its bytes
+  EXPECT_EQ(doc.at("mixed")[1].get<std::string>(), "\xf0\x9f\x98\x80\xff");
+  EXPECT_EQ(doc.at("private").get<std::string>(), "\xf4\x8f\xbd\x81");  // U+10FF41 is not a byte's stand-in
+  EXPECT_EQ(doc.at("n").get<int64_t>(), 1);
+  EXPECT_THROW(std::ignore = test::parse_reference_json("[1, \xa4]"), Json::exception);
 }
 
 }  // namespace

@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include "util/json_text.h"
+#include "core/model/reference_json.h"
 
 namespace sieve::test {
 
@@ -43,7 +43,7 @@ inline std::string read_text(const std::filesystem::path& path) {
 
 // "synthA-q4_k_m.fox.json" -> model "synthA-q4_k_m.gguf".
 inline ReferenceCase load_reference(const std::filesystem::path& path) {
-  const Json doc = Json::parse(read_text(path));
+  const Json doc = parse_reference_json(read_text(path));
   ReferenceCase c;
   c.name = path.stem().string();
   c.prompt = doc.at("prompt").get<std::string>();

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #endif
 
+#include "core/model/reference_json.h"
 #include "gguf/gguf_file.h"
 #include "tokenizer/detokenizer.h"
 #include "tokenizer/unicode.h"
@@ -37,7 +38,7 @@ std::vector<ReferenceCase> reference_cases() {
     const std::string name = entry.path().filename().string();
     const fs::path model = fs::path(SIEVE_SHARED_DIR) / "models" / (name.substr(0, name.find('.')) + ".gguf");
     if (entry.path().extension() != ".json" || !fs::exists(model)) continue;
-    cases.push_back({model, Json::parse(testing::read_file(entry.path()))});
+    cases.push_back({model, test::parse_reference_json(testing::read_file(entry.path()))});
   }
   return cases;
 }
