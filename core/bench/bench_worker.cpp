@@ -35,7 +35,8 @@ void set_sparse(Json& out, const sparse::SparseOptions& o, const EngineStats& be
   out["decode_sparse_tokens"] = after.sparse_tokens - before.sparse_tokens;
   out["decode_sparse_neurons_predicted"] =
       static_cast<int64_t>(after.sparse_neurons_predicted - before.sparse_neurons_predicted);
-  out["decode_sparse_neurons_loaded"] = static_cast<int64_t>(after.sparse_neurons_loaded - before.sparse_neurons_loaded);
+  out["decode_sparse_neurons_loaded"] =
+      static_cast<int64_t>(after.sparse_neurons_loaded - before.sparse_neurons_loaded);
   out["decode_sparse_neuron_hits"] = static_cast<int64_t>(after.sparse_neuron_hits - before.sparse_neuron_hits);
   out["decode_sparse_bytes"] = static_cast<int64_t>(after.sparse_bytes_read - before.sparse_bytes_read);
   out["decode_sparse_bytes_wanted"] = static_cast<int64_t>(after.sparse_bytes_wanted - before.sparse_bytes_wanted);

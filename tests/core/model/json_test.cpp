@@ -37,7 +37,8 @@ TEST(Json, BytesThatAreNotUtf8AreReplacedNotThrown) {
 }
 
 TEST(Json, ParsesEveryKind) {
-  const Json v = Json::parse(R"( {"a": [1, -2.5e3, true, false, null], "s": "x\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00", "o": {}} )");
+  const Json v =
+      Json::parse(R"( {"a": [1, -2.5e3, true, false, null], "s": "x\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00", "o": {}} )");
   ASSERT_TRUE(v.is_object());
   EXPECT_EQ(v.at("a").size(), 5u);
   EXPECT_EQ(v.at("a")[0].get<int64_t>(), 1);

@@ -26,11 +26,15 @@ inline size_t utf8_sequence_bytes(std::string_view text, size_t at) {
   if (lead < 0x80) return 1;
   if (lead >= 0xC2 && lead <= 0xDF) return continuation(1) ? 2 : 0;
   if (lead >= 0xE0 && lead <= 0xEF) {
-    const bool second = lead == 0xE0 ? continuation(1, 0xA0) : lead == 0xED ? continuation(1, 0x80, 0x9F) : continuation(1);
+    const bool second = lead == 0xE0   ? continuation(1, 0xA0)
+                        : lead == 0xED ? continuation(1, 0x80, 0x9F)
+                                       : continuation(1);
     return second && continuation(2) ? 3 : 0;
   }
   if (lead >= 0xF0 && lead <= 0xF4) {
-    const bool second = lead == 0xF0 ? continuation(1, 0x90) : lead == 0xF4 ? continuation(1, 0x80, 0x8F) : continuation(1);
+    const bool second = lead == 0xF0   ? continuation(1, 0x90)
+                        : lead == 0xF4 ? continuation(1, 0x80, 0x8F)
+                                       : continuation(1);
     return second && continuation(2) && continuation(3) ? 4 : 0;
   }
   return 0;

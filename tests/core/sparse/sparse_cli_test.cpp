@@ -65,7 +65,8 @@ TEST_F(SparseCli, LogitsInSparseModeFollowDense) {
     ASSERT_EQ(ta.size(), tb.size());
     for (size_t i = 0; i < ta.size(); ++i) {
       EXPECT_EQ(to_json_text(ta[i][0]), to_json_text(tb[i][0])) << la << "\n" << lb;
-      EXPECT_NEAR(ta[i][1].get<double>(), tb[i][1].get<double>(), 1e-3 * std::max(1.0, std::abs(ta[i][1].get<double>())));
+      const double a = ta[i][1].get<double>();
+      EXPECT_NEAR(a, tb[i][1].get<double>(), 1e-3 * std::max(1.0, std::abs(a)));
     }
   }
   EXPECT_EQ(lines, 6);

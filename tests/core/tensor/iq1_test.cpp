@@ -251,7 +251,8 @@ TEST(Iq1Reference, DequantizeMatchesTheReferenceBitForBit) {
   const Json doc = Json::parse(text.str());
   size_t checked = 0;
   for (const Json& entry : doc.at("tensors")) {
-    const std::filesystem::path model = std::filesystem::path(SIEVE_SHARED_DIR) / "models" / entry.at("model").get<std::string>();
+    const std::filesystem::path model =
+        std::filesystem::path(SIEVE_SHARED_DIR) / "models" / entry.at("model").get<std::string>();
     if (!std::filesystem::exists(model)) GTEST_SKIP() << "missing " << model;
     const gguf::GgufFile file = gguf::GgufFile::open(model);
     const gguf::TensorInfo* t = file.find_tensor(entry.at("tensor").get<std::string>());
@@ -262,7 +263,9 @@ TEST(Iq1Reference, DequantizeMatchesTheReferenceBitForBit) {
     std::vector<float> values(static_cast<size_t>(n));
     scalar()[t->type].dequantize(file.tensor_data(*t).data(), values.data(), n);
     const auto& first = entry.at("first");
-    for (size_t i = 0; i < first.size(); ++i) EXPECT_EQ(values[i], static_cast<float>(first[i].get<double>())) << t->name;
+    for (size_t i = 0; i < first.size(); ++i) {
+      EXPECT_EQ(values[i], static_cast<float>(first[i].get<double>())) << t->name;
+    }
     char hash[17];
     std::snprintf(hash, sizeof(hash), "%016llx", static_cast<unsigned long long>(fnv1a64(values)));
     EXPECT_EQ(hash, entry.at("fnv1a64").get<std::string>()) << t->name;

@@ -287,7 +287,7 @@ TEST(ChatMessagesJson, RejectsMalformedInputWithOneClearSentence) {
       {"[{\"role\": \"user\", \"content\": \"x\"},]", "m.json: JSON: parse error at line 1, column "},
       {"", "m.json: JSON: parse error at line 1, column "},
       {"[{\"role\": \"user\", \"content\": \"\xff\"}]", "m.json: JSON: parse error"},  // not UTF-8
-      {"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[", "m.json: JSON: parse error"},
+      {"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[", "m.json: JSON: parse error"},
   };
   for (const auto& [json, message_start] : cases) {
     try {
