@@ -24,7 +24,7 @@
 #include "flash/io/disk_profile.h"
 #include "flash/pack_format.h"
 #include "gguf/gguf_file.h"
-#include "util/json.h"
+#include "util/json_text.h"
 #include "util/thread_pool.h"
 
 namespace sieve::cli {
@@ -135,7 +135,7 @@ std::vector<std::string> worker_argv(const Settings& s, const RunSpec& run, cons
   return argv;
 }
 
-json::Value measure(const Settings& s, const RunSpec& spec, const std::string& budget_text, uint64_t budget_bytes) {
+Json measure(const Settings& s, const RunSpec& spec, const std::string& budget_text, uint64_t budget_bytes) {
   const EngineMode mode = spec.mode;
   for (const fs::path& f : {s.model, s.mmap_model}) {
     std::string why;
@@ -150,43 +150,51 @@ json::Value measure(const Settings& s, const RunSpec& spec, const std::string& b
                limit && limit->available() ? (", memory limit " + mib(static_cast<double>(limit_bytes)) + " MiB").c_str()
                                            : ", no memory limit");
   const flash::ChildResult child = flash::run_child(worker_argv(s, spec, budget_text), limit.get(), s.timeout);
-  json::Value run = json::Value::object();
+  Json run = Json::object();
   if (child.exit_code == 0 && !child.timed_out) {
-    run = json::parse(child.out);
+    try {
+      run = Json::parse(child.out);
+    } catch (const Json::exception& e) {
+      throw Error("bench: the " + spec.label() + " run printed no valid JSON: " + json_error_text(e));
+    }
   } else {
     std::string what = child.timed_out ? "timed out" : child.signal != 0 ? "killed by signal " + std::to_string(child.signal)
                                                                           : "exited with " + std::to_string(child.exit_code);
-    run.set("mode", to_string(mode));
-    run.set("error", what + (child.err.empty() ? "" : ": " + child.err.substr(0, child.err.find_last_not_of('\n') + 1)));
-    std::fprintf(stderr, "bench: %s run failed: %s\n", spec.label().c_str(), run.at("error").as_string().c_str());
+    const std::string error =
+        what + (child.err.empty() ? "" : ": " + child.err.substr(0, child.err.find_last_not_of('\n') + 1));
+    run["mode"] = to_string(mode);
+    run["error"] = error;
+    std::fprintf(stderr, "bench: %s run failed: %s\n", spec.label().c_str(), error.c_str());
   }
-  run.set("label", spec.label());
-  if (mode == EngineMode::sparse) run.set("window", static_cast<int64_t>(spec.window));
-  run.set("budget", budget_text);
-  run.set("budget_bytes", static_cast<int64_t>(budget_bytes));
-  run.set("cached_fraction_before", cached);
-  json::Value cg = json::Value::object();
-  cg.set("constrained", limit != nullptr && limit->available());
+  run["label"] = spec.label();
+  if (mode == EngineMode::sparse) run["window"] = static_cast<int64_t>(spec.window);
+  run["budget"] = budget_text;
+  run["budget_bytes"] = static_cast<int64_t>(budget_bytes);
+  run["cached_fraction_before"] = cached;
+  Json cg = Json::object();
+  cg["constrained"] = limit != nullptr && limit->available();
   if (limit && limit->available()) {
-    cg.set("version", static_cast<int64_t>(limit->version()));
-    cg.set("limit_bytes", static_cast<int64_t>(limit_bytes));
-    if (auto peak = limit->peak_bytes()) cg.set("peak_bytes", static_cast<int64_t>(*peak));
-    if (auto hits = limit->limit_hits()) cg.set("limit_hits", static_cast<int64_t>(*hits));
+    cg["version"] = static_cast<int64_t>(limit->version());
+    cg["limit_bytes"] = static_cast<int64_t>(limit_bytes);
+    if (auto peak = limit->peak_bytes()) cg["peak_bytes"] = static_cast<int64_t>(*peak);
+    if (auto hits = limit->limit_hits()) cg["limit_hits"] = static_cast<int64_t>(*hits);
   } else {
-    cg.set("why", limit ? limit->why() : std::string("--no-limit"));
+    cg["why"] = limit ? limit->why() : std::string("--no-limit");
   }
-  run.set("cgroup", std::move(cg));
+  run["cgroup"] = std::move(cg);
   return run;
 }
 
-double number(const json::Value& run, const char* key) {
-  const json::Value* v = run.find(key);
-  return v != nullptr && v->is_number() ? v->as_number() : 0.0;
+double number(const Json& run, const char* key) {
+  const auto v = run.find(key);
+  return v != run.end() && v->is_number() ? v->get<double>() : 0.0;
 }
+
+const std::string& string_member(const Json& run, const char* key) { return run.at(key).get_ref<const std::string&>(); }
 
 // Seconds per token the disk needs at least for flash's reads (probe-disk's
 // bandwidth at our read size and queue depth), 0 without a profile.
-double io_floor(const json::Value& run, const flash::DiskProfile* profile, const Settings& s) {
+double io_floor(const Json& run, const flash::DiskProfile* profile, const Settings& s) {
   if (profile == nullptr || number(run, "decode_tokens") == 0) return 0;
   const double mb_per_s = profile->mb_per_s_at(static_cast<uint32_t>(s.read_size), static_cast<uint32_t>(s.queue_depth));
   if (mb_per_s <= 0) return 0;
@@ -196,11 +204,11 @@ double io_floor(const json::Value& run, const flash::DiskProfile* profile, const
 bool streams_ffn(const std::string& mode) { return mode == "flash" || mode == "sparse"; }
 
 // Decode tok/s of the first successful run of `mode` at each budget.
-std::map<std::string, double> speed_by_budget(const std::vector<json::Value>& runs, const std::string& mode) {
+std::map<std::string, double> speed_by_budget(const std::vector<Json>& runs, const std::string& mode) {
   std::map<std::string, double> speed;
-  for (const json::Value& r : runs) {
-    if (r.find("error") == nullptr && r.at("mode").as_string() == mode && !speed.count(r.at("budget").as_string())) {
-      speed[r.at("budget").as_string()] = number(r, "decode_tokens_per_second");
+  for (const Json& r : runs) {
+    if (!r.contains("error") && string_member(r, "mode") == mode && !speed.count(string_member(r, "budget"))) {
+      speed[string_member(r, "budget")] = number(r, "decode_tokens_per_second");
     }
   }
   return speed;
@@ -214,29 +222,29 @@ std::string ratio_text(double value, const std::map<std::string, double>& base, 
   return text;
 }
 
-std::string label_of(const json::Value& r) {
-  const json::Value* label = r.find("label");
-  return label != nullptr && label->is_string() ? label->as_string() : r.at("mode").as_string();
+std::string label_of(const Json& r) {
+  const auto label = r.find("label");
+  return label != r.end() && label->is_string() ? label->get<std::string>() : string_member(r, "mode");
 }
 
-void print_table(const std::vector<json::Value>& runs, const flash::DiskProfile* profile, const Settings& s) {
+void print_table(const std::vector<Json>& runs, const flash::DiskProfile* profile, const Settings& s) {
   std::printf("\n%-11s %9s %9s %8s %8s %10s %9s %9s %8s %9s %9s %8s %8s %8s\n", "mode", "budget", "limit", "tok/s",
               "s/tok", "read/tok", "wait/tok", "comp/tok", "MB/s", "peak RSS", "cg peak", "x mmap", "x flash", "x floor");
   std::printf("%-11s %9s %9s %8s %8s %10s %9s %9s %8s %9s %9s %8s %8s %8s\n", "", "MiB", "MiB", "", "s", "MiB", "s", "s",
               "", "MiB", "MiB", "", "", "");
   const std::map<std::string, double> mmap_speed = speed_by_budget(runs, "mmap");
   const std::map<std::string, double> flash_speed = speed_by_budget(runs, "flash");
-  for (const json::Value& r : runs) {
-    const std::string mode = r.at("mode").as_string();
-    const std::string budget = r.at("budget").as_string();
-    if (r.find("error") != nullptr) {
-      std::printf("%-11s %9s  failed: %s\n", label_of(r).c_str(), budget.c_str(), r.at("error").as_string().c_str());
+  for (const Json& r : runs) {
+    const std::string mode = string_member(r, "mode");
+    const std::string budget = string_member(r, "budget");
+    if (r.contains("error")) {
+      std::printf("%-11s %9s  failed: %s\n", label_of(r).c_str(), budget.c_str(), string_member(r, "error").c_str());
       continue;
     }
     const double tokens = std::max(1.0, number(r, "decode_tokens"));
     const double tps = number(r, "decode_tokens_per_second");
-    const json::Value& cg = r.at("cgroup");
-    const bool constrained = cg.at("constrained").as_bool();
+    const Json& cg = r.at("cgroup");
+    const bool constrained = cg.at("constrained").get<bool>();
     const double read = (streams_ffn(mode) ? number(r, "decode_flash_bytes") : number(r, "decode_disk_read_bytes")) / tokens;
     const double spt = number(r, "decode_seconds") / tokens;
     const double floor = mode == "flash" ? io_floor(r, profile, s) : 0;
@@ -261,10 +269,10 @@ void print_table(const std::vector<json::Value>& runs, const flash::DiskProfile*
 
 // Sparse runs: what the predictor selected and where it came from, per
 // decoded token, for each window size (the LLM-in-a-flash window sweep).
-void print_sparse_table(const std::vector<json::Value>& runs) {
-  std::vector<const json::Value*> sparse;
-  for (const json::Value& r : runs) {
-    if (r.find("error") == nullptr && r.at("mode").as_string() == "sparse") sparse.push_back(&r);
+void print_sparse_table(const std::vector<Json>& runs) {
+  std::vector<const Json*> sparse;
+  for (const Json& r : runs) {
+    if (!r.contains("error") && string_member(r, "mode") == "sparse") sparse.push_back(&r);
   }
   if (sparse.empty()) return;
   const std::map<std::string, double> mmap_speed = speed_by_budget(runs, "mmap");
@@ -272,7 +280,7 @@ void print_sparse_table(const std::vector<json::Value>& runs) {
   std::printf("\nsparse mode per decoded token (all layers):\n%9s %6s %8s %10s %10s %10s %8s %10s %9s %10s %9s %8s %8s\n",
               "budget", "window", "tok/s", "predicted", "loaded", "in DRAM", "hits %", "read MB", "% of FFN", "wanted MB",
               "% of FFN", "x mmap", "x flash");
-  for (const json::Value* r : sparse) {
+  for (const Json* r : sparse) {
     const double tokens = std::max(1.0, number(*r, "decode_sparse_tokens"));
     const double predicted = number(*r, "decode_sparse_neurons_predicted") / tokens;
     const double loaded = number(*r, "decode_sparse_neurons_loaded") / tokens;
@@ -281,7 +289,7 @@ void print_sparse_table(const std::vector<json::Value>& runs) {
     const double wanted = number(*r, "decode_sparse_bytes_wanted") / tokens;
     const double ffn = number(*r, "sparse_ffn_bytes_per_token");
     const double tps = number(*r, "decode_tokens_per_second");
-    const std::string budget = r->at("budget").as_string();
+    const std::string budget = string_member(*r, "budget");
     std::printf("%9s %6lld %8.3f %10.0f %10.0f %10.0f %8.1f %10.2f %8.2f%% %10.2f %8.2f%% %8s %8s\n", budget.c_str(),
                 static_cast<long long>(number(*r, "window")), tps, predicted, loaded, hits,
                 loaded + hits > 0 ? 100.0 * hits / (loaded + hits) : 0.0, read / 1e6, ffn > 0 ? 100.0 * read / ffn : 0.0,
@@ -300,10 +308,10 @@ void print_sparse_table(const std::vector<json::Value>& runs) {
 // decoded token streams every weight once (the model's tensor bytes), and a
 // prompt is prefilled with matrix x matrix products, so prompt tok/s over
 // decode tok/s says how much batching gains.
-void print_dense_summary(const std::vector<json::Value>& runs, const Settings& s) {
-  std::vector<const json::Value*> dense;
-  for (const json::Value& r : runs) {
-    if (r.find("error") == nullptr && r.at("mode").as_string() == "dense") dense.push_back(&r);
+void print_dense_summary(const std::vector<Json>& runs, const Settings& s) {
+  std::vector<const Json*> dense;
+  for (const Json& r : runs) {
+    if (!r.contains("error") && string_member(r, "mode") == "dense") dense.push_back(&r);
   }
   if (dense.empty()) return;
   ThreadPool pool(s.threads);
@@ -315,7 +323,7 @@ void print_dense_summary(const std::vector<json::Value>& runs, const Settings& s
               pool.size());
   std::printf("%-6s %12s %12s %10s %12s %12s %10s\n", "mode", "prompt tok/s", "decode tok/s", "prefill x",
               "weights GB", "weights GB/s", "% of read");
-  for (const json::Value* r : dense) {
+  for (const Json* r : dense) {
     const double prompt_tps =
         number(*r, "prompt_seconds") > 0 ? number(*r, "prompt_tokens") / number(*r, "prompt_seconds") : 0;
     const double decode_tps = number(*r, "decode_tokens_per_second");
@@ -407,37 +415,37 @@ int cmd_bench(CommandArgs argv) {
   if (args.has("window") && std::find(modes.begin(), modes.end(), EngineMode::sparse) == modes.end()) {
     throw UsageError("--window applies to --modes with sparse");
   }
-  std::vector<json::Value> runs;
+  std::vector<Json> runs;
   for (const auto& [text, bytes] : budgets) {
     for (const RunSpec& spec : run_specs(modes, s)) runs.push_back(measure(s, spec, text, bytes));
   }
   print_table(runs, profile.get(), s);
   print_sparse_table(runs);
   print_dense_summary(runs, s);
-  for (const json::Value& r : runs) {
-    const json::Value* plan = r.find("memory_plan");
-    if (plan != nullptr && plan->is_string() && !plan->as_string().empty()) {
-      std::printf("\n%s %s: %s", label_of(r).c_str(), r.at("budget").as_string().c_str(),
-                  plan->as_string().c_str());
+  for (const Json& r : runs) {
+    const auto plan = r.find("memory_plan");
+    if (plan != r.end() && plan->is_string() && !plan->get_ref<const std::string&>().empty()) {
+      std::printf("\n%s %s: %s", label_of(r).c_str(), string_member(r, "budget").c_str(),
+                  plan->get_ref<const std::string&>().c_str());
     }
   }
   if (auto file = args.get("json")) {
-    json::Value all = json::Value::object();
-    all.set("model", s.model.string());
-    all.set("model_bytes", static_cast<int64_t>(s.model_bytes));
-    all.set("mmap_model", s.mmap_model.string());
-    all.set("overhead_bytes", static_cast<int64_t>(s.overhead));
-    if (profile) all.set("disk_profile", json::parse(profile->to_json()));
-    json::Value list = json::Value::array();
-    for (json::Value& r : runs) {
-      if (r.find("error") == nullptr && r.at("mode").as_string() == "flash") {
-        r.set("io_floor_seconds_per_token", io_floor(r, profile.get(), s));
+    Json all = Json::object();
+    all["model"] = s.model.string();
+    all["model_bytes"] = static_cast<int64_t>(s.model_bytes);
+    all["mmap_model"] = s.mmap_model.string();
+    all["overhead_bytes"] = static_cast<int64_t>(s.overhead);
+    if (profile) all["disk_profile"] = Json::parse(profile->to_json());
+    Json list = Json::array();
+    for (Json& r : runs) {
+      if (!r.contains("error") && string_member(r, "mode") == "flash") {
+        r["io_floor_seconds_per_token"] = io_floor(r, profile.get(), s);
       }
-      list.push(r);
+      list.push_back(r);
     }
-    all.set("runs", std::move(list));
+    all["runs"] = std::move(list);
     std::ofstream out(*file);
-    out << json::write(all) << "\n";
+    out << to_json_text(all) << "\n";
     if (!out) throw Error(*file + ": cannot write the JSON results");
     std::fprintf(stderr, "bench: results saved to %s\n", file->c_str());
   }
@@ -467,7 +475,7 @@ int cmd_bench_worker(CommandArgs argv) {
   r.context = args.get_int("ctx", 512, 1, int64_t{1} << 24);
   r.tuning.read_bytes = static_cast<uint32_t>(args.get_size("read-size", r.tuning.read_bytes));
   r.tuning.queue_depth = static_cast<uint32_t>(args.get_int("queue-depth", r.tuning.queue_depth, 1, 1024));
-  std::printf("%s\n", json::write(flash::run_bench_worker(r)).c_str());
+  std::printf("%s\n", to_json_text(flash::run_bench_worker(r)).c_str());
   return 0;
 }
 

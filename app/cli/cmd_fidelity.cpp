@@ -15,7 +15,7 @@
 #include "engine.h"
 #include "calibration/fidelity.h"
 #include "util/error.h"
-#include "util/json.h"
+#include "util/json_text.h"
 
 namespace sieve::cli {
 namespace {
@@ -137,50 +137,50 @@ void print_table(const Setup& s, const Engine& candidate, size_t n_tokens, const
   print_sparse_rows(r.candidate_cost);
 }
 
-json::Value cost_json(const sparse::DecodeCost& cost) {
-  json::Value v = json::Value::object();
-  v.set("decode_tokens", json::Value(cost.tokens));
-  v.set("decode_seconds", json::Value(cost.seconds));
-  v.set("bytes_read", json::Value(static_cast<double>(cost.bytes_read)));
-  v.set("bytes_read_per_token", json::Value(cost.bytes_per_token()));
-  v.set("read_requests_per_token", json::Value(cost.requests_per_token()));
-  v.set("io_wait_seconds", json::Value(cost.io_wait_seconds));
-  v.set("decode_tokens_per_second", json::Value(cost.tokens_per_second()));
+Json cost_json(const sparse::DecodeCost& cost) {
+  Json v = Json::object();
+  v["decode_tokens"] = cost.tokens;
+  v["decode_seconds"] = cost.seconds;
+  v["bytes_read"] = cost.bytes_read;
+  v["bytes_read_per_token"] = cost.bytes_per_token();
+  v["read_requests_per_token"] = cost.requests_per_token();
+  v["io_wait_seconds"] = cost.io_wait_seconds;
+  v["decode_tokens_per_second"] = cost.tokens_per_second();
   if (cost.sparse_tokens > 0) {
-    json::Value sparse = json::Value::object();
-    sparse.set("tokens", json::Value(cost.sparse_tokens));
-    sparse.set("neurons_predicted_per_token", json::Value(cost.per_sparse_token(cost.neurons_predicted)));
-    sparse.set("neurons_loaded_per_token", json::Value(cost.per_sparse_token(cost.neurons_loaded)));
-    sparse.set("neuron_hits_per_token", json::Value(cost.per_sparse_token(cost.neuron_hits)));
-    sparse.set("bytes_read_per_token", json::Value(cost.per_sparse_token(cost.sparse_bytes_read)));
-    sparse.set("ffn_bytes_per_token", json::Value(static_cast<double>(cost.ffn_bytes_per_token)));
-    sparse.set("ffn_fraction_read", json::Value(cost.ffn_fraction_read()));
-    v.set("sparse", std::move(sparse));
+    Json sparse = Json::object();
+    sparse["tokens"] = cost.sparse_tokens;
+    sparse["neurons_predicted_per_token"] = cost.per_sparse_token(cost.neurons_predicted);
+    sparse["neurons_loaded_per_token"] = cost.per_sparse_token(cost.neurons_loaded);
+    sparse["neuron_hits_per_token"] = cost.per_sparse_token(cost.neuron_hits);
+    sparse["bytes_read_per_token"] = cost.per_sparse_token(cost.sparse_bytes_read);
+    sparse["ffn_bytes_per_token"] = cost.ffn_bytes_per_token;
+    sparse["ffn_fraction_read"] = cost.ffn_fraction_read();
+    v["sparse"] = std::move(sparse);
   }
   return v;
 }
 
-json::Value report_json(const Setup& s, const Engine& candidate, size_t n_tokens, const sparse::FidelityReport& r) {
+Json report_json(const Setup& s, const Engine& candidate, size_t n_tokens, const sparse::FidelityReport& r) {
   const sparse::FidelitySummary& f = r.fidelity;
-  json::Value v = json::Value::object();
-  v.set("model", json::Value(s.model));
-  v.set("text", json::Value(s.text_path));
-  v.set("mode", json::Value(to_string(candidate.model().mode)));
-  v.set("tokens", json::Value(static_cast<int64_t>(n_tokens)));
-  v.set("windows", json::Value(r.windows));
-  v.set("window", json::Value(candidate.model().context));
-  v.set("prefill_tokens", json::Value(s.run.prefill_tokens));
-  v.set("positions", json::Value(f.positions));
-  v.set("top1_agreement", json::Value(f.top1_agreement()));
-  v.set("top1_matches", json::Value(f.top1_matches));
-  v.set("first_disagreement", json::Value(f.first_disagreement));
-  v.set("mean_kl", json::Value(f.mean_kl));
-  v.set("max_kl", json::Value(f.max_kl));
-  v.set("max_abs_logit_diff", json::Value(f.max_abs_logit_diff));
-  v.set("perplexity_reference", json::Value(f.reference_perplexity));
-  v.set("perplexity_candidate", json::Value(f.candidate_perplexity));
-  v.set("reference", cost_json(r.reference_cost));
-  v.set("candidate", cost_json(r.candidate_cost));
+  Json v = Json::object();
+  v["model"] = s.model;
+  v["text"] = s.text_path;
+  v["mode"] = to_string(candidate.model().mode);
+  v["tokens"] = static_cast<int64_t>(n_tokens);
+  v["windows"] = r.windows;
+  v["window"] = candidate.model().context;
+  v["prefill_tokens"] = s.run.prefill_tokens;
+  v["positions"] = f.positions;
+  v["top1_agreement"] = f.top1_agreement();
+  v["top1_matches"] = f.top1_matches;
+  v["first_disagreement"] = f.first_disagreement;
+  v["mean_kl"] = f.mean_kl;
+  v["max_kl"] = f.max_kl;
+  v["max_abs_logit_diff"] = f.max_abs_logit_diff;
+  v["perplexity_reference"] = f.reference_perplexity;
+  v["perplexity_candidate"] = f.candidate_perplexity;
+  v["reference"] = cost_json(r.reference_cost);
+  v["candidate"] = cost_json(r.candidate_cost);
   return v;
 }
 
@@ -216,7 +216,7 @@ int cmd_fidelity(CommandArgs argv) {
   }
   const sparse::FidelityReport report = sparse::compare_engines(*reference, *candidate, tokens, s.run);
   if (s.json) {
-    std::printf("%s\n", json::write(report_json(s, *candidate, tokens.size(), report)).c_str());
+    std::printf("%s\n", to_json_text(report_json(s, *candidate, tokens.size(), report)).c_str());
   } else {
     print_table(s, *candidate, tokens.size(), report);
   }

@@ -15,7 +15,7 @@
 #include "cli/commands.h"
 #include "cli/mode_args.h"
 #include "engine.h"
-#include "util/json.h"
+#include "util/json_text.h"
 
 namespace sieve::cli {
 namespace {
@@ -81,19 +81,14 @@ std::string position_json(int64_t pos, std::span<const float> logits, int64_t to
     sum_squares += static_cast<double>(v) * v;
   }
   const auto n = static_cast<double>(logits.size());
-  json::Value best = json::Value::array();
-  for (size_t i = 0; i < k; ++i) {
-    json::Value pair = json::Value::array();
-    pair.push(json::Value(static_cast<int64_t>(order[i])));
-    pair.push(json::Value(as_printed(logits[static_cast<size_t>(order[i])])));
-    best.push(std::move(pair));
-  }
-  json::Value row = json::Value::object();
-  row.set("pos", json::Value(pos));
-  row.set("top", std::move(best));
-  row.set("mean", json::Value(as_printed(static_cast<float>(sum / n))));
-  row.set("rms", json::Value(as_printed(static_cast<float>(std::sqrt(sum_squares / n)))));
-  return json::write(row);
+  Json best = Json::array();
+  for (size_t i = 0; i < k; ++i) best.push_back({order[i], as_printed(logits[static_cast<size_t>(order[i])])});
+  Json row = Json::object();
+  row["pos"] = pos;
+  row["top"] = std::move(best);
+  row["mean"] = as_printed(static_cast<float>(sum / n));
+  row["rms"] = as_printed(static_cast<float>(std::sqrt(sum_squares / n)));
+  return to_json_text(row);
 }
 
 }  // namespace

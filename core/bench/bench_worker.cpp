@@ -28,18 +28,19 @@ std::vector<int32_t> prompt_ids(const ModelSummary& m, int64_t n) {
 }
 
 // The decode phase's sparse statistics: differences of the engine's counters.
-void set_sparse(json::Value& out, const sparse::SparseOptions& o, const EngineStats& before, const EngineStats& after) {
-  out.set("window", static_cast<int64_t>(o.window));
-  out.set("predictor", sparse::to_string(o.predictor));
-  out.set("pin_hot", o.pin_hot);
-  out.set("decode_sparse_tokens", after.sparse_tokens - before.sparse_tokens);
-  out.set("decode_sparse_neurons_predicted",
-          static_cast<int64_t>(after.sparse_neurons_predicted - before.sparse_neurons_predicted));
-  out.set("decode_sparse_neurons_loaded", static_cast<int64_t>(after.sparse_neurons_loaded - before.sparse_neurons_loaded));
-  out.set("decode_sparse_neuron_hits", static_cast<int64_t>(after.sparse_neuron_hits - before.sparse_neuron_hits));
-  out.set("decode_sparse_bytes", static_cast<int64_t>(after.sparse_bytes_read - before.sparse_bytes_read));
-  out.set("decode_sparse_bytes_wanted", static_cast<int64_t>(after.sparse_bytes_wanted - before.sparse_bytes_wanted));
-  out.set("sparse_ffn_bytes_per_token", static_cast<int64_t>(after.sparse_ffn_bytes_per_token));
+void set_sparse(Json& out, const sparse::SparseOptions& o, const EngineStats& before, const EngineStats& after) {
+  out["window"] = static_cast<int64_t>(o.window);
+  out["predictor"] = sparse::to_string(o.predictor);
+  out["pin_hot"] = o.pin_hot;
+  out["decode_sparse_tokens"] = after.sparse_tokens - before.sparse_tokens;
+  out["decode_sparse_neurons_predicted"] =
+      static_cast<int64_t>(after.sparse_neurons_predicted - before.sparse_neurons_predicted);
+  out["decode_sparse_neurons_loaded"] =
+      static_cast<int64_t>(after.sparse_neurons_loaded - before.sparse_neurons_loaded);
+  out["decode_sparse_neuron_hits"] = static_cast<int64_t>(after.sparse_neuron_hits - before.sparse_neuron_hits);
+  out["decode_sparse_bytes"] = static_cast<int64_t>(after.sparse_bytes_read - before.sparse_bytes_read);
+  out["decode_sparse_bytes_wanted"] = static_cast<int64_t>(after.sparse_bytes_wanted - before.sparse_bytes_wanted);
+  out["sparse_ffn_bytes_per_token"] = static_cast<int64_t>(after.sparse_ffn_bytes_per_token);
 }
 
 }  // namespace
@@ -54,7 +55,7 @@ uint64_t process_disk_read_bytes() {
   return 0;
 }
 
-json::Value run_bench_worker(const WorkerRequest& r) {
+Json run_bench_worker(const WorkerRequest& r) {
   EngineOptions o;
   o.model_path = r.model;
   o.mode = r.mode;
@@ -76,36 +77,36 @@ json::Value run_bench_worker(const WorkerRequest& r) {
   const EngineStats after = engine->stats();
   const uint64_t disk_after = process_disk_read_bytes();
 
-  json::Value out = json::Value::object();
-  out.set("mode", to_string(r.mode));
-  out.set("model", r.model.string());
-  out.set("model_bytes", static_cast<int64_t>(std::filesystem::file_size(r.model)));
-  out.set("budget_bytes", uses_budget(r.mode) && r.budget.is_set()
-                              ? json::Value(static_cast<int64_t>(r.budget.resolve(std::filesystem::file_size(r.model))))
-                              : json::Value());
-  out.set("threads", static_cast<int64_t>(r.threads));
-  out.set("context", engine->model().context);
-  out.set("read_size", static_cast<int64_t>(r.tuning.read_bytes));
-  out.set("queue_depth", static_cast<int64_t>(r.tuning.queue_depth));
-  out.set("weight_bytes", static_cast<int64_t>(engine->model().weight_bytes));
-  out.set("load_seconds", load_seconds);
-  out.set("load_disk_read_bytes", static_cast<int64_t>(disk_after_load - disk_at_start));
-  out.set("prompt_tokens", before.prompt_tokens);
-  out.set("prompt_seconds", before.prompt_seconds);
+  Json out = Json::object();
+  out["mode"] = to_string(r.mode);
+  out["model"] = r.model.string();
+  out["model_bytes"] = static_cast<int64_t>(std::filesystem::file_size(r.model));
+  out["budget_bytes"] = uses_budget(r.mode) && r.budget.is_set()
+                            ? Json(static_cast<int64_t>(r.budget.resolve(std::filesystem::file_size(r.model))))
+                            : Json();
+  out["threads"] = static_cast<int64_t>(r.threads);
+  out["context"] = engine->model().context;
+  out["read_size"] = static_cast<int64_t>(r.tuning.read_bytes);
+  out["queue_depth"] = static_cast<int64_t>(r.tuning.queue_depth);
+  out["weight_bytes"] = static_cast<int64_t>(engine->model().weight_bytes);
+  out["load_seconds"] = load_seconds;
+  out["load_disk_read_bytes"] = static_cast<int64_t>(disk_after_load - disk_at_start);
+  out["prompt_tokens"] = before.prompt_tokens;
+  out["prompt_seconds"] = before.prompt_seconds;
   const int64_t tokens = after.decode_tokens - before.decode_tokens;
   const double seconds = after.decode_seconds - before.decode_seconds;
-  out.set("decode_tokens", tokens);
-  out.set("decode_seconds", seconds);
-  out.set("decode_tokens_per_second", seconds > 0 ? static_cast<double>(tokens) / seconds : 0.0);
-  out.set("decode_disk_read_bytes", static_cast<int64_t>(disk_after - disk_before));
-  out.set("decode_flash_bytes", static_cast<int64_t>(after.flash_bytes_read - before.flash_bytes_read));
-  out.set("decode_io_wait_seconds", after.flash_io_wait_seconds - before.flash_io_wait_seconds);
-  out.set("decode_compute_seconds", after.flash_bytes_read > before.flash_bytes_read
-                                        ? seconds - (after.flash_io_wait_seconds - before.flash_io_wait_seconds)
-                                        : seconds);
+  out["decode_tokens"] = tokens;
+  out["decode_seconds"] = seconds;
+  out["decode_tokens_per_second"] = seconds > 0 ? static_cast<double>(tokens) / seconds : 0.0;
+  out["decode_disk_read_bytes"] = static_cast<int64_t>(disk_after - disk_before);
+  out["decode_flash_bytes"] = static_cast<int64_t>(after.flash_bytes_read - before.flash_bytes_read);
+  out["decode_io_wait_seconds"] = after.flash_io_wait_seconds - before.flash_io_wait_seconds;
+  out["decode_compute_seconds"] = after.flash_bytes_read > before.flash_bytes_read
+                                      ? seconds - (after.flash_io_wait_seconds - before.flash_io_wait_seconds)
+                                      : seconds;
   if (r.mode == EngineMode::sparse) set_sparse(out, r.sparse, before, after);
-  out.set("peak_rss_bytes", static_cast<int64_t>(after.peak_rss_bytes));
-  out.set("memory_plan", engine->model().memory_plan);
+  out["peak_rss_bytes"] = static_cast<int64_t>(after.peak_rss_bytes);
+  out["memory_plan"] = engine->model().memory_plan;
   return out;
 }
 

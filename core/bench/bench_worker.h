@@ -7,7 +7,7 @@
 #include <filesystem>
 
 #include "engine.h"
-#include "util/json.h"
+#include "util/json_text.h"
 
 namespace sieve::flash {
 
@@ -27,7 +27,7 @@ struct WorkerRequest {
 // decode phase's disk reads (/proc/self/io) and flash statistics (sparse
 // mode: neurons predicted, loaded and found in DRAM), peak RSS and the
 // memory plan. Throws sieve::Error when the model cannot run.
-json::Value run_bench_worker(const WorkerRequest& request);
+Json run_bench_worker(const WorkerRequest& request);
 
 // Bytes this process has read from block devices so far (/proc/self/io
 // read_bytes: page faults of a mapping and direct reads alike); 0 if unknown.

@@ -1,8 +1,7 @@
 #pragma once
-// 64-bit checksums of pack tensors: the XXH64 algorithm (a public, fast,
-// well-distributed non-cryptographic hash; this is our own implementation of
-// its published specification). It guards against truncation, bit rot and
-// bad copies, not against deliberate tampering.
+// 64-bit checksums of pack tensors: XXH64 (a public, fast, well-distributed
+// non-cryptographic hash), computed by libxxhash. It guards against
+// truncation, bit rot and bad copies, not against deliberate tampering.
 //
 // Hasher64 takes the bytes in any number of pieces and gives the same result
 // as hash64 over their concatenation, so tensors written or read in chunks
@@ -20,14 +19,13 @@ class Hasher64 {
   void update(std::span<const std::byte> bytes);
   uint64_t digest() const;
 
- private:
-  void consume_stripe(const std::byte* stripe);
+  // Room for libxxhash's XXH64_state_t (88 bytes in xxHash 0.8; checksum.cpp
+  // asserts it fits), held inline so a hasher needs no allocation and
+  // xxhash.h stays out of this header.
+  static constexpr size_t kStateBytes = 96;
 
-  uint64_t seed_;
-  uint64_t acc_[4];
-  uint64_t total_ = 0;
-  std::byte pending_[32];
-  size_t pending_bytes_ = 0;
+ private:
+  alignas(8) std::byte state_[kStateBytes];
 };
 
 uint64_t hash64(std::span<const std::byte> bytes, uint64_t seed = 0);

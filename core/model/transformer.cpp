@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numbers>
 
 #include "tensor/kernels.h"
 #include "tensor/ops.h"
@@ -31,7 +32,7 @@ namespace {
 // the original context.
 double yarn_kept_share(const HyperParams& hp, const RopeParams& rope, size_t pair) {
   const auto pair_at = [&](double turns) {  // the pair that turns `turns` times over the original context
-    const double wavelengths = static_cast<double>(hp.rope_original_context) / (turns * 2.0 * M_PI);
+    const double wavelengths = static_cast<double>(hp.rope_original_context) / (turns * 2.0 * std::numbers::pi);
     return static_cast<double>(hp.n_rot) * std::log(wavelengths) / (2.0 * std::log(rope.freq_base));
   };
   const double low = std::max(0.0, std::floor(pair_at(rope.yarn_beta_fast)));

@@ -2,7 +2,8 @@
 
 #include "tokenizer/jinja_eval.h"
 #include "tokenizer/jinja_parser.h"
-#include "util/json.h"
+#include "util/error.h"
+#include "util/json_text.h"
 
 namespace sieve::tokenizer {
 
@@ -55,26 +56,26 @@ FormattedChat format_chat(const std::optional<std::string>& template_source,
 
 std::vector<ChatMessage> parse_chat_messages_json(std::string_view json_text, std::string_view source_name) {
   const std::string where(source_name);
-  json::Value root;
+  Json root;
   try {
-    root = json::parse(json_text);
-  } catch (const Error& e) {
-    throw Error(where + ": " + e.what());
+    root = Json::parse(json_text);
+  } catch (const Json::exception& e) {
+    throw Error(where + ": " + json_error_text(e));
   }
   if (!root.is_array()) throw Error(where + ": expected a JSON array of messages [{\"role\": ..., \"content\": ...}]");
   std::vector<ChatMessage> messages;
   for (size_t i = 0; i < root.size(); ++i) {
-    const json::Value& item = root[i];
+    const Json& item = root[i];
     const std::string what = where + ": message " + std::to_string(i + 1);
     if (!item.is_object()) throw Error(what + " is not an object with \"role\" and \"content\"");
-    const json::Value* role = item.find("role");
-    const json::Value* content = item.find("content");
-    if (role == nullptr || !role->is_string()) throw Error(what + " needs a string \"role\"");
-    if (content == nullptr || !content->is_string()) throw Error(what + " needs a string \"content\"");
-    for (const auto& [key, value] : item.as_object()) {
+    const auto role = item.find("role");
+    const auto content = item.find("content");
+    if (role == item.end() || !role->is_string()) throw Error(what + " needs a string \"role\"");
+    if (content == item.end() || !content->is_string()) throw Error(what + " needs a string \"content\"");
+    for (const auto& [key, value] : item.items()) {
       if (key != "role" && key != "content") throw Error(what + " has an unsupported key \"" + key + "\"");
     }
-    messages.push_back({role->as_string(), content->as_string()});
+    messages.push_back({role->get<std::string>(), content->get<std::string>()});
   }
   return messages;
 }

@@ -15,7 +15,7 @@
 #include "engine.h"
 #include "engine/pack_backend.h"
 #include "flash/pack_file.h"
-#include "util/json.h"
+#include "util/json_text.h"
 
 namespace sieve::test {
 namespace {
@@ -41,11 +41,11 @@ class CliFidelity : public ::testing::Test {
   }
   static std::filesystem::path pack() { return dir_->file("stories260K.sieve"); }
 
-  static json::Value fidelity_json(const std::string& options) {
+  static Json fidelity_json(const std::string& options) {
     const CliResult r = run_sieve("fidelity -m " + shell_quoted(pack()) + " --text " + shell_quoted(kText) + " -t 2 --json " +
                                   options);
     EXPECT_EQ(r.exit_code, 0) << r.err;
-    return json::parse(r.out);
+    return Json::parse(r.out);
   }
 
   static inline ScratchDir* dir_ = nullptr;
@@ -61,36 +61,36 @@ uint64_t minimum_budget(const std::filesystem::path& pack, int64_t context) {
 }
 
 TEST_F(CliFidelity, FlashAgreesWithDenseEverywhere) {
-  const json::Value v = fidelity_json("--mode flash --ctx 256 -n 300");
-  EXPECT_EQ(v.at("mode").as_string(), "flash");
-  const int64_t tokens = v.at("tokens").as_int();
+  const Json v = fidelity_json("--mode flash --ctx 256 -n 300");
+  EXPECT_EQ(v.at("mode").get<std::string>(), "flash");
+  const int64_t tokens = v.at("tokens").get<int64_t>();
   EXPECT_EQ(tokens, 300);
-  EXPECT_EQ(v.at("windows").as_int(), 2);  // 256 inputs, then BOS + the other 43
+  EXPECT_EQ(v.at("windows").get<int64_t>(), 2);  // 256 inputs, then BOS + the other 43
   // One prefilled token per window, the rest decoded: every input compared.
-  EXPECT_EQ(v.at("positions").as_int(), tokens - 1);
-  EXPECT_EQ(v.at("top1_agreement").as_number(), 1.0);
-  EXPECT_EQ(v.at("first_disagreement").as_int(), -1);
-  EXPECT_EQ(v.at("mean_kl").as_number(), 0.0);
-  EXPECT_EQ(v.at("max_abs_logit_diff").as_number(), 0.0);
-  const double perplexity = v.at("perplexity_reference").as_number();
-  EXPECT_EQ(v.at("perplexity_candidate").as_number(), perplexity);
+  EXPECT_EQ(v.at("positions").get<int64_t>(), tokens - 1);
+  EXPECT_EQ(v.at("top1_agreement").get<double>(), 1.0);
+  EXPECT_EQ(v.at("first_disagreement").get<int64_t>(), -1);
+  EXPECT_EQ(v.at("mean_kl").get<double>(), 0.0);
+  EXPECT_EQ(v.at("max_abs_logit_diff").get<double>(), 0.0);
+  const double perplexity = v.at("perplexity_reference").get<double>();
+  EXPECT_EQ(v.at("perplexity_candidate").get<double>(), perplexity);
   EXPECT_GT(perplexity, 1.0);
   EXPECT_LT(perplexity, 30.0);  // a story model on a simple story
-  EXPECT_EQ(v.at("candidate").at("decode_tokens").as_int(), tokens - 3);  // 2 windows, 1 prefilled each
-  EXPECT_EQ(v.at("candidate").at("bytes_read_per_token").as_number(), 0.0);  // no budget: all pinned
+  EXPECT_EQ(v.at("candidate").at("decode_tokens").get<int64_t>(), tokens - 3);  // 2 windows, 1 prefilled each
+  EXPECT_EQ(v.at("candidate").at("bytes_read_per_token").get<double>(), 0.0);  // no budget: all pinned
 }
 
 TEST_F(CliFidelity, StreamingEveryLayerStillAgreesAndReadsPerToken) {
   const uint64_t budget = minimum_budget(pack(), 128);
-  const json::Value v = fidelity_json("--mode flash --ctx 128 -n 200 --prefill 5 --dram-budget " +
+  const Json v = fidelity_json("--mode flash --ctx 128 -n 200 --prefill 5 --dram-budget " +
                                       std::to_string(budget));
-  EXPECT_EQ(v.at("tokens").as_int(), 200);
-  EXPECT_EQ(v.at("windows").as_int(), 2);                 // 128 + (1 + 71) inputs of 199
-  EXPECT_EQ(v.at("positions").as_int(), 199 - 2 * 4);     // 4 uncompared prefill positions per window
-  EXPECT_EQ(v.at("top1_agreement").as_number(), 1.0);
-  EXPECT_EQ(v.at("mean_kl").as_number(), 0.0);
-  EXPECT_EQ(v.at("max_abs_logit_diff").as_number(), 0.0);
-  EXPECT_EQ(v.at("reference").at("bytes_read_per_token").as_number(), 0.0);
+  EXPECT_EQ(v.at("tokens").get<int64_t>(), 200);
+  EXPECT_EQ(v.at("windows").get<int64_t>(), 2);                 // 128 + (1 + 71) inputs of 199
+  EXPECT_EQ(v.at("positions").get<int64_t>(), 199 - 2 * 4);     // 4 uncompared prefill positions per window
+  EXPECT_EQ(v.at("top1_agreement").get<double>(), 1.0);
+  EXPECT_EQ(v.at("mean_kl").get<double>(), 0.0);
+  EXPECT_EQ(v.at("max_abs_logit_diff").get<double>(), 0.0);
+  EXPECT_EQ(v.at("reference").at("bytes_read_per_token").get<double>(), 0.0);
   // Every decode step streams all 5 FFN layers of the pack.
   const flash::PackFile file = flash::PackFile::open(pack());
   uint64_t ffn_bytes = 0;
@@ -99,7 +99,7 @@ TEST_F(CliFidelity, StreamingEveryLayerStillAgreesAndReadsPerToken) {
     ASSERT_NE(bundles, nullptr);
     ffn_bytes += bundles->size_bytes;
   }
-  const double per_token = v.at("candidate").at("bytes_read_per_token").as_number();
+  const double per_token = v.at("candidate").at("bytes_read_per_token").get<double>();
   EXPECT_GE(per_token, static_cast<double>(ffn_bytes) * 0.99);
   EXPECT_LE(per_token, static_cast<double>(ffn_bytes) * 1.5);
 }
@@ -121,17 +121,17 @@ TEST_F(CliFidelity, TheReluOracleFollowsDense) {
   r = run_sieve("fidelity -m " + shell_quoted(relu_pack) + " --text " + shell_quoted(kText) +
                 " -n 130 -t 2 --json --mode sparse --predictor gate --sparsity 0");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  const json::Value v = json::parse(r.out);
-  EXPECT_EQ(v.at("windows").as_int(), 3);  // relu260K's context is 64
-  EXPECT_EQ(v.at("top1_agreement").as_number(), 1.0);
-  EXPECT_LT(v.at("mean_kl").as_number(), 1e-6);
-  EXPECT_LT(v.at("max_abs_logit_diff").as_number(), 0.05);
-  EXPECT_NEAR(v.at("perplexity_candidate").as_number(), v.at("perplexity_reference").as_number(), 1e-3);
-  const json::Value& sparse = v.at("candidate").at("sparse");
+  const Json v = Json::parse(r.out);
+  EXPECT_EQ(v.at("windows").get<int64_t>(), 3);  // relu260K's context is 64
+  EXPECT_EQ(v.at("top1_agreement").get<double>(), 1.0);
+  EXPECT_LT(v.at("mean_kl").get<double>(), 1e-6);
+  EXPECT_LT(v.at("max_abs_logit_diff").get<double>(), 0.05);
+  EXPECT_NEAR(v.at("perplexity_candidate").get<double>(), v.at("perplexity_reference").get<double>(), 1e-3);
+  const Json& sparse = v.at("candidate").at("sparse");
   // About 77% of relu260K's gate activations are zero: well under half of
   // its 4 x 192 neurons are needed per token.
-  EXPECT_GT(sparse.at("neurons_predicted_per_token").as_number(), 0.0);
-  EXPECT_LT(sparse.at("neurons_predicted_per_token").as_number(), 0.5 * 4 * 192);
+  EXPECT_GT(sparse.at("neurons_predicted_per_token").get<double>(), 0.0);
+  EXPECT_LT(sparse.at("neurons_predicted_per_token").get<double>(), 0.5 * 4 * 192);
 }
 
 TEST_F(CliFidelity, PrintsATable) {

@@ -16,15 +16,15 @@
 #include "app/cli_test_util.h"
 #include "engine.h"
 #include "sampling/sampler.h"
-#include "util/json.h"
+#include "util/json_text.h"
 
 namespace sieve::test {
 namespace {
 
 const std::filesystem::path kRelu = std::filesystem::path(SIEVE_SHARED_DIR) / "models" / "relu260K";
 
-json::Value reference() {
-  return json::parse(slurp(std::filesystem::path(SIEVE_SHARED_DIR) / "reference" / "relu260K.greedy.json"));
+Json reference() {
+  return Json::parse(slurp(std::filesystem::path(SIEVE_SHARED_DIR) / "reference" / "relu260K.greedy.json"));
 }
 
 // README.md's command for relu260K ("sieve import-llama2c ../shared/... \"
@@ -66,10 +66,10 @@ TEST(CliLlama2c, ReadmesImportOfRelu260KGivesTheReferenceGreedyTokensFromBos) {
   options.model_path = import_relu260k(dir);
   options.threads = 1;
   const auto engine = Engine::load(options);
-  const json::Value ref = reference();
-  ASSERT_EQ(ref.at("start_token").as_int(), 1);
+  const Json ref = reference();
+  ASSERT_EQ(ref.at("start_token").get<int64_t>(), 1);
   std::vector<int32_t> expected;
-  for (const json::Value& id : ref.at("greedy_tokens").as_array()) expected.push_back(static_cast<int32_t>(id.as_int()));
+  for (const Json& id : ref.at("greedy_tokens")) expected.push_back(static_cast<int32_t>(id.get<int64_t>()));
   ASSERT_EQ(expected.size(), 64u);
 
   sampling::Sampler sampler(sampling::SamplerOptions::greedy(), engine->model().n_vocab);
@@ -84,11 +84,11 @@ TEST(CliLlama2c, ImportedRelu260KContinuesTheReferenceAndReportsItsSparsity) {
   if (!std::filesystem::exists(kRelu)) GTEST_SKIP() << "no " << kRelu;
   ScratchDir dir("llama2c-cli");
   const std::string model = import_relu260k(dir);
-  const json::Value ref = reference();
+  const Json ref = reference();
   // The reference's first 4 tokens are " Once upon a time": as a prompt (with
   // BOS) they make the same 64 forward passes as greedy decoding from BOS.
   const std::string prompt = "Once upon a time";
-  const std::string text = ref.at("text").as_string();
+  const std::string text = ref.at("text").get<std::string>();
   ASSERT_EQ(text.rfind(" " + prompt, 0), 0u);
   const CliResult r = run_sieve("run -m '" + model + "' -p '" + prompt + "' -n 60 --temp 0 -t 1 --stats");
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -96,10 +96,10 @@ TEST(CliLlama2c, ImportedRelu260KContinuesTheReferenceAndReportsItsSparsity) {
 
   std::smatch row;
   ASSERT_TRUE(std::regex_search(r.err, row, std::regex("\nall +([0-9.]+) +([0-9.]+) +([0-9.]+)\n"))) << r.err;
-  const json::Value& zero = ref.at("fraction_exactly_zero");
-  EXPECT_NEAR(std::stod(row[1].str()), zero.at("attn_in_zero").as_number(), 1e-3) << r.err;
-  EXPECT_NEAR(std::stod(row[2].str()), zero.at("ffn_in_zero").as_number(), 1e-3) << r.err;
-  EXPECT_NEAR(std::stod(row[3].str()), zero.at("ffn_gate_zero").as_number(), 1e-3) << r.err;
+  const Json& zero = ref.at("fraction_exactly_zero");
+  EXPECT_NEAR(std::stod(row[1].str()), zero.at("attn_in_zero").get<double>(), 1e-3) << r.err;
+  EXPECT_NEAR(std::stod(row[2].str()), zero.at("ffn_in_zero").get<double>(), 1e-3) << r.err;
+  EXPECT_NEAR(std::stod(row[3].str()), zero.at("ffn_gate_zero").get<double>(), 1e-3) << r.err;
   const std::regex layer_row("\n[0-3] +[0-9.]+ +[0-9.]+ +[0-9.]+");
   EXPECT_EQ(std::distance(std::sregex_iterator(r.err.begin(), r.err.end(), layer_row), std::sregex_iterator()), 4)
       << r.err;

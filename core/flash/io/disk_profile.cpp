@@ -6,42 +6,58 @@
 #include <sstream>
 
 #include "util/error.h"
-#include "util/json.h"
+#include "util/json_text.h"
 
 namespace sieve::flash {
 namespace {
 
 constexpr int kFormatVersion = 1;
 
-json::Value point_to_json(const DiskPoint& p) {
-  json::Value v = json::Value::object();
-  v.set("chunk_bytes", static_cast<int64_t>(p.chunk_bytes));
-  v.set("queue_depth", static_cast<int64_t>(p.queue_depth));
-  v.set("mb_per_s", p.mb_per_s);
-  v.set("iops", p.iops);
-  v.set("mean_latency_us", p.mean_latency_us);
-  v.set("reads", static_cast<int64_t>(p.reads));
-  v.set("seconds", p.seconds);
+Json point_to_json(const DiskPoint& p) {
+  Json v = Json::object();
+  v["chunk_bytes"] = p.chunk_bytes;
+  v["queue_depth"] = p.queue_depth;
+  v["mb_per_s"] = p.mb_per_s;
+  v["iops"] = p.iops;
+  v["mean_latency_us"] = p.mean_latency_us;
+  v["reads"] = p.reads;
+  v["seconds"] = p.seconds;
   return v;
 }
 
-uint32_t positive_u32(const json::Value& v, const char* key) {
-  const int64_t n = v.at(key).as_int();
+// A member holding a whole number. Profiles written before nlohmann-json
+// printed round counts as doubles ("file_bytes":1e+09), so a number with no
+// fractional part is accepted whatever its form.
+int64_t whole_number(const Json& object, const char* key) {
+  const Json& v = object.at(key);
+  if (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+    throw Error(std::string("JSON: '") + key + "' is too large");
+  }
+  if (v.is_number_integer()) return v.get<int64_t>();
+  const double d = v.get<double>();  // throws a type error for a non-number
+  if (d != std::floor(d) || std::fabs(d) > 9007199254740992.0) {
+    throw Error(std::string("JSON: '") + key + "' must be a whole number, got " + to_json_text(v));
+  }
+  return static_cast<int64_t>(d);
+}
+
+uint32_t positive_u32(const Json& v, const char* key) {
+  const int64_t n = whole_number(v, key);
   if (n <= 0 || n > std::numeric_limits<uint32_t>::max()) {
     throw Error(std::string("JSON: '") + key + "' must be a positive 32-bit count, got " + std::to_string(n));
   }
   return static_cast<uint32_t>(n);
 }
 
-DiskPoint point_from_json(const json::Value& v) {
+DiskPoint point_from_json(const Json& v) {
   DiskPoint p;
   p.chunk_bytes = positive_u32(v, "chunk_bytes");
   p.queue_depth = positive_u32(v, "queue_depth");
-  p.mb_per_s = v.at("mb_per_s").as_number();
-  p.iops = v.at("iops").as_number();
-  if (const json::Value* lat = v.find("mean_latency_us")) p.mean_latency_us = lat->as_number();
-  if (const json::Value* reads = v.find("reads")) p.reads = static_cast<uint64_t>(reads->as_int());
-  if (const json::Value* secs = v.find("seconds")) p.seconds = secs->as_number();
+  p.mb_per_s = v.at("mb_per_s").get<double>();
+  p.iops = v.at("iops").get<double>();
+  if (v.contains("mean_latency_us")) p.mean_latency_us = v.at("mean_latency_us").get<double>();
+  if (v.contains("reads")) p.reads = static_cast<uint64_t>(whole_number(v, "reads"));
+  if (v.contains("seconds")) p.seconds = v.at("seconds").get<double>();
   if (!(p.mb_per_s >= 0) || !(p.iops >= 0)) throw Error("JSON: a point has negative throughput");
   return p;
 }
@@ -94,33 +110,39 @@ double DiskProfile::mb_per_s_at(uint32_t chunk_bytes, uint32_t queue_depth) cons
 }
 
 std::string DiskProfile::to_json() const {
-  json::Value root = json::Value::object();
-  root.set("format", "sieve-disk-profile");
-  root.set("version", kFormatVersion);
-  root.set("folder", folder);
-  root.set("backend", backend);
-  root.set("cache_mode", cache_mode);
-  root.set("file_bytes", static_cast<int64_t>(file_bytes));
-  json::Value list = json::Value::array();
-  for (const DiskPoint& p : points) list.push(point_to_json(p));
-  root.set("points", std::move(list));
-  return json::write(root) + "\n";
+  Json root = Json::object();
+  root["format"] = "sieve-disk-profile";
+  root["version"] = kFormatVersion;
+  root["folder"] = folder;
+  root["backend"] = backend;
+  root["cache_mode"] = cache_mode;
+  root["file_bytes"] = file_bytes;
+  Json list = Json::array();
+  for (const DiskPoint& p : points) list.push_back(point_to_json(p));
+  root["points"] = std::move(list);
+  return to_json_text(root) + "\n";
 }
 
 DiskProfile DiskProfile::from_json(const std::string& text, const std::string& source) {
   try {
-    const json::Value root = json::parse(text);
-    if (root.at("format").as_string() != "sieve-disk-profile") throw Error("JSON: not a sieve disk profile");
-    if (root.at("version").as_int() != kFormatVersion) {
-      throw Error("JSON: unsupported profile version " + std::to_string(root.at("version").as_int()));
+    const Json root = Json::parse(text);
+    if (!root.is_object() || root.at("format") != "sieve-disk-profile") throw Error("JSON: not a sieve disk profile");
+    if (whole_number(root, "version") != kFormatVersion) {
+      throw Error("JSON: unsupported profile version " + to_json_text(root.at("version")));
     }
     DiskProfile profile;
-    profile.folder = root.at("folder").as_string();
-    profile.backend = root.at("backend").as_string();
-    profile.cache_mode = root.at("cache_mode").as_string();
-    profile.file_bytes = static_cast<uint64_t>(root.at("file_bytes").as_int());
-    for (const json::Value& p : root.at("points").as_array()) profile.points.push_back(point_from_json(p));
+    profile.folder = root.at("folder").get<std::string>();
+    profile.backend = root.at("backend").get<std::string>();
+    profile.cache_mode = root.at("cache_mode").get<std::string>();
+    const int64_t file_bytes = whole_number(root, "file_bytes");
+    if (file_bytes < 0) throw Error("JSON: 'file_bytes' is negative");
+    profile.file_bytes = static_cast<uint64_t>(file_bytes);
+    const Json& points = root.at("points");
+    if (!points.is_array()) throw Error("JSON: 'points' must be an array");
+    for (const Json& p : points) profile.points.push_back(point_from_json(p));
     return profile;
+  } catch (const Json::exception& e) {
+    throw Error(source + ": not a valid disk profile: " + json_error_text(e));
   } catch (const Error& e) {
     throw Error(source + ": not a valid disk profile: " + e.what());
   }

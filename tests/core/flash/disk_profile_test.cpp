@@ -88,7 +88,17 @@ TEST(DiskProfile, LoadErrorsNameTheFile) {
                            "{\"format\":\"sieve-disk-profile\",\"version\":1}",
                            "{\"format\":\"sieve-disk-profile\",\"version\":1,\"folder\":\"x\",\"backend\":\"t\","
                            "\"cache_mode\":\"d\",\"file_bytes\":1,\"points\":[{\"chunk_bytes\":0,"
-                           "\"queue_depth\":1,\"mb_per_s\":1,\"iops\":1}]}"}) {
+                           "\"queue_depth\":1,\"mb_per_s\":1,\"iops\":1}]}",
+                           // members of the wrong kind: nlohmann's type errors, reported like the rest
+                           "[1,2]", "{\"format\":\"sieve-disk-profile\",\"version\":\"1\"}",
+                           "{\"format\":\"sieve-disk-profile\",\"version\":1,\"folder\":3,\"backend\":\"t\","
+                           "\"cache_mode\":\"d\",\"file_bytes\":1,\"points\":[]}",
+                           "{\"format\":\"sieve-disk-profile\",\"version\":1,\"folder\":\"x\",\"backend\":\"t\","
+                           "\"cache_mode\":\"d\",\"file_bytes\":1.5,\"points\":[]}",
+                           "{\"format\":\"sieve-disk-profile\",\"version\":1,\"folder\":\"x\",\"backend\":\"t\","
+                           "\"cache_mode\":\"d\",\"file_bytes\":1,\"points\":5}",
+                           "{\"format\":\"sieve-disk-profile\",\"version\":1,\"folder\":\"x\",\"backend\":\"t\","
+                           "\"cache_mode\":\"d\",\"file_bytes\":1,\"points\":[7]}"}) {
     std::ofstream(path) << text;
     try {
       DiskProfile::load(path);
@@ -98,6 +108,43 @@ TEST(DiskProfile, LoadErrorsNameTheFile) {
     }
   }
   std::filesystem::remove(path);
+}
+
+// Profiles saved before nlohmann-json wrote round counts as doubles
+// ("file_bytes":1e+09); they still load.
+TEST(DiskProfile, LoadsCountsWrittenAsWholeDoubles) {
+  const DiskProfile profile = DiskProfile::from_json(
+      "{\"format\":\"sieve-disk-profile\",\"version\":1,\"folder\":\"/d\",\"backend\":\"threads\","
+      "\"cache_mode\":\"O_DIRECT\",\"file_bytes\":1e+09,\"points\":[{\"chunk_bytes\":4096,\"queue_depth\":1,"
+      "\"mb_per_s\":40,\"iops\":9765.625,\"mean_latency_us\":102.4,\"reads\":1e+06,\"seconds\":0.5}]}",
+      "old.json");
+  EXPECT_EQ(profile.file_bytes, 1000000000u);
+  ASSERT_EQ(profile.points.size(), 1u);
+  EXPECT_EQ(profile.points[0].chunk_bytes, 4096u);
+  EXPECT_EQ(profile.points[0].reads, 1000000u);
+  EXPECT_DOUBLE_EQ(profile.points[0].mb_per_s, 40);
+}
+
+// The saved text: compact, members in a fixed order, counts as integers.
+TEST(DiskProfile, SavesCompactJsonWithIntegerCounts) {
+  DiskProfile profile;
+  profile.folder = "/d";
+  profile.backend = "threads";
+  profile.cache_mode = "O_DIRECT";
+  profile.file_bytes = 1000000000;
+  DiskPoint p;
+  p.chunk_bytes = 4096;
+  p.queue_depth = 1;
+  p.mb_per_s = 40;
+  p.iops = 9765.625;
+  p.mean_latency_us = 102.5;
+  p.reads = 1000;
+  p.seconds = 0.5;
+  profile.points = {p};
+  EXPECT_EQ(profile.to_json(),
+            "{\"format\":\"sieve-disk-profile\",\"version\":1,\"folder\":\"/d\",\"backend\":\"threads\","
+            "\"cache_mode\":\"O_DIRECT\",\"file_bytes\":1000000000,\"points\":[{\"chunk_bytes\":4096,\"queue_depth\":1,"
+            "\"mb_per_s\":40.0,\"iops\":9765.625,\"mean_latency_us\":102.5,\"reads\":1000,\"seconds\":0.5}]}\n");
 }
 
 ProbeOptions tiny_probe(const std::string& folder) {

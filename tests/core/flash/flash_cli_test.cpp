@@ -9,7 +9,7 @@
 #include <sstream>
 
 #include "core/flash/pack_test_util.h"
-#include "util/json.h"
+#include "util/json_text.h"
 
 namespace sieve::flash {
 namespace {
@@ -123,28 +123,28 @@ TEST_F(FlashCli, BenchMeasuresEachModeInAWorkerAndWritesJson) {
                            " --modes mmap,flash -n 3 -p 4 -t 2 --ctx 64 --json " + quoted(json_file));
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
   EXPECT_NE(r.out.find("tok/s"), std::string::npos) << r.out;
-  const json::Value all = json::parse(slurp(json_file));
-  EXPECT_NE(all.at("mmap_model").as_string().find("synthA-q8_0"), std::string::npos);
-  const json::Value::Array& runs = all.at("runs").as_array();
+  const Json all = Json::parse(slurp(json_file));
+  EXPECT_NE(all.at("mmap_model").get<std::string>().find("synthA-q8_0"), std::string::npos);
+  const Json& runs = all.at("runs");
   ASSERT_EQ(runs.size(), 2u);
-  for (const json::Value& run : runs) {
-    ASSERT_EQ(run.find("error"), nullptr) << json::write(run);
-    EXPECT_EQ(run.at("decode_tokens").as_int(), 3);
-    EXPECT_GT(run.at("decode_tokens_per_second").as_number(), 0.0);
-    EXPECT_GT(run.at("peak_rss_bytes").as_int(), 0);
-    const json::Value& cg = run.at("cgroup");
-    if (cg.at("constrained").as_bool()) {
-      EXPECT_EQ(cg.at("limit_bytes").as_int(), static_cast<int64_t>(budget + (64u << 20)));
+  for (const Json& run : runs) {
+    ASSERT_FALSE(run.contains("error")) << to_json_text(run);
+    EXPECT_EQ(run.at("decode_tokens").get<int64_t>(), 3);
+    EXPECT_GT(run.at("decode_tokens_per_second").get<double>(), 0.0);
+    EXPECT_GT(run.at("peak_rss_bytes").get<int64_t>(), 0);
+    const Json& cg = run.at("cgroup");
+    if (cg.at("constrained").get<bool>()) {
+      EXPECT_EQ(cg.at("limit_bytes").get<int64_t>(), static_cast<int64_t>(budget + (64u << 20)));
     } else {
-      EXPECT_FALSE(cg.at("why").as_string().empty());
+      EXPECT_FALSE(cg.at("why").get<std::string>().empty());
     }
   }
-  EXPECT_EQ(runs[0].at("mode").as_string(), "mmap");
-  EXPECT_EQ(runs[1].at("mode").as_string(), "flash");
+  EXPECT_EQ(runs[0].at("mode").get<std::string>(), "mmap");
+  EXPECT_EQ(runs[1].at("mode").get<std::string>(), "flash");
   const PackFile pack = PackFile::open(packed("synthA-q8_0"));
   uint64_t per_token = 0;
   for (int64_t l = 0; l < pack.n_layers(); ++l) per_token += pack.layout(l).layer_bytes();
-  EXPECT_EQ(runs[1].at("decode_flash_bytes").as_int(), static_cast<int64_t>(3 * per_token));
+  EXPECT_EQ(runs[1].at("decode_flash_bytes").get<int64_t>(), static_cast<int64_t>(3 * per_token));
 
   const CliRun bad = run_cli("bench -m " + quoted(packed("synthA-q8_0")) + " --modes warp");
   EXPECT_EQ(bad.exit_code, 2);

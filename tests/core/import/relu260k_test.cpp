@@ -16,7 +16,7 @@
 #include "import/llama2c.h"
 #include "model/activation_stats.h"
 #include "sampling/sampler.h"
-#include "util/json.h"
+#include "util/json_text.h"
 
 namespace sieve::test {
 namespace {
@@ -69,10 +69,10 @@ class ImportedRelu260K : public ::testing::Test {
 };
 
 TEST_F(ImportedRelu260K, ReproducesTheReferenceGreedyTokensAndZeroFractions) {
-  const json::Value ref = json::parse(read_text(shared_dir() / "reference" / "relu260K.greedy.json"));
-  ASSERT_EQ(ref.at("start_token").as_int(), 1);
+  const Json ref = Json::parse(read_text(shared_dir() / "reference" / "relu260K.greedy.json"));
+  ASSERT_EQ(ref.at("start_token").get<int64_t>(), 1);
   std::vector<int32_t> expected;
-  for (const json::Value& id : ref.at("greedy_tokens").as_array()) expected.push_back(static_cast<int32_t>(id.as_int()));
+  for (const Json& id : ref.at("greedy_tokens")) expected.push_back(static_cast<int32_t>(id.get<int64_t>()));
 
   model::ZeroCounter zeros;
   const auto engine = load(&zeros);
@@ -81,16 +81,16 @@ TEST_F(ImportedRelu260K, ReproducesTheReferenceGreedyTokensAndZeroFractions) {
   EXPECT_EQ(tokens, expected);
   tokenizer::DetokenizeOptions continuation;
   continuation.at_text_start = false;
-  EXPECT_EQ(engine->tokenizer().detokenize(tokens, continuation), ref.at("text").as_string());
+  EXPECT_EQ(engine->tokenizer().detokenize(tokens, continuation), ref.at("text").get<std::string>());
 
   // Over the same 64 forward passes (BOS and the first 63 generated tokens).
-  const json::Value& fractions = ref.at("fraction_exactly_zero");
+  const Json& fractions = ref.at("fraction_exactly_zero");
   using model::ActivationSite;
   ASSERT_EQ(zeros.layers(), 4);
   EXPECT_EQ(zeros.total(ActivationSite::FfnGate).total, 64u * 4u * 192u);
-  EXPECT_NEAR(zeros.total(ActivationSite::AttentionInput).fraction(), fractions.at("attn_in_zero").as_number(), 1e-3);
-  EXPECT_NEAR(zeros.total(ActivationSite::FfnInput).fraction(), fractions.at("ffn_in_zero").as_number(), 1e-3);
-  EXPECT_NEAR(zeros.total(ActivationSite::FfnGate).fraction(), fractions.at("ffn_gate_zero").as_number(), 1e-3);
+  EXPECT_NEAR(zeros.total(ActivationSite::AttentionInput).fraction(), fractions.at("attn_in_zero").get<double>(), 1e-3);
+  EXPECT_NEAR(zeros.total(ActivationSite::FfnInput).fraction(), fractions.at("ffn_in_zero").get<double>(), 1e-3);
+  EXPECT_NEAR(zeros.total(ActivationSite::FfnGate).fraction(), fractions.at("ffn_gate_zero").get<double>(), 1e-3);
   std::printf("%s", zeros.report().c_str());
 }
 

@@ -10,7 +10,7 @@
 
 #include "app/cli_test_util.h"
 #include "core/model/reference_case.h"
-#include "util/json.h"
+#include "util/json_text.h"
 
 namespace sieve::test {
 namespace {
@@ -44,21 +44,21 @@ TEST(CliLogits, OneJsonObjectPerPositionMatchingTheReference) {
   const std::vector<std::string> lines = lines_of(r.out);
   ASSERT_EQ(lines.size(), c.prompt_tokens.size() + 1);
   for (size_t pos = 0; pos < lines.size(); ++pos) {
-    const json::Value row = json::parse(lines[pos]);
-    EXPECT_EQ(row.at("pos").as_int(), static_cast<int64_t>(pos));
+    const Json row = Json::parse(lines[pos]);
+    EXPECT_EQ(row.at("pos").get<int64_t>(), static_cast<int64_t>(pos));
     ASSERT_EQ(row.at("top").size(), 3u);
     EXPECT_TRUE(row.at("mean").is_number());
-    EXPECT_GT(row.at("rms").as_number(), 0.0);
+    EXPECT_GT(row.at("rms").get<double>(), 0.0);
   }
   // Position of the last prompt token predicts the first generated one, and
   // the one after it the second.
   for (size_t step = 0; step < 2; ++step) {
-    const json::Value row = json::parse(lines[c.prompt_tokens.size() - 1 + step]);
+    const Json row = Json::parse(lines[c.prompt_tokens.size() - 1 + step]);
     const ReferenceStep& ref = c.steps[step];
-    EXPECT_EQ(row.at("top")[0][0].as_int(), ref.token);
-    EXPECT_NEAR(row.at("top")[0][1].as_number(), ref.top[0].second, 1e-3 * std::fabs(ref.top[0].second));
-    EXPECT_NEAR(row.at("mean").as_number(), ref.mean, 1e-3 * ref.rms);
-    EXPECT_NEAR(row.at("rms").as_number(), ref.rms, 1e-3 * ref.rms);
+    EXPECT_EQ(row.at("top")[0][0].get<int64_t>(), ref.token);
+    EXPECT_NEAR(row.at("top")[0][1].get<double>(), ref.top[0].second, 1e-3 * std::fabs(ref.top[0].second));
+    EXPECT_NEAR(row.at("mean").get<double>(), ref.mean, 1e-3 * ref.rms);
+    EXPECT_NEAR(row.at("rms").get<double>(), ref.rms, 1e-3 * ref.rms);
   }
 }
 

@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include "util/json.h"
+#include "core/model/reference_json.h"
 
 namespace sieve::test {
 
@@ -43,25 +43,25 @@ inline std::string read_text(const std::filesystem::path& path) {
 
 // "synthA-q4_k_m.fox.json" -> model "synthA-q4_k_m.gguf".
 inline ReferenceCase load_reference(const std::filesystem::path& path) {
-  const json::Value doc = json::parse(read_text(path));
+  const Json doc = parse_reference_json(read_text(path));
   ReferenceCase c;
   c.name = path.stem().string();
-  c.prompt = doc.at("prompt").as_string();
+  c.prompt = doc.at("prompt").get<std::string>();
   // reference/NAME.json belongs to models/NAME.gguf; reference/arch/NAME.json to models/arch/.
   const bool arch = path.parent_path().filename() == "arch";
   c.model = shared_dir() / "models" / (arch ? "arch" : "") / (c.name.substr(0, c.name.find('.')) + ".gguf");
-  for (const json::Value& id : doc.at("prompt_tokens").as_array()) c.prompt_tokens.push_back(static_cast<int32_t>(id.as_int()));
-  for (const json::Value& s : doc.at("steps").as_array()) {
+  for (const Json& id : doc.at("prompt_tokens")) c.prompt_tokens.push_back(static_cast<int32_t>(id.get<int64_t>()));
+  for (const Json& s : doc.at("steps")) {
     ReferenceStep step;
-    step.token = static_cast<int32_t>(s.at("token").as_int());
-    step.mean = s.at("logit_mean").as_number();
-    step.rms = s.at("logit_rms").as_number();
-    for (const json::Value& pair : s.at("top").as_array()) {
-      step.top.emplace_back(static_cast<int32_t>(pair[0].as_int()), pair[1].as_number());
+    step.token = static_cast<int32_t>(s.at("token").get<int64_t>());
+    step.mean = s.at("logit_mean").get<double>();
+    step.rms = s.at("logit_rms").get<double>();
+    for (const Json& pair : s.at("top")) {
+      step.top.emplace_back(static_cast<int32_t>(pair[0].get<int64_t>()), pair[1].get<double>());
     }
     c.steps.push_back(std::move(step));
   }
-  c.text = doc.at("text").as_string();
+  c.text = doc.at("text").get<std::string>();
   return c;
 }
 

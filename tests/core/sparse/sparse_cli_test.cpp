@@ -9,7 +9,7 @@
 
 #include "app/cli_test_util.h"
 #include "core/sparse/sparse_test_util.h"
-#include "util/json.h"
+#include "util/json_text.h"
 
 namespace sieve::sparse {
 namespace {
@@ -59,13 +59,14 @@ TEST_F(SparseCli, LogitsInSparseModeFollowDense) {
   int lines = 0;
   while (std::getline(a, la) && std::getline(b, lb)) {
     ++lines;
-    const json::Value ja = json::parse(la), jb = json::parse(lb);
-    const json::Value& ta = ja.at("top");
-    const json::Value& tb = jb.at("top");
+    const Json ja = Json::parse(la), jb = Json::parse(lb);
+    const Json& ta = ja.at("top");
+    const Json& tb = jb.at("top");
     ASSERT_EQ(ta.size(), tb.size());
     for (size_t i = 0; i < ta.size(); ++i) {
-      EXPECT_EQ(json::write(ta[i][0]), json::write(tb[i][0])) << la << "\n" << lb;
-      EXPECT_NEAR(ta[i][1].as_number(), tb[i][1].as_number(), 1e-3 * std::max(1.0, std::abs(ta[i][1].as_number())));
+      EXPECT_EQ(to_json_text(ta[i][0]), to_json_text(tb[i][0])) << la << "\n" << lb;
+      const double a = ta[i][1].get<double>();
+      EXPECT_NEAR(a, tb[i][1].get<double>(), 1e-3 * std::max(1.0, std::abs(a)));
     }
   }
   EXPECT_EQ(lines, 6);
@@ -81,21 +82,21 @@ TEST_F(SparseCli, BenchComparesModesAndSweepsTheWindow) {
   EXPECT_NE(r.out.find("sparse k=0"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("sparse k=2"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("sparse mode per decoded token"), std::string::npos) << r.out;
-  const json::Value all = json::parse(test::slurp(json_file));
-  const json::Value& runs = all.at("runs");
+  const Json all = Json::parse(test::slurp(json_file));
+  const Json& runs = all.at("runs");
   ASSERT_EQ(runs.size(), 3u);
   for (size_t i = 1; i < 3; ++i) {
-    const json::Value& run = runs[i];
-    ASSERT_EQ(run.find("error"), nullptr) << json::write(run);
-    EXPECT_EQ(run.at("mode").as_string(), "sparse");
-    EXPECT_EQ(run.at("window").as_number(), i == 1 ? 0 : 2);
-    EXPECT_EQ(run.at("decode_sparse_tokens").as_number(), 4);
-    EXPECT_GT(run.at("decode_sparse_neurons_predicted").as_number(), 0);
-    EXPECT_GT(run.at("decode_sparse_bytes").as_number(), 0);
+    const Json& run = runs[i];
+    ASSERT_FALSE(run.contains("error")) << to_json_text(run);
+    EXPECT_EQ(run.at("mode").get<std::string>(), "sparse");
+    EXPECT_EQ(run.at("window").get<double>(), i == 1 ? 0 : 2);
+    EXPECT_EQ(run.at("decode_sparse_tokens").get<double>(), 4);
+    EXPECT_GT(run.at("decode_sparse_neurons_predicted").get<double>(), 0);
+    EXPECT_GT(run.at("decode_sparse_bytes").get<double>(), 0);
   }
   // A wider window keeps more neurons: no more reads than with window 0.
-  EXPECT_LE(runs[2].at("decode_sparse_neurons_loaded").as_number(),
-            runs[1].at("decode_sparse_neurons_loaded").as_number());
+  EXPECT_LE(runs[2].at("decode_sparse_neurons_loaded").get<double>(),
+            runs[1].at("decode_sparse_neurons_loaded").get<double>());
 }
 
 TEST_F(SparseCli, BadSparseOptionsAreUsageErrors) {

@@ -25,7 +25,7 @@
 #include "tensor/iq1_grid.h"
 #include "tensor/kernels.h"
 #include "tensor/tensor_type.h"
-#include "util/json.h"
+#include "util/json_text.h"
 
 namespace sieve::tensor {
 namespace {
@@ -248,24 +248,27 @@ TEST(Iq1Reference, DequantizeMatchesTheReferenceBitForBit) {
   std::ifstream in(std::filesystem::path(SIEVE_TEST_DATA_DIR) / "reference" / "synthI-iq1.dequant.json");
   std::stringstream text;
   text << in.rdbuf();
-  const json::Value doc = json::parse(text.str());
+  const Json doc = Json::parse(text.str());
   size_t checked = 0;
-  for (const json::Value& entry : doc.at("tensors").as_array()) {
-    const std::filesystem::path model = std::filesystem::path(SIEVE_SHARED_DIR) / "models" / entry.at("model").as_string();
+  for (const Json& entry : doc.at("tensors")) {
+    const std::filesystem::path model =
+        std::filesystem::path(SIEVE_SHARED_DIR) / "models" / entry.at("model").get<std::string>();
     if (!std::filesystem::exists(model)) GTEST_SKIP() << "missing " << model;
     const gguf::GgufFile file = gguf::GgufFile::open(model);
-    const gguf::TensorInfo* t = file.find_tensor(entry.at("tensor").as_string());
-    ASSERT_NE(t, nullptr) << entry.at("tensor").as_string();
-    ASSERT_EQ(type_name(t->type), entry.at("type").as_string());
+    const gguf::TensorInfo* t = file.find_tensor(entry.at("tensor").get<std::string>());
+    ASSERT_NE(t, nullptr) << entry.at("tensor").get<std::string>();
+    ASSERT_EQ(type_name(t->type), entry.at("type").get<std::string>());
     const auto n = static_cast<int64_t>(t->n_elements);
-    ASSERT_EQ(n, entry.at("n").as_int());
+    ASSERT_EQ(n, entry.at("n").get<int64_t>());
     std::vector<float> values(static_cast<size_t>(n));
     scalar()[t->type].dequantize(file.tensor_data(*t).data(), values.data(), n);
-    const auto& first = entry.at("first").as_array();
-    for (size_t i = 0; i < first.size(); ++i) EXPECT_EQ(values[i], static_cast<float>(first[i].as_number())) << t->name;
+    const auto& first = entry.at("first");
+    for (size_t i = 0; i < first.size(); ++i) {
+      EXPECT_EQ(values[i], static_cast<float>(first[i].get<double>())) << t->name;
+    }
     char hash[17];
     std::snprintf(hash, sizeof(hash), "%016llx", static_cast<unsigned long long>(fnv1a64(values)));
-    EXPECT_EQ(hash, entry.at("fnv1a64").as_string()) << t->name;
+    EXPECT_EQ(hash, entry.at("fnv1a64").get<std::string>()) << t->name;
     ++checked;
   }
   EXPECT_EQ(checked, 40u);

@@ -284,8 +284,10 @@ TEST(ChatMessagesJson, RejectsMalformedInputWithOneClearSentence) {
       {"[{\"role\": \"user\", \"content\": 3}]", "m.json: message 1 needs a string \"content\""},
       {"[{\"role\": \"user\", \"content\": \"x\", \"name\": \"n\"}]", "m.json: message 1 has an unsupported key"},
       {"[\"text\"]", "m.json: message 1 is not an object"},
-      {"[{\"role\": \"user\", \"content\": \"x\"},]", "m.json: "},
-      {"", "m.json: "},
+      {"[{\"role\": \"user\", \"content\": \"x\"},]", "m.json: JSON: parse error at line 1, column "},
+      {"", "m.json: JSON: parse error at line 1, column "},
+      {"[{\"role\": \"user\", \"content\": \"\xff\"}]", "m.json: JSON: parse error"},  // not UTF-8
+      {"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[", "m.json: JSON: parse error"},
   };
   for (const auto& [json, message_start] : cases) {
     try {

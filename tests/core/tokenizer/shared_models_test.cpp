@@ -11,13 +11,14 @@
 #include <unistd.h>
 #endif
 
+#include "core/model/reference_json.h"
 #include "gguf/gguf_file.h"
 #include "tokenizer/detokenizer.h"
 #include "tokenizer/unicode.h"
 #include "tokenizer/vocab_gguf.h"
 #include "tokenizer_test_util.h"
 #include "util/error.h"
-#include "util/json.h"
+#include "util/json_text.h"
 
 namespace sieve::tokenizer {
 namespace {
@@ -26,7 +27,7 @@ namespace fs = std::filesystem;
 
 struct ReferenceCase {
   fs::path model;
-  json::Value reference;
+  Json reference;
 };
 
 std::vector<ReferenceCase> reference_cases() {
@@ -37,7 +38,7 @@ std::vector<ReferenceCase> reference_cases() {
     const std::string name = entry.path().filename().string();
     const fs::path model = fs::path(SIEVE_SHARED_DIR) / "models" / (name.substr(0, name.find('.')) + ".gguf");
     if (entry.path().extension() != ".json" || !fs::exists(model)) continue;
-    cases.push_back({model, json::parse(testing::read_file(entry.path()))});
+    cases.push_back({model, test::parse_reference_json(testing::read_file(entry.path()))});
   }
   return cases;
 }
@@ -48,10 +49,10 @@ TEST(SharedModels, PromptsTokenizeAsTheReferenceDid) {
   for (const ReferenceCase& c : cases) {
     const Tokenizer t(load_vocab(gguf::GgufFile::open(c.model)));
     std::vector<TokenId> expected;
-    for (const json::Value& id : c.reference.at("prompt_tokens").as_array()) {
-      expected.push_back(static_cast<TokenId>(id.as_int()));
+    for (const Json& id : c.reference.at("prompt_tokens")) {
+      expected.push_back(static_cast<TokenId>(id.get<int64_t>()));
     }
-    const std::string prompt = c.reference.at("prompt").as_string();
+    const std::string prompt = c.reference.at("prompt").get<std::string>();
     EXPECT_EQ(t.tokenize(prompt, {.add_bos = t.vocab().add_bos()}), expected) << c.model << ": " << prompt;
   }
 }
@@ -64,15 +65,15 @@ TEST(SharedModels, GeneratedTokensStreamToTheReferenceText) {
     // The reference writes control tokens a random model emits mid-text (<s>, </s>) as their text.
     StreamingDetokenizer stream(t, {.render_special = true, .at_text_start = false});
     std::string text;
-    for (const json::Value& step : c.reference.at("steps").as_array()) {
-      const auto id = static_cast<TokenId>(step.at("token").as_int());
-      EXPECT_EQ(t.token_to_piece(id, true), step.at("piece").as_string()) << c.model << " token " << id;
+    for (const Json& step : c.reference.at("steps")) {
+      const auto id = static_cast<TokenId>(step.at("token").get<int64_t>());
+      EXPECT_EQ(t.token_to_piece(id, true), step.at("piece").get<std::string>()) << c.model << " token " << id;
       text += stream.push(id);
     }
     text += stream.finish();
     // Random models emit byte tokens that form no character; the reference keeps those
     // bytes, the stream (what the app shows) gives U+FFFD for each: the same text otherwise.
-    EXPECT_EQ(text, sanitize_utf8(c.reference.at("text").as_string())) << c.model;
+    EXPECT_EQ(text, sanitize_utf8(c.reference.at("text").get<std::string>())) << c.model;
   }
 }
 
