@@ -50,6 +50,7 @@ struct ArchRecipe {
   bool post_norms = false;     // post_attention_norm and post_ffw_norm on each block's output
   bool fused_qkv = false;      // one attn_qkv matrix holding Q, then K, then V rows (phi3)
   bool fused_gate_up = false;  // ffn_up holds the gate rows, then the up rows (phi3)
+  bool attn_sinks = false;     // attn_sinks: a logit per head joining every softmax (gpt-oss; model/attention.h)
 
   // Scalings and caps.
   bool embed_scale = false;  // embeddings are multiplied by sqrt(dim) (gemma)

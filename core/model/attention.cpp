@@ -29,9 +29,23 @@ void cap_scores(float* scores, int64_t n, float cap) {
   for (int64_t s = 0; s < n; ++s) scores[s] = cap * std::tanh(scores[s] * inverse);
 }
 
+// softmax over the scores and a sink logit that takes its share of the sum
+// but has no value: the probabilities of the scores sum to less than one.
+void softmax_with_sink(float* scores, int64_t n, float sink) {
+  float max = sink;
+  for (int64_t s = 0; s < n; ++s) max = std::max(max, scores[s]);
+  float sum = std::exp(sink - max);
+  for (int64_t s = 0; s < n; ++s) {
+    scores[s] = std::exp(scores[s] - max);
+    sum += scores[s];
+  }
+  const float inverse = 1.0f / sum;
+  for (int64_t s = 0; s < n; ++s) scores[s] *= inverse;
+}
+
 // One head, one query at position `at`: out = softmax(scores) V over the
 // positions it sees, scores = q . K as AttentionParams describes.
-void attend_one(const Job& j, int64_t kv_offset, float* q, int64_t at, float* scores, float* out) {
+void attend_one(const Job& j, int64_t head, int64_t kv_offset, float* q, int64_t at, float* scores, float* out) {
   const AttentionParams& p = j.params;
   const int64_t first = p.window > 0 ? std::max<int64_t>(0, at + 1 - p.window) : 0;
   const int64_t n_keys = at + 1 - first;
@@ -43,7 +57,8 @@ void attend_one(const Job& j, int64_t kv_offset, float* q, int64_t at, float* sc
   if (p.score_scale != 1.0f) {
     for (int64_t s = 0; s < n_keys; ++s) scores[s] *= p.score_scale;
   }
-  tensor::softmax(scores, n_keys);
+  if (p.sinks != nullptr) softmax_with_sink(scores, n_keys, p.sinks[head]);
+  else tensor::softmax(scores, n_keys);
   round_to_half(scores, n_keys);
   for (int64_t i = 0; i < p.head_dim; ++i) {
     out[i] = j.dot_f16(n_keys, j.cache.value_row(j.layer, kv_offset + i) + first, scores);
@@ -67,7 +82,7 @@ void attend(const AttentionParams& params, const KvCache& cache, int64_t layer, 
       float* head_scores = j->scores + h * j->cache.context();
       for (int64_t t = 0; t < j->n_tokens; ++t) {
         const int64_t offset = t * q_dim + h * head_dim;
-        attend_one(*j, kv_offset, j->q + offset, j->pos + t, head_scores, j->out + offset);
+        attend_one(*j, h, kv_offset, j->q + offset, j->pos + t, head_scores, j->out + offset);
       }
     }
   });

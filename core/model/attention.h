@@ -27,6 +27,10 @@ struct AttentionParams {
   float softcap = 0.0f;
   // > 0: the query at position p sees only positions p - window + 1 .. p.
   int64_t window = 0;
+  // Attention sinks (gpt-oss): one learned logit per head that joins every
+  // softmax as a key with no value, so a head may attend to nothing; the
+  // layer's n_heads floats, or null.
+  const float* sinks = nullptr;
 };
 
 // q: n_tokens x (n_heads * head_dim) queries (rounded in place to half

@@ -206,7 +206,8 @@ void Transformer::attention_block(int64_t layer, int64_t n, int64_t pos) {
   prepare_queries_and_keys(layer, n, pos);
   cache_.store_keys(layer, pos, n, s_.k.data());
   cache_.store_values(layer, pos, n, s_.v.data());
-  const AttentionParams& params = hp_.windowed(layer) ? local_attention_ : global_attention_;
+  AttentionParams params = hp_.windowed(layer) ? local_attention_ : global_attention_;
+  params.sinks = w.attn_sinks.empty() ? nullptr : w.attn_sinks.data();
   attend(params, cache_, layer, s_.q.data(), pos, n, s_.scores.data(), s_.att.data(), pool_);
   linear(w.wo, s_.att.data(), n, s_.block.data());
 }

@@ -146,6 +146,7 @@ void load_attention(const TensorLoader& load, const HyperParams& hp, const std::
     w.q_norm = load.vector(p + "attn_q_norm.weight", hp.head_dim);
     w.k_norm = load.vector(p + "attn_k_norm.weight", hp.head_dim);
   }
+  if (r.attn_sinks) w.attn_sinks = load.vector(p + "attn_sinks.weight", hp.n_heads);
   w.wo = load.matrix(p + "attn_output.weight", hp.q_dim(), hp.dim);
   if (r.post_norms) w.attn_post_norm = load.vector(p + "post_attention_norm.weight", hp.dim);
 }
@@ -205,6 +206,7 @@ uint64_t float_vector_bytes(const HyperParams& hp) {
   uint64_t per_layer = 2 * static_cast<uint64_t>(hp.dim);  // attn_norm, ffn_norm
   if (r.qkv_bias) per_layer += static_cast<uint64_t>(hp.q_dim() + 2 * hp.kv_dim());
   if (r.qk_norm) per_layer += 2 * static_cast<uint64_t>(hp.head_dim);
+  if (r.attn_sinks) per_layer += static_cast<uint64_t>(hp.n_heads);
   if (r.post_norms) per_layer += 2 * static_cast<uint64_t>(hp.dim);
   // output_norm, and at most three RoPE divisor vectors of n_rot / 2
   const auto model_wide = static_cast<uint64_t>(hp.dim + 2 * hp.n_rot);

@@ -30,6 +30,7 @@ struct LayerWeights {
   tensor::MatrixView wq, wk, wv;  // [q_dim x dim], [kv_dim x dim] x 2
   std::vector<float> bq, bk, bv;  // biases (recipe.qkv_bias)
   std::vector<float> q_norm, k_norm;  // [head_dim] each (recipe.qk_norm)
+  std::vector<float> attn_sinks;  // [n_heads] (recipe.attn_sinks)
   tensor::MatrixView wo;          // [dim x q_dim]
   std::vector<float> attn_post_norm;  // [dim] (recipe.post_norms)
   std::vector<float> ffn_norm;    // [dim]
