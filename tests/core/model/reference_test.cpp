@@ -14,6 +14,7 @@
 #include "core/model/rope_scaled_models.h"
 #include "core/model/reference_case.h"
 #include "engine.h"
+#include "flash/pack_writer.h"
 #include "gguf/gguf_file.h"
 #include "sampling/sampler.h"
 #include "synth/synth_model.h"
@@ -93,10 +94,14 @@ std::optional<std::string> uncomputable_type(const std::filesystem::path& model)
   return std::nullopt;
 }
 
-// Teacher forcing: the prompt, then the reference's own tokens one by one.
-void expect_teacher_forced_match(const ReferenceCase& c) {
+// Teacher forcing: the prompt, then the reference's own tokens one by one,
+// with the weights reached in `mode` (flash: `model` is the case's pack).
+void expect_teacher_forced_match(const ReferenceCase& c, EngineMode mode = EngineMode::dense,
+                                 const std::filesystem::path& model = {}, uint64_t dram_budget = 0) {
   EngineOptions options;
-  options.model_path = c.model;
+  options.model_path = model.empty() ? c.model : model;
+  options.mode = mode;
+  options.dram_budget.bytes = dram_budget;
   options.threads = 1;  // thread counts are compared in engine_test
   options.context = 256;
   const auto engine = Engine::load(options);
@@ -204,6 +209,38 @@ std::string case_name(const ::testing::TestParamInfo<std::filesystem::path>& inf
 INSTANTIATE_TEST_SUITE_P(Shared, ReferenceTest, ::testing::ValuesIn(reference_files()), case_name);
 INSTANTIATE_TEST_SUITE_P(Architectures, ReferenceTest, ::testing::ValuesIn(dense_architecture_reference_files()),
                          case_name);
+
+// The architectures' references in the other exact modes: mmap (views into
+// the file mapping), and flash on the model's pack at its least budget, so
+// FFN layers stream from the SSD.
+class ArchitectureModesTest : public ReferenceTest {};
+
+TEST_P(ArchitectureModesTest, TeacherForcedInMmapAndFlashMode) {
+  const ReferenceCase c = load_reference(GetParam());
+  {
+    SCOPED_TRACE("mmap");
+    expect_teacher_forced_match(c, EngineMode::mmap);
+  }
+  const auto folder = std::filesystem::path(::testing::TempDir()) /
+                      ("sieve_reference_modes_" + std::to_string(std::random_device{}()));
+  std::filesystem::create_directories(folder);
+  const auto pack = folder / (c.model.stem().string() + ".sieve");
+  flash::pack_model(c.model, pack);
+  const MemoryPlan least = Engine::plan({.model_path = pack, .threads = 1, .context = 256, .mode = EngineMode::flash});
+  SCOPED_TRACE("flash at " + std::to_string(least.minimum) + " bytes");
+  expect_teacher_forced_match(c, EngineMode::flash, pack, least.minimum);
+  // A model of two layers pins both at its least budget (two streaming
+  // buffers would hold as much); a deeper one streams.
+  const EngineOptions at_least{.model_path = pack, .threads = 1, .context = 256, .mode = EngineMode::flash,
+                               .dram_budget = {.bytes = least.minimum}};
+  const auto engine = Engine::load(at_least);
+  engine->prefill(c.prompt_tokens);
+  EXPECT_EQ(engine->stats().flash_bytes_read > 0, Engine::plan(at_least).streamed_layers > 0);
+  std::filesystem::remove_all(folder);
+}
+
+INSTANTIATE_TEST_SUITE_P(Architectures, ArchitectureModesTest,
+                         ::testing::ValuesIn(dense_architecture_reference_files()), case_name);
 
 // Free-running greedy decoding (our own tokens fed back) reproduces the
 // reference continuation token for token.
