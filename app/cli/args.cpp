@@ -161,4 +161,11 @@ std::string usage_text(const std::string& synopsis, const std::vector<OptionSpec
   return out;
 }
 
+void reject_positional_arguments(const Args& args) {
+  if (args.positional().empty()) return;
+  const std::string& first = args.positional().front();
+  const bool model_like = first.ends_with(".gguf") || first.ends_with(".sieve");
+  throw UsageError("unexpected argument '" + first + "'" + (model_like ? " (the model is given with -m " + first + ")" : ""));
+}
+
 }  // namespace sieve::cli

@@ -52,6 +52,10 @@ class Args {
 
 // Formats bytes as "1.50 GiB", "312.0 MiB", ...
 std::string format_bytes(uint64_t bytes);
+
+// For commands whose model comes with -m: throws UsageError naming the first
+// positional argument, with "-m FILE" suggested when it looks like a model file.
+void reject_positional_arguments(const Args& args);
 // Renders "usage: ... \n  options" for a command's --help.
 std::string usage_text(const std::string& synopsis, const std::vector<OptionSpec>& specs);
 

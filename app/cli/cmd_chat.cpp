@@ -152,7 +152,7 @@ int cmd_chat(CommandArgs argv) {
     std::printf("%s", usage_text(synopsis, chat_options()).c_str());
     return 0;
   }
-  if (!args.positional().empty()) throw UsageError("unexpected argument '" + args.positional()[0] + "'");
+  reject_positional_arguments(args);
   if (!args.has("model")) throw UsageError("-m MODEL is required (see --help)");
   const int64_t max_reply = args.get_int("n-predict", 512, 1, INT32_MAX);
   const sampling::SamplerOptions sampling = sampler_options(args);

@@ -101,7 +101,7 @@ int cmd_run(CommandArgs argv) {
     std::printf("%s", usage_text(synopsis, run_options()).c_str());
     return 0;
   }
-  if (!args.positional().empty()) throw UsageError("unexpected argument '" + args.positional()[0] + "'");
+  reject_positional_arguments(args);
   if (!args.has("model")) throw UsageError("-m MODEL is required (see --help)");
   if (!args.has("prompt")) throw UsageError("-p PROMPT is required (see --help)");
   const std::string prompt = *args.get("prompt");

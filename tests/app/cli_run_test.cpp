@@ -50,5 +50,16 @@ TEST(CliRunOutput, HelpSaysWhatTheOutputIs) {
   EXPECT_NE(r.out.find("Prints the prompt"), std::string::npos) << r.out;
 }
 
+// `sieve run model.gguf` (as `sieve info` takes it) says how to give the model.
+TEST(CliRunOutput, AModelGivenWithoutDashMSaysHow) {
+  const std::string model = shared_model("stories260K.gguf");
+  const CliResult r = run_sieve("run '" + model + "' -p hi");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("(the model is given with -m " + model + ")"), std::string::npos) << r.err;
+  const CliResult chat = run_sieve("chat '" + model + "'");
+  EXPECT_EQ(chat.exit_code, 2);
+  EXPECT_NE(chat.err.find("-m " + model), std::string::npos) << chat.err;
+}
+
 }  // namespace
 }  // namespace sieve::test
