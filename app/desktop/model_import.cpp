@@ -120,8 +120,10 @@ void requireFreeSpace(const QString& dir, const QString& source, qint64 sourceBy
   }
 }
 
-// describeModel(), also telling whether the file is a pack.
-ModelEntry describe(const QString& path, qint64 planContext, bool& isPack) {
+// describeModel(), also telling whether importing it means packing it: a
+// plain dense GGUF is packed for flash mode; a pack, or a Mixture-of-Experts
+// model (which cannot be packed yet; it runs from its GGUF), is added as it is.
+ModelEntry describe(const QString& path, qint64 planContext, bool& needsPacking) {
   if (!QFileInfo(path).isFile()) {
     throw Error(QStringLiteral("%1: no such file.").arg(path.isEmpty() ? QStringLiteral("(no file chosen)") : path).toStdString());
   }
@@ -137,16 +139,16 @@ ModelEntry describe(const QString& path, qint64 planContext, bool& isPack) {
   requireComputable(info.weight_types, QFileInfo(path).fileName());
   entry.types = mainTypes(info.weight_types);
   entry.parameters = qint64(info.parameters);
-  isPack = info.is_pack;
-  if (isPack) planDram(path, planContext, entry);
+  needsPacking = !info.is_pack && info.n_experts == 0;
+  if (info.is_pack) planDram(path, planContext, entry);
   return entry;
 }
 
 }  // namespace
 
 ModelEntry describeModel(const QString& path, qint64 planContext) {
-  bool isPack = false;
-  return describe(path, planContext, isPack);
+  bool needsPacking = false;
+  return describe(path, planContext, needsPacking);
 }
 
 QString uniquePackPath(const QString& dir, const QString& sourcePath) {
@@ -175,10 +177,10 @@ ImportResult runImport(const QString& sourcePath, const ImportOptions& options, 
   QString packPath;  // set once this import owns a file it must remove on failure
   try {
     throttle.report({QStringLiteral("Checking"), 0, 0, 0});
-    bool isPack = false;
-    ModelEntry entry = describe(sourcePath, 0, isPack);
+    bool needsPacking = false;
+    ModelEntry entry = describe(sourcePath, 0, needsPacking);
     if (cancel.load()) return cancelled();
-    if (!isPack) {  // a plain GGUF: pack it for flash mode
+    if (needsPacking) {  // a plain dense GGUF: pack it for flash mode
       const QString dir = options.modelsDir.isEmpty() ? ModelLibrary::defaultModelsDir() : options.modelsDir;
       if (!QDir().mkpath(dir)) throw Error(QStringLiteral("%1: cannot create the models folder.").arg(dir).toStdString());
       requireFreeSpace(dir, sourcePath, entry.sourceBytes);

@@ -94,6 +94,10 @@ ModeChoice choose_engine_mode(const ModeFacts& f) {
     c.line = "mmap: the " + budget + " budget is below flash mode's minimum of " + format_size(f.flash_minimum) +
              " for this model, so the OS pages the weights in and out (slow); give it a budget of at least " +
              format_size(f.flash_minimum) + " for flash mode";
+  } else if (f.is_moe) {
+    c.line = "mmap: the model needs " + format_size(f.everything_bytes) + ", more than the " + budget +
+             " budget, so the OS pages the weights in and out; each token reads only the experts its router "
+             "picks";
   } else {
     c.line = "mmap: the model needs " + format_size(f.everything_bytes) + ", more than the " + budget +
              " budget, and is not packed, so the OS pages the weights in and out (slow); pack it for flash mode "
@@ -112,6 +116,7 @@ ModeFacts gather_mode_facts(const EngineOptions& options, uint64_t budget) {
   const int threads = resolved_threads(options.threads);
   if (!f.is_pack) {
     const model::HyperParams hp = model::read_hyper_params(file);
+    f.is_moe = hp.is_moe();
     for (const gguf::TensorInfo& t : file.tensors()) f.weight_bytes += t.size_bytes;
     const int64_t context = resolved_context(options, hp, f.model_name);
     const int64_t batch = resolved_batch(options);

@@ -33,6 +33,7 @@ struct ModeFacts {
   std::string model_name;            // the file name, for advice
   uint64_t budget = 0;               // the DRAM budget in bytes
   bool is_pack = false;
+  bool is_moe = false;               // Mixture of Experts: cannot be packed yet
   uint64_t everything_bytes = 0;     // the whole model in memory: weights + KV cache + scratch
   uint64_t weight_bytes = 0;         // the model's tensor data
   // A pack only: flash mode's least budget, and at `budget` (when >= that

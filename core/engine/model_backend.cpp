@@ -1,12 +1,14 @@
 #include "engine/model_backend.h"
 
 #include <algorithm>
+#include <memory>
 
 #include "flash/io/direct_file.h"
 #include "engine/pack_backend.h"
 #include "flash/pack_file.h"
 #include "flash/planner.h"
 #include "flash/tensor_buffer.h"
+#include "model/moe_feed_forward.h"
 #include "util/byte_size.h"
 #include "util/error.h"
 #include "util/system_memory.h"
@@ -14,17 +16,21 @@
 namespace sieve::flash {
 namespace {
 
-// A plain GGUF model in dense or mmap mode: DenseFeedForward over weights
-// that live in the mapping (mmap) or in one buffer read at load (dense).
+// A plain GGUF model in dense or mmap mode: DenseFeedForward (or, for a
+// Mixture-of-Experts model, MoeFeedForward) over weights that live in the
+// mapping (mmap) or in one buffer read at load (dense).
 class GgufBackend final : public ModelBackend {
  public:
   GgufBackend(const gguf::GgufFile& file, const model::HyperParams& hp, const BackendOptions& options,
               ThreadPool& pool)
-      : weights_(load(file, hp, options)), ffn_(hp, weights_, pool, static_cast<int>(options.batch)) {}
+      : weights_(load(file, hp, options)), ffn_(make_ffn(hp, pool, static_cast<int>(options.batch))) {}
 
   const model::ModelWeights& weights() const override { return weights_; }
-  model::FeedForward& ffn() override { return ffn_; }
-  void set_observer(model::ActivationObserver* observer) override { ffn_.set_observer(observer); }
+  model::FeedForward& ffn() override { return *ffn_; }
+  // The observer sees dense FFNs' gates; an MoE layer's experts are not observed.
+  void set_observer(model::ActivationObserver* observer) override {
+    if (dense_ffn_ != nullptr) dense_ffn_->set_observer(observer);
+  }
 
  private:
   model::ModelWeights load(const gguf::GgufFile& file, const model::HyperParams& hp, const BackendOptions& options) {
@@ -43,6 +49,13 @@ class GgufBackend final : public ModelBackend {
     return model::load_weights(file, hp, source);
   }
 
+  std::unique_ptr<model::FeedForward> make_ffn(const model::HyperParams& hp, ThreadPool& pool, int max_batch) {
+    if (hp.is_moe()) return std::make_unique<model::MoeFeedForward>(hp, weights_, pool);
+    auto dense = std::make_unique<model::DenseFeedForward>(hp, weights_, pool, max_batch);
+    dense_ffn_ = dense.get();
+    return dense;
+  }
+
   // Dense mode reads every weight in: refuse a model larger than the RAM
   // rather than let the OS kill the process half way.
   static void check_fits_in_ram(const gguf::GgufFile& file) {
@@ -56,7 +69,8 @@ class GgufBackend final : public ModelBackend {
 
   TensorBuffer buffer_;  // dense mode: every tensor
   model::ModelWeights weights_;
-  model::DenseFeedForward ffn_;
+  model::DenseFeedForward* dense_ffn_ = nullptr;  // ffn_, when the model is dense
+  std::unique_ptr<model::FeedForward> ffn_;
 };
 
 }  // namespace

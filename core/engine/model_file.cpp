@@ -56,6 +56,7 @@ ModelFileInfo inspect_model_file(const std::filesystem::path& path) {
   } else {
     const model::HyperParams hp = model::read_hyper_params(file);  // refuses what Sieve cannot run
     info.n_layers = hp.n_layers;
+    info.n_experts = hp.n_experts;
     info.train_context = hp.train_context;
     info.default_context = resolved_context(EngineOptions{}, hp, path.filename().string());
     count_plain(file, bytes, info.parameters);

@@ -22,6 +22,7 @@ struct ModelFileInfo {
   uint64_t file_bytes = 0;
   bool is_pack = false;      // a Sieve pack (`sieve pack`) rather than a plain GGUF
   int64_t n_layers = 0;
+  int64_t n_experts = 0;     // experts per layer (Mixture of Experts); 0: a dense model
   int64_t train_context = 0;
   int64_t default_context = 0;  // what EngineOptions::context = 0 runs with
   uint64_t parameters = 0;

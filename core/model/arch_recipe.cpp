@@ -12,6 +12,8 @@ constexpr ArchRecipe llama() {
   r.name = "llama";
   // Mistral's files are `llama` with a window on every layer.
   r.sliding_window = true;
+  // Mixtral's files are `llama` with experts.
+  r.normalize_expert_weights = true;
   return r;
 }
 
@@ -28,6 +30,14 @@ constexpr ArchRecipe qwen3() {
   r.name = "qwen3";
   r.rope_style = RopeStyle::Neox;
   r.qk_norm = true;
+  return r;
+}
+
+// Qwen3's block with experts in every layer.
+constexpr ArchRecipe qwen3moe() {
+  ArchRecipe r = qwen3();
+  r.name = "qwen3moe";
+  r.normalize_expert_weights = true;
   return r;
 }
 
@@ -75,7 +85,7 @@ constexpr ArchRecipe phi3() {
   return r;
 }
 
-constexpr std::array<ArchRecipe, 6> kRecipes{llama(), qwen2(), qwen3(), gemma2(), gemma3(), phi3()};
+constexpr std::array<ArchRecipe, 7> kRecipes{llama(), qwen2(), qwen3(), qwen3moe(), gemma2(), gemma3(), phi3()};
 
 }  // namespace
 

@@ -75,6 +75,10 @@ struct ArchRecipe {
   // Windowed layers turn with their own RoPE base (`ARCH.rope.freq_base_swa`,
   // this default when absent) and without the file's RoPE scaling (gemma3).
   double local_rope_base = 0.0;  // 0: windowed layers share the global RoPE
+
+  // Mixture of experts, for files with `ARCH.expert_count` (model/router.h):
+  // whether the chosen experts' weights are renormalised to sum to one.
+  bool normalize_expert_weights = false;
 };
 
 // The recipe for `architecture`, or null when Sieve does not support it.

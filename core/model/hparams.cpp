@@ -15,6 +15,7 @@ namespace {
 // the buffers sized from them absurd.
 constexpr int64_t kMaxDimension = int64_t{1} << 20;
 constexpr int64_t kMaxLayers = 4096;
+constexpr int64_t kMaxExperts = 1024;
 
 class MetadataReader {
  public:
@@ -157,6 +158,15 @@ void read_sieve_keys(const MetadataReader& m, HyperParams& hp) {
   hp.norm_relu_shift = static_cast<float>(m.finite_float("sieve.norm.relu_shift", 0.0));
 }
 
+// `expert_count` 0 or absent: a dense model.
+void read_experts(const MetadataReader& m, HyperParams& hp) {
+  const std::optional<int64_t> experts = m.file().get_int(m.key("expert_count"));
+  if (!experts || *experts == 0) return;
+  hp.n_experts = m.checked_count(m.key("expert_count"), *experts, kMaxExperts);
+  hp.n_experts_used = m.required_count("expert_used_count", hp.n_experts);
+  hp.n_ff_expert = m.optional_count("expert_feed_forward_length", hp.n_ff);
+}
+
 }  // namespace
 
 HyperParams read_hyper_params(const gguf::GgufFile& file) {
@@ -169,6 +179,7 @@ HyperParams read_hyper_params(const gguf::GgufFile& file) {
   hp.dim = m.required_count("embedding_length");
   hp.n_layers = m.required_count("block_count", kMaxLayers);
   hp.n_ff = m.required_count("feed_forward_length");
+  read_experts(m, hp);
   hp.n_heads = m.required_count("attention.head_count");
   hp.n_kv_heads = m.optional_count("attention.head_count_kv", hp.n_heads);
   if (hp.n_heads % hp.n_kv_heads != 0) {

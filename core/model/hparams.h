@@ -39,6 +39,10 @@ struct HyperParams {
   int64_t dim = 0;           // embedding width
   int64_t n_layers = 0;
   int64_t n_ff = 0;          // feed-forward hidden width
+  // Mixture of experts (model/router.h); 0 experts: a dense FFN in every layer.
+  int64_t n_experts = 0;       // `expert_count`
+  int64_t n_experts_used = 0;  // `expert_used_count`: the experts each token runs
+  int64_t n_ff_expert = 0;     // an expert's hidden width: `expert_feed_forward_length`, else n_ff
   int64_t n_heads = 0;
   int64_t n_kv_heads = 0;    // < n_heads for grouped-query attention
   int64_t head_dim = 0;
@@ -76,6 +80,7 @@ struct HyperParams {
   float norm_relu_shift = 0.0f;
 
   int64_t q_dim() const { return n_heads * head_dim; }
+  bool is_moe() const { return n_experts > 0; }
   int64_t kv_dim() const { return n_kv_heads * head_dim; }
   bool windowed(int64_t layer) const {
     if (sliding_window == 0) return false;

@@ -30,6 +30,17 @@ class TensorLoader {
     return view(t);
   }
 
+  // The experts' matrices stacked in one 3-D tensor (GGUF shape
+  // [row_elems, rows_per_expert, n_experts]), as one matrix of all their rows.
+  tensor::MatrixView experts(const std::string& name, int64_t row_elems, int64_t rows_per_expert,
+                             int64_t n_experts) const {
+    const gguf::TensorInfo& t = find(name);
+    check_shape(t, {static_cast<uint64_t>(row_elems), static_cast<uint64_t>(rows_per_expert),
+                    static_cast<uint64_t>(n_experts)});
+    check_computable(t, /*need_dot=*/true);
+    return view(t);
+  }
+
   // A row table such as the token embedding: rows are dequantized one at a time.
   tensor::MatrixView table(const std::string& name, int64_t row_elems, int64_t n_rows) const {
     const gguf::TensorInfo& t = find(name);
@@ -151,7 +162,15 @@ void load_attention(const TensorLoader& load, const HyperParams& hp, const std::
   if (r.post_norms) w.attn_post_norm = load.vector(p + "post_attention_norm.weight", hp.dim);
 }
 
+void load_experts(const TensorLoader& load, const HyperParams& hp, const std::string& p, LayerWeights& w) {
+  w.ffn_router = load.matrix(p + "ffn_gate_inp.weight", hp.dim, hp.n_experts);
+  w.ffn_gate_exps = load.experts(p + "ffn_gate_exps.weight", hp.dim, hp.n_ff_expert, hp.n_experts);
+  w.ffn_up_exps = load.experts(p + "ffn_up_exps.weight", hp.dim, hp.n_ff_expert, hp.n_experts);
+  w.ffn_down_exps = load.experts(p + "ffn_down_exps.weight", hp.n_ff_expert, hp.dim, hp.n_experts);
+}
+
 void load_ffn(const TensorLoader& load, const HyperParams& hp, const std::string& p, LayerWeights& w) {
+  if (hp.is_moe()) return load_experts(load, hp, p, w);
   if (hp.recipe.fused_gate_up) {
     const tensor::MatrixView gate_up = load.matrix(p + "ffn_up.weight", hp.dim, 2 * hp.n_ff);
     w.ffn_gate = row_range(gate_up, 0, hp.n_ff);
@@ -176,8 +195,17 @@ LayerWeights load_layer(const TensorLoader& load, const HyperParams& hp, int64_t
 
 }  // namespace
 
+tensor::MatrixView expert_rows(const tensor::MatrixView& stacked, int64_t expert, int64_t n_experts) {
+  const int64_t rows = stacked.n_rows / n_experts;
+  return row_range(stacked, expert * rows, rows);
+}
+
 FfnTensors find_ffn_tensors(const gguf::GgufFile& file, const HyperParams& hp, int64_t layer) {
   const std::string where = file.path().filename().string();
+  if (hp.is_moe()) {
+    throw Error(where + ": a Mixture-of-Experts model (" + std::to_string(hp.n_experts) +
+                " experts per layer) cannot be packed yet; run it in dense or mmap mode.");
+  }
   const std::string p = "blk." + std::to_string(layer) + ".";
   const auto dim = static_cast<uint64_t>(hp.dim), n_ff = static_cast<uint64_t>(hp.n_ff);
   const auto require = [&](const std::string& name, const std::vector<uint64_t>& dims) {

@@ -38,7 +38,17 @@ struct LayerWeights {
   tensor::MatrixView ffn_up;      // [n_ff x dim]
   tensor::MatrixView ffn_down;    // [dim x n_ff]
   std::vector<float> ffn_post_norm;  // [dim] (recipe.post_norms)
+  // Mixture of experts (hp.is_moe(); the three dense FFN views stay empty):
+  // the router and every expert's matrices stacked, expert e's rows being
+  // expert_rows(view, e) (GGUF's 3-D `*_exps` tensors, experts outermost).
+  tensor::MatrixView ffn_router;     // [n_experts x dim] (ffn_gate_inp)
+  tensor::MatrixView ffn_gate_exps;  // [n_experts * n_ff_expert x dim]
+  tensor::MatrixView ffn_up_exps;    // [n_experts * n_ff_expert x dim]
+  tensor::MatrixView ffn_down_exps;  // [n_experts * dim x n_ff_expert]
 };
+
+// Expert `expert`'s rows of a stacked `*_exps` view of `n_experts` experts.
+tensor::MatrixView expert_rows(const tensor::MatrixView& stacked, int64_t expert, int64_t n_experts);
 
 struct ModelWeights {
   tensor::MatrixView token_embd;  // [n_vocab x dim]; rows are looked up, not multiplied

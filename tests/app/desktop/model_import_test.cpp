@@ -258,6 +258,24 @@ class ModelImportTest : public QObject {
     QVERIFY(filesIn(dir.filePath("models")).isEmpty());  // nothing copied
   }
 
+  // A Mixture-of-Experts GGUF cannot be packed yet: it is added as it is and
+  // runs from its own file (dense or mmap mode).
+  void anExpertModelIsAddedWithoutPacking() {
+    const QString moe = QStringLiteral(SIEVE_SHARED_DIR "/models/arch/qwen3moe.gguf");
+    if (!QFile::exists(moe)) QSKIP("../shared/models/arch is missing");
+    QTemporaryDir dir;
+    std::atomic<bool> cancel{false};
+    QStringList phases;
+    const ImportResult added = runImport(moe, optionsFor(dir.filePath("models")), cancel,
+                                         [&](const ImportProgress& p) { phases << p.phase; });
+    QCOMPARE(int(added.outcome), int(ImportResult::Outcome::Added));
+    QCOMPARE(added.entry.packPath, moe);
+    QVERIFY(!added.entry.ownsPack);
+    QCOMPARE(added.entry.architecture, QStringLiteral("qwen3moe"));
+    QVERIFY(!phases.contains("Packing for flash mode"));
+    QVERIFY(filesIn(dir.filePath("models")).isEmpty());
+  }
+
   void controllerImportsUsesSwitchesAndRemoves() {
     QTemporaryDir dir;
     HistoryStore store(dir.filePath("history.sqlite"));

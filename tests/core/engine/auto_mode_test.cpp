@@ -77,6 +77,19 @@ TEST(AutoModeDecision, APlainGgufThatDoesNotFitSaysToPackIt) {
   EXPECT_NE(c.line.find("Models page"), std::string::npos) << c.line;
 }
 
+TEST(AutoModeDecision, AnExpertModelThatDoesNotFitIsPagedWithoutPackingAdvice) {
+  ModeFacts f;
+  f.model_name = "moe.gguf";
+  f.is_moe = true;
+  f.everything_bytes = 20 * GiB;
+  f.weight_bytes = 19 * GiB;
+  f.budget = 8 * GiB;
+  const ModeChoice c = choose_engine_mode(f);
+  EXPECT_EQ(c.mode, EngineMode::mmap);
+  EXPECT_EQ(c.line.find("sieve pack"), std::string::npos) << c.line;
+  EXPECT_NE(c.line.find("only the experts its router picks"), std::string::npos) << c.line;
+}
+
 TEST(AutoModeDecision, ACalibratedPackOffersSparseWithItsFidelityButNeverChoosesIt) {
   ModeFacts f = pack_facts();
   f.calibration_tokens = 4096;

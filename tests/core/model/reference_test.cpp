@@ -226,13 +226,17 @@ TEST_P(ArchitectureModesTest, TeacherForcedInMmapAndFlashMode) {
   std::filesystem::create_directories(folder);
   const auto pack = folder / (c.model.stem().string() + ".sieve");
   flash::pack_model(c.model, pack);
-  const MemoryPlan least = Engine::plan({.model_path = pack, .threads = 1, .context = 256, .mode = EngineMode::flash});
+  EngineOptions at_least;
+  at_least.model_path = pack;
+  at_least.mode = EngineMode::flash;
+  at_least.threads = 1;
+  at_least.context = 256;
+  const MemoryPlan least = Engine::plan(at_least);  // no budget: its minimum
   SCOPED_TRACE("flash at " + std::to_string(least.minimum) + " bytes");
   expect_teacher_forced_match(c, EngineMode::flash, pack, least.minimum);
   // A model of two layers pins both at its least budget (two streaming
   // buffers would hold as much); a deeper one streams.
-  const EngineOptions at_least{.model_path = pack, .threads = 1, .context = 256, .mode = EngineMode::flash,
-                               .dram_budget = {.bytes = least.minimum}};
+  at_least.dram_budget.bytes = least.minimum;
   const auto engine = Engine::load(at_least);
   engine->prefill(c.prompt_tokens);
   EXPECT_EQ(engine->stats().flash_bytes_read > 0, Engine::plan(at_least).streamed_layers > 0);
@@ -241,6 +245,20 @@ TEST_P(ArchitectureModesTest, TeacherForcedInMmapAndFlashMode) {
 
 INSTANTIATE_TEST_SUITE_P(Architectures, ArchitectureModesTest,
                          ::testing::ValuesIn(dense_architecture_reference_files()), case_name);
+
+// Mixture-of-Experts models (the router picks each token's experts): dense
+// mode above, and mmap mode, where only the chosen experts' pages are read.
+INSTANTIATE_TEST_SUITE_P(Experts, ReferenceTest, ::testing::ValuesIn(expert_architecture_reference_files()),
+                         case_name);
+
+class ExpertModesTest : public ReferenceTest {};
+
+TEST_P(ExpertModesTest, TeacherForcedInMmapMode) {
+  expect_teacher_forced_match(load_reference(GetParam()), EngineMode::mmap);
+}
+
+INSTANTIATE_TEST_SUITE_P(Experts, ExpertModesTest, ::testing::ValuesIn(expert_architecture_reference_files()),
+                         case_name);
 
 // Free-running greedy decoding (our own tokens fed back) reproduces the
 // reference continuation token for token.

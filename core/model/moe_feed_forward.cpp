@@ -1,0 +1,36 @@
+#include "model/moe_feed_forward.h"
+
+#include <algorithm>
+
+namespace sieve::model {
+
+MoeFeedForward::MoeFeedForward(const HyperParams& hp, const ModelWeights& weights, ThreadPool& pool)
+    : hp_(hp),
+      weights_(weights),
+      pool_(pool),
+      logits_(static_cast<size_t>(hp.n_experts)),
+      choice_(static_cast<size_t>(hp.n_experts_used)),
+      gate_(static_cast<size_t>(hp.n_ff_expert)),
+      up_(static_cast<size_t>(hp.n_ff_expert)),
+      expert_out_(static_cast<size_t>(hp.dim)) {}
+
+void MoeFeedForward::forward(int layer, int64_t, const float* x, float* y) {
+  const LayerWeights& w = weights_.layers[static_cast<size_t>(layer)];
+  tensor::matvec(w.ffn_router, x, logits_.data(), pool_, scratch_);
+  route_token(logits_, hp_.recipe.normalize_expert_weights, choice_);
+  std::fill(y, y + hp_.dim, 0.0f);
+  for (const ExpertChoice& c : choice_) {
+    tensor::matvec(expert_rows(w.ffn_gate_exps, c.expert, hp_.n_experts), x, gate_.data(), pool_, scratch_);
+    tensor::matvec(expert_rows(w.ffn_up_exps, c.expert, hp_.n_experts), x, up_.data(), pool_, scratch_);
+    apply_gated_activation(hp_, gate_.data(), up_.data(), hp_.n_ff_expert);
+    tensor::matvec(expert_rows(w.ffn_down_exps, c.expert, hp_.n_experts), gate_.data(), expert_out_.data(), pool_,
+                   scratch_);
+    for (int64_t i = 0; i < hp_.dim; ++i) y[i] += c.weight * expert_out_[static_cast<size_t>(i)];
+  }
+}
+
+void MoeFeedForward::forward_batch(int layer, int64_t pos, const float* x, int n_tokens, float* y) {
+  for (int t = 0; t < n_tokens; ++t) forward(layer, pos + t, x + t * hp_.dim, y + t * hp_.dim);
+}
+
+}  // namespace sieve::model
