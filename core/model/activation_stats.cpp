@@ -1,5 +1,6 @@
 #include "model/activation_stats.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -37,6 +38,12 @@ void gate_activation(const HyperParams& hp, const float* gate, float* out, int64
       for (int64_t i = 0; i < n; ++i) {
         const float g = gate[i] - hp.ffn_relu_shift;
         out[i] = g > 0.0f ? g : 0.0f;
+      }
+      return;
+    case FfnActivation::SwigluOai:  // the gate factor alone: the up term adds its own + 1
+      for (int64_t i = 0; i < n; ++i) {
+        const float g = std::min(gate[i], 7.0f);
+        out[i] = g / (1.0f + std::exp(-1.702f * g));
       }
       return;
   }

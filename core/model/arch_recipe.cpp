@@ -41,6 +41,24 @@ constexpr ArchRecipe qwen3moe() {
   return r;
 }
 
+// OpenAI's gpt-oss: experts with biases and a clamped SwiGLU, attention
+// sinks, every other layer windowed, YaRN (from the file's keys).
+constexpr ArchRecipe gpt_oss() {
+  ArchRecipe r;
+  r.name = "gpt-oss";
+  r.rope_style = RopeStyle::Neox;
+  r.activation = FfnActivation::SwigluOai;
+  r.qkv_bias = true;
+  r.attn_output_bias = true;
+  r.attn_sinks = true;
+  r.ffn_norm = "post_attention_norm";
+  r.sliding_window = true;
+  r.sliding_pattern = 2;
+  r.expert_gating = ExpertGating::SoftmaxChosen;
+  r.expert_biases = true;
+  return r;
+}
+
 constexpr ArchRecipe gemma2() {
   ArchRecipe r;
   r.name = "gemma2";
@@ -85,7 +103,8 @@ constexpr ArchRecipe phi3() {
   return r;
 }
 
-constexpr std::array<ArchRecipe, 7> kRecipes{llama(), qwen2(), qwen3(), qwen3moe(), gemma2(), gemma3(), phi3()};
+constexpr std::array<ArchRecipe, 8> kRecipes{llama(),  qwen2(),  qwen3(),  qwen3moe(),
+                                             gpt_oss(), gemma2(), gemma3(), phi3()};
 
 }  // namespace
 
@@ -96,12 +115,14 @@ const char* activation_name(FfnActivation activation) {
     case FfnActivation::Relu: return "relu";
     case FfnActivation::FatRelu: return "fatrelu";
     case FfnActivation::ShiftedRelu: return "shifted_relu";
+    case FfnActivation::SwigluOai: return "swiglu_oai";
   }
   return "?";
 }
 
 bool exact_zeros(FfnActivation activation) {
-  return activation != FfnActivation::Silu && activation != FfnActivation::Gelu;
+  return activation != FfnActivation::Silu && activation != FfnActivation::Gelu &&
+         activation != FfnActivation::SwigluOai;
 }
 
 const ArchRecipe* find_recipe(std::string_view architecture) {

@@ -27,6 +27,9 @@ enum class FfnActivation {
   Relu,         // max(g, 0)
   FatRelu,      // g > threshold ? g : 0
   ShiftedRelu,  // max(g - shift, 0)
+  // gpt-oss's experts: with g' = min(g, 7) and u' = clamp(u, -7, 7), the
+  // product is g' sigmoid(1.702 g') (u' + 1) (apply_gated_activation).
+  SwigluOai,
 };
 const char* activation_name(FfnActivation activation);
 // True for the activations whose zeros are exact (the ReLU family): sparse
@@ -38,6 +41,12 @@ bool exact_zeros(FfnActivation activation);
 // scores for most models but scales the queries before they meet the
 // half-precision keys for others; the two round differently.
 enum class QueryScaling { Scores, Queries };
+
+// How a Mixture-of-Experts router weighs the experts it picks (model/router.h).
+enum class ExpertGating {
+  SoftmaxAll,     // a softmax over every expert's logit; the chosen keep theirs
+  SoftmaxChosen,  // a softmax over the chosen experts' logits only (gpt-oss)
+};
 
 struct ArchRecipe {
   std::string_view name;
@@ -51,6 +60,10 @@ struct ArchRecipe {
   bool fused_qkv = false;      // one attn_qkv matrix holding Q, then K, then V rows (phi3)
   bool fused_gate_up = false;  // ffn_up holds the gate rows, then the up rows (phi3)
   bool attn_sinks = false;     // attn_sinks: a logit per head joining every softmax (gpt-oss; model/attention.h)
+  bool attn_output_bias = false;  // attn_output.bias (gpt-oss)
+  // The FFN's pre-norm: `ffn_norm`, or `post_attention_norm` in gpt-oss's
+  // files (the same place in the block, another name).
+  std::string_view ffn_norm = "ffn_norm";
 
   // Scalings and caps.
   bool embed_scale = false;  // embeddings are multiplied by sqrt(dim) (gemma)
@@ -77,8 +90,12 @@ struct ArchRecipe {
   double local_rope_base = 0.0;  // 0: windowed layers share the global RoPE
 
   // Mixture of experts, for files with `ARCH.expert_count` (model/router.h):
-  // whether the chosen experts' weights are renormalised to sum to one.
+  // how the router weighs the chosen experts, whether their weights are
+  // renormalised to sum to one, and whether the router and the experts carry
+  // biases (ffn_gate_inp.bias, ffn_{gate,up,down}_exps.bias).
+  ExpertGating expert_gating = ExpertGating::SoftmaxAll;
   bool normalize_expert_weights = false;
+  bool expert_biases = false;
 };
 
 // The recipe for `architecture`, or null when Sieve does not support it.

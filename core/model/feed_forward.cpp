@@ -11,6 +11,7 @@ void apply_gated_activation(const HyperParams& hp, float* gate, const float* up,
     case FfnActivation::Relu: tensor::relu_mul(gate, up, n); return;
     case FfnActivation::FatRelu: tensor::fatrelu_mul(gate, up, n, hp.ffn_relu_threshold); return;
     case FfnActivation::ShiftedRelu: tensor::shifted_relu_mul(gate, up, n, hp.ffn_relu_shift); return;
+    case FfnActivation::SwigluOai: tensor::swiglu_oai_mul(gate, up, n); return;
   }
 }
 

@@ -3,6 +3,16 @@
 #include <algorithm>
 
 namespace sieve::model {
+namespace {
+
+// Adds expert `expert`'s slice of `n` values of a stacked bias (none: nothing).
+void add_expert_bias(const std::vector<float>& stacked, int64_t expert, int64_t n, float* y) {
+  if (stacked.empty()) return;
+  const float* b = stacked.data() + expert * n;
+  for (int64_t i = 0; i < n; ++i) y[i] += b[i];
+}
+
+}  // namespace
 
 MoeFeedForward::MoeFeedForward(const HyperParams& hp, const ModelWeights& weights, ThreadPool& pool)
     : hp_(hp),
@@ -17,14 +27,19 @@ MoeFeedForward::MoeFeedForward(const HyperParams& hp, const ModelWeights& weight
 void MoeFeedForward::forward(int layer, int64_t, const float* x, float* y) {
   const LayerWeights& w = weights_.layers[static_cast<size_t>(layer)];
   tensor::matvec(w.ffn_router, x, logits_.data(), pool_, scratch_);
-  route_token(logits_, hp_.recipe.normalize_expert_weights, choice_);
+  add_expert_bias(w.router_bias, 0, hp_.n_experts, logits_.data());
+  route_token(logits_, hp_.recipe.expert_gating, hp_.recipe.normalize_expert_weights, choice_);
   std::fill(y, y + hp_.dim, 0.0f);
+  const int64_t n_ff = hp_.n_ff_expert;
   for (const ExpertChoice& c : choice_) {
     tensor::matvec(expert_rows(w.ffn_gate_exps, c.expert, hp_.n_experts), x, gate_.data(), pool_, scratch_);
     tensor::matvec(expert_rows(w.ffn_up_exps, c.expert, hp_.n_experts), x, up_.data(), pool_, scratch_);
-    apply_gated_activation(hp_, gate_.data(), up_.data(), hp_.n_ff_expert);
+    add_expert_bias(w.gate_exps_bias, c.expert, n_ff, gate_.data());
+    add_expert_bias(w.up_exps_bias, c.expert, n_ff, up_.data());
+    apply_gated_activation(hp_, gate_.data(), up_.data(), n_ff);
     tensor::matvec(expert_rows(w.ffn_down_exps, c.expert, hp_.n_experts), gate_.data(), expert_out_.data(), pool_,
                    scratch_);
+    add_expert_bias(w.down_exps_bias, c.expert, hp_.dim, expert_out_.data());
     for (int64_t i = 0; i < hp_.dim; ++i) y[i] += c.weight * expert_out_[static_cast<size_t>(i)];
   }
 }

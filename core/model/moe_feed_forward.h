@@ -1,9 +1,9 @@
 #pragma once
 // The feed-forward block of a Mixture-of-Experts layer with every expert in
-// RAM (dense and mmap modes): the router picks a token's experts
-// (model/router.h), each runs as a small dense FFN, and their outputs are
-// summed by the router's weights, most probable expert first (the
-// reference's order, so the sums round alike).
+// RAM (dense and mmap modes): the router (plus its bias, gpt-oss) picks a
+// token's experts (model/router.h), each runs as a small gated FFN (with its
+// biases, gpt-oss), and their outputs are summed by the router's weights,
+// most probable expert first (the reference's order, so the sums round alike).
 
 #include <cstdint>
 #include <vector>

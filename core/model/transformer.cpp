@@ -210,6 +210,7 @@ void Transformer::attention_block(int64_t layer, int64_t n, int64_t pos) {
   params.sinks = w.attn_sinks.empty() ? nullptr : w.attn_sinks.data();
   attend(params, cache_, layer, s_.q.data(), pos, n, s_.scores.data(), s_.att.data(), pool_);
   linear(w.wo, s_.att.data(), n, s_.block.data());
+  add_bias(s_.block.data(), w.bo, n);
 }
 
 }  // namespace sieve::model

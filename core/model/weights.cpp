@@ -41,6 +41,16 @@ class TensorLoader {
     return view(t);
   }
 
+  // Vectors of `n` values stacked for `count` experts (GGUF shape [n, count]), as one.
+  std::vector<float> stacked_vector(const std::string& name, int64_t n, int64_t count) const {
+    const gguf::TensorInfo& t = find(name);
+    check_shape(t, {static_cast<uint64_t>(n), static_cast<uint64_t>(count)});
+    check_computable(t, /*need_dot=*/false);
+    std::vector<float> values(static_cast<size_t>(n * count));
+    tensor::kernels()[t.type].dequantize(data(t), values.data(), n * count);
+    return values;
+  }
+
   // A row table such as the token embedding: rows are dequantized one at a time.
   tensor::MatrixView table(const std::string& name, int64_t row_elems, int64_t n_rows) const {
     const gguf::TensorInfo& t = find(name);
@@ -159,6 +169,7 @@ void load_attention(const TensorLoader& load, const HyperParams& hp, const std::
   }
   if (r.attn_sinks) w.attn_sinks = load.vector(p + "attn_sinks.weight", hp.n_heads);
   w.wo = load.matrix(p + "attn_output.weight", hp.q_dim(), hp.dim);
+  if (r.attn_output_bias) w.bo = load.vector(p + "attn_output.bias", hp.dim);
   if (r.post_norms) w.attn_post_norm = load.vector(p + "post_attention_norm.weight", hp.dim);
 }
 
@@ -167,6 +178,12 @@ void load_experts(const TensorLoader& load, const HyperParams& hp, const std::st
   w.ffn_gate_exps = load.experts(p + "ffn_gate_exps.weight", hp.dim, hp.n_ff_expert, hp.n_experts);
   w.ffn_up_exps = load.experts(p + "ffn_up_exps.weight", hp.dim, hp.n_ff_expert, hp.n_experts);
   w.ffn_down_exps = load.experts(p + "ffn_down_exps.weight", hp.n_ff_expert, hp.dim, hp.n_experts);
+  if (hp.recipe.expert_biases) {
+    w.router_bias = load.vector(p + "ffn_gate_inp.bias", hp.n_experts);
+    w.gate_exps_bias = load.stacked_vector(p + "ffn_gate_exps.bias", hp.n_ff_expert, hp.n_experts);
+    w.up_exps_bias = load.stacked_vector(p + "ffn_up_exps.bias", hp.n_ff_expert, hp.n_experts);
+    w.down_exps_bias = load.stacked_vector(p + "ffn_down_exps.bias", hp.dim, hp.n_experts);
+  }
 }
 
 void load_ffn(const TensorLoader& load, const HyperParams& hp, const std::string& p, LayerWeights& w) {
@@ -187,7 +204,7 @@ LayerWeights load_layer(const TensorLoader& load, const HyperParams& hp, int64_t
   LayerWeights w;
   w.attn_norm = load.vector(p + "attn_norm.weight", hp.dim);
   load_attention(load, hp, p, w);
-  w.ffn_norm = load.vector(p + "ffn_norm.weight", hp.dim);
+  w.ffn_norm = load.vector(p + std::string(hp.recipe.ffn_norm) + ".weight", hp.dim);
   if (hp.recipe.post_norms) w.ffn_post_norm = load.vector(p + "post_ffw_norm.weight", hp.dim);
   if (ffn) load_ffn(load, hp, p, w);
   return w;
@@ -235,6 +252,10 @@ uint64_t float_vector_bytes(const HyperParams& hp) {
   if (r.qkv_bias) per_layer += static_cast<uint64_t>(hp.q_dim() + 2 * hp.kv_dim());
   if (r.qk_norm) per_layer += 2 * static_cast<uint64_t>(hp.head_dim);
   if (r.attn_sinks) per_layer += static_cast<uint64_t>(hp.n_heads);
+  if (r.attn_output_bias) per_layer += static_cast<uint64_t>(hp.dim);
+  if (r.expert_biases && hp.is_moe()) {
+    per_layer += static_cast<uint64_t>(hp.n_experts * (1 + 2 * hp.n_ff_expert + hp.dim));
+  }
   if (r.post_norms) per_layer += 2 * static_cast<uint64_t>(hp.dim);
   // output_norm, and at most three RoPE divisor vectors of n_rot / 2
   const auto model_wide = static_cast<uint64_t>(hp.dim + 2 * hp.n_rot);

@@ -32,6 +32,7 @@ struct LayerWeights {
   std::vector<float> q_norm, k_norm;  // [head_dim] each (recipe.qk_norm)
   std::vector<float> attn_sinks;  // [n_heads] (recipe.attn_sinks)
   tensor::MatrixView wo;          // [dim x q_dim]
+  std::vector<float> bo;          // [dim] (recipe.attn_output_bias)
   std::vector<float> attn_post_norm;  // [dim] (recipe.post_norms)
   std::vector<float> ffn_norm;    // [dim]
   tensor::MatrixView ffn_gate;    // [n_ff x dim]
@@ -45,6 +46,11 @@ struct LayerWeights {
   tensor::MatrixView ffn_gate_exps;  // [n_experts * n_ff_expert x dim]
   tensor::MatrixView ffn_up_exps;    // [n_experts * n_ff_expert x dim]
   tensor::MatrixView ffn_down_exps;  // [n_experts * dim x n_ff_expert]
+  // recipe.expert_biases: the router's, and every expert's stacked like its matrix.
+  std::vector<float> router_bias;     // [n_experts]
+  std::vector<float> gate_exps_bias;  // [n_experts * n_ff_expert]
+  std::vector<float> up_exps_bias;    // [n_experts * n_ff_expert]
+  std::vector<float> down_exps_bias;  // [n_experts * dim]
 };
 
 // Expert `expert`'s rows of a stacked `*_exps` view of `n_experts` experts.

@@ -26,6 +26,7 @@ float dot(const float* x, const float* y, int64_t n);
 // gate[i] = act(gate[i]) * up[i].
 void silu_mul(float* gate, const float* up, int64_t n);               // SwiGLU
 void gelu_mul(float* gate, const float* up, int64_t n);               // GeGLU (gelu_half below)
+void swiglu_oai_mul(float* gate, const float* up, int64_t n);         // gpt-oss (model/arch_recipe.h)
 void relu_mul(float* gate, const float* up, int64_t n);               // max(g, 0)
 void fatrelu_mul(float* gate, const float* up, int64_t n, float t);   // g > t ? g : 0
 void shifted_relu_mul(float* gate, const float* up, int64_t n, float shift);  // max(g - shift, 0)

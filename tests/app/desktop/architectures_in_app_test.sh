@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every architecture Sieve runs from ../shared/models/arch (dense ones and
-# the Mixture-of-Experts qwen3moe and Mixtral) in the real app: starts
+# the Mixture-of-Experts qwen3moe, Mixtral and gpt-oss) in the real app: starts
 # sieve-desktop with the model (its own empty data folders), sends one message
 # through the automation interface (desktop/automation.h), and requires the
 # reply to finish with no error. With SHOTS=DIR it runs under Xvfb and saves
@@ -9,7 +9,7 @@
 #   architectures_in_app_test.sh SIEVE_DESKTOP SHARED_DIR
 set -uo pipefail
 app=$1 shared=$2
-models=(qwen3 qwen3-bpe-q8_0 gemma2 gemma3 phi3-q8_0 llama3rope qwen3moe-bpe-q8_0 mixtral)
+models=(qwen3 qwen3-bpe-q8_0 gemma2 gemma3 phi3-q8_0 llama3rope qwen3moe-bpe-q8_0 mixtral gpt-oss-mxfp4)
 work=$(mktemp -d /tmp/sieve-arch-app.XXXXXX)
 xvfb=""
 cleanup() { [ -n "$xvfb" ] && kill "$xvfb" 2>/dev/null; rm -rf "$work"; }

@@ -93,12 +93,14 @@ inline std::vector<std::filesystem::path> dense_architecture_reference_files() {
   return files;
 }
 
-// The Mixture-of-Experts ones Sieve runs (qwen3moe, Mixtral); gpt-oss is still to come.
+// The Mixture-of-Experts ones: qwen3moe, Mixtral, gpt-oss.
 inline std::vector<std::filesystem::path> expert_architecture_reference_files() {
   std::vector<std::filesystem::path> files;
   for (const std::filesystem::path& f : reference_files("arch")) {
     const std::string name = f.filename().string();
-    if (name.find("moe") != std::string::npos || name.rfind("mixtral", 0) == 0) files.push_back(f);
+    if (name.find("moe") != std::string::npos || name.rfind("mixtral", 0) == 0 || name.rfind("gpt-oss", 0) == 0) {
+      files.push_back(f);
+    }
   }
   return files;
 }

@@ -37,7 +37,7 @@ namespace {
 double tolerance_for(const std::string& name) {
   if (name.find("-bf16") != std::string::npos) return 3e-3;
   const bool quantized = name.find("-q") != std::string::npos || name.find("-iq") != std::string::npos ||
-                         name.find("-tq") != std::string::npos;
+                         name.find("-tq") != std::string::npos || name.find("-mxfp4") != std::string::npos;
   return quantized ? 3e-2 : 1e-3;
 }
 

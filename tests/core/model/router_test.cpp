@@ -17,7 +17,7 @@ namespace {
 TEST(Router, PicksTheMostProbableFirstWithSoftmaxWeights) {
   std::vector<float> logits = {0.5f, 3.0f, -1.0f, 2.0f, 3.0f};
   std::vector<ExpertChoice> choice(3);
-  route_token(logits, /*normalize_weights=*/false, choice);
+  route_token(logits, ExpertGating::SoftmaxAll, /*normalize=*/false, choice);
   EXPECT_EQ(choice[0].expert, 1);  // a tie goes to the lower id
   EXPECT_EQ(choice[1].expert, 4);
   EXPECT_EQ(choice[2].expert, 3);
@@ -30,7 +30,7 @@ TEST(Router, PicksTheMostProbableFirstWithSoftmaxWeights) {
 TEST(Router, NormalisedWeightsSumToOne) {
   std::vector<float> logits = {0.1f, -0.3f, 0.7f, 0.2f};
   std::vector<ExpertChoice> choice(2);
-  route_token(logits, /*normalize_weights=*/true, choice);
+  route_token(logits, ExpertGating::SoftmaxAll, /*normalize=*/true, choice);
   EXPECT_EQ(choice[0].expert, 2);
   EXPECT_EQ(choice[1].expert, 3);
   EXPECT_NEAR(choice[0].weight + choice[1].weight, 1.0f, 1e-6f);
@@ -40,11 +40,21 @@ TEST(Router, NormalisedWeightsSumToOne) {
 TEST(Router, EveryExpertWhenKIsAll) {
   std::vector<float> logits = {1.0f, 1.0f, 1.0f};
   std::vector<ExpertChoice> choice(3);
-  route_token(logits, true, choice);
+  route_token(logits, ExpertGating::SoftmaxAll, true, choice);
   EXPECT_EQ(choice[0].expert, 0);
   EXPECT_EQ(choice[1].expert, 1);
   EXPECT_EQ(choice[2].expert, 2);
   for (const ExpertChoice& c : choice) EXPECT_NEAR(c.weight, 1.0f / 3, 1e-6f);
+}
+
+TEST(Router, SoftmaxOverTheChosenLogitsAlone) {
+  std::vector<float> logits = {2.0f, -5.0f, 1.0f, 0.0f};
+  std::vector<ExpertChoice> choice(2);
+  route_token(logits, ExpertGating::SoftmaxChosen, /*normalize=*/false, choice);
+  EXPECT_EQ(choice[0].expert, 0);
+  EXPECT_EQ(choice[1].expert, 2);
+  EXPECT_NEAR(choice[0].weight, 1.0 / (1.0 + std::exp(-1.0)), 1e-6);
+  EXPECT_NEAR(choice[0].weight + choice[1].weight, 1.0f, 1e-6f);
 }
 
 TEST(ExpertModels, PackingOneIsAClearError) {
