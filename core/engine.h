@@ -125,6 +125,11 @@ struct EngineStats {
   uint64_t sparse_bytes_read = 0;
   uint64_t sparse_bytes_wanted = 0;  // the loaded neurons' own bytes (no alignment, no holes)
   uint64_t sparse_ffn_bytes_per_token = 0;
+  // Flash mode on a Mixture-of-Experts model (0 otherwise), prompt and decode:
+  // the experts the routers chose that were in the expert cache, and those
+  // read from the SSD (flash_bytes_read counts their bytes).
+  uint64_t expert_hits = 0;
+  uint64_t expert_misses = 0;
 
   double prompt_tokens_per_second() const { return prompt_seconds > 0 ? prompt_tokens / prompt_seconds : 0; }
   double decode_tokens_per_second() const { return decode_seconds > 0 ? decode_tokens / decode_seconds : 0; }

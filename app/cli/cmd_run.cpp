@@ -2,6 +2,7 @@
 // continuation, streamed to stdout as it is produced and ended with a line
 // break (as llama.cpp does); speed and memory go to stderr.
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -69,6 +70,17 @@ void print_flash_stats(const EngineStats& s) {
                format_bytes(s.flash_bytes_read).c_str(),
                seconds > 0 ? static_cast<double>(s.flash_bytes_read) / 1e6 / seconds : 0.0, s.flash_io_wait_seconds,
                s.flash_compute_seconds);
+}
+
+// Flash mode on a Mixture-of-Experts model: the expert cache's hits.
+void print_expert_stats(const EngineStats& s) {
+  const uint64_t chosen = s.expert_hits + s.expert_misses;
+  if (chosen == 0) return;
+  const auto tokens = static_cast<double>(std::max<int64_t>(1, s.prompt_tokens + s.decode_tokens));
+  std::fprintf(stderr, "experts: %llu chosen, %llu in the cache (%.1f%% hits), %llu read; %.2f MB read per token\n",
+               static_cast<unsigned long long>(chosen), static_cast<unsigned long long>(s.expert_hits),
+               100.0 * static_cast<double>(s.expert_hits) / static_cast<double>(chosen),
+               static_cast<unsigned long long>(s.expert_misses), static_cast<double>(s.flash_bytes_read) / 1e6 / tokens);
 }
 
 // Sparse mode: what the predictor selected and where it came from, per
@@ -159,6 +171,7 @@ int cmd_run(CommandArgs argv) {
   print_stats(engine->stats(), sampling.seed);
   if (args.has("verbose")) {
     print_flash_stats(engine->stats());
+    print_expert_stats(engine->stats());
     print_sparse_stats(engine->stats());
   }
   if (args.has("stats")) std::fprintf(stderr, "%s", zero_counter.report().c_str());

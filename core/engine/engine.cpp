@@ -163,6 +163,8 @@ class DenseEngine final : public Engine {
     s.sparse_bytes_read = b.sparse_bytes_read;
     s.sparse_bytes_wanted = b.sparse_bytes_wanted;
     s.sparse_ffn_bytes_per_token = b.sparse_ffn_bytes_per_token;
+    s.expert_hits = b.expert_hits;
+    s.expert_misses = b.expert_misses;
     if (b.bytes_read > 0) s.flash_compute_seconds = s.prompt_seconds + s.decode_seconds - b.io_wait_seconds;
     return s;
   }

@@ -4,10 +4,12 @@
 #include "engine/memory_plan.h"
 
 #include "engine.h"
+#include "engine/expert_backend.h"
 #include "engine/pack_backend.h"
 #include "engine/resolved_options.h"
 #include "flash/pack_file.h"
 #include "gguf/gguf_file.h"
+#include "model/hparams.h"
 #include "util/error.h"
 
 namespace sieve {
@@ -48,13 +50,35 @@ void fill_sparse(const sparse::SparsePlan& p, MemoryPlan& plan) {
   plan.text = p.describe();
 }
 
+void fill_experts(const flash::ExpertPlan& p, MemoryPlan& plan) {
+  plan.minimum = p.minimum;
+  plan.total = p.total();
+  plan.fixed = items_of(p.fixed);
+  plan.expert_slots = p.slots;
+  plan.experts = p.all_experts;
+  plan.expert_slot_bytes = p.slot_bytes;
+  plan.text = p.describe();
+}
+
 }  // namespace
 
 MemoryPlan Engine::plan(const EngineOptions& options) {
   const gguf::GgufFile file = gguf::GgufFile::open(options.model_path);
   const std::string where = options.model_path.filename().string();
   if (!flash::PackFile::is_pack(file)) {
-    throw Error(where + " is not packed for flash mode; the DRAM budget applies to packed models (`sieve pack`).");
+    const model::HyperParams hp = model::read_hyper_params(file);
+    if (!hp.is_moe() || options.mode == EngineMode::sparse) {
+      throw Error(where + " is not packed for flash mode; the DRAM budget applies to packed models (`sieve pack`).");
+    }
+    flash::BackendOptions b = backend_options(options, hp, where);
+    b.mode = EngineMode::flash;
+    MemoryPlan plan;
+    plan.threads = resolved_threads(options.threads);
+    plan.context = b.context;
+    plan.layers = hp.n_layers;
+    plan.budget = b.budget.is_set() ? b.budget.resolve(file.file_size()) : 0;
+    fill_experts(flash::plan_expert_memory(file, hp, b), plan);
+    return plan;
   }
   const flash::PackFile pack = flash::PackFile::over(file);
   flash::BackendOptions b = backend_options(options, pack.hparams(), where);

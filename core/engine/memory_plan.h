@@ -4,8 +4,9 @@
 // status bar's hit rate and `sieve bench` all read this one plan, so what
 // they show is what Engine::load allocates.
 //
-// Only a pack (`sieve pack`) is planned: a plain GGUF is read whole (dense)
-// or paged by the OS (mmap) and has no budget to split.
+// A pack (`sieve pack`) is planned, and a Mixture-of-Experts GGUF in flash
+// mode (its experts streamed into an expert cache); any other plain GGUF is
+// read whole (dense) or paged by the OS (mmap) and has no budget to split.
 
 #include <cstdint>
 #include <string>
@@ -38,6 +39,12 @@ struct MemoryPlan {
   uint64_t stream_buffer_bytes = 0;
   uint64_t ffn_bytes_per_token = 0;
   uint64_t streamed_bytes_per_token = 0;
+
+  // Flash mode on a Mixture-of-Experts GGUF (no FFN layers pinned or
+  // streamed): the expert cache's slots, of every expert of every layer.
+  int64_t expert_slots = 0;
+  int64_t experts = 0;
+  uint64_t expert_slot_bytes = 0;
 
   // Sparse mode: the predictor, the neuron stores the window fills, and the
   // FFN bytes a token is expected to read (0: nothing to estimate from; the

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "flash/io/direct_file.h"
+#include "engine/expert_backend.h"
 #include "engine/pack_backend.h"
 #include "flash/pack_file.h"
 #include "flash/planner.h"
@@ -37,10 +38,7 @@ class GgufBackend final : public ModelBackend {
     if (options.mode == EngineMode::mmap) return model::load_weights(file, hp);
     check_fits_in_ram(file);
     const DirectFile direct = DirectFile::open(file.path().string());
-    IoOptions io_options;
-    io_options.backend = options.tuning.backend;
-    io_options.queue_depth = options.tuning.queue_depth;
-    const std::unique_ptr<IoEngine> io = make_io_engine(direct, io_options);
+    const std::unique_ptr<IoEngine> io = make_io_engine(direct, io_options(options.tuning));
     std::vector<const gguf::TensorInfo*> all;
     for (const gguf::TensorInfo& t : file.tensors()) all.push_back(&t);
     buffer_ = TensorBuffer::read(file, *io, all, options.tuning.read_bytes);
@@ -50,7 +48,10 @@ class GgufBackend final : public ModelBackend {
   }
 
   std::unique_ptr<model::FeedForward> make_ffn(const model::HyperParams& hp, ThreadPool& pool, int max_batch) {
-    if (hp.is_moe()) return std::make_unique<model::MoeFeedForward>(hp, weights_, pool);
+    if (hp.is_moe()) {
+      experts_ = std::make_unique<model::StackedExperts>(hp, weights_);
+      return std::make_unique<model::MoeFeedForward>(hp, weights_, pool, *experts_);
+    }
     auto dense = std::make_unique<model::DenseFeedForward>(hp, weights_, pool, max_batch);
     dense_ffn_ = dense.get();
     return dense;
@@ -70,6 +71,7 @@ class GgufBackend final : public ModelBackend {
   TensorBuffer buffer_;  // dense mode: every tensor
   model::ModelWeights weights_;
   model::DenseFeedForward* dense_ffn_ = nullptr;  // ffn_, when the model is dense
+  std::unique_ptr<model::StackedExperts> experts_;  // a Mixture-of-Experts model's
   std::unique_ptr<model::FeedForward> ffn_;
 };
 
@@ -92,9 +94,22 @@ uint64_t run_state_bytes(const model::HyperParams& hp, int64_t context, int64_t 
   return floats * sizeof(float);
 }
 
+IoOptions io_options(const FlashTuning& tuning) {
+  IoOptions o;
+  o.backend = tuning.backend;
+  o.queue_depth = tuning.queue_depth;
+  o.faults = tuning.faults;
+  return o;
+}
+
 std::unique_ptr<ModelBackend> load_model_backend(const gguf::GgufFile& file, const model::HyperParams& hp,
                                                  const BackendOptions& options, ThreadPool& pool) {
   if (PackFile::is_pack(file)) return load_pack_backend(file, hp, options, pool);
+  if (hp.is_moe() && options.mode == EngineMode::flash) return load_expert_backend(file, hp, options, pool);
+  if (hp.is_moe() && options.mode == EngineMode::sparse) {
+    throw Error(file.path().filename().string() + ": sparse mode predicts the neurons of dense feed-forward layers; "
+                "a Mixture-of-Experts model streams its experts in flash mode (--mode flash).");
+  }
   if (uses_budget(options.mode)) {
     const std::string name = file.path().filename().string();
     throw Error(name + ": " + to_string(options.mode) + " mode needs a Sieve pack; create one with `sieve pack " + name + " -o " +

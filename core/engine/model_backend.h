@@ -19,6 +19,7 @@
 
 #include "engine/engine_mode.h"
 #include "flash/flash_options.h"
+#include "flash/io/io_engine.h"
 #include "gguf/gguf_file.h"
 #include "model/activation_stats.h"
 #include "model/feed_forward.h"
@@ -38,6 +39,9 @@ struct BackendOptions {
   sparse::SparseOptions sparse;  // sparse mode
 };
 
+// The I/O engine's options for the tuning the engine was given.
+IoOptions io_options(const FlashTuning& tuning);
+
 struct BackendStats {
   uint64_t bytes_read = 0;     // FFN bytes streamed from the SSD
   uint64_t read_requests = 0;  // reads issued by the flash I/O engine, loading included
@@ -50,6 +54,9 @@ struct BackendStats {
   uint64_t sparse_bytes_read = 0;
   uint64_t sparse_bytes_wanted = 0;
   uint64_t sparse_ffn_bytes_per_token = 0;
+  // Flash mode on a Mixture-of-Experts model (EngineStats has the meaning).
+  uint64_t expert_hits = 0;
+  uint64_t expert_misses = 0;
 };
 
 class ModelBackend {

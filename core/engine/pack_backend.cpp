@@ -61,14 +61,6 @@ sparse::SparsePackRequest sparse_request(const PackFile& pack, const BackendOpti
   return r;
 }
 
-IoOptions io_options(const FlashTuning& tuning) {
-  IoOptions o;
-  o.backend = tuning.backend;
-  o.queue_depth = tuning.queue_depth;
-  o.faults = tuning.faults;
-  return o;
-}
-
 class PackBackend final : public ModelBackend {
  public:
   PackBackend(const gguf::GgufFile& file, const model::HyperParams& hp, const BackendOptions& options,

@@ -173,21 +173,24 @@ void load_attention(const TensorLoader& load, const HyperParams& hp, const std::
   if (r.post_norms) w.attn_post_norm = load.vector(p + "post_attention_norm.weight", hp.dim);
 }
 
-void load_experts(const TensorLoader& load, const HyperParams& hp, const std::string& p, LayerWeights& w) {
+void load_experts(const TensorLoader& load, const HyperParams& hp, const std::string& p, bool matrices,
+                  LayerWeights& w) {
   w.ffn_router = load.matrix(p + "ffn_gate_inp.weight", hp.dim, hp.n_experts);
-  w.ffn_gate_exps = load.experts(p + "ffn_gate_exps.weight", hp.dim, hp.n_ff_expert, hp.n_experts);
-  w.ffn_up_exps = load.experts(p + "ffn_up_exps.weight", hp.dim, hp.n_ff_expert, hp.n_experts);
-  w.ffn_down_exps = load.experts(p + "ffn_down_exps.weight", hp.n_ff_expert, hp.dim, hp.n_experts);
   if (hp.recipe.expert_biases) {
     w.router_bias = load.vector(p + "ffn_gate_inp.bias", hp.n_experts);
     w.gate_exps_bias = load.stacked_vector(p + "ffn_gate_exps.bias", hp.n_ff_expert, hp.n_experts);
     w.up_exps_bias = load.stacked_vector(p + "ffn_up_exps.bias", hp.n_ff_expert, hp.n_experts);
     w.down_exps_bias = load.stacked_vector(p + "ffn_down_exps.bias", hp.dim, hp.n_experts);
   }
+  if (!matrices) return;
+  w.ffn_gate_exps = load.experts(p + "ffn_gate_exps.weight", hp.dim, hp.n_ff_expert, hp.n_experts);
+  w.ffn_up_exps = load.experts(p + "ffn_up_exps.weight", hp.dim, hp.n_ff_expert, hp.n_experts);
+  w.ffn_down_exps = load.experts(p + "ffn_down_exps.weight", hp.n_ff_expert, hp.dim, hp.n_experts);
 }
 
-void load_ffn(const TensorLoader& load, const HyperParams& hp, const std::string& p, LayerWeights& w) {
-  if (hp.is_moe()) return load_experts(load, hp, p, w);
+void load_ffn(const TensorLoader& load, const HyperParams& hp, const std::string& p, bool experts,
+              LayerWeights& w) {
+  if (hp.is_moe()) return load_experts(load, hp, p, experts, w);
   if (hp.recipe.fused_gate_up) {
     const tensor::MatrixView gate_up = load.matrix(p + "ffn_up.weight", hp.dim, 2 * hp.n_ff);
     w.ffn_gate = row_range(gate_up, 0, hp.n_ff);
@@ -199,14 +202,14 @@ void load_ffn(const TensorLoader& load, const HyperParams& hp, const std::string
   w.ffn_down = load.matrix(p + "ffn_down.weight", hp.n_ff, hp.dim);
 }
 
-LayerWeights load_layer(const TensorLoader& load, const HyperParams& hp, int64_t layer, bool ffn) {
+LayerWeights load_layer(const TensorLoader& load, const HyperParams& hp, int64_t layer, const WeightSource& source) {
   const std::string p = "blk." + std::to_string(layer) + ".";
   LayerWeights w;
   w.attn_norm = load.vector(p + "attn_norm.weight", hp.dim);
   load_attention(load, hp, p, w);
   w.ffn_norm = load.vector(p + std::string(hp.recipe.ffn_norm) + ".weight", hp.dim);
   if (hp.recipe.post_norms) w.ffn_post_norm = load.vector(p + "post_ffw_norm.weight", hp.dim);
-  if (ffn) load_ffn(load, hp, p, w);
+  if (source.ffn) load_ffn(load, hp, p, source.experts, w);
   return w;
 }
 
@@ -267,7 +270,7 @@ ModelWeights load_weights(const gguf::GgufFile& file, const HyperParams& hp, con
   ModelWeights w;
   w.token_embd = load.table("token_embd.weight", hp.dim, hp.n_vocab);
   w.layers.reserve(static_cast<size_t>(hp.n_layers));
-  for (int64_t l = 0; l < hp.n_layers; ++l) w.layers.push_back(load_layer(load, hp, l, source.ffn));
+  for (int64_t l = 0; l < hp.n_layers; ++l) w.layers.push_back(load_layer(load, hp, l, source));
   w.output_norm = load.vector("output_norm.weight", hp.dim);
   w.rope_freqs = load.rope_divisors("rope_freqs.weight", hp.n_rot / 2);
   w.rope_factors_long = load.rope_divisors("rope_factors_long.weight", hp.n_rot / 2);

@@ -85,6 +85,9 @@ struct WeightSource {
   // False: leave the FFN matrices empty (a Sieve pack stores them as bundles,
   // which the flash engine reads itself).
   bool ffn = true;
+  // False: leave the experts' stacked matrices empty (flash mode streams them
+  // from the file into its expert cache); routers and biases still load.
+  bool experts = true;
 };
 
 // Where a layer's feed-forward projections are in a model file: the gate's

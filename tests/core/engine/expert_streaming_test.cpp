@@ -1,0 +1,108 @@
+// Flash mode on a Mixture-of-Experts GGUF (engine/expert_backend.h): the
+// experts a token's router picks stream into an expert cache, and the logits
+// equal dense mode's bit for bit at every budget, from the minimum (one
+// layer's choice of experts) to every expert cached.
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "engine.h"
+#include "util/byte_size.h"
+
+namespace sieve {
+namespace {
+
+std::filesystem::path arch_model(const std::string& name) {
+  return std::filesystem::path(SIEVE_SHARED_DIR) / "models" / "arch" / (name + ".gguf");
+}
+
+EngineOptions options_for(const std::filesystem::path& model, EngineMode mode, uint64_t budget = 0) {
+  EngineOptions o;
+  o.model_path = model;
+  o.mode = mode;
+  o.threads = 1;
+  o.context = 64;
+  o.dram_budget.bytes = budget;
+  return o;
+}
+
+// The logits of a prompt and of `steps` greedy tokens after it.
+std::vector<std::vector<float>> run(Engine& engine, int steps) {
+  std::vector<std::vector<float>> out;
+  std::span<const float> logits = engine.prefill(engine.tokenize("Once upon a time", engine.model().add_bos));
+  for (int i = 0;; ++i) {
+    out.emplace_back(logits.begin(), logits.end());
+    if (i == steps) return out;
+    int32_t best = 0;
+    for (size_t t = 1; t < logits.size(); ++t) {
+      if (logits[t] > logits[static_cast<size_t>(best)]) best = static_cast<int32_t>(t);
+    }
+    logits = engine.decode(best);
+  }
+}
+
+class ExpertStreaming : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ExpertStreaming, EqualsDenseBitForBitAtEveryBudget) {
+  const auto model = arch_model(GetParam());
+  if (!std::filesystem::exists(model)) GTEST_SKIP() << "missing " << model;
+  constexpr int kSteps = 12;
+  const auto dense = Engine::load(options_for(model, EngineMode::dense));
+  const std::vector<std::vector<float>> expected = run(*dense, kSteps);
+  const MemoryPlan all = Engine::plan(options_for(model, EngineMode::flash));
+  ASSERT_EQ(all.expert_slots, all.experts);
+  const uint64_t slot = all.expert_slot_bytes;
+  for (const uint64_t budget : {all.minimum, all.minimum + 3 * slot, all.total}) {
+    SCOPED_TRACE("budget " + std::to_string(budget));
+    const MemoryPlan plan = Engine::plan(options_for(model, EngineMode::flash, budget));
+    EXPECT_LE(plan.total, budget);
+    const auto streamed = Engine::load(options_for(model, EngineMode::flash, budget));
+    EXPECT_EQ(streamed->model().memory_plan, plan.text);
+    const std::vector<std::vector<float>> got = run(*streamed, kSteps);
+    ASSERT_EQ(got.size(), expected.size());
+    for (size_t i = 0; i < got.size(); ++i) {
+      ASSERT_EQ(got[i].size(), expected[i].size());
+      EXPECT_EQ(std::memcmp(got[i].data(), expected[i].data(), got[i].size() * sizeof(float)), 0) << "step " << i;
+    }
+    const EngineStats s = streamed->stats();
+    EXPECT_GT(s.expert_misses, 0u);
+    EXPECT_GE(s.flash_bytes_read, s.expert_misses * slot / 2);  // each miss reads its expert's bytes
+    if (plan.expert_slots == plan.experts) {
+      EXPECT_LE(s.expert_misses, static_cast<uint64_t>(plan.experts)) << "a full cache reads each expert once";
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, ExpertStreaming, ::testing::Values("qwen3moe", "mixtral", "gpt-oss", "gpt-oss-mxfp4"),
+                         [](const auto& info) {
+                           std::string name = info.param;
+                           for (char& c : name) c = c == '-' ? '_' : c;
+                           return name;
+                         });
+
+TEST(ExpertStreaming, BelowTheMinimumNamesItAndSparseModeSaysWhy) {
+  const auto model = arch_model("qwen3moe");
+  if (!std::filesystem::exists(model)) GTEST_SKIP() << "missing " << model;
+  const MemoryPlan all = Engine::plan(options_for(model, EngineMode::flash));
+  try {
+    Engine::load(options_for(model, EngineMode::flash, all.minimum - 1));
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("below this model's minimum of " + format_size(all.minimum)),
+              std::string::npos)
+        << e.what();
+  }
+  try {
+    Engine::load(options_for(model, EngineMode::sparse));
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("--mode flash"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace sieve
