@@ -171,14 +171,14 @@ QString MemoryPlanner::formatSize(double bytes) {
 void MemoryPlanner::setModelPath(const QString& path) {
   if (path == modelPath_) return;
   modelPath_ = path;
-  readable_ = isPack_ = false;
+  readable_ = budgetable_ = false;
   defaultContext_ = 0;
   modelBytes_ = quint64(QFileInfo(path).size());
   if (!path.isEmpty()) {
     try {
       const ModelFileInfo info = inspect_model_file(QFile::encodeName(path).toStdString());
       readable_ = true;
-      isPack_ = info.is_pack;
+      budgetable_ = info.is_pack || info.n_experts > 0;
       defaultContext_ = info.default_context;
     } catch (const std::exception&) {
       // Not a model we can plan for (the engine reports why when it loads it).
@@ -224,7 +224,7 @@ void MemoryPlanner::setDiskProfilePath(const QString& path) {
 }
 
 qint64 MemoryPlanner::resolveContext(qint64 context) const {
-  return context > 0 || !isPack_ ? context : defaultContext_;
+  return context > 0 || !budgetable_ ? context : defaultContext_;
 }
 
 double MemoryPlanner::minimumBytes(int threads, qint64 context, const QString& mode, int sparseWindow,
@@ -236,7 +236,7 @@ double MemoryPlanner::minimumBytes(int threads, qint64 context, const QString& m
 QVariantMap MemoryPlanner::plan(double budgetBytes, int threads, qint64 context, const QString& mode,
                                 int sparseWindow, const QString& sparsePredictor) const {
   QVariantMap out{{"ok", false}, {"expectedTokensPerSecond", -1.0}};
-  if (!isPack_) {
+  if (!budgetable_) {
     out["error"] = modelPath_.isEmpty() ? tr("No model is loaded.")
                                         : tr("%1 is not packed for flash mode; the DRAM budget applies to packed models.")
                                               .arg(QFileInfo(modelPath_).fileName());
@@ -260,10 +260,15 @@ QVariantMap MemoryPlanner::flashPlan(const MemoryPlan& plan) const {
   QVariantMap out{{"ok", true}, {"expectedTokensPerSecond", -1.0}};
   QVariantList items;
   for (const MemoryPlanItem& fixed : plan.fixed) items.append(item(QString::fromStdString(fixed.what), fixed.bytes));
-  items.append(item(tr("FFN pinned in DRAM"), plan.pinned_bytes,
-                    tr("%1 of %2 layers").arg(plan.pinned_layers).arg(plan.layers)));
-  items.append(item(tr("FFN streaming buffers"), plan.stream_buffer_bytes,
-                    tr("%1 layers streamed").arg(plan.streamed_layers)));
+  if (plan.experts > 0) {
+    items.append(item(tr("expert cache"), quint64(plan.expert_slots) * plan.expert_slot_bytes,
+                      tr("%1 of %2 experts").arg(plan.expert_slots).arg(plan.experts)));
+  } else {
+    items.append(item(tr("FFN pinned in DRAM"), plan.pinned_bytes,
+                      tr("%1 of %2 layers").arg(plan.pinned_layers).arg(plan.layers)));
+    items.append(item(tr("FFN streaming buffers"), plan.stream_buffer_bytes,
+                      tr("%1 layers streamed").arg(plan.streamed_layers)));
+  }
   out["items"] = items;
   out["minimumBytes"] = double(plan.minimum);
   out["totalBytes"] = double(plan.total);
@@ -272,7 +277,15 @@ QVariantMap MemoryPlanner::flashPlan(const MemoryPlan& plan) const {
   out["layers"] = int(plan.layers);
   out["streamedBytesPerToken"] = double(plan.streamed_bytes_per_token);
   const QString perToken = QString::fromStdString(format_size(plan.streamed_bytes_per_token));
-  if (plan.streamed_bytes_per_token == 0) {
+  if (plan.experts > 0) {
+    out["streamedBytesPerToken"] = plan.expert_slots == plan.experts ? 0.0 : -1.0;
+    out["speedText"] = plan.expert_slots == plan.experts
+                           ? tr("Every expert fits in DRAM: after the first use of each, nothing is read per token.")
+                           : tr("%1 of %2 experts stay in DRAM; the others are read from the disk when a token's "
+                                "router picks them, so what a token reads depends on the text.")
+                                 .arg(plan.expert_slots)
+                                 .arg(plan.experts);
+  } else if (plan.streamed_bytes_per_token == 0) {
     out["speedText"] = tr("Everything fits in DRAM: nothing is read from the disk per token.");
   } else if (diskMBps_ <= 0) {
     out["speedText"] = tr("Reads %1 from the disk per token; expected speed unknown (no disk profile — Measure "

@@ -64,7 +64,9 @@ class MemoryPlanner : public QObject {
   QML_ELEMENT
   QML_UNCREATABLE("created by the app (app_window.cpp); QML reaches it through App")
   Q_PROPERTY(QString modelPath READ modelPath WRITE setModelPath NOTIFY modelChanged)
-  Q_PROPERTY(bool isPack READ isPack NOTIFY modelChanged)
+  // Whether the DRAM budget splits for this model (Engine::plan): a pack, or
+  // a Mixture-of-Experts GGUF (flash mode streams its experts).
+  Q_PROPERTY(bool budgetable READ budgetable NOTIFY modelChanged)
   Q_PROPERTY(double modelBytes READ modelBytes NOTIFY modelChanged)
   Q_PROPERTY(double machineBytes READ machineBytes CONSTANT)
   Q_PROPERTY(QString diskProfilePath READ diskProfilePath WRITE setDiskProfilePath NOTIFY diskProfileChanged)
@@ -94,7 +96,7 @@ class MemoryPlanner : public QObject {
 
   QString modelPath() const { return modelPath_; }
   void setModelPath(const QString& path);
-  bool isPack() const { return isPack_; }
+  bool budgetable() const { return budgetable_; }
   double modelBytes() const { return double(modelBytes_); }
   double machineBytes() const;
   QString diskProfilePath() const { return diskProfilePath_; }
@@ -167,7 +169,7 @@ class MemoryPlanner : public QObject {
   QString modelPath_;
   quint64 modelBytes_ = 0;
   bool readable_ = false;  // a model Sieve can read (inspect_model_file)
-  bool isPack_ = false;
+  bool budgetable_ = false;
   qint64 defaultContext_ = 0;  // what context 0 resolves to for this model
   QString diskProfilePath_;
   double diskMBps_ = 0;  // at the engine's read size and depth; 0: no profile

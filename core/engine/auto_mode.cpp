@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "engine.h"
+#include "engine/expert_backend.h"
 #include "engine/model_backend.h"
 #include "engine/pack_backend.h"
 #include "engine/resolved_options.h"
@@ -68,6 +69,20 @@ uint64_t item_bytes(const MemoryPlan& plan, std::string_view what) {
   return 0;
 }
 
+// Flash mode's expert cache at the budget (engine/expert_backend.h).
+void gather_expert_facts(const gguf::GgufFile& file, const model::HyperParams& hp, const EngineOptions& options,
+                         ModeFacts& f) {
+  BackendOptions b = backend_options(options, hp, f.model_name);
+  b.mode = EngineMode::flash;
+  b.budget = DramBudget{};
+  const ExpertPlan all = plan_expert_memory(file, hp, b);
+  f.flash_minimum = all.minimum;
+  f.all_experts = all.all_experts;
+  if (f.budget < f.flash_minimum) return;
+  b.budget.bytes = f.budget;
+  f.cached_experts = plan_expert_memory(file, hp, b).slots;
+}
+
 }  // namespace
 
 ModeChoice choose_engine_mode(const ModeFacts& f) {
@@ -78,6 +93,15 @@ ModeChoice choose_engine_mode(const ModeFacts& f) {
     c.mode = EngineMode::dense;
     c.line = "dense: the whole model (" + format_size(f.everything_bytes) + " with its KV cache) fits in the " +
              budget + " budget";
+    return c;
+  }
+  if (f.is_moe && f.flash_minimum <= f.budget) {
+    c.mode = EngineMode::flash;
+    c.budget = f.budget;
+    const double share = f.all_experts > 0 ? double(f.cached_experts) / double(f.all_experts) : 0;
+    c.line = "flash: " + std::to_string(f.cached_experts) + " of " + std::to_string(f.all_experts) + " experts (" +
+             percent(share) + ") stay in memory; the others stream from the SSD when a token's router picks them "
+             "(the whole model needs " + format_size(f.everything_bytes) + ", the budget is " + budget + ")";
     return c;
   }
   if (f.is_pack && f.flash_minimum <= f.budget) {
@@ -95,9 +119,9 @@ ModeChoice choose_engine_mode(const ModeFacts& f) {
              " for this model, so the OS pages the weights in and out (slow); give it a budget of at least " +
              format_size(f.flash_minimum) + " for flash mode";
   } else if (f.is_moe) {
-    c.line = "mmap: the model needs " + format_size(f.everything_bytes) + ", more than the " + budget +
-             " budget, so the OS pages the weights in and out; each token reads only the experts its router "
-             "picks";
+    c.line = "mmap: the " + budget + " budget is below flash mode's minimum of " + format_size(f.flash_minimum) +
+             " for this model (one layer's choice of experts), so the OS pages the weights in and out (slow); give "
+             "it a budget of at least " + format_size(f.flash_minimum) + " for flash mode";
   } else {
     c.line = "mmap: the model needs " + format_size(f.everything_bytes) + ", more than the " + budget +
              " budget, and is not packed, so the OS pages the weights in and out (slow); pack it for flash mode "
@@ -123,6 +147,7 @@ ModeFacts gather_mode_facts(const EngineOptions& options, uint64_t budget) {
     // Dense mode's FFN adds its gate and up buffers (floats, one row per batch token) to the run state.
     const uint64_t ffn_scratch = 2 * static_cast<uint64_t>(batch) * static_cast<uint64_t>(hp.n_ff) * sizeof(float);
     f.everything_bytes = f.weight_bytes + kv_cache_bytes(hp, context) + run_state_bytes(hp, context, batch) + ffn_scratch;
+    if (f.is_moe) gather_expert_facts(file, hp, options, f);
     return f;
   }
   const PackFile pack = PackFile::over(file);

@@ -33,7 +33,10 @@ struct ModeFacts {
   std::string model_name;            // the file name, for advice
   uint64_t budget = 0;               // the DRAM budget in bytes
   bool is_pack = false;
-  bool is_moe = false;               // Mixture of Experts: cannot be packed yet
+  bool is_moe = false;               // a Mixture-of-Experts GGUF: flash mode streams its experts
+  // An MoE GGUF at `budget` (when >= flash_minimum): the experts its cache holds, of all.
+  int64_t cached_experts = 0;
+  int64_t all_experts = 0;
   uint64_t everything_bytes = 0;     // the whole model in memory: weights + KV cache + scratch
   uint64_t weight_bytes = 0;         // the model's tensor data
   // A pack only: flash mode's least budget, and at `budget` (when >= that

@@ -38,7 +38,7 @@ Item {
     readonly property bool sparse: stagedMode === "sparse"
     readonly property bool hasModel: App.planner.modelPath !== ""
     readonly property string planMode: sparse ? "sparse" : "flash"
-    readonly property real minimumBudget: App.planner.isPack ? App.planner.minimumBytes(stagedThreads, stagedContext, planMode,
+    readonly property real minimumBudget: App.planner.budgetable ? App.planner.minimumBytes(stagedThreads, stagedContext, planMode,
                                                                                 stagedWindow, stagedPredictor) : 0
     // The budget the engine would get: the staged one, or the default.
     readonly property real effectiveBudget: stagedBudget > 0 ? stagedBudget : App.planner.defaultBudget
@@ -49,7 +49,7 @@ Item {
     // The slider: the useful range (minimum .. everything in memory) fills most of it, then a
     // logarithmic tail up to this machine's memory (MemoryPlanner::budgetAt).
     readonly property real lowBudget: minimumBudget > 0 ? minimumBudget : 64 * 1048576
-    readonly property real fullBudget: sparse && App.planner.isPack
+    readonly property real fullBudget: sparse && App.planner.budgetable
                                        ? (App.planner.plan(0, stagedThreads, stagedContext, "sparse", stagedWindow,
                                                        stagedPredictor).totalBytes || 0)
                                        : (facts.everythingBytes || 0)
@@ -58,7 +58,7 @@ Item {
         ? [{ name: qsTr("minimum"), bytes: lowBudget }, { name: qsTr("half"), bytes: (lowBudget + fullBudget) / 2 },
            { name: qsTr("all in memory"), bytes: fullBudget }]
         : [{ name: qsTr("minimum"), bytes: lowBudget }]
-    readonly property var plan: (App.planner.diskMBps, App.planner.isPack
+    readonly property var plan: (App.planner.diskMBps, App.planner.budgetable
                                  ? App.planner.plan(effectiveBudget, stagedThreads, stagedContext, planMode,
                                                 stagedWindow, stagedPredictor) : ({}))
     property string budgetError: ""
@@ -85,7 +85,7 @@ Item {
         if (text.trim() === size(effectiveBudget)) { budgetError = ""; return true }
         const parsed = App.planner.parseBudget(text)
         if (!parsed.ok) { budgetError = parsed.error; return false }
-        if (App.planner.isPack && parsed.bytes < minimumBudget) {
+        if (App.planner.budgetable && parsed.bytes < minimumBudget) {
             budgetError = qsTr("%1 is below this model's minimum of %2.").arg(size(parsed.bytes)).arg(size(minimumBudget))
             return false
         }
@@ -209,7 +209,7 @@ Item {
                 highlighted: true
                 // Not with settings the planner refuses (e.g. a predictor the pack lacks): the load would fail.
                 // (Auto has no such case: below flash mode's minimum it runs mmap and says why.)
-                enabled: root.dirty && !(root.budgeted && root.stagedMode !== "auto" && App.planner.isPack && root.plan.ok !== true)
+                enabled: root.dirty && !(root.budgeted && root.stagedMode !== "auto" && App.planner.budgetable && root.plan.ok !== true)
                 Accessible.name: qsTr("Apply the engine settings")
                 onClicked: root.applyStaged()
             }
@@ -311,7 +311,7 @@ Item {
             ColumnLayout {
                 Layout.fillWidth: true
                 spacing: 0
-                enabled: root.budgeted && root.hasModel && (App.planner.isPack || root.stagedMode === "auto")
+                enabled: root.budgeted && root.hasModel && (App.planner.budgetable || root.stagedMode === "auto")
                 RowLayout {
                     Layout.fillWidth: true
                     spacing: 8
@@ -402,7 +402,7 @@ Item {
             Spacer {}
             Caption {
                 text: !root.hasModel ? qsTr("Load a model to set its budget.")
-                      : !App.planner.isPack ? (root.stagedMode === "auto"
+                      : !App.planner.budgetable ? (root.stagedMode === "auto"
                             ? qsTr("A plain model: auto runs it dense when it fits the budget, else mmap. Add it in Models to pack it for flash mode.")
                             : qsTr("The DRAM budget applies to packed models in flash or sparse mode; add the model in Models to pack it."))
                       : root.minimumBudget <= 0 ? qsTr("The minimum is unknown for these settings (see below).")
@@ -414,10 +414,10 @@ Item {
             }
 
             // How the budget is split, as the planner would do it.
-            Spacer { visible: App.planner.isPack }
+            Spacer { visible: App.planner.budgetable }
             ColumnLayout {
                 objectName: "budgetSplit"
-                visible: App.planner.isPack
+                visible: App.planner.budgetable
                 Layout.fillWidth: true
                 spacing: 3
                 // One bar, a segment per item.

@@ -141,7 +141,7 @@ class SettingsTest : public QObject {
     MemoryPlanner planner;
     planner.setDiskProfilePath(dir.filePath("none.json"));
     planner.setModelPath(pack);
-    QVERIFY(planner.isPack());
+    QVERIFY(planner.budgetable());
     QVERIFY(planner.machineBytes() > 0);
     const double minimum = planner.minimumBytes(1, 256);
     QVERIFY(minimum > 0);
@@ -258,13 +258,35 @@ class SettingsTest : public QObject {
     if (!QFile::exists(kModel)) QSKIP("../shared/models/stories260K.gguf is missing");
     MemoryPlanner planner;
     planner.setModelPath(kModel);
-    QVERIFY(!planner.isPack());
+    QVERIFY(!planner.budgetable());
     QCOMPARE(planner.minimumBytes(0, 0), 0.0);
     const QVariantMap plan = planner.plan(1e9, 0, 0);
     QVERIFY(!plan.value("ok").toBool());
     QVERIFY(plan.value("error").toString().contains("not packed"));
     QVERIFY(MemoryPlanner::supportedModes().contains("flash"));
     QCOMPARE(MemoryPlanner::supportedModes().first(), QString("auto"));
+  }
+
+  // A Mixture-of-Experts GGUF needs no pack: its budget splits into the
+  // resident weights and an expert cache (Engine::plan).
+  void anExpertGgufSplitsItsBudgetIntoAnExpertCache() {
+    const QString moe = QStringLiteral(SIEVE_SHARED_DIR "/models/arch/qwen3moe.gguf");
+    if (!QFile::exists(moe)) QSKIP("../shared/models/arch is missing");
+    MemoryPlanner planner;
+    planner.setModelPath(moe);
+    QVERIFY(planner.budgetable());
+    const double minimum = planner.minimumBytes(1, 256);
+    QVERIFY(minimum > 0);
+    const QVariantMap plan = planner.plan(minimum, 1, 256);
+    QVERIFY2(plan.value("ok").toBool(), qPrintable(plan.value("error").toString()));
+    bool cache = false;
+    for (const QVariant& item : plan.value("items").toList()) {
+      const QVariantMap m = item.toMap();
+      if (m.value("what").toString() == "expert cache") cache = m.value("text").toString().contains("4 of 32 experts");
+    }
+    QVERIFY2(cache, qPrintable(QVariant(plan.value("items")).toString()));
+    QVERIFY(plan.value("speedText").toString().contains("4 of 32 experts stay in DRAM"));
+    QVERIFY(!planner.plan(minimum - 1, 1, 256).value("ok").toBool());
   }
 
   void theDefaultBudgetIsSixtyPercentOfTheMemoryAvailable() {

@@ -77,18 +77,27 @@ TEST(AutoModeDecision, APlainGgufThatDoesNotFitSaysToPackIt) {
   EXPECT_NE(c.line.find("Models page"), std::string::npos) << c.line;
 }
 
-TEST(AutoModeDecision, AnExpertModelThatDoesNotFitIsPagedWithoutPackingAdvice) {
+TEST(AutoModeDecision, AnExpertModelThatDoesNotFitStreamsItsExperts) {
   ModeFacts f;
   f.model_name = "moe.gguf";
   f.is_moe = true;
   f.everything_bytes = 20 * GiB;
   f.weight_bytes = 19 * GiB;
+  f.flash_minimum = 2 * GiB;
+  f.all_experts = 6144;
+  f.cached_experts = 2310;
   f.budget = 8 * GiB;
   const ModeChoice c = choose_engine_mode(f);
-  EXPECT_EQ(c.mode, EngineMode::mmap);
-  EXPECT_EQ(c.line.find("sieve pack"), std::string::npos) << c.line;
-  EXPECT_NE(c.line.find("only the experts its router picks"), std::string::npos) << c.line;
+  EXPECT_EQ(c.mode, EngineMode::flash);
+  EXPECT_EQ(c.budget, 8 * GiB);
+  EXPECT_NE(c.line.find("2310 of 6144 experts (38%) stay in memory"), std::string::npos) << c.line;
+  f.budget = GiB;
+  const ModeChoice below = choose_engine_mode(f);
+  EXPECT_EQ(below.mode, EngineMode::mmap);
+  EXPECT_EQ(below.line.find("sieve pack"), std::string::npos) << below.line;
+  EXPECT_NE(below.line.find("minimum of 2.00 GiB"), std::string::npos) << below.line;
 }
+
 
 TEST(AutoModeDecision, ACalibratedPackOffersSparseWithItsFidelityButNeverChoosesIt) {
   ModeFacts f = pack_facts();
@@ -154,6 +163,17 @@ EngineOptions options_for(const std::filesystem::path& model) {
   o.threads = 1;
   o.context = 64;
   return o;
+}
+
+TEST(AutoModeFacts, AnExpertGgufPlansItsExpertCache) {
+  EngineOptions options = options_for(std::filesystem::path(SIEVE_SHARED_DIR) / "models" / "arch" / "qwen3moe.gguf");
+  const ModeFacts f = gather_mode_facts(options, 64 * MiB);
+  EXPECT_TRUE(f.is_moe);
+  EXPECT_EQ(f.all_experts, 32);
+  EXPECT_EQ(f.cached_experts, 32);
+  const ModeFacts tight = gather_mode_facts(options, f.flash_minimum);
+  EXPECT_EQ(tight.cached_experts, 4);  // one layer's choice
+  EXPECT_EQ(choose_engine_mode(tight).mode, EngineMode::flash);
 }
 
 TEST(AutoModeFacts, APlainGgufFitsOrIsPagedWithAdvice) {
