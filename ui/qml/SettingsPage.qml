@@ -280,10 +280,10 @@ Item {
             Spacer {}
             Caption {
                 text: ({ auto: qsTr("auto: the engine picks — dense when the whole model fits the budget, else flash " +
-                                    "for a packed model (exact), else mmap; sparse is offered for calibrated packs."),
+                                    "for a packed or Mixture-of-Experts model (exact), else mmap; sparse is offered for calibrated packs."),
                          dense: qsTr("dense: every weight is read into memory."),
                          mmap: qsTr("mmap: the operating system pages weights in from the file."),
-                         flash: qsTr("flash: a packed model runs under the DRAM budget; the rest streams from the SSD."),
+                         flash: qsTr("flash: a packed model, or a Mixture-of-Experts one, runs under the DRAM budget; the rest streams from the SSD."),
                          sparse: qsTr("sparse: like flash, but only the neurons a token needs are read.") })[root.stagedMode] || ""
             }
 
