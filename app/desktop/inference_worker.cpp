@@ -232,8 +232,9 @@ void InferenceWorker::runGeneration(const GenerationRequest& request, Generation
 }
 
 InferenceWorker::StatsMark InferenceWorker::markOf(const EngineStats& stats) {
-  return {stats.decode_tokens, stats.decode_seconds, stats.flash_bytes_read, stats.sparse_neuron_hits,
-          stats.sparse_neurons_predicted};
+  return {stats.decode_tokens,           stats.decode_seconds,   stats.flash_bytes_read,
+          stats.sparse_neuron_hits,      stats.sparse_neurons_predicted,
+          stats.expert_hits,             stats.expert_hits + stats.expert_misses};
 }
 
 void InferenceWorker::emitStats(quint64 requestId, int64_t replyStartTokens, StatsMark& mark) {
@@ -259,6 +260,11 @@ void InferenceWorker::emitStats(quint64 requestId, int64_t replyStartTokens, Sta
   const uint64_t predicted = now.sparse_neurons_predicted - mark.sparsePredicted;
   if (mode == EngineMode::sparse && predicted > 0) {
     stats.dramHitRate = double(now.sparse_neuron_hits - mark.sparseHits) / double(predicted);
+  }
+  const uint64_t chosen = now.expert_hits + now.expert_misses - mark.expertsChosen;
+  if (mode == EngineMode::flash && chosen > 0) {
+    // A Mixture-of-Experts model: the chosen experts the expert cache held.
+    stats.dramHitRate = double(now.expert_hits - mark.expertHits) / double(chosen);
   }
   mark = markOf(now);
   emit statsUpdated(stats);

@@ -76,6 +76,8 @@ class InferenceWorker : public QObject {
     uint64_t flashBytes = 0;
     uint64_t sparseHits = 0;       // sparse mode: neurons found in DRAM
     uint64_t sparsePredicted = 0;  // ... of those the predictor selected
+    uint64_t expertHits = 0;       // flash mode, MoE: chosen experts found in the expert cache
+    uint64_t expertsChosen = 0;    // ... of those the routers chose
   };
   void emitStats(quint64 requestId, int64_t replyStartTokens, StatsMark& mark);
   bool cancelled(quint64 id) const { return id <= cancelledUpTo_.load(std::memory_order_relaxed); }

@@ -536,6 +536,36 @@ class ChatControllerTest : public QObject {
              qPrintable(QString("%1 read per token, %2 planned").arg(live->flashBytesPerToken()).arg(planned)));
   }
 
+  // Flash mode on a Mixture-of-Experts GGUF (no pack): the status bar's
+  // cache hits are the chosen experts the expert cache held.
+  void expertStreamingReportsTheExpertCacheHits() {
+    const QString moe = QStringLiteral(SIEVE_SHARED_DIR "/models/arch/qwen3moe.gguf");
+    if (!QFile::exists(moe)) QSKIP("../shared/models/arch is missing");
+    QTemporaryDir dir;
+    HistoryStore store(dir.filePath("h.sqlite"));
+    ChatController chat(store);
+    chat.setProperty("maxTokens", 30);
+    chat.setProperty("temperature", 0.0);
+    chat.setMode("flash");
+    MemoryPlanner planner;
+    planner.setModelPath(moe);
+    const double minimum = planner.minimumBytes(0, 0);
+    QVERIFY(minimum > 0);
+    chat.setDramBudget(minimum);
+    chat.loadModel(moe);
+    QTRY_VERIFY_WITH_TIMEOUT(!chat.loading(), 30000);
+    QVERIFY2(chat.modelLoaded(), qPrintable(chat.statusText()));
+    QCOMPARE(chat.loadedMode(), QString("flash"));
+    QSignalSpy finished(&chat, &ChatController::replyFinished);
+    chat.send("Once upon a time");
+    QVERIFY(finished.wait(30000));
+    QVERIFY2(lastResult(finished).end != GenerationResult::End::Error, qPrintable(lastResult(finished).error));
+    LiveStatus* live = chat.live();
+    QVERIFY(live->hasData());
+    QVERIFY(live->flashBytesPerToken() > 0);  // at the minimum, experts are read every token
+    QVERIFY2(live->dramHitRate() >= 0 && live->dramHitRate() < 1, qPrintable(QString::number(live->dramHitRate())));
+  }
+
   void sparseModeReportsReadsAndHits() {
     QTemporaryDir dir;
     const QString pack = dir.filePath("stories260K.sieve");
