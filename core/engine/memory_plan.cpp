@@ -67,8 +67,12 @@ MemoryPlan Engine::plan(const EngineOptions& options) {
   const std::string where = options.model_path.filename().string();
   if (!flash::PackFile::is_pack(file)) {
     const model::HyperParams hp = model::read_hyper_params(file);
-    if (!hp.is_moe() || options.mode == EngineMode::sparse) {
+    if (!hp.is_moe()) {
       throw Error(where + " is not packed for flash mode; the DRAM budget applies to packed models (`sieve pack`).");
+    }
+    if (options.mode == EngineMode::sparse) {
+      throw Error(where + ": sparse mode predicts the neurons of dense feed-forward layers; a Mixture-of-Experts "
+                  "model streams its experts in flash mode.");
     }
     flash::BackendOptions b = backend_options(options, hp, where);
     b.mode = EngineMode::flash;
