@@ -294,7 +294,11 @@ class HistoryStoreTest : public QObject {
       QProcess writer;
       writer.start(HISTORY_WRITER_PATH, {path, QString::number(kEvery)});
       QVERIFY(writer.waitForStarted(5000));
-      QTest::qWait(QRandomGenerator::global()->bounded(20, 200));
+      // Kill it while it writes: after its first report (a slow start, e.g.
+      // under ThreadSanitizer on a loaded machine, would otherwise eat the
+      // whole delay and every kill would land before the first reply).
+      QVERIFY(writer.waitForReadyRead(30000));
+      QTest::qWait(QRandomGenerator::global()->bounded(0, 150));
       QCOMPARE(writer.state(), QProcess::Running);  // it never stops on its own
       writer.kill();  // SIGKILL
       QVERIFY(writer.waitForFinished(5000));
