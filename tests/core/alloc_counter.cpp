@@ -64,22 +64,40 @@ void free_aligned(void* p) {
 
 }  // namespace
 
+// Every form is replaced, so that each allocation and its release go through
+// the same pair (malloc/free, or the aligned pair): a form left to the
+// runtime would allocate with its own operator new and be freed by ours,
+// which AddressSanitizer reports as a mismatch.
 void* operator new(std::size_t n) {
   if (void* p = counted(n)) return p;
   throw std::bad_alloc();
 }
+void* operator new[](std::size_t n) { return operator new(n); }
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return counted(n); }
+void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return counted(n); }
 void* operator new(std::size_t n, std::align_val_t a) {
   if (void* p = counted_aligned(n, static_cast<std::size_t>(a))) return p;
   throw std::bad_alloc();
 }
+void* operator new[](std::size_t n, std::align_val_t a) { return operator new(n, a); }
 void* operator new(std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
   return counted_aligned(n, static_cast<std::size_t>(a));
 }
+void* operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
+  return counted_aligned(n, static_cast<std::size_t>(a));
+}
 void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
 void operator delete(void* p, std::align_val_t) noexcept { free_aligned(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { free_aligned(p); }
 void operator delete(void* p, std::size_t, std::align_val_t) noexcept { free_aligned(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { free_aligned(p); }
 void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { free_aligned(p); }
+void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { free_aligned(p); }
 
 namespace sieve::testing_util {
 
