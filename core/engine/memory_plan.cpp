@@ -60,11 +60,27 @@ void fill_experts(const flash::ExpertPlan& p, MemoryPlan& plan) {
   plan.text = p.describe();
 }
 
+// What every plan states: the mode planned and the options resolved as the
+// engine resolves them. `b` becomes the backend options to plan with.
+MemoryPlan frame(const EngineOptions& options, const model::HyperParams& hp, const gguf::GgufFile& file,
+                 EngineMode mode, flash::BackendOptions& b) {
+  b = backend_options(options, hp, file.path().filename().string());
+  b.mode = mode;
+  MemoryPlan plan;
+  plan.mode = mode;
+  plan.threads = resolved_threads(options.threads);
+  plan.context = b.context;
+  plan.layers = hp.n_layers;
+  plan.budget = b.budget.is_set() ? b.budget.resolve(file.file_size()) : 0;
+  return plan;
+}
+
 }  // namespace
 
 MemoryPlan Engine::plan(const EngineOptions& options) {
   const gguf::GgufFile file = gguf::GgufFile::open(options.model_path);
   const std::string where = options.model_path.filename().string();
+  flash::BackendOptions b;
   if (!flash::PackFile::is_pack(file)) {
     const model::HyperParams hp = model::read_hyper_params(file);
     if (!hp.is_moe()) {
@@ -74,25 +90,14 @@ MemoryPlan Engine::plan(const EngineOptions& options) {
       throw Error(where + ": sparse mode predicts the neurons of dense feed-forward layers; a Mixture-of-Experts "
                   "model streams its experts in flash mode.");
     }
-    flash::BackendOptions b = backend_options(options, hp, where);
-    b.mode = EngineMode::flash;
-    MemoryPlan plan;
-    plan.threads = resolved_threads(options.threads);
-    plan.context = b.context;
-    plan.layers = hp.n_layers;
-    plan.budget = b.budget.is_set() ? b.budget.resolve(file.file_size()) : 0;
+    MemoryPlan plan = frame(options, hp, file, EngineMode::flash, b);
     fill_experts(flash::plan_expert_memory(file, hp, b), plan);
     return plan;
   }
   const flash::PackFile pack = flash::PackFile::over(file);
-  flash::BackendOptions b = backend_options(options, pack.hparams(), where);
-  MemoryPlan plan;
-  plan.mode = options.mode == EngineMode::sparse ? EngineMode::sparse : EngineMode::flash;
-  b.mode = plan.mode;
-  plan.threads = resolved_threads(options.threads);
-  plan.context = b.context;
-  plan.budget = b.budget.is_set() ? b.budget.resolve(file.file_size()) : 0;
-  if (plan.mode == EngineMode::sparse) {
+  const EngineMode mode = options.mode == EngineMode::sparse ? EngineMode::sparse : EngineMode::flash;
+  MemoryPlan plan = frame(options, pack.hparams(), file, mode, b);
+  if (mode == EngineMode::sparse) {
     fill_sparse(flash::plan_sparse_pack_memory(pack, b, plan.threads), plan);
   } else {
     fill_flash(flash::plan_pack_memory(pack, b, plan.threads), plan);
