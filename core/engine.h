@@ -130,9 +130,17 @@ struct EngineStats {
   // read from the SSD (flash_bytes_read counts their bytes).
   uint64_t expert_hits = 0;
   uint64_t expert_misses = 0;
+  uint64_t expert_bytes_wanted = 0;   // the missed and read-ahead experts' own bytes
+  uint64_t expert_prefetched = 0;     // experts read ahead: the next layer's router applied early
+  uint64_t expert_prefetch_used = 0;  // of those, the ones the layer's own router then chose
 
   double prompt_tokens_per_second() const { return prompt_seconds > 0 ? prompt_tokens / prompt_seconds : 0; }
   double decode_tokens_per_second() const { return decode_seconds > 0 ? decode_tokens / decode_seconds : 0; }
+};
+
+struct ExpertLayerHits {
+  uint64_t hits = 0;
+  uint64_t misses = 0;
 };
 
 // Raised by prefill() and decode() when the tokens would not fit in the
@@ -185,6 +193,10 @@ class Engine {
   virtual void rewind(int64_t position) = 0;
 
   virtual EngineStats stats() const = 0;
+  // Flash mode on a Mixture-of-Experts model: per layer, the chosen experts
+  // the cache held and those it read (empty otherwise). Allocates; not for
+  // the token loop.
+  virtual std::vector<ExpertLayerHits> expert_layer_stats() const = 0;
 };
 
 }  // namespace sieve

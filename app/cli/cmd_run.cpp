@@ -72,15 +72,32 @@ void print_flash_stats(const EngineStats& s) {
                s.flash_compute_seconds);
 }
 
-// Flash mode on a Mixture-of-Experts model: the expert cache's hits.
-void print_expert_stats(const EngineStats& s) {
+double percent(uint64_t part, uint64_t whole) {
+  return whole > 0 ? 100.0 * static_cast<double>(part) / static_cast<double>(whole) : 0.0;
+}
+
+// Flash mode on a Mixture-of-Experts model: the expert cache's hits, its
+// reads ahead, and the hit rate of each layer.
+void print_expert_stats(const Engine& engine) {
+  const EngineStats s = engine.stats();
   const uint64_t chosen = s.expert_hits + s.expert_misses;
   if (chosen == 0) return;
   const auto tokens = static_cast<double>(std::max<int64_t>(1, s.prompt_tokens + s.decode_tokens));
-  std::fprintf(stderr, "experts: %llu chosen, %llu in the cache (%.1f%% hits), %llu read; %.2f MB read per token\n",
+  std::fprintf(stderr,
+               "experts: %llu chosen, %llu in the cache (%.1f%% hits), %llu read on demand, %llu read ahead "
+               "(%.0f%% of them then chosen); %.2f MB read per token (the experts' own %.2f MB)\n",
                static_cast<unsigned long long>(chosen), static_cast<unsigned long long>(s.expert_hits),
-               100.0 * static_cast<double>(s.expert_hits) / static_cast<double>(chosen),
-               static_cast<unsigned long long>(s.expert_misses), static_cast<double>(s.flash_bytes_read) / 1e6 / tokens);
+               percent(s.expert_hits, chosen), static_cast<unsigned long long>(s.expert_misses),
+               static_cast<unsigned long long>(s.expert_prefetched), percent(s.expert_prefetch_used, s.expert_prefetched),
+               static_cast<double>(s.flash_bytes_read) / 1e6 / tokens,
+               static_cast<double>(s.expert_bytes_wanted) / 1e6 / tokens);
+  std::string layers;
+  for (const ExpertLayerHits& l : engine.expert_layer_stats()) {
+    char cell[16];
+    std::snprintf(cell, sizeof cell, " %.0f", percent(l.hits, l.hits + l.misses));
+    layers += cell;
+  }
+  std::fprintf(stderr, "expert hits per layer (%%):%s\n", layers.c_str());
 }
 
 // Sparse mode: what the predictor selected and where it came from, per
@@ -171,7 +188,7 @@ int cmd_run(CommandArgs argv) {
   print_stats(engine->stats(), sampling.seed);
   if (args.has("verbose")) {
     print_flash_stats(engine->stats());
-    print_expert_stats(engine->stats());
+    print_expert_stats(*engine);
     print_sparse_stats(engine->stats());
   }
   if (args.has("stats")) std::fprintf(stderr, "%s", zero_counter.report().c_str());

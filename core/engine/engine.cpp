@@ -149,6 +149,12 @@ class DenseEngine final : public Engine {
     position_ = position;
   }
 
+  std::vector<ExpertLayerHits> expert_layer_stats() const override {
+    std::vector<ExpertLayerHits> out;
+    for (const flash::ExpertLayerStats& l : backend_->expert_layer_stats()) out.push_back({l.hits, l.misses});
+    return out;
+  }
+
   EngineStats stats() const override {
     EngineStats s = stats_;
     s.peak_rss_bytes = model::peak_rss_bytes();
@@ -165,6 +171,9 @@ class DenseEngine final : public Engine {
     s.sparse_ffn_bytes_per_token = b.sparse_ffn_bytes_per_token;
     s.expert_hits = b.expert_hits;
     s.expert_misses = b.expert_misses;
+    s.expert_bytes_wanted = b.expert_bytes_wanted;
+    s.expert_prefetched = b.expert_prefetched;
+    s.expert_prefetch_used = b.expert_prefetch_used;
     if (b.bytes_read > 0) s.flash_compute_seconds = s.prompt_seconds + s.decode_seconds - b.io_wait_seconds;
     return s;
   }

@@ -36,7 +36,7 @@ class ExpertBackend final : public ModelBackend {
         resident_(TensorBuffer::read(file, *io_, resident_tensors(file), options.tuning.read_bytes)),
         weights_(model::load_weights(file, hp, resident_source())),
         cache_(file, hp, *io_, plan_.slots),
-        ffn_(hp, weights_, pool, cache_) {
+        ffn_(hp, weights_, pool, cache_, static_cast<int>(options.batch)) {
     memory_plan_ = plan_.describe();
   }
 
@@ -51,7 +51,16 @@ class ExpertBackend final : public ModelBackend {
     s.io_wait_seconds = c.io_wait_seconds;
     s.expert_hits = c.hits;
     s.expert_misses = c.misses;
+    s.expert_bytes_wanted = c.wanted_bytes;
+    s.expert_prefetched = c.prefetched;
+    s.expert_prefetch_used = c.prefetch_used;
     return s;
+  }
+  std::vector<ExpertLayerStats> expert_layer_stats() const override {
+    const ExpertCacheStats& c = cache_.stats();
+    std::vector<ExpertLayerStats> layers(c.layer_hits.size());
+    for (size_t l = 0; l < layers.size(); ++l) layers[l] = {c.layer_hits[l], c.layer_misses[l]};
+    return layers;
   }
 
  private:
@@ -96,9 +105,9 @@ ExpertPlan plan_expert_memory(const gguf::GgufFile& file, const model::HyperPara
   plan.fixed = {
       {"resident weights", TensorBuffer::bytes_needed(file, resident) + model::float_vector_bytes(hp)},
       {"KV cache", kv_cache_bytes(hp, options.context)},
-      {"activations and scratch", run_state_bytes(hp, options.context, options.batch) +
-                                      static_cast<uint64_t>(2 * hp.n_ff_expert + hp.dim + hp.n_experts) * sizeof(float)},
-      {"I/O staging", 6 * static_cast<uint64_t>(hp.n_experts_used) * kDefaultIoAlignment},
+      {"activations and scratch", run_state_bytes(hp, options.context, options.batch)},
+      {"I/O staging", 6 * static_cast<uint64_t>(ExpertCache::request_limit(hp, hp.n_layers * hp.n_experts)) *
+                          kDefaultIoAlignment},
   };
   for (const MemoryItem& item : plan.fixed) plan.fixed_bytes += item.bytes;
   plan.slot_bytes = ExpertCache::slot_bytes(file, hp);

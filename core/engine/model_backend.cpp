@@ -50,7 +50,7 @@ class GgufBackend final : public ModelBackend {
   std::unique_ptr<model::FeedForward> make_ffn(const model::HyperParams& hp, ThreadPool& pool, int max_batch) {
     if (hp.is_moe()) {
       experts_ = std::make_unique<model::StackedExperts>(hp, weights_);
-      return std::make_unique<model::MoeFeedForward>(hp, weights_, pool, *experts_);
+      return std::make_unique<model::MoeFeedForward>(hp, weights_, pool, *experts_, max_batch);
     }
     auto dense = std::make_unique<model::DenseFeedForward>(hp, weights_, pool, max_batch);
     dense_ffn_ = dense.get();
@@ -91,7 +91,8 @@ uint64_t run_state_bytes(const model::HyperParams& hp, int64_t context, int64_t 
   // The transformer's matmul scratch holds converted activations: at most
   // the size of the float input per token.
   floats += b * static_cast<uint64_t>(std::max(hp.dim, hp.q_dim()));
-  return floats * sizeof(float);
+  const uint64_t experts = hp.is_moe() ? model::MoeFeedForward::scratch_bytes(hp, batch) : 0;
+  return floats * sizeof(float) + experts;
 }
 
 IoOptions io_options(const FlashTuning& tuning) {

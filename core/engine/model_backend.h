@@ -57,6 +57,15 @@ struct BackendStats {
   // Flash mode on a Mixture-of-Experts model (EngineStats has the meaning).
   uint64_t expert_hits = 0;
   uint64_t expert_misses = 0;
+  uint64_t expert_bytes_wanted = 0;
+  uint64_t expert_prefetched = 0;
+  uint64_t expert_prefetch_used = 0;
+};
+
+// Per layer of a Mixture-of-Experts model in flash mode.
+struct ExpertLayerStats {
+  uint64_t hits = 0;
+  uint64_t misses = 0;
 };
 
 class ModelBackend {
@@ -66,6 +75,8 @@ class ModelBackend {
   virtual model::FeedForward& ffn() = 0;
   virtual void set_observer(model::ActivationObserver* observer) = 0;
   virtual BackendStats stats() const { return {}; }
+  // One entry per layer for a backend with an expert cache; none otherwise.
+  virtual std::vector<ExpertLayerStats> expert_layer_stats() const { return {}; }
   // The DRAM split (flash mode and packs), empty otherwise.
   const std::string& memory_plan() const { return memory_plan_; }
 

@@ -42,6 +42,10 @@ uint64_t ExpertCache::slot_bytes(const gguf::GgufFile& file, const model::HyperP
   return largest;
 }
 
+int64_t ExpertCache::request_limit(const model::HyperParams& hp, int64_t slots) {
+  return std::min(slots, 2 * hp.n_experts_used);
+}
+
 ExpertCache::ExpertCache(const gguf::GgufFile& file, const model::HyperParams& hp, IoEngine& io, int64_t slots)
     : file_(file),
       hp_(hp),
@@ -57,29 +61,77 @@ ExpertCache::ExpertCache(const gguf::GgufFile& file, const model::HyperParams& h
                        &stacked(file, l, "ffn_down_exps.weight")});
   }
   storage_ = AlignedBuffer(static_cast<size_t>(slot_bytes_ * static_cast<uint64_t>(slots)));
-  owner_.assign(static_cast<size_t>(slots), -1);
-  last_used_.assign(static_cast<size_t>(slots), 0);
-  placed_.assign(static_cast<size_t>(slots), {});
-  const auto k = static_cast<size_t>(hp.n_experts_used);
-  wanted_.reserve(3 * k);
+  const auto n = static_cast<size_t>(slots);
+  owner_.assign(n, -1);
+  last_used_.assign(n, 0);
+  protected_.assign(n, 0);
+  ahead_.assign(n, 0);
+  placed_.assign(n, {});
+  protected_limit_ = slots * 4 / 5;
+  stats_.layer_hits.assign(static_cast<size_t>(hp.n_layers), 0);
+  stats_.layer_misses.assign(static_cast<size_t>(hp.n_layers), 0);
+  const auto most = static_cast<size_t>(request_limit(hp, slots));
+  filling_.reserve(most);
+  wanted_.reserve(3 * most);
   uint64_t layer_span = 0;
   for (const LayerTensors& t : layers_) {
     layer_span = std::max(layer_span, t.gate->size_bytes + t.up->size_bytes + t.down->size_bytes);
   }
-  reader_.reserve(3 * k, layer_span, 6 * k * kDefaultIoAlignment);
+  reader_.reserve(3 * most, layer_span, 6 * most * kDefaultIoAlignment);
 }
 
-int32_t ExpertCache::take_slot(uint64_t tick) {
-  // The least recently used slot no expert of this fetch holds (free slots
-  // were last used at tick 0).
+// The least recently used slot on probation that this request does not use
+// (free slots were last used at tick 0); failing that, the least recently
+// used protected one.
+int32_t ExpertCache::take_slot() {
   int32_t victim = -1;
+  bool victim_protected = true;
   for (size_t s = 0; s < last_used_.size(); ++s) {
-    if (last_used_[s] == tick) continue;
-    if (victim < 0 || last_used_[s] < last_used_[static_cast<size_t>(victim)]) victim = static_cast<int32_t>(s);
+    if (last_used_[s] == tick_) continue;
+    const bool is_protected = protected_[s] != 0;
+    const bool better = victim < 0 || (victim_protected && !is_protected) ||
+                        (victim_protected == is_protected && last_used_[s] < last_used_[static_cast<size_t>(victim)]);
+    if (better) {
+      victim = static_cast<int32_t>(s);
+      victim_protected = is_protected;
+    }
   }
-  const int64_t evicted = owner_[static_cast<size_t>(victim)];
-  if (evicted >= 0) slot_of_[static_cast<size_t>(evicted)] = -1;
   return victim;
+}
+
+void ExpertCache::forget(int32_t slot) {
+  const auto s = static_cast<size_t>(slot);
+  if (owner_[s] >= 0) slot_of_[static_cast<size_t>(owner_[s])] = -1;
+  if (protected_[s] != 0) --protected_count_;
+  owner_[s] = -1;
+  protected_[s] = 0;
+  ahead_[s] = 0;
+  last_used_[s] = 0;
+}
+
+void ExpertCache::assign(int32_t slot, size_t key) {
+  forget(slot);
+  const auto s = static_cast<size_t>(slot);
+  owner_[s] = static_cast<int64_t>(key);
+  slot_of_[key] = slot;
+  last_used_[s] = tick_;
+}
+
+// Chosen again while cached: into the protected segment, whose least recently
+// used member goes back on probation when the segment is full.
+void ExpertCache::promote(int32_t slot) {
+  const auto s = static_cast<size_t>(slot);
+  if (protected_[s] != 0) return;
+  protected_[s] = 1;
+  if (++protected_count_ <= protected_limit_) return;
+  int32_t oldest = -1;
+  for (size_t p = 0; p < protected_.size(); ++p) {
+    if (protected_[p] == 0 || p == s) continue;
+    if (oldest < 0 || last_used_[p] < last_used_[static_cast<size_t>(oldest)]) oldest = static_cast<int32_t>(p);
+  }
+  if (oldest < 0) oldest = slot;
+  protected_[static_cast<size_t>(oldest)] = 0;
+  --protected_count_;
 }
 
 void ExpertCache::read_into(int32_t slot, int layer, int32_t expert) {
@@ -96,6 +148,7 @@ void ExpertCache::read_into(int32_t slot, int layer, int32_t expert) {
     stats_.wanted_bytes += bytes;
     cursor += room(bytes);
   }
+  filling_.push_back(slot);
 }
 
 model::ExpertMatrices ExpertCache::matrices(int32_t slot, int layer) const {
@@ -115,51 +168,95 @@ model::ExpertMatrices ExpertCache::matrices(int32_t slot, int layer) const {
           view(*t.down, placed.offset[2], hp_.dim)};
 }
 
-void ExpertCache::fetch(int layer, std::span<const model::ExpertChoice> choice,
-                        std::span<model::ExpertMatrices> out) {
-  const uint64_t tick = ++tick_;
-  // Hits first, so that no expert this layer needs is evicted for a miss.
-  for (const model::ExpertChoice& c : choice) {
-    const int32_t slot = slot_of_[static_cast<size_t>(layer * hp_.n_experts + c.expert)];
-    if (slot >= 0) last_used_[static_cast<size_t>(slot)] = tick;
+void ExpertCache::submit_reads(Reading kind) {
+  try {
+    reader_.submit(wanted_);
+  } catch (...) {
+    for (int32_t slot : filling_) forget(slot);
+    filling_.clear();
+    throw;
+  }
+  reading_ = kind;
+}
+
+// Waits for the reads in flight. Slots whose reads failed hold nothing
+// usable and are forgotten; a failed read ahead is not an error (the expert
+// is read again when chosen), a failed demand read is.
+void ExpertCache::finish_reads() {
+  const Reading kind = reading_;
+  reading_ = Reading::none;
+  const Clock::time_point start = Clock::now();
+  try {
+    reader_.wait();
+  } catch (...) {
+    for (int32_t slot : filling_) forget(slot);
+    filling_.clear();
+    stats_.io_wait_seconds += std::chrono::duration<double>(Clock::now() - start).count();
+    if (kind == Reading::demand) throw;
+    return;
+  }
+  stats_.io_wait_seconds += std::chrono::duration<double>(Clock::now() - start).count();
+  stats_.bytes_read += reader_.plan().read_bytes;
+  filling_.clear();
+}
+
+void ExpertCache::request(int layer, std::span<const int32_t> experts, std::span<model::ExpertMatrices> out,
+                          std::span<uint8_t> ready) {
+  if (reading_ == Reading::demand) throw Error("expert cache: a request before the last one was waited for.");
+  if (reading_ == Reading::ahead) finish_reads();
+  ++tick_;
+  // Hits first, so that no expert this request names is evicted for a miss.
+  for (size_t i = 0; i < experts.size(); ++i) {
+    const int32_t slot = slot_of_[key(layer, experts[i])];
+    ready[i] = slot >= 0 ? 1 : 0;
+    if (slot < 0) continue;
+    const auto s = static_cast<size_t>(slot);
+    last_used_[s] = tick_;
+    if (ahead_[s] != 0) {
+      ahead_[s] = 0;  // its first use: it stays on probation
+      ++stats_.prefetch_used;
+    } else {
+      promote(slot);
+    }
+    ++stats_.hits;
+    ++stats_.layer_hits[static_cast<size_t>(layer)];
+    out[i] = matrices(slot, layer);
   }
   wanted_.clear();
-  for (const model::ExpertChoice& c : choice) {
-    const auto key = static_cast<size_t>(layer * hp_.n_experts + c.expert);
-    if (slot_of_[key] >= 0) {
-      ++stats_.hits;
-      continue;
-    }
+  filling_.clear();
+  for (size_t i = 0; i < experts.size(); ++i) {
+    if (ready[i] != 0) continue;
+    const int32_t slot = take_slot();
+    assign(slot, key(layer, experts[i]));
+    read_into(slot, layer, experts[i]);
     ++stats_.misses;
-    const int32_t slot = take_slot(tick);
-    slot_of_[key] = slot;
-    owner_[static_cast<size_t>(slot)] = static_cast<int64_t>(key);
-    last_used_[static_cast<size_t>(slot)] = tick;
-    read_into(slot, layer, c.expert);
+    ++stats_.layer_misses[static_cast<size_t>(layer)];
   }
-  if (!wanted_.empty()) {
-    const Clock::time_point start = Clock::now();
-    try {
-      reader_.submit(wanted_);
-      reader_.wait();
-    } catch (...) {
-      // The slots being filled hold nothing usable: forget them.
-      for (const model::ExpertChoice& c : choice) {
-        const auto key = static_cast<size_t>(layer * hp_.n_experts + c.expert);
-        const int32_t slot = slot_of_[key];
-        if (slot >= 0 && last_used_[static_cast<size_t>(slot)] == tick) {
-          owner_[static_cast<size_t>(slot)] = -1;
-          last_used_[static_cast<size_t>(slot)] = 0;
-          slot_of_[key] = -1;
-        }
-      }
-      throw;
-    }
-    stats_.bytes_read += reader_.plan().read_bytes;
-    stats_.io_wait_seconds += std::chrono::duration<double>(Clock::now() - start).count();
+  if (!wanted_.empty()) submit_reads(Reading::demand);
+}
+
+void ExpertCache::wait(int layer, std::span<const int32_t> experts, std::span<model::ExpertMatrices> out) {
+  if (reading_ == Reading::demand) finish_reads();
+  for (size_t i = 0; i < experts.size(); ++i) out[i] = matrices(slot_of_[key(layer, experts[i])], layer);
+}
+
+void ExpertCache::prefetch(int layer, std::span<const int32_t> experts) {
+  if (!takes_hints() || reading_ != Reading::none) return;
+  wanted_.clear();
+  filling_.clear();
+  for (const int32_t expert : experts.first(std::min<size_t>(experts.size(), static_cast<size_t>(hp_.n_experts_used)))) {
+    if (slot_of_[key(layer, expert)] >= 0) continue;
+    const int32_t slot = take_slot();
+    assign(slot, key(layer, expert));
+    ahead_[static_cast<size_t>(slot)] = 1;
+    read_into(slot, layer, expert);
+    ++stats_.prefetched;
   }
-  for (size_t i = 0; i < choice.size(); ++i) {
-    out[i] = matrices(slot_of_[static_cast<size_t>(layer * hp_.n_experts + choice[i].expert)], layer);
+  if (wanted_.empty()) return;
+  try {
+    submit_reads(Reading::ahead);
+  } catch (const Error&) {
+    // A hint is only a hint: the experts are read when chosen.
   }
 }
 

@@ -1,13 +1,24 @@
 #pragma once
 // Flash mode for a Mixture-of-Experts model, straight from its GGUF (no pack):
 // the router names the experts a token runs, exactly, and this cache holds
-// the most recently used ones in preallocated slots, reading a missing
+// the ones most worth keeping in preallocated slots, reading a missing
 // expert's three slices (gate, up, down: each contiguous in its stacked
 // `*_exps` tensor) with direct, aligned, parallel reads (flash/io). What the
 // cache holds never changes a result: a hit and a miss give the same bytes.
 //
-// Eviction: least recently used, never an expert this token's layer chose.
-// The slots are all allocated at construction; fetching allocates nothing.
+// Eviction is a segmented LRU: an expert enters on probation; chosen again
+// while cached, it is promoted to the protected segment (at most 80% of the
+// slots; its least recent member is demoted back when it overflows). Victims
+// are the least recently used on probation, so experts used again and again
+// (frequent ones) survive a burst of experts used once. Never evicted: an
+// expert of the request being served, or one read ahead for the next layer
+// and not yet used or replaced by a newer hint.
+//
+// Overlap: request() starts the reads of the missing experts and returns;
+// the caller computes the cached ones, then wait(). prefetch() reads the
+// experts a hint names into free-or-victim slots without waiting; the next
+// request finishes those reads first. The slots are all allocated at
+// construction; serving a token allocates nothing.
 
 #include <cstdint>
 #include <span>
@@ -22,11 +33,14 @@
 namespace sieve::flash {
 
 struct ExpertCacheStats {
-  uint64_t hits = 0;        // chosen experts found in a slot
-  uint64_t misses = 0;      // chosen experts read from the file
-  uint64_t bytes_read = 0;  // alignment and merged holes included
-  uint64_t wanted_bytes = 0;  // the missed experts' own bytes
-  double io_wait_seconds = 0;
+  uint64_t hits = 0;            // chosen experts found in a slot (read ahead ones included)
+  uint64_t misses = 0;          // chosen experts read on demand
+  uint64_t bytes_read = 0;      // alignment and merged holes included; read ahead included
+  uint64_t wanted_bytes = 0;    // the missed and the read ahead experts' own bytes
+  uint64_t prefetched = 0;      // experts read ahead on a hint
+  uint64_t prefetch_used = 0;   // of those, chosen while still cached
+  double io_wait_seconds = 0;   // blocked in request/wait on reads
+  std::vector<uint64_t> layer_hits, layer_misses;  // per layer
 };
 
 class ExpertCache final : public model::ExpertSource {
@@ -38,7 +52,17 @@ class ExpertCache final : public model::ExpertSource {
   // most every expert of every layer. `file` and `io` must outlive the cache.
   ExpertCache(const gguf::GgufFile& file, const model::HyperParams& hp, IoEngine& io, int64_t slots);
 
-  void fetch(int layer, std::span<const model::ExpertChoice> choice, std::span<model::ExpertMatrices> out) override;
+  // One request names at most two layers' choices of experts (bounding the
+  // reads in flight and their staging), and no more than the slots.
+  static int64_t request_limit(const model::HyperParams& hp, int64_t slots);
+  int64_t capacity() const override { return request_limit(hp_, slots()); }
+  void request(int layer, std::span<const int32_t> experts, std::span<model::ExpertMatrices> out,
+               std::span<uint8_t> ready) override;
+  void wait(int layer, std::span<const int32_t> experts, std::span<model::ExpertMatrices> out) override;
+  // Reads ahead at most k experts, and only when the cache has room for two
+  // layers' choices (with fewer slots a hint would evict what is needed now).
+  void prefetch(int layer, std::span<const int32_t> experts) override;
+  bool takes_hints() const override { return slots() >= 2 * hp_.n_experts_used; }
 
   int64_t slots() const { return static_cast<int64_t>(owner_.size()); }
   const ExpertCacheStats& stats() const { return stats_; }
@@ -56,8 +80,18 @@ class ExpertCache final : public model::ExpertSource {
     uint64_t offset[3] = {0, 0, 0};
   };
 
-  int32_t take_slot(uint64_t tick);
+  enum class Reading { none, demand, ahead };
+
+  size_t key(int layer, int32_t expert) const {
+    return static_cast<size_t>(static_cast<int64_t>(layer) * hp_.n_experts + expert);
+  }
+  int32_t take_slot();
+  void assign(int32_t slot, size_t key);
+  void forget(int32_t slot);
+  void promote(int32_t slot);
   void read_into(int32_t slot, int layer, int32_t expert);
+  void submit_reads(Reading kind);
+  void finish_reads();
   model::ExpertMatrices matrices(int32_t slot, int layer) const;
 
   const gguf::GgufFile& file_;
@@ -68,9 +102,15 @@ class ExpertCache final : public model::ExpertSource {
   std::vector<int32_t> slot_of_;     // layer * n_experts + expert -> slot, or -1
   std::vector<int64_t> owner_;       // slot -> layer * n_experts + expert, or -1
   std::vector<uint64_t> last_used_;  // slot -> the tick of its last use
+  std::vector<uint8_t> protected_;   // slot -> in the protected segment
+  std::vector<uint8_t> ahead_;       // slot -> read ahead, not chosen yet
   std::vector<Placement> placed_;    // slot -> its expert's slices
-  uint64_t tick_ = 0;
-  std::vector<ReadRequest> wanted_;  // this fetch's reads (3 per missing expert)
+  int64_t protected_count_ = 0;
+  int64_t protected_limit_ = 0;
+  uint64_t tick_ = 0;                // one per request; a slot used at tick_ is not evicted
+  std::vector<int32_t> filling_;     // slots whose reads are in flight
+  std::vector<ReadRequest> wanted_;  // those reads (3 per expert)
+  Reading reading_ = Reading::none;
   ScatterReader reader_;
   ExpertCacheStats stats_;
 };

@@ -143,6 +143,27 @@ TEST_P(DecodeAllocation, SparseReadingNeuronsAllocatesNothing) {
   }
 }
 
+// Flash mode on a Mixture-of-Experts GGUF: experts streamed into the expert
+// cache at its minimum (one layer's choice), and with room for reads ahead
+// (the next layer's router applied early).
+TEST(DecodeAllocationExperts, StreamingExpertsAllocatesNothing) {
+  const auto model = std::filesystem::path(SIEVE_SHARED_DIR) / "models" / "arch" / "qwen3moe.gguf";
+  if (!std::filesystem::exists(model)) GTEST_SKIP() << "missing " << model;
+  EngineOptions o = options_for(model, EngineMode::flash);
+  const MemoryPlan all = Engine::plan(o);
+  o.dram_budget.bytes = all.minimum;
+  const int64_t k = Engine::plan(o).expert_slots;  // the minimum: one layer's choice
+  for (const int64_t extra_slots : {int64_t{0}, k + 2}) {
+    SCOPED_TRACE("slots beyond the minimum: " + std::to_string(extra_slots));
+    o.dram_budget.bytes = all.minimum + static_cast<uint64_t>(extra_slots) * all.expert_slot_bytes;
+    auto engine = Engine::load(o);
+    const Window w = measure_decode(*engine);
+    EXPECT_EQ(w.allocations, 0u);
+    EXPECT_GT(w.flash_bytes_read, 0u) << engine->model().memory_plan;
+    if (extra_slots > 0) EXPECT_GT(engine->stats().expert_prefetched, 0u);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Synth, DecodeAllocation, ::testing::Values(kF16, kQ8),
                          [](const ::testing::TestParamInfo<SynthModel>& info) {
                            return info.param.type == "f16" ? std::string("F16") : std::string("Q8_0");

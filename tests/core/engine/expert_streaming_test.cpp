@@ -56,7 +56,11 @@ TEST_P(ExpertStreaming, EqualsDenseBitForBitAtEveryBudget) {
   const MemoryPlan all = Engine::plan(options_for(model, EngineMode::flash));
   ASSERT_EQ(all.expert_slots, all.experts);
   const uint64_t slot = all.expert_slot_bytes;
-  for (const uint64_t budget : {all.minimum, all.minimum + 3 * slot, all.total}) {
+  const int64_t k = Engine::plan(options_for(model, EngineMode::flash, all.minimum)).expert_slots;
+  // The minimum; a few slots more; room for two layers' choices (reads
+  // ahead start); every expert.
+  for (const uint64_t budget : {all.minimum, all.minimum + 3 * slot, all.minimum + static_cast<uint64_t>(k) * slot,
+                                all.total}) {
     SCOPED_TRACE("budget " + std::to_string(budget));
     const MemoryPlan plan = Engine::plan(options_for(model, EngineMode::flash, budget));
     EXPECT_LE(plan.total, budget);
@@ -71,6 +75,9 @@ TEST_P(ExpertStreaming, EqualsDenseBitForBitAtEveryBudget) {
     const EngineStats s = streamed->stats();
     EXPECT_GT(s.expert_misses, 0u);
     EXPECT_GE(s.flash_bytes_read, s.expert_misses * slot / 2);  // each miss reads its expert's bytes
+    if (plan.expert_slots >= 2 * k && plan.expert_slots < plan.experts) {
+      EXPECT_GT(s.expert_prefetched, 0u) << "with room for two layers' choices, the next layer's are read ahead";
+    }
     if (plan.expert_slots == plan.experts) {
       EXPECT_LE(s.expert_misses, static_cast<uint64_t>(plan.experts)) << "a full cache reads each expert once";
     }
@@ -83,6 +90,29 @@ INSTANTIATE_TEST_SUITE_P(Models, ExpertStreaming, ::testing::Values("qwen3moe", 
                            for (char& c : name) c = c == '-' ? '_' : c;
                            return name;
                          });
+
+// A prompt runs expert by expert over the union of its tokens' choices: each
+// layer requests each chosen expert once, however many tokens chose it.
+TEST_P(ExpertStreaming, APromptRequestsEachChosenExpertOncePerLayer) {
+  const auto model = arch_model(GetParam());
+  if (!std::filesystem::exists(model)) GTEST_SKIP() << "missing " << model;
+  const MemoryPlan all = Engine::plan(options_for(model, EngineMode::flash));
+  const auto streamed = Engine::load(options_for(model, EngineMode::flash, all.minimum));
+  const std::vector<int32_t> prompt =
+      streamed->tokenize("Once upon a time, a little fox found a shiny stone by the river.", streamed->model().add_bos);
+  streamed->prefill(prompt);
+  const EngineStats s = streamed->stats();
+  const int64_t k = Engine::plan(options_for(model, EngineMode::flash, all.minimum)).expert_slots;
+  const auto per_token = static_cast<uint64_t>(prompt.size()) * static_cast<uint64_t>(k);
+  uint64_t requested = 0;
+  for (const ExpertLayerHits& layer : streamed->expert_layer_stats()) {
+    const uint64_t layer_requests = layer.hits + layer.misses;
+    EXPECT_LE(layer_requests, static_cast<uint64_t>(all.experts) / streamed->expert_layer_stats().size());
+    EXPECT_LT(layer_requests, per_token) << "token by token, each token would request its own k experts";
+    requested += layer_requests;
+  }
+  EXPECT_EQ(requested, s.expert_hits + s.expert_misses);
+}
 
 TEST(ExpertStreaming, BelowTheMinimumNamesItAndSparseModeSaysWhy) {
   const auto model = arch_model("qwen3moe");
