@@ -15,6 +15,7 @@
 
 #include "bench/memory_bandwidth.h"
 #include "cli/args.h"
+#include "cli/bench_reference.h"
 #include "cli/commands.h"
 #include "cli/mode_args.h"
 #include "engine.h"
@@ -56,6 +57,9 @@ const std::vector<OptionSpec>& bench_options() {
       {"sparsity", 0, true, "sparse, gate predictor: skip this fraction of neurons (calibrated)", "S"},
       {"window", 0, true, "sparse: window sizes in tokens, comma-separated; one sparse run each (default 4)", "LIST"},
       {"no-pin-hot", 0, false, "sparse: do not pin hot neurons", ""},
+      {"reference", 0, true,
+       "also time the reference (llama.cpp over mmap) at each budget under the same memory limit: the path of "
+       "its refbench.mjs (../shared/tools/reference/README.md; needs node)", "SCRIPT"},
       {"json", 0, true, "also write every measurement as JSON", "FILE"},
       {"no-limit", 0, false, "run without a memory cgroup (results marked unconstrained)", ""},
       {"timeout", 0, true, "seconds before a run is stopped (default 3600)", "S"},
@@ -94,13 +98,16 @@ struct Settings {
   std::string disk_profile;
   std::vector<std::string> sparse_args;  // passed to sparse runs as given
   std::vector<int> windows = {4};
+  std::string reference_script;  // --reference: time the reference too
 };
 
 // One measurement: a mode (and for sparse mode a window size) at a budget.
 struct RunSpec {
   EngineMode mode = EngineMode::flash;
   int window = 0;
+  bool reference = false;  // the reference implementation over mmap, not Sieve
   std::string label() const {
+    if (reference) return "reference";
     return mode == EngineMode::sparse ? "sparse k=" + std::to_string(window) : std::string(to_string(mode));
   }
 };
@@ -149,11 +156,14 @@ Json measure(const Settings& s, const RunSpec& spec, const std::string& budget_t
                mib(static_cast<double>(budget_bytes)).c_str(),
                limit && limit->available() ? (", memory limit " + mib(static_cast<double>(limit_bytes)) + " MiB").c_str()
                                            : ", no memory limit");
-  const flash::ChildResult child = flash::run_child(worker_argv(s, spec, budget_text), limit.get(), s.timeout);
+  const std::vector<std::string> argv =
+      spec.reference ? reference_argv({s.reference_script, s.mmap_model, s.prompt_tokens, s.decode_tokens, s.threads})
+                     : worker_argv(s, spec, budget_text);
+  const flash::ChildResult child = flash::run_child(argv, limit.get(), s.timeout);
   Json run = Json::object();
   if (child.exit_code == 0 && !child.timed_out) {
     try {
-      run = Json::parse(child.out);
+      run = spec.reference ? reference_result(child.out) : Json::parse(child.out);
     } catch (const Json::exception& e) {
       throw Error("bench: the " + spec.label() + " run printed no valid JSON: " + json_error_text(e));
     }
@@ -162,7 +172,7 @@ Json measure(const Settings& s, const RunSpec& spec, const std::string& budget_t
                                                                           : "exited with " + std::to_string(child.exit_code);
     const std::string error =
         what + (child.err.empty() ? "" : ": " + child.err.substr(0, child.err.find_last_not_of('\n') + 1));
-    run["mode"] = to_string(mode);
+    run["mode"] = spec.reference ? "reference" : to_string(mode);
     run["error"] = error;
     std::fprintf(stderr, "bench: %s run failed: %s\n", spec.label().c_str(), error.c_str());
   }
@@ -228,12 +238,14 @@ std::string label_of(const Json& r) {
 }
 
 void print_table(const std::vector<Json>& runs, const flash::DiskProfile* profile, const Settings& s) {
-  std::printf("\n%-11s %9s %9s %8s %8s %10s %9s %9s %8s %9s %9s %8s %8s %8s\n", "mode", "budget", "limit", "tok/s",
-              "s/tok", "read/tok", "wait/tok", "comp/tok", "MB/s", "peak RSS", "cg peak", "x mmap", "x flash", "x floor");
-  std::printf("%-11s %9s %9s %8s %8s %10s %9s %9s %8s %9s %9s %8s %8s %8s\n", "", "MiB", "MiB", "", "s", "MiB", "s", "s",
-              "", "MiB", "MiB", "", "", "");
+  std::printf("\n%-11s %9s %9s %8s %8s %10s %9s %9s %8s %9s %9s %8s %8s %8s %8s\n", "mode", "budget", "limit", "tok/s",
+              "s/tok", "read/tok", "wait/tok", "comp/tok", "MB/s", "peak RSS", "cg peak", "x mmap", "x flash", "x floor",
+              "x ref");
+  std::printf("%-11s %9s %9s %8s %8s %10s %9s %9s %8s %9s %9s %8s %8s %8s %8s\n", "", "MiB", "MiB", "", "s", "MiB", "s",
+              "s", "", "MiB", "MiB", "", "", "", "");
   const std::map<std::string, double> mmap_speed = speed_by_budget(runs, "mmap");
   const std::map<std::string, double> flash_speed = speed_by_budget(runs, "flash");
+  const std::map<std::string, double> reference_speed = speed_by_budget(runs, "reference");
   for (const Json& r : runs) {
     const std::string mode = string_member(r, "mode");
     const std::string budget = string_member(r, "budget");
@@ -250,20 +262,22 @@ void print_table(const std::vector<Json>& runs, const flash::DiskProfile* profil
     const double floor = mode == "flash" ? io_floor(r, profile, s) : 0;
     char vs_floor[16] = "-";
     if (floor > 0) std::snprintf(vs_floor, sizeof vs_floor, "%.2f", spt / floor);
-    std::printf("%-11s %9s %9s %8.3f %8.3f %10s %9.3f %9.3f %8.0f %9s %9s %8s %8s %8s%s\n", label_of(r).c_str(),
+    std::printf("%-11s %9s %9s %8.3f %8.3f %10s %9.3f %9.3f %8.0f %9s %9s %8s %8s %8s %8s%s\n", label_of(r).c_str(),
                 mib(number(r, "budget_bytes")).c_str(),
                 constrained ? mib(number(cg, "limit_bytes")).c_str() : "none", tps, spt, mib(read).c_str(),
                 number(r, "decode_io_wait_seconds") / tokens, number(r, "decode_compute_seconds") / tokens,
                 spt > 0 ? read / spt / 1e6 : 0.0, mib(number(r, "peak_rss_bytes")).c_str(),
                 constrained ? mib(number(cg, "peak_bytes")).c_str() : "-", ratio_text(tps, mmap_speed, budget).c_str(),
                 mode == "flash" ? "-" : ratio_text(tps, flash_speed, budget).c_str(), vs_floor,
+                mode == "reference" ? "-" : ratio_text(tps, reference_speed, budget).c_str(),
                 constrained ? "" : "  (unconstrained)");
   }
   std::printf(
       "\nread/tok: bytes read from the disk per decoded token (mmap: the process's block reads, /proc/self/io;\n"
       "flash, sparse: FFN bytes read). MB/s = read/tok / s/tok. wait/tok: time blocked on reads; comp/tok: the rest.\n"
       "cg peak: the cgroup's peak charge (page cache included). x floor: s/tok over the I/O floor, the bytes\n"
-      "flash reads per token at probe-disk's bandwidth for %s reads at depth %llu (--disk-profile).\n",
+      "flash reads per token at probe-disk's bandwidth for %s reads at depth %llu (--disk-profile).\n"
+      "reference: llama.cpp over mmap (--reference; its reads are not measured), same limit; x ref: tok/s over it.\n",
       format_bytes(s.read_size).c_str(), static_cast<unsigned long long>(s.queue_depth));
 }
 
@@ -301,6 +315,38 @@ void print_sparse_table(const std::vector<Json>& runs) {
       "store (clusters of quantized packs count all their neurons). read MB: bytes read, alignment and merged\n"
       "holes included; wanted MB: the loaded neurons' own bytes; %% of FFN: of what streaming every layer's\n"
       "whole FFN would read.\n");
+}
+
+// Flash runs on a Mixture-of-Experts model: the expert cache per decoded
+// token, and how the bytes read compare with the missed experts' own.
+void print_expert_table(const std::vector<Json>& runs) {
+  std::vector<const Json*> expert_runs;
+  for (const Json& r : runs) {
+    if (!r.contains("error") && r.contains("decode_expert_hits")) expert_runs.push_back(&r);
+  }
+  if (expert_runs.empty()) return;
+  const std::map<std::string, double> mmap_speed = speed_by_budget(runs, "mmap");
+  const std::map<std::string, double> reference_speed = speed_by_budget(runs, "reference");
+  std::printf("\nexpert streaming per decoded token (all layers):\n%9s %8s %8s %8s %8s %8s %9s %9s %9s %8s %8s %8s %8s\n",
+              "budget", "tok/s", "chosen", "hits %", "missed", "ahead", "ahead ok", "read MB", "own MB", "read/own",
+              "wait s", "x mmap", "x ref");
+  for (const Json* r : expert_runs) {
+    const double tokens = std::max(1.0, number(*r, "decode_tokens"));
+    const double hits = number(*r, "decode_expert_hits"), misses = number(*r, "decode_expert_misses");
+    const double ahead = number(*r, "decode_expert_prefetched"), used = number(*r, "decode_expert_prefetch_used");
+    const double read = number(*r, "decode_flash_bytes"), wanted = number(*r, "decode_expert_bytes_wanted");
+    const double tps = number(*r, "decode_tokens_per_second");
+    const std::string budget = string_member(*r, "budget");
+    std::printf("%9s %8.3f %8.0f %8.1f %8.1f %8.1f %8.0f%% %9.1f %9.1f %9.2f %8.3f %8s %8s\n", budget.c_str(), tps,
+                (hits + misses) / tokens, hits + misses > 0 ? 100.0 * hits / (hits + misses) : 0.0, misses / tokens,
+                ahead / tokens, ahead > 0 ? 100.0 * used / ahead : 0.0, read / tokens / 1e6, wanted / tokens / 1e6,
+                wanted > 0 ? read / wanted : 0.0, number(*r, "decode_io_wait_seconds") / tokens,
+                ratio_text(tps, mmap_speed, budget).c_str(), ratio_text(tps, reference_speed, budget).c_str());
+  }
+  std::printf(
+      "\nchosen: experts the routers picked; hits %%: found in the expert cache (read-ahead ones included);\n"
+      "missed: read on demand; ahead: read ahead by the next layer's router applied early, ahead ok: of them,\n"
+      "chosen; read MB: bytes read (alignment included); own MB: the missed and read-ahead experts' bytes.\n");
 }
 
 // Dense runs are compute on weights already in RAM: their ceiling is memory
@@ -353,6 +399,10 @@ Settings read_settings(const Args& args) {
   s.limit = !args.has("no-limit");
   s.timeout = args.get_double("timeout", 3600);
   if (auto file = args.get("disk-profile")) s.disk_profile = fs::absolute(*file).string();
+  if (auto script = args.get("reference")) {
+    if (!fs::exists(*script)) throw UsageError("--reference: " + *script + " does not exist");
+    s.reference_script = fs::absolute(*script).string();
+  }
   for (const char* name : {"predictor", "gate-copy", "sparsity"}) {
     if (auto value = args.get(name)) s.sparse_args.insert(s.sparse_args.end(), {std::string("--") + name, *value});
   }
@@ -378,6 +428,7 @@ std::vector<RunSpec> run_specs(const std::vector<EngineMode>& modes, const Setti
     }
     for (int window : s.windows) specs.push_back({mode, window});
   }
+  if (!s.reference_script.empty()) specs.push_back({EngineMode::mmap, 0, true});
   return specs;
 }
 
@@ -421,6 +472,7 @@ int cmd_bench(CommandArgs argv) {
   }
   print_table(runs, profile.get(), s);
   print_sparse_table(runs);
+  print_expert_table(runs);
   print_dense_summary(runs, s);
   for (const Json& r : runs) {
     const auto plan = r.find("memory_plan");

@@ -43,6 +43,17 @@ void set_sparse(Json& out, const sparse::SparseOptions& o, const EngineStats& be
   out["sparse_ffn_bytes_per_token"] = static_cast<int64_t>(after.sparse_ffn_bytes_per_token);
 }
 
+// The decode phase's expert cache statistics (flash mode on a
+// Mixture-of-Experts model).
+void set_experts(Json& out, const EngineStats& before, const EngineStats& after) {
+  const auto diff = [](uint64_t a, uint64_t b) { return static_cast<int64_t>(a - b); };
+  out["decode_expert_hits"] = diff(after.expert_hits, before.expert_hits);
+  out["decode_expert_misses"] = diff(after.expert_misses, before.expert_misses);
+  out["decode_expert_prefetched"] = diff(after.expert_prefetched, before.expert_prefetched);
+  out["decode_expert_prefetch_used"] = diff(after.expert_prefetch_used, before.expert_prefetch_used);
+  out["decode_expert_bytes_wanted"] = diff(after.expert_bytes_wanted, before.expert_bytes_wanted);
+}
+
 }  // namespace
 
 uint64_t process_disk_read_bytes() {
@@ -105,6 +116,7 @@ Json run_bench_worker(const WorkerRequest& r) {
                                       ? seconds - (after.flash_io_wait_seconds - before.flash_io_wait_seconds)
                                       : seconds;
   if (r.mode == EngineMode::sparse) set_sparse(out, r.sparse, before, after);
+  if (after.expert_hits + after.expert_misses > 0) set_experts(out, before, after);
   out["peak_rss_bytes"] = static_cast<int64_t>(after.peak_rss_bytes);
   out["memory_plan"] = engine->model().memory_plan;
   return out;

@@ -150,5 +150,41 @@ TEST_F(FlashCli, BenchMeasuresEachModeInAWorkerAndWritesJson) {
   EXPECT_EQ(bad.exit_code, 2);
 }
 
+// Flash mode on a Mixture-of-Experts GGUF (no pack): the expert table, and
+// the reference timed under the same limit when it is installed
+// (../shared/tools/reference/install puts it in ~/.cache/sieve-reference).
+TEST_F(FlashCli, BenchStreamsExpertsAndTimesTheReferenceBesideThem) {
+  const fs::path model = fs::path(SIEVE_SHARED_DIR) / "models" / "arch" / "qwen3moe.gguf";
+  if (!fs::exists(model)) GTEST_SKIP() << "missing " << model;
+  const fs::path json_file = temp_folder() / "bench-experts.json";
+  const std::string common = "bench -m " + quoted(model) + " --budgets 4500K --modes flash -n 6 -p 4 -t 2 --ctx 64";
+  const CliRun r = run_cli(common + " --json " + quoted(json_file));
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  EXPECT_NE(r.out.find("expert streaming per decoded token"), std::string::npos) << r.out;
+  const Json run = Json::parse(slurp(json_file)).at("runs").at(0);
+  ASSERT_FALSE(run.contains("error")) << to_json_text(run);
+  const int64_t chosen = run.at("decode_expert_hits").get<int64_t>() + run.at("decode_expert_misses").get<int64_t>();
+  EXPECT_EQ(chosen, 6 * 2 * 4) << "6 tokens, 2 layers, 4 experts each";
+  EXPECT_GT(run.at("decode_expert_misses").get<int64_t>(), 0) << "4500K holds fewer than all 32 experts";
+  EXPECT_GE(run.at("decode_flash_bytes").get<int64_t>(), run.at("decode_expert_bytes_wanted").get<int64_t>());
+
+  const CliRun missing = run_cli(common + " --reference " + quoted(temp_folder() / "no-such-refbench.mjs"));
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("--reference"), std::string::npos) << missing.err;
+
+  const char* home = std::getenv("HOME");
+  const fs::path script = fs::path(home != nullptr ? home : "") / ".cache" / "sieve-reference" / "refbench.mjs";
+  if (!fs::exists(script)) return;  // the reference is a measuring tool, installed on demand
+  const CliRun both = run_cli(common + " --reference " + quoted(script) + " --json " + quoted(json_file));
+  ASSERT_EQ(both.exit_code, 0) << both.err << both.out;
+  const Json all = Json::parse(slurp(json_file));
+  const Json& runs = all.at("runs");
+  ASSERT_EQ(runs.size(), 2u);
+  ASSERT_FALSE(runs[1].contains("error")) << to_json_text(runs[1]);
+  EXPECT_EQ(runs[1].at("mode").get<std::string>(), "reference");
+  EXPECT_GT(runs[1].at("decode_tokens_per_second").get<double>(), 0.0);
+  EXPECT_EQ(runs[1].at("cgroup").at("constrained"), runs[0].at("cgroup").at("constrained"));
+}
+
 }  // namespace
 }  // namespace sieve::flash
