@@ -3,6 +3,7 @@
 #include <QCoreApplication>
 #include <QFile>
 #include <QFileInfo>
+#include <QLocale>
 #include <QStandardPaths>
 #include <QThread>
 #include <QVariantList>
@@ -278,13 +279,8 @@ QVariantMap MemoryPlanner::flashPlan(const MemoryPlan& plan) const {
   out["streamedBytesPerToken"] = double(plan.streamed_bytes_per_token);
   const QString perToken = QString::fromStdString(format_size(plan.streamed_bytes_per_token));
   if (plan.experts > 0) {
-    out["streamedBytesPerToken"] = plan.expert_slots == plan.experts ? 0.0 : -1.0;
-    out["speedText"] = plan.expert_slots == plan.experts
-                           ? tr("Every expert fits in DRAM: after the first use of each, nothing is read per token.")
-                           : tr("%1 of %2 experts stay in DRAM; the others are read from the disk when a token's "
-                                "router picks them, so what a token reads depends on the text.")
-                                 .arg(plan.expert_slots)
-                                 .arg(plan.experts);
+    out["streamedBytesPerToken"] = plan.expected_read_bytes_per_token;
+    out["speedText"] = expertSpeedText(plan);
   } else if (plan.streamed_bytes_per_token == 0) {
     out["speedText"] = tr("Everything fits in DRAM: nothing is read from the disk per token.");
   } else if (diskMBps_ <= 0) {
@@ -300,6 +296,30 @@ QVariantMap MemoryPlanner::flashPlan(const MemoryPlan& plan) const {
                            .arg(diskMBps_, 0, 'f', 0);
   }
   return out;
+}
+
+// Flash mode on a Mixture-of-Experts model: how much of the expert cache
+// holds, what a token reads if tokens spread evenly over the experts (the
+// worst case; real text reuses experts), and what that means on this disk.
+QString MemoryPlanner::expertSpeedText(const MemoryPlan& plan) const {
+  if (plan.expert_slots >= plan.experts) {
+    return tr("Every expert fits in DRAM: after the first use of each, nothing is read per token.");
+  }
+  const QLocale locale;
+  const double share = 100.0 * double(plan.expert_slots) / double(plan.experts);
+  const double perToken = plan.expected_read_bytes_per_token;
+  QString text = tr("Experts cached: %1 of %2 (%3%); about %4 read per token if tokens spread evenly over the "
+                    "experts (real text reuses experts, so usually less)")
+                     .arg(locale.toString(qlonglong(plan.expert_slots)), locale.toString(qlonglong(plan.experts)))
+                     .arg(share, 0, 'f', 0)
+                     .arg(QString::fromStdString(format_size(uint64_t(perToken))));
+  if (diskMBps_ > 0 && perToken > 0) {
+    const double tps = diskMBps_ * 1e6 / perToken;
+    text += tr("; about %1 tokens/s at the disk's %2 MB/s.").arg(tps, 0, 'f', tps < 10 ? 2 : 1).arg(diskMBps_, 0, 'f', 0);
+  } else {
+    text += tr("; expected speed unknown until the disk is measured.");
+  }
+  return text;
 }
 
 // Sparse mode's split (sparse/sparse_plan.h): the fixed parts as in flash

@@ -164,6 +164,7 @@ class MemoryPlanner : public QObject {
  private:
   qint64 resolveContext(qint64 context) const;
   QVariantMap flashPlan(const MemoryPlan& plan) const;
+  QString expertSpeedText(const MemoryPlan& plan) const;
   QVariantMap sparsePlan(const MemoryPlan& plan) const;
 
   QString modelPath_;

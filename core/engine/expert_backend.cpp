@@ -82,6 +82,12 @@ class ExpertBackend final : public ModelBackend {
 
 }  // namespace
 
+uint64_t ExpertPlan::even_read_bytes_per_token() const {
+  if (all_experts == 0 || slots >= all_experts) return 0;
+  const double missed = 1.0 - static_cast<double>(slots) / static_cast<double>(all_experts);
+  return static_cast<uint64_t>(static_cast<double>(chosen_per_token) * missed * static_cast<double>(expert_bytes));
+}
+
 std::string ExpertPlan::describe() const {
   std::string out;
   char line[200];
@@ -96,6 +102,11 @@ std::string ExpertPlan::describe() const {
                 format_size(static_cast<uint64_t>(slots) * slot_bytes).c_str(), static_cast<long long>(slots),
                 static_cast<long long>(all_experts), format_size(slot_bytes).c_str());
   out += line;
+  if (slots < all_experts) {
+    std::snprintf(line, sizeof line, "  about %s read per token if tokens spread evenly over the experts\n",
+                  format_size(even_read_bytes_per_token()).c_str());
+    out += line;
+  }
   return out;
 }
 
@@ -112,6 +123,12 @@ ExpertPlan plan_expert_memory(const gguf::GgufFile& file, const model::HyperPara
   for (const MemoryItem& item : plan.fixed) plan.fixed_bytes += item.bytes;
   plan.slot_bytes = ExpertCache::slot_bytes(file, hp);
   plan.all_experts = hp.n_layers * hp.n_experts;
+  plan.chosen_per_token = hp.n_layers * hp.n_experts_used;
+  uint64_t stacked_bytes = 0;
+  for (const gguf::TensorInfo& t : file.tensors()) {
+    if (is_expert_matrix(t)) stacked_bytes += t.size_bytes;
+  }
+  plan.expert_bytes = stacked_bytes / static_cast<uint64_t>(std::max<int64_t>(plan.all_experts, 1));
   plan.minimum = plan.fixed_bytes + static_cast<uint64_t>(hp.n_experts_used) * plan.slot_bytes;
   plan.budget = options.budget.is_set() ? options.budget.resolve(file.file_size()) : 0;
   if (plan.budget == 0) {

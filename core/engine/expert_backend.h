@@ -28,6 +28,12 @@ struct ExpertPlan {
   int64_t all_experts = 0;   // n_layers * n_experts
   uint64_t budget = 0;       // 0: none
   uint64_t minimum = 0;
+  uint64_t expert_bytes = 0;       // one expert's own bytes (gate, up, down), on average
+  int64_t chosen_per_token = 0;    // n_layers * expert_used_count
+  // Bytes a decoded token reads when the routers spread tokens evenly over
+  // the experts (the cache's worst case: a chosen expert is cached with
+  // probability slots / all_experts). Real text reuses experts: usually less.
+  uint64_t even_read_bytes_per_token() const;
   uint64_t total() const { return fixed_bytes + static_cast<uint64_t>(slots) * slot_bytes; }
   // The split, one item per line (`sieve run -v`).
   std::string describe() const;

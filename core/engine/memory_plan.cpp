@@ -57,6 +57,8 @@ void fill_experts(const flash::ExpertPlan& p, MemoryPlan& plan) {
   plan.expert_slots = p.slots;
   plan.experts = p.all_experts;
   plan.expert_slot_bytes = p.slot_bytes;
+  plan.expected_read_bytes_per_token = static_cast<double>(p.even_read_bytes_per_token());
+  plan.estimate_source = "tokens spread evenly over the experts";
   plan.text = p.describe();
 }
 

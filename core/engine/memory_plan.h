@@ -48,7 +48,9 @@ struct MemoryPlan {
 
   // Sparse mode: the predictor, the neuron stores the window fills, and the
   // FFN bytes a token is expected to read (0: nothing to estimate from; the
-  // pack is not calibrated), with where the estimate comes from.
+  // pack is not calibrated), with where the estimate comes from. Flash mode
+  // on a Mixture-of-Experts GGUF sets the last two too: what a token reads
+  // when tokens spread evenly over the experts (the cache's worst case).
   uint64_t predictor_bytes = 0;
   std::string predictor_text;  // "gate, exact F16 copy"
   uint64_t store_bytes = 0;

@@ -285,7 +285,13 @@ class SettingsTest : public QObject {
       if (m.value("what").toString() == "expert cache") cache = m.value("text").toString().contains("4 of 32 experts");
     }
     QVERIFY2(cache, qPrintable(QVariant(plan.value("items")).toString()));
-    QVERIFY(plan.value("speedText").toString().contains("4 of 32 experts stay in DRAM"));
+    const QString speed = plan.value("speedText").toString();
+    QVERIFY2(speed.startsWith("Experts cached: 4 of 32 (13%); about "), qPrintable(speed));
+    QVERIFY2(speed.contains("read per token if tokens spread evenly over the experts"), qPrintable(speed));
+    // 2 layers x 4 chosen experts, each missed with probability 28/32.
+    const double perToken = plan.value("streamedBytesPerToken").toDouble();
+    const double expertBytes = plan.value("totalBytes").toDouble() > 0 ? perToken / (2 * 4 * 28.0 / 32.0) : 0;
+    QVERIFY2(expertBytes > 50e3 && expertBytes < 120e3, qPrintable(QString::number(expertBytes)));
     QVERIFY(!planner.plan(minimum - 1, 1, 256).value("ok").toBool());
   }
 
