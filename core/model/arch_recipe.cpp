@@ -41,6 +41,15 @@ constexpr ArchRecipe qwen3moe() {
   return r;
 }
 
+// Qwen2's block (biased Q, K, V) with experts, unnormalised top-k weights
+// and a gated shared expert (Qwen1.5-MoE, Qwen2-MoE).
+constexpr ArchRecipe qwen2moe() {
+  ArchRecipe r = qwen2();
+  r.name = "qwen2moe";
+  r.shared_expert = true;
+  return r;
+}
+
 // OpenAI's gpt-oss: experts with biases and a clamped SwiGLU, attention
 // sinks, every other layer windowed, YaRN (from the file's keys).
 constexpr ArchRecipe gpt_oss() {
@@ -103,8 +112,8 @@ constexpr ArchRecipe phi3() {
   return r;
 }
 
-constexpr std::array<ArchRecipe, 8> kRecipes{llama(),  qwen2(),  qwen3(),  qwen3moe(),
-                                             gpt_oss(), gemma2(), gemma3(), phi3()};
+constexpr std::array<ArchRecipe, 9> kRecipes{llama(),   qwen2(),  qwen2moe(), qwen3(), qwen3moe(),
+                                             gpt_oss(), gemma2(), gemma3(),   phi3()};
 
 }  // namespace
 

@@ -96,6 +96,10 @@ struct ArchRecipe {
   ExpertGating expert_gating = ExpertGating::SoftmaxAll;
   bool normalize_expert_weights = false;
   bool expert_biases = false;
+  // A shared expert every token runs beside the routed ones
+  // (ffn_{gate,up,down}_shexp, `ARCH.expert_shared_feed_forward_length` wide),
+  // its output weighted by sigmoid(ffn_gate_inp_shexp . x) (qwen2moe).
+  bool shared_expert = false;
 };
 
 // The recipe for `architecture`, or null when Sieve does not support it.

@@ -165,6 +165,7 @@ void read_experts(const MetadataReader& m, HyperParams& hp) {
   hp.n_experts = m.checked_count(m.key("expert_count"), *experts, kMaxExperts);
   hp.n_experts_used = m.required_count("expert_used_count", hp.n_experts);
   hp.n_ff_expert = m.optional_count("expert_feed_forward_length", hp.n_ff);
+  if (hp.recipe.shared_expert) hp.n_ff_shared = m.optional_count("expert_shared_feed_forward_length", hp.n_ff);
 }
 
 }  // namespace

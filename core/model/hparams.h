@@ -43,6 +43,7 @@ struct HyperParams {
   int64_t n_experts = 0;       // `expert_count`
   int64_t n_experts_used = 0;  // `expert_used_count`: the experts each token runs
   int64_t n_ff_expert = 0;     // an expert's hidden width: `expert_feed_forward_length`, else n_ff
+  int64_t n_ff_shared = 0;     // recipe.shared_expert: `expert_shared_feed_forward_length`, else n_ff
   int64_t n_heads = 0;
   int64_t n_kv_heads = 0;    // < n_heads for grouped-query attention
   int64_t head_dim = 0;

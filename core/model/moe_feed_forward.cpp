@@ -1,6 +1,7 @@
 #include "model/moe_feed_forward.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 namespace sieve::model {
@@ -62,6 +63,8 @@ MoeFeedForward::MoeFeedForward(const HyperParams& hp, const ModelWeights& weight
   gate_.resize(b * static_cast<size_t>(hp.n_ff_expert));
   up_.resize(b * static_cast<size_t>(hp.n_ff_expert));
   outputs_.resize(b * k * static_cast<size_t>(hp.dim));
+  shared_gate_.resize(b * static_cast<size_t>(hp.n_ff_shared));
+  shared_up_.resize(b * static_cast<size_t>(hp.n_ff_shared));
   next_logits_.resize(n_experts);
   next_choice_.resize(k);
   next_experts_.resize(k);
@@ -72,7 +75,8 @@ uint64_t MoeFeedForward::scratch_bytes(const HyperParams& hp, int64_t max_batch)
   const auto n_experts = static_cast<uint64_t>(hp.n_experts);
   const auto k = static_cast<uint64_t>(hp.n_experts_used);
   const auto dim = static_cast<uint64_t>(hp.dim);
-  const uint64_t floats = b * (n_experts + dim + 2 * static_cast<uint64_t>(hp.n_ff_expert) + k * dim) + n_experts;
+  const uint64_t floats =
+      b * (n_experts + dim + 2 * static_cast<uint64_t>(hp.n_ff_expert + hp.n_ff_shared) + k * dim) + n_experts;
   const uint64_t ints = 4 * n_experts + 2 * b * k + 2 * k;
   return floats * sizeof(float) + ints * sizeof(int32_t) + (b + 1) * k * sizeof(ExpertChoice) +
          n_experts * (sizeof(ExpertMatrices) + 1);
@@ -85,6 +89,7 @@ void MoeFeedForward::forward_batch(int layer, int64_t, const float* x, int n_tok
   group_by_expert(n_tokens);
   run_union(layer, x, n_tokens);
   sum_outputs(n_tokens, y);
+  if (hp_.recipe.shared_expert) add_shared_expert(layer, x, n_tokens, y);
 }
 
 void MoeFeedForward::route(int layer, const float* x, int n_tokens) {
@@ -174,6 +179,27 @@ void MoeFeedForward::sum_outputs(int n_tokens, float* y) const {
       const float* out = outputs_.data() + static_cast<int64_t>(entry_of_[t * k + i]) * dim;
       for (int64_t d = 0; d < dim; ++d) yt[d] += c.weight * out[d];
     }
+  }
+}
+
+// y += sigmoid(shexp_gate . x) * down(act(gate(x)) * up(x)) with the shared
+// expert's matrices, for each token (added after the routed experts' sum, as
+// the reference adds it).
+void MoeFeedForward::add_shared_expert(int layer, const float* x, int n_tokens, float* y) {
+  const LayerWeights& w = weights_.layers[static_cast<size_t>(layer)];
+  const int64_t dim = hp_.dim;
+  const int64_t n_ff = hp_.n_ff_shared;
+  multiply(w.ffn_gate_shexp, x, n_tokens, shared_gate_.data(), pool_, scratch_);
+  multiply(w.ffn_up_shexp, x, n_tokens, shared_up_.data(), pool_, scratch_);
+  apply_gated_activation(hp_, shared_gate_.data(), shared_up_.data(), n_tokens * n_ff);
+  float* out = gathered_.data();  // free again: the routed experts are done
+  multiply(w.ffn_down_shexp, shared_gate_.data(), n_tokens, out, pool_, scratch_);
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    const float* xt = x + t * dim;
+    float logit = 0.0f;
+    for (int64_t d = 0; d < dim; ++d) logit += w.shexp_gate[static_cast<size_t>(d)] * xt[d];
+    const float weight = 1.0f / (1.0f + std::exp(-logit));
+    for (int64_t d = 0; d < dim; ++d) y[t * dim + d] += weight * out[t * dim + d];
   }
 }
 

@@ -14,7 +14,8 @@
 // land in their own rows, and a token's are summed in its choice order
 // afterwards, so neither the grouping nor the order in which experts become
 // available changes a result. Experts already at hand run while missing ones
-// are read (ExpertSource::request, then wait).
+// are read (ExpertSource::request, then wait). A shared expert (qwen2moe)
+// lives with the resident weights and runs for every token.
 
 #include <cstdint>
 #include <span>
@@ -88,6 +89,7 @@ class MoeFeedForward final : public FeedForward {
   void run_union(int layer, const float* x, int n_tokens);
   void run_expert(int layer, int32_t expert, const ExpertMatrices& m, const float* x);
   void sum_outputs(int n_tokens, float* y) const;
+  void add_shared_expert(int layer, const float* x, int n_tokens, float* y);
   void hint_next_layer(int layer, const float* x);
 
   const HyperParams& hp_;
@@ -108,6 +110,7 @@ class MoeFeedForward final : public FeedForward {
   std::vector<float> gathered_;        // max_batch * dim: an expert's tokens' inputs
   std::vector<float> gate_, up_;       // max_batch * n_ff_expert
   std::vector<float> outputs_;         // max_batch * k * dim: one row per entry
+  std::vector<float> shared_gate_, shared_up_;  // max_batch * n_ff_shared (recipe.shared_expert)
   std::vector<float> next_logits_;     // n_experts: the next layer's router, for prefetching
   std::vector<ExpertChoice> next_choice_;  // k
   std::vector<int32_t> next_experts_;      // k

@@ -182,6 +182,12 @@ void load_experts(const TensorLoader& load, const HyperParams& hp, const std::st
     w.up_exps_bias = load.stacked_vector(p + "ffn_up_exps.bias", hp.n_ff_expert, hp.n_experts);
     w.down_exps_bias = load.stacked_vector(p + "ffn_down_exps.bias", hp.dim, hp.n_experts);
   }
+  if (hp.recipe.shared_expert) {
+    w.ffn_gate_shexp = load.matrix(p + "ffn_gate_shexp.weight", hp.dim, hp.n_ff_shared);
+    w.ffn_up_shexp = load.matrix(p + "ffn_up_shexp.weight", hp.dim, hp.n_ff_shared);
+    w.ffn_down_shexp = load.matrix(p + "ffn_down_shexp.weight", hp.n_ff_shared, hp.dim);
+    w.shexp_gate = load.vector(p + "ffn_gate_inp_shexp.weight", hp.dim);
+  }
   if (!matrices) return;
   w.ffn_gate_exps = load.experts(p + "ffn_gate_exps.weight", hp.dim, hp.n_ff_expert, hp.n_experts);
   w.ffn_up_exps = load.experts(p + "ffn_up_exps.weight", hp.dim, hp.n_ff_expert, hp.n_experts);
@@ -260,6 +266,7 @@ uint64_t float_vector_bytes(const HyperParams& hp) {
     per_layer += static_cast<uint64_t>(hp.n_experts * (1 + 2 * hp.n_ff_expert + hp.dim));
   }
   if (r.post_norms) per_layer += 2 * static_cast<uint64_t>(hp.dim);
+  if (r.shared_expert && hp.is_moe()) per_layer += static_cast<uint64_t>(hp.dim);  // ffn_gate_inp_shexp
   // output_norm, and at most three RoPE divisor vectors of n_rot / 2
   const auto model_wide = static_cast<uint64_t>(hp.dim + 2 * hp.n_rot);
   return (static_cast<uint64_t>(hp.n_layers) * per_layer + model_wide) * sizeof(float);

@@ -51,6 +51,11 @@ struct LayerWeights {
   std::vector<float> gate_exps_bias;  // [n_experts * n_ff_expert]
   std::vector<float> up_exps_bias;    // [n_experts * n_ff_expert]
   std::vector<float> down_exps_bias;  // [n_experts * dim]
+  // recipe.shared_expert: the expert every token runs, and its gate's weights.
+  tensor::MatrixView ffn_gate_shexp;  // [n_ff_shared x dim]
+  tensor::MatrixView ffn_up_shexp;    // [n_ff_shared x dim]
+  tensor::MatrixView ffn_down_shexp;  // [dim x n_ff_shared]
+  std::vector<float> shexp_gate;      // [dim] (ffn_gate_inp_shexp)
 };
 
 // Expert `expert`'s rows of a stacked `*_exps` view of `n_experts` experts.
