@@ -35,6 +35,13 @@ struct PlanBuilder {
     t.direct = is_expert_matrix(role) && can_generate_directly(t.type);
     if (router == RouterKind::Skewed && shape.is_moe()) {
       if (role == TensorRole::TokenEmbd) t.shaping = RowShaping::TokenEmbedding;
+      if (role == TensorRole::AttnQ) t.shaping = RowShaping::Query;
+      if (role == TensorRole::AttnK) t.shaping = RowShaping::Key;
+      if (t.name.ends_with("attn_q_norm.weight") || t.name.ends_with("attn_k_norm.weight")) {
+        t.shaping = RowShaping::QkNorm;
+      }
+      if (role == TensorRole::AttnV) t.shaping = RowShaping::Value;
+      if (role == TensorRole::AttnOutput) t.shaping = RowShaping::AttnOutput;
       if (role == TensorRole::Router) t.shaping = RowShaping::Router;
     }
     tensors.push_back(std::move(t));

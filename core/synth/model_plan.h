@@ -18,8 +18,13 @@ namespace sieve::synth {
 // router (router_skew.h).
 enum class RowShaping : uint8_t {
   None,
-  TokenEmbedding,  // token_embd rows: plus the shared direction
-  Router,          // ffn_gate_inp rows: plus the expert's popularity along it
+  TokenEmbedding,  // token_embd rows: plus the shared direction and a topic sign
+  Query,           // attn_q rows: the shared vector c for recency
+  Key,             // attn_k rows: the same
+  QkNorm,          // attn_q_norm / attn_k_norm: scaled for the recency gain
+  Value,           // attn_v rows: copy the topic into a pattern
+  AttnOutput,      // attn_output rows: read the averaged pattern back
+  Router,          // ffn_gate_inp rows: plus the expert's popularity and topic affinity
 };
 
 struct PlannedTensor {

@@ -296,8 +296,16 @@ class ChunkFiller {
  private:
   void shape_row(const PlannedTensor& t, uint64_t r, std::span<float> row) const {
     if (skew_ == nullptr) return;
-    if (t.shaping == RowShaping::TokenEmbedding) skew_->shape_embedding_row(row);
-    if (t.shaping == RowShaping::Router) skew_->shape_router_row(t.layer, r, row);
+    switch (t.shaping) {
+      case RowShaping::None: return;
+      case RowShaping::TokenEmbedding: skew_->shape_embedding_row(r, row); return;
+      case RowShaping::Query: skew_->shape_query_row(r, row); return;
+      case RowShaping::Key: skew_->shape_key_row(r, row); return;
+      case RowShaping::QkNorm: skew_->shape_qk_norm(row); return;
+      case RowShaping::Value: skew_->shape_value_row(t.layer, r, row); return;
+      case RowShaping::AttnOutput: skew_->shape_output_row(t.layer, r, row); return;
+      case RowShaping::Router: skew_->shape_router_row(t.layer, r, row); return;
+    }
   }
 
   ThreadPool& pool_;
