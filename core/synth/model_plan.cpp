@@ -10,6 +10,15 @@ namespace {
 constexpr float kNormNoise = 0.02f;
 constexpr float kBiasNoise = 0.02f;
 
+// Expert matrices always; in a Mixture-of-Experts model every other weight
+// matrix too unless the skewed router shapes its rows (dense models keep the
+// quantizer's bytes, as before direct generation existed).
+bool draws_blocks_directly(const PlannedTensor& t, const ModelShape& shape) {
+  if (!can_generate_directly(t.type) || is_always_f32(t.role)) return false;
+  if (is_expert_matrix(t.role)) return true;
+  return shape.is_moe() && t.shaping == RowShaping::None;
+}
+
 struct PlanBuilder {
   const ModelShape& shape;
   const TypeMix& types;
@@ -32,7 +41,6 @@ struct PlanBuilder {
     t.layer = layer;
     t.dims = std::move(dims);
     t.distribution = weight_distribution(role, t.row_length());
-    t.direct = is_expert_matrix(role) && can_generate_directly(t.type);
     if (router == RouterKind::Skewed && shape.is_moe()) {
       if (role == TensorRole::TokenEmbd) t.shaping = RowShaping::TokenEmbedding;
       if (role == TensorRole::AttnQ) t.shaping = RowShaping::Query;
@@ -44,6 +52,7 @@ struct PlanBuilder {
       if (role == TensorRole::AttnOutput) t.shaping = RowShaping::AttnOutput;
       if (role == TensorRole::Router) t.shaping = RowShaping::Router;
     }
+    t.direct = draws_blocks_directly(t, shape);
     tensors.push_back(std::move(t));
   }
 

@@ -36,7 +36,8 @@ struct PlannedTensor {
   WeightDistribution distribution;
   RowShaping shaping = RowShaping::None;
   // Quantized blocks drawn directly from the seeded counter (direct_quant.h)
-  // instead of generating floats and quantizing them.
+  // instead of generating floats and quantizing them: expert matrices, and
+  // the other matrices of a Mixture-of-Experts model whose rows are not shaped.
   bool direct = false;
 
   uint64_t row_length() const { return dims[0]; }

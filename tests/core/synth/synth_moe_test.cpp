@@ -90,10 +90,29 @@ TEST(SynthMoe, FullSizeQwen3InQ4KMIsAbout17GB) {
   for (const PlannedTensor& t : plan_tensors(q, 259, *TypeMix::from_name("q4_k_m"))) {
     bytes += tensor::bytes_for(t.type, t.n_elements());
     params += t.n_elements();
-    if (is_expert_matrix(t.role)) EXPECT_TRUE(t.direct) << t.name;
+    if (is_expert_matrix(t.role)) {
+      EXPECT_TRUE(t.direct) << t.name;
+    }
   }
   EXPECT_NEAR(static_cast<double>(params) / 1e9, 30.0, 1.0);
-  EXPECT_NEAR(static_cast<double>(bytes) / 1e9, 17.5, 1.0);
+  EXPECT_NEAR(static_cast<double>(bytes) / 1e9, 18.0, 1.0);
+}
+
+TEST(SynthMoe, WhichTensorsAreDrawnDirectly) {
+  ModelShape q = *shape_preset("qwen3-30b-a3b");
+  q.n_layers = 2;
+  const TypeMix mix = *TypeMix::from_name("q4_k_m");
+  for (const PlannedTensor& t : plan_tensors(q, 259, mix, RouterKind::Even)) {
+    // Every quantized matrix of an MoE model; routers, norms and biases stay F32 floats.
+    EXPECT_EQ(t.direct, !is_always_f32(t.role)) << t.name;
+  }
+  for (const PlannedTensor& t : plan_tensors(q, 259, mix, RouterKind::Skewed)) {
+    // The skewed router adds terms to embedding, attention and router rows: those take the float path.
+    EXPECT_EQ(t.direct, is_expert_matrix(t.role) || t.role == TensorRole::Output) << t.name;
+  }
+  for (const PlannedTensor& t : plan_tensors(*shape_preset("tinyllama-1.1b"), 259, mix)) {
+    EXPECT_FALSE(t.direct) << t.name;  // dense models keep the quantizer's bytes
+  }
 }
 
 TEST(SynthMoe, Qwen3TensorsAndKeysAreLlamaCppsNames) {
