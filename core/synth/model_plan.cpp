@@ -19,6 +19,15 @@ bool draws_blocks_directly(const PlannedTensor& t, const ModelShape& shape) {
   return shape.is_moe() && t.shaping == RowShaping::None;
 }
 
+// Mixture-of-Experts models scale the matrices that write into the residual
+// stream by 1 / sqrt(2 * layers) (GPT-2's initialisation), so the stream stays
+// dominated by the token's own embedding at every depth. Without it, deep
+// random attention makes every token's stream alike (rank collapse), and a
+// random router would send most tokens to the same few experts.
+float residual_scale(const ModelShape& shape) {
+  return static_cast<float>(1.0 / std::sqrt(2.0 * static_cast<double>(shape.n_layers)));
+}
+
 struct PlanBuilder {
   const ModelShape& shape;
   const TypeMix& types;
@@ -41,6 +50,9 @@ struct PlanBuilder {
     t.layer = layer;
     t.dims = std::move(dims);
     t.distribution = weight_distribution(role, t.row_length());
+    if (shape.is_moe() && (role == TensorRole::AttnOutput || role == TensorRole::FfnDownExps)) {
+      t.distribution.stddev *= residual_scale(shape);
+    }
     if (router == RouterKind::Skewed && shape.is_moe()) {
       if (role == TensorRole::TokenEmbd) t.shaping = RowShaping::TokenEmbedding;
       if (role == TensorRole::AttnQ) t.shaping = RowShaping::Query;

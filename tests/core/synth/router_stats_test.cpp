@@ -118,7 +118,7 @@ SynthSpec routing_spec(RouterKind router, double skew) {
   SynthSpec spec;
   spec.shape = *shape_preset("qwen3-30b-a3b");
   spec.shape.dim = 256;
-  spec.shape.n_layers = 4;
+  spec.shape.n_layers = 8;
   spec.shape.n_heads = 4;
   spec.shape.n_kv_heads = 2;
   spec.shape.head_dim = 64;
@@ -146,12 +146,13 @@ RoutingStats measure_router(RouterKind router, double skew, bool text = true) {
 }
 
 TEST(SynthRouter, EvenRouterSpreadsChoices) {
-  // 32 experts, top 3 of them: 3/32 = 9.4% when perfectly even; sampling
-  // noise lifts the top a little. (On text the byte frequencies show through:
+  // 32 experts, top 3 of them: 3/32 = 9.4% when perfectly even (about 13%
+  // here: 352 tokens of sampling noise lift the top); the same in every layer
+  // of 8 thanks to the residual scaling (model_plan.cpp). (On text the byte frequencies show through:
   // the first layer routes each byte alike, and a few bytes are most of English.)
   const RoutingStats even = measure_router(RouterKind::Even, 0, /*text=*/false);
-  EXPECT_LT(even.top_tenth_share, 0.2);
-  EXPECT_LT(even.previous_overlap, 0.25);
+  EXPECT_LT(even.top_tenth_share, 0.18);
+  EXPECT_LT(even.previous_overlap, 0.2);
   measure_router(RouterKind::Even, 0, /*text=*/true);
 }
 
