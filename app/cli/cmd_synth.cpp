@@ -52,8 +52,8 @@ const std::vector<OptionSpec>& synth_options() {
        "(Zipf-like popular experts that consecutive tokens share)", "KIND"},
       {"router-skew", 0, true, "skewed router strength: 0 even .. 16 (default 1)", "S"},
       {"ctx", 0, true, "context length written to the metadata", "N"},
-      {"rope-base", 0, true, "rotary base frequency (default 10000)", "X"},
-      {"rms-eps", 0, true, "RMS norm epsilon (default 1e-5)", "X"},
+      {"rope-base", 0, true, "rotary base frequency (default: the preset's; 10000 for the llama ones)", "X"},
+      {"rms-eps", 0, true, "RMS norm epsilon (default: the preset's; 1e-5 for the llama ones)", "X"},
       {"type", 0, true,
        "tensor type or llama.cpp mix: " + joined(synth::TypeMix::names()) +
            " (default f16; gpt-oss-20b: mxfp4_moe, experts MXFP4 and other matrices Q8_0)",
