@@ -420,7 +420,7 @@ void validate_spec(const SynthSpec& spec) {
   }
   const TypeMix types = resolve_type(spec.type);
   // Vocabulary size does not change which types fit (it is never a row length).
-  check_encodable(plan_tensors(spec.shape, 1, types));
+  check_encodable(plan_tensors(spec.shape, 1, types, spec.router));
 }
 
 SynthSummary write_synthetic_model(const SynthSpec& spec, const std::filesystem::path& out_path) {

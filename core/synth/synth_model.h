@@ -75,7 +75,8 @@ enum class RouterKind {
 std::optional<RouterKind> router_from_name(std::string_view name);
 std::string_view router_name(RouterKind kind);
 
-// FFN activation recorded in `sieve.ffn.activation`.
+// FFN activation of a dense model, recorded in `sieve.ffn.activation` (a
+// Mixture-of-Experts shape keeps its architecture's and must stay Silu here).
 enum class Activation {
   Silu,           // "silu": SwiGLU, as trained llama models
   Relu,           // "relu": max(g, 0); about half the gate values are zero
