@@ -1,6 +1,8 @@
-// `sieve synth -o OUT.gguf`: writes a llama-architecture GGUF with seeded
-// random weights in the shape of a real model, for benchmarks and tests.
+// `sieve synth -o OUT.gguf`: writes a GGUF with seeded random weights in the
+// shape of a real model (dense llama, or the Mixture-of-Experts Qwen3-30B-A3B,
+// Mixtral-8x7B and gpt-oss-20b), for benchmarks and tests.
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -39,13 +41,22 @@ const std::vector<OptionSpec>& synth_options() {
       {"dim", 0, true, "embedding length (overrides the preset)", "N"},
       {"layers", 0, true, "number of blocks", "N"},
       {"ff", 0, true, "feed-forward length", "N"},
-      {"heads", 0, true, "attention heads (must divide --dim)", "N"},
+      {"heads", 0, true, "attention heads (must divide --dim unless --head-dim is set)", "N"},
       {"kv-heads", 0, true, "key/value heads (must divide --heads)", "N"},
+      {"head-dim", 0, true, "size of one head (default dim / heads; qwen3-30b-a3b 128, gpt-oss-20b 64)", "N"},
+      {"experts", 0, true, "experts per layer (a Mixture-of-Experts preset's count by default)", "N"},
+      {"experts-used", 0, true, "experts each token runs (top-k)", "K"},
+      {"expert-ff", 0, true, "feed-forward length of one expert", "N"},
+      {"router", 0, true,
+       "MoE routing: even (random routers, the cache's worst case; default) or skewed "
+       "(Zipf-like popular experts that consecutive tokens share)", "KIND"},
+      {"router-skew", 0, true, "skewed router strength: 0 even .. 16 (default 1)", "S"},
       {"ctx", 0, true, "context length written to the metadata", "N"},
-      {"rope-base", 0, true, "rotary base frequency (default 10000)", "X"},
-      {"rms-eps", 0, true, "RMS norm epsilon (default 1e-5)", "X"},
+      {"rope-base", 0, true, "rotary base frequency (default: the preset's; 10000 for the llama ones)", "X"},
+      {"rms-eps", 0, true, "RMS norm epsilon (default: the preset's; 1e-5 for the llama ones)", "X"},
       {"type", 0, true,
-       "tensor type or llama.cpp mix: " + joined(synth::TypeMix::names()) + " (default f16)",
+       "tensor type or llama.cpp mix: " + joined(synth::TypeMix::names()) +
+           " (default f16; gpt-oss-20b: mxfp4_moe, experts MXFP4 and other matrices Q8_0)",
        "TYPE"},
       {"vocab-from", 0, true,
        "copy every tokenizer.* key from this GGUF; default: 259-token byte vocabulary", "FILE"},
@@ -75,6 +86,11 @@ synth::ModelShape shape_from(const Args& args) {
   shape->n_ff = args.get_int("ff", shape->n_ff, 1, INT32_MAX);
   shape->n_heads = args.get_int("heads", shape->n_heads, 1, INT32_MAX);
   shape->n_kv_heads = args.get_int("kv-heads", shape->n_kv_heads, 1, INT32_MAX);
+  shape->head_dim = args.get_int("head-dim", shape->head_dim, 1, INT32_MAX);
+  shape->n_experts = args.get_int("experts", shape->n_experts, 0, INT32_MAX);
+  // Fewer experts than the preset uses: use them all unless told otherwise.
+  shape->n_experts_used = args.get_int("experts-used", std::min(shape->n_experts_used, shape->n_experts), 1, INT32_MAX);
+  shape->n_ff_expert = args.get_int("expert-ff", shape->n_ff_expert, 1, INT32_MAX);
   shape->context_length = args.get_int("ctx", shape->context_length, 1, INT32_MAX);
   shape->rope_base = static_cast<float>(args.get_double("rope-base", shape->rope_base));
   shape->rms_eps = static_cast<float>(args.get_double("rms-eps", shape->rms_eps));
@@ -84,7 +100,7 @@ synth::ModelShape shape_from(const Args& args) {
 SynthSpec spec_from(const Args& args) {
   SynthSpec spec;
   spec.shape = shape_from(args);
-  spec.type = args.get_or("type", "f16");
+  spec.type = args.get_or("type", synth::preset_default_type(args.get_or("preset", "synthA-like")));
   if (!synth::TypeMix::from_name(spec.type)) {
     throw UsageError("--type: unknown type '" + spec.type + "' (expected " +
                      joined(synth::TypeMix::names()) + ")");
@@ -99,6 +115,14 @@ SynthSpec spec_from(const Args& args) {
   spec.activation = *parsed;
   if (args.has("threshold")) spec.relu_threshold = args.get_double("threshold", 0);
   if (args.has("sparsity")) spec.target_sparsity = args.get_double("sparsity", 0);
+  const std::string router = args.get_or("router", "even");
+  const auto router_kind = synth::router_from_name(router);
+  if (!router_kind) throw UsageError("--router: unknown router '" + router + "' (expected even|skewed)");
+  spec.router = *router_kind;
+  if (args.has("router-skew") && spec.router != synth::RouterKind::Skewed) {
+    throw UsageError("--router-skew needs --router skewed");
+  }
+  spec.router_skew = args.get_double("router-skew", 1.0);
   spec.seed = static_cast<uint64_t>(args.get_int("seed", 1, 0, INT64_MAX));
   spec.threads = static_cast<int>(args.get_int("threads", 0, 0, 1024));
   spec.name = args.get_or("name", "");
@@ -163,6 +187,14 @@ void print_summary(const std::string& out, const SynthSpec& spec, const SynthSum
                static_cast<unsigned long long>(s.vocab_size),
                static_cast<unsigned long long>(spec.seed), s.seconds,
                megabytes_per_second(s.file_bytes, s.seconds));
+  if (spec.shape.is_moe()) {
+    std::fprintf(stderr, "%s: %lld experts per layer, %lld used, expert ff %lld, router %s",
+                 std::string(synth::architecture_name(spec.shape.arch)).c_str(),
+                 static_cast<long long>(spec.shape.n_experts), static_cast<long long>(spec.shape.n_experts_used),
+                 static_cast<long long>(spec.shape.expert_ff()), std::string(synth::router_name(spec.router)).c_str());
+    if (spec.router == synth::RouterKind::Skewed) std::fprintf(stderr, " (skew %.3g)", spec.router_skew);
+    std::fprintf(stderr, "\n");
+  }
   if (s.relu_threshold || s.target_sparsity) {
     std::fprintf(stderr, "activation %s", std::string(synth::activation_metadata_name(spec.activation)).c_str());
     if (s.relu_threshold) {
@@ -189,15 +221,22 @@ int cmd_synth(CommandArgs argv) {
   const Args args = Args::parse(argv, synth_options());
   const std::string synopsis =
       "sieve synth -o OUT.gguf [--preset P] [--dim N --layers N --ff N --heads N --kv-heads N "
-      "--ctx N] [--type T] [--vocab-from F] [--activation A [--threshold X | --sparsity S]] "
+      "--head-dim N --ctx N] [--experts N --experts-used K --expert-ff N] [--router even|skewed "
+      "[--router-skew S]] [--type T] [--vocab-from F] [--activation A [--threshold X | --sparsity S]] "
       "[--seed N] [-t THREADS]";
   if (args.has("help")) {
     std::printf("%s", usage_text(synopsis, synth_options()).c_str());
     std::printf(
         "\nNorm weights stay F32. K-quant rows that are not a multiple of 256 fall back as\n"
         "llama.cpp does (Q4_K->Q5_0, Q5_K->Q5_1, Q6_K->Q8_0, Q2_K/Q3_K/IQ4_XS->IQ4_NL,\n"
-        "TQ1_0/TQ2_0->Q4_0). See docs/synthetic-models.md for the weights, the mixes and\n"
-        "the sparsity derivation.\n"
+        "TQ1_0/TQ2_0->Q4_0). Mixture-of-Experts presets (qwen3-30b-a3b, mixtral-8x7b,\n"
+        "gpt-oss-20b) write llama.cpp's qwen3moe / llama / gpt-oss layouts; a mix places\n"
+        "*_exps tensors as llama-quantize does, routers (ffn_gate_inp) stay F32, and expert\n"
+        "blocks in Q4_K, Q6_K, Q5_0, Q8_0 and MXFP4 are drawn directly (no quantizer) at\n"
+        "disk speed. Small versions: e.g. --preset qwen3-30b-a3b --layers 2 --dim 256\n"
+        "--heads 4 --kv-heads 2 --head-dim 64 --experts 16 --experts-used 4 --expert-ff 256.\n"
+        "See docs/synthetic-models.md for the weights, the mixes, the routers and the\n"
+        "sparsity derivation.\n"
         "Types Sieve %s\n",
         read_only_types_note().c_str());
     return 0;

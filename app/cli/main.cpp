@@ -50,7 +50,7 @@ constexpr Command kCommands[] = {
     {"template", sieve::cli::cmd_template, Audience::developer,
      "format chat messages with the model's chat template"},
     {"synth", sieve::cli::cmd_synth, Audience::developer,
-     "write a llama-architecture GGUF with seeded random weights"},
+     "write a GGUF with seeded random weights (llama, or MoE: qwen3moe, Mixtral, gpt-oss)"},
     {"bench-kernels", sieve::cli::cmd_bench_kernels, Audience::developer,
      "matrix x vector throughput per tensor type beside memory bandwidth"},
     {"probe-disk", sieve::cli::cmd_probe_disk, Audience::developer,

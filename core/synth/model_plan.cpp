@@ -2,14 +2,36 @@
 
 #include <cmath>
 
+#include "synth/direct_quant.h"
+
 namespace sieve::synth {
 namespace {
 
 constexpr float kNormNoise = 0.02f;
+constexpr float kBiasNoise = 0.02f;
+
+// Expert matrices always; in a Mixture-of-Experts model every other weight
+// matrix too unless the skewed router shapes its rows (dense models keep the
+// quantizer's bytes, as before direct generation existed).
+bool draws_blocks_directly(const PlannedTensor& t, const ModelShape& shape) {
+  if (!can_generate_directly(t.type) || is_always_f32(t.role)) return false;
+  if (is_expert_matrix(t.role)) return true;
+  return shape.is_moe() && t.shaping == RowShaping::None;
+}
+
+// Mixture-of-Experts models scale the matrices that write into the residual
+// stream by 1 / sqrt(2 * layers) (GPT-2's initialisation), so the stream stays
+// dominated by the token's own embedding at every depth. Without it, deep
+// random attention makes every token's stream alike (rank collapse), and a
+// random router would send most tokens to the same few experts.
+float residual_scale(const ModelShape& shape) {
+  return static_cast<float>(1.0 / std::sqrt(2.0 * static_cast<double>(shape.n_layers)));
+}
 
 struct PlanBuilder {
   const ModelShape& shape;
   const TypeMix& types;
+  RouterKind router;
   std::vector<PlannedTensor> tensors;
 
   void add(std::string name, TensorRole role, int layer, std::vector<uint64_t> dims) {
@@ -19,6 +41,7 @@ struct PlanBuilder {
     slot.layer = layer;
     slot.n_layers = static_cast<int>(shape.n_layers);
     slot.n_gqa = static_cast<int>(shape.n_heads / shape.n_kv_heads);
+    slot.n_experts = static_cast<int>(shape.n_experts);
     slot.row_length = dims[0];
     PlannedTensor t;
     t.type = types.type_for(slot);
@@ -27,24 +50,82 @@ struct PlanBuilder {
     t.layer = layer;
     t.dims = std::move(dims);
     t.distribution = weight_distribution(role, t.row_length());
+    if (shape.is_moe() && (role == TensorRole::AttnOutput || role == TensorRole::FfnDownExps)) {
+      t.distribution.stddev *= residual_scale(shape);
+    }
+    if (router == RouterKind::Skewed && shape.is_moe()) {
+      if (role == TensorRole::TokenEmbd) t.shaping = RowShaping::TokenEmbedding;
+      if (role == TensorRole::AttnQ) t.shaping = RowShaping::Query;
+      if (role == TensorRole::AttnK) t.shaping = RowShaping::Key;
+      if (t.name.ends_with("attn_q_norm.weight") || t.name.ends_with("attn_k_norm.weight")) {
+        t.shaping = RowShaping::QkNorm;
+      }
+      if (role == TensorRole::AttnV) t.shaping = RowShaping::Value;
+      if (role == TensorRole::AttnOutput) t.shaping = RowShaping::AttnOutput;
+      if (role == TensorRole::Router) t.shaping = RowShaping::Router;
+    }
+    t.direct = draws_blocks_directly(t, shape);
     tensors.push_back(std::move(t));
   }
 
-  void add_block(int layer) {
+  void add_attention(int layer, const std::string& prefix) {
+    const auto dim = static_cast<uint64_t>(shape.dim);
+    const auto head = static_cast<uint64_t>(shape.head_size());
+    const uint64_t q_dim = head * static_cast<uint64_t>(shape.n_heads);
+    const uint64_t kv_dim = head * static_cast<uint64_t>(shape.n_kv_heads);
+    const bool biases = shape.arch == Architecture::GptOss;
+    add(prefix + "attn_norm.weight", TensorRole::Norm, layer, {dim});
+    add(prefix + "attn_q.weight", TensorRole::AttnQ, layer, {dim, q_dim});
+    if (biases) add(prefix + "attn_q.bias", TensorRole::Bias, layer, {q_dim});
+    add(prefix + "attn_k.weight", TensorRole::AttnK, layer, {dim, kv_dim});
+    if (biases) add(prefix + "attn_k.bias", TensorRole::Bias, layer, {kv_dim});
+    add(prefix + "attn_v.weight", TensorRole::AttnV, layer, {dim, kv_dim});
+    if (biases) add(prefix + "attn_v.bias", TensorRole::Bias, layer, {kv_dim});
+    add(prefix + "attn_output.weight", TensorRole::AttnOutput, layer, {q_dim, dim});
+    if (biases) {
+      add(prefix + "attn_output.bias", TensorRole::Bias, layer, {dim});
+      add(prefix + "attn_sinks.weight", TensorRole::Bias, layer, {static_cast<uint64_t>(shape.n_heads)});
+    }
+    if (shape.arch == Architecture::Qwen3Moe) {
+      add(prefix + "attn_q_norm.weight", TensorRole::Norm, layer, {head});
+      add(prefix + "attn_k_norm.weight", TensorRole::Norm, layer, {head});
+    }
+  }
+
+  void add_dense_ffn(int layer, const std::string& prefix) {
     const auto dim = static_cast<uint64_t>(shape.dim);
     const auto n_ff = static_cast<uint64_t>(shape.n_ff);
-    const auto kv_dim = dim / static_cast<uint64_t>(shape.n_heads) *
-                        static_cast<uint64_t>(shape.n_kv_heads);
-    const std::string prefix = "blk." + std::to_string(layer) + ".";
-    add(prefix + "attn_norm.weight", TensorRole::Norm, layer, {dim});
-    add(prefix + "attn_q.weight", TensorRole::AttnQ, layer, {dim, dim});
-    add(prefix + "attn_k.weight", TensorRole::AttnK, layer, {dim, kv_dim});
-    add(prefix + "attn_v.weight", TensorRole::AttnV, layer, {dim, kv_dim});
-    add(prefix + "attn_output.weight", TensorRole::AttnOutput, layer, {dim, dim});
-    add(prefix + "ffn_norm.weight", TensorRole::Norm, layer, {dim});
     add(prefix + "ffn_gate.weight", TensorRole::FfnGate, layer, {dim, n_ff});
     add(prefix + "ffn_up.weight", TensorRole::FfnUp, layer, {dim, n_ff});
     add(prefix + "ffn_down.weight", TensorRole::FfnDown, layer, {n_ff, dim});
+  }
+
+  void add_experts(int layer, const std::string& prefix) {
+    const auto dim = static_cast<uint64_t>(shape.dim);
+    const auto ff = static_cast<uint64_t>(shape.expert_ff());
+    const auto n = static_cast<uint64_t>(shape.n_experts);
+    const bool biases = shape.arch == Architecture::GptOss;
+    add(prefix + "ffn_gate_inp.weight", TensorRole::Router, layer, {dim, n});
+    if (biases) add(prefix + "ffn_gate_inp.bias", TensorRole::Bias, layer, {n});
+    add(prefix + "ffn_gate_exps.weight", TensorRole::FfnGateExps, layer, {dim, ff, n});
+    if (biases) add(prefix + "ffn_gate_exps.bias", TensorRole::Bias, layer, {ff, n});
+    add(prefix + "ffn_up_exps.weight", TensorRole::FfnUpExps, layer, {dim, ff, n});
+    if (biases) add(prefix + "ffn_up_exps.bias", TensorRole::Bias, layer, {ff, n});
+    add(prefix + "ffn_down_exps.weight", TensorRole::FfnDownExps, layer, {ff, dim, n});
+    if (biases) add(prefix + "ffn_down_exps.bias", TensorRole::Bias, layer, {dim, n});
+  }
+
+  void add_block(int layer) {
+    const std::string prefix = "blk." + std::to_string(layer) + ".";
+    add_attention(layer, prefix);
+    // gpt-oss names its pre-FFN norm post_attention_norm.
+    const char* ffn_norm = shape.arch == Architecture::GptOss ? "post_attention_norm.weight" : "ffn_norm.weight";
+    add(prefix + ffn_norm, TensorRole::Norm, layer, {static_cast<uint64_t>(shape.dim)});
+    if (shape.is_moe()) {
+      add_experts(layer, prefix);
+    } else {
+      add_dense_ffn(layer, prefix);
+    }
   }
 };
 
@@ -53,16 +134,17 @@ struct PlanBuilder {
 WeightDistribution weight_distribution(TensorRole role, uint64_t row_length) {
   switch (role) {
     case TensorRole::Norm: return {1.0f, kNormNoise};
+    case TensorRole::Bias: return {0.0f, kBiasNoise};
     case TensorRole::TokenEmbd: return {0.0f, 1.0f};
     default: return {0.0f, static_cast<float>(1.0 / std::sqrt(static_cast<double>(row_length)))};
   }
 }
 
-std::vector<PlannedTensor> plan_tensors(const ModelShape& shape, uint64_t vocab_size,
-                                        const TypeMix& types) {
-  PlanBuilder plan{shape, types, {}};
+std::vector<PlannedTensor> plan_tensors(const ModelShape& shape, uint64_t vocab_size, const TypeMix& types,
+                                        RouterKind router) {
+  PlanBuilder plan{shape, types, router, {}};
   const auto dim = static_cast<uint64_t>(shape.dim);
-  plan.tensors.reserve(static_cast<size_t>(shape.n_layers) * 9 + 3);
+  plan.tensors.reserve(static_cast<size_t>(shape.n_layers) * 24 + 3);
   plan.add("token_embd.weight", TensorRole::TokenEmbd, -1, {dim, vocab_size});
   for (int layer = 0; layer < shape.n_layers; ++layer) plan.add_block(layer);
   plan.add("output_norm.weight", TensorRole::Norm, -1, {dim});

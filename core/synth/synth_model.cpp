@@ -9,7 +9,10 @@
 
 #include "gguf/gguf_writer.h"
 #include "synth/chunk_writer.h"
+#include "synth/direct_quant.h"
 #include "synth/model_plan.h"
+#include "synth/router_skew.h"
+#include "synth/synth_metadata.h"
 #include "synth/synth_vocab.h"
 #include "synth/type_mix.h"
 #include "synth/weight_gen.h"
@@ -31,18 +34,72 @@ constexpr int kSlicesPerThread = 4;
 // Limits that keep a typo from asking for absurd shapes.
 constexpr int64_t kMaxDim = 1 << 16, kMaxFf = 1 << 20, kMaxLayers = 4096, kMaxHeads = 4096;
 constexpr int64_t kMaxContext = int64_t{1} << 24;
+constexpr int64_t kMaxExperts = 4096;
+constexpr double kMaxRouterSkew = 16.0;
 constexpr int kMaxThreads = 1024;
 
 struct NamedShape {
   std::string_view name;
   ModelShape shape;
+  std::string_view default_type = "f16";
 };
 
-const std::array<NamedShape, 3>& presets() {
-  static const std::array<NamedShape, 3> kPresets = {{
-      {"tinyllama-1.1b", {2048, 22, 5632, 32, 4, 2048, 10000.0f, 1e-5f}},
-      {"llama2-7b", {4096, 32, 11008, 32, 32, 4096, 10000.0f, 1e-5f}},
-      {"synthA-like", {256, 4, 768, 8, 4, 1024, 10000.0f, 1e-5f}},
+ModelShape dense_llama(int64_t dim, int64_t layers, int64_t ff, int64_t heads, int64_t kv_heads, int64_t ctx) {
+  ModelShape s;
+  s.dim = dim;
+  s.n_layers = layers;
+  s.n_ff = ff;
+  s.n_heads = heads;
+  s.n_kv_heads = kv_heads;
+  s.context_length = ctx;
+  return s;
+}
+
+// The published configs (config.json): Qwen/Qwen3-30B-A3B.
+ModelShape qwen3_30b_a3b() {
+  ModelShape s = dense_llama(2048, 48, 6144, 32, 4, 40960);
+  s.arch = Architecture::Qwen3Moe;
+  s.head_dim = 128;
+  s.rope_base = 1e6f;
+  s.rms_eps = 1e-6f;
+  s.n_experts = 128;
+  s.n_experts_used = 8;
+  s.n_ff_expert = 768;
+  return s;
+}
+
+// mistralai/Mixtral-8x7B-v0.1: llama with 8 experts of the dense FFN's size.
+ModelShape mixtral_8x7b() {
+  ModelShape s = dense_llama(4096, 32, 14336, 32, 8, 32768);
+  s.rope_base = 1e6f;
+  s.n_experts = 8;
+  s.n_experts_used = 2;
+  return s;
+}
+
+// openai/gpt-oss-20b.
+ModelShape gpt_oss_20b() {
+  ModelShape s = dense_llama(2880, 24, 2880, 64, 8, 131072);
+  s.arch = Architecture::GptOss;
+  s.head_dim = 64;
+  s.rope_base = 150000.0f;
+  s.n_experts = 32;
+  s.n_experts_used = 4;
+  s.n_ff_expert = 2880;
+  s.sliding_window = 128;
+  s.rope_scaling_factor = 32.0f;
+  s.rope_original_context = 4096;
+  return s;
+}
+
+const std::array<NamedShape, 6>& presets() {
+  static const std::array<NamedShape, 6> kPresets = {{
+      {"tinyllama-1.1b", dense_llama(2048, 22, 5632, 32, 4, 2048)},
+      {"llama2-7b", dense_llama(4096, 32, 11008, 32, 32, 4096)},
+      {"synthA-like", dense_llama(256, 4, 768, 8, 4, 1024)},
+      {"qwen3-30b-a3b", qwen3_30b_a3b()},
+      {"mixtral-8x7b", mixtral_8x7b()},
+      {"gpt-oss-20b", gpt_oss_20b(), "mxfp4_moe"},
   }};
   return kPresets;
 }
@@ -61,6 +118,18 @@ void check_range(const char* what, int64_t value, int64_t lo, int64_t hi) {
   }
 }
 
+void validate_experts(const ModelShape& s) {
+  if (!s.is_moe()) {
+    if (s.arch != Architecture::Llama) {
+      throw Error("the " + std::string(architecture_name(s.arch)) + " architecture needs experts (at least 2)");
+    }
+    return;
+  }
+  check_range("the expert count", s.n_experts, 2, kMaxExperts);
+  check_range("the used expert count", s.n_experts_used, 1, s.n_experts);
+  check_range("the expert feed-forward length", s.expert_ff(), 1, kMaxFf);
+}
+
 void validate_shape(const ModelShape& s) {
   check_range("dim", s.dim, 1, kMaxDim);
   check_range("the layer count", s.n_layers, 1, kMaxLayers);
@@ -68,7 +137,8 @@ void validate_shape(const ModelShape& s) {
   check_range("the head count", s.n_heads, 1, kMaxHeads);
   check_range("the KV head count", s.n_kv_heads, 1, kMaxHeads);
   check_range("the context length", s.context_length, 1, kMaxContext);
-  if (s.dim % s.n_heads != 0) {
+  if (s.head_dim != 0) check_range("the head size", s.head_dim, 2, kMaxDim);
+  if (s.head_dim == 0 && s.dim % s.n_heads != 0) {
     throw Error("the head count " + std::to_string(s.n_heads) + " does not divide dim " +
                 std::to_string(s.dim));
   }
@@ -76,10 +146,10 @@ void validate_shape(const ModelShape& s) {
     throw Error("the KV head count " + std::to_string(s.n_kv_heads) +
                 " does not divide the head count " + std::to_string(s.n_heads));
   }
-  if ((s.dim / s.n_heads) % 2 != 0) {
-    throw Error("the head size dim / heads = " + std::to_string(s.dim / s.n_heads) +
-                " must be even for rotary embeddings");
+  if (s.head_size() % 2 != 0) {
+    throw Error("the head size " + std::to_string(s.head_size()) + " must be even for rotary embeddings");
   }
+  validate_experts(s);
   if (!(s.rope_base > 0.0f) || !std::isfinite(s.rope_base)) {
     throw Error("the rope base must be a positive number");
   }
@@ -132,6 +202,15 @@ ActivationChoice resolve_activation(const SynthSpec& spec) {
   return {t, sparsity_for_threshold(t, spec.shape)};
 }
 
+void validate_router(const SynthSpec& spec) {
+  if (spec.router == RouterKind::Even) return;
+  if (!spec.shape.is_moe()) throw Error("a skewed router needs a Mixture-of-Experts shape (--experts)");
+  if (!(spec.router_skew >= 0.0 && spec.router_skew <= kMaxRouterSkew)) {
+    throw Error("the router skew must be between 0 and " + std::to_string(static_cast<int>(kMaxRouterSkew)) +
+                ", got " + std::to_string(spec.router_skew));
+  }
+}
+
 TypeMix resolve_type(const std::string& name) {
   auto mix = TypeMix::from_name(name);
   if (!mix) {
@@ -144,7 +223,7 @@ TypeMix resolve_type(const std::string& name) {
 
 void check_encodable(const std::vector<PlannedTensor>& plan) {
   for (const PlannedTensor& t : plan) {
-    if (!can_encode(t.type)) {
+    if (!t.direct && !can_encode(t.type)) {
       throw Error("this build has no quantizer for tensor type " +
                   std::string(tensor::type_name(t.type)) + " (needed by '" + t.name + "')");
     }
@@ -171,51 +250,27 @@ void check_output_location(const std::filesystem::path& out_path, uint64_t bytes
   }
 }
 
-void set_model_metadata(gguf::GgufWriter& w, const SynthSpec& spec, const TypeMix& types,
-                        const ActivationChoice& act, uint64_t vocab_size) {
-  using gguf::Value;
-  const ModelShape& s = spec.shape;
-  const std::string name = !spec.name.empty() ? spec.name
-                                              : "sieve-synth-" + std::to_string(s.dim) + "x" +
-                                                    std::to_string(s.n_layers);
-  auto u32 = [](int64_t v) { return Value::u32(static_cast<uint32_t>(v)); };
-  w.set("general.architecture", Value::string("llama"));
-  w.set("general.name", Value::string(name));
-  w.set("llama.vocab_size", u32(static_cast<int64_t>(vocab_size)));
-  w.set("llama.context_length", u32(s.context_length));
-  w.set("llama.embedding_length", u32(s.dim));
-  w.set("llama.block_count", u32(s.n_layers));
-  w.set("llama.feed_forward_length", u32(s.n_ff));
-  w.set("llama.attention.head_count", u32(s.n_heads));
-  w.set("llama.attention.head_count_kv", u32(s.n_kv_heads));
-  w.set("llama.rope.dimension_count", u32(s.dim / s.n_heads));
-  w.set("llama.rope.freq_base", Value::f32(s.rope_base));
-  w.set("llama.attention.layer_norm_rms_epsilon", Value::f32(s.rms_eps));
-  w.set("general.file_type", Value::u32(types.file_type()));
-  const tensor::TensorType base = types.base_type();
-  if (base != tensor::TensorType::F32 && base != tensor::TensorType::F16 &&
-      base != tensor::TensorType::BF16) {
-    w.set("general.quantization_version", Value::u32(2));
-  }
-  w.set("sieve.synth.seed", Value::u64(spec.seed));
-  w.set("sieve.ffn.activation", Value::string(std::string(activation_metadata_name(spec.activation))));
-  if (act.threshold) {
-    const char* key = spec.activation == Activation::ShiftedRelu ? "sieve.ffn.relu_shift"
-                                                                 : "sieve.ffn.relu_threshold";
-    w.set(key, Value::f32(static_cast<float>(*act.threshold)));
-  }
-  if (act.target_sparsity) {
-    w.set("sieve.synth.target_sparsity", Value::f32(static_cast<float>(*act.target_sparsity)));
-  }
-}
-
 // Generates rows [first, first + n) of one tensor into `out`, spread over the pool.
 class ChunkFiller {
  public:
-  ChunkFiller(ThreadPool& pool, uint64_t max_row_length)
-      : pool_(pool), n_slices_(pool.size() * kSlicesPerThread) {
+  ChunkFiller(ThreadPool& pool, uint64_t max_row_length, const RouterSkew* skew)
+      : pool_(pool), n_slices_(pool.size() * kSlicesPerThread), skew_(skew) {
     scratch_.resize(static_cast<size_t>(n_slices_));
     for (auto& s : scratch_) s.resize(static_cast<size_t>(max_row_length));
+  }
+
+  // Direct tensors: blocks straight from the counter, no floats.
+  void fill_direct(const PlannedTensor& t, const DirectRowGenerator& gen, uint64_t first, uint64_t n,
+                   std::byte* out) {
+    const uint64_t row_bytes = tensor::bytes_for(t.type, t.row_length());
+    const int64_t slices = std::min<int64_t>(n_slices_, static_cast<int64_t>(n));
+    pool_.parallel_for(slices, [&](int64_t begin, int64_t end) {
+      const uint64_t r0 = first + n * static_cast<uint64_t>(begin) / static_cast<uint64_t>(slices);
+      const uint64_t r1 = first + n * static_cast<uint64_t>(end) / static_cast<uint64_t>(slices);
+      for (uint64_t r = r0; r < r1; ++r) {
+        gen.fill_row(r, out + (r - first) * row_bytes, static_cast<int64_t>(t.row_length()));
+      }
+    });
   }
 
   void fill(const PlannedTensor& t, const RowGenerator& gen, uint64_t first, uint64_t n,
@@ -231,6 +286,7 @@ class ChunkFiller {
       const uint64_t r1 = first + n * static_cast<uint64_t>(end) / static_cast<uint64_t>(slices);
       for (uint64_t r = r0; r < r1; ++r) {
         gen.fill_row(r, row);
+        shape_row(t, r, row);
         encode_row(t.type, row.data(), out + (r - first) * row_bytes,
                    static_cast<int64_t>(row_length));
       }
@@ -238,8 +294,23 @@ class ChunkFiller {
   }
 
  private:
+  void shape_row(const PlannedTensor& t, uint64_t r, std::span<float> row) const {
+    if (skew_ == nullptr) return;
+    switch (t.shaping) {
+      case RowShaping::None: return;
+      case RowShaping::TokenEmbedding: skew_->shape_embedding_row(r, row); return;
+      case RowShaping::Query: skew_->shape_query_row(r, row); return;
+      case RowShaping::Key: skew_->shape_key_row(r, row); return;
+      case RowShaping::QkNorm: skew_->shape_qk_norm(row); return;
+      case RowShaping::Value: skew_->shape_value_row(t.layer, r, row); return;
+      case RowShaping::AttnOutput: skew_->shape_output_row(t.layer, r, row); return;
+      case RowShaping::Router: skew_->shape_router_row(t.layer, r, row); return;
+    }
+  }
+
   ThreadPool& pool_;
   int64_t n_slices_;
+  const RouterSkew* skew_;
   std::vector<std::vector<float>> scratch_;
 };
 
@@ -259,12 +330,18 @@ void report(const StreamContext& ctx, uint64_t done) {
 
 void stream_tensor(StreamContext& ctx, const PlannedTensor& t, size_t index) {
   const RowGenerator gen(ctx.spec.seed, index, t.distribution);
+  std::optional<DirectRowGenerator> direct;
+  if (t.direct) direct.emplace(ctx.spec.seed, index, t.distribution, t.type);
   const uint64_t row_bytes = tensor::bytes_for(t.type, t.row_length());
   const uint64_t rows_per_chunk = std::max<uint64_t>(1, kChunkBytes / row_bytes);
   for (uint64_t first = 0; first < t.n_rows(); first += rows_per_chunk) {
     const uint64_t n = std::min(rows_per_chunk, t.n_rows() - first);
     ChunkBuffer& buffer = ctx.sink.acquire();
-    ctx.filler.fill(t, gen, first, n, buffer.bytes.get());
+    if (direct) {
+      ctx.filler.fill_direct(t, *direct, first, n, buffer.bytes.get());
+    } else {
+      ctx.filler.fill(t, gen, first, n, buffer.bytes.get());
+    }
     ctx.sink.submit(buffer, index, static_cast<size_t>(n * row_bytes));
     report(ctx, ctx.sink.bytes_written());
   }
@@ -286,6 +363,30 @@ std::vector<std::string> shape_preset_names() {
   for (const NamedShape& p : presets()) out.emplace_back(p.name);
   return out;
 }
+
+std::string preset_default_type(std::string_view name) {
+  for (const NamedShape& p : presets()) {
+    if (equals_ignoring_case(p.name, name)) return std::string(p.default_type);
+  }
+  return "f16";
+}
+
+std::string_view architecture_name(Architecture arch) {
+  switch (arch) {
+    case Architecture::Llama: return "llama";
+    case Architecture::Qwen3Moe: return "qwen3moe";
+    case Architecture::GptOss: return "gpt-oss";
+  }
+  return "llama";
+}
+
+std::optional<RouterKind> router_from_name(std::string_view name) {
+  if (equals_ignoring_case(name, "even") || equals_ignoring_case(name, "random")) return RouterKind::Even;
+  if (equals_ignoring_case(name, "skewed")) return RouterKind::Skewed;
+  return std::nullopt;
+}
+
+std::string_view router_name(RouterKind kind) { return kind == RouterKind::Skewed ? "skewed" : "even"; }
 
 std::optional<Activation> activation_from_name(std::string_view name) {
   if (equals_ignoring_case(name, "silu")) return Activation::Silu;
@@ -313,9 +414,13 @@ void validate_spec(const SynthSpec& spec) {
   validate_shape(spec.shape);
   check_range("the thread count", spec.threads, 0, kMaxThreads);
   resolve_activation(spec);
+  validate_router(spec);
+  if (spec.shape.is_moe() && spec.activation != Activation::Silu) {
+    throw Error("the ReLU activations are for dense models; a Mixture-of-Experts shape keeps its own");
+  }
   const TypeMix types = resolve_type(spec.type);
   // Vocabulary size does not change which types fit (it is never a row length).
-  check_encodable(plan_tensors(spec.shape, 1, types));
+  check_encodable(plan_tensors(spec.shape, 1, types, spec.router));
 }
 
 SynthSummary write_synthetic_model(const SynthSpec& spec, const std::filesystem::path& out_path) {
@@ -325,7 +430,7 @@ SynthSummary write_synthetic_model(const SynthSpec& spec, const std::filesystem:
   const ActivationChoice act = resolve_activation(spec);
   const SynthVocab vocab = spec.vocab_from.empty() ? byte_fallback_vocab()
                                                    : vocab_from_gguf(spec.vocab_from);
-  const std::vector<PlannedTensor> plan = plan_tensors(spec.shape, vocab.size, types);
+  const std::vector<PlannedTensor> plan = plan_tensors(spec.shape, vocab.size, types, spec.router);
 
   SynthSummary summary;
   summary.vocab_size = vocab.size;
@@ -343,13 +448,15 @@ SynthSummary write_synthetic_model(const SynthSpec& spec, const std::filesystem:
   check_output_location(out_path, summary.tensor_bytes + (uint64_t{64} << 20));
 
   gguf::GgufWriter writer(out_path);
-  set_model_metadata(writer, spec, types, act, vocab.size);
+  set_model_metadata(writer, spec, types, MetadataExtras{act.threshold, act.target_sparsity}, vocab.size);
   for (const gguf::KeyValue& kv : vocab.metadata) writer.set(kv.key, kv.value);
   for (const PlannedTensor& t : plan) writer.add_tensor(t.name, t.type, t.dims);
   writer.begin_data();
   {
     ThreadPool pool(spec.threads);
-    ChunkFiller filler(pool, max_row_length);
+    std::optional<RouterSkew> skew;
+    if (spec.router == RouterKind::Skewed) skew.emplace(spec.shape, spec.seed, spec.router_skew);
+    ChunkFiller filler(pool, max_row_length, skew ? &*skew : nullptr);
     OrderedChunkWriter sink(writer, kBuffers, std::max<size_t>(kChunkBytes, max_row_bytes));
     StreamContext ctx{spec, sink, filler, start, summary.tensor_bytes};
     for (size_t i = 0; i < plan.size(); ++i) stream_tensor(ctx, plan[i], i);

@@ -1,7 +1,8 @@
 #pragma once
-// Writes llama-architecture GGUF models with seeded random weights, at disk
-// speed, for benchmarks and tests that need the shape of a real model (e.g.
-// TinyLlama-1.1B or Llama-2-7B) but not its knowledge.
+// Writes GGUF models with seeded random weights, at disk speed, for
+// benchmarks and tests that need the shape of a real model (e.g. TinyLlama-1.1B,
+// Llama-2-7B, or the Mixture-of-Experts Qwen3-30B-A3B, Mixtral-8x7B and
+// gpt-oss-20b) but not its knowledge.
 //
 //   SynthSpec spec;
 //   spec.shape = *shape_preset("tinyllama-1.1b");
@@ -24,22 +25,58 @@
 
 namespace sieve::synth {
 
+// The llama.cpp architecture a file declares; decides its tensors and keys.
+enum class Architecture {
+  Llama,     // "llama"; with experts it is Mixtral's layout
+  Qwen3Moe,  // "qwen3moe": per-head q/k norms, experts, normalised top-k weights
+  GptOss,    // "gpt-oss": biases, attention sinks, alternate sliding window, expert biases
+};
+std::string_view architecture_name(Architecture arch);
+
 struct ModelShape {
+  Architecture arch = Architecture::Llama;
   int64_t dim = 256;  // embedding length
   int64_t n_layers = 4;
-  int64_t n_ff = 768;  // feed-forward length
+  int64_t n_ff = 768;  // feed-forward length (dense FFN; Mixtral's experts)
   int64_t n_heads = 8;
   int64_t n_kv_heads = 4;
+  int64_t head_dim = 0;  // 0: dim / n_heads (Qwen3 and gpt-oss set it: q is n_heads * head_dim wide)
   int64_t context_length = 1024;
   float rope_base = 10000.0f;
   float rms_eps = 1e-5f;
+  // Mixture of experts: n_experts 0 is a dense model.
+  int64_t n_experts = 0;
+  int64_t n_experts_used = 0;
+  int64_t n_ff_expert = 0;  // 0: n_ff
+  // gpt-oss only: the window of its sliding-window layers and its YaRN scaling.
+  int64_t sliding_window = 0;
+  float rope_scaling_factor = 0.0f;  // 0: no rope scaling keys
+  int64_t rope_original_context = 0;
+
+  int64_t head_size() const { return head_dim > 0 ? head_dim : dim / n_heads; }
+  int64_t expert_ff() const { return n_ff_expert > 0 ? n_ff_expert : n_ff; }
+  bool is_moe() const { return n_experts > 0; }
 };
 
-// "tinyllama-1.1b", "llama2-7b", "synthA-like" (case-insensitive).
+// "tinyllama-1.1b", "llama2-7b", "synthA-like", "qwen3-30b-a3b",
+// "mixtral-8x7b", "gpt-oss-20b" (case-insensitive).
 std::optional<ModelShape> shape_preset(std::string_view name);
 std::vector<std::string> shape_preset_names();
+// The type a preset is written in when none is chosen: "mxfp4_moe" for
+// gpt-oss-20b (as it ships), "f16" for the rest.
+std::string preset_default_type(std::string_view name);
 
-// FFN activation recorded in `sieve.ffn.activation`.
+// How the routers of a Mixture-of-Experts model pick experts
+// (docs/synthetic-models.md, "Routers", says how the weights make it so).
+enum class RouterKind {
+  Even,    // random router rows: tokens spread evenly over the experts
+  Skewed,  // Zipf-like expert popularity and temporally correlated choices
+};
+std::optional<RouterKind> router_from_name(std::string_view name);
+std::string_view router_name(RouterKind kind);
+
+// FFN activation of a dense model, recorded in `sieve.ffn.activation` (a
+// Mixture-of-Experts shape keeps its architecture's and must stay Silu here).
 enum class Activation {
   Silu,           // "silu": SwiGLU, as trained llama models
   Relu,           // "relu": max(g, 0); about half the gate values are zero
@@ -66,6 +103,8 @@ struct SynthSpec {
   // derived. relu_threshold is the cut-off t: the threshold or the shift.
   std::optional<double> relu_threshold;
   std::optional<double> target_sparsity;  // fraction of gate activations that are zero
+  RouterKind router = RouterKind::Even;
+  double router_skew = 1.0;  // Skewed: strength; 0 is even, larger is more skewed
   uint64_t seed = 1;
   int threads = 0;  // 0: one per hardware thread
   // Called on the calling thread after each chunk and once at the end.

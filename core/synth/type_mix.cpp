@@ -51,7 +51,7 @@ std::string lower(std::string_view text) {
 }  // namespace
 
 std::span<const TypeMix::Entry> TypeMix::entries() {
-  static constexpr std::array<Entry, 26> kEntries = {{
+  static constexpr std::array<Entry, 27> kEntries = {{
       {"f32", TensorType::F32, kFtypeF32, Rule::Pure},
       {"f16", TensorType::F16, kFtypeF16, Rule::Pure},
       {"bf16", TensorType::BF16, kFtypeBF16, Rule::Pure},
@@ -78,6 +78,7 @@ std::span<const TypeMix::Entry> TypeMix::entries() {
       {"q4_k_m", TensorType::Q4_K, kFtypeQ4_K_M, Rule::Q4_K_M},
       {"q5_k_s", TensorType::Q5_K, kFtypeQ5_K_S, Rule::Q5_K_S},
       {"q5_k_m", TensorType::Q5_K, kFtypeQ5_K_M, Rule::Q5_K_M},
+      {"mxfp4_moe", TensorType::MXFP4, kFtypeMXFP4_MOE, Rule::Mxfp4Moe},
   }};
   return kEntries;
 }
@@ -101,10 +102,30 @@ std::vector<std::string> TypeMix::names() {
   for (const Entry& e : entries()) out.emplace_back(e.name);
   return out;
 }
-// Mirrors llama_tensor_get_type for the llama architecture without experts.
-// (The reference also bumps attn_v to Q5_K in 70B models; no preset is 70B.)
+bool is_expert_matrix(TensorRole role) {
+  return role == TensorRole::FfnGateExps || role == TensorRole::FfnUpExps || role == TensorRole::FfnDownExps;
+}
+
+bool is_always_f32(TensorRole role) {
+  return role == TensorRole::Norm || role == TensorRole::Bias || role == TensorRole::Router;
+}
+
+// llama-quantize's MXFP4_MOE: the stacked experts (3-D tensors) in MXFP4,
+// every other matrix in Q8_0.
 TensorType TypeMix::mixed_type(const TensorSlot& slot) const {
+  if (rule_ == Rule::Mxfp4Moe) return is_expert_matrix(slot.role) ? TensorType::MXFP4 : TensorType::Q8_0;
+  return k_mix_type(slot);
+}
+
+// Mirrors llama_tensor_get_type for the K-quant mixes. The reference matches
+// tensors by name, so ffn_down_exps follows ffn_down's rule (its layer read
+// from the name) and ffn_gate_exps / ffn_up_exps ffn_gate's / ffn_up's, which
+// keep the base type in these mixes. Models with exactly 8 experts (Mixtral)
+// get attn_k and attn_v in Q8_0 and attn_output in Q5_K in the low-bit mixes.
+// (The reference also bumps attn_v to Q5_K in 70B models; no preset is 70B.)
+TensorType TypeMix::k_mix_type(const TensorSlot& slot) const {
   const int i = slot.layer, n = slot.n_layers;
+  const bool eight_experts = slot.n_experts == 8;
   switch (slot.role) {
     case TensorRole::Output:
       // Q6_K, or Q8_0 when a K block does not fit the row (F16 when even a
@@ -112,7 +133,10 @@ TensorType TypeMix::mixed_type(const TensorSlot& slot) const {
       if (tensor::is_whole_blocks(base_type_, slot.row_length)) return TensorType::Q6_K;
       return tensor::is_whole_blocks(TensorType::Q8_0, slot.row_length) ? TensorType::Q8_0
                                                                         : TensorType::F16;
+    case TensorRole::AttnK:
+      return eight_experts ? TensorType::Q8_0 : base_type_;
     case TensorRole::AttnV:
+      if (eight_experts) return TensorType::Q8_0;
       switch (rule_) {
         case Rule::Q2_K: return slot.n_gqa >= 4 ? TensorType::Q4_K : TensorType::Q3_K;
         case Rule::Q3_K_M: return i < 2 ? TensorType::Q5_K : TensorType::Q4_K;
@@ -123,6 +147,7 @@ TensorType TypeMix::mixed_type(const TensorSlot& slot) const {
         default: return base_type_;
       }
     case TensorRole::FfnDown:
+    case TensorRole::FfnDownExps:
       switch (rule_) {
         case Rule::Q2_K: return TensorType::Q3_K;
         case Rule::Q3_K_M: return i < n / 16 ? TensorType::Q5_K : TensorType::Q4_K;
@@ -133,6 +158,11 @@ TensorType TypeMix::mixed_type(const TensorSlot& slot) const {
         default: return base_type_;
       }
     case TensorRole::AttnOutput:
+      if (eight_experts) {
+        const bool low_bits = rule_ == Rule::Q2_K || rule_ == Rule::Q3_K_S || rule_ == Rule::Q3_K_M ||
+                              rule_ == Rule::Q4_K_S || rule_ == Rule::Q4_K_M;
+        return low_bits ? TensorType::Q5_K : base_type_;
+      }
       switch (rule_) {
         case Rule::Q2_K: return TensorType::Q3_K;
         case Rule::Q3_K_M: return TensorType::Q4_K;
@@ -145,7 +175,7 @@ TensorType TypeMix::mixed_type(const TensorSlot& slot) const {
 }
 
 TensorType TypeMix::type_for(const TensorSlot& slot) const {
-  if (slot.role == TensorRole::Norm) return TensorType::F32;
+  if (is_always_f32(slot.role)) return TensorType::F32;
   const TensorType wanted = is_mix() ? mixed_type(slot) : base_type_;
   const auto chosen = fallback_type(wanted, slot.row_length);
   if (!chosen) {

@@ -6,7 +6,8 @@
 // quantizer (llama.cpp, llama_tensor_get_type) applies for that file type, so
 // a synthetic Q4_K_M file holds the same types in the same places as a public
 // one: e.g. output.weight in Q6_K, attn_v / ffn_down in Q6_K for some layers.
-// Norm vectors are always F32. See docs/synthetic-models.md for the table.
+// Norm vectors, biases, attention sinks and MoE routers (ffn_gate_inp) are
+// always F32, as in published files. See docs/synthetic-models.md for the table.
 
 #include <cstdint>
 #include <optional>
@@ -23,7 +24,9 @@ namespace sieve::synth {
 enum class TensorRole {
   TokenEmbd,
   Output,
-  Norm,  // attn_norm, ffn_norm, output_norm: always F32
+  Norm,  // attn_norm, ffn_norm, output_norm, q/k norms: always F32
+  Bias,  // every *.bias, attn_sinks: always F32
+  Router,  // ffn_gate_inp: always F32 (the reference quantizer never touches it)
   AttnQ,
   AttnK,
   AttnV,
@@ -31,7 +34,13 @@ enum class TensorRole {
   FfnGate,
   FfnUp,
   FfnDown,
+  FfnGateExps,  // the stacked experts' matrices [row, n_ff_expert (or dim), n_experts]
+  FfnUpExps,
+  FfnDownExps,
 };
+bool is_expert_matrix(TensorRole role);
+// Norms, biases and routers: F32 whatever the mix.
+bool is_always_f32(TensorRole role);
 
 // What the type rule needs to know about one tensor and its model.
 struct TensorSlot {
@@ -40,6 +49,7 @@ struct TensorSlot {
   int layer = -1;           // block index, -1 outside the blocks
   int n_layers = 1;
   int n_gqa = 1;            // n_heads / n_kv_heads
+  int n_experts = 0;        // 0 for a dense model
   uint64_t row_length = 0;  // dims[0], the contiguous dimension
 };
 
@@ -63,10 +73,11 @@ class TypeMix {
 
  private:
   // The reference file types whose rule differs from "every weight in one type".
-  enum class Rule : uint8_t { Pure, Q2_K, Q3_K_S, Q3_K_M, Q3_K_L, Q4_K_S, Q4_K_M, Q5_K_S, Q5_K_M };
+  enum class Rule : uint8_t { Pure, Q2_K, Q3_K_S, Q3_K_M, Q3_K_L, Q4_K_S, Q4_K_M, Q5_K_S, Q5_K_M, Mxfp4Moe };
   struct Entry;
   static std::span<const Entry> entries();
   tensor::TensorType mixed_type(const TensorSlot& slot) const;
+  tensor::TensorType k_mix_type(const TensorSlot& slot) const;
 
   std::string name_;
   tensor::TensorType base_type_ = tensor::TensorType::F16;

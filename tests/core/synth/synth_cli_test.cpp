@@ -58,7 +58,9 @@ TEST(SynthCli, HelpDocumentsEveryOption) {
   for (const char* option : {"--output", "--preset", "--dim", "--layers", "--ff", "--heads",
                              "--kv-heads", "--ctx", "--type", "--vocab-from", "--activation",
                              "--threshold", "--sparsity", "--seed", "--threads", "q4_k_m",
-                             "tinyllama-1.1b"}) {
+                             "tinyllama-1.1b", "qwen3-30b-a3b", "mixtral-8x7b", "gpt-oss-20b", "--experts",
+                             "--experts-used", "--expert-ff", "--head-dim", "--router", "--router-skew",
+                             "mxfp4_moe"}) {
     EXPECT_NE(r.output.find(option), std::string::npos) << option;
   }
 }
@@ -86,6 +88,28 @@ TEST(SynthCli, WritesTheRequestedModel) {
   EXPECT_EQ(f.find_tensor("output.weight")->type, tensor::TensorType::Q6_K);
 }
 
+TEST(SynthCli, WritesASmallMixtureOfExpertsModel) {
+  ScratchDir dir;
+  const auto out = dir.file("moe.gguf");
+  const RunResult r = run_cli("-o \"" + out.string() +
+                              "\" --preset gpt-oss-20b --layers 2 --dim 256 --heads 4 --kv-heads 2 --experts 8 "
+                              "--experts-used 2 --expert-ff 256 --router skewed --router-skew 1.5 -t 2");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("router skewed"), std::string::npos) << r.output;
+  const gguf::GgufFile f = gguf::GgufFile::open(out);
+  EXPECT_EQ(f.architecture(), "gpt-oss");
+  EXPECT_EQ(f.get_int("gpt-oss.expert_count"), 8);
+  EXPECT_EQ(f.get_int("gpt-oss.expert_used_count"), 2);
+  EXPECT_EQ(f.get_int("gpt-oss.expert_feed_forward_length"), 256);
+  EXPECT_EQ(f.get_int("gpt-oss.attention.sliding_window"), 128);
+  EXPECT_EQ(f.get_int("general.file_type"), 38);  // mxfp4_moe, the preset's default
+  EXPECT_EQ(f.get_string("sieve.synth.router"), "skewed");
+  EXPECT_NEAR(*f.get_float("sieve.synth.router_skew"), 1.5, 1e-6);
+  EXPECT_EQ(f.find_tensor("blk.1.ffn_down_exps.weight")->type, tensor::TensorType::MXFP4);
+  EXPECT_EQ(f.find_tensor("blk.1.attn_q.weight")->type, tensor::TensorType::Q8_0);
+  EXPECT_EQ(f.find_tensor("blk.1.attn_sinks.weight")->type, tensor::TensorType::F32);
+}
+
 TEST(SynthCli, BadValuesFailWithOneLine) {
   ScratchDir dir;
   const std::string out = "-o \"" + dir.file("x.gguf").string() + "\" ";
@@ -100,6 +124,11 @@ TEST(SynthCli, BadValuesFailWithOneLine) {
       {out + "--activation gelu", "unknown activation"},
       {out + "--dim many", "--dim: expected a whole number"},
       {out + "--activation relu-threshold --sparsity 1.5", "strictly between 0 and 1"},
+      {out + "--router skewed", "needs a Mixture-of-Experts shape"},
+      {out + "--preset qwen3-30b-a3b --router-skew 2", "--router-skew needs --router skewed"},
+      {out + "--preset qwen3-30b-a3b --router sideways", "unknown router 'sideways'"},
+      {out + "--preset mixtral-8x7b --experts 4 --experts-used 5", "used expert count"},
+      {out + "--preset qwen3-30b-a3b --activation relu", "for dense models"},
       {"--type f16", "--output FILE is required"},
       {"-o /no/such/folder/x.gguf", "does not exist"},
   };
