@@ -145,10 +145,15 @@ TEST(ReferenceSynthesized, TeacherForcedTernaryModels) {
   const std::filesystem::path dir =
       std::filesystem::temp_directory_path() / ("sieve-ternary-ref-" + std::to_string(std::random_device{}()));
   std::filesystem::create_directories(dir);
-  for (const std::string type : {std::string("tq1_0"), std::string("tq2_0")}) {
+  for (const std::string& type : {std::string("tq1_0"), std::string("tq2_0")}) {
     SCOPED_TRACE(type);
     synth::SynthSpec spec;
-    spec.shape = {256, 2, 512, 4, 2, 1024, 10000.0f, 1e-5f};
+    spec.shape.dim = 256;
+    spec.shape.n_layers = 2;
+    spec.shape.n_ff = 512;
+    spec.shape.n_heads = 4;
+    spec.shape.n_kv_heads = 2;
+    spec.shape.context_length = 1024;
     spec.name = "synthT-" + type;
     spec.type = type;
     spec.vocab_from = shared_dir() / "models" / "stories260K.gguf";

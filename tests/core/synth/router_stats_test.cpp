@@ -31,11 +31,15 @@ class RecordingExperts final : public model::ExpertSource {
  public:
   RecordingExperts(const model::HyperParams& hp, const model::ModelWeights& weights)
       : inner_(hp, weights), choices_(static_cast<size_t>(hp.n_layers)) {}
-  void fetch(int layer, std::span<const model::ExpertChoice> choice, std::span<model::ExpertMatrices> out) override {
-    std::vector<int32_t> ids;
-    for (const model::ExpertChoice& c : choice) ids.push_back(c.expert);
-    choices_[static_cast<size_t>(layer)].push_back(std::move(ids));
-    inner_.fetch(layer, choice, out);
+  int64_t capacity() const override { return inner_.capacity(); }
+  // Tokens run one at a time, so each request names one token's experts.
+  void request(int layer, std::span<const int32_t> experts, std::span<model::ExpertMatrices> out,
+               std::span<uint8_t> ready) override {
+    choices_[static_cast<size_t>(layer)].emplace_back(experts.begin(), experts.end());
+    inner_.request(layer, experts, out, ready);
+  }
+  void wait(int layer, std::span<const int32_t> experts, std::span<model::ExpertMatrices> out) override {
+    inner_.wait(layer, experts, out);
   }
   // [layer][token] -> the chosen experts
   const std::vector<std::vector<std::vector<int32_t>>>& choices() const { return choices_; }
@@ -57,7 +61,7 @@ RoutingStats measure(const std::filesystem::path& path, const std::vector<int32_
   const model::ModelWeights weights = model::load_weights(file, hp);
   ThreadPool pool(1);
   RecordingExperts experts(hp, weights);
-  model::MoeFeedForward ffn(hp, weights, pool, experts);
+  model::MoeFeedForward ffn(hp, weights, pool, experts, 1);
   model::Transformer transformer(hp, weights, ffn, pool, static_cast<int64_t>(tokens.size()) + 1, 1);
   for (size_t i = 0; i < tokens.size(); ++i) transformer.forward(&tokens[i], 1, static_cast<int64_t>(i));
   RoutingStats stats;
