@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstddef>
 #include <cstring>
 #include <random>
 #include <string>
@@ -222,8 +223,8 @@ TEST(GemmQ8, KernelMatchesScalarVecDotOnEveryShape) {
   }
 }
 
-// Activations at the ends of the int8 range: all -1 (Q8_K: every value -128;
-// Q8_0: -127), all +1, alternating signs, and a spread.
+// Activations at the ends of the int8 range: all -1 (every value -127), all
+// +1, alternating signs, and a spread.
 std::vector<std::vector<float>> extreme_activations(int64_t k, int64_t n_vectors) {
   std::vector<std::vector<float>> out;
   for (int pattern = 0; pattern < 4; ++pattern) {
@@ -258,6 +259,48 @@ TEST(GemmQ8, ExtremeBytesMatchScalarVecDot) {
           expect_matches(e, kRows, y, kRows, kVectors, ldy,
                          describe(t, type, kRows, kVectors, kK) + " bytes " + std::to_string(fill));
           if (::testing::Test::HasFatalFailure()) return;
+        }
+      }
+    }
+  }
+}
+
+// The AVX2 kernel's "signed" route (Q8_0, IQ4_NL, IQ4_XS, MXFP4) puts each
+// weight's sign on the activation with vpsignb, which cannot negate -128: it
+// is exact only because no table's Q8_0 or Q8_K quantizer writes -128, for
+// any finite input. Blocks of every kind of extreme: all -1, one -1 among
+// tiny values, magnitudes near the float limits, subnormals, and values just
+// under a scale boundary.
+TEST(GemmQ8, ActivationsNeverReachMinus128) {
+  std::vector<std::vector<float>> inputs;
+  const int64_t n = 512;  // two Q8_K blocks, sixteen Q8_0 blocks
+  auto add = [&](auto value_at) {
+    std::vector<float> x(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) x[static_cast<size_t>(i)] = value_at(i);
+    inputs.push_back(x);
+  };
+  add([](int64_t) { return -1.0f; });
+  add([](int64_t i) { return i % 32 == 5 ? -1.0f : 1e-6f; });
+  add([](int64_t i) { return i % 2 == 0 ? -3.0e38f : 3.0e38f; });
+  add([](int64_t i) { return i % 3 == 0 ? -1.0e-40f : 2.0e-41f; });
+  add([](int64_t i) { return -1.0f + static_cast<float>(i % 7) * 1.0e-7f; });
+  add([](int64_t i) { return std::nextafter(-static_cast<float>(i % 11 + 1), 0.0f); });
+  const std::vector<float> g = gaussian(n, 31, 1000.0f);
+  add([&](int64_t i) { return g[static_cast<size_t>(i)]; });
+  for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Neon}) {
+    if (!isa_available(isa)) continue;
+    const KernelTable& k = kernels_for(isa);
+    for (T dot : {T::Q8_0, T::Q8_K}) {
+      if (k[dot].quantize == nullptr) continue;
+      for (size_t c = 0; c < inputs.size(); ++c) {
+        const Bytes q = quantize(k, dot, inputs[c]);
+        const size_t block = type_info(dot).block_bytes, values = static_cast<size_t>(type_info(dot).block_elems);
+        const size_t qs_offset = dot == T::Q8_0 ? offsetof(BlockQ8_0, qs) : offsetof(BlockQ8K, qs);
+        for (size_t off = 0; off + block <= q.size(); off += block) {
+          for (size_t i = 0; i < values; ++i) {
+            const auto v = static_cast<int8_t>(q[off + qs_offset + i]);
+            ASSERT_GE(v, -127) << isa_name(isa) << " " << type_name(dot) << " input " << c << " block " << off / block;
+          }
         }
       }
     }
