@@ -51,7 +51,7 @@
 // 4 x 4 dword transpose in each 128-bit lane (lane 0 rows 0-3, lane 1 rows 4-7);
 // for "signed" the transpose's output gets its sign bit flipped (u - 128).
 //
-// Kernel: a register block of groups x vectors (1 x 4 "bytes", 1 x 6
+// Kernel: a register block of groups x vectors (1 x 4 "bytes", 1 x 8
 // "signed", 2 x 3 "words"). Per sub-block every int32 sum starts at the
 // vector's -offset * sum(x) (at 0 for "signed", whose values are already
 // u - offset: the same integer); then
@@ -246,16 +246,18 @@ void pack_rows(const void* rows, size_t row_stride, int64_t n_rows, int64_t k, v
 // Q6_K 85-88 with 1 x 4; 2 x 3, 2 x 2 and 1 x 6 were no faster and spilled
 // more. "Words" (no chains): 2 groups x 3 vectors, 6 sums and 6 accumulators;
 // best of several runs Q8_0 / IQ4_XS 57 / 56 GMAC/s against 50 / 50 with
-// 1 x 4 and 53 / 53 with 1 x 6. "Signed": 1 group x 6 vectors (6 sums, 6
-// accumulators, w, |w|, the ones and one product); IQ4_XS / Q8_0 72-77 GMAC/s,
-// the same within noise as 1 x 5, 1 x 7 and 1 x 8, above 2 x 3 and 2 x 4
-// (68-71: two groups' w and |w| leave no room) and 1 x 4 (63-73).
+// 1 x 4 and 53 / 53 with 1 x 6. "Signed": 1 group x 8 vectors (8 sums, w,
+// |w|, the ones and one product in registers; the float accumulators, used
+// once per sub-block, go to the stack); IQ4_XS / Q8_0 72-77 GMAC/s with 128
+// vectors, the same within noise as 1 x 5, 1 x 6 and 1 x 7, above 2 x 3 and
+// 2 x 4 (68-71: two groups' w and |w| leave no room) and 1 x 4 (63-73). With
+// 64 vectors (prefill's batch) 1 x 8 runs whole blocks and beat 1 x 6 by ~2%.
 constexpr int kGroupBlock = 1;   // row groups per register block
 constexpr int kVectorBlock = 4;  // vectors per register block
 constexpr int kWordsGroupBlock = 2;
 constexpr int kWordsVectorBlock = 3;
 constexpr int kSignedGroupBlock = 1;
-constexpr int kSignedVectorBlock = 6;
+constexpr int kSignedVectorBlock = 8;
 
 [[gnu::always_inline]] inline int32_t load_i32(const void* p) {
   int32_t v;
