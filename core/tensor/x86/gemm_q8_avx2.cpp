@@ -15,44 +15,45 @@
 //     can be added in int16 before one vpmaddwd by ones widens them to int32:
 //     8 steps for u <= 15 (8 * 3840 = 30720), 2 for u <= 63 (2 * 16128 =
 //     32256), 4 for IQ1. About 2.3-2.5 uops per 32 products.
-//   "signed" (Q8_0: s in [-128, 127]; IQ4_NL, IQ4_XS: [-127, 113]; MXFP4:
-//     [-12, 12]; s = u - 128). Packed as signed bytes; per step |s| once per
-//     group, then per vector vpsignb puts s's sign on the activation and
-//     vpmaddubsw multiplies |s| (unsigned, <= 128) by it. Exact because the
-//     activations never reach -128 (the Q8_0 and Q8_K quantizers of every
-//     table clamp to [-127, 127]; GemmQ8.ActivationsNeverReachMinus128):
-//     vpsignb cannot negate -128, and a pair is at most 2 * 128 * 127 =
-//     32512. Q8_0 and IQ4 pairs leave no room to chain (4 uops per 32
-//     products: vpsignb, vpmaddubsw, vpmaddwd, vpaddd); MXFP4's (3048)
-//     chain 8 steps.
-//   "words" (IQ3_*, IQ2_*: u = value + 128, up to 255). The values are packed
-//     as int16 and multiplied with int16 activations by vpmaddwd: 2 uops
-//     (vpmaddwd + vpaddd) per 16 products. Their |value| <= 62 would allow
-//     "signed" with chains of 2; not moved yet.
+//   "signed" (the offset-128 types, s = u - 128: Q8_0 in [-128, 127];
+//     IQ4_NL, IQ4_XS in [-127, 113]; MXFP4 +-12; IQ3_XXS +-62; IQ2_* +-43;
+//     IQ3_S +-15). Packed as signed bytes; per step |s| once per group, then
+//     per vector vpsignb puts s's sign on the activation and vpmaddubsw
+//     multiplies |s| (unsigned, <= 128) by it. Exact because the activations
+//     never reach -128 (the Q8_0 and Q8_K quantizers of every table clamp to
+//     [-127, 127]; GemmQ8.ActivationsNeverReachMinus128): vpsignb cannot
+//     negate -128, and a pair is at most 2 * 128 * 127 = 32512. Q8_0 and IQ4
+//     pairs leave no room to chain (4 uops per 32 products: vpsignb,
+//     vpmaddubsw, vpmaddwd, vpaddd); IQ2_* and IQ3_XXS chain 2 steps, MXFP4
+//     and IQ3_S 8.
 //
-// Why "signed" beats "words" at the same 4 uops per 32 products: half the
-// packed bytes (the 256 KiB tile sits in L2, and words streamed 64 bytes per
-// 96 products from it), one broadcast per 4 values instead of 2, and no
-// widening of the activations per sub-block. On the Zen 5 (one core, 2048 x
-// 2048 x 128 vectors, best of 7-11) Q8_0, IQ4_NL, IQ4_XS went from 54-57 to
-// 71-77 GMAC/s and MXFP4 from 55 to 83; vpsignb, vpmaddubsw and vpmaddwd each
-// issue twice per cycle there, and vpsignb mixed with vpmaddubsw 2.4 times,
-// so the multiplies and the sign share ports: about 1.4 cycles per 32
-// products, near that bound. Tried and slower: the sign as XOR + SUB with a
-// per-group mask (60-62 GMAC/s, one more uop).
+// "Signed" replaced a "words" route (values as int16, vpmaddwd with the
+// activations widened to int16: exact for any bytes, also 4 uops per 32
+// products). Signed wins at the same count because it packs half the bytes
+// (the 256 KiB tile sits in L2, and words streamed 64 bytes per 96 products
+// from it), broadcasts 4 activations at a time instead of 2, widens nothing
+// per sub-block, and chains where the values are small. On the Zen 5 (one
+// core, 2048 x 2048 x 128 vectors, best of 15-35 alternating runs) Q8_0,
+// IQ4_NL, IQ4_XS went from 55-57 to 73-76 GMAC/s, MXFP4 from 56 to 86, IQ2_*
+// from 39-44 to 52-55 and IQ3_* from 44-45 to 55-60 (there the scalar grid
+// unpacking weighs more). vpsignb, vpmaddubsw and vpmaddwd each issue twice
+// per cycle there, vpsignb mixed with vpmaddubsw 2.4 times, so the sign
+// shares the multiply ports: about 1.4 cycles per 32 products, near that
+// bound. Tried and slower: the sign as XOR + SUB with a per-group mask
+// (60-62 against 72-74 GMAC/s, one more uop).
 //
 // Packed layout, per sub-block of kSub values: the values in steps (4 bytes
-// or 2 words per row), 32 bytes per step holding that step of the 8 rows —
+// per row), 32 bytes per step holding that step of the 8 rows —
 // one 32-bit lane per row, as the AVX-512 layout has with 16 — then 8 float
 // scales and, if the type has mins, 8 float mins. Packing widens each row's
 // block to unsigned bytes (x86/q8_unpack.h, shared with the AVX-512 file;
-// x86/q8_unpack_grid.h for the grid and ternary types), for "words" further
-// to uint16, and interleaves 16-byte pieces of the 8 rows with a
+// x86/q8_unpack_grid.h for the grid and ternary types) and interleaves
+// 16-byte pieces of the 8 rows with a
 // 4 x 4 dword transpose in each 128-bit lane (lane 0 rows 0-3, lane 1 rows 4-7);
 // for "signed" the transpose's output gets its sign bit flipped (u - 128).
 //
-// Kernel: a register block of groups x vectors (1 x 4 "bytes", 1 x 8
-// "signed", 2 x 3 "words"). Per sub-block every int32 sum starts at the
+// Kernel: a register block of 1 group x 4 vectors ("bytes") or 1 x 8
+// ("signed"). Per sub-block every int32 sum starts at the
 // vector's -offset * sum(x) (at 0 for "signed", whose values are already
 // u - offset: the same integer); then
 // acc = fma(float(sum), scale * dx, acc) and, with mins, acc = fma(min,
@@ -84,14 +85,12 @@ constexpr int64_t kGroupRows = kQ8GroupRowsAvx2;
 enum class Route {
   None,    // the type has no AVX2 packer
   Bytes,   // unsigned bytes u times activations by vpmaddubsw
-  Words,   // u as int16 times activations widened to int16 by vpmaddwd
   Signed,  // signed bytes s = u - offset: |s| times sign(x, s) by vpmaddubsw
 };
 
 struct Avx2Form {
   Route route = Route::None;
-  int chain = 0;  // vpmaddubsw steps summed in int16 before widening (Bytes, Signed)
-  constexpr bool words() const { return route == Route::Words; }
+  int chain = 0;  // vpmaddubsw steps summed in int16 before widening
   constexpr bool signed_bytes() const { return route == Route::Signed; }
 };
 
@@ -100,6 +99,9 @@ constexpr int kMaxU4 = 15, kMaxU6 = 63, kMaxUIq1 = 18, kMaxUTernary = 3;
 // Largest |s| each "signed" type packs: Q8_0 may hold -128, the IQ4 codebook
 // reaches -127, MXFP4's +-12 (blocks_iq.h).
 constexpr int kMaxAbsQ8 = 128, kMaxAbsIq4 = 127, kMaxAbsMxfp4 = 12;
+// The grid types' largest magnitude (a byte of their grids, iq2_grids.cpp and
+// iq3_grids.cpp; GemmQ8.GridMagnitudesAreTheAvx2SignedBounds checks them).
+constexpr int kMaxAbsIq2 = 43, kMaxAbsIq3xxs = 62, kMaxAbsIq3s = 15;
 constexpr int max_abs(const int8_t (&levels)[16]) {
   int m = 0;
   for (int8_t l : levels) m = std::max(m, l < 0 ? -l : +l);
@@ -140,11 +142,11 @@ constexpr Avx2Form avx2_form(TensorType type) {
     case TensorType::IQ4_NL:
     case TensorType::IQ4_XS: return signed_form(type, kMaxAbsIq4);
     case TensorType::MXFP4: return signed_form(type, kMaxAbsMxfp4);
-    case TensorType::IQ3_XXS:
-    case TensorType::IQ3_S:
+    case TensorType::IQ3_XXS: return signed_form(type, kMaxAbsIq3xxs);
+    case TensorType::IQ3_S: return signed_form(type, kMaxAbsIq3s);
     case TensorType::IQ2_XXS:
     case TensorType::IQ2_XS:
-    case TensorType::IQ2_S: return {Route::Words, 1};
+    case TensorType::IQ2_S: return signed_form(type, kMaxAbsIq2);
     default: return {};
   }
 }
@@ -155,14 +157,18 @@ static_assert(avx2_form(TensorType::Q4_0).chain == 8 && avx2_form(TensorType::Q6
 static_assert(avx2_form(TensorType::Q8_0).chain == 1 && avx2_form(TensorType::IQ4_XS).chain == 1 &&
                   avx2_form(TensorType::IQ4_NL).chain == 1 && avx2_form(TensorType::MXFP4).chain == 8,
               "Q8_0 and IQ4 pairs reach 2 * 128 * 127 and 2 * 127 * 127: no room to chain in int16");
+static_assert(avx2_form(TensorType::IQ2_XXS).chain == 2 && avx2_form(TensorType::IQ2_XS).chain == 2 &&
+                  avx2_form(TensorType::IQ2_S).chain == 2 && avx2_form(TensorType::IQ3_XXS).chain == 2 &&
+                  avx2_form(TensorType::IQ3_S).chain == 8,
+              "grid pairs reach 2 * 43 * 127 (IQ2), 2 * 62 * 127 (IQ3_XXS) and 2 * 15 * 127 (IQ3_S)");
 
-constexpr size_t sub_block_bytes(int sub, bool words, bool has_min) {
-  return static_cast<size_t>(sub) * kGroupRows * (words ? 2 : 1) + 32 * (has_min ? 2 : 1);
+constexpr size_t sub_block_bytes(int sub, bool has_min) {
+  return static_cast<size_t>(sub) * kGroupRows + 32 * (has_min ? 2 : 1);
 }
 
 size_t group_bytes_avx2(TensorType type, int64_t k) {
   const Q8GemmLayout l = q8_gemm_layout(type);
-  return static_cast<size_t>(k / l.sub_block) * sub_block_bytes(l.sub_block, avx2_form(type).words(), l.has_min);
+  return static_cast<size_t>(k / l.sub_block) * sub_block_bytes(l.sub_block, l.has_min);
 }
 
 // ---- packing 8 rows ----------------------------------------------------------------
@@ -195,22 +201,18 @@ void pack_rows(const void* rows, size_t row_stride, int64_t n_rows, int64_t k, v
   static_assert(kLayout.sub_block != 0 && kForm.route != Route::None, "no AVX2 int8 layout for this type");
   static_assert(!kForm.signed_bytes() || kLayout.offset == 128, "signed bytes are u - 128");
   constexpr int kSub = kLayout.sub_block;
-  constexpr bool kWords = kForm.words();
-  constexpr int kValueBytes = kWords ? 2 : 1;
-  constexpr int kStepValues = 4 / kValueBytes;
-  constexpr size_t kSubBytes = sub_block_bytes(kSub, kWords, kLayout.has_min);
+  constexpr size_t kSubBytes = sub_block_bytes(kSub, kLayout.has_min);
   constexpr int kSubsPerBlock = T::kValues / kSub;
   constexpr size_t kFloatStride = kSubBytes / sizeof(float);
-  constexpr size_t kRowBytes = static_cast<size_t>(T::kValues) * kValueBytes;
+  constexpr size_t kRowBytes = T::kValues;
   // "Signed" stores s = u - 128: the sign bit of u flipped.
   constexpr uint8_t kFlip = kForm.signed_bytes() ? 0x80 : 0x00;
-  alignas(32) uint8_t stage[kGroupRows][T::kValues];
-  alignas(32) uint8_t wide[kWords ? kGroupRows : 1][kWords ? kRowBytes : 1];
+  alignas(32) uint8_t stage[kGroupRows][kRowBytes];
   auto* out = static_cast<uint8_t*>(group);
   const auto* base = static_cast<const std::byte*>(rows);
   for (int64_t b = 0; b < k / T::kValues; ++b) {
     uint8_t* sub0 = out + static_cast<size_t>(b * kSubsPerBlock) * kSubBytes;
-    auto* scale = reinterpret_cast<float*>(sub0 + kSub * kGroupRows * kValueBytes);
+    auto* scale = reinterpret_cast<float*>(sub0 + kSub * kGroupRows);
     float* min = kLayout.has_min ? scale + kGroupRows : nullptr;
     for (int64_t r = 0; r < kGroupRows; ++r) {
       if (r < n_rows) {
@@ -223,16 +225,11 @@ void pack_rows(const void* rows, size_t row_stride, int64_t n_rows, int64_t k, v
           if (min != nullptr) min[static_cast<size_t>(s) * kFloatStride + static_cast<size_t>(r)] = 0.0f;
         }
       }
-      if constexpr (kWords) {
-        for (int i = 0; i < T::kValues; i += 16) store256(wide[r] + 2 * i, _mm256_cvtepu8_epi16(load128(stage[r] + i)));
-      }
     }
-    const uint8_t* src = kWords ? &wide[0][0] : &stage[0][0];
     const __m256i flip = _mm256_set1_epi8(static_cast<char>(kFlip));
     for (size_t c = 0; c < kRowBytes / 16; ++c) {
-      const size_t value = 16 * c / kValueBytes;
-      const size_t sub = value / kSub, step = (value % kSub) / kStepValues;
-      interleave8(src + 16 * c, kRowBytes, sub0 + sub * kSubBytes + 32 * step, flip);
+      const size_t sub = 16 * c / kSub, step = (16 * c % kSub) / 4;
+      interleave8(&stage[0][0] + 16 * c, kRowBytes, sub0 + sub * kSubBytes + 32 * step, flip);
     }
   }
 }
@@ -244,9 +241,8 @@ void pack_rows(const void* rows, size_t row_stride, int64_t n_rows, int64_t k, v
 // broadcast activation and the ones. Single-thread 2048 x 2048 x 128
 // vectors on the Zen 5 EPYC (busy, best of 15): Q4_0 / Q4_K 94-97 GMAC/s,
 // Q6_K 85-88 with 1 x 4; 2 x 3, 2 x 2 and 1 x 6 were no faster and spilled
-// more. "Words" (no chains): 2 groups x 3 vectors, 6 sums and 6 accumulators;
-// best of several runs Q8_0 / IQ4_XS 57 / 56 GMAC/s against 50 / 50 with
-// 1 x 4 and 53 / 53 with 1 x 6. "Signed": 1 group x 8 vectors (8 sums, w,
+// more. (The words route had 2 x 3: Q8_0 / IQ4_XS 57 / 56 GMAC/s against
+// 50 / 50 with 1 x 4 and 53 / 53 with 1 x 6.) "Signed": 1 group x 8 vectors (8 sums, w,
 // |w|, the ones and one product in registers; the float accumulators, used
 // once per sub-block, go to the stack); IQ4_XS / Q8_0 72-77 GMAC/s with 128
 // vectors, the same within noise as 1 x 5, 1 x 6 and 1 x 7, above 2 x 3 and
@@ -254,8 +250,6 @@ void pack_rows(const void* rows, size_t row_stride, int64_t n_rows, int64_t k, v
 // 64 vectors (prefill's batch) 1 x 8 runs whole blocks and beat 1 x 6 by ~2%.
 constexpr int kGroupBlock = 1;   // row groups per register block
 constexpr int kVectorBlock = 4;  // vectors per register block
-constexpr int kWordsGroupBlock = 2;
-constexpr int kWordsVectorBlock = 3;
 constexpr int kSignedGroupBlock = 1;
 constexpr int kSignedVectorBlock = 8;
 
@@ -274,7 +268,8 @@ template <int kSub, int kChain, int G, int V>
     __m256i part[G][V];
     for (int g = 0; g < G; ++g)
       for (int v = 0; v < V; ++v) part[g][v] = _mm256_setzero_si256();
-    // Not unrolled (see the words loop below).
+    // Not unrolled: unrolled, GCC reassociated the words route's additions
+    // into a tree and spilled every product to the stack.
     #pragma GCC unroll 1
     for (int i = 0; i < kChain; ++i) {
       __m256i wv[G];
@@ -286,33 +281,6 @@ template <int kSub, int kChain, int G, int V>
     }
     for (int g = 0; g < G; ++g)
       for (int v = 0; v < V; ++v) sums[g][v] = _mm256_add_epi32(sums[g][v], _mm256_madd_epi16(part[g][v], ones));
-  }
-}
-
-// The integer sums of one sub-block, "words" form: activations widened to
-// int16 once per sub-block, then vpmaddwd per step of two values.
-template <int kSub, int G, int V>
-[[gnu::always_inline]] inline void sub_block_words_sums(const uint8_t* const* w, size_t sub_offset, const int8_t* const* x,
-                                                      __m256i (&sums)[G][V]) {
-  alignas(32) int16_t xw[V][kSub];
-  for (int v = 0; v < V; ++v) {
-    for (int i = 0; i < kSub; i += 16) {
-      _mm256_store_si256(reinterpret_cast<__m256i*>(xw[v] + i), _mm256_cvtepi8_epi16(load128(x[v] + i)));
-    }
-  }
-  // Without this barrier GCC extracts the pairs from the widened registers
-  // with shuffles (port 5) instead of broadcasting them from memory (a load).
-  asm volatile("" : : "r"(&xw[0][0]) : "memory");
-  // Not unrolled: unrolled, GCC reassociates the additions into a tree and
-  // spills every product to the stack.
-  #pragma GCC unroll 1
-  for (int step = 0; step < kSub / 2; ++step) {
-    __m256i wv[G];
-    for (int g = 0; g < G; ++g) wv[g] = load256(w[g] + sub_offset + 32 * step);
-    for (int v = 0; v < V; ++v) {
-      const __m256i xv = _mm256_set1_epi32(load_i32(xw[v] + 2 * step));
-      for (int g = 0; g < G; ++g) sums[g][v] = _mm256_add_epi32(sums[g][v], _mm256_madd_epi16(wv[g], xv));
-    }
   }
 }
 
@@ -372,9 +340,8 @@ template <int kSub, int kChain, int G, int V>
 
 template <Route kRoute, int kSub, bool kMin, int kChain, int G, int V>
 void micro(const Q8GemmTask& t, int64_t group0, int64_t v0) {
-  constexpr bool kWords = kRoute == Route::Words;
-  constexpr size_t kSubBytes = sub_block_bytes(kSub, kWords, kMin);
-  constexpr size_t kScaleOffset = static_cast<size_t>(kSub) * kGroupRows * (kWords ? 2 : 1);
+  constexpr size_t kSubBytes = sub_block_bytes(kSub, kMin);
+  constexpr size_t kScaleOffset = static_cast<size_t>(kSub) * kGroupRows;
   const uint8_t* w[G];
   for (int g = 0; g < G; ++g) {
     w[g] = reinterpret_cast<const uint8_t*>(t.groups) + static_cast<size_t>(group0 + g) * t.group_bytes;
@@ -399,9 +366,7 @@ void micro(const Q8GemmTask& t, int64_t group0, int64_t v0) {
       xs[v] = x[v] + s * kSub;
     }
     const size_t sub_offset = static_cast<size_t>(s) * kSubBytes;
-    if constexpr (kWords) {
-      sub_block_words_sums<kSub, G, V>(w, sub_offset, xs, sums);
-    } else if constexpr (kRoute == Route::Signed) {
+    if constexpr (kRoute == Route::Signed) {
       sub_block_signed_sums<kSub, kChain, G, V>(w, sub_offset, xs, sums);
     } else {
       sub_block_bytes_sums<kSub, kChain, G, V>(w, sub_offset, xs, sums);
@@ -443,12 +408,8 @@ void micro_vectors(const Q8GemmTask& t, int64_t group0, int64_t v0, int64_t n_v)
 
 template <Route kRoute, int kSub, bool kMin, int kChain>
 void gemm_q8(const Q8GemmTask& t) {
-  constexpr int kG = kRoute == Route::Words    ? kWordsGroupBlock
-                     : kRoute == Route::Signed ? kSignedGroupBlock
-                                               : kGroupBlock;
-  constexpr int kV = kRoute == Route::Words    ? kWordsVectorBlock
-                     : kRoute == Route::Signed ? kSignedVectorBlock
-                                               : kVectorBlock;
+  constexpr int kG = kRoute == Route::Signed ? kSignedGroupBlock : kGroupBlock;
+  constexpr int kV = kRoute == Route::Signed ? kSignedVectorBlock : kVectorBlock;
   const int64_t n_groups = (t.n_rows + kGroupRows - 1) / kGroupRows;
   for (int64_t v0 = 0; v0 < t.n_vectors; v0 += kV) {
     const int64_t n_v = std::min<int64_t>(kV, t.n_vectors - v0);

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstring>
@@ -22,6 +23,8 @@
 #include "tensor/blocks_legacy.h"
 #include "tensor/fp16.h"
 #include "tensor/gemm_q8.h"
+#include "tensor/iq2_grids.h"
+#include "tensor/iq3_grids.h"
 #include "tensor/kernels.h"
 
 namespace sieve::tensor::testing {
@@ -305,6 +308,27 @@ TEST(GemmQ8, ActivationsNeverReachMinus128) {
       }
     }
   }
+}
+
+// The AVX2 kernel's signed route chains IQ2_* and IQ3_XXS pairs twice and
+// IQ3_S pairs eight times in int16 (x86/gemm_q8_avx2.cpp, kMaxAbsIq2 = 43,
+// kMaxAbsIq3xxs = 62, kMaxAbsIq3s = 15): the grids' largest magnitudes must be
+// those bounds, or a chain could wrap.
+template <class Word, size_t N>
+int max_grid_byte(const Word (&grid)[N]) {
+  int m = 0;
+  for (Word g : grid) {
+    for (size_t b = 0; b < sizeof(Word); ++b) m = std::max(m, static_cast<int>((g >> (8 * b)) & 0xff));
+  }
+  return m;
+}
+
+TEST(GemmQ8, GridMagnitudesAreTheAvx2SignedBounds) {
+  EXPECT_EQ(max_grid_byte(kIq2xxsGrid), 43);
+  EXPECT_EQ(max_grid_byte(kIq2xsGrid), 43);
+  EXPECT_EQ(max_grid_byte(kIq2sGrid), 43);
+  EXPECT_EQ(max_grid_byte(kIq3xxsGrid), 62);
+  EXPECT_EQ(max_grid_byte(kIq3sGrid), 15);
 }
 
 // The VNNI kernel's integer sums are exact (vpdpbusd does not saturate), and
