@@ -286,6 +286,8 @@ TEST(GemmQ8, ActivationsNeverReachMinus128) {
   add([](int64_t i) { return i % 32 == 5 ? -1.0f : 1e-6f; });
   add([](int64_t i) { return i % 2 == 0 ? -3.0e38f : 3.0e38f; });
   add([](int64_t i) { return i % 3 == 0 ? -1.0e-40f : 2.0e-41f; });
+  add([](int64_t i) { return i % 4 == 0 ? -1.0e-39f : 0.0f; });  // Q8_0: 1 / d overflows to inf, 0 * inf
+  add([](int64_t i) { return i % 5 == 0 ? -1.5e-30f : 1.0e-31f; });  // Q8_K just above its zero threshold
   add([](int64_t i) { return -1.0f + static_cast<float>(i % 7) * 1.0e-7f; });
   add([](int64_t i) { return std::nextafter(-static_cast<float>(i % 11 + 1), 0.0f); });
   const std::vector<float> g = gaussian(n, 31, 1000.0f);
