@@ -268,10 +268,10 @@ TEST(GemmQ8, ExtremeBytesMatchScalarVecDot) {
   }
 }
 
-// The AVX2 kernel's "signed" route (Q8_0, IQ4_NL, IQ4_XS, MXFP4) puts each
-// weight's sign on the activation with vpsignb, which cannot negate -128: it
-// is exact only because no table's Q8_0 or Q8_K quantizer writes -128, for
-// any finite input. Blocks of every kind of extreme: all -1, one -1 among
+// The AVX2 kernel's "signed" route (the offset-128 types: Q8_0, IQ4_NL,
+// IQ4_XS, MXFP4, IQ2_*, IQ3_*) puts each weight's sign on the activation with
+// vpsignb, which cannot negate -128: it is exact only because no table's Q8_0
+// or Q8_K quantizer writes -128, for any finite input. Blocks of every kind of extreme: all -1, one -1 among
 // tiny values, magnitudes near the float limits, subnormals, and values just
 // under a scale boundary.
 TEST(GemmQ8, ActivationsNeverReachMinus128) {
