@@ -7,35 +7,55 @@
 //
 // Plain AVX2 has no vpdpbusd. Its byte product, vpmaddubsw (unsigned byte
 // times signed byte, adjacent pairs summed to int16), SATURATES, so each type
-// takes the cheapest exact route for the range of its unsigned values u:
+// takes the cheapest exact route for the range of its values:
 //
 //   "bytes" (Q4_0, Q4_K: u <= 15; Q6_K: u <= 63; IQ1_*: u <= 18; TQ*_0:
-//     u <= 3). One pair is at most 2 * 63 * 128 = 16128 (Q8_K activations
-//     reach -128), so vpmaddubsw is exact, and kChain steps of pairs can be
-//     added in int16 before one vpmaddwd by ones widens them to int32: 8
-//     steps for u <= 15 (8 * 3840 = 30720), 2 for u <= 63 (2 * 16128 =
+//     u <= 3). One pair is at most 2 * 63 * 128 = 16128 (even for an
+//     activation of -128), so vpmaddubsw is exact, and kChain steps of pairs
+//     can be added in int16 before one vpmaddwd by ones widens them to int32:
+//     8 steps for u <= 15 (8 * 3840 = 30720), 2 for u <= 63 (2 * 16128 =
 //     32256), 4 for IQ1. About 2.3-2.5 uops per 32 products.
-//   "words" (Q8_0, IQ4_NL, IQ4_XS, MXFP4, IQ3_*, IQ2_*: u = value + 128,
-//     up to 255).
-//     vpmaddubsw would saturate (2 * 255 * 128). The values are packed as
-//     int16 and multiplied with int16 activations by vpmaddwd, exact for any
-//     bytes: 2 uops (vpmaddwd + vpaddd) per 16 products. The alternative, the
-//     sign trick of the decode kernels (vpsignb + vpmaddubsw on |w|), costs
-//     the same 4 uops per 32 products (vpsignb, vpmaddubsw, vpmaddwd, vpaddd)
-//     and is exact only while no weight and activation are both -128 (a
-//     Q8_0 file may hold -128, a Q8_K activation too), so it was not taken.
+//   "signed" (the offset-128 types, s = u - 128: Q8_0 in [-128, 127];
+//     IQ4_NL, IQ4_XS in [-127, 113]; MXFP4 +-12; IQ3_XXS +-62; IQ2_* +-43;
+//     IQ3_S +-15). Packed as signed bytes; per step |s| once per group, then
+//     per vector vpsignb puts s's sign on the activation and vpmaddubsw
+//     multiplies |s| (unsigned, <= 128) by it. Exact because the activations
+//     never reach -128 (the Q8_0 and Q8_K quantizers of every table clamp to
+//     [-127, 127]; GemmQ8.ActivationsNeverReachMinus128): vpsignb cannot
+//     negate -128, and a pair is at most 2 * 128 * 127 = 32512. Q8_0 and IQ4
+//     pairs leave no room to chain (4 uops per 32 products: vpsignb,
+//     vpmaddubsw, vpmaddwd, vpaddd); IQ2_* and IQ3_XXS chain 2 steps, MXFP4
+//     and IQ3_S 8.
+//
+// "Signed" replaced a "words" route (values as int16, vpmaddwd with the
+// activations widened to int16: exact for any bytes, also 4 uops per 32
+// products). Signed wins at the same count because it packs half the bytes
+// (the 256 KiB tile sits in L2, and words streamed 64 bytes per 96 products
+// from it), broadcasts 4 activations at a time instead of 2, widens nothing
+// per sub-block, and chains where the values are small. On the Zen 5 (one
+// core, 2048 x 2048 x 128 vectors, best of 15-35 alternating runs) Q8_0,
+// IQ4_NL, IQ4_XS went from 55-57 to 73-76 GMAC/s, MXFP4 from 56 to 86, IQ2_*
+// from 39-44 to 52-55 and IQ3_* from 44-45 to 55-60 (there the scalar grid
+// unpacking weighs more). vpsignb, vpmaddubsw and vpmaddwd each issue twice
+// per cycle there, vpsignb mixed with vpmaddubsw 2.4 times, so the sign
+// shares the multiply ports: about 1.4 cycles per 32 products, near that
+// bound. Tried and slower: the sign as XOR + SUB with a per-group mask
+// (60-62 against 72-74 GMAC/s, one more uop).
 //
 // Packed layout, per sub-block of kSub values: the values in steps (4 bytes
-// or 2 words per row), 32 bytes per step holding that step of the 8 rows —
+// per row), 32 bytes per step holding that step of the 8 rows —
 // one 32-bit lane per row, as the AVX-512 layout has with 16 — then 8 float
 // scales and, if the type has mins, 8 float mins. Packing widens each row's
 // block to unsigned bytes (x86/q8_unpack.h, shared with the AVX-512 file;
-// x86/q8_unpack_grid.h for the grid and ternary types), for "words" further
-// to uint16, and interleaves 16-byte pieces of the 8 rows with a
-// 4 x 4 dword transpose in each 128-bit lane (lane 0 rows 0-3, lane 1 rows 4-7).
+// x86/q8_unpack_grid.h for the grid and ternary types) and interleaves
+// 16-byte pieces of the 8 rows with a
+// 4 x 4 dword transpose in each 128-bit lane (lane 0 rows 0-3, lane 1 rows 4-7);
+// for "signed" the transpose's output gets its sign bit flipped (u - 128).
 //
-// Kernel: a register block of groups x vectors (1 x 4 "bytes", 2 x 3 "words"). Per
-// sub-block every int32 sum starts at the vector's -offset * sum(x); then
+// Kernel: a register block of 1 group x 4 vectors ("bytes") or 1 x 8
+// ("signed"). Per sub-block every int32 sum starts at the
+// vector's -offset * sum(x) (at 0 for "signed", whose values are already
+// u - offset: the same integer); then
 // acc = fma(float(sum), scale * dx, acc) and, with mins, acc = fma(min,
 // dx * sum(x), acc): the same float operations per row as the AVX-512
 // kernel, whose integer sums are the same exact numbers, so both tables give
@@ -61,26 +81,52 @@ namespace {
 
 constexpr int64_t kGroupRows = kQ8GroupRowsAvx2;
 
-// How the AVX2 kernel multiplies a type (see the header comment); chain 0:
-// the type has no AVX2 packer.
+// How the AVX2 kernel multiplies a type (see the header comment).
+enum class Route {
+  None,    // the type has no AVX2 packer
+  Bytes,   // unsigned bytes u times activations by vpmaddubsw
+  Signed,  // signed bytes s = u - offset: |s| times sign(x, s) by vpmaddubsw
+};
+
 struct Avx2Form {
-  bool words = false;  // values packed as int16 and multiplied by vpmaddwd
-  int chain = 0;       // "bytes": vpmaddubsw steps summed in int16 before widening
+  Route route = Route::None;
+  int chain = 0;  // vpmaddubsw steps summed in int16 before widening
+  constexpr bool signed_bytes() const { return route == Route::Signed; }
 };
 
 // Largest unsigned value each "bytes" type packs (x86/q8_unpack*.h).
 constexpr int kMaxU4 = 15, kMaxU6 = 63, kMaxUIq1 = 18, kMaxUTernary = 3;
+// Largest |s| each "signed" type packs: Q8_0 may hold -128, the IQ4 codebook
+// reaches -127, MXFP4's +-12 (blocks_iq.h).
+constexpr int kMaxAbsQ8 = 128, kMaxAbsIq4 = 127, kMaxAbsMxfp4 = 12;
+// The grid types' largest magnitude (a byte of their grids, iq2_grids.cpp and
+// iq3_grids.cpp; GemmQ8.GridMagnitudesAreTheAvx2SignedBounds checks them).
+constexpr int kMaxAbsIq2 = 43, kMaxAbsIq3xxs = 62, kMaxAbsIq3s = 15;
+constexpr int max_abs(const int8_t (&levels)[16]) {
+  int m = 0;
+  for (int8_t l : levels) m = std::max(m, l < 0 ? -l : +l);
+  return m;
+}
+static_assert(max_abs(kIq4nlValues) == kMaxAbsIq4 && max_abs(kMxfp4Values) == kMaxAbsMxfp4);
+// Largest |x| of an activation: Q8_0 and Q8_K quantizers clamp to [-127, 127]
+// (quants_legacy.cpp, quants_k.cpp and their SIMD overrides). "Bytes" does not
+// rely on it (it allows -128); "signed" must, since vpsignb cannot negate -128.
+constexpr int kMaxAbsX = 127;
 
-// The most steps of pairs that int16 holds for values up to max_u (a pair is
-// at most 2 * max_u * 128), rounded down to a divisor of the sub-block's steps.
-constexpr int chain_for(int max_u, int sub_block) {
-  int chain = 32767 / (2 * max_u * 128);
+// The most steps of pairs that int16 holds when a pair is at most max_pair,
+// rounded down to a divisor of the sub-block's steps.
+constexpr int chain_for(int max_pair, int sub_block) {
+  int chain = 32767 / max_pair;
   while ((sub_block / 4) % chain != 0) --chain;
   return chain;
 }
 
 constexpr Avx2Form bytes_form(TensorType type, int max_u) {
-  return {false, chain_for(max_u, q8_gemm_layout(type).sub_block)};
+  return {Route::Bytes, chain_for(2 * max_u * 128, q8_gemm_layout(type).sub_block)};
+}
+
+constexpr Avx2Form signed_form(TensorType type, int max_abs) {
+  return {Route::Signed, chain_for(2 * max_abs * kMaxAbsX, q8_gemm_layout(type).sub_block)};
 }
 
 constexpr Avx2Form avx2_form(TensorType type) {
@@ -92,15 +138,15 @@ constexpr Avx2Form avx2_form(TensorType type) {
     case TensorType::IQ1_M: return bytes_form(type, kMaxUIq1);
     case TensorType::TQ1_0:
     case TensorType::TQ2_0: return bytes_form(type, kMaxUTernary);
-    case TensorType::Q8_0:
+    case TensorType::Q8_0: return signed_form(type, kMaxAbsQ8);
     case TensorType::IQ4_NL:
-    case TensorType::IQ4_XS:
-    case TensorType::MXFP4:
-    case TensorType::IQ3_XXS:
-    case TensorType::IQ3_S:
+    case TensorType::IQ4_XS: return signed_form(type, kMaxAbsIq4);
+    case TensorType::MXFP4: return signed_form(type, kMaxAbsMxfp4);
+    case TensorType::IQ3_XXS: return signed_form(type, kMaxAbsIq3xxs);
+    case TensorType::IQ3_S: return signed_form(type, kMaxAbsIq3s);
     case TensorType::IQ2_XXS:
     case TensorType::IQ2_XS:
-    case TensorType::IQ2_S: return {true, 1};
+    case TensorType::IQ2_S: return signed_form(type, kMaxAbsIq2);
     default: return {};
   }
 }
@@ -108,14 +154,21 @@ static_assert(avx2_form(TensorType::Q4_0).chain == 8 && avx2_form(TensorType::Q6
                   avx2_form(TensorType::IQ1_S).chain == 4 && avx2_form(TensorType::IQ1_M).chain == 4 &&
                   avx2_form(TensorType::TQ2_0).chain == 8,
               "int16 chains must stay below 32767 for Q8_K activations of -128");
+static_assert(avx2_form(TensorType::Q8_0).chain == 1 && avx2_form(TensorType::IQ4_XS).chain == 1 &&
+                  avx2_form(TensorType::IQ4_NL).chain == 1 && avx2_form(TensorType::MXFP4).chain == 8,
+              "Q8_0 and IQ4 pairs reach 2 * 128 * 127 and 2 * 127 * 127: no room to chain in int16");
+static_assert(avx2_form(TensorType::IQ2_XXS).chain == 2 && avx2_form(TensorType::IQ2_XS).chain == 2 &&
+                  avx2_form(TensorType::IQ2_S).chain == 2 && avx2_form(TensorType::IQ3_XXS).chain == 2 &&
+                  avx2_form(TensorType::IQ3_S).chain == 8,
+              "grid pairs reach 2 * 43 * 127 (IQ2), 2 * 62 * 127 (IQ3_XXS) and 2 * 15 * 127 (IQ3_S)");
 
-constexpr size_t sub_block_bytes(int sub, bool words, bool has_min) {
-  return static_cast<size_t>(sub) * kGroupRows * (words ? 2 : 1) + 32 * (has_min ? 2 : 1);
+constexpr size_t sub_block_bytes(int sub, bool has_min) {
+  return static_cast<size_t>(sub) * kGroupRows + 32 * (has_min ? 2 : 1);
 }
 
 size_t group_bytes_avx2(TensorType type, int64_t k) {
   const Q8GemmLayout l = q8_gemm_layout(type);
-  return static_cast<size_t>(k / l.sub_block) * sub_block_bytes(l.sub_block, avx2_form(type).words, l.has_min);
+  return static_cast<size_t>(k / l.sub_block) * sub_block_bytes(l.sub_block, l.has_min);
 }
 
 // ---- packing 8 rows ----------------------------------------------------------------
@@ -127,16 +180,17 @@ __m256i two_rows(const uint8_t* stage, size_t row_stride, int k) {
   return _mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1);
 }
 
-// Bytes 16c..16c+15 (four dword steps) of the 8 staged rows as four steps of 32 bytes.
-void interleave8(const uint8_t* stage, size_t row_stride, uint8_t* out) {
+// Bytes 16c..16c+15 (four dword steps) of the 8 staged rows as four steps of
+// 32 bytes, each byte XORed with `flip` (0x80 turns u into the signed u - 128).
+void interleave8(const uint8_t* stage, size_t row_stride, uint8_t* out, __m256i flip) {
   const __m256i r0 = two_rows(stage, row_stride, 0), r1 = two_rows(stage, row_stride, 1);
   const __m256i r2 = two_rows(stage, row_stride, 2), r3 = two_rows(stage, row_stride, 3);
   const __m256i t0 = _mm256_unpacklo_epi32(r0, r1), t1 = _mm256_unpackhi_epi32(r0, r1);
   const __m256i t2 = _mm256_unpacklo_epi32(r2, r3), t3 = _mm256_unpackhi_epi32(r2, r3);
-  store256(out, _mm256_unpacklo_epi64(t0, t2));
-  store256(out + 32, _mm256_unpackhi_epi64(t0, t2));
-  store256(out + 64, _mm256_unpacklo_epi64(t1, t3));
-  store256(out + 96, _mm256_unpackhi_epi64(t1, t3));
+  store256(out, _mm256_xor_si256(_mm256_unpacklo_epi64(t0, t2), flip));
+  store256(out + 32, _mm256_xor_si256(_mm256_unpackhi_epi64(t0, t2), flip));
+  store256(out + 64, _mm256_xor_si256(_mm256_unpacklo_epi64(t1, t3), flip));
+  store256(out + 96, _mm256_xor_si256(_mm256_unpackhi_epi64(t1, t3), flip));
 }
 
 template <class T, TensorType kType>
@@ -144,42 +198,38 @@ void pack_rows(const void* rows, size_t row_stride, int64_t n_rows, int64_t k, v
   using Block = typename T::Block;
   constexpr Q8GemmLayout kLayout = q8_gemm_layout(kType);
   constexpr Avx2Form kForm = avx2_form(kType);
-  static_assert(kLayout.sub_block != 0 && kForm.chain != 0, "no AVX2 int8 layout for this type");
+  static_assert(kLayout.sub_block != 0 && kForm.route != Route::None, "no AVX2 int8 layout for this type");
+  static_assert(!kForm.signed_bytes() || kLayout.offset == 128, "signed bytes are u - 128");
   constexpr int kSub = kLayout.sub_block;
-  constexpr int kValueBytes = kForm.words ? 2 : 1;
-  constexpr int kStepValues = 4 / kValueBytes;
-  constexpr size_t kSubBytes = sub_block_bytes(kSub, kForm.words, kLayout.has_min);
+  constexpr size_t kSubBytes = sub_block_bytes(kSub, kLayout.has_min);
   constexpr int kSubsPerBlock = T::kValues / kSub;
   constexpr size_t kFloatStride = kSubBytes / sizeof(float);
-  constexpr size_t kRowBytes = static_cast<size_t>(T::kValues) * kValueBytes;
-  alignas(32) uint8_t stage[kGroupRows][T::kValues];
-  alignas(32) uint8_t wide[kForm.words ? kGroupRows : 1][kForm.words ? kRowBytes : 1];
+  constexpr size_t kRowBytes = T::kValues;
+  // "Signed" stores s = u - 128: the sign bit of u flipped.
+  constexpr uint8_t kFlip = kForm.signed_bytes() ? 0x80 : 0x00;
+  alignas(32) uint8_t stage[kGroupRows][kRowBytes];
   auto* out = static_cast<uint8_t*>(group);
   const auto* base = static_cast<const std::byte*>(rows);
   for (int64_t b = 0; b < k / T::kValues; ++b) {
     uint8_t* sub0 = out + static_cast<size_t>(b * kSubsPerBlock) * kSubBytes;
-    auto* scale = reinterpret_cast<float*>(sub0 + kSub * kGroupRows * kValueBytes);
+    auto* scale = reinterpret_cast<float*>(sub0 + kSub * kGroupRows);
     float* min = kLayout.has_min ? scale + kGroupRows : nullptr;
     for (int64_t r = 0; r < kGroupRows; ++r) {
       if (r < n_rows) {
         const auto* blocks = reinterpret_cast<const Block*>(base + static_cast<size_t>(r) * row_stride);
         T::unpack(blocks[b], stage[r], scale + r, min != nullptr ? min + r : nullptr, kFloatStride);
-      } else {  // padding rows: zero values and scales, never stored
-        std::memset(stage[r], 0, sizeof(stage[r]));
+      } else {  // padding rows: zero values (after the flip) and scales, never stored
+        std::memset(stage[r], kFlip, sizeof(stage[r]));
         for (int s = 0; s < kSubsPerBlock; ++s) {
           scale[static_cast<size_t>(s) * kFloatStride + static_cast<size_t>(r)] = 0.0f;
           if (min != nullptr) min[static_cast<size_t>(s) * kFloatStride + static_cast<size_t>(r)] = 0.0f;
         }
       }
-      if constexpr (kForm.words) {
-        for (int i = 0; i < T::kValues; i += 16) store256(wide[r] + 2 * i, _mm256_cvtepu8_epi16(load128(stage[r] + i)));
-      }
     }
-    const uint8_t* src = kForm.words ? &wide[0][0] : &stage[0][0];
+    const __m256i flip = _mm256_set1_epi8(static_cast<char>(kFlip));
     for (size_t c = 0; c < kRowBytes / 16; ++c) {
-      const size_t value = 16 * c / kValueBytes;
-      const size_t sub = value / kSub, step = (value % kSub) / kStepValues;
-      interleave8(src + 16 * c, kRowBytes, sub0 + sub * kSubBytes + 32 * step);
+      const size_t sub = 16 * c / kSub, step = (16 * c % kSub) / 4;
+      interleave8(&stage[0][0] + 16 * c, kRowBytes, sub0 + sub * kSubBytes + 32 * step, flip);
     }
   }
 }
@@ -191,13 +241,17 @@ void pack_rows(const void* rows, size_t row_stride, int64_t n_rows, int64_t k, v
 // broadcast activation and the ones. Single-thread 2048 x 2048 x 128
 // vectors on the Zen 5 EPYC (busy, best of 15): Q4_0 / Q4_K 94-97 GMAC/s,
 // Q6_K 85-88 with 1 x 4; 2 x 3, 2 x 2 and 1 x 6 were no faster and spilled
-// more. "Words" (no chains): 2 groups x 3 vectors, 6 sums and 6 accumulators;
-// best of several runs Q8_0 / IQ4_XS 57 / 56 GMAC/s against 50 / 50 with
-// 1 x 4 and 53 / 53 with 1 x 6.
+// more. (The words route had 2 x 3: Q8_0 / IQ4_XS 57 / 56 GMAC/s against
+// 50 / 50 with 1 x 4 and 53 / 53 with 1 x 6.) "Signed": 1 group x 8 vectors (8 sums, w,
+// |w|, the ones and one product in registers; the float accumulators, used
+// once per sub-block, go to the stack); IQ4_XS / Q8_0 72-77 GMAC/s with 128
+// vectors, the same within noise as 1 x 5, 1 x 6 and 1 x 7, above 2 x 3 and
+// 2 x 4 (68-71: two groups' w and |w| leave no room) and 1 x 4 (63-73). With
+// 64 vectors (prefill's batch) 1 x 8 runs whole blocks and beat 1 x 6 by ~2%.
 constexpr int kGroupBlock = 1;   // row groups per register block
 constexpr int kVectorBlock = 4;  // vectors per register block
-constexpr int kWordsGroupBlock = 2;
-constexpr int kWordsVectorBlock = 3;
+constexpr int kSignedGroupBlock = 1;
+constexpr int kSignedVectorBlock = 8;
 
 [[gnu::always_inline]] inline int32_t load_i32(const void* p) {
   int32_t v;
@@ -214,7 +268,8 @@ template <int kSub, int kChain, int G, int V>
     __m256i part[G][V];
     for (int g = 0; g < G; ++g)
       for (int v = 0; v < V; ++v) part[g][v] = _mm256_setzero_si256();
-    // Not unrolled (see the words loop below).
+    // Not unrolled: unrolled, GCC reassociated the words route's additions
+    // into a tree and spilled every product to the stack.
     #pragma GCC unroll 1
     for (int i = 0; i < kChain; ++i) {
       __m256i wv[G];
@@ -229,37 +284,64 @@ template <int kSub, int kChain, int G, int V>
   }
 }
 
-// The integer sums of one sub-block, "words" form: activations widened to
-// int16 once per sub-block, then vpmaddwd per step of two values.
-template <int kSub, int G, int V>
-[[gnu::always_inline]] inline void sub_block_words_sums(const uint8_t* const* w, size_t sub_offset, const int8_t* const* x,
-                                                      __m256i (&sums)[G][V]) {
-  alignas(32) int16_t xw[V][kSub];
-  for (int v = 0; v < V; ++v) {
-    for (int i = 0; i < kSub; i += 16) {
-      _mm256_store_si256(reinterpret_cast<__m256i*>(xw[v] + i), _mm256_cvtepi8_epi16(load128(x[v] + i)));
+// sum += add, in sum's register: plain _mm256_add_epi32 made GCC write the
+// sum to a new register and copy it back, one vmovdqa per sum per step.
+[[gnu::always_inline]] inline void add_in_place(__m256i& sum, __m256i add) {
+  asm("vpaddd %1, %0, %0" : "+x"(sum) : "x"(add));
+}
+
+// The integer sums of one sub-block, "signed" form: per step, |w| once per
+// group, then for each vector vpsignb puts w's sign on the broadcast
+// activation and vpmaddubsw multiplies; kChain steps of pairs add in int16.
+template <int kSub, int kChain, int G, int V>
+[[gnu::always_inline]] inline void sub_block_signed_sums(const uint8_t* const* w, size_t sub_offset, const int8_t* const* x,
+                                                       __m256i (&sums)[G][V]) {
+  const __m256i ones = _mm256_set1_epi16(1);
+  // The pairs of `step` for group g and vector v: |w| times x with w's sign.
+  auto pairs = [&](int step, const __m256i (&ws)[G], const __m256i (&wa)[G], int v, int g) {
+    const __m256i xv = _mm256_set1_epi32(load_i32(x[v] + 4 * step));
+    return _mm256_maddubs_epi16(wa[g], _mm256_sign_epi8(xv, ws[g]));
+  };
+  auto load_step = [&](int step, __m256i (&ws)[G], __m256i (&wa)[G]) {
+    for (int g = 0; g < G; ++g) {
+      ws[g] = load256(w[g] + sub_offset + 32 * step);
+      wa[g] = _mm256_abs_epi8(ws[g]);
     }
-  }
-  // Without this barrier GCC extracts the pairs from the widened registers
-  // with shuffles (port 5) instead of broadcasting them from memory (a load).
-  asm volatile("" : : "r"(&xw[0][0]) : "memory");
-  // Not unrolled: unrolled, GCC reassociates the additions into a tree and
-  // spills every product to the stack.
-  #pragma GCC unroll 1
-  for (int step = 0; step < kSub / 2; ++step) {
-    __m256i wv[G];
-    for (int g = 0; g < G; ++g) wv[g] = load256(w[g] + sub_offset + 32 * step);
-    for (int v = 0; v < V; ++v) {
-      const __m256i xv = _mm256_set1_epi32(load_i32(xw[v] + 2 * step));
-      for (int g = 0; g < G; ++g) sums[g][v] = _mm256_add_epi32(sums[g][v], _mm256_madd_epi16(wv[g], xv));
+  };
+  if constexpr (kChain == 1) {
+    #pragma GCC unroll 1
+    for (int step = 0; step < kSub / 4; ++step) {
+      __m256i ws[G], wa[G];
+      load_step(step, ws, wa);
+      for (int v = 0; v < V; ++v)
+        for (int g = 0; g < G; ++g) add_in_place(sums[g][v], _mm256_madd_epi16(pairs(step, ws, wa, v, g), ones));
+    }
+  } else {
+    for (int c0 = 0; c0 < kSub / 4; c0 += kChain) {
+      __m256i part[G][V];
+      {
+        __m256i ws[G], wa[G];
+        load_step(c0, ws, wa);
+        for (int v = 0; v < V; ++v)
+          for (int g = 0; g < G; ++g) part[g][v] = pairs(c0, ws, wa, v, g);
+      }
+      #pragma GCC unroll 1
+      for (int i = 1; i < kChain; ++i) {
+        __m256i ws[G], wa[G];
+        load_step(c0 + i, ws, wa);
+        for (int v = 0; v < V; ++v)
+          for (int g = 0; g < G; ++g) part[g][v] = _mm256_add_epi16(part[g][v], pairs(c0 + i, ws, wa, v, g));
+      }
+      for (int g = 0; g < G; ++g)
+        for (int v = 0; v < V; ++v) sums[g][v] = _mm256_add_epi32(sums[g][v], _mm256_madd_epi16(part[g][v], ones));
     }
   }
 }
 
-template <bool kWords, int kSub, bool kMin, int kChain, int G, int V>
+template <Route kRoute, int kSub, bool kMin, int kChain, int G, int V>
 void micro(const Q8GemmTask& t, int64_t group0, int64_t v0) {
-  constexpr size_t kSubBytes = sub_block_bytes(kSub, kWords, kMin);
-  constexpr size_t kScaleOffset = static_cast<size_t>(kSub) * kGroupRows * (kWords ? 2 : 1);
+  constexpr size_t kSubBytes = sub_block_bytes(kSub, kMin);
+  constexpr size_t kScaleOffset = static_cast<size_t>(kSub) * kGroupRows;
   const uint8_t* w[G];
   for (int g = 0; g < G; ++g) {
     w[g] = reinterpret_cast<const uint8_t*>(t.groups) + static_cast<size_t>(group0 + g) * t.group_bytes;
@@ -278,13 +360,14 @@ void micro(const Q8GemmTask& t, int64_t group0, int64_t v0) {
     __m256i sums[G][V];
     const int8_t* xs[V];
     for (int v = 0; v < V; ++v) {
-      const __m256i start = _mm256_set1_epi32(meta[v][s].offset_term);
+      // Signed values need no offset: their sums are those of u - offset already.
+      const __m256i start = kRoute == Route::Signed ? _mm256_setzero_si256() : _mm256_set1_epi32(meta[v][s].offset_term);
       for (int g = 0; g < G; ++g) sums[g][v] = start;
       xs[v] = x[v] + s * kSub;
     }
     const size_t sub_offset = static_cast<size_t>(s) * kSubBytes;
-    if constexpr (kWords) {
-      sub_block_words_sums<kSub, G, V>(w, sub_offset, xs, sums);
+    if constexpr (kRoute == Route::Signed) {
+      sub_block_signed_sums<kSub, kChain, G, V>(w, sub_offset, xs, sums);
     } else {
       sub_block_bytes_sums<kSub, kChain, G, V>(w, sub_offset, xs, sums);
     }
@@ -315,23 +398,24 @@ void micro(const Q8GemmTask& t, int64_t group0, int64_t v0) {
 }
 
 // micro with V = n_v (1..the block's vectors) vectors.
-template <bool kWords, int kSub, bool kMin, int kChain, int G, int V>
+template <Route kRoute, int kSub, bool kMin, int kChain, int G, int V>
 void micro_vectors(const Q8GemmTask& t, int64_t group0, int64_t v0, int64_t n_v) {
   if constexpr (V > 1) {
-    if (n_v < V) return micro_vectors<kWords, kSub, kMin, kChain, G, V - 1>(t, group0, v0, n_v);
+    if (n_v < V) return micro_vectors<kRoute, kSub, kMin, kChain, G, V - 1>(t, group0, v0, n_v);
   }
-  micro<kWords, kSub, kMin, kChain, G, V>(t, group0, v0);
+  micro<kRoute, kSub, kMin, kChain, G, V>(t, group0, v0);
 }
 
-template <bool kWords, int kSub, bool kMin, int kChain>
+template <Route kRoute, int kSub, bool kMin, int kChain>
 void gemm_q8(const Q8GemmTask& t) {
-  constexpr int kG = kWords ? kWordsGroupBlock : kGroupBlock, kV = kWords ? kWordsVectorBlock : kVectorBlock;
+  constexpr int kG = kRoute == Route::Signed ? kSignedGroupBlock : kGroupBlock;
+  constexpr int kV = kRoute == Route::Signed ? kSignedVectorBlock : kVectorBlock;
   const int64_t n_groups = (t.n_rows + kGroupRows - 1) / kGroupRows;
   for (int64_t v0 = 0; v0 < t.n_vectors; v0 += kV) {
     const int64_t n_v = std::min<int64_t>(kV, t.n_vectors - v0);
     int64_t g0 = 0;
-    for (; g0 + kG <= n_groups; g0 += kG) micro_vectors<kWords, kSub, kMin, kChain, kG, kV>(t, g0, v0, n_v);
-    for (; g0 < n_groups; ++g0) micro_vectors<kWords, kSub, kMin, kChain, 1, kV>(t, g0, v0, n_v);
+    for (; g0 + kG <= n_groups; g0 += kG) micro_vectors<kRoute, kSub, kMin, kChain, kG, kV>(t, g0, v0, n_v);
+    for (; g0 < n_groups; ++g0) micro_vectors<kRoute, kSub, kMin, kChain, 1, kV>(t, g0, v0, n_v);
   }
 }
 
@@ -339,7 +423,7 @@ template <TensorType kType>
 void gemm_for(const Q8GemmTask& t) {
   constexpr Q8GemmLayout kLayout = q8_gemm_layout(kType);
   constexpr Avx2Form kForm = avx2_form(kType);
-  gemm_q8<kForm.words, kLayout.sub_block, kLayout.has_min, kForm.chain>(t);
+  gemm_q8<kForm.route, kLayout.sub_block, kLayout.has_min, kForm.chain>(t);
 }
 
 void gemm_q8_avx2(const Q8GemmTask& t) {

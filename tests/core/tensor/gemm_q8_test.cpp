@@ -9,7 +9,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstring>
 #include <random>
 #include <string>
@@ -21,6 +23,8 @@
 #include "tensor/blocks_legacy.h"
 #include "tensor/fp16.h"
 #include "tensor/gemm_q8.h"
+#include "tensor/iq2_grids.h"
+#include "tensor/iq3_grids.h"
 #include "tensor/kernels.h"
 
 namespace sieve::tensor::testing {
@@ -222,8 +226,8 @@ TEST(GemmQ8, KernelMatchesScalarVecDotOnEveryShape) {
   }
 }
 
-// Activations at the ends of the int8 range: all -1 (Q8_K: every value -128;
-// Q8_0: -127), all +1, alternating signs, and a spread.
+// Activations at the ends of the int8 range: all -1 (every value -127), all
+// +1, alternating signs, and a spread.
 std::vector<std::vector<float>> extreme_activations(int64_t k, int64_t n_vectors) {
   std::vector<std::vector<float>> out;
   for (int pattern = 0; pattern < 4; ++pattern) {
@@ -262,6 +266,71 @@ TEST(GemmQ8, ExtremeBytesMatchScalarVecDot) {
       }
     }
   }
+}
+
+// The AVX2 kernel's "signed" route (the offset-128 types: Q8_0, IQ4_NL,
+// IQ4_XS, MXFP4, IQ2_*, IQ3_*) puts each weight's sign on the activation with
+// vpsignb, which cannot negate -128: it is exact only because no table's Q8_0
+// or Q8_K quantizer writes -128, for any finite input. Blocks of every kind of extreme: all -1, one -1 among
+// tiny values, magnitudes near the float limits, subnormals, and values just
+// under a scale boundary.
+TEST(GemmQ8, ActivationsNeverReachMinus128) {
+  std::vector<std::vector<float>> inputs;
+  const int64_t n = 512;  // two Q8_K blocks, sixteen Q8_0 blocks
+  auto add = [&](auto value_at) {
+    std::vector<float> x(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) x[static_cast<size_t>(i)] = value_at(i);
+    inputs.push_back(x);
+  };
+  add([](int64_t) { return -1.0f; });
+  add([](int64_t i) { return i % 32 == 5 ? -1.0f : 1e-6f; });
+  add([](int64_t i) { return i % 2 == 0 ? -3.0e38f : 3.0e38f; });
+  add([](int64_t i) { return i % 3 == 0 ? -1.0e-40f : 2.0e-41f; });
+  add([](int64_t i) { return i % 4 == 0 ? -1.0e-39f : 0.0f; });  // Q8_0: 1 / d overflows to inf, 0 * inf
+  add([](int64_t i) { return i % 5 == 0 ? -1.5e-30f : 1.0e-31f; });  // Q8_K just above its zero threshold
+  add([](int64_t i) { return -1.0f + static_cast<float>(i % 7) * 1.0e-7f; });
+  add([](int64_t i) { return std::nextafter(-static_cast<float>(i % 11 + 1), 0.0f); });
+  const std::vector<float> g = gaussian(n, 31, 1000.0f);
+  add([&](int64_t i) { return g[static_cast<size_t>(i)]; });
+  for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Neon}) {
+    if (!isa_available(isa)) continue;
+    const KernelTable& k = kernels_for(isa);
+    for (T dot : {T::Q8_0, T::Q8_K}) {
+      if (k[dot].quantize == nullptr) continue;
+      for (size_t c = 0; c < inputs.size(); ++c) {
+        const Bytes q = quantize(k, dot, inputs[c]);
+        const size_t block = type_info(dot).block_bytes, values = static_cast<size_t>(type_info(dot).block_elems);
+        const size_t qs_offset = dot == T::Q8_0 ? offsetof(BlockQ8_0, qs) : offsetof(BlockQ8K, qs);
+        for (size_t off = 0; off + block <= q.size(); off += block) {
+          for (size_t i = 0; i < values; ++i) {
+            const auto v = static_cast<int8_t>(q[off + qs_offset + i]);
+            ASSERT_GE(v, -127) << isa_name(isa) << " " << type_name(dot) << " input " << c << " block " << off / block;
+          }
+        }
+      }
+    }
+  }
+}
+
+// The AVX2 kernel's signed route chains IQ2_* and IQ3_XXS pairs twice and
+// IQ3_S pairs eight times in int16 (x86/gemm_q8_avx2.cpp, kMaxAbsIq2 = 43,
+// kMaxAbsIq3xxs = 62, kMaxAbsIq3s = 15): the grids' largest magnitudes must be
+// those bounds, or a chain could wrap.
+template <class Word, size_t N>
+int max_grid_byte(const Word (&grid)[N]) {
+  int m = 0;
+  for (Word g : grid) {
+    for (size_t b = 0; b < sizeof(Word); ++b) m = std::max(m, static_cast<int>((g >> (8 * b)) & 0xff));
+  }
+  return m;
+}
+
+TEST(GemmQ8, GridMagnitudesAreTheAvx2SignedBounds) {
+  EXPECT_EQ(max_grid_byte(kIq2xxsGrid), 43);
+  EXPECT_EQ(max_grid_byte(kIq2xsGrid), 43);
+  EXPECT_EQ(max_grid_byte(kIq2sGrid), 43);
+  EXPECT_EQ(max_grid_byte(kIq3xxsGrid), 62);
+  EXPECT_EQ(max_grid_byte(kIq3sGrid), 15);
 }
 
 // The VNNI kernel's integer sums are exact (vpdpbusd does not saturate), and
