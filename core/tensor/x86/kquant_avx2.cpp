@@ -188,7 +188,14 @@ void quantize_q8_k(const float* src, void* dst, int64_t n) {
     const __m256 vscale = _mm256_set1_ps(iscale);
     for (int c = 0; c < kQK / 32; ++c) {
       __m256i q[4];
-      for (int t = 0; t < 4; ++t) q[t] = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + 32 * c + 8 * t), vscale));
+      for (int t = 0; t < 4; ++t) {
+        // Clamped in float: a NaN input becomes 127, never the -128 the
+        // conversion would make of it (the AVX2 GEMM's sign trick needs
+        // activations within +-127, x86/gemm_q8_avx2.cpp).
+        __m256 scaled = _mm256_min_ps(_mm256_mul_ps(_mm256_loadu_ps(x + 32 * c + 8 * t), vscale), _mm256_set1_ps(127.0f));
+        scaled = _mm256_max_ps(scaled, _mm256_set1_ps(-127.0f));
+        q[t] = _mm256_cvtps_epi32(scaled);
+      }
       // The packs work per 128-bit lane; the permute restores value order.
       const __m256i bytes = _mm256_packs_epi16(_mm256_packs_epi32(q[0], q[1]), _mm256_packs_epi32(q[2], q[3]));
       const __m256i ordered = _mm256_permutevar8x32_epi32(bytes, dword_order);

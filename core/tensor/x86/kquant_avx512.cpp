@@ -220,7 +220,10 @@ void quantize_q8_k(const float* src, void* dst, int64_t n) {
     const float iscale = 127.f / amax;
     const __m512 vscale = _mm512_set1_ps(iscale);
     for (int g = 0; g < kQK / 16; ++g) {
-      const __m512i q = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(x + 16 * g), vscale));
+      // Clamped in float: a NaN input becomes 127, never -128 (as in kquant_avx2.cpp).
+      __m512 scaled = _mm512_min_ps(_mm512_mul_ps(_mm512_loadu_ps(x + 16 * g), vscale), _mm512_set1_ps(127.0f));
+      scaled = _mm512_max_ps(scaled, _mm512_set1_ps(-127.0f));
+      const __m512i q = _mm512_cvtps_epi32(scaled);
       _mm_storeu_si128(reinterpret_cast<__m128i*>(out.qs + 16 * g), _mm512_cvtsepi32_epi8(q));
       out.bsums[g] = static_cast<int16_t>(_mm512_reduce_add_epi32(q));
     }

@@ -290,6 +290,7 @@ TEST(GemmQ8, ActivationsNeverReachMinus128) {
   add([](int64_t i) { return i % 5 == 0 ? -1.5e-30f : 1.0e-31f; });  // Q8_K just above its zero threshold
   add([](int64_t i) { return -1.0f + static_cast<float>(i % 7) * 1.0e-7f; });
   add([](int64_t i) { return std::nextafter(-static_cast<float>(i % 11 + 1), 0.0f); });
+  add([](int64_t i) { return i % 9 == 4 ? std::nanf("") : -1.0f + static_cast<float>(i % 3); });  // garbage in
   const std::vector<float> g = gaussian(n, 31, 1000.0f);
   add([&](int64_t i) { return g[static_cast<size_t>(i)]; });
   for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Neon}) {
