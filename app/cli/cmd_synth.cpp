@@ -1,6 +1,7 @@
 // `sieve synth -o OUT.gguf`: writes a GGUF with seeded random weights in the
 // shape of a real model (dense llama, or the Mixture-of-Experts Qwen3-30B-A3B,
-// Mixtral-8x7B and gpt-oss-20b), for benchmarks and tests.
+// Mixtral-8x7B, gpt-oss-20b, Qwen2-57B-A14B and Qwen1.5-MoE-A2.7B), for
+// benchmarks and tests.
 
 #include <algorithm>
 #include <chrono>
@@ -47,6 +48,7 @@ const std::vector<OptionSpec>& synth_options() {
       {"experts", 0, true, "experts per layer (a Mixture-of-Experts preset's count by default)", "N"},
       {"experts-used", 0, true, "experts each token runs (top-k)", "K"},
       {"expert-ff", 0, true, "feed-forward length of one expert", "N"},
+      {"shared-ff", 0, true, "feed-forward length of the shared expert (qwen2moe presets only)", "N"},
       {"router", 0, true,
        "MoE routing: even (random routers, the cache's worst case; default) or skewed "
        "(Zipf-like popular experts that consecutive tokens share)", "KIND"},
@@ -91,6 +93,10 @@ synth::ModelShape shape_from(const Args& args) {
   // Fewer experts than the preset uses: use them all unless told otherwise.
   shape->n_experts_used = args.get_int("experts-used", std::min(shape->n_experts_used, shape->n_experts), 1, INT32_MAX);
   shape->n_ff_expert = args.get_int("expert-ff", shape->n_ff_expert, 1, INT32_MAX);
+  if (args.has("shared-ff") && shape->arch != synth::Architecture::Qwen2Moe) {
+    throw UsageError("--shared-ff needs a preset with a shared expert (qwen2-57b-a14b, qwen1.5-moe-a2.7b)");
+  }
+  shape->n_ff_shared = args.get_int("shared-ff", shape->n_ff_shared, 1, INT32_MAX);
   shape->context_length = args.get_int("ctx", shape->context_length, 1, INT32_MAX);
   shape->rope_base = static_cast<float>(args.get_double("rope-base", shape->rope_base));
   shape->rms_eps = static_cast<float>(args.get_double("rms-eps", shape->rms_eps));
@@ -221,7 +227,7 @@ int cmd_synth(CommandArgs argv) {
   const Args args = Args::parse(argv, synth_options());
   const std::string synopsis =
       "sieve synth -o OUT.gguf [--preset P] [--dim N --layers N --ff N --heads N --kv-heads N "
-      "--head-dim N --ctx N] [--experts N --experts-used K --expert-ff N] [--router even|skewed "
+      "--head-dim N --ctx N] [--experts N --experts-used K --expert-ff N --shared-ff N] [--router even|skewed "
       "[--router-skew S]] [--type T] [--vocab-from F] [--activation A [--threshold X | --sparsity S]] "
       "[--seed N] [-t THREADS]";
   if (args.has("help")) {
@@ -230,11 +236,15 @@ int cmd_synth(CommandArgs argv) {
         "\nNorm weights stay F32. K-quant rows that are not a multiple of 256 fall back as\n"
         "llama.cpp does (Q4_K->Q5_0, Q5_K->Q5_1, Q6_K->Q8_0, Q2_K/Q3_K/IQ4_XS->IQ4_NL,\n"
         "TQ1_0/TQ2_0->Q4_0). Mixture-of-Experts presets (qwen3-30b-a3b, mixtral-8x7b,\n"
-        "gpt-oss-20b) write llama.cpp's qwen3moe / llama / gpt-oss layouts; a mix places\n"
-        "*_exps tensors as llama-quantize does, routers (ffn_gate_inp) stay F32, and expert\n"
-        "blocks in Q4_K, Q6_K, Q5_0, Q8_0 and MXFP4 are drawn directly (no quantizer) at\n"
+        "gpt-oss-20b, qwen2-57b-a14b, qwen1.5-moe-a2.7b) write llama.cpp's qwen3moe /\n"
+        "llama / gpt-oss / qwen2moe layouts (qwen2moe: a shared expert, *_shexp); a mix\n"
+        "places *_exps and *_shexp tensors as llama-quantize does, routers (ffn_gate_inp,\n"
+        "ffn_gate_inp_shexp) stay F32, and the blocks of every other matrix of an MoE\n"
+        "model in Q4_K, Q6_K, Q5_0, Q8_0 and MXFP4 are drawn directly (no quantizer) at\n"
         "disk speed. Small versions: e.g. --preset qwen3-30b-a3b --layers 2 --dim 256\n"
-        "--heads 4 --kv-heads 2 --head-dim 64 --experts 16 --experts-used 4 --expert-ff 256.\n"
+        "--heads 4 --kv-heads 2 --head-dim 64 --experts 16 --experts-used 4 --expert-ff 256,\n"
+        "or --preset qwen2-57b-a14b --layers 2 --dim 128 --heads 4 --kv-heads 2 --experts 8\n"
+        "--experts-used 2 --expert-ff 128 --shared-ff 256.\n"
         "See docs/synthetic-models.md for the weights, the mixes, the routers and the\n"
         "sparsity derivation.\n"
         "Types Sieve %s\n",

@@ -50,7 +50,10 @@ struct PlanBuilder {
     t.layer = layer;
     t.dims = std::move(dims);
     t.distribution = weight_distribution(role, t.row_length());
-    if (shape.is_moe() && (role == TensorRole::AttnOutput || role == TensorRole::FfnDownExps)) {
+    // (FfnDown in an MoE model is qwen2moe's shared expert.)
+    const bool writes_residual =
+        role == TensorRole::AttnOutput || role == TensorRole::FfnDownExps || role == TensorRole::FfnDown;
+    if (shape.is_moe() && writes_residual) {
       t.distribution.stddev *= residual_scale(shape);
     }
     if (router == RouterKind::Skewed && shape.is_moe()) {
@@ -73,16 +76,17 @@ struct PlanBuilder {
     const auto head = static_cast<uint64_t>(shape.head_size());
     const uint64_t q_dim = head * static_cast<uint64_t>(shape.n_heads);
     const uint64_t kv_dim = head * static_cast<uint64_t>(shape.n_kv_heads);
-    const bool biases = shape.arch == Architecture::GptOss;
+    const bool gpt_oss = shape.arch == Architecture::GptOss;
+    const bool qkv_biases = gpt_oss || shape.arch == Architecture::Qwen2Moe;
     add(prefix + "attn_norm.weight", TensorRole::Norm, layer, {dim});
     add(prefix + "attn_q.weight", TensorRole::AttnQ, layer, {dim, q_dim});
-    if (biases) add(prefix + "attn_q.bias", TensorRole::Bias, layer, {q_dim});
+    if (qkv_biases) add(prefix + "attn_q.bias", TensorRole::Bias, layer, {q_dim});
     add(prefix + "attn_k.weight", TensorRole::AttnK, layer, {dim, kv_dim});
-    if (biases) add(prefix + "attn_k.bias", TensorRole::Bias, layer, {kv_dim});
+    if (qkv_biases) add(prefix + "attn_k.bias", TensorRole::Bias, layer, {kv_dim});
     add(prefix + "attn_v.weight", TensorRole::AttnV, layer, {dim, kv_dim});
-    if (biases) add(prefix + "attn_v.bias", TensorRole::Bias, layer, {kv_dim});
+    if (qkv_biases) add(prefix + "attn_v.bias", TensorRole::Bias, layer, {kv_dim});
     add(prefix + "attn_output.weight", TensorRole::AttnOutput, layer, {q_dim, dim});
-    if (biases) {
+    if (gpt_oss) {
       add(prefix + "attn_output.bias", TensorRole::Bias, layer, {dim});
       add(prefix + "attn_sinks.weight", TensorRole::Bias, layer, {static_cast<uint64_t>(shape.n_heads)});
     }
@@ -113,6 +117,18 @@ struct PlanBuilder {
     if (biases) add(prefix + "ffn_up_exps.bias", TensorRole::Bias, layer, {ff, n});
     add(prefix + "ffn_down_exps.weight", TensorRole::FfnDownExps, layer, {ff, dim, n});
     if (biases) add(prefix + "ffn_down_exps.bias", TensorRole::Bias, layer, {dim, n});
+    if (shape.has_shared_expert()) add_shared_expert(layer, prefix);
+  }
+
+  // qwen2moe: the expert every token runs, and the [dim] vector whose dot
+  // product with the input, through a sigmoid, weighs its output.
+  void add_shared_expert(int layer, const std::string& prefix) {
+    const auto dim = static_cast<uint64_t>(shape.dim);
+    const auto ff = static_cast<uint64_t>(shape.shared_expert_ff());
+    add(prefix + "ffn_gate_inp_shexp.weight", TensorRole::SharedExpertGate, layer, {dim});
+    add(prefix + "ffn_gate_shexp.weight", TensorRole::FfnGate, layer, {dim, ff});
+    add(prefix + "ffn_up_shexp.weight", TensorRole::FfnUp, layer, {dim, ff});
+    add(prefix + "ffn_down_shexp.weight", TensorRole::FfnDown, layer, {ff, dim});
   }
 
   void add_block(int layer) {
@@ -136,6 +152,9 @@ WeightDistribution weight_distribution(TensorRole role, uint64_t row_length) {
     case TensorRole::Norm: return {1.0f, kNormNoise};
     case TensorRole::Bias: return {0.0f, kBiasNoise};
     case TensorRole::TokenEmbd: return {0.0f, 1.0f};
+    // Matrices, routers and the shared expert's gate N(0, 1/row length): the
+    // gate's logit is then about N(0, 1), so its sigmoid weighs the shared
+    // expert anywhere from near 0 to near 1.
     default: return {0.0f, static_cast<float>(1.0 / std::sqrt(static_cast<double>(row_length)))};
   }
 }

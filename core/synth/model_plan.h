@@ -1,7 +1,7 @@
 #pragma once
 // The tensor list of a synthetic model: names, shapes, types and the
 // distribution each tensor's values are drawn from, per architecture (llama,
-// llama with experts = Mixtral, qwen3moe, gpt-oss), named as llama.cpp names them.
+// llama with experts = Mixtral, qwen3moe, gpt-oss, qwen2moe), named as llama.cpp names them.
 
 #include <cstdint>
 #include <string>
@@ -57,7 +57,7 @@ WeightDistribution weight_distribution(TensorRole role, uint64_t row_length);
 
 // token_embd, then per block the attention tensors, the FFN norm and the
 // dense FFN or the router and stacked experts (with gpt-oss's biases and
-// sinks), then output_norm and output. Throws sieve::Error when a row length
+// sinks, qwen2moe's Q/K/V biases and shared expert), then output_norm and output. Throws sieve::Error when a row length
 // fits no type (see TypeMix::type_for). `router` decides the row shaping.
 std::vector<PlannedTensor> plan_tensors(const ModelShape& shape, uint64_t vocab_size, const TypeMix& types,
                                         RouterKind router = RouterKind::Even);

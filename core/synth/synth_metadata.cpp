@@ -30,6 +30,7 @@ void set_shape_keys(gguf::GgufWriter& w, const ModelShape& s, uint64_t vocab_siz
     w.set(a + ".expert_used_count", u32(s.n_experts_used));
     // Mixtral's experts are feed_forward_length wide; the others say so.
     if (s.arch != Architecture::Llama) w.set(a + ".expert_feed_forward_length", u32(s.expert_ff()));
+    if (s.has_shared_expert()) w.set(a + ".expert_shared_feed_forward_length", u32(s.shared_expert_ff()));
   }
   if (s.sliding_window > 0) w.set(a + ".attention.sliding_window", u32(s.sliding_window));
   if (s.rope_scaling_factor > 0.0f) {

@@ -92,14 +92,47 @@ ModelShape gpt_oss_20b() {
   return s;
 }
 
-const std::array<NamedShape, 6>& presets() {
-  static const std::array<NamedShape, 6> kPresets = {{
+// Qwen's MoE models: Qwen2's block (Q/K/V biases) with 60-64 small experts
+// and a shared expert. feed_forward_length is the config's
+// intermediate_size, which no tensor uses.
+ModelShape qwen2moe(int64_t dim, int64_t layers, int64_t ff, int64_t heads, int64_t kv_heads, int64_t ctx) {
+  ModelShape s = dense_llama(dim, layers, ff, heads, kv_heads, ctx);
+  s.arch = Architecture::Qwen2Moe;
+  s.rope_base = 1e6f;
+  s.rms_eps = 1e-6f;
+  return s;
+}
+
+// Qwen/Qwen2-57B-A14B.
+ModelShape qwen2_57b_a14b() {
+  ModelShape s = qwen2moe(3584, 28, 18944, 28, 4, 131072);
+  s.n_experts = 64;
+  s.n_experts_used = 8;
+  s.n_ff_expert = 2560;
+  s.n_ff_shared = 20480;
+  return s;
+}
+
+// Qwen/Qwen1.5-MoE-A2.7B.
+ModelShape qwen1_5_moe_a2_7b() {
+  ModelShape s = qwen2moe(2048, 24, 5632, 16, 16, 8192);
+  s.n_experts = 60;
+  s.n_experts_used = 4;
+  s.n_ff_expert = 1408;
+  s.n_ff_shared = 5632;
+  return s;
+}
+
+const std::array<NamedShape, 8>& presets() {
+  static const std::array<NamedShape, 8> kPresets = {{
       {"tinyllama-1.1b", dense_llama(2048, 22, 5632, 32, 4, 2048)},
       {"llama2-7b", dense_llama(4096, 32, 11008, 32, 32, 4096)},
       {"synthA-like", dense_llama(256, 4, 768, 8, 4, 1024)},
       {"qwen3-30b-a3b", qwen3_30b_a3b()},
       {"mixtral-8x7b", mixtral_8x7b()},
       {"gpt-oss-20b", gpt_oss_20b(), "mxfp4_moe"},
+      {"qwen2-57b-a14b", qwen2_57b_a14b()},
+      {"qwen1.5-moe-a2.7b", qwen1_5_moe_a2_7b()},
   }};
   return kPresets;
 }
@@ -128,6 +161,7 @@ void validate_experts(const ModelShape& s) {
   check_range("the expert count", s.n_experts, 2, kMaxExperts);
   check_range("the used expert count", s.n_experts_used, 1, s.n_experts);
   check_range("the expert feed-forward length", s.expert_ff(), 1, kMaxFf);
+  if (s.has_shared_expert()) check_range("the shared expert feed-forward length", s.shared_expert_ff(), 1, kMaxFf);
 }
 
 void validate_shape(const ModelShape& s) {
@@ -376,6 +410,7 @@ std::string_view architecture_name(Architecture arch) {
     case Architecture::Llama: return "llama";
     case Architecture::Qwen3Moe: return "qwen3moe";
     case Architecture::GptOss: return "gpt-oss";
+    case Architecture::Qwen2Moe: return "qwen2moe";
   }
   return "llama";
 }

@@ -1,8 +1,8 @@
 #pragma once
 // Writes GGUF models with seeded random weights, at disk speed, for
 // benchmarks and tests that need the shape of a real model (e.g. TinyLlama-1.1B,
-// Llama-2-7B, or the Mixture-of-Experts Qwen3-30B-A3B, Mixtral-8x7B and
-// gpt-oss-20b) but not its knowledge.
+// Llama-2-7B, or the Mixture-of-Experts Qwen3-30B-A3B, Mixtral-8x7B,
+// gpt-oss-20b, Qwen2-57B-A14B and Qwen1.5-MoE-A2.7B) but not its knowledge.
 //
 //   SynthSpec spec;
 //   spec.shape = *shape_preset("tinyllama-1.1b");
@@ -30,6 +30,7 @@ enum class Architecture {
   Llama,     // "llama"; with experts it is Mixtral's layout
   Qwen3Moe,  // "qwen3moe": per-head q/k norms, experts, normalised top-k weights
   GptOss,    // "gpt-oss": biases, attention sinks, alternate sliding window, expert biases
+  Qwen2Moe,  // "qwen2moe": Q/K/V biases, experts (unnormalised top-k), a gated shared expert
 };
 std::string_view architecture_name(Architecture arch);
 
@@ -48,6 +49,7 @@ struct ModelShape {
   int64_t n_experts = 0;
   int64_t n_experts_used = 0;
   int64_t n_ff_expert = 0;  // 0: n_ff
+  int64_t n_ff_shared = 0;  // qwen2moe only: the shared expert's feed-forward length (0: n_ff)
   // gpt-oss only: the window of its sliding-window layers and its YaRN scaling.
   int64_t sliding_window = 0;
   float rope_scaling_factor = 0.0f;  // 0: no rope scaling keys
@@ -55,11 +57,14 @@ struct ModelShape {
 
   int64_t head_size() const { return head_dim > 0 ? head_dim : dim / n_heads; }
   int64_t expert_ff() const { return n_ff_expert > 0 ? n_ff_expert : n_ff; }
+  int64_t shared_expert_ff() const { return n_ff_shared > 0 ? n_ff_shared : n_ff; }
   bool is_moe() const { return n_experts > 0; }
+  bool has_shared_expert() const { return arch == Architecture::Qwen2Moe && is_moe(); }
 };
 
 // "tinyllama-1.1b", "llama2-7b", "synthA-like", "qwen3-30b-a3b",
-// "mixtral-8x7b", "gpt-oss-20b" (case-insensitive).
+// "mixtral-8x7b", "gpt-oss-20b", "qwen2-57b-a14b", "qwen1.5-moe-a2.7b"
+// (case-insensitive).
 std::optional<ModelShape> shape_preset(std::string_view name);
 std::vector<std::string> shape_preset_names();
 // The type a preset is written in when none is chosen: "mxfp4_moe" for

@@ -107,7 +107,8 @@ bool is_expert_matrix(TensorRole role) {
 }
 
 bool is_always_f32(TensorRole role) {
-  return role == TensorRole::Norm || role == TensorRole::Bias || role == TensorRole::Router;
+  return role == TensorRole::Norm || role == TensorRole::Bias || role == TensorRole::Router ||
+         role == TensorRole::SharedExpertGate;
 }
 
 // llama-quantize's MXFP4_MOE: the stacked experts (3-D tensors) in MXFP4,
@@ -118,9 +119,9 @@ TensorType TypeMix::mixed_type(const TensorSlot& slot) const {
 }
 
 // Mirrors llama_tensor_get_type for the K-quant mixes. The reference matches
-// tensors by name, so ffn_down_exps follows ffn_down's rule (its layer read
-// from the name) and ffn_gate_exps / ffn_up_exps ffn_gate's / ffn_up's, which
-// keep the base type in these mixes. Models with exactly 8 experts (Mixtral)
+// tensors by name, so ffn_down_exps and qwen2moe's ffn_down_shexp follow
+// ffn_down's rule (the layer read from the name) and the experts' gate / up
+// matrices ffn_gate's / ffn_up's, which keep the base type in these mixes. Models with exactly 8 experts (Mixtral)
 // get attn_k and attn_v in Q8_0 and attn_output in Q5_K in the low-bit mixes.
 // (The reference also bumps attn_v to Q5_K in 70B models; no preset is 70B.)
 TensorType TypeMix::k_mix_type(const TensorSlot& slot) const {

@@ -27,6 +27,7 @@ enum class TensorRole {
   Norm,  // attn_norm, ffn_norm, output_norm, q/k norms: always F32
   Bias,  // every *.bias, attn_sinks: always F32
   Router,  // ffn_gate_inp: always F32 (the reference quantizer never touches it)
+  SharedExpertGate,  // ffn_gate_inp_shexp, a [dim] vector: always F32
   AttnQ,
   AttnK,
   AttnV,
@@ -39,7 +40,7 @@ enum class TensorRole {
   FfnDownExps,
 };
 bool is_expert_matrix(TensorRole role);
-// Norms, biases and routers: F32 whatever the mix.
+// Norms, biases, routers and the shared expert's gate: F32 whatever the mix.
 bool is_always_f32(TensorRole role);
 
 // What the type rule needs to know about one tensor and its model.

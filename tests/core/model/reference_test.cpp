@@ -169,6 +169,47 @@ TEST(ReferenceSynthesized, TeacherForcedTernaryModels) {
   std::filesystem::remove_all(dir);
 }
 
+// qwen2moe (Qwen1.5-MoE, Qwen2-57B-A14B) has no shared model either: a small
+// `sieve synth --preset qwen2-57b-a14b` (Q/K/V biases, 16 experts of which 4
+// run with unnormalised softmax weights, and the sigmoid-gated shared expert)
+// in F16 and Q4_K_M (experts and shared expert in Q4_K / Q6_K), against the
+// reference's logits for the same file, in dense and mmap mode.
+TEST(ReferenceSynthesized, TeacherForcedQwen2Moe) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("sieve-qwen2moe-ref-" + std::to_string(std::random_device{}()));
+  std::filesystem::create_directories(dir);
+  for (const std::string& type : {std::string("f16"), std::string("q4_k_m")}) {
+    SCOPED_TRACE(type);
+    synth::SynthSpec spec;
+    spec.shape = *synth::shape_preset("qwen2-57b-a14b");
+    spec.shape.dim = 256;
+    spec.shape.n_layers = 2;
+    spec.shape.n_ff = 512;
+    spec.shape.n_heads = 4;
+    spec.shape.n_kv_heads = 2;
+    spec.shape.n_experts = 16;
+    spec.shape.n_experts_used = 4;
+    spec.shape.n_ff_expert = 256;
+    spec.shape.n_ff_shared = 512;
+    spec.shape.context_length = 1024;
+    spec.name = "synthQ2M-" + type;
+    spec.type = type;
+    spec.vocab_from = shared_dir() / "models" / "stories260K.gguf";
+    spec.seed = 7;
+    spec.threads = 1;
+    const std::filesystem::path model = dir / ("synthQ2M-" + type + ".gguf");
+    synth::write_synthetic_model(spec, model);
+    ReferenceCase c =
+        load_reference(std::filesystem::path(SIEVE_TEST_DATA_DIR) / "reference" / ("synthQ2M-" + type + ".once.json"));
+    c.model = model;
+    ASSERT_GE(c.prompt_tokens.size(), 2u);  // prefill as a batch
+    expect_teacher_forced_match(c);
+    SCOPED_TRACE("mmap");
+    expect_teacher_forced_match(c, EngineMode::mmap);
+  }
+  std::filesystem::remove_all(dir);
+}
+
 // LongRoPE (Phi-3.5, Phi-3-128k): the shared phi3 model with long and short
 // per-pair factors and an attention factor (longrope_model.h), against the
 // reference's logits for it (tests/data/reference/README.md). The engine's

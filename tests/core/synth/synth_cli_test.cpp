@@ -60,7 +60,7 @@ TEST(SynthCli, HelpDocumentsEveryOption) {
                              "--threshold", "--sparsity", "--seed", "--threads", "q4_k_m",
                              "tinyllama-1.1b", "qwen3-30b-a3b", "mixtral-8x7b", "gpt-oss-20b", "--experts",
                              "--experts-used", "--expert-ff", "--head-dim", "--router", "--router-skew",
-                             "mxfp4_moe"}) {
+                             "mxfp4_moe", "qwen2-57b-a14b", "qwen1.5-moe-a2.7b", "--shared-ff"}) {
     EXPECT_NE(r.output.find(option), std::string::npos) << option;
   }
 }
@@ -110,6 +110,21 @@ TEST(SynthCli, WritesASmallMixtureOfExpertsModel) {
   EXPECT_EQ(f.find_tensor("blk.1.attn_sinks.weight")->type, tensor::TensorType::F32);
 }
 
+TEST(SynthCli, WritesASmallQwen2MoeModelWithItsSharedExpert) {
+  ScratchDir dir;
+  const auto out = dir.file("q2.gguf");
+  const RunResult r = run_cli("-o \"" + out.string() +
+                              "\" --preset qwen2-57b-a14b --layers 2 --dim 128 --heads 4 --kv-heads 2 --experts 8 "
+                              "--experts-used 2 --expert-ff 128 --shared-ff 256 -t 2");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const gguf::GgufFile f = gguf::GgufFile::open(out);
+  EXPECT_EQ(f.architecture(), "qwen2moe");
+  EXPECT_EQ(f.get_int("qwen2moe.expert_feed_forward_length"), 128);
+  EXPECT_EQ(f.get_int("qwen2moe.expert_shared_feed_forward_length"), 256);
+  EXPECT_EQ(f.find_tensor("blk.1.ffn_down_shexp.weight")->dims, (std::vector<uint64_t>{256, 128}));
+  EXPECT_EQ(f.find_tensor("blk.1.ffn_gate_inp_shexp.weight")->type, tensor::TensorType::F32);
+}
+
 TEST(SynthCli, BadValuesFailWithOneLine) {
   ScratchDir dir;
   const std::string out = "-o \"" + dir.file("x.gguf").string() + "\" ";
@@ -129,6 +144,8 @@ TEST(SynthCli, BadValuesFailWithOneLine) {
       {out + "--preset qwen3-30b-a3b --router sideways", "unknown router 'sideways'"},
       {out + "--preset mixtral-8x7b --experts 4 --experts-used 5", "used expert count"},
       {out + "--preset qwen3-30b-a3b --activation relu", "for dense models"},
+      {out + "--preset qwen3-30b-a3b --shared-ff 512", "--shared-ff needs a preset with a shared expert"},
+      {out + "--preset qwen2-57b-a14b --shared-ff 0", "--shared-ff"},
       {"--type f16", "--output FILE is required"},
       {"-o /no/such/folder/x.gguf", "does not exist"},
   };

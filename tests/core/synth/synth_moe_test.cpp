@@ -1,5 +1,5 @@
-// Mixture-of-Experts presets: small versions of qwen3-30b-a3b, mixtral-8x7b
-// and gpt-oss-20b are written with llama.cpp's names, shapes, types and keys,
+// Mixture-of-Experts presets: small versions of qwen3-30b-a3b, mixtral-8x7b,
+// gpt-oss-20b and qwen2-57b-a14b are written with llama.cpp's names, shapes, types and keys,
 // load in the engine, and give the same logits with every expert in RAM
 // (dense mode) as with experts streamed into a small cache (flash mode).
 
@@ -38,6 +38,7 @@ SynthSpec small_moe(const std::string& preset, const std::string& type = "") {
   spec.shape.n_experts_used = spec.shape.n_experts == 8 ? 2 : 4;
   spec.shape.n_ff = 512;
   if (spec.shape.n_ff_expert != 0) spec.shape.n_ff_expert = 256;
+  if (spec.shape.n_ff_shared != 0) spec.shape.n_ff_shared = 512;
   spec.type = type.empty() ? preset_default_type(preset) : type;
   spec.seed = 7;
   spec.threads = 2;
@@ -81,6 +82,44 @@ TEST(SynthMoe, PresetsMatchThePublishedConfigs) {
   EXPECT_EQ(g.expert_ff(), 2880);
   EXPECT_EQ(g.sliding_window, 128);
   EXPECT_EQ(preset_default_type("gpt-oss-20b"), "mxfp4_moe");
+  const ModelShape q2 = *shape_preset("qwen2-57b-a14b");
+  EXPECT_EQ(q2.arch, Architecture::Qwen2Moe);
+  EXPECT_EQ(q2.dim, 3584);
+  EXPECT_EQ(q2.n_layers, 28);
+  EXPECT_EQ(q2.n_heads, 28);
+  EXPECT_EQ(q2.head_size(), 128);
+  EXPECT_EQ(q2.n_kv_heads, 4);
+  EXPECT_EQ(q2.n_experts, 64);
+  EXPECT_EQ(q2.n_experts_used, 8);
+  EXPECT_EQ(q2.expert_ff(), 2560);
+  EXPECT_EQ(q2.shared_expert_ff(), 20480);
+  EXPECT_FLOAT_EQ(q2.rope_base, 1e6f);
+  EXPECT_FLOAT_EQ(q2.rms_eps, 1e-6f);
+  EXPECT_TRUE(q2.has_shared_expert());
+  const ModelShape q15 = *shape_preset("Qwen1.5-MoE-A2.7B");
+  EXPECT_EQ(q15.arch, Architecture::Qwen2Moe);
+  EXPECT_EQ(q15.dim, 2048);
+  EXPECT_EQ(q15.n_layers, 24);
+  EXPECT_EQ(q15.n_heads, 16);
+  EXPECT_EQ(q15.n_kv_heads, 16);
+  EXPECT_EQ(q15.n_experts, 60);
+  EXPECT_EQ(q15.n_experts_used, 4);
+  EXPECT_EQ(q15.expert_ff(), 1408);
+  EXPECT_EQ(q15.shared_expert_ff(), 5632);
+  EXPECT_FALSE(q.has_shared_expert());
+}
+
+TEST(SynthMoe, FullSizeQwen2MoePresetsHaveThePublishedParameterCounts) {
+  // The plans alone: 57.4 B and 14.3 B parameters (the model cards' totals).
+  auto billions = [](const std::string& preset) {
+    uint64_t params = 0;
+    for (const PlannedTensor& t : plan_tensors(*shape_preset(preset), 151936, *TypeMix::from_name("q4_k_m"))) {
+      params += t.n_elements();
+    }
+    return static_cast<double>(params) / 1e9;
+  };
+  EXPECT_NEAR(billions("qwen2-57b-a14b"), 57.4, 0.3);
+  EXPECT_NEAR(billions("qwen1.5-moe-a2.7b"), 14.3, 0.2);
 }
 
 TEST(SynthMoe, FullSizeQwen3InQ4KMIsAbout17GB) {
@@ -139,6 +178,44 @@ TEST(SynthMoe, Qwen3TensorsAndKeysAreLlamaCppsNames) {
   EXPECT_EQ(tensor_named(f, "blk.0.ffn_down_exps.weight").type, TensorType::Q4_K);
   EXPECT_EQ(tensor_named(f, "blk.1.ffn_down_exps.weight").type, TensorType::Q6_K);
   EXPECT_EQ(tensor_named(f, "output.weight").type, TensorType::Q6_K);
+}
+
+// Every tensor llama.cpp's qwen2moe loader requires (Q/K/V biases, and per
+// layer the router, the stacked experts and the shared expert with its [dim]
+// F32 gate), its keys, and the Q4_K_M types: the shared expert's down matrix
+// follows ffn_down's layer rule as ffn_down_exps does (llama-quantize matches
+// "ffn_down" in the name), its gate and up keep the base type.
+TEST(SynthMoe, Qwen2MoeTensorsAndKeysAreLlamaCppsNames) {
+  ScratchDir dir;
+  const SynthSpec spec = small_moe("qwen2-57b-a14b", "q4_k_m");
+  write_synthetic_model(spec, dir.file("q.gguf"));
+  const gguf::GgufFile f = gguf::GgufFile::open(dir.file("q.gguf"));
+  EXPECT_EQ(f.architecture(), "qwen2moe");
+  EXPECT_EQ(f.get_int("qwen2moe.expert_count"), 16);
+  EXPECT_EQ(f.get_int("qwen2moe.expert_used_count"), 4);
+  EXPECT_EQ(f.get_int("qwen2moe.expert_feed_forward_length"), 256);
+  EXPECT_EQ(f.get_int("qwen2moe.expert_shared_feed_forward_length"), 512);
+  EXPECT_EQ(f.get_int("qwen2moe.feed_forward_length"), 512);
+  EXPECT_EQ(f.find("qwen2moe.attention.key_length"), nullptr);
+  EXPECT_EQ(f.find("blk.0.attn_q_norm.weight"), nullptr);
+  EXPECT_EQ(f.find("blk.0.attn_output.bias"), nullptr);
+  EXPECT_EQ(tensor_named(f, "blk.0.attn_q.bias").dims, (std::vector<uint64_t>{256}));
+  EXPECT_EQ(tensor_named(f, "blk.0.attn_k.bias").dims, (std::vector<uint64_t>{128}));
+  EXPECT_EQ(tensor_named(f, "blk.0.attn_v.bias").type, TensorType::F32);
+  EXPECT_EQ(tensor_named(f, "blk.1.ffn_gate_exps.weight").dims, (std::vector<uint64_t>{256, 256, 16}));
+  const gguf::TensorInfo& gate = tensor_named(f, "blk.1.ffn_gate_inp_shexp.weight");
+  EXPECT_EQ(gate.dims, (std::vector<uint64_t>{256}));
+  EXPECT_EQ(gate.type, TensorType::F32);
+  EXPECT_EQ(tensor_named(f, "blk.0.ffn_gate_shexp.weight").dims, (std::vector<uint64_t>{256, 512}));
+  EXPECT_EQ(tensor_named(f, "blk.0.ffn_up_shexp.weight").dims, (std::vector<uint64_t>{256, 512}));
+  EXPECT_EQ(tensor_named(f, "blk.0.ffn_down_shexp.weight").dims, (std::vector<uint64_t>{512, 256}));
+  EXPECT_EQ(tensor_named(f, "blk.0.ffn_gate_shexp.weight").type, TensorType::Q4_K);
+  EXPECT_EQ(tensor_named(f, "blk.1.ffn_up_shexp.weight").type, TensorType::Q4_K);
+  EXPECT_EQ(tensor_named(f, "blk.0.ffn_down_shexp.weight").type, TensorType::Q4_K);
+  EXPECT_EQ(tensor_named(f, "blk.1.ffn_down_shexp.weight").type, TensorType::Q6_K);
+  EXPECT_EQ(tensor_named(f, "blk.1.ffn_down_exps.weight").type, TensorType::Q6_K);
+  // 16 experts, not 8: attn_k keeps the base type.
+  EXPECT_EQ(tensor_named(f, "blk.0.attn_k.weight").type, TensorType::Q4_K);
 }
 
 TEST(SynthMoe, MixesPlaceExpertTensorsAsTheReferenceQuantizer) {
@@ -235,7 +312,9 @@ INSTANTIATE_TEST_SUITE_P(Presets, SynthMoeRuns,
                                            PresetCase{"mixtral-8x7b", "q4_k_m", "even"},
                                            PresetCase{"mixtral-8x7b", "q8_0", "skewed"},
                                            PresetCase{"gpt-oss-20b", "", "even"},
-                                           PresetCase{"gpt-oss-20b", "q4_k_m", "skewed"}),
+                                           PresetCase{"gpt-oss-20b", "q4_k_m", "skewed"},
+                                           PresetCase{"qwen2-57b-a14b", "q4_k_m", "even"},
+                                           PresetCase{"qwen2-57b-a14b", "q8_0", "skewed"}),
                          [](const auto& info) {
                            std::string name = info.param.preset + "_" +
                                               (info.param.type.empty() ? "default" : info.param.type) + "_" +
@@ -271,6 +350,9 @@ TEST(SynthMoe, BadExpertSettingsAreClearErrors) {
   EXPECT_THROW(validate_spec(spec), Error);
   spec = small_moe("gpt-oss-20b");
   spec.shape.n_experts = 0;
+  EXPECT_THROW(validate_spec(spec), Error);
+  spec = small_moe("qwen2-57b-a14b");
+  spec.shape.n_experts = 0;  // qwen2moe needs its experts too
   EXPECT_THROW(validate_spec(spec), Error);
 }
 
