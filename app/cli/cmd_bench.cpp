@@ -327,8 +327,8 @@ void print_expert_table(const std::vector<Json>& runs) {
   if (expert_runs.empty()) return;
   const std::map<std::string, double> mmap_speed = speed_by_budget(runs, "mmap");
   const std::map<std::string, double> reference_speed = speed_by_budget(runs, "reference");
-  std::printf("\nexpert streaming per decoded token (all layers):\n%9s %8s %8s %8s %8s %8s %9s %9s %9s %8s %8s %8s %8s\n",
-              "budget", "tok/s", "chosen", "hits %", "missed", "ahead", "ahead ok", "read MB", "own MB", "read/own",
+  std::printf("\nexpert streaming per decoded token (all layers):\n%9s %8s %8s %8s %8s %8s %8s %9s %9s %9s %8s %8s %8s\n",
+              "budget", "tok/s", "chosen", "cached %", "ahead %", "demand", "ahead", "read MB", "own MB", "read/own",
               "wait s", "x mmap", "x ref");
   for (const Json* r : expert_runs) {
     const double tokens = std::max(1.0, number(*r, "decode_tokens"));
@@ -337,16 +337,17 @@ void print_expert_table(const std::vector<Json>& runs) {
     const double read = number(*r, "decode_flash_bytes"), wanted = number(*r, "decode_expert_bytes_wanted");
     const double tps = number(*r, "decode_tokens_per_second");
     const std::string budget = string_member(*r, "budget");
-    std::printf("%9s %8.3f %8.0f %8.1f %8.1f %8.1f %8.0f%% %9.1f %9.1f %9.2f %8.3f %8s %8s\n", budget.c_str(), tps,
-                (hits + misses) / tokens, hits + misses > 0 ? 100.0 * hits / (hits + misses) : 0.0, misses / tokens,
-                ahead / tokens, ahead > 0 ? 100.0 * used / ahead : 0.0, read / tokens / 1e6, wanted / tokens / 1e6,
+    const double chosen = std::max(1.0, hits + misses);
+    std::printf("%9s %8.3f %8.0f %8.1f %8.1f %8.1f %8.1f %9.1f %9.1f %9.2f %8.3f %8s %8s\n", budget.c_str(), tps,
+                (hits + misses) / tokens, 100.0 * (hits - used) / chosen, 100.0 * used / chosen, misses / tokens,
+                ahead / tokens, read / tokens / 1e6, wanted / tokens / 1e6,
                 wanted > 0 ? read / wanted : 0.0, number(*r, "decode_io_wait_seconds") / tokens,
                 ratio_text(tps, mmap_speed, budget).c_str(), ratio_text(tps, reference_speed, budget).c_str());
   }
   std::printf(
-      "\nchosen: experts the routers picked; hits %%: found in the expert cache (read-ahead ones included);\n"
-      "missed: read on demand; ahead: read ahead by the next layer's router applied early, ahead ok: of them,\n"
-      "chosen; read MB: bytes read (alignment included); own MB: the missed and read-ahead experts' bytes.\n");
+      "\nchosen: experts the routers picked; cached %%: of them, already in the expert cache; ahead %%: read ahead\n"
+      "(the next layer's router applied early) before they were chosen; demand: read when chosen; ahead: experts\n"
+      "read ahead (right or wrong); read MB: bytes read (alignment included); own MB: the read experts' bytes.\n");
 }
 
 // Dense runs are compute on weights already in RAM: their ceiling is memory
