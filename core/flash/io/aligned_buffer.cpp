@@ -6,6 +6,11 @@
 
 #include "util/error.h"
 
+#ifdef __linux__
+#include <sys/mman.h>
+#include <unistd.h>
+#endif
+
 namespace sieve::flash {
 
 AlignedBuffer::AlignedBuffer(size_t size, size_t alignment) : alignment_(alignment) {
@@ -51,6 +56,18 @@ AlignedBuffer& AlignedBuffer::operator=(AlignedBuffer&& other) noexcept {
 void AlignedBuffer::reserve_discard(size_t size) {
   if (size <= size_) return;
   *this = AlignedBuffer(size, alignment_);
+}
+
+void AlignedBuffer::prefer_huge_pages() {
+#ifdef __linux__
+  const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = align_up(reinterpret_cast<uintptr_t>(data_), page);
+  const uintptr_t end = reinterpret_cast<uintptr_t>(data_) + size_;
+  if (data_ == nullptr || end <= begin) return;
+  // Advice only: a kernel without transparent huge pages says EINVAL, and
+  // the buffer works as it is.
+  (void)madvise(reinterpret_cast<void*>(begin), static_cast<size_t>(end - begin), MADV_HUGEPAGE);
+#endif
 }
 
 void AlignedBuffer::release() {

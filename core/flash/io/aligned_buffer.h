@@ -23,6 +23,8 @@ inline bool is_aligned(const void* p, uint64_t alignment) {
   return (reinterpret_cast<uintptr_t>(p) & (alignment - 1)) == 0;
 }
 
+inline constexpr size_t kHugePageAlignment = size_t{2} << 20;
+
 class AlignedBuffer {
  public:
   AlignedBuffer() = default;
@@ -46,6 +48,13 @@ class AlignedBuffer {
 
   // Grows (never shrinks) to at least `size` bytes; contents are not kept.
   void reserve_discard(size_t size);
+
+  // Asks the OS to back the buffer with huge pages where it can (Linux:
+  // madvise MADV_HUGEPAGE, for kernels whose transparent huge pages are in
+  // "madvise" mode; elsewhere nothing). A large buffer first filled by
+  // direct reads then takes one page fault per 2 MiB instead of per 4 KiB.
+  // Allocate it with kHugePageAlignment for whole huge pages.
+  void prefer_huge_pages();
 
  private:
   void release();

@@ -160,7 +160,9 @@ TEST(DecodeAllocationExperts, StreamingExpertsAllocatesNothing) {
     const Window w = measure_decode(*engine);
     EXPECT_EQ(w.allocations, 0u);
     EXPECT_GT(w.flash_bytes_read, 0u) << engine->model().memory_plan;
-    if (extra_slots > 0) EXPECT_GT(engine->stats().expert_prefetched, 0u);
+    if (extra_slots > 0) {
+      EXPECT_GT(engine->stats().expert_prefetched, 0u);
+    }
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstring>
 #include <utility>
 
@@ -75,6 +76,51 @@ TEST(AlignedBuffer, ReserveDiscardOnlyGrows) {
   EXPECT_GE(buffer.size(), 10000u);
   EXPECT_EQ(buffer.alignment(), 512u);
   EXPECT_TRUE(is_aligned(buffer.data(), 512));
+}
+
+#ifdef __linux__
+// The huge pages a mapping holds, from /proc/self/smaps (0 when not found).
+uint64_t anon_huge_kib(const void* inside) {
+  std::FILE* f = std::fopen("/proc/self/smaps", "r");
+  if (f == nullptr) return 0;
+  const auto address = reinterpret_cast<uintptr_t>(inside);
+  char line[512];
+  bool in_range = false;
+  uint64_t kib = 0;
+  while (std::fgets(line, sizeof line, f) != nullptr) {
+    unsigned long begin = 0, end = 0;
+    if (std::sscanf(line, "%lx-%lx ", &begin, &end) == 2 && std::strchr(line, '-') < std::strchr(line, ' ')) {
+      in_range = address >= begin && address < end;
+      continue;
+    }
+    unsigned long value = 0;
+    if (in_range && std::sscanf(line, "AnonHugePages: %lu kB", &value) == 1) kib = value;
+  }
+  std::fclose(f);
+  return kib;
+}
+#endif
+
+// prefer_huge_pages is advice: the buffer works either way, and where the
+// kernel's transparent huge pages follow madvise, filling it takes huge pages.
+TEST(AlignedBuffer, PreferHugePagesKeepsTheBufferWorking) {
+  AlignedBuffer b(size_t{16} << 20, kHugePageAlignment);
+  EXPECT_TRUE(is_aligned(b.data(), kHugePageAlignment));
+  b.prefer_huge_pages();
+  std::memset(b.data(), 0x5a, b.size());
+  EXPECT_EQ(b.data()[b.size() - 1], std::byte{0x5a});
+  AlignedBuffer().prefer_huge_pages();  // an empty buffer: nothing to advise
+#ifdef __linux__
+  std::FILE* mode = std::fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+  char text[128] = {};
+  if (mode != nullptr) {
+    if (std::fgets(text, sizeof text, mode) == nullptr) text[0] = '\0';
+    std::fclose(mode);
+  }
+  if (std::strstr(text, "[madvise]") != nullptr || std::strstr(text, "[always]") != nullptr) {
+    EXPECT_GT(anon_huge_kib(b.data()), 0u) << "transparent huge pages: " << text;
+  }
+#endif
 }
 
 }  // namespace
