@@ -43,7 +43,7 @@ uint64_t ExpertCache::slot_bytes(const gguf::GgufFile& file, const model::HyperP
 }
 
 int64_t ExpertCache::request_limit(const model::HyperParams& hp, int64_t slots) {
-  return std::min(slots, 2 * hp.n_experts_used);
+  return std::min(slots, 8 * hp.n_experts_used);  // a prompt's union: fewer round trips
 }
 
 ExpertCache::ExpertCache(const gguf::GgufFile& file, const model::HyperParams& hp, IoEngine& io, int64_t slots)
@@ -51,7 +51,7 @@ ExpertCache::ExpertCache(const gguf::GgufFile& file, const model::HyperParams& h
       hp_(hp),
       slot_bytes_(slot_bytes(file, hp)),
       slot_of_(static_cast<size_t>(hp.n_layers * hp.n_experts), -1),
-      reader_(io) {
+      reader_(io, PlanOptions{.merge = false}) {
   if (slots < hp.n_experts_used || slots > hp.n_layers * hp.n_experts) {
     throw Error("expert cache: " + std::to_string(slots) + " slots, expected " + std::to_string(hp.n_experts_used) +
                 " to " + std::to_string(hp.n_layers * hp.n_experts) + ".");

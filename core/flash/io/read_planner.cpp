@@ -21,6 +21,7 @@ ReadPlanner::ReadPlanner(uint64_t file_size, uint32_t required_alignment, PlanOp
   alignment_ = std::max(options.alignment, required_alignment);
   file_limit_ = align_up(file_size, required_alignment);
   merge_gap_ = options.merge_gap;
+  merge_ = options.merge;
   max_read_ = static_cast<uint32_t>(
       std::max<uint64_t>(alignment_, align_down(std::min<uint32_t>(options.max_read, 1u << 30), alignment_)));
   staging_ = AlignedBuffer(alignment_, alignment_);
@@ -64,7 +65,7 @@ void ReadPlanner::build_groups(std::span<const ReadRequest> wanted) {
     const ReadRequest& r = wanted[order_[pos]];
     const uint64_t begin = align_down(r.offset, alignment_);
     const uint64_t end = padded_end(r.offset + r.length);
-    if (!groups_.empty() && begin <= groups_.back().end + merge_gap_) {
+    if (merge_ && !groups_.empty() && begin <= groups_.back().end + merge_gap_) {
       Group& g = groups_.back();
       g.end = std::max(g.end, end);
       ++g.count;

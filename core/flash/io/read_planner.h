@@ -29,6 +29,11 @@ struct PlanOptions {
   uint32_t alignment = kDefaultIoAlignment;  // power of two; raised to the file's requirement
   uint32_t merge_gap = 64 * 1024;            // bytes of aligned hole worth reading through
   uint32_t max_read = 1024 * 1024;           // rounded down to the alignment
+  // false: every range is planned on its own (zero-copy where it can be),
+  // even when neighbours touch or share a block, so staging stays two
+  // blocks per range (the expert cache: each expert lands in its own slot,
+  // and a merged group of neighbouring experts would be staged whole).
+  bool merge = true;
 };
 
 // After the reads complete: copy `length` bytes at staging + staging_offset to dest.
@@ -92,6 +97,7 @@ class ReadPlanner {
   uint64_t file_size_;
   uint64_t file_limit_;  // file size rounded up to the file's required alignment
   uint32_t alignment_, merge_gap_, max_read_;
+  bool merge_ = true;
   ReadPlan plan_;
   AlignedBuffer staging_;
   std::vector<uint32_t> order_;          // wanted indices sorted by offset

@@ -125,6 +125,27 @@ TEST(ReadPlanner, NeighboursWithinTheGapAreMerged) {
   EXPECT_EQ(plan.copies[1].staging_offset, 10000u);
 }
 
+// Without merging (the expert cache), two neighbouring ranges that share a
+// block each land in their own destination by zero-copy: only their partial
+// end blocks are staged, however long they are, and the bytes are the file's.
+TEST(ReadPlanner, WithoutMergingNeighboursSharingABlockStayZeroCopy) {
+  PlanOptions o = options();
+  o.merge = false;
+  ReadPlanner planner(64 * kMiB, 512, o);
+  AlignedBuffer first(65536), second(65536);
+  // Both start 1000 bytes into a block, as a stacked tensor's experts do.
+  const ReadRequest want[] = {{1000 + 20480, 20480, second.data() + 1000, 1}, {1000, 20480, first.data() + 1000, 0}};
+  const ReadPlan& plan = planner.plan(want);
+  EXPECT_EQ(plan.direct_bytes, 2u * (20480u - 4096u));
+  EXPECT_LE(plan.staging_bytes, 4u * 4096u);
+  std::vector<uint8_t> file(64 * 1024);
+  for (size_t i = 0; i < file.size(); ++i) file[i] = static_cast<uint8_t>(i * 7 + 3);
+  execute(plan, file);
+  planner.scatter();
+  EXPECT_EQ(std::memcmp(first.data() + 1000, file.data() + 1000, 20480), 0);
+  EXPECT_EQ(std::memcmp(second.data() + 1000, file.data() + 1000 + 20480, 20480), 0);
+}
+
 TEST(ReadPlanner, NeighboursBeyondTheGapStayApart) {
   ReadPlanner planner(64 * kMiB, 512, options(8192));
   uint8_t a[100], b[100];
