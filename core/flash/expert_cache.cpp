@@ -60,7 +60,8 @@ ExpertCache::ExpertCache(const gguf::GgufFile& file, const model::HyperParams& h
     layers_.push_back({&stacked(file, l, "ffn_gate_exps.weight"), &stacked(file, l, "ffn_up_exps.weight"),
                        &stacked(file, l, "ffn_down_exps.weight")});
   }
-  storage_ = AlignedBuffer(static_cast<size_t>(slot_bytes_ * static_cast<uint64_t>(slots)), kHugePageAlignment);
+  const uint64_t storage_bytes = slot_bytes_ * static_cast<uint64_t>(slots);
+  storage_ = AlignedBuffer(static_cast<size_t>(storage_bytes), huge_page_alignment_for(storage_bytes));
   storage_.prefer_huge_pages();  // gigabytes first filled by direct reads: fewer page faults
   const auto n = static_cast<size_t>(slots);
   owner_.assign(n, -1);

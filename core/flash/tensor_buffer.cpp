@@ -74,7 +74,7 @@ TensorBuffer TensorBuffer::read(const gguf::GgufFile& file, IoEngine& io,
   uint64_t total = 0;
   for (const Run& r : runs) total += r.file_end - r.file_begin;
   TensorBuffer out;
-  out.buffer_ = AlignedBuffer(static_cast<size_t>(total), kHugePageAlignment);
+  out.buffer_ = AlignedBuffer(static_cast<size_t>(total), huge_page_alignment_for(total));
   out.buffer_.prefer_huge_pages();  // filled once by direct reads: fewer page faults
   std::vector<ReadRequest> requests;
   for (const Run& r : runs) {

@@ -25,6 +25,13 @@ inline bool is_aligned(const void* p, uint64_t alignment) {
 
 inline constexpr size_t kHugePageAlignment = size_t{2} << 20;
 
+// The alignment for a buffer of `size` bytes that prefers huge pages: whole
+// huge pages from 64 MiB up; below, a page (rounding a small buffer up to
+// 2 MiB would cost more memory than its page faults cost time).
+inline constexpr size_t huge_page_alignment_for(uint64_t size) {
+  return size >= (uint64_t{64} << 20) ? kHugePageAlignment : kDefaultIoAlignment;
+}
+
 class AlignedBuffer {
  public:
   AlignedBuffer() = default;
@@ -53,7 +60,8 @@ class AlignedBuffer {
   // madvise MADV_HUGEPAGE, for kernels whose transparent huge pages are in
   // "madvise" mode; elsewhere nothing). A large buffer first filled by
   // direct reads then takes one page fault per 2 MiB instead of per 4 KiB.
-  // Allocate it with kHugePageAlignment for whole huge pages.
+  // Allocate it with kHugePageAlignment (huge_page_alignment_for) for whole
+  // huge pages.
   void prefer_huge_pages();
 
  private:

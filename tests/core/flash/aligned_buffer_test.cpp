@@ -110,6 +110,9 @@ TEST(AlignedBuffer, PreferHugePagesKeepsTheBufferWorking) {
   std::memset(b.data(), 0x5a, b.size());
   EXPECT_EQ(b.data()[b.size() - 1], std::byte{0x5a});
   AlignedBuffer().prefer_huge_pages();  // an empty buffer: nothing to advise
+  // Small buffers keep page alignment: rounding them up to 2 MiB would cost memory.
+  EXPECT_EQ(huge_page_alignment_for(50'000), kDefaultIoAlignment);
+  EXPECT_EQ(huge_page_alignment_for(uint64_t{1} << 30), kHugePageAlignment);
 #ifdef __linux__
   std::FILE* mode = std::fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
   char text[128] = {};
