@@ -303,6 +303,23 @@ TEST_P(ExpertModesTest, TeacherForcedInMmapMode) {
   expect_teacher_forced_match(load_reference(GetParam()), EngineMode::mmap);
 }
 
+// Experts streamed from the GGUF into an expert cache at its least budget
+// (one layer's choice of experts), and with room for reads ahead.
+TEST_P(ExpertModesTest, TeacherForcedWithExpertsStreamed) {
+  const ReferenceCase c = load_reference(GetParam());
+  EngineOptions at_least;
+  at_least.model_path = c.model;
+  at_least.mode = EngineMode::flash;
+  at_least.threads = 1;
+  at_least.context = 256;
+  const MemoryPlan least = Engine::plan(at_least);  // no budget: its minimum
+  for (const uint64_t extra_slots : {uint64_t{0}, uint64_t{8}}) {
+    const uint64_t budget = least.minimum + extra_slots * least.expert_slot_bytes;
+    SCOPED_TRACE("flash at " + std::to_string(budget) + " bytes");
+    expect_teacher_forced_match(c, EngineMode::flash, c.model, budget);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Experts, ExpertModesTest, ::testing::ValuesIn(expert_architecture_reference_files()),
                          case_name);
 
