@@ -98,6 +98,8 @@ int32_t ExpertCache::take_slot() {
       victim_protected = is_protected;
     }
   }
+  // Callers never name more experts at once than there are slots.
+  if (victim < 0) throw Error("expert cache: every slot holds an expert this request needs.");
   return victim;
 }
 
@@ -217,6 +219,7 @@ void ExpertCache::request(int layer, std::span<const int32_t> experts, std::span
     if (ahead_[s] != 0) {
       ahead_[s] = 0;  // its first use: it stays on probation
       ++stats_.prefetch_used;
+      ahead_recent_.used += 1;
     } else {
       promote(slot);
     }
@@ -246,13 +249,21 @@ void ExpertCache::prefetch(int layer, std::span<const int32_t> experts) {
   if (!takes_hints() || reading_ != Reading::none) return;
   wanted_.clear();
   filling_.clear();
-  for (const int32_t expert : experts.first(std::min<size_t>(experts.size(), static_cast<size_t>(hp_.n_experts_used)))) {
+  size_t take = std::min<size_t>(experts.size(), static_cast<size_t>(hp_.n_experts_used));
+  // While fewer than 90% of the recent reads ahead were then chosen, only
+  // the hint's most probable half is read: a wrong guess costs a read.
+  if (ahead_recent_.read >= 64 && ahead_recent_.used < 0.9 * ahead_recent_.read) take = (take + 1) / 2;
+  for (const int32_t expert : experts.first(take)) {
     if (slot_of_[key(layer, expert)] >= 0) continue;
     const int32_t slot = take_slot();
     assign(slot, key(layer, expert));
     ahead_[static_cast<size_t>(slot)] = 1;
     read_into(slot, layer, expert);
     ++stats_.prefetched;
+    if (++ahead_recent_.read > 1024) {  // a window of about the last thousand reads ahead
+      ahead_recent_.read /= 2;
+      ahead_recent_.used /= 2;
+    }
   }
   if (wanted_.empty()) return;
   try {

@@ -59,8 +59,10 @@ class ExpertCache final : public model::ExpertSource {
   void request(int layer, std::span<const int32_t> experts, std::span<model::ExpertMatrices> out,
                std::span<uint8_t> ready) override;
   void wait(int layer, std::span<const int32_t> experts, std::span<model::ExpertMatrices> out) override;
-  // Reads ahead at most k experts, and only when the cache has room for two
-  // layers' choices (with fewer slots a hint would evict what is needed now).
+  // Reads ahead at most k experts (the hint's first half while fewer than 90%
+  // of the recent reads ahead were then chosen), and only when the cache has
+  // room for two layers' choices (with fewer slots a hint would evict what is
+  // needed now).
   void prefetch(int layer, std::span<const int32_t> experts) override;
   bool takes_hints() const override { return slots() >= 2 * hp_.n_experts_used; }
 
@@ -107,10 +109,15 @@ class ExpertCache final : public model::ExpertSource {
   std::vector<Placement> placed_;    // slot -> its expert's slices
   int64_t protected_count_ = 0;
   int64_t protected_limit_ = 0;
-  uint64_t tick_ = 0;                // one per request; a slot used at tick_ is not evicted
+  // One per request; a slot used at tick_ is not evicted. Free slots carry
+  // tick 0, which tick_ never is (a hint before any request may take them).
+  uint64_t tick_ = 1;
   std::vector<int32_t> filling_;     // slots whose reads are in flight
   std::vector<ReadRequest> wanted_;  // those reads (3 per expert)
   Reading reading_ = Reading::none;
+  struct {
+    double read = 0, used = 0;  // reads ahead lately, and how many were then chosen
+  } ahead_recent_;
   ScatterReader reader_;
   ExpertCacheStats stats_;
 };

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <memory>
@@ -30,7 +31,9 @@ class ExpertCacheTest : public ::testing::Test {
     file_ = std::make_unique<gguf::GgufFile>(gguf::GgufFile::open(path));
     hp_ = model::read_hyper_params(*file_);
     direct_ = std::make_unique<DirectFile>(DirectFile::open(path.string()));
-    io_ = make_io_engine(*direct_);
+    IoOptions o;
+    if (const char* b = std::getenv("SIEVE_TEST_IO")) o.backend = std::string(b) == "threads" ? IoBackend::threads : IoBackend::automatic;
+    io_ = make_io_engine(*direct_, o);
   }
 
   // Requests `experts` of `layer`, waits, and checks each against the file.
@@ -87,6 +90,28 @@ TEST_F(ExpertCacheTest, AReadAheadExpertIsAHitWhenChosen) {
   EXPECT_EQ(cache.stats().layer_misses[1], 1u);
   serve(cache, 1, {5});  // read ahead, chosen a request later: still there
   EXPECT_EQ(cache.stats().prefetch_used, 2u);
+}
+
+// Hints that keep being wrong are followed by half: while fewer than 90% of
+// the recent reads ahead were then chosen, only the hint's first half is read.
+TEST_F(ExpertCacheTest, WrongHintsAreReadByHalf) {
+  const int64_t k = hp_.n_experts_used;
+  ExpertCache cache(*file_, hp_, *io_, 2 * k);
+  ASSERT_TRUE(cache.takes_hints());
+  std::vector<uint64_t> added;
+  for (int32_t round = 0; round < 40; ++round) {
+    std::vector<int32_t> hint;
+    for (int32_t j = 0; j < k; ++j) hint.push_back(static_cast<int32_t>((round * k + j) % hp_.n_experts));
+    const uint64_t before = cache.stats().prefetched;
+    cache.prefetch(1, hint);
+    added.push_back(cache.stats().prefetched - before);
+    serve(cache, 0, {round % 2});  // never what was read ahead
+  }
+  EXPECT_EQ(added.front(), static_cast<uint64_t>(k));
+  for (size_t i = added.size() - 5; i < added.size(); ++i) {
+    EXPECT_LE(added[i], static_cast<uint64_t>((k + 1) / 2)) << "round " << i;
+  }
+  EXPECT_EQ(cache.stats().prefetch_used, 0u);
 }
 
 TEST_F(ExpertCacheTest, AtItsMinimumItTakesNoHintsAndServesEveryRequest) {
