@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "engine/engine_mode.h"
+#include "engine/expert_layer_hits.h"
 #include "engine/memory_plan.h"
 #include "flash/flash_options.h"
 #include "sparse/sparse_options.h"
@@ -136,11 +137,6 @@ struct EngineStats {
 
   double prompt_tokens_per_second() const { return prompt_seconds > 0 ? prompt_tokens / prompt_seconds : 0; }
   double decode_tokens_per_second() const { return decode_seconds > 0 ? decode_tokens / decode_seconds : 0; }
-};
-
-struct ExpertLayerHits {
-  uint64_t hits = 0;
-  uint64_t misses = 0;
 };
 
 // Raised by prefill() and decode() when the tokens would not fit in the

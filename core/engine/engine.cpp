@@ -149,11 +149,7 @@ class DenseEngine final : public Engine {
     position_ = position;
   }
 
-  std::vector<ExpertLayerHits> expert_layer_stats() const override {
-    std::vector<ExpertLayerHits> out;
-    for (const flash::ExpertLayerStats& l : backend_->expert_layer_stats()) out.push_back({l.hits, l.misses});
-    return out;
-  }
+  std::vector<ExpertLayerHits> expert_layer_stats() const override { return backend_->expert_layer_stats(); }
 
   EngineStats stats() const override {
     EngineStats s = stats_;

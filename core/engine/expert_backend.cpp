@@ -56,9 +56,9 @@ class ExpertBackend final : public ModelBackend {
     s.expert_prefetch_used = c.prefetch_used;
     return s;
   }
-  std::vector<ExpertLayerStats> expert_layer_stats() const override {
+  std::vector<ExpertLayerHits> expert_layer_stats() const override {
     const ExpertCacheStats& c = cache_.stats();
-    std::vector<ExpertLayerStats> layers(c.layer_hits.size());
+    std::vector<ExpertLayerHits> layers(c.layer_hits.size());
     for (size_t l = 0; l < layers.size(); ++l) layers[l] = {c.layer_hits[l], c.layer_misses[l]};
     return layers;
   }

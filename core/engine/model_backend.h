@@ -16,8 +16,10 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "engine/engine_mode.h"
+#include "engine/expert_layer_hits.h"
 #include "flash/flash_options.h"
 #include "flash/io/io_engine.h"
 #include "gguf/gguf_file.h"
@@ -62,11 +64,6 @@ struct BackendStats {
   uint64_t expert_prefetch_used = 0;
 };
 
-// Per layer of a Mixture-of-Experts model in flash mode.
-struct ExpertLayerStats {
-  uint64_t hits = 0;
-  uint64_t misses = 0;
-};
 
 class ModelBackend {
  public:
@@ -76,7 +73,7 @@ class ModelBackend {
   virtual void set_observer(model::ActivationObserver* observer) = 0;
   virtual BackendStats stats() const { return {}; }
   // One entry per layer for a backend with an expert cache; none otherwise.
-  virtual std::vector<ExpertLayerStats> expert_layer_stats() const { return {}; }
+  virtual std::vector<ExpertLayerHits> expert_layer_stats() const { return {}; }
   // The DRAM split (flash mode and packs), empty otherwise.
   const std::string& memory_plan() const { return memory_plan_; }
 
