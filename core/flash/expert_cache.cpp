@@ -69,6 +69,8 @@ ExpertCache::ExpertCache(const gguf::GgufFile& file, const model::HyperParams& h
   protected_.assign(n, 0);
   ahead_.assign(n, 0);
   placed_.assign(n, {});
+  rank_precision_.assign(static_cast<size_t>(hp.n_experts_used), {});
+  hint_.reserve(static_cast<size_t>(hp.n_experts_used));
   protected_limit_ = slots * 4 / 5;
   stats_.layer_hits.assign(static_cast<size_t>(hp.n_layers), 0);
   stats_.layer_misses.assign(static_cast<size_t>(hp.n_layers), 0);
@@ -208,6 +210,7 @@ void ExpertCache::request(int layer, std::span<const int32_t> experts, std::span
                           std::span<uint8_t> ready) {
   if (reading_ == Reading::demand) throw Error("expert cache: a request before the last one was waited for.");
   if (reading_ == Reading::ahead) finish_reads();
+  judge_hint(layer, experts);
   ++tick_;
   // Hits first, so that no expert this request names is evicted for a miss.
   for (size_t i = 0; i < experts.size(); ++i) {
@@ -219,7 +222,6 @@ void ExpertCache::request(int layer, std::span<const int32_t> experts, std::span
     if (ahead_[s] != 0) {
       ahead_[s] = 0;  // its first use: it stays on probation
       ++stats_.prefetch_used;
-      ahead_recent_.used += 1;
     } else {
       promote(slot);
     }
@@ -245,25 +247,41 @@ void ExpertCache::wait(int layer, std::span<const int32_t> experts, std::span<mo
   for (size_t i = 0; i < experts.size(); ++i) out[i] = matrices(slot_of_[key(layer, experts[i])], layer);
 }
 
+void ExpertCache::judge_hint(int layer, std::span<const int32_t> experts) {
+  if (hint_layer_ != layer) return;
+  hint_layer_ = -1;
+  for (size_t rank = 0; rank < hint_.size(); ++rank) {
+    RankPrecision& p = rank_precision_[rank];
+    p.guessed += 1;
+    if (std::find(experts.begin(), experts.end(), hint_[rank]) != experts.end()) p.chosen += 1;
+    if (p.guessed > 1024) {  // a window of about the last thousand guesses
+      p.guessed /= 2;
+      p.chosen /= 2;
+    }
+  }
+}
+
+bool ExpertCache::rank_is_trusted(size_t rank) const {
+  // Until a rank has been judged often enough, its guesses are followed.
+  const RankPrecision& p = rank_precision_[rank];
+  return p.guessed < 64 || p.chosen >= 0.92 * p.guessed;
+}
+
 void ExpertCache::prefetch(int layer, std::span<const int32_t> experts) {
   if (!takes_hints() || reading_ != Reading::none) return;
   wanted_.clear();
   filling_.clear();
-  size_t take = std::min<size_t>(experts.size(), static_cast<size_t>(hp_.n_experts_used));
-  // While fewer than 90% of the recent reads ahead were then chosen, only
-  // the hint's most probable half is read: a wrong guess costs a read.
-  if (ahead_recent_.read >= 64 && ahead_recent_.used < 0.9 * ahead_recent_.read) take = (take + 1) / 2;
-  for (const int32_t expert : experts.first(take)) {
-    if (slot_of_[key(layer, expert)] >= 0) continue;
+  const size_t take = std::min<size_t>(experts.size(), static_cast<size_t>(hp_.n_experts_used));
+  hint_.assign(experts.begin(), experts.begin() + static_cast<std::ptrdiff_t>(take));
+  hint_layer_ = layer;
+  for (size_t rank = 0; rank < take; ++rank) {
+    const int32_t expert = experts[rank];
+    if (!rank_is_trusted(rank) || slot_of_[key(layer, expert)] >= 0) continue;
     const int32_t slot = take_slot();
     assign(slot, key(layer, expert));
     ahead_[static_cast<size_t>(slot)] = 1;
     read_into(slot, layer, expert);
     ++stats_.prefetched;
-    if (++ahead_recent_.read > 1024) {  // a window of about the last thousand reads ahead
-      ahead_recent_.read /= 2;
-      ahead_recent_.used /= 2;
-    }
   }
   if (wanted_.empty()) return;
   try {

@@ -59,10 +59,11 @@ class ExpertCache final : public model::ExpertSource {
   void request(int layer, std::span<const int32_t> experts, std::span<model::ExpertMatrices> out,
                std::span<uint8_t> ready) override;
   void wait(int layer, std::span<const int32_t> experts, std::span<model::ExpertMatrices> out) override;
-  // Reads ahead at most k experts (the hint's first half while fewer than 90%
-  // of the recent reads ahead were then chosen), and only when the cache has
-  // room for two layers' choices (with fewer slots a hint would evict what is
-  // needed now).
+  // Reads ahead at most k experts: of the hint (most probable first), the
+  // ranks whose recent guesses were chosen at least 92% of the time (so wrong
+  // reads ahead stay under a tenth of the needed ones), and only when the
+  // cache has room for two layers' choices (with fewer slots a hint would
+  // evict what is needed now).
   void prefetch(int layer, std::span<const int32_t> experts) override;
   bool takes_hints() const override { return slots() >= 2 * hp_.n_experts_used; }
 
@@ -115,9 +116,16 @@ class ExpertCache final : public model::ExpertSource {
   std::vector<int32_t> filling_;     // slots whose reads are in flight
   std::vector<ReadRequest> wanted_;  // those reads (3 per expert)
   Reading reading_ = Reading::none;
-  struct {
-    double read = 0, used = 0;  // reads ahead lately, and how many were then chosen
-  } ahead_recent_;
+  // How often each rank of a hint was then chosen by its layer, lately
+  // (judged at the hinted layer's next request, whether read ahead or not).
+  struct RankPrecision {
+    double guessed = 0, chosen = 0;
+  };
+  std::vector<RankPrecision> rank_precision_;  // one per rank, k
+  std::vector<int32_t> hint_;                  // the last hint, judged at its layer's request
+  int hint_layer_ = -1;
+  void judge_hint(int layer, std::span<const int32_t> experts);
+  bool rank_is_trusted(size_t rank) const;
   ScatterReader reader_;
   ExpertCacheStats stats_;
 };
