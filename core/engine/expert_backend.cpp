@@ -35,7 +35,7 @@ class ExpertBackend final : public ModelBackend {
         io_(make_io_engine(direct_, io_options(options.tuning))),
         resident_(TensorBuffer::read(file, *io_, resident_tensors(file), options.tuning.read_bytes)),
         weights_(model::load_weights(file, hp, resident_source())),
-        cache_(file, hp, *io_, plan_.slots),
+        cache_(file, hp, *io_, plan_.slots, options.tuning.expert_read_ahead_precision),
         ffn_(hp, weights_, pool, cache_, static_cast<int>(options.batch)) {
     memory_plan_ = plan_.describe();
   }

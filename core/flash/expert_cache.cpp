@@ -46,11 +46,13 @@ int64_t ExpertCache::request_limit(const model::HyperParams& hp, int64_t slots) 
   return std::min(slots, 8 * hp.n_experts_used);  // a prompt's union: fewer round trips
 }
 
-ExpertCache::ExpertCache(const gguf::GgufFile& file, const model::HyperParams& hp, IoEngine& io, int64_t slots)
+ExpertCache::ExpertCache(const gguf::GgufFile& file, const model::HyperParams& hp, IoEngine& io, int64_t slots,
+                         double read_ahead_precision)
     : file_(file),
       hp_(hp),
       slot_bytes_(slot_bytes(file, hp)),
       slot_of_(static_cast<size_t>(hp.n_layers * hp.n_experts), -1),
+      read_ahead_precision_(read_ahead_precision),
       reader_(io, PlanOptions{.merge = false}) {
   if (slots < hp.n_experts_used || slots > hp.n_layers * hp.n_experts) {
     throw Error("expert cache: " + std::to_string(slots) + " slots, expected " + std::to_string(hp.n_experts_used) +
@@ -69,7 +71,11 @@ ExpertCache::ExpertCache(const gguf::GgufFile& file, const model::HyperParams& h
   protected_.assign(n, 0);
   ahead_.assign(n, 0);
   placed_.assign(n, {});
-  rank_precision_.assign(static_cast<size_t>(hp.n_experts_used), {});
+  const auto k = static_cast<size_t>(hp.n_experts_used);
+  rank_precision_.assign(k, {});
+  rank_trusted_.assign(k, 1);
+  rank_order_.resize(k);
+  for (size_t rank = 0; rank < k; ++rank) rank_order_[rank] = rank;
   hint_.reserve(static_cast<size_t>(hp.n_experts_used));
   protected_limit_ = slots * 4 / 5;
   stats_.layer_hits.assign(static_cast<size_t>(hp.n_layers), 0);
@@ -251,6 +257,7 @@ void ExpertCache::judge_hint(int layer, std::span<const int32_t> experts) {
   if (hint_layer_ != layer) return;
   hint_layer_ = -1;
   for (size_t rank = 0; rank < hint_.size(); ++rank) {
+    if (hint_[rank] < 0) continue;  // was cached: a read ahead would have cost nothing
     RankPrecision& p = rank_precision_[rank];
     p.guessed += 1;
     if (std::find(experts.begin(), experts.end(), hint_[rank]) != experts.end()) p.chosen += 1;
@@ -261,10 +268,27 @@ void ExpertCache::judge_hint(int layer, std::span<const int32_t> experts) {
   }
 }
 
-bool ExpertCache::rank_is_trusted(size_t rank) const {
-  // Until a rank has been judged often enough, its guesses are followed.
-  const RankPrecision& p = rank_precision_[rank];
-  return p.guessed < 64 || p.chosen >= 0.92 * p.guessed;
+void ExpertCache::trust_ranks() {
+  // A rank is read ahead once its guesses proved right: the ranks most often
+  // right are trusted while, together, their guesses of uncached experts
+  // were chosen at least read_ahead_precision_ of the time lately (judged 16
+  // times or more in all, 4 or more each). Judging needs no reads, so nothing
+  // is wasted on a rank before it is known to be good.
+  if (read_ahead_precision_ <= 0) return;  // every rank, at once
+  const auto right = [](const RankPrecision& p) { return (p.chosen + 1) / (p.guessed + 2); };
+  std::sort(rank_order_.begin(), rank_order_.end(), [&](size_t a, size_t b) {
+    return right(rank_precision_[a]) > right(rank_precision_[b]);
+  });
+  std::fill(rank_trusted_.begin(), rank_trusted_.end(), 0);
+  double guessed = 0, chosen = 0;
+  for (size_t i = 0; i < rank_order_.size(); ++i) {
+    const RankPrecision& p = rank_precision_[rank_order_[i]];
+    guessed += p.guessed;
+    chosen += p.chosen;
+    if (p.guessed < 4 || chosen < read_ahead_precision_ * guessed) break;
+    if (guessed < 16) continue;
+    for (size_t j = 0; j <= i; ++j) rank_trusted_[rank_order_[j]] = 1;
+  }
 }
 
 void ExpertCache::prefetch(int layer, std::span<const int32_t> experts) {
@@ -272,11 +296,14 @@ void ExpertCache::prefetch(int layer, std::span<const int32_t> experts) {
   wanted_.clear();
   filling_.clear();
   const size_t take = std::min<size_t>(experts.size(), static_cast<size_t>(hp_.n_experts_used));
-  hint_.assign(experts.begin(), experts.begin() + static_cast<std::ptrdiff_t>(take));
+  trust_ranks();
+  hint_.clear();
   hint_layer_ = layer;
   for (size_t rank = 0; rank < take; ++rank) {
     const int32_t expert = experts[rank];
-    if (!rank_is_trusted(rank) || slot_of_[key(layer, expert)] >= 0) continue;
+    const bool cached = slot_of_[key(layer, expert)] >= 0;
+    hint_.push_back(cached ? -1 : expert);
+    if (cached || rank_trusted_[rank] == 0) continue;
     const int32_t slot = take_slot();
     assign(slot, key(layer, expert));
     ahead_[static_cast<size_t>(slot)] = 1;

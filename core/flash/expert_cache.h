@@ -50,7 +50,9 @@ class ExpertCache final : public model::ExpertSource {
 
   // `slots` experts fit, at least hp.n_experts_used (a layer's choice) and at
   // most every expert of every layer. `file` and `io` must outlive the cache.
-  ExpertCache(const gguf::GgufFile& file, const model::HyperParams& hp, IoEngine& io, int64_t slots);
+  // `read_ahead_precision`: FlashTuning::expert_read_ahead_precision.
+  ExpertCache(const gguf::GgufFile& file, const model::HyperParams& hp, IoEngine& io, int64_t slots,
+              double read_ahead_precision = 0.92);
 
   // One request names at most two layers' choices of experts (bounding the
   // reads in flight and their staging), and no more than the slots.
@@ -59,10 +61,11 @@ class ExpertCache final : public model::ExpertSource {
   void request(int layer, std::span<const int32_t> experts, std::span<model::ExpertMatrices> out,
                std::span<uint8_t> ready) override;
   void wait(int layer, std::span<const int32_t> experts, std::span<model::ExpertMatrices> out) override;
-  // Reads ahead at most k experts: of the hint (most probable first), the
-  // ranks whose recent guesses were chosen at least 92% of the time (so wrong
-  // reads ahead stay under a tenth of the needed ones), and only when the
-  // cache has room for two layers' choices (with fewer slots a hint would
+  // Reads ahead the uncached experts of the hint's trusted ranks (of its
+  // first k): the ranks most often right that were, together, right at least
+  // `read_ahead_precision` of the time lately about uncached experts (a rank
+  // is judged at the hinted layer's next request, read or not), and only when
+  // the cache has room for two layers' choices (with fewer slots a hint would
   // evict what is needed now).
   void prefetch(int layer, std::span<const int32_t> experts) override;
   bool takes_hints() const override { return slots() >= 2 * hp_.n_experts_used; }
@@ -116,16 +119,20 @@ class ExpertCache final : public model::ExpertSource {
   std::vector<int32_t> filling_;     // slots whose reads are in flight
   std::vector<ReadRequest> wanted_;  // those reads (3 per expert)
   Reading reading_ = Reading::none;
-  // How often each rank of a hint was then chosen by its layer, lately
-  // (judged at the hinted layer's next request, whether read ahead or not).
+  // How often each rank of a hint named an uncached expert that its layer
+  // then chose, lately (judged at the hinted layer's next request, whether it
+  // was read ahead or not, so a rank left unread keeps being judged).
   struct RankPrecision {
     double guessed = 0, chosen = 0;
   };
+  double read_ahead_precision_;
   std::vector<RankPrecision> rank_precision_;  // one per rank, k
-  std::vector<int32_t> hint_;                  // the last hint, judged at its layer's request
+  std::vector<uint8_t> rank_trusted_;          // rank -> read ahead
+  std::vector<size_t> rank_order_;             // the ranks, most often right first
+  std::vector<int32_t> hint_;                  // the last hint (-1: was cached), judged at its layer's request
   int hint_layer_ = -1;
   void judge_hint(int layer, std::span<const int32_t> experts);
-  bool rank_is_trusted(size_t rank) const;
+  void trust_ranks();
   ScatterReader reader_;
   ExpertCacheStats stats_;
 };

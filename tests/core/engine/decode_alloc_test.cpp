@@ -153,15 +153,21 @@ TEST(DecodeAllocationExperts, StreamingExpertsAllocatesNothing) {
   const MemoryPlan all = Engine::plan(o);
   o.dram_budget.bytes = all.minimum;
   const int64_t k = Engine::plan(o).expert_slots;  // the minimum: one layer's choice
-  for (const int64_t extra_slots : {int64_t{0}, k + 2}) {
-    SCOPED_TRACE("slots beyond the minimum: " + std::to_string(extra_slots));
-    o.dram_budget.bytes = all.minimum + static_cast<uint64_t>(extra_slots) * all.expert_slot_bytes;
-    auto engine = Engine::load(o);
-    const Window w = measure_decode(*engine);
-    EXPECT_EQ(w.allocations, 0u);
-    EXPECT_GT(w.flash_bytes_read, 0u) << engine->model().memory_plan;
-    if (extra_slots > 0) {
-      EXPECT_GT(engine->stats().expert_prefetched, 0u);
+  // With room for reads ahead: the ranks of a hint trusted by their record
+  // (the default), and every hint at once.
+  for (const double precision : {o.flash.expert_read_ahead_precision, 0.0}) {
+    for (const int64_t extra_slots : {int64_t{0}, k + 2}) {
+      SCOPED_TRACE("slots beyond the minimum: " + std::to_string(extra_slots) +
+                   ", read-ahead precision: " + std::to_string(precision));
+      o.flash.expert_read_ahead_precision = precision;
+      o.dram_budget.bytes = all.minimum + static_cast<uint64_t>(extra_slots) * all.expert_slot_bytes;
+      auto engine = Engine::load(o);
+      const Window w = measure_decode(*engine);
+      EXPECT_EQ(w.allocations, 0u);
+      EXPECT_GT(w.flash_bytes_read, 0u) << engine->model().memory_plan;
+      if (extra_slots > 0 && precision == 0) {
+        EXPECT_GT(engine->stats().expert_prefetched, 0u);
+      }
     }
   }
 }

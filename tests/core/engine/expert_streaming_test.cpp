@@ -27,6 +27,9 @@ EngineOptions options_for(const std::filesystem::path& model, EngineMode mode, u
   o.threads = 1;
   o.context = 64;
   o.dram_budget.bytes = budget;
+  // Every hint read ahead at once (not only the ranks proved right): the
+  // most reading ahead, which must change no result.
+  o.flash.expert_read_ahead_precision = 0;
   return o;
 }
 
