@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -37,6 +38,8 @@ const std::vector<OptionSpec>& serve_options() {
       {"api-key", 0, true, "require \"Authorization: Bearer KEY\" on every request", "KEY"},
       {"max-body", 0, true, "largest request body (default 1M; larger gets 413)", "SIZE"},
       {"max-waiting", 0, true, "requests waiting for the model beyond this get 503 (default 8)", "N"},
+      {"timeout", 0, true, "seconds a client may stay silent mid-request or not read its answer before it is "
+       "dropped (default 10)", "SECONDS"},
       {"threads", 't', true, "threads including the main one (default: all cores)", "N"},
       {"ctx", 'c', true, "context size in tokens (default: min(model's, 4096))", "N"},
       {"quiet", 'q', false, "do not log one line per request to stderr", ""},
@@ -118,6 +121,9 @@ int cmd_serve(CommandArgs argv) {
   server_options.max_body_bytes = args.get_size("max-body", server_options.max_body_bytes);
   if (server_options.max_body_bytes < 1024) throw UsageError("--max-body: at least 1K");
   server_options.max_waiting = static_cast<size_t>(args.get_int("max-waiting", 8, 0, 1024));
+  const auto timeout = std::chrono::seconds(args.get_int("timeout", 10, 1, 3600));
+  server_options.read_timeout = timeout;
+  server_options.write_timeout = timeout;
   if (!args.has("quiet")) {
     server_options.log = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
   }
