@@ -4,9 +4,10 @@ namespace sieve::server {
 
 std::optional<GenerationQueue::Ticket> GenerationQueue::take() {
   std::lock_guard lock(mutex_);
-  const size_t holding = (next_ - serving_) - left_early_.size();
-  const size_t waiting = holding - (started_ ? 1 : 0);
-  if (waiting >= max_waiting_) return std::nullopt;
+  // Every ticket held now is ahead of the new one, which waits behind them all
+  // (or takes the turn at once when there are none).
+  const size_t ahead = (next_ - serving_) - left_early_.size();
+  if (ahead > max_waiting_) return std::nullopt;
   return Ticket(this, next_++);
 }
 

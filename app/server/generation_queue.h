@@ -43,7 +43,8 @@ class GenerationQueue {
     uint64_t number_;
   };
 
-  // A ticket at the end of the queue, or none when max_waiting are waiting.
+  // A ticket at the end of the queue, or none when it would make more than
+  // max_waiting tickets wait (0: refused whenever one runs).
   std::optional<Ticket> take();
 
   size_t waiting() const;   // tickets not yet served

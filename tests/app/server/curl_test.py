@@ -94,6 +94,21 @@ def main(sieve, model):
         c.check(status == 200, "right key: 200")
         c.check(server.stop() == 0, "SIGTERM: exit code 0")
 
+    # SIGTERM while a stream is running: the generation stops, the stream ends, the server exits 0.
+    with ServeProcess(sieve, model) as server:
+        long_story = {"messages": [{"role": "user", "content": "Tell me a long story"}], "max_tokens": 2000,
+                      "stream": True}
+        stream = subprocess.Popen(["curl", "-sSN", "--max-time", "60", "-H", "Content-Type: application/json", "-d",
+                                   json.dumps(long_story), server.url + "/chat/completions"],
+                                  stdout=subprocess.PIPE, text=True)
+        first = stream.stdout.readline()
+        code = server.stop()
+        rest = stream.stdout.read()
+        stream.wait(30)
+        c.check(first.startswith("data: ") and code == 0, "SIGTERM during a stream: exit code 0")
+        tokens = len([e for e in sse_events(first + rest) if e != "[DONE]"])
+        c.check(tokens < 2000, f"... and the stream ended early ({tokens} events of up to 2000)")
+
     refused = subprocess.run([sieve, "serve", "-m", model, "--host", "0.0.0.0", "--port", "0"], capture_output=True,
                              text=True, timeout=60)
     c.check(refused.returncode == 2 and "--allow-remote" in refused.stderr,

@@ -54,6 +54,16 @@ TEST(GenerationQueue, RefusesBeyondMaxWaiting) {
   EXPECT_TRUE(queue.take());
 }
 
+TEST(GenerationQueue, NoWaitingStillRunsOne) {
+  GenerationQueue queue(0);  // --max-waiting 0: one at a time, the others refused
+  std::optional<GenerationQueue::Ticket> running = queue.take();
+  ASSERT_TRUE(running);
+  ASSERT_TRUE(running->wait_turn({}, 1ms));
+  EXPECT_FALSE(queue.take());
+  running.reset();
+  EXPECT_TRUE(queue.take());
+}
+
 TEST(GenerationQueue, APlaceGivenUpIsSkipped) {
   GenerationQueue queue(8);
   std::optional<GenerationQueue::Ticket> running = queue.take();
