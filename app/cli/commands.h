@@ -29,5 +29,6 @@ int cmd_import_llama2c(CommandArgs args);
 int cmd_chat(CommandArgs args);
 int cmd_fidelity(CommandArgs args);
 int cmd_calibrate(CommandArgs args);
+int cmd_serve(CommandArgs args);
 
 }  // namespace sieve::cli

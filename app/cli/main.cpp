@@ -33,6 +33,8 @@ struct Command {
 constexpr Command kCommands[] = {
     {"run", sieve::cli::cmd_run, Audience::user, "print a prompt and stream its generated continuation to stdout"},
     {"chat", sieve::cli::cmd_chat, Audience::user, "interactive chat in the terminal, using the model's chat template"},
+    {"serve", sieve::cli::cmd_serve, Audience::user,
+     "a local OpenAI-compatible HTTP server (chat and text completions, streamed or not)"},
     {"info", sieve::cli::cmd_info, Audience::user, "print a GGUF file's architecture, tokenizer and tensors"},
     {"pack", sieve::cli::cmd_pack, Audience::user,
      "rewrite a GGUF model for flash mode (FFN as neuron bundles, checksummed)"},

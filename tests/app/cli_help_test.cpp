@@ -31,7 +31,7 @@ std::vector<std::string> listed(const std::string& out, const std::string& headi
   return names;
 }
 
-const std::vector<std::string> kUserCommands = {"run",   "chat",     "info", "pack",   "calibrate",
+const std::vector<std::string> kUserCommands = {"run",   "chat",     "serve", "info", "pack",   "calibrate",
                                                 "bench", "fidelity", "help", "version"};
 const std::vector<std::string> kDeveloperCommands = {"import-llama2c", "logits",        "tokenize",  "template",
                                                      "synth",          "bench-kernels", "probe-disk"};
