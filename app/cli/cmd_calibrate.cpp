@@ -97,12 +97,18 @@ struct Candidate {
   float margin_sigmas = sparse::kMarginSigmas;
 };
 
+sparse::SparseOptions predicted_by(sparse::PredictorKind kind) {
+  sparse::SparseOptions options;
+  options.predictor = kind;
+  return options;
+}
+
 std::vector<Candidate> candidates(const flash::PackFile& pack, const std::vector<float>& margins) {
   std::vector<Candidate> out;
   if (margins.empty()) {
-    if (pack.has_lowrank_predictors()) out.push_back({"lowrank", {.predictor = sparse::PredictorKind::lowrank}});
-    if (pack.has_powerinfer_predictors()) out.push_back({"powerinfer", {.predictor = sparse::PredictorKind::powerinfer}});
-    out.push_back({"gate (exact)", {.predictor = sparse::PredictorKind::gate}});
+    if (pack.has_lowrank_predictors()) out.push_back({"lowrank", predicted_by(sparse::PredictorKind::lowrank)});
+    if (pack.has_powerinfer_predictors()) out.push_back({"powerinfer", predicted_by(sparse::PredictorKind::powerinfer)});
+    out.push_back({"gate (exact)", predicted_by(sparse::PredictorKind::gate)});
   }
   for (auto type : {tensor::TensorType::Q8_0, tensor::TensorType::Q4_0}) {
     if (!tensor::is_whole_blocks(type, static_cast<uint64_t>(pack.hparams().dim))) continue;

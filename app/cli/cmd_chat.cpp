@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #ifdef _WIN32
@@ -57,6 +58,14 @@ void write_out(std::string_view text) {
 
 void note(const std::string& text) { std::fprintf(stderr, "[%s]\n", text.c_str()); }
 
+// The model's reasoning before its answer (chat/reply_channels.h) goes to
+// stderr, dimmed on a terminal, so stdout holds the answer alone.
+void write_reasoning(std::string_view text) {
+  const bool terminal = isatty(fileno(stderr)) != 0;
+  std::fprintf(stderr, terminal ? "\033[2m%.*s\033[0m" : "%.*s", static_cast<int>(text.size()), text.data());
+  std::fflush(stderr);
+}
+
 std::string trimmed(const std::string& s) {
   const size_t first = s.find_first_not_of(" \t\r\n");
   if (first == std::string::npos) return "";
@@ -76,7 +85,18 @@ void respond(chat::ChatSession& session, const std::string& text) {
     return;
   }
   if (dropped > 0) note("context full: forgot the " + std::to_string(dropped) + " oldest message(s)");
-  const chat::ChatReply reply = session.generate_reply(write_out);
+  bool reasoning_open = false;  // reasoning was written and the answer has not begun
+  const chat::ChatReply reply = session.generate_reply(
+      [&](std::string_view piece) {
+        if (std::exchange(reasoning_open, false)) std::fputc('\n', stderr);
+        write_out(piece);
+      },
+      nullptr,
+      [&](std::string_view piece) {
+        reasoning_open = true;
+        write_reasoning(piece);
+      });
+  if (reasoning_open) std::fputc('\n', stderr);
   write_out("\n");
   if (reply.stop == chat::StopReason::context_full) {
     note("context full: the reply was cut; the oldest messages will be forgotten next turn, or /reset");

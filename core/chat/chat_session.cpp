@@ -33,6 +33,7 @@ bool cancel_requested(const std::atomic<bool>* cancel) {
 struct TemplateTraits {
   std::string end_of_turn;
   std::optional<std::string> fallback_reason;
+  bool opens_reasoning = false;  // the generation prompt ends with "<think>"
 };
 
 TemplateTraits probe_template(const std::optional<std::string>& source, tokenizer::ChatTemplateInputs inputs) {
@@ -45,6 +46,10 @@ TemplateTraits probe_template(const std::optional<std::string>& source, tokenize
     const size_t at = chat.prompt.rfind(probe);
     if (at != std::string::npos) traits.end_of_turn = trimmed(chat.prompt.substr(at + probe.size()));
     if (chat.used_fallback) traits.fallback_reason = chat.fallback_reason;
+    inputs.add_generation_prompt = true;
+    const std::vector<tokenizer::ChatMessage> question = {{"user", "Hi"}};
+    const std::string opening = trimmed(tokenizer::format_chat(source, question, inputs).prompt);
+    traits.opens_reasoning = opening.ends_with("<think>");
   } catch (const tokenizer::TemplateError&) {
     // The template refused the probe (a system message required, say); real
     // conversations will tell. Generation then ends at EOS / EOT only.
@@ -95,6 +100,11 @@ ChatSession::ChatSession(Engine& engine, ChatOptions options)
   TemplateTraits traits = probe_template(options_.chat_template, template_inputs_);
   end_of_turn_ = std::move(traits.end_of_turn);
   fallback_reason_ = std::move(traits.fallback_reason);
+  if (!fallback_reason_) reply_format_ = reply_format_of(options_.chat_template);
+  reply_opens_reasoning_ = reply_format_ == ReplyFormat::think_tags && traits.opens_reasoning;
+  // Harmony's "<|end|>" closes one message of a turn (the analysis before the
+  // answer): the channels see where the turn ends.
+  if (reply_format_ == ReplyFormat::harmony) end_of_turn_.clear();
 }
 
 void ChatSession::set_system_prompt(std::string text) {
@@ -153,7 +163,8 @@ size_t ChatSession::add_user_message(std::string text) {
   }
 }
 
-ChatReply ChatSession::generate_reply(const PieceCallback& on_piece, const std::atomic<bool>* cancel) {
+ChatReply ChatSession::generate_reply(const PieceCallback& on_piece, const std::atomic<bool>* cancel,
+                                     const PieceCallback& on_reasoning) {
   if (messages_.empty() || messages_.back().role != "user") {
     throw Error("chat: the conversation does not end with a user message to reply to");
   }
@@ -164,7 +175,8 @@ ChatReply ChatSession::generate_reply(const PieceCallback& on_piece, const std::
   ChatReply reply;
   try {
     if (prompt.empty()) prompt = fit_conversation(dropped);  // the system prompt changed since add_user_message()
-    reply = reply_after(prompt, on_piece, cancel);
+    reply = reply_after(prompt, {on_piece, on_reasoning}, cancel,
+                        reply_opens_reasoning_ ? ReplyChannels::Start::reasoning : ReplyChannels::Start::reply);
   } catch (...) {
     messages_ = std::move(before);  // without the unanswered user message
     throw;
@@ -174,7 +186,8 @@ ChatReply ChatSession::generate_reply(const PieceCallback& on_piece, const std::
   return reply;
 }
 
-ChatReply ChatSession::continue_reply(const PieceCallback& on_piece, const std::atomic<bool>* cancel) {
+ChatReply ChatSession::continue_reply(const PieceCallback& on_piece, const std::atomic<bool>* cancel,
+                                     const PieceCallback& on_reasoning) {
   if (messages_.empty() || messages_.back().role != "assistant") {
     throw Error("chat: the conversation does not end with a reply to continue");
   }
@@ -185,18 +198,18 @@ ChatReply ChatSession::continue_reply(const PieceCallback& on_piece, const std::
                                   " tokens: there is no room to continue it",
                               static_cast<int64_t>(prompt.size()) + 1, context);
   }
-  ChatReply reply = reply_after(prompt, on_piece, cancel);
+  ChatReply reply = reply_after(prompt, {on_piece, on_reasoning}, cancel, ReplyChannels::Start::answer);
   messages_.back().content += reply.text;
   return reply;
 }
 
-ChatReply ChatSession::reply_after(const std::vector<int32_t>& prompt, const PieceCallback& on_piece,
-                                   const std::atomic<bool>* cancel) {
+ChatReply ChatSession::reply_after(const std::vector<int32_t>& prompt, Sinks sinks, const std::atomic<bool>* cancel,
+                                   ReplyChannels::Start start) {
   ChatReply reply;
   try {
     std::span<const float> logits;
     if (run_prompt(prompt, cancel, reply, logits)) {
-      stream_reply(logits, on_piece, cancel, reply);
+      stream_reply(logits, sinks, cancel, start, reply);
     } else {
       reply.stop = StopReason::cancelled;
     }
@@ -238,14 +251,15 @@ std::vector<int32_t> ChatSession::tokenize_conversation() const {
 }
 
 // The conversation before the last (assistant) message, the opening of an
-// assistant turn, and that message's text: one string, tokenized at once, so
-// the reply's text splits into tokens as it would have mid-reply.
+// assistant turn (and of its answer, for harmony), and that message's text:
+// one string, tokenized at once, so the reply's text splits into tokens as it
+// would have mid-reply.
 std::vector<int32_t> ChatSession::tokenize_continuation() const {
   tokenizer::ChatTemplateInputs inputs = template_inputs_;
   inputs.add_generation_prompt = true;
   const std::vector<tokenizer::ChatMessage> before(messages_.begin(), messages_.end() - 1);
   return tokenize_prompt_text(tokenizer::format_chat(options_.chat_template, before, inputs).prompt +
-                              messages_.back().content);
+                              ReplyChannels::answer_opening(reply_format_) + messages_.back().content);
 }
 
 std::vector<int32_t> ChatSession::tokenize_prompt_text(const std::string& text) const {
@@ -282,14 +296,25 @@ bool ChatSession::run_prompt(const std::vector<int32_t>& prompt, const std::atom
   return true;
 }
 
-void ChatSession::stream_reply(std::span<const float> logits, const PieceCallback& on_piece,
-                               const std::atomic<bool>* cancel, ChatReply& reply) {
-  tokenizer::StreamingDetokenizer detokenizer(engine_.tokenizer());
+void ChatSession::stream_reply(std::span<const float> logits, Sinks sinks, const std::atomic<bool>* cancel,
+                               ReplyChannels::Start start, ChatReply& reply) {
+  // Harmony's channel markers are control tokens: its channels need their text.
+  tokenizer::StreamingDetokenizer detokenizer(engine_.tokenizer(),
+                                              {.render_special = reply_format_ == ReplyFormat::harmony});
   sampling::StopStringMatcher stops({end_of_turn_});
+  ReplyChannels channels(reply_format_, start);
+  const auto show = [&](const ReplyPieces& pieces) {
+    if (!pieces.reasoning.empty()) {
+      reply.reasoning += pieces.reasoning;
+      if (sinks.reasoning) sinks.reasoning(pieces.reasoning);
+    }
+    if (!pieces.answer.empty()) {
+      reply.text += pieces.answer;
+      if (sinks.answer) sinks.answer(pieces.answer);
+    }
+  };
   const auto emit = [&](const std::string& text) {
-    if (text.empty()) return;
-    reply.text += text;
-    if (on_piece) on_piece(text);
+    if (!text.empty()) show(channels.push(text));
   };
   for (;;) {
     if (cancel_requested(cancel)) {
@@ -304,7 +329,7 @@ void ChatSession::stream_reply(std::span<const float> logits, const PieceCallbac
       break;
     }
     emit(stops.push(detokenizer.push(token)));
-    if (stops.stopped()) {
+    if (stops.stopped() || channels.ended()) {
       reply.stop = StopReason::end_of_turn;
       break;
     }
@@ -327,7 +352,8 @@ void ChatSession::stream_reply(std::span<const float> logits, const PieceCallbac
   }
   if (!stops.stopped()) emit(stops.push(detokenizer.finish()));
   emit(stops.flush());
-  if (stops.stopped()) reply.stop = StopReason::end_of_turn;
+  show(channels.finish());
+  if (stops.stopped() || channels.ended()) reply.stop = StopReason::end_of_turn;
 }
 
 }  // namespace sieve::chat

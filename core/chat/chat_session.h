@@ -13,7 +13,9 @@
 // normally everything after the previous reply. The reply streams piece by
 // piece until an end-of-generation token, the template's end-of-turn text
 // ("<|im_end|>", "<|eot_id|>"), the reply limit, a full context or a cancel
-// request. When the conversation no longer fits, the oldest exchanges are
+// request. A model that reasons before it answers (Qwen3's "<think>", gpt-oss's
+// harmony channels: chat/reply_channels.h, read from the template) streams
+// only its answer; the reasoning comes back beside it. When the conversation no longer fits, the oldest exchanges are
 // forgotten, never the system prompt or the new message.
 //
 // The session assumes it is the engine's only user: it remembers which tokens
@@ -29,6 +31,7 @@
 #include <string_view>
 #include <vector>
 
+#include "chat/reply_channels.h"
 #include "engine.h"
 #include "sampling/sampler.h"
 #include "tokenizer/chat_template.h"
@@ -57,7 +60,11 @@ enum class StopReason {
 const char* stop_reason_name(StopReason reason);
 
 struct ChatReply {
-  std::string text;   // the whole reply, as streamed (also the assistant message)
+  std::string text;   // the answer, as streamed (also the assistant message)
+  // The model's reasoning before its answer ("<think>...</think>", harmony's
+  // analysis channel; chat/reply_channels.h): not streamed as the answer and
+  // not kept in the conversation (templates drop it from earlier turns).
+  std::string reasoning;
   StopReason stop = StopReason::end_of_generation;
   int64_t generated_tokens = 0;  // tokens sampled for this reply
   int64_t reused_tokens = 0;     // prompt tokens found in the KV cache, not run again
@@ -95,8 +102,11 @@ class ChatSession {
   // template"), when ChatML replaces it; nothing when it is used.
   const std::optional<std::string>& template_fallback_reason() const { return fallback_reason_; }
   // The text the template writes after an assistant message; generation stops
-  // there. Empty when none was found (then only EOS / EOT stop a reply).
+  // there. Empty when none was found (then only EOS / EOT stop a reply) and
+  // for harmony replies, whose channels say where the turn ends.
   const std::string& end_of_turn_text() const { return end_of_turn_; }
+  // How the model's replies are laid out (answer only, or reasoning first).
+  ReplyFormat reply_format() const { return reply_format_; }
 
   // Sets, replaces or (with "") removes the system prompt that starts the
   // conversation; the rest of the history is kept.
@@ -133,7 +143,9 @@ class ChatSession {
   // so a request from another thread stops it within one token. The reply,
   // even cut short or empty, becomes the next assistant message. If the engine
   // throws, the unanswered user message is removed and the exception passes on.
-  ChatReply generate_reply(const PieceCallback& on_piece = {}, const std::atomic<bool>* cancel = nullptr);
+  // `on_reasoning` receives the model's reasoning as it streams (see ChatReply).
+  ChatReply generate_reply(const PieceCallback& on_piece = {}, const std::atomic<bool>* cancel = nullptr,
+                           const PieceCallback& on_reasoning = {});
 
   // Continues the last message, an assistant reply cut short (at the reply
   // limit, a full context or a cancel): the prompt is the conversation before
@@ -143,28 +155,35 @@ class ChatSession {
   // ChatReply::text holds. Throws sieve::Error when the last message is not
   // an assistant's, MessageTooLongError when the context has no room left;
   // the conversation is then unchanged.
-  ChatReply continue_reply(const PieceCallback& on_piece = {}, const std::atomic<bool>* cancel = nullptr);
+  ChatReply continue_reply(const PieceCallback& on_piece = {}, const std::atomic<bool>* cancel = nullptr,
+                           const PieceCallback& on_reasoning = {});
 
  private:
   std::vector<int32_t> tokenize_conversation() const;
   std::vector<int32_t> tokenize_continuation() const;
   std::vector<int32_t> tokenize_prompt_text(const std::string& text) const;
   // Runs `prompt`, then streams a reply; on an engine error the cache starts clean.
-  ChatReply reply_after(const std::vector<int32_t>& prompt, const PieceCallback& on_piece,
-                        const std::atomic<bool>* cancel);
+  struct Sinks {
+    const PieceCallback& answer;
+    const PieceCallback& reasoning;
+  };
+  ChatReply reply_after(const std::vector<int32_t>& prompt, Sinks sinks, const std::atomic<bool>* cancel,
+                        ReplyChannels::Start start);
   std::vector<int32_t> fit_conversation(size_t& dropped);
   size_t first_droppable() const { return has_system_prompt() ? 1 : 0; }
   bool has_system_prompt() const { return !messages_.empty() && messages_.front().role == "system"; }
   bool run_prompt(const std::vector<int32_t>& prompt, const std::atomic<bool>* cancel, ChatReply& reply,
                   std::span<const float>& logits);
-  void stream_reply(std::span<const float> logits, const PieceCallback& on_piece,
-                    const std::atomic<bool>* cancel, ChatReply& reply);
+  void stream_reply(std::span<const float> logits, Sinks sinks, const std::atomic<bool>* cancel,
+                    ReplyChannels::Start start, ChatReply& reply);
 
   Engine& engine_;
   ChatOptions options_;
   tokenizer::ChatTemplateInputs template_inputs_;
   std::optional<std::string> fallback_reason_;
   std::string end_of_turn_;
+  ReplyFormat reply_format_ = ReplyFormat::plain;
+  bool reply_opens_reasoning_ = false;  // think_tags: the generation prompt ends with "<think>"
   sampling::Sampler sampler_;
   std::vector<tokenizer::ChatMessage> messages_;
   std::vector<int32_t> pending_prompt_;  // the fitted prompt for the unanswered user message; empty: recompute

@@ -27,9 +27,11 @@ bool has_space_marker_after_text(const std::string& text) {
   return false;
 }
 
-// Texts the reference recognises as "end of turn" when the file names none.
+// Texts the reference recognises as "end of turn" when the file names none,
+// first found first. Harmony's "<|return|>" (gpt-oss) comes before "<|end|>",
+// which in that vocabulary ends one message of a turn, not the turn.
 constexpr const char* kEndOfTurnTexts[] = {
-    "<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>",
+    "<|eot_id|>", "<|im_end|>", "<|return|>", "<|end|>", "<end_of_turn>", "<|endoftext|>",
     "<|end_of_text|>", "<EOT>", "<\xEF\xBD\x9C" "end\xE2\x96\x81of\xE2\x96\x81sentence\xEF\xBD\x9C>",
 };
 

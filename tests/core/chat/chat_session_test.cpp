@@ -338,6 +338,55 @@ TEST(ChatSession, SamplingAndReplyLimitCanChangeBetweenReplies) {
   EXPECT_LE(session.generate_reply().generated_tokens, 2);
 }
 
+// Templates written here in the layouts of gpt-oss (harmony channels) and of
+// a reasoning model whose generation prompt opens "<think>".
+constexpr const char* kHarmonyTemplate =
+    "<|start|>system<|message|>Reasoning: medium<|end|>"
+    "{%- for m in messages -%}"
+    "{%- if m.role == 'assistant' -%}<|start|>assistant<|channel|>final<|message|>{{ m.content }}<|end|>"
+    "{%- else -%}<|start|>{{ m.role }}<|message|>{{ m.content }}<|end|>{%- endif -%}"
+    "{%- endfor -%}{%- if add_generation_prompt -%}<|start|>assistant{%- endif -%}";
+constexpr const char* kOpensThinkingTemplate =
+    "{%- for m in messages -%}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{%- endfor -%}"
+    "{%- if add_generation_prompt -%}<|im_start|>assistant\n<think>\n{%- endif -%}";
+
+// The model's words reach the user even when they do not follow the layout
+// its template asks for (stories260K knows nothing of channels): a harmony
+// reply ends at "<|return|>", not at "<|end|>", which closes its reasoning.
+TEST(ChatSession, AHarmonyTemplateEndsTurnsByItsChannels) {
+  const auto engine = load_stories();
+  ChatOptions options = greedy(12);
+  options.chat_template = kHarmonyTemplate;
+  ChatSession session(*engine, options);
+  ASSERT_FALSE(session.template_fallback_reason().has_value());
+  EXPECT_EQ(session.reply_format(), chat::ReplyFormat::harmony);
+  EXPECT_EQ(session.end_of_turn_text(), "");
+  std::vector<std::string> pieces;
+  const ChatReply reply = turn(session, "Once upon a time", &pieces);
+  EXPECT_FALSE(reply.text.empty());
+  EXPECT_EQ(joined(pieces), reply.text);
+  EXPECT_EQ(reply.reasoning, "");
+}
+
+// A template whose generation prompt opens "<think>": the reply starts as
+// reasoning, kept beside the answer and out of the conversation.
+TEST(ChatSession, AReplyOpenedAsReasoningIsNotTheAnswer) {
+  const auto engine = load_stories();
+  ChatOptions options = greedy(8);
+  options.chat_template = kOpensThinkingTemplate;
+  ChatSession session(*engine, options);
+  EXPECT_EQ(session.reply_format(), chat::ReplyFormat::think_tags);
+  session.add_user_message("Once upon a time");
+  std::vector<std::string> pieces, thoughts;
+  const ChatReply reply = session.generate_reply([&](std::string_view p) { pieces.emplace_back(p); }, nullptr,
+                                                 [&](std::string_view p) { thoughts.emplace_back(p); });
+  EXPECT_FALSE(reply.reasoning.empty());  // stories260K never writes "</think>"
+  EXPECT_EQ(joined(thoughts), reply.reasoning);
+  EXPECT_EQ(reply.text, "");
+  EXPECT_TRUE(pieces.empty());
+  EXPECT_EQ(session.messages().back().content, "");
+}
+
 TEST(ChatSession, BadUseIsRefusedWithSieveError) {
   const auto engine = load_stories();
   EXPECT_THROW(ChatSession(*engine, greedy(0)), Error);

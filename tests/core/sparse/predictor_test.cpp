@@ -242,7 +242,9 @@ TEST(Calibration, QuantilesAndFrequenciesDescribeTheRecordedActivations) {
     for (int64_t i = 0; i < hp.n_ff; ++i) mean_f += f[static_cast<size_t>(l * hp.n_ff + i)];
     mean_f /= static_cast<double>(hp.n_ff);
     const double zero_pct = std::floor(100 * (1 - mean_f)) - 1;
-    if (zero_pct >= 0) EXPECT_EQ(q[static_cast<size_t>(l * 101 + static_cast<int64_t>(zero_pct))], 0.0f) << "layer " << l;
+    if (zero_pct >= 0) {
+      EXPECT_EQ(q[static_cast<size_t>(l * 101 + static_cast<int64_t>(zero_pct))], 0.0f) << "layer " << l;
+    }
     EXPECT_GT(q[static_cast<size_t>(l * 101 + 100)], 0.0f);
   }
 }

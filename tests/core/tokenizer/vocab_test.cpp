@@ -217,6 +217,17 @@ TEST(Vocab, FindsTheEndOfTurnTokenByItsText) {
   EXPECT_TRUE(v.is_end_of_generation(8));
 }
 
+// gpt-oss's harmony vocabulary has both: "<|end|>" ends one message of a
+// turn (the reasoning before the answer), "<|return|>" the turn.
+TEST(Vocab, HarmonyEndsTheTurnAtReturnNotAtEnd) {
+  VocabSpec spec = bpe_spec({});
+  spec.tokens[7] = "<|end|>";
+  spec.tokens[8] = "<|return|>";
+  const Vocab v = Vocab::build(spec);
+  EXPECT_EQ(v.eot(), 8);
+  EXPECT_FALSE(v.is_end_of_generation(7));
+}
+
 TEST(Vocab, EmptyTokensAreRenamedAndSpecialsSortedLongestFirst) {
   VocabSpec spec = spm_spec({{"", 0}, {"<a>", 0}, {"<long>", 0}});
   spec.token_types[spec.token_types.size() - 2] = 4;
