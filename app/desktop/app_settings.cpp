@@ -32,7 +32,11 @@ const QHash<QString, QVariant>& perModelDefaults() {
 }
 
 const QHash<QString, QVariant>& globalDefaults() {
-  static const QHash<QString, QVariant> defaults = {{"theme", QStringLiteral("system")}, {"lastModel", QString()}};
+  static const QHash<QString, QVariant> defaults = {
+      {"theme", QStringLiteral("system")}, {"lastModel", QString()},
+      {"serverEnabled", false},            {"serverPort", 8080},
+      {"serverAllowRemote", false},        {"serverApiKey", QString()},
+  };
   return defaults;
 }
 
@@ -104,6 +108,10 @@ bool AppSettings::dark() const {
   if (t == QLatin1String("dark")) return true;
   if (t != QLatin1String("system") || !qobject_cast<QGuiApplication*>(QCoreApplication::instance())) return false;
   return QGuiApplication::palette().color(QPalette::Window).lightness() < 128;
+}
+
+void AppSettings::setServerPort(int port) {
+  if (port >= 1 && port <= 65535) setGlobal("serverPort", port);
 }
 
 void AppSettings::resetToDefaults() {

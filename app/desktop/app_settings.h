@@ -1,12 +1,13 @@
 #pragma once
 // Everything the settings page sets, persisted with QSettings, with
-// per-model overrides (`App.settings` in QML, app_objects.h).
+// per-model overrides (`App.settings` in QML, app_objects.h). The local
+// server's settings are global; its API key is stored as typed, like the rest.
 //
 // Global values live under "settings/<key>". When "for this model only" is
 // on for a model, its values live under "models/<model path,
 // percent-encoded>/<key>" (with "overrides" = true there) and win over the
 // global ones while that model is the current one. The theme and the last
-// model are always global.
+// model are always global, as are the local server's.
 //
 // The app pushes these values into the ChatController (app_window.cpp), which
 // restarts the engine when one that needs it (mode, budget, window, threads,
@@ -45,6 +46,12 @@ class AppSettings : public QObject {
   Q_PROPERTY(int maxTokens READ maxTokens WRITE setMaxTokens NOTIFY changed)
   Q_PROPERTY(QString systemPrompt READ systemPrompt WRITE setSystemPrompt NOTIFY changed)
   Q_PROPERTY(QString theme READ theme WRITE setTheme NOTIFY changed)  // "light", "dark", "system"
+  // The local server (local_server.h), always global: off by default; port 8080 as `sieve serve`;
+  // loopback only unless other devices are allowed; an API key clients must send (empty: none).
+  Q_PROPERTY(bool serverEnabled READ serverEnabled WRITE setServerEnabled NOTIFY changed)
+  Q_PROPERTY(int serverPort READ serverPort WRITE setServerPort NOTIFY changed)
+  Q_PROPERTY(bool serverAllowRemote READ serverAllowRemote WRITE setServerAllowRemote NOTIFY changed)
+  Q_PROPERTY(QString serverApiKey READ serverApiKey WRITE setServerApiKey NOTIFY changed)
   // The theme resolved: "system" follows the platform palette (Qt 6.4 has no colour-scheme hint).
   Q_PROPERTY(bool dark READ dark NOTIFY changed)
 
@@ -89,6 +96,14 @@ class AppSettings : public QObject {
   QString theme() const { return global("theme").toString(); }
   void setTheme(const QString& v) { setGlobal("theme", v); }
   bool dark() const;
+  bool serverEnabled() const { return global("serverEnabled").toBool(); }
+  void setServerEnabled(bool on) { setGlobal("serverEnabled", on); }
+  int serverPort() const { return global("serverPort").toInt(); }
+  void setServerPort(int port);  // 1 to 65535; others are ignored
+  bool serverAllowRemote() const { return global("serverAllowRemote").toBool(); }
+  void setServerAllowRemote(bool on) { setGlobal("serverAllowRemote", on); }
+  QString serverApiKey() const { return global("serverApiKey").toString(); }
+  void setServerApiKey(const QString& key) { setGlobal("serverApiKey", key); }
 
   // Every per-model key back to its default (globally, or for the model when perModel).
   Q_INVOKABLE void resetToDefaults();

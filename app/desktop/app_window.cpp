@@ -16,6 +16,7 @@
 #include "desktop/app_settings.h"
 #include "desktop/chat_controller.h"
 #include "desktop/disk_measure.h"
+#include "desktop/local_server.h"
 #include "desktop/log_categories.h"
 #include "desktop/memory_planner.h"
 #include "desktop/models_controller.h"
@@ -166,7 +167,9 @@ QQuickWindow* loadMainWindow(QQmlApplicationEngine& engine, ChatController& chat
   replan();
   QObject::connect(planner, &MemoryPlanner::effectiveChanged, models, replan);
   // QML reaches them all through the singleton App of the module Sieve.App (app_objects.h).
-  AppObjects::install(engine, {&chat, settings, planner, models, diskMeasure, aboutInfo(logFile)});
+  // The "Local server" switch: follows the settings, serves the model `chat` loads.
+  auto* server = new LocalServer(*settings, chat, &engine);
+  AppObjects::install(engine, {&chat, settings, planner, models, diskMeasure, aboutInfo(logFile), server});
   engine.load(QUrl(QStringLiteral("qrc:/Sieve/Ui/Main.qml")));
   QObject::disconnect(collecting);  // `warnings` lives only in this call
   QQuickWindow* window = engine.rootObjects().isEmpty() ? nullptr

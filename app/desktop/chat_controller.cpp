@@ -64,7 +64,13 @@ ChatController::ChatController(HistoryStore& store, QObject* parent)
   connect(worker_, &InferenceWorker::tokenGenerated, this, &ChatController::onToken);
   connect(worker_, &InferenceWorker::statsUpdated, this, &ChatController::onStats);
   connect(worker_, &InferenceWorker::loadFinished, this, &ChatController::workerLoadFinished);
-  connect(worker_, &InferenceWorker::generationFinished, this, &ChatController::workerGenerationFinished);
+  // Only the chat's own replies: the local server's requests end on the same
+  // signal (worker_backend.h). Besides being someone else's, a second end
+  // relayed while a reply is awaited would reach QCoro's queued signal
+  // awaiter after it resumed (and was destroyed).
+  connect(worker_, &InferenceWorker::generationFinished, this, [this](const GenerationResult& result) {
+    if (result.id == streamingRequest_) emit workerGenerationFinished(result);
+  });
   undoTimer_.setSingleShot(true);
   undoTimer_.setInterval(kUndoMilliseconds);
   connect(&undoTimer_, &QTimer::timeout, this, &ChatController::commitPendingDeletes);
@@ -199,7 +205,7 @@ QCoro::Task<bool> ChatController::loadEngine(EngineSettings settings) {
     const EngineSettings target = wanted_;
     setStatus(QStringLiteral("Loading %1…").arg(QFileInfo(target.modelPath).fileName()));
     // A reply in progress stops within a token; the load is queued behind it.
-    if (streamingRequest_ != 0) worker_->cancel(streamingRequest_);
+    if (streamingRequest_ != 0) worker_->cancelOne(streamingRequest_);
     auto finished = qCoro(this, &ChatController::workerLoadFinished);  // listening before asking
     QMetaObject::invokeMethod(worker_, [worker = worker_, target] { worker->load(target); }, Qt::QueuedConnection);
     result = co_await finished;
@@ -341,7 +347,7 @@ void ChatController::send(const QString& text) {
 }
 
 void ChatController::stop() {
-  if (streamingRequest_ != 0) worker_->cancel(streamingRequest_);
+  if (streamingRequest_ != 0) worker_->cancelOne(streamingRequest_);
 }
 
 bool ChatController::removeMessagesFrom(qint64 conversationId, qint64 messageId) {
@@ -461,7 +467,7 @@ void ChatController::clearOverflow() {
 
 GenerationRequest ChatController::makeRequest(const QList<Message>& history) {
   GenerationRequest request;
-  request.id = nextRequestId_++;
+  request.id = worker_->newRequestId();
   if (!systemPrompt_.trimmed().isEmpty()) request.messages.append({"system", systemPrompt_});
   for (const Message& m : history) {
     if (m.complete && !m.content.isEmpty()) request.messages.append({m.role, m.content});
@@ -536,7 +542,7 @@ QCoro::Task<GenerationResult> ChatController::runReply(qint64 conversationId, qi
   auto finished = qCoro(this, &ChatController::workerGenerationFinished);
   QMetaObject::invokeMethod(worker_, [worker = worker_, request] { worker->generate(request); },
                             Qt::QueuedConnection);
-  GenerationResult result = co_await finished;  // one reply at a time: it is ours
+  GenerationResult result = co_await finished;  // one reply at a time: it is ours (only ours are relayed)
   finishReply(result);
   co_return result;
 }

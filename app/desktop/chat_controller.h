@@ -107,6 +107,9 @@ class ChatController : public QObject {
   const EngineSettings& wantedSettings() const { return wanted_; }
   int undoMilliseconds() const { return undoTimer_.interval(); }
   bool undoAvailable() const { return !pendingDeletes_.isEmpty(); }
+  // The inference worker (on its own thread): the local server queues its
+  // requests there too (worker_backend.h), with ids from newRequestId().
+  InferenceWorker* worker() const { return worker_; }
   // Tests: a shorter undo window.
   void setUndoMilliseconds(int ms) { undoTimer_.setInterval(ms); }
   // Names a model by its path when the models page knows it (the page's name);
@@ -194,6 +197,7 @@ class ChatController : public QObject {
   // await: QCoro 0.8's qCoro(sender, signal) resumes the coroutine in the
   // sender's thread, so awaiting the worker directly would run UI code there.
   void workerLoadFinished(const sieve::app::LoadResult& result);
+  // (The chat's own replies only: the local server's end on the worker's signal too.)
   void workerGenerationFinished(const sieve::app::GenerationResult& result);
 
  private:
@@ -259,7 +263,6 @@ class ChatController : public QObject {
   int maxTokens_ = 512;
   QString systemPrompt_;
 
-  quint64 nextRequestId_ = 1;
   quint64 streamingRequest_ = 0;  // the request whose tokens go to the last message; 0: none
   qint64 streamingMessage_ = -1;  // its row in the history
   qint64 streamingConversation_ = -1;

@@ -104,10 +104,28 @@ void InferenceWorker::cancel(quint64 id) {
   if (runningId_ != 0 && runningId_ <= id) cancelRunning_.store(true);
 }
 
+void InferenceWorker::cancelOne(quint64 id) {
+  const std::lock_guard lock(runningMutex_);
+  if (runningId_ == id) {
+    cancelRunning_.store(true);
+  } else {
+    cancelledOnes_.insert(id);
+  }
+}
+
+// Takes `id` out of the ones cancelled alone: each is asked for once.
+bool InferenceWorker::cancelled(quint64 id) {
+  const std::lock_guard lock(runningMutex_);
+  const bool one = cancelledOnes_.remove(id);
+  return one || id <= cancelledUpTo_.load(std::memory_order_relaxed);
+}
+
 void InferenceWorker::startRunning(quint64 id) {
   const std::lock_guard lock(runningMutex_);
   runningId_ = id;
-  cancelRunning_.store(cancelled(id));
+  // A cancelOne() that came after generate() checked cancelled() is found here.
+  const bool one = cancelledOnes_.remove(id);
+  cancelRunning_.store(one || id <= cancelledUpTo_.load(std::memory_order_relaxed));
 }
 
 void InferenceWorker::stopRunning() {

@@ -19,6 +19,7 @@
 
 #include <QElapsedTimer>
 #include <QObject>
+#include <QSet>
 #include <QThread>
 #include <atomic>
 #include <cstdint>
@@ -46,6 +47,13 @@ class InferenceWorker : public QObject {
 
   // Cancels request `id` and every earlier one, running or still queued. Any thread.
   void cancel(quint64 id);
+  // Cancels request `id` alone, running or still queued: the app's chat and
+  // its local server (worker_backend.h) queue requests on the same worker, so
+  // one client stopping its own must not stop the others'. Any thread.
+  void cancelOne(quint64 id);
+  // A request id no other caller of this worker gets: the chat's and the
+  // server's requests share the worker's signals, told apart by id. Any thread.
+  quint64 newRequestId() { return nextRequestId_.fetch_add(1) + 1; }
 
   // The planner's figures for the loaded engine (inference_worker.cpp).
   struct PlanFigures {
@@ -80,7 +88,7 @@ class InferenceWorker : public QObject {
     uint64_t expertsChosen = 0;    // ... of those the routers chose
   };
   void emitStats(quint64 requestId, int64_t replyStartTokens, StatsMark& mark);
-  bool cancelled(quint64 id) const { return id <= cancelledUpTo_.load(std::memory_order_relaxed); }
+  bool cancelled(quint64 id);
   void startRunning(quint64 id);
   void stopRunning();
   void runGeneration(const GenerationRequest& request, GenerationResult& result);
@@ -93,10 +101,12 @@ class InferenceWorker : public QObject {
   PlanFigures plan_;
   static StatsMark markOf(const EngineStats& stats);
   std::atomic<quint64> cancelledUpTo_{0};
+  std::atomic<quint64> nextRequestId_{0};
   // The running request's own flag, for the session. Set by cancel() under the
   // mutex, so a late cancel of a finished request never stops the next one.
   std::mutex runningMutex_;
   quint64 runningId_ = 0;  // 0: none
+  QSet<quint64> cancelledOnes_;  // cancelOne()'s, until their generate() runs
   std::atomic<bool> cancelRunning_{false};
 };
 

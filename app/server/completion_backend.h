@@ -73,8 +73,14 @@ class CompletionBackend {
   virtual std::string model_id() const = 0;
   // The context size in tokens: max_tokens above it is refused.
   virtual int64_t context_tokens() const = 0;
+  // Why no request can run now (the desktop app has no model loaded), or none.
+  // Checked before a generation request is parsed or queued: answered 503
+  // (code "model_not_loaded"), and GET /v1/models lists no model.
+  virtual std::optional<std::string> unavailable() const { return std::nullopt; }
   // Runs one request. Throws RejectedRequest for a request the model cannot
-  // run, any other exception for a failure of the backend itself (a 500).
+  // run, ApiError (api_error.h) for an answer of its own (a 503 when the model
+  // went away meanwhile), any other exception for a failure of the backend
+  // itself (a 500).
   virtual CompletionResult complete(const CompletionRequest& request, const PieceSink& on_piece) = 0;
 };
 

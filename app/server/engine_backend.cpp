@@ -1,62 +1,12 @@
 #include "server/engine_backend.h"
 
 #include <atomic>
-#include <random>
 #include <vector>
 
-#include "sampling/sampler.h"
-#include "sampling/stop_strings.h"
+#include "server/openai_sampling.h"
 #include "tokenizer/detokenizer.h"
 
 namespace sieve::server {
-namespace {
-
-sampling::SamplerOptions sampler_options(const SamplingParams& p) {
-  sampling::SamplerOptions o;
-  o.temperature = static_cast<float>(p.temperature);
-  o.top_p = static_cast<float>(p.top_p);
-  o.top_k = 0;    // OpenAI has no top-k ...
-  o.min_p = 0.0f; // ... nor min-p
-  o.frequency_penalty = static_cast<float>(p.frequency_penalty);
-  o.presence_penalty = static_cast<float>(p.presence_penalty);
-  o.seed = p.seed ? *p.seed : (uint64_t{std::random_device{}()} << 32 | std::random_device{}());
-  return o;
-}
-
-// Passes pieces on until a stop string appears or the client goes; either
-// raises the cancel flag the generation checks after every token.
-class PieceFilter {
- public:
-  PieceFilter(const std::vector<std::string>& stops, const CompletionBackend::PieceSink& sink,
-              std::atomic<bool>& cancel)
-      : stops_(stops), sink_(sink), cancel_(cancel) {}
-
-  void push(std::string_view piece) { forward(stops_.push(piece)); }
-  void finish() { forward(stops_.flush()); }
-
-  bool stopped() const { return stops_.stopped(); }
-  bool client_left() const { return client_left_; }
-  const std::string& text() const { return text_; }
-
- private:
-  void forward(const std::string& text) {
-    if (stops_.stopped()) cancel_.store(true);
-    if (text.empty() || client_left_) return;
-    text_ += text;
-    if (!sink_(text)) {
-      client_left_ = true;
-      cancel_.store(true);
-    }
-  }
-
-  sampling::StopStringMatcher stops_;
-  const CompletionBackend::PieceSink& sink_;
-  std::atomic<bool>& cancel_;
-  bool client_left_ = false;
-  std::string text_;
-};
-
-}  // namespace
 
 EngineBackend::EngineBackend(Engine& engine, std::optional<std::string> chat_template, std::string model_id)
     : engine_(engine), chat_template_(std::move(chat_template)), model_id_(std::move(model_id)) {}
@@ -105,7 +55,7 @@ CompletionResult EngineBackend::chat(const CompletionRequest& request, const Pie
                           "invalid_messages");
   }
   std::atomic<bool> cancel{false};
-  PieceFilter filter(request.sampling.stop, on_piece, cancel);
+  PieceFilter filter(request.sampling.stop, on_piece, [&cancel] { cancel.store(true); });
   const chat::ChatReply reply = s.generate_reply([&](std::string_view piece) { filter.push(piece); }, &cancel);
   filter.finish();
   CompletionResult result;
@@ -133,7 +83,7 @@ CompletionResult EngineBackend::text(const CompletionRequest& request, const Pie
   continuation.at_text_start = false;  // the prompt came first: keep the continuation's leading space
   tokenizer::StreamingDetokenizer detokenizer(engine_.tokenizer(), continuation);
   std::atomic<bool> cancel{false};
-  PieceFilter filter(request.sampling.stop, on_piece, cancel);
+  PieceFilter filter(request.sampling.stop, on_piece, [&cancel] { cancel.store(true); });
 
   CompletionResult result;
   result.prompt_tokens = static_cast<int64_t>(prompt.size());

@@ -60,6 +60,8 @@ std::string models_body(const std::string& model_id, int64_t created) {
   return text_of({{"object", "list"}, {"data", Json::array({model_object(model_id, created)})}});
 }
 
+std::string no_models_body() { return text_of({{"object", "list"}, {"data", Json::array()}}); }
+
 std::string model_body(const std::string& model_id, int64_t created) {
   return text_of(model_object(model_id, created));
 }

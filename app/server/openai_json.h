@@ -22,6 +22,8 @@ struct ResponseIdentity {
 
 std::string error_body(const ApiError& error);
 std::string models_body(const std::string& model_id, int64_t created);
+// GET /v1/models while no model is loaded (the desktop app's server): an empty list.
+std::string no_models_body();
 std::string model_body(const std::string& model_id, int64_t created);
 
 const char* finish_reason_name(FinishReason reason);

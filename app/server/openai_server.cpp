@@ -98,10 +98,10 @@ void OpenAiServer::Impl::install_routes() {
     return check_api_key(req, res);
   });
   http.Get("/v1/models", [this](const httplib::Request&, httplib::Response& res) {
-    res.set_content(models_body(backend.model_id(), started), kJson);
+    res.set_content(backend.unavailable() ? no_models_body() : models_body(backend.model_id(), started), kJson);
   });
   http.Get(R"(/v1/models/(.+))", [this](const httplib::Request& req, httplib::Response& res) {
-    if (req.matches[1] != backend.model_id()) {
+    if (backend.unavailable() || req.matches[1] != backend.model_id()) {
       answer_error(res, ApiError(404, "the model '" + std::string(req.matches[1]) + "' does not exist",
                                  "invalid_request_error", "model", "model_not_found"));
       return;
@@ -147,6 +147,9 @@ void OpenAiServer::Impl::install_routes() {
 void OpenAiServer::Impl::handle_generation(const httplib::Request& req, httplib::Response& res,
                                            CompletionRequest::Kind kind) {
   try {
+    if (const std::optional<std::string> why = backend.unavailable()) {
+      throw ApiError(503, *why, "server_error", std::nullopt, "model_not_loaded");
+    }
     const int64_t context = backend.context_tokens();
     ParsedRequest parsed = kind == CompletionRequest::Kind::chat ? parse_chat_request(req.body, context)
                                                                  : parse_completion_request(req.body, context);
@@ -232,6 +235,8 @@ void OpenAiServer::Impl::respond_stream(ParsedRequest parsed, GenerationQueue::T
       }
     } catch (const RejectedRequest& e) {
       send(sse_event(error_body(ApiError(400, e.what(), "invalid_request_error", std::nullopt, e.code()))));
+    } catch (const ApiError& e) {
+      send(sse_event(error_body(e)));
     } catch (const std::exception& e) {
       send(sse_event(error_body(ApiError(500, std::string("generation failed: ") + e.what(), "server_error"))));
     }

@@ -254,7 +254,7 @@ ApplicationWindow {
 
         StatusBar {
             Layout.fillWidth: true
-            visible: App.chat.modelLoaded
+            visible: App.chat.modelLoaded || App.server.running
             theme: appTheme
         }
     }

@@ -122,6 +122,9 @@ Item {
     function scrollToEnd() { scroller.contentItem.contentY = Math.max(0, scroller.contentHeight - scroller.height) }
     function scrollToTop() { scroller.contentItem.contentY = 0 }
     // The disk section (Measure disk) near the top of the view, with the expected speed above it.
+    function scrollToServer() {
+        scroller.contentItem.contentY = Math.max(0, Math.min(serverSection.y - 20, scroller.contentHeight - scroller.height))
+    }
     function scrollToDisk() {
         scroller.contentItem.contentY = Math.max(0, Math.min(diskName.y - 260, scroller.contentHeight - scroller.height))
     }
@@ -644,6 +647,14 @@ Item {
                 text: qsTr("Reset to defaults")
                 Accessible.name: qsTr("Reset the settings to their defaults")
                 onClicked: { App.settings.resetToDefaults(); root.loadStaged() }
+            }
+
+            // --- local server (its own file; not touched by Reset) ------------
+            LocalServerSettings {
+                id: serverSection
+                Layout.columnSpan: 2
+                Layout.fillWidth: true
+                theme: root.theme
             }
         }
     }

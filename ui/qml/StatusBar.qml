@@ -10,7 +10,8 @@ import Sieve.App
 // found in DRAM — and a small chart of memory and flash reads. Figures that do
 // not apply to the engine's mode show "—". Under the status, the mode the
 // engine runs and why (chat.modeChoice: auto mode's one-line reason). Sizes
-// are binary (MiB = 2^20 bytes), as on the settings page.
+// are binary (MiB = 2^20 bytes), as on the settings page. While the local
+// server is on, its requests in flight (or "on :PORT").
 Rectangle {
     id: root
     property Theme theme
@@ -102,6 +103,15 @@ Rectangle {
                 ToolTip.text: App.chat.modeOffer !== "" ? App.chat.modeChoice + "\n" + App.chat.modeOffer : App.chat.modeChoice
                 ToolTip.delay: 500
             }
+        }
+        Figure {  // the local server, while it is on (App.server, local_server.h)
+            objectName: "figureServer"
+            visible: App.server.running
+            label: qsTr("server")
+            value: App.server.requestsInFlight > 0 ? qsTr("%n request(s)", "", App.server.requestsInFlight)
+                                                   : qsTr("on :%1").arg(App.server.port)
+            help: qsTr("The local server answers on %1; requests in flight: the one generating and those waiting")
+                      .arg(App.server.url)
         }
         Figure {
             objectName: "figureSpeed"

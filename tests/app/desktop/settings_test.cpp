@@ -94,6 +94,39 @@ class SettingsTest : public QObject {
     QVERIFY(!reopened.perModel());
   }
 
+  // The local server's settings: off, port 8080, loopback, no key by default;
+  // global (a model's overrides leave them alone); kept across restarts; a
+  // port outside 1..65535 is ignored.
+  void localServerSettingsPersistAndAreGlobal() {
+    QTemporaryDir dir;
+    const QString file = dir.filePath("s.ini");
+    {
+      AppSettings settings(file);
+      QCOMPARE(settings.serverEnabled(), false);
+      QCOMPARE(settings.serverPort(), 8080);
+      QCOMPARE(settings.serverAllowRemote(), false);
+      QCOMPARE(settings.serverApiKey(), QString());
+      settings.setModelPath("/m/a.gguf");
+      settings.setPerModel(true);
+      settings.setServerEnabled(true);
+      settings.setServerPort(9123);
+      settings.setServerPort(0);       // ignored
+      settings.setServerPort(70000);   // ignored
+      settings.setServerAllowRemote(true);
+      settings.setServerApiKey("sk-local");
+      settings.setModelPath("/m/b.gguf");  // another model: the same server settings
+      QCOMPARE(settings.serverPort(), 9123);
+      QVERIFY(settings.serverEnabled());
+    }
+    AppSettings reopened(file);
+    QVERIFY(reopened.serverEnabled());
+    QCOMPARE(reopened.serverPort(), 9123);
+    QVERIFY(reopened.serverAllowRemote());
+    QCOMPARE(reopened.serverApiKey(), QString("sk-local"));
+    reopened.resetToDefaults();  // the per-model keys only
+    QCOMPARE(reopened.serverPort(), 9123);
+  }
+
   void resetToDefaultsOnlyTouchesTheActiveScope() {
     QTemporaryDir dir;
     AppSettings settings(dir.filePath("s.ini"));

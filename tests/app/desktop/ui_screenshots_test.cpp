@@ -6,7 +6,9 @@
 // budget split), main-settings-auto (auto mode's choice, the budget typed with
 // an error), main-auto-applied (auto applied: the status bar's chosen-mode
 // line), main-settings-measuring (Measure disk running), main-settings-measured
-// (the expected speed right after), main-models, main-overflow, and dark variants. Runs
+// (the expected speed right after), main-settings-server (the Local server
+// section, on, other devices allowed), main-settings-server-error (a port in
+// use), main-models, main-overflow, and dark variants. Runs
 // offscreen by default; test_ui_screenshots_xvfb runs it under Xvfb (xcb).
 #include <QDir>
 #include <QGuiApplication>
@@ -21,6 +23,11 @@
 #include <QTest>
 #include <algorithm>
 #include <functional>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "desktop/app_objects.h"
 #include "desktop/app_window.h"
@@ -282,6 +289,53 @@ class UiScreenshotsTest : public QObject {
     scrollSettingsTo("scrollToTop");
   }
 
+  // The Local server section (LocalServerSettings.qml): on, with its URL and
+  // the status bar's figure; "allow other devices" with its warning; a port in
+  // use, with the error and the switch back off.
+  void localServerSection() {
+    QObject* server = appObject("server");
+    QVERIFY(server);
+    window_->setProperty("page", "settings");
+    const int port = freePort();
+    QVERIFY(port > 0);
+    settings_->setProperty("serverPort", port);
+    settings_->setProperty("serverEnabled", true);
+    QTRY_VERIFY(server->property("running").toBool());
+    scrollSettingsTo("scrollToServer");
+    QVERIFY(itemVisible("serverSwitch"));
+    QCOMPARE(itemText("serverUrlField"), QStringLiteral("http://127.0.0.1:%1/v1").arg(port));
+    QVERIFY(!itemVisible("serverRemoteWarning"));
+    QVERIFY(!itemVisible("serverError"));
+    if (chat_->modelLoaded()) {  // the status bar shows while a model is loaded (or the server on)
+      QTRY_VERIFY(itemVisible("figureServer"));
+      QCOMPARE(itemText("figureServer"), QStringLiteral("on :%1").arg(port));
+    }
+    settings_->setProperty("serverAllowRemote", true);
+    QTRY_VERIFY(itemVisible("serverRemoteWarning"));
+    QTRY_VERIFY(server->property("running").toBool());
+    save("main-settings-server");
+    settings_->setProperty("serverAllowRemote", false);
+
+    // A port in use: the pane says why and the switch goes back off.
+    const int busy = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    QVERIFY(::bind(busy, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 && ::listen(busy, 1) == 0 &&
+            getsockname(busy, reinterpret_cast<sockaddr*>(&address), &length) == 0);
+    QTest::ignoreMessage(QtWarningMsg, QRegularExpression("^The local server could not start: cannot listen on"));
+    settings_->setProperty("serverPort", int(ntohs(address.sin_port)));
+    QTRY_VERIFY(!server->property("running").toBool());
+    QVERIFY(!settings_->property("serverEnabled").toBool());
+    QTRY_VERIFY(itemVisible("serverError"));
+    QVERIFY(itemText("serverError").contains("could not start"));
+    save("main-settings-server-error");
+    ::close(busy);
+    settings_->setProperty("serverPort", 8080);
+    scrollSettingsTo("scrollToTop");
+  }
+
   // Auto mode staged: the engine's choice in one line, the budget as text
   // (a bad entry gets an inline error), the slider's keys, the controls the
   // click-through test finds by objectName.
@@ -511,6 +565,19 @@ class UiScreenshotsTest : public QObject {
     };
     visit(list);
     return widest;
+  }
+
+  // A loopback port nothing listens on now.
+  static int freePort() {
+    const int probe = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    const bool ok = ::bind(probe, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
+                    getsockname(probe, reinterpret_cast<sockaddr*>(&address), &length) == 0;
+    ::close(probe);
+    return ok ? ntohs(address.sin_port) : 0;
   }
 
   // Types `text` into whatever has the focus (QTest::keyClicks is for widgets only).
