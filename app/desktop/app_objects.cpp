@@ -52,6 +52,7 @@ QHash<QString, QObject*> AppObjects::byName() const {
   add("planner", objects_.planner);
   add("models", objects_.models);
   add("diskMeasure", objects_.diskMeasure);
+  add("downloads", objects_.downloads);
   return named;
 }
 

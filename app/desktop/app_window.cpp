@@ -16,6 +16,7 @@
 #include "desktop/app_settings.h"
 #include "desktop/chat_controller.h"
 #include "desktop/disk_measure.h"
+#include "desktop/download_manager.h"
 #include "desktop/log_categories.h"
 #include "desktop/memory_planner.h"
 #include "desktop/models_controller.h"
@@ -166,7 +167,9 @@ QQuickWindow* loadMainWindow(QQmlApplicationEngine& engine, ChatController& chat
   replan();
   QObject::connect(planner, &MemoryPlanner::effectiveChanged, models, replan);
   // QML reaches them all through the singleton App of the module Sieve.App (app_objects.h).
-  AppObjects::install(engine, {&chat, settings, planner, models, diskMeasure, aboutInfo(logFile)});
+  // Downloads (the models page's "Download…"): records in the app's SQLite file, files into the models folder.
+  auto* downloads = new DownloadManager(models, {}, {}, userCataloguePath(), &engine);
+  AppObjects::install(engine, {&chat, settings, planner, models, diskMeasure, aboutInfo(logFile), downloads});
   engine.load(QUrl(QStringLiteral("qrc:/Sieve/Ui/Main.qml")));
   QObject::disconnect(collecting);  // `warnings` lives only in this call
   QQuickWindow* window = engine.rootObjects().isEmpty() ? nullptr
