@@ -310,7 +310,11 @@ bool Download::acceptHeaders() {
 
 void Download::onReadyRead() {
   if (!reply_ || sender() != reply_) return;
-  if (!headersChecked_ && !acceptHeaders()) return;
+  if (!headersChecked_) {
+    // An error page's body is not the file: `finished` reports the status (aborting now would report it twice).
+    if (reply_->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt() >= 400) return;
+    if (!acceptHeaders()) return;
+  }
   if (!part_.isOpen()) return;
   const QByteArray data = reply_->readAll();
   if (data.isEmpty()) return;
@@ -389,7 +393,7 @@ void Download::stopReply() {
   QNetworkReply* reply = reply_;
   reply_ = nullptr;
   reply->disconnect(this);
-  reply->abort();
+  if (!reply->isFinished()) reply->abort();  // aborting a finished (or failed) reply reports its error twice
   reply->deleteLater();
 }
 
