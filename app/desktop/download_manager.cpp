@@ -19,7 +19,7 @@ constexpr int kTransferTimeoutMs = 30000;  // a server silent this long is given
 QString checksOf(const CatalogueEntry& e) {
   if (!e.sha256.isEmpty()) return QStringLiteral("SHA-256 and size checked");
   if (e.bytes > 0) return QStringLiteral("exact size checked");
-  return QStringLiteral("size checked against the server's");
+  return QStringLiteral("no checksum known: size only");
 }
 
 }  // namespace
@@ -46,6 +46,12 @@ DownloadManager::DownloadManager(ModelsController* models, const QString& databa
 DownloadManager::~DownloadManager() {
   // Each row saves where it stopped; the part stays for the next run.
   for (Download* d : std::as_const(downloads_)) d->pause();
+}
+
+QVariantList DownloadManager::downloadObjects() const {
+  QVariantList rows;
+  for (Download* d : downloads_) rows.append(QVariant::fromValue(d));
+  return rows;
 }
 
 int DownloadManager::runningCount() const {

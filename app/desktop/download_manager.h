@@ -32,8 +32,8 @@ class DownloadManager : public QObject {
   Q_OBJECT
   QML_ELEMENT
   QML_UNCREATABLE("created by the app (app_window.cpp); QML reaches it through App")
-  // The rows (Download objects; QList<QObject*> is the list type QML 6.4 takes as a model).
-  Q_PROPERTY(QList<QObject*> downloads READ downloadObjects NOTIFY downloadsChanged)
+  // The rows: Download objects, in a QVariantList (a model QML 6.4 and its qmllint both take).
+  Q_PROPERTY(QVariantList downloads READ downloadObjects NOTIFY downloadsChanged)
   Q_PROPERTY(int count READ count NOTIFY downloadsChanged)
   Q_PROPERTY(int runningCount READ runningCount NOTIFY activityChanged)
   Q_PROPERTY(double overallProgress READ overallProgress NOTIFY activityChanged)  // of the running ones, 0..1
@@ -54,7 +54,7 @@ class DownloadManager : public QObject {
   ~DownloadManager() override;
 
   QList<Download*> downloads() const { return downloads_; }
-  QList<QObject*> downloadObjects() const { return {downloads_.begin(), downloads_.end()}; }
+  QVariantList downloadObjects() const;
   int count() const { return int(downloads_.size()); }
   int runningCount() const;
   double overallProgress() const;
