@@ -31,20 +31,17 @@ class RangeServer {
   QString url(const QString& pathAndQuery) const {
     return QStringLiteral("http://127.0.0.1:%1%2").arg(port_).arg(pathAndQuery);
   }
-  // Every request finished so far, in order.
-  QList<QJsonObject> requests() const {
+  // Every request to `target` (path and query, as in url()) ended so far, in order; all of them for an empty one.
+  QList<QJsonObject> requests(const QString& target = {}) const {
     QList<QJsonObject> list;
     QFile log(logPath_);
     if (!log.open(QIODevice::ReadOnly)) return list;
     for (const QByteArray& line : log.readAll().split('\n')) {
-      if (!line.trimmed().isEmpty()) list.append(QJsonDocument::fromJson(line).object());
+      if (line.trimmed().isEmpty()) continue;
+      const QJsonObject request = QJsonDocument::fromJson(line).object();
+      if (target.isEmpty() || request.value("target").toString() == target) list.append(request);
     }
     return list;
-  }
-  qint64 bytesSent() const {
-    qint64 total = 0;
-    for (const QJsonObject& r : requests()) total += qint64(r.value("sent").toDouble());
-    return total;
   }
 
  private:

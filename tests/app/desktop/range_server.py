@@ -11,8 +11,9 @@ Query parameters, on any of them:
   drop_at=N  close the connection when the file position reaches byte N, the
              Content-Length promised more. Once per server and value, so the
              request that resumes (or restarts) goes through.
-Every request is logged as one JSON line to --log FILE: path, the Range header
-(or null), the status, the first byte sent and how many bytes went out.
+Every request is logged as one JSON line to --log FILE when it ends: its target
+(path and query), the Range header (or null), the status, the first byte sent
+and how many bytes went out (an aborted one when the server notices).
 Prints the port it listens on (127.0.0.1, a free port) as its first line.
 
 Usage: range_server.py FILE --log LOG
@@ -47,7 +48,7 @@ class Handler(BaseHTTPRequestHandler):
             data, ranges = server.corrupt, True
         else:
             self.send_error(404, "Not Found")
-            self.record(url.path, None, 404, 0, 0)
+            self.record(None, 404, 0, 0)
             return
         range_header = self.headers.get("Range")
         start = 0
@@ -61,7 +62,7 @@ class Handler(BaseHTTPRequestHandler):
                 self.send_header("Content-Length", "0")
                 self.send_header("Connection", "close")
                 self.end_headers()
-                self.record(url.path, range_header, 416, start, 0)
+                self.record(range_header, 416, start, 0)
                 return
             status = 206
         self.send_response(status)
@@ -91,7 +92,7 @@ class Handler(BaseHTTPRequestHandler):
                 if drop_at is not None and position == drop_at:
                     with server.lock:
                         server.dropped.add((url.path, drop_at))
-                    self.record(url.path, range_header, status, start, position - start, dropped=True)
+                    self.record(range_header, status, start, position - start, dropped=True)
                     self.connection.shutdown(socket.SHUT_RDWR)
                     self.close_connection = True
                     return
@@ -100,12 +101,12 @@ class Handler(BaseHTTPRequestHandler):
                     if ahead > 0:
                         time.sleep(ahead)
         except (BrokenPipeError, ConnectionResetError):
-            self.record(url.path, range_header, status, start, position - start, aborted=True)
+            self.record(range_header, status, start, position - start, aborted=True)
             return
-        self.record(url.path, range_header, status, start, position - start)
+        self.record(range_header, status, start, position - start)
 
-    def record(self, path, range_header, status, start, sent, **extra):
-        entry = {"path": path, "range": range_header, "status": status, "start": start, "sent": sent}
+    def record(self, range_header, status, start, sent, **extra):
+        entry = {"target": self.path, "range": range_header, "status": status, "start": start, "sent": sent}
         entry.update(extra)
         with self.server.lock, open(self.server.log, "a", encoding="utf-8") as log:
             log.write(json.dumps(entry) + "\n")
