@@ -65,6 +65,11 @@ Download::Download(DownloadRecord record, DownloadStore& store, QNetworkAccessMa
       fail(tr("Cannot read %1 to check what was downloaded.").arg(record_.partPath()), true);
       return;
     }
+    // All there already (the app closed between the last byte and the rename): only the checks are left.
+    if (record_.expectedBytes > 0 && bytesDone_ == record_.expectedBytes) {
+      finishFile();
+      return;
+    }
     startRequest();
   });
 }

@@ -38,7 +38,7 @@ class Download : public QObject {
   QML_UNCREATABLE("made by DownloadManager; QML reaches them through App.downloads.downloads")
   Q_PROPERTY(QString name READ name CONSTANT)
   Q_PROPERTY(QString url READ url CONSTANT)
-  Q_PROPERTY(QString targetPath READ targetPath CONSTANT)
+  Q_PROPERTY(QString targetPath READ targetPath NOTIFY stateChanged)  // may gain "-2" when renamed at the end
   Q_PROPERTY(QString state READ stateName NOTIFY stateChanged)  // see stateName()
   Q_PROPERTY(bool canPause READ canPause NOTIFY stateChanged)
   Q_PROPERTY(bool canResume READ canResume NOTIFY stateChanged)

@@ -46,6 +46,8 @@ DownloadManager::DownloadManager(ModelsController* models, const QString& databa
 DownloadManager::~DownloadManager() {
   // Each row saves where it stopped; the part stays for the next run.
   for (Download* d : std::as_const(downloads_)) d->pause();
+  qDeleteAll(downloads_);  // before the network and the store they use
+  downloads_.clear();
 }
 
 QVariantList DownloadManager::downloadObjects() const {

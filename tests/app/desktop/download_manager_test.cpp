@@ -152,6 +152,33 @@ class DownloadManagerTest : public QObject {
     QCOMPARE(qint64(requests[1].value("sent").toDouble()), modelBytes_.size() - partBytes);
   }
 
+  void aCompletePartIsOnlyCheckedAndRenamed() {
+    // The app closed between the last byte and the rename: Resume asks the server nothing.
+    QVERIFY(QDir().mkpath(path("models")));
+    QVERIFY(QFile::copy(kModel, path("models/whole.gguf.part")));
+    {
+      DownloadStore store(path("app.sqlite"));
+      DownloadRecord record;
+      record.url = server_->url("/model.gguf?t=complete");
+      record.name = "whole";
+      record.targetPath = path("models/whole.gguf");
+      record.expectedBytes = modelBytes_.size();
+      record.sha256 = modelSha_;
+      record.bytesDone = modelBytes_.size();
+      QVERIFY(store.add(record));
+    }
+    DownloadManager downloads(nullptr, path("app.sqlite"), path("models"), path("no-catalogue.json"));
+    QCOMPARE(downloads.count(), 1);
+    Download* d = downloads.downloads().first();
+    QCOMPARE(d->progress(), 1.0);
+    d->resume();
+    QTRY_VERIFY_WITH_TIMEOUT(d->isFinished(), 30000);
+    QVERIFY2(d->stateName() == "done", qPrintable(d->error()));
+    QCOMPARE(filesIn(path("models")), QStringList{"whole.gguf"});
+    QTest::qWait(100);
+    QCOMPARE(server_->requests("/model.gguf?t=complete").size(), 0);
+  }
+
   void aServerIgnoringRangesRestartsTheFile() {
     const QString target = "/ignore-range/model.gguf?drop_at=400000&t=ignore";
     DownloadManager downloads(nullptr, path("app.sqlite"), path("models"), path("no-catalogue.json"));
