@@ -117,7 +117,9 @@ QString DownloadManager::targetFor(const QUrl& url) const {
 
 Download* DownloadManager::download(const QString& urlText, qint64 expectedBytes, const QString& sha256,
                                     const QString& name) {
-  const QUrl url = QUrl::fromUserInput(urlText.trimmed());
+  // A bare "huggingface.co/…" means HTTPS (QUrl::fromUserInput would make it http://).
+  const QString text = urlText.trimmed();
+  const QUrl url = QUrl::fromUserInput(text.contains(QStringLiteral("://")) ? text : QStringLiteral("https://") + text);
   if (urlText.trimmed().isEmpty() || !url.isValid() || (url.scheme() != "http" && url.scheme() != "https") ||
       url.host().isEmpty()) {
     setMessage(tr("“%1” is not a web address; paste an http:// or https:// link to a .gguf file.").arg(urlText.trimmed()),

@@ -277,6 +277,12 @@ class DownloadManagerTest : public QObject {
     QVERIFY(downloads.message().contains("64 hexadecimal"));
     QVERIFY(!downloads.download("http://127.0.0.1:1/model.gguf"));  // already listed
     QVERIFY(downloads.message().contains("already"));
+    Download* bare = downloads.download("127.0.0.1:1/other.gguf");  // no scheme: HTTPS
+    QVERIFY(bare);
+    QCOMPARE(bare->url(), QStringLiteral("https://127.0.0.1:1/other.gguf"));
+    bare->cancel();
+    QVERIFY(!downloads.download("http://127.0.0.1:1/model.gguf"));
+    QVERIFY(downloads.message().contains("already"));
   }
 
   void cancelDeletesThePartAndTheRecord() {
