@@ -53,6 +53,7 @@ QHash<QString, QObject*> AppObjects::byName() const {
   add("models", objects_.models);
   add("diskMeasure", objects_.diskMeasure);
   add("server", objects_.server);
+  add("downloads", objects_.downloads);
   return named;
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 // How QML reaches the C++ objects of the app: the singleton `App` of the QML
 // module Sieve.App (`import Sieve.App`, then `App.chat.send(text)`,
-// `App.settings.dark`, `App.planner`, `App.models`, `App.diskMeasure`,
+// `App.settings.dark`, `App.planner`, `App.models`, `App.diskMeasure`, `App.downloads`,
 // `App.info.version`, `App.server`). The classes behind them are registered in the same
 // module (QML_ELEMENT + QML_UNCREATABLE: QML can name their types but not
 // create them), so qmllint knows every property and method QML uses.
@@ -26,6 +26,7 @@
 #include "desktop/app_settings.h"
 #include "desktop/chat_controller.h"
 #include "desktop/disk_measure.h"
+#include "desktop/download_manager.h"
 #include "desktop/local_server.h"
 #include "desktop/memory_planner.h"
 #include "desktop/models_controller.h"
@@ -45,6 +46,7 @@ class AppObjects : public QObject {
   Q_PROPERTY(sieve::app::ModelsController* models READ models CONSTANT)
   Q_PROPERTY(sieve::app::DiskMeasure* diskMeasure READ diskMeasure CONSTANT)
   Q_PROPERTY(sieve::app::LocalServer* server READ server CONSTANT)
+  Q_PROPERTY(sieve::app::DownloadManager* downloads READ downloads CONSTANT)
   // What About shows (aboutInfo(), app_window.h): version, qtVersion, logFile, logFolderUrl, license.
   Q_PROPERTY(QVariantMap info READ info CONSTANT)
 
@@ -59,6 +61,7 @@ class AppObjects : public QObject {
     DiskMeasure* diskMeasure = nullptr;
     QVariantMap info;
     LocalServer* server = nullptr;
+    DownloadManager* downloads = nullptr;
   };
 
   // Makes `objects` the `App` singleton of `engine` (its child). Call once per
@@ -77,10 +80,11 @@ class AppObjects : public QObject {
   ModelsController* models() const { return objects_.models; }
   DiskMeasure* diskMeasure() const { return objects_.diskMeasure; }
   LocalServer* server() const { return objects_.server; }
+  DownloadManager* downloads() const { return objects_.downloads; }
   QVariantMap info() const { return objects_.info; }
 
   // By the names QML uses after `App.` (chat, settings, planner, models,
-  // diskMeasure, server): what automation (automation.h) drives. Null ones are left out.
+  // diskMeasure, server, downloads): what automation (automation.h) drives. Null ones are left out.
   QHash<QString, QObject*> byName() const;
 
  private:

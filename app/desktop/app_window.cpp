@@ -16,6 +16,7 @@
 #include "desktop/app_settings.h"
 #include "desktop/chat_controller.h"
 #include "desktop/disk_measure.h"
+#include "desktop/download_manager.h"
 #include "desktop/local_server.h"
 #include "desktop/log_categories.h"
 #include "desktop/memory_planner.h"
@@ -169,7 +170,9 @@ QQuickWindow* loadMainWindow(QQmlApplicationEngine& engine, ChatController& chat
   // QML reaches them all through the singleton App of the module Sieve.App (app_objects.h).
   // The "Local server" switch: follows the settings, serves the model `chat` loads.
   auto* server = new LocalServer(*settings, chat, &engine);
-  AppObjects::install(engine, {&chat, settings, planner, models, diskMeasure, aboutInfo(logFile), server});
+  // Downloads (the models page's "Download…"): records in the app's SQLite file, files into the models folder.
+  auto* downloads = new DownloadManager(models, {}, {}, userCataloguePath(), &engine);
+  AppObjects::install(engine, {&chat, settings, planner, models, diskMeasure, aboutInfo(logFile), server, downloads});
   engine.load(QUrl(QStringLiteral("qrc:/Sieve/Ui/Main.qml")));
   QObject::disconnect(collecting);  // `warnings` lives only in this call
   QQuickWindow* window = engine.rootObjects().isEmpty() ? nullptr

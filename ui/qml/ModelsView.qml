@@ -6,7 +6,7 @@ import Sieve.App
 
 // The models page: every added model with its size, type, minimum DRAM and
 // status; Add model… (a GGUF is packed for flash mode, with progress and
-// Cancel), Use this model, Remove. Needs only the `models` context property
+// Cancel), Download… (DownloadsPanel.qml), Use this model, Remove. Needs only the `models` context property
 // (ModelsController); `theme` is optional (the light theme otherwise).
 Pane {
     id: root
@@ -91,6 +91,25 @@ Pane {
     Component.onCompleted: App.models.refresh()
     onVisibleChanged: if (visible) App.models.refresh()
 
+    // Downloads (DownloadsPanel.qml): they go on when this closes.
+    Popup {
+        id: downloadsDialog
+        objectName: "downloadsDialog"
+        parent: Overlay.overlay
+        anchors.centerIn: parent
+        width: Math.min(760, parent ? parent.width - 40 : 760)
+        height: Math.min(640, parent ? parent.height - 40 : 640)
+        modal: true
+        padding: 0
+        contentItem: Loader {
+            active: App.downloads !== null && downloadsDialog.visible
+            sourceComponent: DownloadsPanel {
+                theme: root.theme  // qmllint disable unqualified
+                onCloseRequested: downloadsDialog.close()  // qmllint disable unqualified
+            }
+        }
+    }
+
     FileDialog {
         id: modelDialog
         title: qsTr("Add a GGUF model")
@@ -112,6 +131,14 @@ Pane {
                 font.pixelSize: 24
                 font.bold: true
                 color: root.theme.text
+            }
+            Button {
+                objectName: "downloadModelButton"
+                visible: App.downloads !== null  // the app has it; a test showing this page alone may not
+                text: App.downloads && App.downloads.runningCount > 0
+                      ? qsTr("Downloads (%1 %)").arg(Math.floor(App.downloads.overallProgress * 100)) : qsTr("Download…")
+                Accessible.name: qsTr("Download a model")
+                onClicked: downloadsDialog.open()
             }
             Button {
                 objectName: "addModelButton"
