@@ -78,7 +78,7 @@ ReplyPieces ReplyChannels::push(std::string_view piece) {
   held_.clear();
   text.append(piece);
   switch (format_) {
-    case ReplyFormat::plain: emit(text, out); break;
+    case ReplyFormat::plain: deliver(text, out); break;
     case ReplyFormat::think_tags: push_think_tags(text, out); break;
     case ReplyFormat::harmony: push_harmony(text, out); break;
   }
@@ -91,15 +91,15 @@ ReplyPieces ReplyChannels::finish() {
   if (state_ == State::header) {
     // A reply that never opened a message: show what it wrote.
     state_ = State::answer;
-    emit(header_, out);
+    deliver(header_, out);
     header_.clear();
   }
-  emit(held_, out);
+  deliver(held_, out);
   held_.clear();
   return out;
 }
 
-void ReplyChannels::emit(std::string_view text, ReplyPieces& out) const {
+void ReplyChannels::deliver(std::string_view text, ReplyPieces& out) const {
   if (text.empty()) return;
   (state_ == State::reasoning ? out.reasoning : out.answer).append(text);
 }
@@ -119,7 +119,7 @@ void ReplyChannels::push_harmony(std::string_view text, ReplyPieces& out) {
         held_.assign(text.substr(text.size() - partial));
         if (header_.size() > kLongestHeader) {  // not harmony: the text is the answer
           state_ = State::answer;
-          emit(header_, out);
+          deliver(header_, out);
           header_.clear();
         }
         return;
@@ -141,11 +141,11 @@ void ReplyChannels::push_harmony(std::string_view text, ReplyPieces& out) {
     }
     if (first == std::string_view::npos) {
       const size_t partial = partial_marker_length(text, kMessageEnds);
-      emit(text.substr(0, text.size() - partial), out);
+      deliver(text.substr(0, text.size() - partial), out);
       held_.assign(text.substr(text.size() - partial));
       return;
     }
-    emit(text.substr(0, first), out);
+    deliver(text.substr(0, first), out);
     text.remove_prefix(first + marker.size());
     if (marker == "<|return|>" || marker == "<|call|>") {
       ended_ = true;
@@ -181,11 +181,11 @@ void ReplyChannels::push_think_tags(std::string_view text, ReplyPieces& out) {
     const size_t at = text.find(kThinkClose);
     if (at == std::string_view::npos) {
       const size_t partial = partial_marker_length(text, std::array{kThinkClose});
-      emit(text.substr(0, text.size() - partial), out);
+      deliver(text.substr(0, text.size() - partial), out);
       held_.assign(text.substr(text.size() - partial));
       return;
     }
-    emit(text.substr(0, at), out);
+    deliver(text.substr(0, at), out);
     text.remove_prefix(at + kThinkClose.size());
     state_ = State::answer;
     trim_answer_start_ = true;
@@ -196,7 +196,7 @@ void ReplyChannels::push_think_tags(std::string_view text, ReplyPieces& out) {
     text.remove_prefix(first);
     trim_answer_start_ = false;
   }
-  emit(text, out);
+  deliver(text, out);
 }
 
 }  // namespace sieve::chat

@@ -59,7 +59,8 @@ class ReplyChannels {
   enum class State { header, answer, reasoning };
   void push_harmony(std::string_view text, ReplyPieces& out);
   void push_think_tags(std::string_view text, ReplyPieces& out);
-  void emit(std::string_view text, ReplyPieces& out) const;
+  // (Not "emit": Qt code includes this header, where emit is a macro.)
+  void deliver(std::string_view text, ReplyPieces& out) const;
   void begin_harmony_message();
 
   ReplyFormat format_;
