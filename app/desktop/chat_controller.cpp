@@ -62,6 +62,7 @@ ChatController::ChatController(HistoryStore& store, QObject* parent)
   connect(&conversations_, &ConversationListModel::errorOccurred, this, &ChatController::errorOccurred);
   // Queued to this (UI) thread, in emission order: every token of a reply before its end.
   connect(worker_, &InferenceWorker::tokenGenerated, this, &ChatController::onToken);
+  connect(worker_, &InferenceWorker::reasoningGenerated, this, &ChatController::onReasoning);
   connect(worker_, &InferenceWorker::statsUpdated, this, &ChatController::onStats);
   connect(worker_, &InferenceWorker::loadFinished, this, &ChatController::workerLoadFinished);
   // Only the chat's own replies: the local server's requests end on the same
@@ -535,6 +536,7 @@ QCoro::Task<GenerationResult> ChatController::runReply(qint64 conversationId, qi
   streamingMessage_ = replyId;
   streamingConversation_ = conversationId;
   streamedText_ = soFar;  // what is saved is the whole reply
+  reasoningChars_ = 0;
   piecesSinceCheckpoint_ = 0;
   setBusy(loading_, true);
   setStatus(QStringLiteral("Writing…"));
@@ -600,6 +602,10 @@ void ChatController::askAboutOverflow(qint64 conversationId, const GenerationRes
 
 void ChatController::onToken(quint64 requestId, const QString& text) {
   if (requestId != streamingRequest_) return;  // a cancelled reply's last pieces
+  if (reasoningChars_ > 0) {
+    reasoningChars_ = 0;
+    setStatus(QStringLiteral("Writing…"));
+  }
   streamedText_ += text;
   if (streamingConversation_ == current_) messages_.appendToLast(text);
   if (++piecesSinceCheckpoint_ >= kCheckpointTokens && streamingMessage_ >= 0) {
@@ -607,6 +613,14 @@ void ChatController::onToken(quint64 requestId, const QString& text) {
     const auto saved = store_.updateMessage(streamingMessage_, streamedText_);
     if (!saved) report(saved.error());
   }
+}
+
+// A reasoning model thinks before it answers: the status says so (the
+// reasoning itself is not shown or kept), so a long silence is not a stall.
+void ChatController::onReasoning(quint64 requestId, const QString& text) {
+  if (requestId != streamingRequest_) return;
+  reasoningChars_ += text.size();
+  setStatus(QStringLiteral("Thinking before answering… (%1 characters so far)").arg(reasoningChars_));
 }
 
 void ChatController::onStats(const LiveStats& stats) {

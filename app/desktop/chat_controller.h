@@ -216,6 +216,7 @@ class ChatController : public QObject {
   bool refuseWhileBusy();
   GenerationRequest makeRequest(const QList<Message>& history);
   void onToken(quint64 requestId, const QString& text);
+  void onReasoning(quint64 requestId, const QString& text);
   void onStats(const LiveStats& stats);
   void finishReply(const GenerationResult& result);
   void askAboutOverflow(qint64 conversationId, const GenerationResult& result);
@@ -267,6 +268,7 @@ class ChatController : public QObject {
   qint64 streamingMessage_ = -1;  // its row in the history
   qint64 streamingConversation_ = -1;
   QString streamedText_;
+  qsizetype reasoningChars_ = 0;  // of the streaming reply's reasoning, before its answer
   int piecesSinceCheckpoint_ = 0;
 };
 

@@ -216,8 +216,7 @@ void InferenceWorker::runGeneration(const GenerationRequest& request, Generation
   const EngineStats before = engine_->stats();
   StatsMark mark;
   int64_t sinceStats = -1;  // the marks start after the prompt, so its reads are not counted per token
-  const auto onPiece = [&](std::string_view piece) {
-    emit tokenGenerated(request.id, QString::fromUtf8(piece.data(), qsizetype(piece.size())));
+  const auto countStats = [&] {
     if (sinceStats < 0) {
       mark = markOf(engine_->stats());
       sinceStats = 0;
@@ -226,10 +225,18 @@ void InferenceWorker::runGeneration(const GenerationRequest& request, Generation
       emitStats(request.id, before.decode_tokens, mark);
     }
   };
+  const auto onPiece = [&](std::string_view piece) {
+    emit tokenGenerated(request.id, QString::fromUtf8(piece.data(), qsizetype(piece.size())));
+    countStats();
+  };
+  const auto onReasoning = [&](std::string_view piece) {
+    emit reasoningGenerated(request.id, QString::fromUtf8(piece.data(), qsizetype(piece.size())));
+    countStats();
+  };
   chat::ChatReply reply;
   try {
-    reply = request.continueLast ? session_->continue_reply(onPiece, &cancelRunning_)
-                                 : session_->generate_reply(onPiece, &cancelRunning_);
+    reply = request.continueLast ? session_->continue_reply(onPiece, &cancelRunning_, onReasoning)
+                                 : session_->generate_reply(onPiece, &cancelRunning_, onReasoning);
   } catch (const chat::MessageTooLongError& e) {  // no room left in the context; nothing ran
     result.end = GenerationResult::End::ContextFull;
     result.error = QStringLiteral("The reply fills the context of %1 tokens; there is no room to continue it.")

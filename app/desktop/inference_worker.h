@@ -69,6 +69,9 @@ class InferenceWorker : public QObject {
  signals:
   void loadFinished(const sieve::app::LoadResult& result);
   void tokenGenerated(quint64 requestId, const QString& text);
+  // The model's reasoning before its answer (<think>, harmony's analysis:
+  // chat/reply_channels.h); not part of the reply.
+  void reasoningGenerated(quint64 requestId, const QString& text);
   void generationFinished(const sieve::app::GenerationResult& result);
   // Every kStatsEveryTokens decoded tokens while a reply streams, and once at its end.
   void statsUpdated(const sieve::app::LiveStats& stats);

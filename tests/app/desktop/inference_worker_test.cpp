@@ -2,10 +2,13 @@
 // this (UI) thread, cancel stops within one token, and the engine restarts
 // with new settings in the middle of a reply.
 #include <QSemaphore>
+#include <QTemporaryDir>
 #include <QTest>
 #include <atomic>
 
 #include "desktop/inference_worker.h"
+#include "gguf/gguf_file.h"
+#include "gguf/gguf_writer.h"
 
 using namespace sieve::app;
 
@@ -50,6 +53,24 @@ LoadResult loadAndWait(InferenceWorker* worker, EngineSettings settings) {
   return loaded.values.first();
 }
 
+// A copy of stories260K whose chat template opens "<think>" for the reply,
+// as reasoning models' templates do.
+QString storiesThatReason(const QTemporaryDir& dir) {
+  using namespace sieve::gguf;
+  const GgufFile source = GgufFile::open(kModel.toStdString());
+  const std::string path = dir.filePath(QStringLiteral("reasoning.gguf")).toStdString();
+  GgufWriter out(path);
+  for (const KeyValue& kv : source.metadata()) out.set(kv.key, kv.value);
+  out.set("tokenizer.chat_template",
+          Value::string("{%- for m in messages -%}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n"
+                        "{%- endfor -%}{%- if add_generation_prompt -%}<|im_start|>assistant\n<think>\n{%- endif -%}"));
+  for (const TensorInfo& t : source.tensors()) out.add_tensor(t.name, t.type, t.dims);
+  out.begin_data();
+  for (size_t i = 0; i < source.tensors().size(); ++i) out.write_tensor_data(i, source.tensor_data(source.tensors()[i]));
+  out.finish();
+  return QString::fromStdString(path);
+}
+
 }  // namespace
 
 class InferenceWorkerTest : public QObject {
@@ -91,6 +112,27 @@ class InferenceWorkerTest : public QObject {
     QVERIFY(allOnUiThread);
     QVERIFY(!text.trimmed().isEmpty());
     qInfo("reply (%d tokens, %.0f tok/s): %s", result.tokens, result.tokensPerSecond, qPrintable(text));
+  }
+
+  // A reply that opens as reasoning streams it apart from the answer:
+  // reasoningGenerated, never tokenGenerated (stories260K never closes it).
+  void reasoningStreamsApartFromTheAnswer() {
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    InferenceThread thread;
+    InferenceWorker* worker = thread.worker();
+    const LoadResult loaded = loadAndWait(worker, {storiesThatReason(dir), 1, 0});
+    QVERIFY2(loaded.ok, qPrintable(loaded.error));
+    QString reasoning, answer;
+    connect(worker, &InferenceWorker::reasoningGenerated, this, [&](quint64, const QString& p) { reasoning += p; });
+    connect(worker, &InferenceWorker::tokenGenerated, this, [&](quint64, const QString& p) { answer += p; });
+    Received<GenerationResult> finished(worker, &InferenceWorker::generationFinished);
+    onWorker(worker, [=] { worker->generate(storyRequest(7, 12)); });
+    QVERIFY(finished.waitFor(1));
+    const auto result = finished.values.first();
+    QVERIFY2(result.end != GenerationResult::End::Error, qPrintable(result.error));
+    QVERIFY(!reasoning.isEmpty());
+    QCOMPARE(answer, QString());
   }
 
   void stopsWithinOneTokenOfCancel() {
