@@ -162,7 +162,7 @@ std::string SparsePlan::describe() const {
                 inputs.window, static_cast<long long>(want), 100.0 * first.active_fraction, inputs.active_source.c_str(),
                 shrunk ? "; the budget holds fewer, the least recently used go first" : "");
   out += line;
-  const std::string unit_kind = first.per_neuron_units ? "per-neuron unit (down column requantized)"
+  const std::string unit_kind = first.per_neuron_units ? "neuron (a per-neuron unit, its down column requantized)"
                                 : first.cluster > 1   ? "cluster of " + std::to_string(first.cluster) + " neurons"
                                                       : "unit";
   std::snprintf(line, sizeof line, "  reads: %s per %s%s; holes up to %s read through (%s)\n",

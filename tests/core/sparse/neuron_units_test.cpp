@@ -138,6 +138,32 @@ TEST(NeuronUnits, VerifyFindsAFlippedByteInTheUnits) {
   }
 }
 
+TEST(NeuronUnits, RewritingAPackKeepsThemAndAKeyWithoutThemIsRefused) {
+  const auto with_units = synth_pack(kQ4Units);
+  const auto rewritten = temp_folder() / "units-rewritten.sieve";
+  flash::PackOptions options;
+  options.extras.metadata.push_back({"sieve.test.note", gguf::Value::string("rewritten")});
+  options.verify = true;
+  const flash::PackSummary s = flash::rewrite_pack(with_units, rewritten, options);
+  EXPECT_GT(s.unit_bytes, s.ffn_bytes);  // Q4_K_M with Q8_0 columns: more than the bundles
+  const flash::PackFile pack = flash::PackFile::open(rewritten);
+  ASSERT_TRUE(pack.has_neuron_units());
+  EXPECT_EQ(pack.neuron_unit_layout(0).down_type, TensorType::Q8_0);
+
+  // The key promises units every layer must have.
+  const auto plain = synth_pack({"units-plain-q4_k_m", "q4_k_m", 256, 2, 512, 0.9});
+  flash::PackOptions lying;
+  lying.extras.metadata.push_back({flash::pack_keys::kNeuronUnits, gguf::Value::u32(static_cast<uint32_t>(TensorType::Q8_0))});
+  const auto bad = temp_folder() / "units-missing.sieve";
+  try {
+    flash::rewrite_pack(plain, bad, lying);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("'blk.0.ffn_units' is missing"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(std::filesystem::exists(bad));
+}
+
 // Random units of Q4_K gate/up rows and Q8_0 down columns (of a Q6_K down
 // projection): the kernel's y = sum_i h_i down_i, h_i = act(gate_i . x)
 // (up_i . x), against a scalar reference that dequantizes everything and sums
