@@ -57,6 +57,7 @@ const std::vector<OptionSpec>& bench_options() {
       {"sparsity", 0, true, "sparse, gate predictor: skip this fraction of neurons (calibrated)", "S"},
       {"window", 0, true, "sparse: window sizes in tokens, comma-separated; one sparse run each (default 4)", "LIST"},
       {"no-pin-hot", 0, false, "sparse: do not pin hot neurons", ""},
+      {"no-neuron-units", 0, false, "sparse: read clusters even when the pack has per-neuron units", ""},
       {"reference", 0, true,
        "also time the reference (llama.cpp over mmap) at each budget under the same memory limit: the path of "
        "its refbench.mjs (../shared/tools/reference/README.md; needs node)", "SCRIPT"},
@@ -408,6 +409,7 @@ Settings read_settings(const Args& args) {
     if (auto value = args.get(name)) s.sparse_args.insert(s.sparse_args.end(), {std::string("--") + name, *value});
   }
   if (args.has("no-pin-hot")) s.sparse_args.push_back("--no-pin-hot");
+  if (args.has("no-neuron-units")) s.sparse_args.push_back("--no-neuron-units");
   if (auto windows = args.get("window")) {
     s.windows.clear();
     for (const std::string& w : split_list(*windows)) s.windows.push_back(parse_window(w));

@@ -2,7 +2,9 @@
 // resident tensors unchanged, each layer's FFN as neuron bundles, every
 // tensor 4096-aligned and checksummed (docs/flash.md). For ReLU-family models
 // it adds training-free SVD predictors (docs/sparsity.md), so `--mode sparse
-// --predictor lowrank` works before any calibration.
+// --predictor lowrank` works before any calibration. `--neuron-units q8_0`
+// adds per-neuron units for quantized FFNs, which sparse mode reads one
+// neuron at a time (flash/neuron_units.h).
 
 #include <algorithm>
 #include <chrono>
@@ -15,6 +17,7 @@
 #include "flash/pack_writer.h"
 #include "gguf/gguf_file.h"
 #include "model/hparams.h"
+#include "tensor/tensor_type.h"
 #include "sparse/predictor_set.h"
 #include "calibration/predictor_training.h"
 #include "util/thread_pool.h"
@@ -30,6 +33,10 @@ const std::vector<OptionSpec>& pack_options() {
        "SVD predictors for ReLU-family models: auto (default: 90% of the gate's energy, skipped when the "
        "spectrum is flat), a rank, or 0 for none",
        "auto|R|0"},
+      {"neuron-units", 0, true,
+       "quantized FFNs: also store per-neuron units (gate row, up row, down column requantized to TYPE) for "
+       "sparse mode to read one neuron at a time; TYPE q8_0 (suggested), f16 or f32; none (default) adds nothing",
+       "TYPE|none"},
       {"threads", 't', true, "threads building bundles (default: all cores)", "N"},
       {"quiet", 'q', false, "no progress on stderr", ""},
       {"help", 'h', false, "show this help", ""},
@@ -100,7 +107,9 @@ flash::PackExtras svd_predictors(const std::string& source, const Args& args, in
 
 int cmd_pack(CommandArgs argv) {
   const Args args = Args::parse(argv, pack_options());
-  const std::string synopsis = "sieve pack MODEL.gguf -o MODEL.sieve [--verify] [--predictor-rank auto|R|0] [-t THREADS]";
+  const std::string synopsis =
+      "sieve pack MODEL.gguf -o MODEL.sieve [--verify] [--predictor-rank auto|R|0] [--neuron-units q8_0|f16|none] "
+      "[-t THREADS]";
   if (args.has("help")) {
     std::printf("%s", usage_text(synopsis, pack_options()).c_str());
     return 0;
@@ -111,15 +120,25 @@ int cmd_pack(CommandArgs argv) {
   flash::PackOptions options;
   options.threads = static_cast<int>(args.get_int("threads", 0, 0, 1024));
   options.verify = args.has("verify");
+  if (const auto units = args.get("neuron-units"); units && *units != "none") {
+    const auto type = tensor::type_from_name(*units);
+    if (!type) throw UsageError("--neuron-units: unknown tensor type '" + *units + "' (q8_0, f16, f32 or none)");
+    options.neuron_units = *type;
+  }
   options.extras = svd_predictors(args.positional()[0], args, options.threads, args.has("quiet"));
   ProgressLine line;
   if (!args.has("quiet")) options.progress = [&line](const flash::PackProgress& p) { line.update(p); };
   const flash::PackSummary s = flash::pack_model(args.positional()[0], *args.get("output"), options);
 
-  const double mb = static_cast<double>(s.resident_bytes + s.ffn_bytes) / 1e6;
+  const double mb = static_cast<double>(s.resident_bytes + s.ffn_bytes + s.unit_bytes) / 1e6;
   std::printf("packed %s: %lld layers, %zu tensors, resident %s, FFN bundles %s, file %s\n", args.get("output")->c_str(),
               static_cast<long long>(s.n_layers), s.n_tensors, format_bytes(s.resident_bytes).c_str(),
               format_bytes(s.ffn_bytes).c_str(), format_bytes(s.file_bytes).c_str());
+  if (s.unit_bytes > 0) {
+    std::printf("per-neuron units (down columns %s): %s, %.1f%% of the FFN bundles on top\n",
+                std::string(tensor::type_name(*options.neuron_units)).c_str(), format_bytes(s.unit_bytes).c_str(),
+                100.0 * static_cast<double>(s.unit_bytes) / static_cast<double>(std::max<uint64_t>(1, s.ffn_bytes)));
+  }
   std::printf("written in %.2f s (%.0f MB/s, sync included)", s.write_seconds, s.write_seconds > 0 ? mb / s.write_seconds : 0.0);
   if (options.verify) {
     std::printf("; verified in %.2f s (%.0f MB/s): every checksum matches", s.verify_seconds,

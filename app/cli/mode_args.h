@@ -2,7 +2,7 @@
 // The options every model-running command shares for choosing how weights
 // are reached: --mode dense|mmap|flash|sparse|auto, --dram-budget SIZE, and the
 // knobs of sparse mode (--predictor, --gate-copy, --sparsity, --window,
-// --no-pin-hot, --disk-profile).
+// --no-pin-hot, --no-neuron-units, --disk-profile).
 
 #include <string>
 #include <vector>
@@ -29,6 +29,7 @@ inline std::vector<OptionSpec> mode_option_specs() {
        "S"},
       {"window", 0, true, "sparse: neurons used by the last K tokens stay in DRAM (default 4)", "K"},
       {"no-pin-hot", 0, false, "sparse: do not pin the most often active neurons", ""},
+      {"no-neuron-units", 0, false, "sparse: read clusters of neurons even when the pack has per-neuron units", ""},
       {"disk-profile", 0, true, "sparse: a `sieve probe-disk --json` profile to size merged reads by", "FILE"},
   };
 }
@@ -43,7 +44,7 @@ inline std::vector<OptionSpec> with_mode_options(std::vector<OptionSpec> specs) 
 // The sparse-mode options given on the command line (empty when none).
 inline std::vector<std::string> given_sparse_options(const Args& args) {
   std::vector<std::string> given;
-  for (const char* name : {"predictor", "gate-copy", "sparsity", "window", "no-pin-hot", "disk-profile"}) {
+  for (const char* name : {"predictor", "gate-copy", "sparsity", "window", "no-pin-hot", "no-neuron-units", "disk-profile"}) {
     if (args.has(name)) given.push_back(name);
   }
   return given;
@@ -87,6 +88,7 @@ inline void apply_sparse_options(const Args& args, EngineOptions& options, bool 
   }
   if (auto window = args.get("window"); window && !window_list) s.window = parse_window(*window);
   if (args.has("no-pin-hot")) s.pin_hot = false;
+  if (args.has("no-neuron-units")) s.neuron_units = false;
   if (auto profile = args.get("disk-profile")) options.flash.disk_profile = *profile;
   if ((args.has("gate-copy") || args.has("sparsity")) && s.predictor != sparse::PredictorKind::gate) {
     throw UsageError("--gate-copy and --sparsity apply to --predictor gate only");

@@ -85,6 +85,7 @@ void PackFile::validate() {
                 std::to_string(file_->tensors().size()) + ").");
   }
   checksums_ = *values;
+  validate_neuron_units();
 
   for (const gguf::TensorInfo& t : file_->tensors()) {
     if (parse_ffn_tensor_name(t.name)) {
@@ -92,6 +93,7 @@ void PackFile::validate() {
     }
     const bool is_bundle = std::find(bundle_tensors_.begin(), bundle_tensors_.end(), &t) != bundle_tensors_.end();
     if (is_bundle) continue;
+    if (is_neuron_units_tensor_name(t.name)) continue;  // validated above
     if (parse_predictor_tensor_name(t.name)) {
       predictor_.push_back(&t);
     } else {
@@ -127,6 +129,52 @@ void PackFile::validate_layer(int64_t layer, const std::vector<int64_t>& types) 
   }
   layouts_.push_back(layout);
   bundle_tensors_.push_back(t);
+}
+
+void PackFile::validate_neuron_units() {
+  const std::optional<int64_t> type_id = file_->get_int(pack_keys::kNeuronUnits);
+  if (!type_id) {
+    for (const gguf::TensorInfo& t : file_->tensors()) {
+      if (is_neuron_units_tensor_name(t.name)) {
+        throw Error(where_ + ": holds the per-neuron units '" + t.name + "' without the key " +
+                    std::string(pack_keys::kNeuronUnits) + "; re-create the pack.");
+      }
+    }
+    return;
+  }
+  if (*type_id < 0 || !tensor::find_type_info(static_cast<uint32_t>(*type_id))) {
+    throw Error(where_ + ": key " + std::string(pack_keys::kNeuronUnits) + " names unknown tensor type id " +
+                std::to_string(*type_id) + ".");
+  }
+  const auto down_type = static_cast<tensor::TensorType>(*type_id);
+  for (int64_t layer = 0; layer < hp_.n_layers; ++layer) {
+    const NeuronUnitLayout u =
+        make_neuron_unit_layout(layout(layer), down_type, where_ + ": layer " + std::to_string(layer));
+    const std::string name = neuron_units_tensor_name(layer);
+    const gguf::TensorInfo* t = file_->find_tensor(name);
+    if (t == nullptr) throw Error(where_ + ": tensor '" + name + "' is missing (the pack has per-neuron units).");
+    const std::vector<uint64_t> expected{u.unit_bytes, static_cast<uint64_t>(u.n_ff)};
+    if (t->type != tensor::TensorType::I8 || t->dims != expected) {
+      throw Error(where_ + ": tensor '" + name + "' has type " + std::string(tensor::type_name(t->type)) +
+                  " and dims " + dims_text(t->dims) + ", expected I8 " + dims_text(expected) + " for this model's layer " +
+                  std::to_string(layer) + ".");
+    }
+    if (file_->tensor_file_offset(*t) % kPackAlignment != 0) {
+      throw Error(where_ + ": tensor '" + name + "' does not start on a " + std::to_string(kPackAlignment) +
+                  "-byte boundary.");
+    }
+    unit_layouts_.push_back(u);
+    unit_tensors_.push_back(t);
+  }
+  for (const gguf::TensorInfo& t : file_->tensors()) {
+    const std::optional<int64_t> layer = [&]() -> std::optional<int64_t> {
+      if (!is_neuron_units_tensor_name(t.name)) return std::nullopt;
+      return std::stoll(t.name.substr(4));
+    }();
+    if (layer && *layer >= hp_.n_layers) {
+      throw Error(where_ + ": tensor '" + t.name + "' names a layer the model does not have.");
+    }
+  }
 }
 
 const gguf::TensorInfo* PackFile::predictor_tensor(int64_t layer, PredictorRole role) const {

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "flash/bundle_layout.h"
+#include "flash/neuron_units.h"
 #include "flash/pack_format.h"
 #include "gguf/gguf_file.h"
 #include "model/hparams.h"
@@ -46,7 +47,12 @@ class PackFile {
   const BundleLayout& layout(int64_t layer) const { return layouts_[static_cast<size_t>(layer)]; }
   const gguf::TensorInfo& bundles(int64_t layer) const { return *bundle_tensors_[static_cast<size_t>(layer)]; }
   uint64_t bundles_file_offset(int64_t layer) const { return file_->tensor_file_offset(bundles(layer)); }
-  // Every tensor but the bundles and the predictor tensors: embeddings,
+  // Per-neuron units (neuron_units.h): every layer has them, or none does.
+  bool has_neuron_units() const { return !unit_tensors_.empty(); }
+  const NeuronUnitLayout& neuron_unit_layout(int64_t layer) const { return unit_layouts_[static_cast<size_t>(layer)]; }
+  const gguf::TensorInfo& neuron_units(int64_t layer) const { return *unit_tensors_[static_cast<size_t>(layer)]; }
+  uint64_t neuron_units_file_offset(int64_t layer) const { return file_->tensor_file_offset(neuron_units(layer)); }
+  // Every tensor but the bundles, the units and the predictor tensors: embeddings,
   // attention, norms, output head.
   const std::vector<const gguf::TensorInfo*>& resident_tensors() const { return resident_; }
 
@@ -87,6 +93,7 @@ class PackFile {
   PackFile(std::unique_ptr<gguf::GgufFile> owned, const gguf::GgufFile& file);
   void validate();
   void validate_layer(int64_t layer, const std::vector<int64_t>& types);
+  void validate_neuron_units();
   void validate_predictors();
   void validate_lowrank();
   void validate_powerinfer();
@@ -100,6 +107,8 @@ class PackFile {
   model::HyperParams hp_;
   std::vector<BundleLayout> layouts_;
   std::vector<const gguf::TensorInfo*> bundle_tensors_;
+  std::vector<NeuronUnitLayout> unit_layouts_;
+  std::vector<const gguf::TensorInfo*> unit_tensors_;
   std::vector<const gguf::TensorInfo*> resident_;
   std::vector<const gguf::TensorInfo*> predictor_;
   std::vector<int64_t> pred_ranks_;

@@ -7,6 +7,8 @@ namespace sieve::flash {
 
 std::string bundle_tensor_name(int64_t layer) { return "blk." + std::to_string(layer) + ".ffn_bundles"; }
 
+std::string neuron_units_tensor_name(int64_t layer) { return "blk." + std::to_string(layer) + ".ffn_units"; }
+
 std::string ffn_tensor_name(int64_t layer, FfnRole role) {
   const char* suffix = role == FfnRole::gate ? "ffn_gate" : role == FfnRole::up ? "ffn_up" : "ffn_down";
   return "blk." + std::to_string(layer) + "." + suffix + ".weight";
@@ -40,6 +42,11 @@ std::optional<PredictorTensorName> parse_predictor_tensor_name(std::string_view 
     if (split->second == kPredictorSuffixes[role]) return PredictorTensorName{split->first, static_cast<PredictorRole>(role)};
   }
   return std::nullopt;
+}
+
+bool is_neuron_units_tensor_name(std::string_view name) {
+  const auto split = split_block_name(name);
+  return split && split->second == ".ffn_units";
 }
 
 std::optional<FfnTensorName> parse_ffn_tensor_name(std::string_view name) {

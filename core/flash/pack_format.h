@@ -10,7 +10,10 @@
 //               the FFN projections, unchanged and under the same names; then
 //               one `blk.L.ffn_bundles` tensor per layer (type I8, dims
 //               [bundle_bytes, n_clusters], see bundle_layout.h); optionally
-//               predictor tensors (below), which are neither resident nor FFN
+//               one `blk.L.ffn_units` tensor per layer (per-neuron units,
+//               type I8, dims [unit_bytes, n_ff], see neuron_units.h) when
+//               sieve.pack.neuron_units is set; optionally predictor tensors
+//               (below), which are neither resident nor FFN
 //
 // Optional activation-sparsity predictors (docs/sparsity.md, `sieve pack`
 // for SVD ones, `sieve calibrate` for trained ones and the calibration):
@@ -44,6 +47,9 @@ inline constexpr const char* kLayerTypes = "sieve.pack.layer_types";   // i32[3 
 inline constexpr const char* kBundleAlignment = "sieve.pack.bundle_alignment";  // u32
 inline constexpr const char* kChecksumAlgorithm = "sieve.pack.checksum";        // string, "xxh64"
 inline constexpr const char* kChecksums = "sieve.pack.checksums";      // u64[n_tensors], in tensor-table order
+// Optional u32: the type id of the down columns of the per-neuron units
+// (neuron_units.h); present exactly when every layer has blk.L.ffn_units.
+inline constexpr const char* kNeuronUnits = "sieve.pack.neuron_units";
 }  // namespace pack_keys
 
 // Predictor metadata (all optional; validated by PackFile when present).
@@ -76,6 +82,9 @@ inline constexpr const char* kChecksumAlgorithmName = "xxh64";
 
 // "blk.7.ffn_bundles"
 std::string bundle_tensor_name(int64_t layer);
+// "blk.7.ffn_units": the layer's per-neuron units (optional).
+std::string neuron_units_tensor_name(int64_t layer);
+bool is_neuron_units_tensor_name(std::string_view name);
 
 enum class FfnRole { gate, up, down };
 // For "blk.L.ffn_gate.weight" and its up / down siblings: the layer and role.

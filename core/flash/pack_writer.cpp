@@ -12,6 +12,7 @@
 #include "flash/bundle_layout.h"
 #include "flash/checksum.h"
 #include "flash/io/aligned_buffer.h"
+#include "flash/neuron_units.h"
 #include "flash/pack_file.h"
 #include "flash/pack_format.h"
 #include "gguf/gguf_file.h"
@@ -38,16 +39,25 @@ double seconds_since(Clock::time_point start) { return std::chrono::duration<dou
 struct SourceLayer {
   model::FfnTensors ffn;
   BundleLayout layout;
+  std::optional<NeuronUnitLayout> units;
 };
 
-std::vector<SourceLayer> source_layers(const gguf::GgufFile& src, const model::HyperParams& hp) {
+std::vector<SourceLayer> source_layers(const gguf::GgufFile& src, const model::HyperParams& hp,
+                                       std::optional<tensor::TensorType> unit_down_type) {
   const std::string where = src.path().filename().string();
   std::vector<SourceLayer> layers;
   for (int64_t l = 0; l < hp.n_layers; ++l) {
     SourceLayer s;
     s.ffn = model::find_ffn_tensors(src, hp, l);
-    s.layout = make_bundle_layout(hp.dim, hp.n_ff, s.ffn.gate->type, s.ffn.up->type, s.ffn.down->type,
-                                  where + ": layer " + std::to_string(l));
+    const std::string layer_where = where + ": layer " + std::to_string(l);
+    s.layout = make_bundle_layout(hp.dim, hp.n_ff, s.ffn.gate->type, s.ffn.up->type, s.ffn.down->type, layer_where);
+    if (unit_down_type) {
+      if (s.layout.cluster == 1) {
+        throw Error(layer_where + ": the down projection is " + std::string(tensor::type_name(s.layout.down_type)) +
+                    ", whose bundles are per-neuron units already; --neuron-units is for quantized FFNs.");
+      }
+      s.units = make_neuron_unit_layout(s.layout, *unit_down_type, layer_where);
+    }
     layers.push_back(s);
   }
   return layers;
@@ -152,25 +162,45 @@ class PackStreamer {
   }
 
   void write_bundles(size_t index, const BundleLayout& layout, const DenseFfn& dense, uint64_t chunk_bytes) {
-    const int64_t per_chunk = std::max<int64_t>(1, static_cast<int64_t>(chunk_bytes / layout.bundle_bytes));
-    const size_t buffer_bytes = static_cast<size_t>(per_chunk) * layout.bundle_bytes;
+    write_built(index, layout.n_clusters, layout.bundle_bytes, 1, chunk_bytes,
+                [&](int64_t c0, int64_t c1, std::byte* out) { build_bundles(layout, dense, c0, c1, out); });
+  }
+
+  // Per-neuron units, built in whole down blocks (B neurons) per task.
+  void write_units(size_t index, const NeuronUnitLayout& units, const BundleLayout& layout, const DenseFfn& dense,
+                   uint64_t chunk_bytes) {
+    write_built(index, units.n_ff, units.unit_bytes, layout.cluster, chunk_bytes,
+                [&](int64_t n0, int64_t n1, std::byte* out) { build_neuron_units(units, layout, dense, n0, n1, out); });
+  }
+
+  const std::vector<uint64_t>& checksums() const { return checksums_; }
+
+ private:
+  // Builds items [0, n) of item_bytes each, `grain` at a time on the pool,
+  // a chunk while the previous one is written.
+  template <typename Build>
+  void write_built(size_t index, int64_t n, size_t item_bytes, int64_t grain, uint64_t chunk_bytes, const Build& build) {
+    const int64_t per_chunk = std::max<int64_t>(1, static_cast<int64_t>(chunk_bytes / item_bytes) / grain) * grain;
+    const size_t buffer_bytes = static_cast<size_t>(per_chunk) * item_bytes;
     if (buffers_[0].size() < buffer_bytes) {
       for (AlignedBuffer& b : buffers_) b = AlignedBuffer(buffer_bytes);
     }
     Hasher64 hasher;
     std::future<void> writing;
     int current = 0;
-    for (int64_t c0 = 0; c0 < layout.n_clusters; c0 += per_chunk, current ^= 1) {
-      const int64_t c1 = std::min(layout.n_clusters, c0 + per_chunk);
+    for (int64_t c0 = 0; c0 < n; c0 += per_chunk, current ^= 1) {
+      const int64_t c1 = std::min(n, c0 + per_chunk);
       std::byte* out = buffers_[current].data();
+      const int64_t tasks = (c1 - c0 + grain - 1) / grain;
       pool_.parallel_for(
-          c1 - c0,
+          tasks,
           [&](int64_t b, int64_t e) {
-            build_bundles(layout, dense, c0 + b, c0 + e, out + static_cast<size_t>(b) * layout.bundle_bytes);
+            const int64_t i0 = c0 + b * grain, i1 = std::min(c1, c0 + e * grain);
+            build(i0, i1, out + static_cast<size_t>(i0 - c0) * item_bytes);
           },
           1);
       if (writing.valid()) writing.get();  // the other buffer is free again
-      const std::span<const std::byte> piece(out, static_cast<size_t>(c1 - c0) * layout.bundle_bytes);
+      const std::span<const std::byte> piece(out, static_cast<size_t>(c1 - c0) * item_bytes);
       writing = std::async(std::launch::async, [this, &hasher, index, piece] {
         hasher.update(piece);
         writer_.write_tensor_data(index, piece);
@@ -182,9 +212,6 @@ class PackStreamer {
     checksums_[index] = hasher.digest();
   }
 
-  const std::vector<uint64_t>& checksums() const { return checksums_; }
-
- private:
   gguf::GgufWriter& writer_;
   WritebackPacer pacer_;
   ThreadPool& pool_;
@@ -249,6 +276,9 @@ void set_metadata(gguf::GgufWriter& w, const gguf::GgufFile& src, const std::vec
   }
   w.set(pack_keys::kLayerTypes, gguf::Value::i32_array(types));
   w.set(pack_keys::kBundleAlignment, gguf::Value::u32(static_cast<uint32_t>(kBundleAlignment)));
+  if (!layers.empty() && layers.front().units) {
+    w.set(pack_keys::kNeuronUnits, gguf::Value::u32(static_cast<uint32_t>(layers.front().units->down_type)));
+  }
   w.set(pack_keys::kChecksumAlgorithm, gguf::Value::string(kChecksumAlgorithmName));
 }
 
@@ -315,7 +345,7 @@ PackSummary pack_model(const fs::path& source, const fs::path& out, const PackOp
   if (PackFile::is_pack(src)) throw Error(where + ": is already a Sieve pack.");
   if (fs::exists(out) && fs::equivalent(out, source)) throw Error(out.string() + ": the pack would overwrite its source.");
   const model::HyperParams hp = model::read_hyper_params(src);
-  const std::vector<SourceLayer> layers = source_layers(src, hp);
+  const std::vector<SourceLayer> layers = source_layers(src, hp, options.neuron_units);
   check_no_unknown_ffn_tensors(src);
 
   // The writer itself writes "<partial>.partial" and renames it to
@@ -330,7 +360,8 @@ PackSummary pack_model(const fs::path& source, const fs::path& out, const PackOp
   }
   check_extras(options.extras, where);
   for (const gguf::KeyValue& kv : options.extras.metadata) w.set(kv.key, kv.value);
-  const size_t n_tensors = resident.size() + layers.size() + options.extras.tensors.size();
+  const size_t n_unit_tensors = options.neuron_units ? layers.size() : 0;
+  const size_t n_tensors = resident.size() + layers.size() + n_unit_tensors + options.extras.tensors.size();
   std::vector<uint64_t> zeros(n_tensors, 0);
   w.set(pack_keys::kChecksums, gguf::Value::array(gguf::Array{gguf::ValueType::UINT64, zeros}));
   PackSummary summary;
@@ -344,23 +375,35 @@ PackSummary pack_model(const fs::path& source, const fs::path& out, const PackOp
                  {layout.bundle_bytes, static_cast<uint64_t>(layout.n_clusters)});
     summary.ffn_bytes += layout.layer_bytes();
   }
+  for (size_t l = 0; l < n_unit_tensors; ++l) {
+    const NeuronUnitLayout& units = *layers[l].units;
+    w.add_tensor(neuron_units_tensor_name(static_cast<int64_t>(l)), tensor::TensorType::I8,
+                 {units.unit_bytes, static_cast<uint64_t>(units.n_ff)});
+    summary.unit_bytes += units.layer_bytes();
+  }
   declare_extras(w, options.extras, summary);
 
   try {
     ThreadPool pool(options.threads);
-    Progress progress(options, "writing", summary.resident_bytes + summary.ffn_bytes);
+    Progress progress(options, "writing", summary.resident_bytes + summary.ffn_bytes + summary.unit_bytes);
     PackStreamer streamer(w, with_suffix(partial, ".partial"), pool, progress, n_tensors);
     w.begin_data();
     const uint64_t chunk = std::max<uint64_t>(options.chunk_bytes, 1 << 20);
     for (size_t i = 0; i < resident.size(); ++i) streamer.copy_tensor(i, src.tensor_data(*resident[i]), chunk);
+    const auto dense_of = [&](const SourceLayer& layer) {
+      const model::FfnTensors& f = layer.ffn;
+      const std::byte* up = src.tensor_data(*f.up).data() + static_cast<size_t>(f.up_first_row) * layer.layout.up_row_bytes;
+      return DenseFfn{src.tensor_data(*f.gate).data(), up, src.tensor_data(*f.down).data()};
+    };
     for (size_t l = 0; l < layers.size(); ++l) {
-      const model::FfnTensors& f = layers[l].ffn;
-      const std::byte* up = src.tensor_data(*f.up).data() + static_cast<size_t>(f.up_first_row) * layers[l].layout.up_row_bytes;
-      const DenseFfn dense{src.tensor_data(*f.gate).data(), up, src.tensor_data(*f.down).data()};
-      streamer.write_bundles(resident.size() + l, layers[l].layout, dense, chunk);
+      streamer.write_bundles(resident.size() + l, layers[l].layout, dense_of(layers[l]), chunk);
+    }
+    for (size_t l = 0; l < n_unit_tensors; ++l) {
+      streamer.write_units(resident.size() + layers.size() + l, *layers[l].units, layers[l].layout,
+                           dense_of(layers[l]), chunk);
     }
     for (size_t i = 0; i < options.extras.tensors.size(); ++i) {
-      streamer.copy_tensor(resident.size() + layers.size() + i, options.extras.tensors[i].data, chunk);
+      streamer.copy_tensor(resident.size() + layers.size() + n_unit_tensors + i, options.extras.tensors[i].data, chunk);
     }
     w.finish();
     patch_checksums(partial, streamer.checksums());
@@ -406,12 +449,14 @@ PackSummary rewrite_pack(const fs::path& pack_path, const fs::path& out, const P
           gguf::Value::array(gguf::Array{gguf::ValueType::UINT64, std::vector<uint64_t>(n_tensors, 0)}));
     for (const gguf::TensorInfo* t : kept) {
       w.add_tensor(t->name, t->type, t->dims);
-      (t->name.ends_with(".ffn_bundles") ? summary.ffn_bytes : summary.resident_bytes) += t->size_bytes;
+      (t->name.ends_with(".ffn_bundles")      ? summary.ffn_bytes
+       : is_neuron_units_tensor_name(t->name) ? summary.unit_bytes
+                                              : summary.resident_bytes) += t->size_bytes;
     }
     declare_extras(w, options.extras, summary);
 
     ThreadPool pool(1);
-    Progress progress(options, "writing", summary.resident_bytes + summary.ffn_bytes);
+    Progress progress(options, "writing", summary.resident_bytes + summary.ffn_bytes + summary.unit_bytes);
     PackStreamer streamer(w, with_suffix(partial, ".partial"), pool, progress, n_tensors);
     w.begin_data();
     const uint64_t chunk = std::max<uint64_t>(options.chunk_bytes, 1 << 20);
@@ -443,7 +488,7 @@ void verify_if_asked(const fs::path& out, const PackOptions& options, PackSummar
   if (options.verify) {
     const Clock::time_point verify_start = Clock::now();
     const PackFile pack = PackFile::open(out);
-    Progress verify_progress(options, "verifying", summary.resident_bytes + summary.ffn_bytes);
+    Progress verify_progress(options, "verifying", summary.resident_bytes + summary.ffn_bytes + summary.unit_bytes);
     uint64_t reported = 0;
     pack.verify([&](uint64_t done, uint64_t) {
       verify_progress.add(done - reported);

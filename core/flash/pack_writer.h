@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -56,12 +57,17 @@ struct PackOptions {
   bool verify = false;                      // re-read the finished pack and check every checksum
   std::function<void(const PackProgress&)> progress;  // called after each chunk; may throw to cancel
   PackExtras extras;                        // tensors and keys added to the pack
+  // Adds per-neuron units with down columns of this type (neuron_units.h;
+  // `sieve pack --neuron-units q8_0`). Only for quantized FFNs: float ones
+  // are bundled per neuron already.
+  std::optional<tensor::TensorType> neuron_units;
 };
 
 struct PackSummary {
   uint64_t file_bytes = 0;
   uint64_t resident_bytes = 0;  // tensor bytes of the resident section
   uint64_t ffn_bytes = 0;       // bundle bytes, padding included
+  uint64_t unit_bytes = 0;      // per-neuron unit bytes (0 without them), padding included
   size_t n_tensors = 0;
   int64_t n_layers = 0;
   double write_seconds = 0;  // writing, syncing and renaming

@@ -23,37 +23,37 @@ constexpr uint64_t kRoundStaging = uint64_t{8} << 20;
 constexpr double kHotFrequency = 0.4;
 constexpr int64_t kLearnTokens = 16;
 
-size_t largest_bundle(const std::vector<flash::BundleLayout>& layouts) {
-  size_t largest = 1;
-  for (const flash::BundleLayout& l : layouts) largest = std::max(largest, l.bundle_bytes);
-  return largest;
+std::vector<UnitGeometry> geometries_of(const std::vector<SparseLayer>& layers, bool gate_rows) {
+  std::vector<UnitGeometry> out;
+  for (const SparseLayer& l : layers) out.push_back(SparseFeedForward::decode_units(l, gate_rows));
+  return out;
 }
 
 // What one reader's staging may reach: a round's ranges merged into one
 // region, at most the whole layer.
-uint64_t round_staging(const std::vector<flash::BundleLayout>& layouts) {
+uint64_t round_staging(const std::vector<UnitGeometry>& units) {
   uint64_t largest_layer = 0;
-  for (const flash::BundleLayout& l : layouts) largest_layer = std::max(largest_layer, l.layer_bytes());
+  for (const UnitGeometry& u : units) largest_layer = std::max(largest_layer, u.layer_bytes());
   return std::min(kRoundStaging, largest_layer + 4 * flash::kDefaultIoAlignment);
 }
 
-size_t round_units(const std::vector<flash::BundleLayout>& layouts, uint32_t merge_gap) {
+size_t round_units(const std::vector<UnitGeometry>& units, uint32_t merge_gap) {
   uint64_t largest_layer = 0, most_units = 1;
-  for (const flash::BundleLayout& l : layouts) {
-    largest_layer = std::max(largest_layer, l.layer_bytes());
-    most_units = std::max(most_units, static_cast<uint64_t>(l.n_clusters));
+  size_t largest_unit = 1;
+  for (const UnitGeometry& u : units) {
+    largest_layer = std::max(largest_layer, u.layer_bytes());
+    most_units = std::max(most_units, static_cast<uint64_t>(u.n_units));
+    largest_unit = std::max(largest_unit, u.stride);
   }
-  const uint64_t staging = round_staging(layouts), edges = 2 * flash::kDefaultIoAlignment;
+  const uint64_t staging = round_staging(units), edges = 2 * flash::kDefaultIoAlignment;
   if (largest_layer + edges <= staging) return static_cast<size_t>(most_units);  // any round fits
-  const uint64_t per_unit = largest_bundle(layouts) + merge_gap;
+  const uint64_t per_unit = largest_unit + merge_gap;
   return static_cast<size_t>(std::max<uint64_t>(1, (staging - edges) / per_unit));
 }
 
-size_t largest_stride(const std::vector<flash::BundleLayout>& layouts, bool gate_rows) {
+size_t largest_stride(const std::vector<UnitGeometry>& units) {
   size_t largest = 1;
-  for (const flash::BundleLayout& l : layouts) {
-    largest = std::max(largest, NeuronStore::slot_stride(SparseFeedForward::unit_bytes(l, gate_rows)));
-  }
+  for (const UnitGeometry& u : units) largest = std::max(largest, NeuronStore::slot_stride(u.bytes));
   return largest;
 }
 
@@ -71,20 +71,20 @@ std::vector<PrefillLayer> prefill_layers(const std::vector<SparseLayer>& layers)
 
 }  // namespace
 
-size_t SparseFeedForward::unit_bytes(const flash::BundleLayout& layout, bool gate_rows) {
-  return unit_geometry(layout, gate_rows).bytes;
+UnitGeometry SparseFeedForward::decode_units(const SparseLayer& layer, bool gate_rows) {
+  return layer.neuron_units ? unit_geometry(*layer.neuron_units, gate_rows) : unit_geometry(layer.layout, gate_rows);
 }
 
-uint64_t SparseFeedForward::staging_bytes(const std::vector<flash::BundleLayout>& layouts, bool gate_rows,
-                                          uint32_t merge_gap) {
-  const uint64_t spill = round_units(layouts, merge_gap) * largest_stride(layouts, gate_rows);
-  return ChunkedPrefill::staging_bytes(layouts) + 2 * round_staging(layouts) + spill;
+uint64_t SparseFeedForward::staging_bytes(const std::vector<SparseLayer>& layers, bool gate_rows, uint32_t merge_gap) {
+  const std::vector<UnitGeometry> units = geometries_of(layers, gate_rows);
+  const uint64_t spill = round_units(units, merge_gap) * largest_stride(units);
+  return ChunkedPrefill::staging_bytes(layouts_of(layers)) + 2 * round_staging(units) + spill;
 }
 
 uint64_t SparseFeedForward::scratch_bytes(const model::HyperParams& hp, int threads, int max_batch,
                                           const std::vector<flash::BundleLayout>& layouts) {
-  uint64_t n_units = 0;
-  for (const flash::BundleLayout& l : layouts) n_units = std::max<uint64_t>(n_units, static_cast<uint64_t>(l.n_clusters));
+  // Units: at most one per neuron (per-neuron units), fewer for clusters.
+  const auto n_units = static_cast<uint64_t>(hp.n_ff);
   // Per-call index vectors (active neurons, units, refs, reads) for the largest layer.
   const uint64_t indexes = static_cast<uint64_t>(hp.n_ff) * sizeof(int32_t) + n_units * (4 * sizeof(int32_t) + 3 * sizeof(UnitRef) + sizeof(flash::ReadRequest) + 8);
   return UnitKernel::scratch_bytes(hp, threads, layouts) + ChunkedPrefill::scratch_bytes(hp, max_batch, threads, layouts) +
@@ -93,10 +93,11 @@ uint64_t SparseFeedForward::scratch_bytes(const model::HyperParams& hp, int thre
 
 SparseFeedForward::LayerState::LayerState(const SparseLayer& c, bool gate_rows)
     : config(c),
-      geometry(unit_geometry(c.layout, gate_rows)),
-      store(c.layout.n_clusters, c.capacity, geometry.bytes),
-      hot(static_cast<size_t>(c.layout.n_clusters), 0),
-      seen(static_cast<size_t>(c.layout.n_clusters), 0) {}
+      geometry(decode_units(c, gate_rows)),
+      units_offset(c.neuron_units ? c.units_file_offset : c.file_offset),
+      store(geometry.n_units, c.capacity, geometry.bytes),
+      hot(static_cast<size_t>(geometry.n_units), 0),
+      seen(static_cast<size_t>(geometry.n_units), 0) {}
 
 SparseFeedForward::SparseFeedForward(const model::HyperParams& hp, ThreadPool& pool, flash::IoEngine& io,
                                      Predictor& predictor, std::vector<SparseLayer> layers,
@@ -109,20 +110,21 @@ SparseFeedForward::SparseFeedForward(const model::HyperParams& hp, ThreadPool& p
       prefill_(hp, pool, io, prefill_layers(layers), options.max_batch, options.max_read),
       rounds_(io, round_plan(options)) {
   if (static_cast<int64_t>(layers.size()) != hp.n_layers) throw Error("sparse FFN: one layer description per layer is needed.");
-  const std::vector<flash::BundleLayout> layouts = layouts_of(layers);
+  const std::vector<UnitGeometry> units = geometries_of(layers, options.gate_rows);
   layers_.reserve(layers.size());
   int64_t max_units = 1;
   for (const SparseLayer& l : layers) {
     layers_.emplace_back(l, options.gate_rows);
-    max_units = std::max(max_units, l.layout.n_clusters);
+    max_units = std::max(max_units, layers_.back().geometry.n_units);
     stats_.ffn_bytes_per_token += l.layout.layer_bytes();
+    stats_.per_neuron_units = stats_.per_neuron_units || l.neuron_units.has_value();
   }
-  units_per_round_ = round_units(layouts, options.merge_gap);
-  spill_ = flash::AlignedBuffer(units_per_round_ * largest_stride(layouts, options.gate_rows));
+  units_per_round_ = round_units(units, options.merge_gap);
+  spill_ = flash::AlignedBuffer(units_per_round_ * largest_stride(units));
   // A round's ranges lie within one layer: its reads are planned without allocating.
   uint64_t largest_layer = 0;
-  for (const flash::BundleLayout& l : layouts) largest_layer = std::max(largest_layer, l.layer_bytes());
-  rounds_.reserve(units_per_round_, largest_layer + 2 * flash::kDefaultIoAlignment, round_staging(layouts));
+  for (const UnitGeometry& u : units) largest_layer = std::max(largest_layer, u.layer_bytes());
+  rounds_.reserve(units_per_round_, largest_layer + 2 * flash::kDefaultIoAlignment, round_staging(units));
   const auto n = static_cast<size_t>(max_units);
   active_.reserve(static_cast<size_t>(hp.n_ff));
   for (auto* v : {&units_, &missing_, &victims_, &spilled_}) v->reserve(n);
@@ -133,8 +135,8 @@ SparseFeedForward::SparseFeedForward(const model::HyperParams& hp, ThreadPool& p
     if (options.pin_hot && !s.config.frequency.empty()) {
       // Calibrated: a cluster is as hot as its most active neuron.
       ranked_.clear();
-      const int64_t b = s.config.layout.cluster;
-      for (int64_t u = 0; u < s.config.layout.n_clusters; ++u) {
+      const int64_t b = s.geometry.cluster;
+      for (int64_t u = 0; u < s.geometry.n_units; ++u) {
         float f = 0;
         for (int64_t j = 0; j < b; ++j) f = std::max(f, s.config.frequency[static_cast<size_t>(u * b + j)]);
         if (f >= kHotFrequency) ranked_.emplace_back(static_cast<uint32_t>(std::lround(f * 1e6)), static_cast<int32_t>(u));
@@ -163,7 +165,7 @@ void SparseFeedForward::forward_batch(int layer, int64_t pos, const float* x, in
 
 void SparseFeedForward::collect_units(const LayerState& s) {
   units_.clear();
-  const int64_t b = s.config.layout.cluster;
+  const int64_t b = s.geometry.cluster;
   for (int32_t neuron : active_) {
     const auto unit = static_cast<int32_t>(neuron / b);
     if (units_.empty() || units_.back() != unit) units_.push_back(unit);
@@ -216,9 +218,8 @@ std::span<const UnitRef> SparseFeedForward::refs(size_t first, size_t count) con
 
 void SparseFeedForward::submit_round(LayerState& s, int side, const Round& round) {
   wanted_.clear();
-  const flash::BundleLayout& l = s.config.layout;
   for (const UnitRef& ref : refs(round.first, round.count)) {
-    const uint64_t offset = s.config.file_offset + static_cast<uint64_t>(ref.unit) * l.bundle_bytes + s.geometry.offset;
+    const uint64_t offset = s.units_offset + static_cast<uint64_t>(ref.unit) * s.geometry.stride + s.geometry.offset;
     wanted_.push_back({offset, static_cast<uint32_t>(s.geometry.bytes), const_cast<std::byte*>(ref.data), 0});
   }
   rounds_.submit(side, wanted_);
@@ -242,7 +243,6 @@ void SparseFeedForward::run_rounds(LayerState& s) {
 
 // Units the store had no room for: read through the spill buffer, computed, dropped.
 void SparseFeedForward::run_spill(LayerState& s) {
-  const flash::BundleLayout& l = s.config.layout;
   const size_t stride = NeuronStore::slot_stride(s.geometry.bytes);
   for (size_t first = 0; first < spilled_.size(); first += units_per_round_) {
     const size_t count = std::min(units_per_round_, spilled_.size() - first);
@@ -251,13 +251,13 @@ void SparseFeedForward::run_spill(LayerState& s) {
     for (size_t i = 0; i < count; ++i) {
       const int32_t unit = spilled_[first + i];
       std::byte* dest = spill_.data() + i * stride;
-      wanted_.push_back({s.config.file_offset + static_cast<uint64_t>(unit) * l.bundle_bytes + s.geometry.offset,
+      wanted_.push_back({s.units_offset + static_cast<uint64_t>(unit) * s.geometry.stride + s.geometry.offset,
                          static_cast<uint32_t>(s.geometry.bytes), dest, 0});
       spill_refs_.push_back({unit, dest});
     }
     rounds_.submit(0, wanted_);
     rounds_.wait(0);
-    kernel_.add(spill_refs_);
+    kernel_.add_now(spill_refs_);  // the spill buffer is reused by the next round
   }
 }
 
@@ -316,7 +316,7 @@ void SparseFeedForward::forward(int layer, int64_t pos, const float* x, float* y
   }
   kernel_.finish(y);
   s.store.remove_all(victims_);
-  const auto b = static_cast<uint64_t>(s.config.layout.cluster);
+  const auto b = static_cast<uint64_t>(s.geometry.cluster);
   stats_.neurons_predicted += active_.size();
   stats_.neuron_hits += hits_.size() * b;
   stats_.neurons_loaded += (loaded_.size() + spilled_.size()) * b;

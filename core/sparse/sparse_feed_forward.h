@@ -16,8 +16,12 @@
 //        are read through a small spill buffer and not kept
 //   prefill (a batch of several tokens): ChunkedPrefill, dense and exact
 //
-// With the exact gate from the predictor (gate kind, exact copy) a unit is
-// its up rows and down column(s) only; otherwise it carries its gate rows.
+// Units are the pack's bundles (neurons for float types, clusters of B for
+// quantized ones), or, when the pack has them and the options allow, its
+// per-neuron units (flash/neuron_units.h: one neuron, one contiguous read,
+// the down column requantized). With the exact gate from the predictor (gate
+// kind, exact copy) a unit is its up rows and down column(s) only; otherwise
+// it carries its gate rows. Prefill always streams the exact bundles.
 //
 // Hot units — calibrated activation frequency >= 0.4 (sieve.pred.hot), or,
 // without calibration, active in >= 40% of the first 16 decoded tokens — are
@@ -29,6 +33,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,6 +57,9 @@ struct SparseLayer {
   // Calibrated activation frequency per neuron (n_ff values); empty: learn
   // the hot units from the first decoded tokens.
   std::vector<float> frequency;
+  // The layer's per-neuron units, read in decode instead of the bundles when set.
+  std::optional<flash::NeuronUnitLayout> neuron_units;
+  uint64_t units_file_offset = 0;  // of the first unit
 };
 
 struct SparseFfnOptions {
@@ -75,6 +83,7 @@ struct SparseStats {
   uint64_t prefill_bytes_read = 0;
   double prefill_wait_seconds = 0;
   uint64_t ffn_bytes_per_token = 0;  // every layer's bundles: what streaming a whole token reads
+  bool per_neuron_units = false;     // decode read the pack's per-neuron units
 };
 
 class SparseFeedForward final : public model::FeedForward {
@@ -84,11 +93,14 @@ class SparseFeedForward final : public model::FeedForward {
                     std::vector<SparseLayer> layers, const SparseFfnOptions& options);
   ~SparseFeedForward() override;
 
+  // What decode reads and computes per unit of a layer: its per-neuron units
+  // when it has them, else its bundles.
+  static UnitGeometry decode_units(const SparseLayer& layer, bool gate_rows);
   // Bytes per unit as stored, and everything besides the stores that this
   // class allocates: I/O staging (chunk buffers, planners, spill buffer) and
   // compute scratch.
-  static size_t unit_bytes(const flash::BundleLayout& layout, bool gate_rows);
-  static uint64_t staging_bytes(const std::vector<flash::BundleLayout>& layouts, bool gate_rows, uint32_t merge_gap);
+  static size_t unit_bytes(const SparseLayer& layer, bool gate_rows) { return decode_units(layer, gate_rows).bytes; }
+  static uint64_t staging_bytes(const std::vector<SparseLayer>& layers, bool gate_rows, uint32_t merge_gap);
   static uint64_t scratch_bytes(const model::HyperParams& hp, int threads, int max_batch,
                                 const std::vector<flash::BundleLayout>& layouts);
 
@@ -103,6 +115,7 @@ class SparseFeedForward final : public model::FeedForward {
     LayerState(const SparseLayer& config, bool gate_rows);
     SparseLayer config;
     UnitGeometry geometry;
+    uint64_t units_offset;  // in the file, of unit 0
     NeuronStore store;
     std::vector<uint8_t> hot;     // per unit: pin when it arrives
     std::vector<uint16_t> seen;   // per unit: tokens it was active in while learning

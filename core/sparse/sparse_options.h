@@ -27,6 +27,9 @@ struct SparseOptions {
   // Pin the neurons calibration found most often active (PowerInfer-2's hot
   // neurons) in part of each layer's store.
   bool pin_hot = true;
+  // Read the pack's per-neuron units in decode when it has them (`sieve pack
+  // --neuron-units`); false: the bundles' clusters (`--no-neuron-units`).
+  bool neuron_units = true;
 };
 
 }  // namespace sieve::sparse

@@ -162,8 +162,11 @@ std::string SparsePlan::describe() const {
                 inputs.window, static_cast<long long>(want), 100.0 * first.active_fraction, inputs.active_source.c_str(),
                 shrunk ? "; the budget holds fewer, the least recently used go first" : "");
   out += line;
-  std::snprintf(line, sizeof line, "  reads: %s per unit%s; holes up to %s read through (%s)\n",
-                format_size(first.unit_bytes).c_str(),
+  const std::string unit_kind = first.per_neuron_units ? "neuron (a per-neuron unit, its down column requantized)"
+                                : first.cluster > 1   ? "cluster of " + std::to_string(first.cluster) + " neurons"
+                                                      : "unit";
+  std::snprintf(line, sizeof line, "  reads: %s per %s%s; holes up to %s read through (%s)\n",
+                format_size(first.unit_bytes).c_str(), unit_kind.c_str(),
                 inputs.gate_rows ? " (gate, up and down)" : " (up and down; the gate comes from the predictor)",
                 format_size(inputs.merge_gap).c_str(), inputs.merge_source.c_str());
   out += line;

@@ -30,6 +30,7 @@ struct SparseLayerNeeds {
   int64_t n_units = 0;           // neurons, or clusters of `cluster` neurons
   int64_t cluster = 1;
   size_t unit_bytes = 0;         // stored per unit
+  bool per_neuron_units = false; // the pack's per-neuron units (requantized down columns)
   double active_fraction = 0.1;  // of neurons, per token
   int64_t hot_units = -1;        // calibrated hot units (pinned beside the window); -1: learned at run time
 };

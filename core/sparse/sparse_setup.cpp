@@ -45,12 +45,11 @@ ActiveEstimate active_fraction(const flash::PackFile& pack, const SparseOptions&
   return {std::vector<double>(n, 0.5), "default"};
 }
 
-int64_t calibrated_hot_units(const flash::PackFile& pack, int64_t layer) {
+int64_t calibrated_hot_units(const flash::PackFile& pack, int64_t layer, const UnitGeometry& l) {
   const std::vector<float> f = neuron_frequencies(pack, static_cast<int>(layer));
   if (f.empty()) return -1;
-  const flash::BundleLayout& l = pack.layout(layer);
   int64_t hot = 0;
-  for (int64_t u = 0; u < l.n_clusters; ++u) {
+  for (int64_t u = 0; u < l.n_units; ++u) {
     float most = 0;
     for (int64_t j = 0; j < l.cluster; ++j) most = std::max(most, f[static_cast<size_t>(u * l.cluster + j)]);
     if (most >= kHotFrequency) ++hot;
@@ -75,6 +74,23 @@ std::vector<flash::BundleLayout> all_layouts(const flash::PackFile& pack) {
   return layouts;
 }
 
+// Where each layer's units are (stores not sized yet).
+std::vector<SparseLayer> sparse_layers(const flash::PackFile& pack, const SparseOptions& options) {
+  std::vector<SparseLayer> layers;
+  const bool units = options.neuron_units && pack.has_neuron_units();
+  for (int64_t l = 0; l < pack.n_layers(); ++l) {
+    SparseLayer layer;
+    layer.layout = pack.layout(l);
+    layer.file_offset = pack.bundles_file_offset(l);
+    if (units) {
+      layer.neuron_units = pack.neuron_unit_layout(l);
+      layer.units_file_offset = pack.neuron_units_file_offset(l);
+    }
+    layers.push_back(std::move(layer));
+  }
+  return layers;
+}
+
 }  // namespace
 
 bool units_carry_gate_rows(const flash::PackFile& pack, const SparseOptions& options) {
@@ -88,6 +104,7 @@ bool units_carry_gate_rows(const flash::PackFile& pack, const SparseOptions& opt
 SparsePlan plan_sparse_pack(const flash::PackFile& pack, const SparsePackRequest& r) {
   const model::HyperParams& hp = pack.hparams();
   const std::vector<flash::BundleLayout> layouts = all_layouts(pack);
+  const std::vector<SparseLayer> layers = sparse_layers(pack, r.options);
   const bool gate_rows = units_carry_gate_rows(pack, r.options);
   SparsePlanInputs in;
   in.budget = r.budget;
@@ -96,7 +113,7 @@ SparsePlan plan_sparse_pack(const flash::PackFile& pack, const SparsePackRequest
   in.gate_rows = gate_rows;
   std::unique_ptr<flash::DiskProfile> profile;
   if (!r.disk_profile.empty()) profile = std::make_unique<flash::DiskProfile>(flash::DiskProfile::load(r.disk_profile));
-  const size_t unit = SparseFeedForward::unit_bytes(layouts.front(), gate_rows);
+  const size_t unit = SparseFeedForward::unit_bytes(layers.front(), gate_rows);
   in.merge_gap = choose_merge_gap(profile.get(), unit, r.queue_depth);
   in.merge_source = profile ? "by the probe-disk profile " + r.disk_profile : "default; --disk-profile tunes it";
 
@@ -104,7 +121,7 @@ SparsePlan plan_sparse_pack(const flash::PackFile& pack, const SparsePackRequest
   for (flash::MemoryItem& item : in.fixed) {
     if (item.what == "activations and scratch") item.bytes += SparseFeedForward::scratch_bytes(hp, r.threads, r.max_batch, layouts);
   }
-  in.fixed.push_back({"I/O staging", SparseFeedForward::staging_bytes(layouts, gate_rows, in.merge_gap)});
+  in.fixed.push_back({"I/O staging", SparseFeedForward::staging_bytes(layers, gate_rows, in.merge_gap)});
 
   const std::vector<uint64_t> predictor = predictor_layer_bytes(pack, hp, r.options);
   in.predictor_bytes = std::accumulate(predictor.begin(), predictor.end(), uint64_t{0});
@@ -113,12 +130,14 @@ SparsePlan plan_sparse_pack(const flash::PackFile& pack, const SparsePackRequest
   const ActiveEstimate active = active_fraction(pack, r.options);
   in.active_source = active.source;
   for (int64_t l = 0; l < pack.n_layers(); ++l) {
+    const UnitGeometry units = SparseFeedForward::decode_units(layers[static_cast<size_t>(l)], gate_rows);
     SparseLayerNeeds needs;
-    needs.n_units = layouts[static_cast<size_t>(l)].n_clusters;
-    needs.cluster = layouts[static_cast<size_t>(l)].cluster;
-    needs.unit_bytes = SparseFeedForward::unit_bytes(layouts[static_cast<size_t>(l)], gate_rows);
+    needs.n_units = units.n_units;
+    needs.cluster = units.cluster;
+    needs.unit_bytes = units.bytes;
+    needs.per_neuron_units = units.per_neuron_units;
     needs.active_fraction = active.per_layer[static_cast<size_t>(l)];
-    needs.hot_units = r.options.pin_hot ? calibrated_hot_units(pack, l) : 0;
+    needs.hot_units = r.options.pin_hot ? calibrated_hot_units(pack, l, units) : 0;
     in.layers.push_back(needs);
   }
   return plan_sparse_memory(in, pack.where());
@@ -127,15 +146,12 @@ SparsePlan plan_sparse_pack(const flash::PackFile& pack, const SparsePackRequest
 std::unique_ptr<SparseFeedForward> build_sparse_ffn(const flash::PackFile& pack, const SparsePlan& plan,
                                                     const SparsePackRequest& r, ThreadPool& pool, flash::IoEngine& io,
                                                     Predictor& predictor, uint32_t max_read) {
-  std::vector<SparseLayer> layers;
+  std::vector<SparseLayer> layers = sparse_layers(pack, r.options);
   for (int64_t l = 0; l < pack.n_layers(); ++l) {
-    SparseLayer layer;
-    layer.layout = pack.layout(l);
-    layer.file_offset = pack.bundles_file_offset(l);
+    SparseLayer& layer = layers[static_cast<size_t>(l)];
     layer.capacity = plan.layers[static_cast<size_t>(l)].capacity;
     layer.hot_capacity = plan.layers[static_cast<size_t>(l)].hot_capacity;
     if (r.options.pin_hot) layer.frequency = neuron_frequencies(pack, static_cast<int>(l));
-    layers.push_back(std::move(layer));
   }
   SparseFfnOptions o;
   o.window = r.options.window;

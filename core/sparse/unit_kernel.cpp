@@ -39,6 +39,16 @@ size_t quantized_block_bytes(const std::vector<flash::BundleLayout>& layouts) {
   return flash::align_up(largest, 64);
 }
 
+// Bytes of n_ff values of h in the rounding type dense mode uses for the
+// down projection (its dot type), the largest over the layers.
+size_t h_rounding_bytes(const std::vector<flash::BundleLayout>& layouts) {
+  size_t largest = 0;
+  for (const flash::BundleLayout& l : layouts) {
+    if (l.cluster > 1) largest = std::max(largest, converted_bytes(l.down_type, l.n_ff));
+  }
+  return largest;
+}
+
 // Converts x for `type`'s dot product into `buffer`; returns what vec_dot takes.
 const void* convert(TensorType type, const float* x, int64_t n, std::vector<std::byte>& buffer) {
   const tensor::KernelTable& k = tensor::kernels();
@@ -52,9 +62,40 @@ const void* convert(TensorType type, const float* x, int64_t n, std::vector<std:
 
 UnitGeometry unit_geometry(const flash::BundleLayout& layout, bool with_gate) {
   UnitGeometry g;
-  g.layout = layout;
+  g.gate_type = layout.gate_type;
+  g.up_type = layout.up_type;
+  g.down_type = layout.down_type;
+  g.dim = layout.dim;
+  g.cluster = layout.cluster;
+  g.n_units = layout.n_clusters;
+  g.gate_row_bytes = layout.gate_row_bytes;
+  g.up_row_bytes = layout.up_row_bytes;
+  g.up_offset = layout.up_offset;
+  g.down_offset = layout.down_offset;
+  g.down_block_bytes = layout.down_block_bytes;
+  g.stride = layout.bundle_bytes;
   g.offset = with_gate ? 0 : layout.up_offset;
   g.bytes = layout.down_offset + static_cast<size_t>(layout.dim) * layout.down_block_bytes - g.offset;
+  return g;
+}
+
+UnitGeometry unit_geometry(const flash::NeuronUnitLayout& layout, bool with_gate) {
+  UnitGeometry g;
+  g.gate_type = layout.gate_type;
+  g.up_type = layout.up_type;
+  g.down_type = layout.down_type;
+  g.dim = layout.dim;
+  g.cluster = 1;
+  g.n_units = layout.n_ff;
+  g.gate_row_bytes = layout.gate_row_bytes;
+  g.up_row_bytes = layout.up_row_bytes;
+  g.up_offset = layout.up_offset;
+  g.down_offset = layout.down_offset;
+  g.stride = layout.unit_bytes;
+  g.offset = with_gate ? 0 : layout.up_offset;
+  g.bytes = layout.down_offset + layout.down_column_bytes - g.offset;
+  g.per_neuron_units = true;
+  g.h_rounding = tensor::kernels()[layout.bundle_down_type].dot_type;
   return g;
 }
 
@@ -69,12 +110,17 @@ UnitKernel::UnitKernel(const model::HyperParams& hp, ThreadPool& pool, const std
       columns_(partials_.size()),
       values_(static_cast<size_t>(partitions_) * 2 * static_cast<size_t>(max_cluster_)),
       quantized_(static_cast<size_t>(partitions_) * quantized_block_bytes(layouts)),
-      quantized_stride_(quantized_block_bytes(layouts)) {}
+      quantized_stride_(quantized_block_bytes(layouts)),
+      h_(static_cast<size_t>(hp.n_ff)),
+      h_quantized_(h_rounding_bytes(layouts)) {
+  deferred_.reserve(static_cast<size_t>(hp.n_ff));
+}
 
 uint64_t UnitKernel::scratch_bytes(const model::HyperParams& hp, int threads,
                                    const std::vector<flash::BundleLayout>& layouts) {
   const auto p = static_cast<uint64_t>(threads);
-  return largest_converted(layouts, true) + largest_converted(layouts, false) +
+  return largest_converted(layouts, true) + largest_converted(layouts, false) + h_rounding_bytes(layouts) +
+         static_cast<uint64_t>(hp.n_ff) * (sizeof(float) + sizeof(UnitRef)) +
          p * (2 * static_cast<uint64_t>(hp.dim) * sizeof(float) + 2 * static_cast<uint64_t>(largest_cluster(layouts)) * sizeof(float) +
               quantized_block_bytes(layouts));
 }
@@ -86,15 +132,20 @@ void UnitKernel::begin(const UnitGeometry& geometry, const float* x, std::span<c
   geometry_ = geometry;
   x_ = x;
   exact_gate_ = exact_gate;
-  const flash::BundleLayout& l = geometry.layout;
+  const UnitGeometry& l = geometry;
   x_gate_ = exact_gate.empty() ? convert(l.gate_type, x, l.dim, x_gate_buf_) : nullptr;
   x_up_ = convert(l.up_type, x, l.dim, x_up_buf_);
   std::fill(partials_.begin(), partials_.end(), 0.0f);
+  if (geometry.per_neuron_units) {
+    if (static_cast<size_t>(geometry.n_units) > h_.size()) throw Error("sparse FFN: more neurons than the kernel was sized for.");
+    std::fill(h_.begin(), h_.begin() + geometry.n_units, 0.0f);
+    deferred_.clear();
+  }
 }
 
 // g[j], u[j] for the unit's B neurons: gate and up pre-activations.
 void UnitKernel::unit_values(const std::byte* unit, int32_t id, float* g, float* u) const {
-  const flash::BundleLayout& l = geometry_.layout;
+  const UnitGeometry& l = geometry_;
   const tensor::KernelTable& k = tensor::kernels();
   const std::byte* bundle = unit - geometry_.offset;  // bundle-relative addressing
   const int64_t first = static_cast<int64_t>(id) * l.cluster;
@@ -107,7 +158,7 @@ void UnitKernel::unit_values(const std::byte* unit, int32_t id, float* g, float*
 }
 
 void UnitKernel::add_down(const std::byte* unit, const float* h, float* partial, float* column, std::byte* hq) const {
-  const flash::BundleLayout& l = geometry_.layout;
+  const UnitGeometry& l = geometry_;
   const tensor::KernelTable& k = tensor::kernels();
   const std::byte* down = unit - geometry_.offset + l.down_offset;
   const int64_t dim = l.dim;
@@ -130,7 +181,7 @@ void UnitKernel::add_down(const std::byte* unit, const float* h, float* partial,
 }
 
 void UnitKernel::add_partition(int p, std::span<const UnitRef> units) {
-  const int64_t b = geometry_.layout.cluster;
+  const int64_t b = geometry_.cluster;
   float* g = values_.data() + static_cast<size_t>(p) * 2 * static_cast<size_t>(max_cluster_);
   float* u = g + max_cluster_;
   float* partial = partials_.data() + static_cast<size_t>(p) * static_cast<size_t>(hp_.dim);
@@ -139,6 +190,8 @@ void UnitKernel::add_partition(int p, std::span<const UnitRef> units) {
   for (const UnitRef& ref : units) {
     unit_values(ref.data, ref.unit, g, u);
     model::apply_gated_activation(hp_, g, u, b);  // g = act(g) * u
+    if (geometry_.per_neuron_units) h_[static_cast<size_t>(ref.unit)] = g[0];
+    if (defers_columns()) continue;  // finish() adds the column with h rounded
     bool any = false;
     for (int64_t j = 0; j < b; ++j) any |= g[j] != 0.0f;
     if (any) add_down(ref.data, g, partial, column, hq);  // a zero h adds nothing, in dense mode too
@@ -147,6 +200,7 @@ void UnitKernel::add_partition(int p, std::span<const UnitRef> units) {
 
 void UnitKernel::add(std::span<const UnitRef> units) {
   if (units.empty()) return;
+  if (defers_columns()) deferred_.insert(deferred_.end(), units.begin(), units.end());  // reserved: n_ff
   adding_ = units;
   parts_ = std::min<int64_t>(partitions_, static_cast<int64_t>(units.size()));
   // parallel_for refers to the lambda without copying it: no allocation per call.
@@ -161,7 +215,37 @@ void UnitKernel::add_partitions(int64_t begin, int64_t end) {
   }
 }
 
+void UnitKernel::add_now(std::span<const UnitRef> units) {
+  now_ = true;
+  add(units);
+  now_ = false;
+}
+
+void UnitKernel::add_deferred_columns(int64_t begin, int64_t end) {
+  const auto n = static_cast<int64_t>(deferred_.size());
+  const auto dim = static_cast<size_t>(hp_.dim);
+  for (int64_t p = begin; p < end; ++p) {
+    float* partial = partials_.data() + static_cast<size_t>(p) * dim;
+    float* column = columns_.data() + static_cast<size_t>(p) * dim;
+    for (int64_t i = n * p / parts_; i < n * (p + 1) / parts_; ++i) {
+      const UnitRef& ref = deferred_[static_cast<size_t>(i)];
+      const float h = h_[static_cast<size_t>(ref.unit)];
+      if (h != 0.0f) add_down(ref.data, &h, partial, column, nullptr);
+    }
+  }
+}
+
 void UnitKernel::finish(float* y) {
+  if (!deferred_.empty()) {
+    // h as dense mode rounds it for the down projection, then every column.
+    const tensor::KernelTable& k = tensor::kernels();
+    const TensorType type = geometry_.h_rounding;
+    k[type].quantize(h_.data(), h_quantized_.data(), geometry_.n_units);
+    k[type].dequantize(h_quantized_.data(), h_.data(), geometry_.n_units);
+    parts_ = std::min<int64_t>(partitions_, static_cast<int64_t>(deferred_.size()));
+    pool_.parallel_for(parts_, [this](int64_t begin, int64_t end) { add_deferred_columns(begin, end); }, 1);
+    deferred_.clear();
+  }
   const auto dim = static_cast<size_t>(hp_.dim);
   std::memcpy(y, partials_.data(), dim * sizeof(float));
   for (int p = 1; p < partitions_; ++p) {

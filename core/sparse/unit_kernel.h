@@ -12,10 +12,19 @@
 // rounding (and exactly on the neurons that are skipped: the ones whose
 // act(gate) is zero contribute nothing in dense mode either).
 //
-// Down projection: B = 1 (F32/F16/BF16) converts the column to floats and
-// adds h times it; B > 1 quantizes the cluster's B values of h into one
+// Down projection: one neuron (F32/F16/BF16 bundles, or a per-neuron unit's
+// requantized column) converts the column to floats and adds h times it (a
+// per-neuron unit's h_i is dense mode's, its column is the requantized one);
+// B > 1 quantizes the cluster's B values of h into one
 // block of the down type's dot type — the block dense mode would make — and
-// takes one vec_dot per output row.
+// takes one vec_dot per output row. Per-neuron units round h the same way,
+// so their only difference from dense mode is the column's new rounding:
+// h_i of every added unit is kept, and the down columns are added by
+// finish(), once the token's h is complete and rounded block by block as
+// dense mode rounds it (neurons not added count as zeros, which is what they
+// are in dense mode when the predictor is exact). Units added with
+// add_now() (a spill buffer about to be reused) are added at once with h
+// unrounded.
 //
 // Units are split into one partition per thread; each accumulates into its
 // own partial y, and finish() adds the partials in a fixed order, so the
@@ -27,22 +36,45 @@
 #include <vector>
 
 #include "flash/bundle_layout.h"
+#include "flash/neuron_units.h"
 #include "model/hparams.h"
 #include "util/thread_pool.h"
 
 namespace sieve::sparse {
 
-// Where a unit's weights sit in the bytes the store holds for it: the
-// bundle from `offset` on (offset 0 holds the gate rows too; up_offset
-// leaves them out, when the predictor supplies the exact gate).
+// Where a unit's weights sit: in the bytes the store holds for it, and in
+// the pack. A unit is either a bundle of B neurons (flash/bundle_layout.h;
+// B = 1 for float types) or a per-neuron unit (flash/neuron_units.h). For
+// one neuron the down part is its column, dim values of down_type; for a
+// cluster, dim blocks of down_type, one per output row. The bytes read start
+// at `offset` (0 holds the gate rows too; up_offset leaves them out, when the
+// predictor supplies the exact gate).
 struct UnitGeometry {
-  flash::BundleLayout layout;
+  tensor::TensorType gate_type = tensor::TensorType::F32;
+  tensor::TensorType up_type = tensor::TensorType::F32;
+  tensor::TensorType down_type = tensor::TensorType::F32;
+  int64_t dim = 0;
+  int64_t cluster = 1;   // neurons per unit
+  int64_t n_units = 0;
+  size_t gate_row_bytes = 0;
+  size_t up_row_bytes = 0;
+  size_t up_offset = 0;
+  size_t down_offset = 0;
+  size_t down_block_bytes = 0;  // clusters: one block of a down row
+  size_t stride = 0;            // from one unit to the next in the pack
   size_t offset = 0;
   size_t bytes = 0;  // what is read and stored per unit
+  bool per_neuron_units = false;  // from the pack's per-neuron section
+  // Per-neuron units: dense mode multiplies the down projection with h
+  // rounded to this type (the original down type's dot type), block by
+  // block; F32: no rounding.
+  tensor::TensorType h_rounding = tensor::TensorType::F32;
   bool has_gate_rows() const { return offset == 0; }
+  uint64_t layer_bytes() const { return static_cast<uint64_t>(stride) * static_cast<uint64_t>(n_units); }
 };
 // `with_gate`: whether units carry their gate rows.
 UnitGeometry unit_geometry(const flash::BundleLayout& layout, bool with_gate);
+UnitGeometry unit_geometry(const flash::NeuronUnitLayout& layout, bool with_gate);
 
 struct UnitRef {
   int32_t unit = 0;
@@ -51,7 +83,8 @@ struct UnitRef {
 
 class UnitKernel {
  public:
-  // `layouts`: every layer's (to size the scratch for the largest).
+  // `layouts`: every layer's bundles (to size the scratch for the largest;
+  // per-neuron units of those layers need no more).
   UnitKernel(const model::HyperParams& hp, ThreadPool& pool, const std::vector<flash::BundleLayout>& layouts);
   static uint64_t scratch_bytes(const model::HyperParams& hp, int threads,
                                 const std::vector<flash::BundleLayout>& layouts);
@@ -61,14 +94,19 @@ class UnitKernel {
   // used instead of the gate rows when not empty; it is required when the
   // units carry no gate rows. Both must stay valid until finish().
   void begin(const UnitGeometry& geometry, const float* x, std::span<const float> exact_gate);
-  // Adds the contributions of these units (on the thread pool).
+  // Adds the contributions of these units (on the thread pool). Per-neuron
+  // units' bytes must stay valid until finish().
   void add(std::span<const UnitRef> units);
+  // The same, for units whose bytes are reused before finish().
+  void add_now(std::span<const UnitRef> units);
   // y = the sum of everything added since begin().
   void finish(float* y);
 
  private:
   void add_partitions(int64_t begin, int64_t end);
   void add_partition(int partition, std::span<const UnitRef> units);
+  void add_deferred_columns(int64_t begin, int64_t end);
+  bool defers_columns() const { return geometry_.per_neuron_units && geometry_.h_rounding != tensor::TensorType::F32 && !now_; }
   void unit_values(const std::byte* unit, int32_t id, float* g, float* u) const;
   void add_down(const std::byte* unit, const float* h, float* partial, float* column, std::byte* hq) const;
 
@@ -89,6 +127,12 @@ class UnitKernel {
   std::vector<float> values_;          // partitions x 2 x max cluster: gate and up values
   std::vector<std::byte> quantized_;   // partitions x one block of h in the down's dot type (B > 1)
   size_t quantized_stride_ = 0;
+  // Per-neuron units: h per neuron, the units whose columns wait for finish(),
+  // and h rounded as dense mode rounds it.
+  bool now_ = false;
+  std::vector<float> h_;
+  std::vector<UnitRef> deferred_;
+  std::vector<std::byte> h_quantized_;
 };
 
 }  // namespace sieve::sparse

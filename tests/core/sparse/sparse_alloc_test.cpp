@@ -23,8 +23,12 @@ using namespace testing_util;
 
 const auto* const kCleanup = ::testing::AddGlobalTestEnvironment(new TempFolderCleanup);
 
-TEST(SparseFeedForwardAllocation, DecodeAllocatesNothingOnceWarm) {
-  const auto path = synth_pack({"alloc-relu-f16", "f16", 128, 2, 512, 0.8});
+// Neurons (F16 bundles) and per-neuron units of a quantized pack (Q4_K rows,
+// Q8_0 down columns).
+class SparseFeedForwardAllocation : public ::testing::TestWithParam<SynthModel> {};
+
+TEST_P(SparseFeedForwardAllocation, DecodeAllocatesNothingOnceWarm) {
+  const auto path = synth_pack(GetParam());
   const flash::PackFile pack = flash::PackFile::open(path);
   const model::HyperParams hp = pack.hparams();
   ThreadPool pool(2);
@@ -40,7 +44,11 @@ TEST(SparseFeedForwardAllocation, DecodeAllocatesNothingOnceWarm) {
       OraclePredictor oracle(pack, gate_given);
       std::vector<SparseLayer> layers;
       for (int64_t l = 0; l < pack.n_layers(); ++l) {
-        layers.push_back({pack.layout(l), pack.bundles_file_offset(l), pack.layout(l).n_clusters, 20, {}});
+        layers.push_back({pack.layout(l), pack.bundles_file_offset(l), pack.layout(l).n_ff, 20, {}});
+        if (pack.has_neuron_units()) {
+          layers.back().neuron_units = pack.neuron_unit_layout(l);
+          layers.back().units_file_offset = pack.neuron_units_file_offset(l);
+        }
         if (c.reads) layers.back().capacity = 2;  // fewer than a token's units: some spill
       }
       SparseFfnOptions o;
@@ -85,6 +93,15 @@ TEST(SparseFeedForwardAllocation, DecodeAllocatesNothingOnceWarm) {
     }
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Units, SparseFeedForwardAllocation,
+                         ::testing::Values(SynthModel{"alloc-relu-f16", "f16", 128, 2, 512, 0.8},
+                                           SynthModel{"alloc-relu-q4_k", "q4_k", 256, 2, 512, 0.8, tensor::TensorType::Q8_0}),
+                         [](const auto& info) {
+                           std::string name = info.param.name;
+                           for (char& ch : name) ch = std::isalnum(static_cast<unsigned char>(ch)) ? ch : '_';
+                           return name;
+                         });
 
 }  // namespace
 }  // namespace sieve::sparse

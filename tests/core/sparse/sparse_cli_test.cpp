@@ -99,6 +99,39 @@ TEST_F(SparseCli, BenchComparesModesAndSweepsTheWindow) {
             runs[1].at("decode_sparse_neurons_loaded").get<double>());
 }
 
+// `sieve pack --neuron-units q8_0` on a quantized model: the extra section
+// and its cost are printed and verified; sparse mode reads per-neuron units
+// unless told --no-neuron-units; bad types and float FFNs are refused.
+TEST_F(SparseCli, PackWithNeuronUnitsAndRunOnThem) {
+  const auto folder = temp_folder();
+  const test::CliResult synth = run_sieve("synth --dim 256 --layers 2 --ff 512 --heads 4 --kv-heads 2 --type q4_k "
+                                          "--activation relu-threshold --sparsity 0.9 -t 2 -o " + quoted(folder / "cli-q4k.gguf"));
+  ASSERT_EQ(synth.exit_code, 0) << synth.err;
+  const std::string gguf = quoted(folder / "cli-q4k.gguf"), pack = quoted(folder / "cli-q4k-units.sieve");
+  const test::CliResult packed = run_sieve("pack " + gguf + " -o " + pack + " --neuron-units q8_0 --verify -q");
+  ASSERT_EQ(packed.exit_code, 0) << packed.err;
+  EXPECT_NE(packed.out.find("per-neuron units (down columns Q8_0)"), std::string::npos) << packed.out;
+  EXPECT_NE(packed.out.find("every checksum matches"), std::string::npos) << packed.out;
+  const std::string run = "run -m " + pack + " -p hello -n 4 --temp 0 -t 2 --mode sparse -v";
+  const test::CliResult units = run_sieve(run);
+  ASSERT_EQ(units.exit_code, 0) << units.err;
+  EXPECT_NE(units.err.find("per neuron (a per-neuron unit"), std::string::npos) << units.err;
+  const test::CliResult clusters = run_sieve(run + " --no-neuron-units");
+  ASSERT_EQ(clusters.exit_code, 0) << clusters.err;
+  EXPECT_NE(clusters.err.find("per cluster of 256 neurons"), std::string::npos) << clusters.err;
+
+  const test::CliResult bogus = run_sieve("pack " + gguf + " -o " + quoted(folder / "x.sieve") + " --neuron-units q9");
+  EXPECT_EQ(bogus.exit_code, 2) << bogus.err;
+  ASSERT_EQ(run_sieve("synth --dim 64 --layers 1 --ff 128 --heads 2 --kv-heads 2 --type f16 -t 1 -o " +
+                      quoted(folder / "cli-f16.gguf")).exit_code, 0);
+  const test::CliResult f16 =
+      run_sieve("pack " + quoted(folder / "cli-f16.gguf") + " -o " + quoted(folder / "y.sieve") + " --neuron-units q8_0 -q");
+  EXPECT_EQ(f16.exit_code, 1) << f16.err;
+  EXPECT_NE(f16.err.find("per-neuron units already"), std::string::npos) << f16.err;
+  EXPECT_FALSE(std::filesystem::exists(folder / "y.sieve"));
+  EXPECT_EQ(run_sieve("run -m " + pack + " -p hi -n 1 --mode flash --no-neuron-units").exit_code, 2);
+}
+
 TEST_F(SparseCli, BadSparseOptionsAreUsageErrors) {
   const std::string pack = quoted(synth_pack(kCliModel));
   const std::string run = "run -m " + pack + " -p hi -n 1 ";

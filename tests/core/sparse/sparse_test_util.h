@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,7 @@ struct SynthModel {
   std::string type = "f32";
   int64_t dim = 128, layers = 2, n_ff = 384;
   double sparsity = 0.8;
+  std::optional<tensor::TensorType> neuron_units;  // `sieve pack --neuron-units`
 };
 
 // The pack of a synthetic ReLU-threshold model (written on first use).
@@ -65,7 +67,9 @@ inline std::filesystem::path synth_pack(const SynthModel& m) {
   const auto gguf = temp_folder() / (m.name + ".gguf");
   synth::write_synthetic_model(spec, gguf);
   const auto pack = temp_folder() / (m.name + ".sieve");
-  flash::pack_model(gguf, pack);
+  flash::PackOptions options;
+  options.neuron_units = m.neuron_units;
+  flash::pack_model(gguf, pack, options);
   done[m.name] = pack;
   return pack;
 }
