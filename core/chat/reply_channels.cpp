@@ -1,7 +1,8 @@
 #include "chat/reply_channels.h"
 
-#include <algorithm>
 #include <array>
+
+#include "sampling/stop_strings.h"
 
 namespace sieve::chat {
 namespace {
@@ -16,22 +17,6 @@ constexpr std::array<std::string_view, 5> kMessageEnds = {"<|end|>", "<|return|>
                                                          "<|channel|>"};
 // A header that never reaches "<|message|>" is not harmony after all.
 constexpr size_t kLongestHeader = 256;
-
-// The length of the longest suffix of `text` that is a proper prefix of one
-// of `markers`: text that may turn into a marker with the next piece.
-template <typename Markers>
-size_t partial_marker_length(std::string_view text, const Markers& markers) {
-  size_t longest = 0;
-  for (std::string_view marker : markers) {
-    for (size_t n = std::min(text.size(), marker.size() - 1); n > longest; --n) {
-      if (text.substr(text.size() - n) == marker.substr(0, n)) {
-        longest = n;
-        break;
-      }
-    }
-  }
-  return longest;
-}
 
 // The channel a harmony header names ("assistant<|channel|>final" -> "final").
 std::string_view channel_of(std::string_view header) {
@@ -104,6 +89,11 @@ void ReplyChannels::deliver(std::string_view text, ReplyPieces& out) const {
   (state_ == State::reasoning ? out.reasoning : out.answer).append(text);
 }
 
+void ReplyChannels::deliver_holding_back(std::string_view text, size_t held, ReplyPieces& out) {
+  deliver(text.substr(0, text.size() - held), out);
+  held_.assign(text.substr(text.size() - held));
+}
+
 void ReplyChannels::begin_harmony_message() {
   state_ = State::header;
   header_.clear();
@@ -114,7 +104,7 @@ void ReplyChannels::push_harmony(std::string_view text, ReplyPieces& out) {
     if (state_ == State::header) {
       const size_t at = text.find(kMessage);
       if (at == std::string_view::npos) {
-        const size_t partial = partial_marker_length(text, std::array{kMessage});
+        const size_t partial = sampling::partial_match_length(text, std::array{kMessage});
         header_.append(text.substr(0, text.size() - partial));
         held_.assign(text.substr(text.size() - partial));
         if (header_.size() > kLongestHeader) {  // not harmony: the text is the answer
@@ -140,9 +130,7 @@ void ReplyChannels::push_harmony(std::string_view text, ReplyPieces& out) {
       }
     }
     if (first == std::string_view::npos) {
-      const size_t partial = partial_marker_length(text, kMessageEnds);
-      deliver(text.substr(0, text.size() - partial), out);
-      held_.assign(text.substr(text.size() - partial));
+      deliver_holding_back(text, sampling::partial_match_length(text, kMessageEnds), out);
       return;
     }
     deliver(text.substr(0, first), out);
@@ -180,9 +168,7 @@ void ReplyChannels::push_think_tags(std::string_view text, ReplyPieces& out) {
   if (state_ == State::reasoning) {
     const size_t at = text.find(kThinkClose);
     if (at == std::string_view::npos) {
-      const size_t partial = partial_marker_length(text, std::array{kThinkClose});
-      deliver(text.substr(0, text.size() - partial), out);
-      held_.assign(text.substr(text.size() - partial));
+      deliver_holding_back(text, sampling::partial_match_length(text, std::array{kThinkClose}), out);
       return;
     }
     deliver(text.substr(0, at), out);

@@ -61,6 +61,8 @@ class ReplyChannels {
   void push_think_tags(std::string_view text, ReplyPieces& out);
   // (Not "emit": Qt code includes this header, where emit is a macro.)
   void deliver(std::string_view text, ReplyPieces& out) const;
+  // Delivers `text` but its last `held` bytes, which may start a marker.
+  void deliver_holding_back(std::string_view text, size_t held, ReplyPieces& out);
   void begin_harmony_message();
 
   ReplyFormat format_;

@@ -1,7 +1,5 @@
 #include "sampling/stop_strings.h"
 
-#include <algorithm>
-
 namespace sieve::sampling {
 
 StopStringMatcher::StopStringMatcher(std::vector<std::string> stops) {
@@ -28,7 +26,7 @@ std::string StopStringMatcher::push(std::string_view piece) {
     pending_.clear();
     return shown;
   }
-  const size_t keep = partial_match_length();
+  const size_t keep = partial_match_length(pending_, stops_);
   std::string shown = pending_.substr(0, pending_.size() - keep);
   pending_.erase(0, pending_.size() - keep);
   return shown;
@@ -38,20 +36,6 @@ std::string StopStringMatcher::flush() {
   std::string rest;
   rest.swap(pending_);
   return stopped_ ? std::string() : rest;
-}
-
-size_t StopStringMatcher::partial_match_length() const {
-  size_t longest = 0;
-  for (const std::string& stop : stops_) {
-    const size_t max_len = std::min(stop.size() - 1, pending_.size());
-    for (size_t len = max_len; len > longest; --len) {
-      if (std::string_view(pending_).substr(pending_.size() - len) == std::string_view(stop).substr(0, len)) {
-        longest = len;
-        break;
-      }
-    }
-  }
-  return longest;
 }
 
 }  // namespace sieve::sampling

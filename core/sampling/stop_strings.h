@@ -9,11 +9,29 @@
 // itself is never shown. flush() returns what is still held back once the
 // generation ends for another reason.
 
+#include <algorithm>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace sieve::sampling {
+
+// The length of the longest suffix of `text` that is a proper prefix of one
+// of `markers` (strings, non-empty): text that may become a marker with the
+// next piece, so it is held back. Also used by chat/reply_channels.h.
+template <typename Markers>
+size_t partial_match_length(std::string_view text, const Markers& markers) {
+  size_t longest = 0;
+  for (std::string_view marker : markers) {
+    for (size_t n = std::min(text.size(), marker.size() - 1); n > longest; --n) {
+      if (text.substr(text.size() - n) == marker.substr(0, n)) {
+        longest = n;
+        break;
+      }
+    }
+  }
+  return longest;
+}
 
 class StopStringMatcher {
  public:
@@ -31,9 +49,6 @@ class StopStringMatcher {
   const std::string& matched() const { return matched_; }
 
  private:
-  // Length of the longest suffix of pending_ that is a proper prefix of a stop string.
-  size_t partial_match_length() const;
-
   std::vector<std::string> stops_;
   std::string pending_;
   bool stopped_ = false;
