@@ -16,6 +16,7 @@
 
 #include "desktop/app_settings.h"
 #include "desktop/chat_controller.h"
+#include "loopback_port.h"
 #include "desktop/history_store.h"
 #include "desktop/local_server.h"
 
@@ -36,18 +37,6 @@ int connectTo(int port) {
     return -1;
   }
   return fd;
-}
-
-int freePort() {
-  const int probe = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  const bool ok = ::bind(probe, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
-                  getsockname(probe, reinterpret_cast<sockaddr*>(&address), &length) == 0;
-  ::close(probe);
-  return ok ? ntohs(address.sin_port) : 0;
 }
 
 // One non-streamed chat completion; the whole answer (status line, headers, body).
@@ -89,7 +78,7 @@ class LocalServerTest : public QObject {
     QVERIFY(!server.running());  // off by default
     chat.loadModel(kModel);
     QTRY_VERIFY_WITH_TIMEOUT(chat.modelLoaded(), 30000);
-    const int port = freePort();
+    const int port = freeLoopbackPort();
     settings.setServerPort(port);
     settings.setServerEnabled(true);
     QVERIFY(server.running());

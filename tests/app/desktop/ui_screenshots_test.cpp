@@ -29,6 +29,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "loopback_port.h"
+
 #include "desktop/app_objects.h"
 #include "desktop/app_window.h"
 #include "desktop/chat_controller.h"
@@ -296,7 +298,7 @@ class UiScreenshotsTest : public QObject {
     QObject* server = appObject("server");
     QVERIFY(server);
     window_->setProperty("page", "settings");
-    const int port = freePort();
+    const int port = freeLoopbackPort();
     QVERIFY(port > 0);
     settings_->setProperty("serverPort", port);
     settings_->setProperty("serverEnabled", true);
@@ -565,19 +567,6 @@ class UiScreenshotsTest : public QObject {
     };
     visit(list);
     return widest;
-  }
-
-  // A loopback port nothing listens on now.
-  static int freePort() {
-    const int probe = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof address;
-    const bool ok = ::bind(probe, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
-                    getsockname(probe, reinterpret_cast<sockaddr*>(&address), &length) == 0;
-    ::close(probe);
-    return ok ? ntohs(address.sin_port) : 0;
   }
 
   // Types `text` into whatever has the focus (QTest::keyClicks is for widgets only).
