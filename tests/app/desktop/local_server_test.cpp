@@ -16,9 +16,9 @@
 
 #include "desktop/app_settings.h"
 #include "desktop/chat_controller.h"
-#include "loopback_port.h"
 #include "desktop/history_store.h"
 #include "desktop/local_server.h"
+#include "loopback_port.h"
 
 using namespace sieve::app;
 
