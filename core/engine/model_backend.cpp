@@ -87,6 +87,10 @@ uint64_t run_state_bytes(const model::HyperParams& hp, int64_t context, int64_t 
   uint64_t floats = b * (3 * static_cast<uint64_t>(hp.dim) + 2 * static_cast<uint64_t>(hp.q_dim()) +
                          2 * static_cast<uint64_t>(hp.kv_dim()));   // x, xn, block, q, att, k, v
   floats += static_cast<uint64_t>(hp.n_heads) * static_cast<uint64_t>(context);  // attention scores
+  // Prefill's attention blocks: gathered queries and their outputs, and the
+  // keys or values of one head converted to floats for the matrix products.
+  floats += 2 * b * static_cast<uint64_t>(hp.q_dim());
+  floats += static_cast<uint64_t>(hp.head_dim) * static_cast<uint64_t>(context + 1024);
   floats += static_cast<uint64_t>(hp.n_rot) + static_cast<uint64_t>(hp.n_vocab);  // RoPE tables, logits
   // The transformer's matmul scratch holds converted activations: at most
   // the size of the float input per token.

@@ -17,7 +17,7 @@ RunState::RunState(const HyperParams& hp, int64_t context, int64_t max_batch)
       k(static_cast<size_t>(max_batch * hp.kv_dim())),
       v(k.size()),
       att(q.size()),
-      scores(static_cast<size_t>(hp.n_heads * context)),
+      attention(hp.n_heads, hp.q_dim(), context, max_batch),
       rope_cos(static_cast<size_t>(hp.n_rot / 2)),
       rope_sin(rope_cos.size()),
       logits(static_cast<size_t>(hp.n_vocab)) {}
@@ -208,7 +208,7 @@ void Transformer::attention_block(int64_t layer, int64_t n, int64_t pos) {
   cache_.store_values(layer, pos, n, s_.v.data());
   AttentionParams params = hp_.windowed(layer) ? local_attention_ : global_attention_;
   params.sinks = w.attn_sinks.empty() ? nullptr : w.attn_sinks.data();
-  attend(params, cache_, layer, s_.q.data(), pos, n, s_.scores.data(), s_.att.data(), pool_);
+  attend(params, cache_, layer, s_.q.data(), pos, n, s_.attention, s_.att.data(), pool_);
   linear(w.wo, s_.att.data(), n, s_.block.data());
   add_bias(s_.block.data(), w.bo, n);
 }

@@ -33,7 +33,7 @@ struct RunState {
   std::vector<float> q;       // queries, max_batch * q_dim
   std::vector<float> k, v;    // new keys and values, max_batch * kv_dim (then stored in the cache)
   std::vector<float> att;     // attention output, max_batch * q_dim
-  std::vector<float> scores;  // attention scores, n_heads * context
+  AttentionScratch attention;  // scores and the prefill blocks' queries and outputs
   std::vector<float> rope_cos, rope_sin;  // n_rot / 2 each
   std::vector<float> logits;  // n_vocab
   tensor::MatmulScratch scratch;

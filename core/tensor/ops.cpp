@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "tensor/fp16.h"
+#include "tensor/kernels.h"
 
 namespace sieve::tensor {
 
@@ -25,6 +26,19 @@ void softmax(float* x, int64_t n) {
   }
   const float inv_sum = static_cast<float>(1.0 / sum);
   for (int64_t i = 0; i < n; ++i) x[i] *= inv_sum;
+}
+
+void round_to_half(float* x, int64_t n) {
+  const KernelTable& k = kernels();
+  const QuantizeRowFn to_half = k[TensorType::F16].quantize;
+  const DequantizeRowFn from_half = k[TensorType::F16].dequantize;
+  constexpr int64_t kChunk = 256;
+  uint16_t halves[kChunk];
+  for (int64_t i = 0; i < n; i += kChunk) {
+    const int64_t m = std::min(kChunk, n - i);
+    to_half(x + i, halves, m);
+    from_half(halves, x + i, m);
+  }
 }
 
 void add(float* y, const float* x, int64_t n) {

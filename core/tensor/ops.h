@@ -13,6 +13,10 @@ void rmsnorm(float* out, const float* x, const float* weight, int64_t n, float e
 // In place: x = exp(x - max) / sum, n values (n >= 1).
 void softmax(float* x, int64_t n);
 
+// In place: each value rounded to half precision (round to nearest even) and
+// back to float, with the best table's F16 kernels.
+void round_to_half(float* x, int64_t n);
+
 // y += x, n values.
 void add(float* y, const float* x, int64_t n);
 // y *= x, n values.

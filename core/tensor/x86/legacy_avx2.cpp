@@ -11,6 +11,7 @@
 #include <cstdint>
 
 #include "tensor/blocks_legacy.h"
+#include "tensor/fp16.h"
 #include "tensor/kernels.h"
 #include "tensor/x86/legacy_simd_common.h"
 
@@ -63,6 +64,19 @@ float dot_float_row(int64_t n, const void* w, const void* x) {
   float sum = hsum(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3])));
   for (; i < n; ++i) sum += Row::one(a[i]) * b[i];
   return sum;
+}
+
+// Floats to half precision, eight at a time: F16C rounds to nearest even like
+// fp32_to_fp16 (fp16.h), overflow to infinity, subnormals kept; a NaN stays a
+// NaN (its payload may differ from the scalar's, which keeps only the quiet bit).
+void quantize_f16_row(const float* src, void* dst, int64_t n) {
+  auto* out = static_cast<uint16_t*>(dst);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m128i half = _mm256_cvtps_ph(_mm256_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), half);
+  }
+  for (; i < n; ++i) out[i] = fp32_to_fp16(src[i]);
 }
 
 // ---- quantized weights: groups of 8 blocks ------------------------------------
@@ -166,6 +180,7 @@ void register_legacy_avx2(KernelTable& table) {
   table[T::Q8_1].quantize = quantize_q8_1;
   table[T::F16].dequantize = dequantize_float_row<F16Row>;
   table[T::BF16].dequantize = dequantize_float_row<BF16Row>;
+  table[T::F16].quantize = quantize_f16_row;
 }
 
 }  // namespace sieve::tensor::detail

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <random>
@@ -42,11 +43,20 @@ struct Fixture {
     cache.store_values(0, 0, kContext, v.data());
   }
 
-  // All positions' outputs through model::attend, in one batch.
-  std::vector<float> attend_all() {
+  // All positions' outputs through model::attend, in batches of `batch`
+  // tokens (1: decode's way; more: the matrix products, from 4 query vectors
+  // per KV head on); score_rows > 0 shrinks the score scratch to that many
+  // rows of kContext, so a batch runs in blocks of fewer tokens.
+  std::vector<float> attend_all(int64_t batch = kContext, int64_t score_rows = 0) {
     ThreadPool pool(2);
-    std::vector<float> queries = q, out(q.size()), scores(kHeads * kContext);
-    attend(params, cache, 0, queries.data(), 0, kContext, scores.data(), out.data(), pool);
+    std::vector<float> queries = q, out(q.size());
+    AttentionScratch scratch(kHeads, kHeads * kHeadDim, kContext, batch);
+    if (score_rows > 0) scratch.scores.resize(static_cast<size_t>(score_rows * kContext));
+    const int64_t q_dim = kHeads * kHeadDim;
+    for (int64_t pos = 0; pos < kContext; pos += batch) {
+      const int64_t n = std::min(batch, kContext - pos);
+      attend(params, cache, 0, queries.data() + pos * q_dim, pos, n, scratch, out.data() + pos * q_dim, pool);
+    }
     return out;
   }
 
@@ -58,9 +68,10 @@ struct Fixture {
       for (int64_t h = 0; h < kHeads; ++h) {
         const float* query = q.data() + (at * kHeads + h) * kHeadDim;
         const int64_t kv = (h / group) * kHeadDim;
-        std::vector<double> p(at + 1);
+        const int64_t first = params.window > 0 ? std::max<int64_t>(0, at + 1 - params.window) : 0;
+        std::vector<double> p(at + 1, 0.0);
         double max = sinks ? sinks[h] : -std::numeric_limits<double>::infinity();
-        for (int64_t s = 0; s <= at; ++s) {
+        for (int64_t s = first; s <= at; ++s) {
           double dot = 0;
           for (int64_t i = 0; i < kHeadDim; ++i) {
             dot += double(half(query[i])) * tensor::fp16_to_fp32(cache.key(0, s)[kv + i]);
@@ -69,10 +80,10 @@ struct Fixture {
           max = std::max(max, p[s]);
         }
         double sum = sinks ? std::exp(sinks[h] - max) : 0.0;
-        for (double& x : p) sum += (x = std::exp(x - max));
+        for (int64_t s = first; s <= at; ++s) sum += (p[s] = std::exp(p[s] - max));
         for (int64_t i = 0; i < kHeadDim; ++i) {
           double acc = 0;
-          for (int64_t s = 0; s <= at; ++s) acc += p[s] / sum * tensor::fp16_to_fp32(cache.value_row(0, kv + i)[s]);
+          for (int64_t s = first; s <= at; ++s) acc += p[s] / sum * tensor::fp16_to_fp32(cache.value_row(0, kv + i)[s]);
           out[(at * kHeads + h) * kHeadDim + i] = acc;
         }
       }
@@ -89,7 +100,40 @@ double max_abs_diff(const std::vector<float>& got, const std::vector<double>& wa
 
 TEST(Attention, GroupedCausalHeadsMatchAPlainSoftmax) {
   Fixture f;
-  EXPECT_LT(max_abs_diff(f.attend_all(), f.expected(nullptr)), 5e-3);
+  // One batch; decode's token-by-token way; batches of 5, 5 and 2 (the last
+  // has 4 query vectors per KV head, below the matrix products' minimum).
+  for (int64_t batch : {kContext, int64_t{1}, int64_t{5}}) {
+    EXPECT_LT(max_abs_diff(f.attend_all(batch), f.expected(nullptr)), 5e-3) << "batch " << batch;
+  }
+}
+
+TEST(Attention, BatchedAndTokenByTokenAgreeToRounding) {
+  Fixture f;
+  const std::vector<float> by_token = f.attend_all(1);
+  const std::vector<double> as_double(by_token.begin(), by_token.end());
+  EXPECT_LT(max_abs_diff(f.attend_all(), as_double), 1e-5);
+}
+
+TEST(Attention, BlocksOfFewerTokensThanTheBatchGiveTheSameOutputs) {
+  Fixture f;
+  // Room for 3 rows of scores: one token's 2 heads at a time, then blocks of
+  // one token each for every later batch position.
+  const std::vector<float> whole = f.attend_all();
+  const std::vector<float> blocked = f.attend_all(kContext, 3);
+  const std::vector<double> as_double(whole.begin(), whole.end());
+  EXPECT_LT(max_abs_diff(blocked, as_double), 1e-6);
+}
+
+TEST(Attention, ASlidingWindowHidesOlderPositionsInEveryWay) {
+  Fixture f;
+  f.params.window = 4;
+  const std::vector<double> want = f.expected(nullptr);
+  for (int64_t batch : {kContext, int64_t{1}, int64_t{5}}) {
+    EXPECT_LT(max_abs_diff(f.attend_all(batch), want), 5e-3) << "batch " << batch;
+  }
+  EXPECT_LT(max_abs_diff(f.attend_all(kContext, 3), want), 5e-3);
+  f.params.window = 0;
+  EXPECT_GT(max_abs_diff(f.attend_all(), want), 1e-2) << "the window must matter on this data";
 }
 
 TEST(Attention, SinksTakeTheirShareOfTheSoftmax) {

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -323,6 +325,34 @@ TEST(LegacySimd, FloatRowsOfAnyLength) {
         const float want = scalar()[type].vec_dot(n, c.w.data(), c.x.data());
         const float got = kernels_for(isa)[type].vec_dot(n, c.w.data(), c.x.data());
         EXPECT_NEAR(got, want, 1e-5 * c.scale) << isa_name(isa) << " " << label(type, n);
+      }
+    }
+  }
+}
+
+// F16 conversion (the KV cache's and attention's rounding): every table's
+// quantize gives the scalar fp32_to_fp16's bits for any float but a NaN, and
+// a NaN stays a NaN. Random bit patterns cover normals, subnormals, the
+// rounding ties and overflow; the lengths cover the SIMD tails.
+TEST(LegacySimd, HalfConversionMatchesScalarBitForBit) {
+  std::mt19937 rng(77);
+  std::vector<float> values(4099);
+  for (float& v : values) v = std::bit_cast<float>(static_cast<uint32_t>(rng()));
+  const float specials[] = {0.0f, -0.0f, 65504.0f, 65520.0f, -65519.0f, 5.96e-8f, 2.98e-8f, 6.1e-5f,
+                            std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(),
+                            std::numeric_limits<float>::quiet_NaN(), 1.0009765625f, 1.00048828125f};
+  std::copy(std::begin(specials), std::end(specials), values.begin());
+  for (Isa isa : simd_isas()) {
+    for (int64_t n : {int64_t{1}, int64_t{7}, int64_t{9}, int64_t{4099}}) {
+      std::vector<uint16_t> got(static_cast<size_t>(n));
+      kernels_for(isa)[T::F16].quantize(values.data(), got.data(), n);
+      for (int64_t i = 0; i < n; ++i) {
+        const uint16_t want = fp32_to_fp16(values[static_cast<size_t>(i)]);
+        if (std::isnan(values[static_cast<size_t>(i)])) {
+          EXPECT_TRUE(std::isnan(fp16_to_fp32(got[static_cast<size_t>(i)]))) << isa_name(isa) << " at " << i;
+        } else {
+          ASSERT_EQ(got[static_cast<size_t>(i)], want) << isa_name(isa) << " value " << values[static_cast<size_t>(i)];
+        }
       }
     }
   }
