@@ -39,7 +39,12 @@ void DenseFeedForward::forward_batch(int layer, int64_t pos, const float* x, int
   tensor::matmat(w.ffn_gate, x, n_tokens, gate_.data(), pool_, scratch_);
   tensor::matmat(w.ffn_up, x, n_tokens, up_.data(), pool_, scratch_);
   if (observer_ != nullptr) observe_gate(layer, n_tokens);
-  apply_gated_activation(hp_, gate_.data(), up_.data(), n_tokens * hp_.n_ff);
+  // Across the threads by token: on one thread this was ~2% of a prefill
+  // that the other threads spent waiting.
+  const int64_t n_ff = hp_.n_ff;
+  pool_.parallel_for(n_tokens, [this, n_ff](int64_t begin, int64_t end) {
+    apply_gated_activation(hp_, gate_.data() + begin * n_ff, up_.data() + begin * n_ff, (end - begin) * n_ff);
+  });
   tensor::matmat(w.ffn_down, gate_.data(), n_tokens, y, pool_, scratch_);
 }
 
