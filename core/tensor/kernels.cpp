@@ -111,6 +111,7 @@ KernelTable build_table(Isa isa) {
 #if defined(SIEVE_HAVE_X86_KERNELS)
   if (isa == Isa::Avx2 || isa == Isa::Avx512) {
     detail::register_legacy_avx2(table);
+    detail::register_exp_avx2(table);
     detail::register_kquant_avx2(table);
     detail::register_iquant_avx2(table);
     detail::register_iq3_avx2(table);

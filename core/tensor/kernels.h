@@ -63,6 +63,10 @@ using GemmBf16Fn = void (*)(const Bf16GemmTask& task);
 // Rounds n floats to BF16 (nearest even) and pads them with a zero to an even count.
 using RoundBf16Fn = void (*)(const float* src, uint16_t* dst, int64_t n);
 
+// In place x[i] = exp(x[i] - shift) for i < n; returns their sum (a softmax's
+// exponentials and normaliser, ops.cpp).
+using ExpShiftedFn = float (*)(float* x, int64_t n, float shift);
+
 struct TypeKernels {
   DequantizeRowFn dequantize = nullptr;
   QuantizeRowFn quantize = nullptr;
@@ -95,6 +99,7 @@ struct KernelTable {
   bool matvec_prefetch = true;
   GemmBf16Fn gemm_bf16 = nullptr;  // BF16 GEMM over packed rows (x86/gemm_bf16_avx512.cpp, AVX512-BF16)
   RoundBf16Fn round_bf16 = nullptr;  // its activations, set with gemm_bf16
+  ExpShiftedFn exp_shifted = nullptr;  // x86/exp_avx2.cpp; ops.cpp falls back to std::exp without it
 
   const TypeKernels& operator[](TensorType t) const { return by_type[static_cast<uint32_t>(t)]; }
   TypeKernels& operator[](TensorType t) { return by_type[static_cast<uint32_t>(t)]; }
@@ -137,6 +142,7 @@ void register_ternary_scalar(KernelTable& table);
 void register_ternary_avx2(KernelTable& table);
 void register_ternary_avx512(KernelTable& table);
 void register_legacy_avx2(KernelTable& table);
+void register_exp_avx2(KernelTable& table);
 void register_kquant_avx2(KernelTable& table);
 void register_legacy_avx512(KernelTable& table);
 // Only where CPUID reports AVX512-VNNI; `gfni`: the CPU also has GFNI (the

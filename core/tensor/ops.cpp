@@ -20,9 +20,13 @@ void rmsnorm(float* out, const float* x, const float* weight, int64_t n, float e
 void softmax(float* x, int64_t n) {
   const float max_value = *std::max_element(x, x + n);
   double sum = 0.0;
-  for (int64_t i = 0; i < n; ++i) {
-    x[i] = std::exp(x[i] - max_value);
-    sum += x[i];
+  if (const ExpShiftedFn exp_shifted = kernels().exp_shifted) {
+    sum = exp_shifted(x, n, max_value);
+  } else {
+    for (int64_t i = 0; i < n; ++i) {
+      x[i] = std::exp(x[i] - max_value);
+      sum += x[i];
+    }
   }
   const float inv_sum = static_cast<float>(1.0 / sum);
   for (int64_t i = 0; i < n; ++i) x[i] *= inv_sum;
