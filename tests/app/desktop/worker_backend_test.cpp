@@ -12,6 +12,7 @@
 #include <future>
 #include <thread>
 
+#include "default_preset.h"
 #include "desktop/chat_controller.h"
 #include "desktop/history_store.h"
 #include "desktop/inference_worker.h"
@@ -206,8 +207,8 @@ class WorkerBackendTest : public QObject {
     QTemporaryDir dir;
     HistoryStore store(dir.filePath("h.sqlite"));
     ChatController chat(store);
-    chat.setProperty("temperature", 0.0);
-    chat.setProperty("maxTokens", 30);
+    setTemperature(store, 0.0);
+    setMaxTokens(store, 30);
     chat.loadModel(kModel);
     QTRY_VERIFY_WITH_TIMEOUT(chat.modelLoaded(), 30000);
     WorkerBackend backend(*chat.worker());
@@ -243,8 +244,8 @@ class WorkerBackendTest : public QObject {
     QTemporaryDir dir;
     HistoryStore store(dir.filePath("h.sqlite"));
     ChatController chat(store);
-    chat.setProperty("temperature", 0.0);
-    chat.setProperty("maxTokens", 400);
+    setTemperature(store, 0.0);
+    setMaxTokens(store, 400);
     chat.loadModel(kModel);
     QTRY_VERIFY_WITH_TIMEOUT(chat.modelLoaded(), 30000);
     WorkerBackend backend(*chat.worker());
