@@ -69,9 +69,9 @@ ChatController::ChatController(HistoryStore& store, QObject* parent)
     : QObject(parent),
       store_(store),
       conversations_(store),
-      presets_(store),
       inference_(std::make_unique<InferenceThread>()),
-      worker_(inference_->worker()) {
+      worker_(inference_->worker()),
+      presets_(store) {
   connect(&conversations_, &ConversationListModel::errorOccurred, this, &ChatController::errorOccurred);
   // Queued to this (UI) thread, in emission order: every token of a reply before its end.
   connect(worker_, &InferenceWorker::tokenGenerated, this, &ChatController::onToken);
