@@ -24,6 +24,7 @@
 //   "flash/io/disk_profile.h"   a disk profile, saved and read back
 //   "sampling/sampler.h"        choosing the next token from the logits
 //   "chat/chat_session.h"       a conversation: chat template, generation, stop strings
+//   "chat/text_continuation.h"  text continued as it is, without a chat template
 //   "util/byte_size.h"          sizes as people type and read them
 //   "util/system_memory.h"      this machine's memory
 

@@ -54,6 +54,7 @@ QHash<QString, QObject*> AppObjects::byName() const {
   add("diskMeasure", objects_.diskMeasure);
   add("server", objects_.server);
   add("downloads", objects_.downloads);
+  add("presets", objects_.presets);
   return named;
 }
 

@@ -2,7 +2,7 @@
 // How QML reaches the C++ objects of the app: the singleton `App` of the QML
 // module Sieve.App (`import Sieve.App`, then `App.chat.send(text)`,
 // `App.settings.dark`, `App.planner`, `App.models`, `App.diskMeasure`, `App.downloads`,
-// `App.info.version`, `App.server`). The classes behind them are registered in the same
+// `App.info.version`, `App.server`, `App.presets`). The classes behind them are registered in the same
 // module (QML_ELEMENT + QML_UNCREATABLE: QML can name their types but not
 // create them), so qmllint knows every property and method QML uses.
 //
@@ -30,6 +30,7 @@
 #include "desktop/local_server.h"
 #include "desktop/memory_planner.h"
 #include "desktop/models_controller.h"
+#include "desktop/presets_controller.h"
 
 class QJSEngine;
 class QQmlEngine;
@@ -47,6 +48,7 @@ class AppObjects : public QObject {
   Q_PROPERTY(sieve::app::DiskMeasure* diskMeasure READ diskMeasure CONSTANT)
   Q_PROPERTY(sieve::app::LocalServer* server READ server CONSTANT)
   Q_PROPERTY(sieve::app::DownloadManager* downloads READ downloads CONSTANT)
+  Q_PROPERTY(sieve::app::PresetsController* presets READ presets CONSTANT)
   // What About shows (aboutInfo(), app_window.h): version, qtVersion, logFile, logFolderUrl, license.
   Q_PROPERTY(QVariantMap info READ info CONSTANT)
 
@@ -62,6 +64,7 @@ class AppObjects : public QObject {
     QVariantMap info;
     LocalServer* server = nullptr;
     DownloadManager* downloads = nullptr;
+    PresetsController* presets = nullptr;
   };
 
   // Makes `objects` the `App` singleton of `engine` (its child). Call once per
@@ -81,10 +84,11 @@ class AppObjects : public QObject {
   DiskMeasure* diskMeasure() const { return objects_.diskMeasure; }
   LocalServer* server() const { return objects_.server; }
   DownloadManager* downloads() const { return objects_.downloads; }
+  PresetsController* presets() const { return objects_.presets; }
   QVariantMap info() const { return objects_.info; }
 
   // By the names QML uses after `App.` (chat, settings, planner, models,
-  // diskMeasure, server, downloads): what automation (automation.h) drives. Null ones are left out.
+  // diskMeasure, server, downloads, presets): what automation (automation.h) drives. Null ones are left out.
   QHash<QString, QObject*> byName() const;
 
  private:

@@ -1,5 +1,6 @@
 #include "desktop/app_settings.h"
 
+#include <QFileInfo>
 #include <QGuiApplication>
 #include <QHash>
 #include <QPalette>
@@ -20,13 +21,6 @@ const QHash<QString, QVariant>& perModelDefaults() {
       {"sparsePredictor", QStringLiteral("gate")},
       {"threads", 0},
       {"contextLength", 0},
-      {"temperature", 0.8},
-      {"topP", 0.95},
-      {"topK", 40},
-      {"minP", 0.05},
-      {"repeatPenalty", 1.0},
-      {"maxTokens", 512},
-      {"systemPrompt", QString()},
   };
   return defaults;
 }
@@ -38,6 +32,28 @@ const QHash<QString, QVariant>& globalDefaults() {
       {"serverAllowRemote", false},        {"serverApiKey", QString()},
   };
   return defaults;
+}
+
+// The system prompt and sampling of `group` ("settings", or a model's) as
+// versions before presets kept them; a key not there takes `fallback`'s value.
+Preset samplingOf(const QSettings& store, const QString& group, const Preset& fallback) {
+  const auto read = [&](const char* key, const QVariant& otherwise) {
+    return store.value(group + "/" + QLatin1String(key), otherwise);
+  };
+  Preset p = fallback;
+  p.systemPrompt = read("systemPrompt", fallback.systemPrompt).toString();
+  p.temperature = read("temperature", fallback.temperature).toDouble();
+  p.topP = read("topP", fallback.topP).toDouble();
+  p.topK = read("topK", fallback.topK).toInt();
+  p.minP = read("minP", fallback.minP).toDouble();
+  p.repeatPenalty = read("repeatPenalty", fallback.repeatPenalty).toDouble();
+  p.maxTokens = read("maxTokens", fallback.maxTokens).toInt();
+  return p;
+}
+
+bool sameSampling(const Preset& a, const Preset& b) {
+  return a.systemPrompt == b.systemPrompt && a.temperature == b.temperature && a.topP == b.topP && a.topK == b.topK &&
+         a.minP == b.minP && a.repeatPenalty == b.repeatPenalty && a.maxTokens == b.maxTokens;
 }
 
 }  // namespace
@@ -112,6 +128,26 @@ bool AppSettings::dark() const {
 
 void AppSettings::setServerPort(int port) {
   if (port >= 1 && port <= 65535) setGlobal("serverPort", port);
+}
+
+QList<Preset> AppSettings::presetSeed() const {
+  const Preset global = samplingOf(*store_, QStringLiteral("settings"), Preset::builtInDefaults());
+  QList<Preset> seed = {global};
+  store_->beginGroup(QStringLiteral("models"));
+  const QStringList models = store_->childGroups();
+  store_->endGroup();
+  for (const QString& encoded : models) {
+    const QString group = "models/" + encoded;
+    if (!store_->value(group + "/overrides", false).toBool()) continue;
+    Preset own = samplingOf(*store_, group, global);
+    if (sameSampling(own, global)) continue;
+    own.builtIn = false;
+    own.model = QUrl::fromPercentEncoding(encoded.toLatin1());
+    own.modelName = QFileInfo(own.model).completeBaseName();
+    own.name = own.modelName;
+    seed.append(own);
+  }
+  return seed;
 }
 
 void AppSettings::resetToDefaults() {

@@ -2,6 +2,8 @@
 // Everything the settings page sets, persisted with QSettings, with
 // per-model overrides (`App.settings` in QML, app_objects.h). The local
 // server's settings are global; its API key is stored as typed, like the rest.
+// The system prompt and sampling are presets in the history database
+// (preset_store.h); presetSeed() reads what earlier versions kept here.
 //
 // Global values live under "settings/<key>". When "for this model only" is
 // on for a model, its values live under "models/<model path,
@@ -19,6 +21,8 @@
 #include <QVariant>
 #include <QtQml/qqmlregistration.h>
 #include <memory>
+
+#include "desktop/preset.h"
 
 namespace sieve::app {
 
@@ -38,13 +42,6 @@ class AppSettings : public QObject {
   Q_PROPERTY(QString sparsePredictor READ sparsePredictor WRITE setSparsePredictor NOTIFY changed)  // "gate", "lowrank"
   Q_PROPERTY(int threads READ threads WRITE setThreads NOTIFY changed)
   Q_PROPERTY(int contextLength READ contextLength WRITE setContextLength NOTIFY changed)
-  Q_PROPERTY(double temperature READ temperature WRITE setTemperature NOTIFY changed)
-  Q_PROPERTY(double topP READ topP WRITE setTopP NOTIFY changed)
-  Q_PROPERTY(int topK READ topK WRITE setTopK NOTIFY changed)
-  Q_PROPERTY(double minP READ minP WRITE setMinP NOTIFY changed)
-  Q_PROPERTY(double repeatPenalty READ repeatPenalty WRITE setRepeatPenalty NOTIFY changed)
-  Q_PROPERTY(int maxTokens READ maxTokens WRITE setMaxTokens NOTIFY changed)
-  Q_PROPERTY(QString systemPrompt READ systemPrompt WRITE setSystemPrompt NOTIFY changed)
   Q_PROPERTY(QString theme READ theme WRITE setTheme NOTIFY changed)  // "light", "dark", "system"
   // The local server (local_server.h), always global: off by default; port 8080 as `sieve serve`;
   // loopback only unless other devices are allowed; an API key clients must send (empty: none).
@@ -79,20 +76,6 @@ class AppSettings : public QObject {
   void setThreads(int v) { setValue("threads", v); }
   int contextLength() const { return value("contextLength").toInt(); }
   void setContextLength(int v) { setValue("contextLength", v); }
-  double temperature() const { return value("temperature").toDouble(); }
-  void setTemperature(double v) { setValue("temperature", v); }
-  double topP() const { return value("topP").toDouble(); }
-  void setTopP(double v) { setValue("topP", v); }
-  int topK() const { return value("topK").toInt(); }
-  void setTopK(int v) { setValue("topK", v); }
-  double minP() const { return value("minP").toDouble(); }
-  void setMinP(double v) { setValue("minP", v); }
-  double repeatPenalty() const { return value("repeatPenalty").toDouble(); }
-  void setRepeatPenalty(double v) { setValue("repeatPenalty", v); }
-  int maxTokens() const { return value("maxTokens").toInt(); }
-  void setMaxTokens(int v) { setValue("maxTokens", v); }
-  QString systemPrompt() const { return value("systemPrompt").toString(); }
-  void setSystemPrompt(const QString& v) { setValue("systemPrompt", v); }
   QString theme() const { return global("theme").toString(); }
   void setTheme(const QString& v) { setGlobal("theme", v); }
   bool dark() const;
@@ -104,6 +87,13 @@ class AppSettings : public QObject {
   void setServerAllowRemote(bool on) { setGlobal("serverAllowRemote", on); }
   QString serverApiKey() const { return global("serverApiKey").toString(); }
   void setServerApiKey(const QString& key) { setGlobal("serverApiKey", key); }
+
+  // The presets the history's migration to presets creates (HistoryStore::setPresetSeed):
+  // the Default from the global system prompt and sampling values earlier
+  // versions kept here, and, for each model whose own values differ from
+  // them, a preset for that model named after its file. Keys never written
+  // give the defaults those versions had (Preset::builtInDefaults()).
+  QList<Preset> presetSeed() const;
 
   // Every per-model key back to its default (globally, or for the model when perModel).
   Q_INVOKABLE void resetToDefaults();

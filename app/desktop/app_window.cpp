@@ -21,6 +21,7 @@
 #include "desktop/log_categories.h"
 #include "desktop/memory_planner.h"
 #include "desktop/models_controller.h"
+#include "desktop/presets_controller.h"
 
 namespace sieve::app {
 
@@ -105,13 +106,6 @@ void bindSettings(AppSettings& settings, ChatController& chat, MemoryPlanner& pl
   const auto push = [&settings, &chat, &planner] {
     planner.setEffective(planSettingsOf(settings));
     if (raiseBudgetToMinimum(settings, planner)) return;  // the change pushes again
-    chat.setProperty("temperature", settings.temperature());
-    chat.setProperty("topP", settings.topP());
-    chat.setProperty("topK", settings.topK());
-    chat.setProperty("minP", settings.minP());
-    chat.setProperty("repeatPenalty", settings.repeatPenalty());
-    chat.setProperty("maxTokens", settings.maxTokens());
-    chat.setProperty("systemPrompt", settings.systemPrompt());
     // These restart the engine (once, however many change together).
     chat.setMode(settings.mode());
     chat.setDramBudget(settings.dramBudget());
@@ -133,6 +127,15 @@ void bindSettings(AppSettings& settings, ChatController& chat, MemoryPlanner& pl
   QObject::connect(&chat, &ChatController::modelChanged, &settings, [&settings, &chat] {
     if (chat.modelLoaded()) settings.setLastModel(chat.modelPath());
   });
+}
+
+void bindPresets(PresetsController& presets, ChatController& chat) {
+  const auto followModel = [&presets, &chat] {
+    presets.setLoadedModel(chat.modelLoaded() ? chat.modelPath() : QString(), chat.modelName());
+  };
+  followModel();
+  QObject::connect(&chat, &ChatController::modelChanged, &presets, followModel);
+  QObject::connect(&presets, &PresetsController::presetsEdited, &chat, &ChatController::presetsEdited);
 }
 
 QVariantMap aboutInfo(const QString& logFile) {
@@ -172,7 +175,11 @@ QQuickWindow* loadMainWindow(QQmlApplicationEngine& engine, ChatController& chat
   auto* server = new LocalServer(*settings, chat, &engine);
   // Downloads (the models page's "Download…"): records in the app's SQLite file, files into the models folder.
   auto* downloads = new DownloadManager(models, {}, {}, userCataloguePath(), &engine);
-  AppObjects::install(engine, {&chat, settings, planner, models, diskMeasure, aboutInfo(logFile), server, downloads});
+  // Presets (settings page's editor, the chat header's picker): in the history's file.
+  auto* presets = new PresetsController(chat.history(), &engine);
+  bindPresets(*presets, chat);
+  AppObjects::install(engine, {&chat, settings, planner, models, diskMeasure, aboutInfo(logFile), server, downloads,
+                               presets});
   engine.load(QUrl(QStringLiteral("qrc:/Sieve/Ui/Main.qml")));
   QObject::disconnect(collecting);  // `warnings` lives only in this call
   QQuickWindow* window = engine.rootObjects().isEmpty() ? nullptr

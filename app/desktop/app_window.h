@@ -1,8 +1,8 @@
 #pragma once
 // Starting the UI, shared by sieve-desktop and the tests: makes the objects
 // QML sees — the controller given, AppSettings (persisted, pushed into the
-// controller), MemoryPlanner (the DRAM budget), DiskMeasure, ModelsController
-// and what About shows —, installs them as the engine's `App` singleton
+// controller), MemoryPlanner (the DRAM budget), DiskMeasure, ModelsController,
+// PresetsController and what About shows —, installs them as the engine's `App` singleton
 // (app_objects.h; AppObjects::of(engine) finds them again) and loads
 // qrc:/Sieve/Ui/Main.qml (the Sieve.Ui module from ui/, linked as sieve_ui).
 
@@ -18,6 +18,7 @@ namespace sieve::app {
 class AppSettings;
 class ChatController;
 class MemoryPlanner;
+class PresetsController;
 
 // Organization / application names (QSettings, the history folder), the
 // version (CMake's project version) and the Qt Quick Controls style. Call
@@ -31,6 +32,10 @@ QVariantMap aboutInfo(const QString& logFile);
 // Keeps the controller in step with the settings: every value now and on each
 // change; the settings (and the planner) follow the model being loaded.
 void bindSettings(AppSettings& settings, ChatController& chat, MemoryPlanner& planner);
+
+// The presets' editor follows the loaded model ("this model", the offered
+// list) and tells the controller when presets change.
+void bindPresets(PresetsController& presets, ChatController& chat);
 
 // The main window, or nullptr with `error` set when the QML failed to load.
 // Also sets the application's window icon (from qrc:/icons). `logFile` is

@@ -15,7 +15,7 @@
 //   quit                        leaves the event loop (as does the end of the input)
 //
 // OBJECT is one of the objects QML reaches through `App` (app_objects.h):
-// chat, settings, models, planner, diskMeasure or server. Every command but quit is answered "ok", "value ...", "at ..." or
+// chat, settings, models, planner, diskMeasure, server or presets. Every command but quit is answered "ok", "value ...", "at ..." or
 // "error: why". Commands run on the UI thread, between events, as the user's
 // clicks do. `locate` only reads: the click-through test
 // (tests/installer/click-through.sh) finds a control with it and then clicks

@@ -53,12 +53,25 @@ QString describeEnd(const GenerationResult& r) {
 
 }  // namespace
 
+GenerationRequest requestFor(quint64 id, const Preset& preset, const QList<Message>& history, quint64 seed) {
+  GenerationRequest request;
+  request.id = id;
+  if (!preset.systemPrompt.trimmed().isEmpty()) request.messages.append({"system", preset.systemPrompt});
+  for (const Message& m : history) {
+    if (m.complete && !m.content.isEmpty()) request.messages.append({m.role, m.content});
+  }
+  request.sampling = samplerOptionsOf(preset, seed);
+  request.maxTokens = std::max(1, preset.maxTokens);
+  return request;
+}
+
 ChatController::ChatController(HistoryStore& store, QObject* parent)
     : QObject(parent),
       store_(store),
       conversations_(store),
       inference_(std::make_unique<InferenceThread>()),
-      worker_(inference_->worker()) {
+      worker_(inference_->worker()),
+      presets_(store) {
   connect(&conversations_, &ConversationListModel::errorOccurred, this, &ChatController::errorOccurred);
   // Queued to this (UI) thread, in emission order: every token of a reply before its end.
   connect(worker_, &InferenceWorker::tokenGenerated, this, &ChatController::onToken);
@@ -82,6 +95,7 @@ ChatController::ChatController(HistoryStore& store, QObject* parent)
   bool isId = false;
   const qint64 lastId = last ? last.value().toLongLong(&isId) : -1;
   if (isId && conversations_.rowOf(lastId) >= 0) openConversation(lastId);
+  refreshPreset();
 }
 
 ChatController::~ChatController() {
@@ -232,6 +246,7 @@ QCoro::Task<bool> ChatController::loadEngine(EngineSettings settings) {
   if (!result.ok) co_return report(QStringLiteral("Could not load the model: ") + result.error);
   setStatus(QStringLiteral("%1 ready (%2 mode), context %3 tokens").arg(modelName_, runMode_).arg(contextSize_));
   followModelChange();
+  refreshPreset();  // the presets on offer depend on the model
   co_return true;
 }
 
@@ -241,13 +256,53 @@ void ChatController::newConversation() {
   // An empty conversation is already a new chat: no second "New chat" row.
   if (current_ >= 0 && messages_.count() == 0 && !generating_) {
     conversations_.setModel(current_, modelName_, loadedMode());
+    startConversationWithPreset(current_);
+    refreshPreset();
     return;
   }
   const qint64 id = conversations_.create(QStringLiteral("New chat"), modelName_);
   if (id >= 0) {
     conversations_.setModel(id, modelName_, loadedMode());
+    startConversationWithPreset(id);
     openConversation(id);
   }
+}
+
+// A new conversation starts with the preset last used with the loaded model (else the Default).
+void ChatController::startConversationWithPreset(qint64 conversationId) {
+  auto preset = presets_.forNewConversation(loaded_.modelPath);
+  auto chosen = preset ? presets_.setConversationPreset(conversationId, preset.value().id)
+                       : Result<Done>::failure(preset.error());
+  if (!chosen) report(chosen.error());
+}
+
+void ChatController::refreshPreset() {
+  const auto preset = current_ >= 0 ? presets_.effective(current_, loaded_.modelPath)
+                                    : presets_.forNewConversation(loaded_.modelPath);
+  if (!preset) report(preset.error());
+  const qint64 id = preset ? preset.value().id : 0;
+  if (id == currentPreset_) return;
+  currentPreset_ = id;
+  emit presetChanged();
+}
+
+void ChatController::presetsEdited() { refreshPreset(); }
+
+void ChatController::choosePreset(qint64 presetId) {
+  const auto chosen = presets_.preset(presetId);
+  if (!chosen) {
+    report(chosen.error());
+    return;
+  }
+  if (!chosen.value().offeredWith(loaded_.modelPath)) {
+    report(tr("\u201c%1\u201d is a preset for %2 only: load that model to use it.")
+               .arg(chosen.value().name, chosen.value().modelName));
+    return;
+  }
+  auto saved = current_ >= 0 ? presets_.setConversationPreset(current_, presetId) : Result<Done>(Done{});
+  if (saved) saved = presets_.setLastUsedWith(loaded_.modelPath, presetId);
+  if (!saved) report(saved.error());
+  refreshPreset();
 }
 
 void ChatController::openConversation(qint64 id) {
@@ -260,6 +315,7 @@ void ChatController::openConversation(qint64 id) {
   messages_.setMessages(std::move(list).value());
   rememberCurrent();
   emit currentConversationChanged();
+  refreshPreset();
 }
 
 void ChatController::rememberCurrent() {
@@ -273,6 +329,7 @@ void ChatController::leaveConversation() {
   messages_.setMessages({});
   rememberCurrent();
   emit currentConversationChanged();
+  refreshPreset();
 }
 
 // A conversation belongs to the model it was held with: when another model is
@@ -285,6 +342,7 @@ void ChatController::followModelChange() {
   if (!open) return;
   if (messages_.count() == 0) {
     conversations_.setModel(current_, modelName_, loaded_.mode);
+    startConversationWithPreset(current_);  // still a new chat: the new model's preset
   } else if (!open->model.isEmpty() && open->model != modelName_) {
     const QString title = open->title;
     leaveConversation();
@@ -466,23 +524,6 @@ void ChatController::clearOverflow() {
   emit overflowChanged();
 }
 
-GenerationRequest ChatController::makeRequest(const QList<Message>& history) {
-  GenerationRequest request;
-  request.id = worker_->newRequestId();
-  if (!systemPrompt_.trimmed().isEmpty()) request.messages.append({"system", systemPrompt_});
-  for (const Message& m : history) {
-    if (m.complete && !m.content.isEmpty()) request.messages.append({m.role, m.content});
-  }
-  request.sampling.temperature = float(temperature_);
-  request.sampling.top_p = float(topP_);
-  request.sampling.top_k = topK_;
-  request.sampling.min_p = float(minP_);
-  request.sampling.repeat_penalty = float(repeatPenalty_ > 0 ? repeatPenalty_ : 1.0);
-  request.sampling.seed = quint64(QDateTime::currentMSecsSinceEpoch());
-  request.maxTokens = std::max(1, maxTokens_);
-  return request;
-}
-
 QCoro::Task<GenerationResult> ChatController::generateReply(qint64 conversationId, QString userText) {
   GenerationResult refused;
   refused.end = GenerationResult::End::Error;
@@ -528,7 +569,16 @@ QCoro::Task<GenerationResult> ChatController::replyTo(qint64 conversationId, boo
 QCoro::Task<GenerationResult> ChatController::runReply(qint64 conversationId, qint64 replyId, QList<Message> history,
                                                        bool allowDropping, QString soFar) {
   conversations_.setModel(conversationId, modelName_, loaded_.mode);  // the model this conversation is held with
-  GenerationRequest request = makeRequest(history);
+  // The conversation's preset as it is now: edits and a new choice apply from this reply on.
+  auto preset = presets_.effective(conversationId, loaded_.modelPath);
+  if (!preset) report(preset.error());
+  const Preset used = preset ? preset.value() : Preset::builtInDefaults();
+  if (preset) {
+    const auto remembered = presets_.setLastUsedWith(loaded_.modelPath, used.id);
+    if (!remembered) report(remembered.error());
+  }
+  GenerationRequest request =
+      requestFor(worker_->newRequestId(), used, history, quint64(QDateTime::currentMSecsSinceEpoch()));
   request.allowDropping = allowDropping;
   request.continueLast = !soFar.isEmpty();
 

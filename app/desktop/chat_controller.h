@@ -29,8 +29,13 @@
 #include "desktop/inference_worker.h"
 #include "desktop/live_status.h"
 #include "desktop/message_list_model.h"
+#include "desktop/preset_store.h"
 
 namespace sieve::app {
+
+// The request for a reply to `history` with `preset`: its system prompt first
+// (when it has one), the finished messages, its sampling and reply length.
+GenerationRequest requestFor(quint64 id, const Preset& preset, const QList<Message>& history, quint64 seed);
 
 class ChatController : public QObject {
   Q_OBJECT
@@ -60,14 +65,10 @@ class ChatController : public QObject {
   // A deleted conversation can be brought back for this long (the toast's Undo).
   Q_PROPERTY(int undoMilliseconds READ undoMilliseconds CONSTANT)
   Q_PROPERTY(bool undoAvailable READ undoAvailable NOTIFY undoChanged)
-  // Sampling and prompt settings (AppSettings pushes them here; they apply to the next reply).
-  Q_PROPERTY(double temperature MEMBER temperature_ NOTIFY samplingChanged)
-  Q_PROPERTY(double topP MEMBER topP_ NOTIFY samplingChanged)
-  Q_PROPERTY(int topK MEMBER topK_ NOTIFY samplingChanged)
-  Q_PROPERTY(double minP MEMBER minP_ NOTIFY samplingChanged)
-  Q_PROPERTY(double repeatPenalty MEMBER repeatPenalty_ NOTIFY samplingChanged)
-  Q_PROPERTY(int maxTokens MEMBER maxTokens_ NOTIFY samplingChanged)
-  Q_PROPERTY(QString systemPrompt MEMBER systemPrompt_ NOTIFY samplingChanged)
+  // The preset (preset.h) the open conversation's next reply runs with — with
+  // none open, the one a new chat would start with. Its system prompt and
+  // sampling are read from the history at each reply, so edits apply to the next one.
+  Q_PROPERTY(double currentPreset READ currentPreset NOTIFY presetChanged)  // a preset id
   // Engine settings: changing one restarts the engine (safely, even mid-reply).
   Q_PROPERTY(int threads READ threads WRITE setThreads NOTIFY engineSettingsChanged)
   Q_PROPERTY(int contextLength READ contextLength WRITE setContextLength NOTIFY engineSettingsChanged)
@@ -110,6 +111,9 @@ class ChatController : public QObject {
   // The inference worker (on its own thread): the local server queues its
   // requests there too (worker_backend.h), with ids from newRequestId().
   InferenceWorker* worker() const { return worker_; }
+  // The history it keeps conversations in (the presets' editor uses the same file).
+  HistoryStore& history() const { return store_; }
+  qint64 currentPreset() const { return currentPreset_; }
   // Tests: a shorter undo window.
   void setUndoMilliseconds(int ms) { undoTimer_.setInterval(ms); }
   // Names a model by its path when the models page knows it (the page's name);
@@ -141,6 +145,13 @@ class ChatController : public QObject {
   // Deletes what waits for its undo window to end (the timer, the destructor).
   Q_INVOKABLE void commitPendingDeletes();
   Q_INVOKABLE void renameConversation(qint64 id, const QString& title);
+  // The open conversation's preset from now on (its next reply), and the one
+  // new chats with the loaded model start with. Must be one the chat offers:
+  // for every model, or for the loaded one.
+  Q_INVOKABLE void choosePreset(qint64 presetId);
+  // Presets were edited, added or deleted (PresetsController): the current
+  // one is looked up again (a deleted one falls back to the Default).
+  void presetsEdited();
   Q_INVOKABLE void send(const QString& text);
   Q_INVOKABLE void stop();
   // Replaces the last reply of the open conversation with a new one.
@@ -179,7 +190,7 @@ class ChatController : public QObject {
   void modelChanged();
   void busyChanged();
   void statusChanged();
-  void samplingChanged();
+  void presetChanged();
   void engineSettingsChanged();
   void overflowChanged();
   // The conversation no longer fits in `context` tokens; replying would forget
@@ -214,7 +225,8 @@ class ChatController : public QObject {
   void setBusy(bool loading, bool generating);
   bool report(const QString& error);
   bool refuseWhileBusy();
-  GenerationRequest makeRequest(const QList<Message>& history);
+  void refreshPreset();
+  void startConversationWithPreset(qint64 conversationId);
   void onToken(quint64 requestId, const QString& text);
   void onReasoning(quint64 requestId, const QString& text);
   void onStats(const LiveStats& stats);
@@ -256,13 +268,8 @@ class ChatController : public QObject {
   std::function<QString(const QString&)> nameLookup_;
   int regeneratedFrom_ = 0;  // the version a streaming regenerate replaces (0: not a regenerate)
 
-  double temperature_ = 0.8;
-  double topP_ = 0.95;
-  int topK_ = 40;
-  double minP_ = 0.05;
-  double repeatPenalty_ = 1.0;
-  int maxTokens_ = 512;
-  QString systemPrompt_;
+  PresetStore presets_;
+  qint64 currentPreset_ = 0;
 
   quint64 streamingRequest_ = 0;  // the request whose tokens go to the last message; 0: none
   qint64 streamingMessage_ = -1;  // its row in the history

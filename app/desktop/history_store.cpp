@@ -13,6 +13,8 @@
 #include <QVariant>
 #include <functional>
 
+#include "desktop/preset_store.h"
+
 namespace sieve::app {
 namespace {
 
@@ -73,6 +75,8 @@ const QStringList& migrationV4() {
   };
   return statements;
 }
+
+// v5: presets (preset_store.h): PresetStore::createTables, with the seed.
 
 // The columns readMessage() expects, in order.
 const char* const kMessageColumns =
@@ -189,8 +193,14 @@ Result<QSqlDatabase> HistoryStore::connection() {
 }
 
 Result<Done> HistoryStore::migrate(QSqlDatabase& db) {
-  const std::vector<std::reference_wrapper<const QStringList>> steps = {migrationV1(), migrationV2(), migrationV3(),
-                                                                         migrationV4()};
+  using Step = std::function<Result<Done>(QSqlDatabase&, const QString& what)>;
+  const auto statements = [](const QStringList& list) -> Step {
+    return [&list](QSqlDatabase& db, const QString& what) { return runAll(db, what, list); };
+  };
+  const std::vector<Step> steps = {
+      statements(migrationV1()), statements(migrationV2()), statements(migrationV3()), statements(migrationV4()),
+      [this](QSqlDatabase& db, const QString&) { return PresetStore::createTables(db, presetSeed_); },
+  };
   for (;;) {
     auto version = run(db, "reading the schema version", "PRAGMA user_version");
     if (!version) return Result<Done>::failure(version.error());
@@ -204,7 +214,7 @@ Result<Done> HistoryStore::migrate(QSqlDatabase& db) {
     // One transaction per step: a crash leaves the file at the previous version.
     if (!db.transaction()) return Result<Done>::failure(describe("starting a migration", db.lastError()));
     const QString what = QStringLiteral("migrating to schema version %1").arg(current + 1);
-    auto done = runAll(db, what, steps[current].get());
+    auto done = steps[current](db, what);
     if (done) done = runAll(db, what, {QStringLiteral("PRAGMA user_version=%1").arg(current + 1)});
     if (!done || !db.commit()) {
       db.rollback();
@@ -212,6 +222,8 @@ Result<Done> HistoryStore::migrate(QSqlDatabase& db) {
     }
   }
 }
+
+Result<QSqlDatabase> HistoryStore::database() { return connection(); }
 
 Result<Done> HistoryStore::open() {
   auto db = connection();

@@ -17,6 +17,7 @@
 #include <QList>
 #include <QString>
 
+#include "desktop/preset.h"
 #include "desktop/result.h"
 
 class QSqlDatabase;
@@ -55,7 +56,7 @@ struct SearchHit {
 
 class HistoryStore {
  public:
-  static constexpr int kSchemaVersion = 4;
+  static constexpr int kSchemaVersion = 5;
 
   // `path` empty: <AppDataLocation>/history.sqlite.
   explicit HistoryStore(QString path = {});
@@ -66,10 +67,18 @@ class HistoryStore {
   static QString defaultPath();
   const QString& path() const { return path_; }
 
+  // What the migration to version 5 stores as presets (preset_store.h): the
+  // Default from the sampling settings the app had before presets, and any
+  // model's own. Unset: the built-in defaults. Call before the first use.
+  void setPresetSeed(QList<Preset> seed) { presetSeed_ = std::move(seed); }
+
   // Opens (creating the file and folder) and migrates to kSchemaVersion.
   // Other calls open on demand too; this one reports problems early.
   Result<Done> open();
   Result<int> schemaVersion();
+  // The calling thread's connection, opened and migrated: for the stores of
+  // the other tables in this file (PresetStore).
+  Result<QSqlDatabase> database();
 
   Result<qint64> createConversation(const QString& title, const QString& model = {});
   Result<Done> renameConversation(qint64 id, const QString& title);
@@ -118,6 +127,7 @@ class HistoryStore {
   QString connectionName() const;
 
   QString path_;
+  QList<Preset> presetSeed_;
   std::atomic<bool> migrated_{false};
 };
 

@@ -5,6 +5,7 @@
 #include <QList>
 #include <QMetaType>
 #include <QString>
+#include <optional>
 
 #include "sampling/sampler.h"
 
@@ -32,6 +33,9 @@ struct GenerationRequest {
   QList<ChatTurn> messages; // the whole conversation, ending with the user's message
                             // (continueLast: with the assistant reply to continue)
   bool continueLast = false;  // continue that reply (it stopped at a limit) instead of answering
+  // Set: no chat turn, but this text continued as it is, without the chat
+  // template (the local server's /v1/completions); `messages` is then unused.
+  std::optional<QString> rawPrompt;
   sampling::SamplerOptions sampling;
   int maxTokens = 512;
   // False: when the conversation no longer fits, reply with End::Overflow and

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "chat/chat_session.h"
+#include "chat/text_continuation.h"
 #include "engine.h"
 #include "engine/auto_mode.h"
 
@@ -149,9 +150,7 @@ void InferenceWorker::load(const EngineSettings& settings) {
     engine_ = Engine::load(options);
     if (!engine_->model().has_tokenizer) throw Error("the model " + settings.modelPath.toStdString() +
                                                      " has no tokenizer, so it cannot chat");
-    chat::ChatOptions chatOptions;
-    chatOptions.chat_template = engine_->model().chat_template;
-    session_ = std::make_unique<chat::ChatSession>(*engine_, std::move(chatOptions));
+    renewSession();
     result.ok = true;
     result.modelName = QString::fromStdString(engine_->model().name);
     result.context = engine_->model().context;
@@ -166,6 +165,14 @@ void InferenceWorker::load(const EngineSettings& settings) {
     result.error = QString::fromStdString(e.what());
   }
   emit loadFinished(result);
+}
+
+// A session that knows nothing of the KV cache: at load, and after a text
+// continuation ran the engine behind its back.
+void InferenceWorker::renewSession() {
+  chat::ChatOptions chatOptions;
+  chatOptions.chat_template = engine_->model().chat_template;
+  session_ = std::make_unique<chat::ChatSession>(*engine_, std::move(chatOptions));
 }
 
 // A reply to the user's message that ends request.messages: the session gets
@@ -205,13 +212,15 @@ void InferenceWorker::prepareContinuation(const GenerationRequest& request) {
 }
 
 void InferenceWorker::runGeneration(const GenerationRequest& request, GenerationResult& result) {
-  session_->set_sampling(request.sampling);
-  session_->set_max_reply_tokens(request.maxTokens);
   result.context = engine_->model().context;
-  if (request.continueLast) {
-    prepareContinuation(request);
-  } else if (!prepareReply(request, result)) {
-    return;
+  if (!request.rawPrompt) {
+    session_->set_sampling(request.sampling);
+    session_->set_max_reply_tokens(request.maxTokens);
+    if (request.continueLast) {
+      prepareContinuation(request);
+    } else if (!prepareReply(request, result)) {
+      return;
+    }
   }
   const EngineStats before = engine_->stats();
   StatsMark mark;
@@ -235,12 +244,17 @@ void InferenceWorker::runGeneration(const GenerationRequest& request, Generation
   };
   chat::ChatReply reply;
   try {
-    reply = request.continueLast ? session_->continue_reply(onPiece, &cancelRunning_, onReasoning)
-                                 : session_->generate_reply(onPiece, &cancelRunning_, onReasoning);
+    if (request.rawPrompt) {
+      reply = continueText(*request.rawPrompt, request, onPiece);
+    } else {
+      reply = request.continueLast ? session_->continue_reply(onPiece, &cancelRunning_, onReasoning)
+                                   : session_->generate_reply(onPiece, &cancelRunning_, onReasoning);
+    }
   } catch (const chat::MessageTooLongError& e) {  // no room left in the context; nothing ran
     result.end = GenerationResult::End::ContextFull;
-    result.error = QStringLiteral("The reply fills the context of %1 tokens; there is no room to continue it.")
-                       .arg(e.context_tokens());
+    result.error = request.rawPrompt ? QString::fromStdString(e.what())
+                                     : QStringLiteral("The reply fills the context of %1 tokens; there is no room to "
+                                                      "continue it.").arg(e.context_tokens());
     return;
   }
   if (sinceStats > 0) emitStats(request.id, before.decode_tokens, mark);  // the tokens since the last report
@@ -254,6 +268,19 @@ void InferenceWorker::runGeneration(const GenerationRequest& request, Generation
   const double decodeSeconds = after.decode_seconds - before.decode_seconds;
   const int64_t decoded = after.decode_tokens - before.decode_tokens;
   result.tokensPerSecond = decodeSeconds > 0 ? decoded / decodeSeconds : 0;
+}
+
+// The text continued as it is (chat/text_continuation.h). It runs the engine
+// from position 0, so the chat's session starts afresh after it: the chat's
+// next turn runs its whole prompt again, as after another conversation's.
+chat::ChatReply InferenceWorker::continueText(const QString& prompt, const GenerationRequest& request,
+                                              const chat::ChatSession::PieceCallback& onPiece) {
+  struct Renew {
+    InferenceWorker& worker;
+    ~Renew() { worker.renewSession(); }  // also when the engine threw
+  } renew{*this};
+  return chat::continue_text(*engine_, prompt.toStdString(), request.sampling, request.maxTokens, onPiece,
+                             &cancelRunning_);
 }
 
 InferenceWorker::StatsMark InferenceWorker::markOf(const EngineStats& stats) {

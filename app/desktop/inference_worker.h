@@ -6,7 +6,9 @@
 // The conversation logic itself (chat template, KV-cache reuse, streaming,
 // stop conditions, forgetting old exchanges) is chat::ChatSession's; every
 // request replaces the session's messages with the request's, so the session
-// is only a cache of what the engine already ran.
+// is only a cache of what the engine already ran. A request with a raw prompt
+// (the local server's /v1/completions) continues that text without the chat
+// template (chat/text_continuation.h); the session starts afresh after it.
 //
 // Cancelling is the exception: cancel() is called directly from any thread
 // and sets an atomic the session checks before every token, so a reply stops
@@ -23,8 +25,10 @@
 #include <QThread>
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <string_view>
 
 #include "desktop/inference_types.h"
 
@@ -33,6 +37,7 @@ class Engine;
 struct EngineStats;
 namespace chat {
 class ChatSession;
+struct ChatReply;
 }
 }  // namespace sieve
 
@@ -97,6 +102,9 @@ class InferenceWorker : public QObject {
   void runGeneration(const GenerationRequest& request, GenerationResult& result);
   bool prepareReply(const GenerationRequest& request, GenerationResult& result);
   void prepareContinuation(const GenerationRequest& request);
+  void renewSession();
+  chat::ChatReply continueText(const QString& prompt, const GenerationRequest& request,
+                               const std::function<void(std::string_view)>& onPiece);
 
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<chat::ChatSession> session_;  // on engine_, so destroyed first

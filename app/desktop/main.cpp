@@ -21,6 +21,7 @@
 #include <cstdio>
 
 #include "desktop/app_objects.h"
+#include "desktop/app_settings.h"
 #include "desktop/app_window.h"
 #include "desktop/automation.h"
 #include "desktop/chat_controller.h"
@@ -65,6 +66,8 @@ int main(int argc, char** argv) {
   if (translator.load(QLocale(), "sieve", "_", ":/i18n")) QCoreApplication::installTranslator(&translator);
 
   sieve::app::HistoryStore store;
+  // Presets start from the system prompt and sampling the settings held before them (a history older than presets).
+  store.setPresetSeed(sieve::app::AppSettings().presetSeed());
   const auto opened = store.open();
   if (!opened) qCCritical(sieve::app::lcHistory).noquote() << opened.error();
   sieve::app::ChatController chat(store);

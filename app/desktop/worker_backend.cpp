@@ -19,6 +19,7 @@ const char* const kNoModel = "no model loaded in Sieve: load one in the app firs
 GenerationRequest toGenerationRequest(quint64 id, const server::CompletionRequest& request, int64_t context) {
   GenerationRequest g;
   g.id = id;
+  if (request.kind == server::CompletionRequest::Kind::text) g.rawPrompt = QString::fromStdString(request.prompt);
   for (const server::Message& m : request.messages) {
     g.messages.append({QString::fromStdString(m.role), QString::fromStdString(m.content)});
   }
@@ -28,7 +29,10 @@ GenerationRequest toGenerationRequest(quint64 id, const server::CompletionReques
   return g;
 }
 
-[[noreturn]] void rejectTooLong(const GenerationResult& r) {
+[[noreturn]] void rejectTooLong(const server::CompletionRequest& request, const GenerationResult& r) {
+  if (request.kind == server::CompletionRequest::Kind::text) {  // the worker says how long the prompt is
+    throw server::RejectedRequest(r.error.toStdString(), "context_length_exceeded");
+  }
   throw server::RejectedRequest("the conversation does not fit in the model's context of " +
                                     std::to_string(r.context) + " tokens with room for a reply",
                                 "context_length_exceeded");
@@ -111,12 +115,8 @@ std::optional<std::string> WorkerBackend::unavailable() const {
 }
 
 server::CompletionResult WorkerBackend::complete(const server::CompletionRequest& request, const PieceSink& on_piece) {
-  if (request.kind == server::CompletionRequest::Kind::text) {
-    throw server::RejectedRequest("the Sieve app's server answers chat completions (/v1/chat/completions) only; "
-                                  "`sieve serve` also answers /v1/completions",
-                                  "unsupported_endpoint");
-  }
-  if (request.messages.empty() || request.messages.back().role != "user") {
+  const bool chat = request.kind == server::CompletionRequest::Kind::chat;
+  if (chat && (request.messages.empty() || request.messages.back().role != "user")) {
     throw server::RejectedRequest("messages: the last message must be the user's", "invalid_messages");
   }
   server::CompletionResult out;
@@ -171,8 +171,9 @@ server::CompletionResult WorkerBackend::complete(const server::CompletionRequest
   filter.finish();
 
   using End = GenerationResult::End;
-  if (result.end == End::Overflow) rejectTooLong(result);
-  if (result.end == End::ContextFull && !result.error.isEmpty()) rejectTooLong(result);  // the message alone is too long
+  if (result.end == End::Overflow) rejectTooLong(request, result);
+  // The message (or the prompt) alone is too long: nothing ran.
+  if (result.end == End::ContextFull && !result.error.isEmpty()) rejectTooLong(request, result);
   if (result.end == End::Error) {
     if (unavailable()) throw server::ApiError(503, kNoModel, "server_error", std::nullopt, "model_not_loaded");
     throw std::runtime_error(result.error.toStdString());

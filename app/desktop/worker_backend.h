@@ -11,9 +11,9 @@
 //
 // Chat completions go through the worker's chat path, so the model's chat
 // template, its end of turn and the KV cache reuse are the chat's own
-// (chat::ChatSession). Text completions (/v1/completions) need the raw engine,
-// which the worker does not offer: they are refused with 400 (`sieve serve`
-// has them).
+// (chat::ChatSession). Text completions (/v1/completions) are requests with a
+// raw prompt: the worker continues the text as it is, without the template
+// (chat/text_continuation.h, as `sieve serve` does), and cancels the same way.
 
 #include <QMetaObject>
 #include <cstdint>

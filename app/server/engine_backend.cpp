@@ -3,8 +3,8 @@
 #include <atomic>
 #include <vector>
 
+#include "chat/text_continuation.h"
 #include "server/openai_sampling.h"
-#include "tokenizer/detokenizer.h"
 
 namespace sieve::server {
 
@@ -70,45 +70,24 @@ CompletionResult EngineBackend::chat(const CompletionRequest& request, const Pie
 
 CompletionResult EngineBackend::text(const CompletionRequest& request, const PieceSink& on_piece) {
   session_.reset();  // this runs the engine directly: the session's idea of the cache would be stale
-  const std::vector<int32_t> prompt = engine_.tokenize(request.prompt, engine_.model().add_bos);
-  const int64_t context = engine_.model().context;
-  if (static_cast<int64_t>(prompt.size()) >= context) {
-    throw RejectedRequest("the prompt has " + std::to_string(prompt.size()) +
-                              " tokens, which leaves no room in the model's context of " + std::to_string(context),
-                          "context_length_exceeded");
-  }
-  sampling::Sampler sampler(sampler_options(request.sampling), engine_.model().n_vocab);
-  for (int32_t id : prompt) sampler.accept(id);
-  tokenizer::DetokenizeOptions continuation;
-  continuation.at_text_start = false;  // the prompt came first: keep the continuation's leading space
-  tokenizer::StreamingDetokenizer detokenizer(engine_.tokenizer(), continuation);
   std::atomic<bool> cancel{false};
   PieceFilter filter(request.sampling.stop, on_piece, [&cancel] { cancel.store(true); });
-
-  CompletionResult result;
-  result.prompt_tokens = static_cast<int64_t>(prompt.size());
-  result.finish = FinishReason::length;
-  const int64_t max_tokens = request.sampling.max_tokens.value_or(context);
-  engine_.reset();
-  std::span<const float> logits = engine_.prefill(prompt);
-  while (result.completion_tokens < max_tokens) {
-    const int32_t token = sampler.sample(logits);
-    sampler.accept(token);
-    ++result.completion_tokens;
-    if (engine_.is_end_of_generation(token)) {
-      result.finish = FinishReason::stop;
-      break;
-    }
-    filter.push(detokenizer.push(token));
-    if (cancel.load()) break;
-    if (result.completion_tokens == max_tokens || engine_.remaining_context() == 0) break;
-    logits = engine_.decode(token);
+  chat::ChatReply reply;
+  try {
+    reply = chat::continue_text(engine_, request.prompt, sampler_options(request.sampling),
+                                request.sampling.max_tokens.value_or(engine_.model().context),
+                                [&filter](std::string_view piece) { filter.push(piece); }, &cancel);
+  } catch (const chat::MessageTooLongError& e) {
+    throw RejectedRequest(e.what(), "context_length_exceeded");
   }
-  if (!cancel.load()) filter.push(detokenizer.finish());
   filter.finish();
-  if (filter.stopped()) result.finish = FinishReason::stop;
+  CompletionResult result;
   result.text = filter.text();
+  result.prompt_tokens = reply.prefilled_tokens;
+  result.completion_tokens = reply.generated_tokens;
   result.cancelled = filter.client_left();
+  const bool cut = reply.stop == chat::StopReason::max_tokens || reply.stop == chat::StopReason::context_full;
+  result.finish = cut && !filter.stopped() ? FinishReason::length : FinishReason::stop;
   return result;
 }
 

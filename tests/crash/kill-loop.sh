@@ -5,14 +5,14 @@
 #   app        the real sieve-desktop (offscreen, driven over stdin with
 #              SIEVE_AUTOMATION=1, desktop/automation.h) chatting with
 #              stories260K — a new conversation and a streamed reply after
-#              another, the temperature changed before each — while it imports
+#              another, the Default preset's temperature changed before each — while it imports
 #              (packs) a ~50 MB model; killed at a random moment, then:
 #              integrity_check ok, every message complete before the run still
 #              there unchanged, at least one more complete reply per reply the
 #              app reported finished; every finished-looking file in its models
 #              folder identical to `sieve pack`'s pack of the same model; and
 #              the app restarted on what is left must read its model list and
-#              settings (a temperature it was given, never a torn value);
+#              presets (a temperature it was given, never a torn value);
 # and the others take turns:
 #   streaming  history_writer (tests/app/desktop) streams replies into one
 #              history file with checkpoints, as the app does, and reports each
@@ -75,13 +75,13 @@ app_db=$app_data/history.sqlite
 mkdir -p "$app_home/run" && chmod 700 "$app_home/run"
 app_env=(env XDG_DATA_HOME="$app_home/data" XDG_CONFIG_HOME="$app_home/config" XDG_RUNTIME_DIR="$app_home/run"
          QT_QPA_PLATFORM=offscreen SIEVE_AUTOMATION=1)
-temperatures=$work/temperatures  # every temperature the app was ever given, and its default
+temperatures=$work/temperatures  # every temperature the app's Default preset was ever given, and its default
 
 # Runs the app on its data folder with the commands of $@ (then quit); prints its answers.
 app_session() {
   printf '%s\n' "$@" quit | timeout 60 "${app_env[@]}" "$bin/sieve-desktop" 2>> "$work/app.err"
 }
-app_session "get settings temperature" | sed -n 's/^value //p' > "$temperatures"
+app_session "get presets temperature" | sed -n 's/^value //p' > "$temperatures"
 
 complete_messages() {
   sqlite3 "$app_db" "SELECT id, role, hex(content) FROM messages WHERE complete = 1" 2>/dev/null | sort
@@ -101,9 +101,9 @@ run_app() {
     i=$((i + 1))
     local t=0.$(( RANDOM % 90 + 10 ))
     echo "$t" >> "$temperatures"
-    printf '%s\n' "set settings temperature $t" "call chat newConversation" "call chat send Tell me story $i" >&"$to"
+    printf '%s\n' "set presets temperature $t" "call chat newConversation" "call chat send Tell me story $i" >&"$to"
   }
-  printf '%s\n' "watch chat replyFinished" "set settings maxTokens 200" "call models addModel $work/src.gguf" >&"$to"
+  printf '%s\n' "watch chat replyFinished" "set presets maxTokens 200" "call models addModel $work/src.gguf" >&"$to"
   next_reply
   was_running=1
   local partial=""  # a line cut by read's timeout: bash keeps what it read so far in `line`
@@ -158,7 +158,7 @@ check_app() {
   if [ "$finished" = 1 ]; then app_imports_done=$((app_imports_done + 1)); else app_imports_cut=$((app_imports_cut + 1)); fi
   # The app restarted on what the kill left: its model list and settings must read.
   local answers t
-  answers=$(app_session "get models count" "get settings temperature")
+  answers=$(app_session "get models count" "get presets temperature")
   t=$(echo "$answers" | sed -n 's/^value //p' | tail -n 1)
   if [ -e "$app_data/models.json.damaged" ]; then bad_settings=$((bad_settings + 1)); fail "$k" "the model list was damaged"; fi
   if [ -z "$t" ] || ! awk -v t="$t" '$1 + 0 == t + 0 { found = 1 } END { exit !found }' "$temperatures"; then bad_settings=$((bad_settings + 1)); fail "$k" "restarted app reads temperature '$t', never set"; fi

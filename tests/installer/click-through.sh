@@ -5,7 +5,8 @@
 #   first run -> "Add model…" -> the real file dialog -> stories260K.gguf ->
 #   import with progress -> type a message -> a streamed reply -> export the
 #   conversation through the real save dialog -> Settings -> change the DRAM
-#   budget -> Apply -> a reply in the new mode -> Ctrl+Q
+#   budget -> Apply -> a reply in the new mode -> the chat header's preset
+#   picker: Edit presets… -> New -> picked for the conversation -> Ctrl+Q
 #
 # Every input is real: xdotool moves the mouse, clicks and types into the X
 # server as a person's devices would. The app runs with SIEVE_AUTOMATION=1,
@@ -285,7 +286,27 @@ replies=$(sql "SELECT count(*) FROM messages WHERE role='assistant' AND length(c
 [ "$replies" -ge 2 ] || fail "no second reply in the history ($replies)"
 shot reply-new-mode
 
-# ---- 9. Ctrl+Q quits ----
+# ---- 9. a preset: made in Settings, picked in the chat's header ----
+step "a new preset, picked for this conversation in the chat's header"
+keys ctrl+1
+click presetPicker
+shot preset-picker
+click '*' "Edit presets…"             # the settings page's editor
+click presetNewButton
+wait_for 10 "New preset" presets name
+shot preset-made
+keys ctrl+1
+click presetPicker
+click '*' "New preset"
+made=$(ask get presets selectedId); made=${made#value }
+wait_for 10 "$made" chat currentPreset
+conversation=$(ask get chat currentConversation); conversation=${conversation#value }
+chosen=$(sql "SELECT preset_id FROM conversations WHERE id = $conversation")
+[ "$chosen" = "$made" ] || fail "the conversation's preset is '$chosen' in the history, not the one picked ($made)"
+echo "   the conversation now uses preset $made, \"$(sql "SELECT name FROM presets WHERE id = $made")\""
+shot preset-picked
+
+# ---- 10. Ctrl+Q quits ----
 step "Ctrl+Q quits"
 keys ctrl+q
 for _ in $(seq 50); do kill -0 "$app_pid" 2>/dev/null || break; sleep 0.2; done

@@ -3,12 +3,16 @@ import QtQuick.Controls
 import QtQuick.Layouts
 import Sieve.App
 
-// The open conversation: its messages (the reply streams into the last one),
+// The open conversation: a header with its preset (App.presets.offered: the
+// presets for every model and the loaded model's; "Edit presets…" asks for the
+// settings page's editor), its messages (the reply streams into the last one),
 // the input box and Send / Stop. Without a model, a note says how to get one.
+// objectNames used by tests: presetPicker, presetSummary.
 Item {
     id: root
     property Theme theme
     signal addModelRequested()
+    signal editPresetsRequested()
 
     function focusInput() { input.forceActiveFocus() }
     // Ctrl+N and "New chat": a new conversation with the cursor in the message box,
@@ -34,6 +38,60 @@ Item {
     ColumnLayout {
         anchors.fill: parent
         spacing: 0
+
+        // The conversation's preset: a change applies to its next reply.
+        Rectangle {
+            visible: App.presets !== null
+            Layout.fillWidth: true
+            implicitHeight: presetRow.implicitHeight + 12
+            color: root.theme.window  // the picker (a panel-coloured control) stands out on it
+            Rectangle { anchors.bottom: parent.bottom; width: parent.width; height: 1; color: root.theme.border }
+            RowLayout {
+                id: presetRow
+                anchors.fill: parent
+                anchors.leftMargin: 12
+                anchors.rightMargin: 12
+                anchors.topMargin: 6
+                anchors.bottomMargin: 6
+                spacing: 8
+                Label { text: qsTr("Preset"); color: root.theme.mutedText }
+                ComboBox {
+                    id: presetPicker
+                    objectName: "presetPicker"
+                    Layout.preferredWidth: 240
+                    readonly property var presets: App.presets ? App.presets.offered : []
+                    readonly property int chosen: indexOfCurrent()
+                    function indexOfCurrent() {
+                        for (let i = 0; i < presets.length; ++i) {
+                            if (presets[i].id === App.chat.currentPreset)
+                                return i
+                        }
+                        return -1
+                    }
+                    model: presets.map(p => p.label).concat([qsTr("Edit presets…")])
+                    currentIndex: chosen
+                    onActivated: (index) => {
+                        if (index < presets.length)
+                            App.chat.choosePreset(presets[index].id)
+                        else
+                            root.editPresetsRequested()
+                        currentIndex = Qt.binding(() => presetPicker.chosen)  // the conversation's, whatever was clicked
+                    }
+                    Accessible.name: qsTr("Preset for this conversation")
+                    ToolTip.visible: hovered
+                    ToolTip.delay: 500
+                    ToolTip.text: qsTr("The system prompt and sampling this conversation's next reply uses")
+                }
+                Label {
+                    objectName: "presetSummary"
+                    Layout.fillWidth: true
+                    elide: Text.ElideRight
+                    color: root.theme.mutedText
+                    font.pixelSize: 12
+                    text: presetPicker.chosen >= 0 ? presetPicker.presets[presetPicker.chosen].summary : ""
+                }
+            }
+        }
 
         ListView {
             id: messageList

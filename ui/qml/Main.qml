@@ -94,6 +94,12 @@ ApplicationWindow {
     }
     function showPage(name) { page = name }
     function openSettings() { page = "settings" }
+    // The chat header's "Edit presets…": the settings page's editor, on the conversation's preset.
+    function editPresets() {
+        App.presets.selectedId = App.chat.currentPreset
+        page = "settings"
+        settingsPage.scrollToPresets()
+    }
     function closeSettings() { page = "chat" }
 
     Shortcut { sequence: "Ctrl+N"; onActivated: { window.page = "chat"; chatView.newChat() } }
@@ -226,6 +232,7 @@ ApplicationWindow {
                         Layout.fillHeight: true
                         theme: appTheme
                         onAddModelRequested: window.addModel()
+                        onEditPresetsRequested: window.editPresets()
                     }
                 }
             }

@@ -85,7 +85,7 @@ Item {
     }
     readonly property bool canRegenerate: !root.fromUser && root.isLast && root.complete && root.idle
     readonly property string stopNote: !root.complete ? ""
-        : root.stopReason === "length" ? qsTr("The reply stopped at the length limit (Settings → reply length).")
+        : root.stopReason === "length" ? qsTr("The reply stopped at the length limit (the preset's reply length).")
         : root.stopReason === "context" ? qsTr("The reply stopped: the context is full.")
         : ""
 

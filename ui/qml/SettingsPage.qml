@@ -4,8 +4,9 @@ import QtQuick.Layouts
 import Sieve.App
 
 // The settings page. Everything persists (`settings`, AppSettings); with
-// "for this model only" on, the values belong to the loaded model. Sampling,
-// the system prompt and the theme apply at once; the engine settings (mode,
+// "for this model only" on, the engine values belong to the loaded model. The
+// system prompt and sampling are presets (PresetsSettings.qml, saved in the
+// history). The theme applies at once; the engine settings (mode,
 // DRAM budget, sparse window, threads, context) are staged here and applied
 // together with "Apply", which restarts the engine — safely, even mid-reply.
 // The DRAM budget shows how the planner would split it (`planner`: flash
@@ -125,6 +126,23 @@ Item {
     function scrollToServer() {
         scroller.contentItem.contentY = Math.max(0, Math.min(serverSection.y - 20, scroller.contentHeight - scroller.height))
     }
+    // The Presets section at the top of the view (the chat header's "Edit presets…"). The page may
+    // have just been shown, its contents still being laid out: for a moment the view follows the
+    // section if it moves (Qt 6.4's layouts have no forceLayout()).
+    property bool followPresets: false
+    function scrollToPresets() {
+        followPresets = true
+        placePresets()
+        stopFollowing.restart()
+    }
+    function placePresets() {
+        scroller.contentItem.contentY = Math.max(0, Math.min(presetsSection.y, scroller.contentHeight - scroller.height))
+    }
+    Timer { id: stopFollowing; interval: 1000; onTriggered: root.followPresets = false }
+    Connections {
+        target: presetsSection
+        function onYChanged() { if (root.followPresets) root.placePresets() }
+    }
     function scrollToDisk() {
         scroller.contentItem.contentY = Math.max(0, Math.min(diskName.y - 260, scroller.contentHeight - scroller.height))
     }
@@ -154,32 +172,6 @@ Item {
         Layout.alignment: Qt.AlignVCenter
     }
     component Spacer: Item { width: 1; height: 1 }
-    // A slider with its value shown on the right.
-    component ValueSlider: RowLayout {
-        id: valueSlider
-        property alias from: slider.from
-        property alias to: slider.to
-        property alias stepSize: slider.stepSize
-        property real value
-        property int decimals: 2
-        property string accessibleName
-        signal moved(real value)
-        Layout.fillWidth: true
-        Slider {
-            id: slider
-            Layout.fillWidth: true
-            value: valueSlider.value
-            onMoved: valueSlider.moved(value)
-            Accessible.name: valueSlider.accessibleName
-        }
-        Label {
-            text: slider.value.toFixed(valueSlider.decimals)
-            color: root.theme.text  // qmllint disable unqualified
-            Layout.preferredWidth: 44
-            horizontalAlignment: Text.AlignRight
-        }
-    }
-
     // The engine settings' Apply / Revert, pinned under the page while there is
     // something to apply, so they are never scrolled out of sight or under the status bar.
     Rectangle {
@@ -569,71 +561,23 @@ Item {
                            "restarts the engine, stopping a reply in progress.")
             }
 
-            // --- sampling ---------------------------------------------------
-            Heading { text: qsTr("Sampling") }
-            Name { text: qsTr("Temperature") }
-            ValueSlider {
-                from: 0; to: 2; stepSize: 0.05
-                value: App.settings.temperature
-                onMoved: (v) => App.settings.temperature = v
-                accessibleName: qsTr("Temperature")
-            }
-            Name { text: qsTr("Top-p") }
-            ValueSlider {
-                from: 0.05; to: 1; stepSize: 0.05
-                value: App.settings.topP
-                onMoved: (v) => App.settings.topP = v
-                accessibleName: qsTr("Top-p")
-            }
-            Name { text: qsTr("Top-k") }
-            SpinBox {
-                from: 0; to: 1000
-                editable: true
-                value: App.settings.topK
-                onValueModified: App.settings.topK = value
-                Accessible.name: qsTr("Top-k, 0 for off")
-            }
-            Name { text: qsTr("Min-p") }
-            ValueSlider {
-                from: 0; to: 0.5; stepSize: 0.01
-                value: App.settings.minP
-                onMoved: (v) => App.settings.minP = v
-                accessibleName: qsTr("Min-p")
-            }
-            Name { text: qsTr("Repeat penalty") }
-            ValueSlider {
-                from: 1; to: 2; stepSize: 0.05
-                value: App.settings.repeatPenalty
-                onMoved: (v) => App.settings.repeatPenalty = v
-                accessibleName: qsTr("Repeat penalty, 1 for off")
-            }
-            Name { text: qsTr("Reply length") }
-            SpinBox {
-                from: 16; to: 32768; stepSize: 64
-                editable: true
-                value: App.settings.maxTokens
-                onValueModified: App.settings.maxTokens = value
-                Accessible.name: qsTr("Most tokens per reply")
+            Spacer {}
+            Button {
+                text: qsTr("Reset the engine settings")
+                Accessible.name: qsTr("Reset the engine settings to their defaults")
+                onClicked: { App.settings.resetToDefaults(); root.loadStaged() }
             }
 
-            // --- conversation and look ----------------------------------------
-            Heading { text: qsTr("Conversation") }
-            Name { text: qsTr("System prompt"); Layout.alignment: Qt.AlignTop }
-            TextArea {
+            // --- presets: the system prompt and sampling (their own file) ------
+            PresetsSettings {
+                id: presetsSection
+                Layout.columnSpan: 2
                 Layout.fillWidth: true
-                Layout.preferredHeight: 70
-                wrapMode: TextEdit.Wrap
-                placeholderText: qsTr("Optional instructions for every chat")
-                color: root.theme.text
-                background: Rectangle {
-                    color: root.theme.assistantBubble
-                    border.color: parent.activeFocus ? root.theme.accent : root.theme.border
-                    radius: 6
-                }
-                text: App.settings.systemPrompt
-                onEditingFinished: App.settings.systemPrompt = text
-                Accessible.name: qsTr("System prompt")
+                theme: root.theme
             }
+
+            // --- look ---------------------------------------------------------
+            Heading { text: qsTr("Appearance") }
             Name { text: qsTr("Theme") }
             ComboBox {
                 model: [qsTr("Light"), qsTr("Dark"), qsTr("Follow system")]
@@ -641,12 +585,6 @@ Item {
                 currentIndex: Math.max(0, values.indexOf(App.settings.theme))
                 onActivated: (index) => App.settings.theme = values[index]
                 Accessible.name: qsTr("Theme")
-            }
-            Spacer {}
-            Button {
-                text: qsTr("Reset to defaults")
-                Accessible.name: qsTr("Reset the settings to their defaults")
-                onClicked: { App.settings.resetToDefaults(); root.loadStaged() }
             }
 
             // --- local server (its own file; not touched by Reset) ------------

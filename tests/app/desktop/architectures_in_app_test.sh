@@ -37,7 +37,7 @@ for name in "${models[@]}"; do
   env HOME="$home" XDG_DATA_HOME="$home/data" XDG_CONFIG_HOME="$home/config" XDG_RUNTIME_DIR="$home/run" \
       "${platform[@]}" SIEVE_AUTOMATION=1 LANG=C.UTF-8 "$app" "$model" < "$home/in" > "$home/out" 2> "$home/err" &
   pid=$!
-  printf '%s\n' "watch chat replyFinished" "set settings maxTokens 24" "set settings temperature 0" \
+  printf '%s\n' "watch chat replyFinished" "set presets maxTokens 24" "set presets temperature 0" \
                 "call chat send Once upon a time" >&3
   finished=no
   for _ in $(seq 600); do  # 60 s

@@ -6,9 +6,11 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include "default_preset.h"
 #include "desktop/chat_controller.h"
 #include "desktop/memory_planner.h"
 #include "desktop/model_library.h"
+#include "desktop/preset_store.h"
 #include "flash/pack_writer.h"
 
 using namespace sieve::app;
@@ -39,8 +41,8 @@ class ChatControllerTest : public QObject {
     QTemporaryDir dir;
     HistoryStore store(dir.filePath("h.sqlite"));
     ChatController chat(store);
-    chat.setProperty("temperature", 0.0);
-    chat.setProperty("maxTokens", 40);
+    setTemperature(store, 0.0);
+    setMaxTokens(store, 40);
     QSignalSpy model(&chat, &ChatController::modelChanged);
     chat.loadModel(QUrl::fromLocalFile(kModel).toString());
     QVERIFY(chat.loading());
@@ -74,7 +76,7 @@ class ChatControllerTest : public QObject {
     QTemporaryDir dir;
     HistoryStore store(dir.filePath("h.sqlite"));
     ChatController chat(store);
-    chat.setProperty("maxTokens", 100000);
+    setMaxTokens(store, sieve::app::PresetLimits::kMaxReplyTokens);
     chat.loadModel(kModel);
     QTRY_VERIFY_WITH_TIMEOUT(chat.modelLoaded(), 30000);
     QSignalSpy finished(&chat, &ChatController::replyFinished);
@@ -87,7 +89,7 @@ class ChatControllerTest : public QObject {
     const auto stored = store.messages(chat.currentConversation()).value();
     QVERIFY(stored[1].complete);  // the partial reply was saved
     // And the new engine answers.
-    chat.setProperty("maxTokens", 10);
+    setMaxTokens(store, 10);
     chat.send("Again");
     QVERIFY(finished.wait(30000));
     const auto second = finished.last().first().value<GenerationResult>();
@@ -98,7 +100,7 @@ class ChatControllerTest : public QObject {
     QTemporaryDir dir;
     HistoryStore store(dir.filePath("h.sqlite"));
     ChatController chat(store);
-    chat.setProperty("maxTokens", 100000);
+    setMaxTokens(store, sieve::app::PresetLimits::kMaxReplyTokens);
     chat.loadModel(kModel);
     QTRY_VERIFY_WITH_TIMEOUT(chat.modelLoaded(), 30000);
     QSignalSpy finished(&chat, &ChatController::replyFinished);
@@ -196,7 +198,7 @@ class ChatControllerTest : public QObject {
     QTemporaryDir dir;
     HistoryStore store(dir.filePath("h.sqlite"));
     ChatController chat(store);
-    chat.setProperty("maxTokens", 30);
+    setMaxTokens(store, 30);
     chat.loadModel(kModel);
     QTRY_VERIFY_WITH_TIMEOUT(chat.modelLoaded(), 30000);
     QSignalSpy finished(&chat, &ChatController::replyFinished);
@@ -238,8 +240,8 @@ class ChatControllerTest : public QObject {
     QTemporaryDir dir;
     HistoryStore store(dir.filePath("h.sqlite"));
     ChatController chat(store);
-    chat.setProperty("temperature", 0.0);
-    chat.setProperty("maxTokens", 5);
+    setTemperature(store, 0.0);
+    setMaxTokens(store, 5);
     chat.loadModel(kModel);
     QTRY_VERIFY_WITH_TIMEOUT(chat.modelLoaded(), 30000);
     QSignalSpy finished(&chat, &ChatController::replyFinished);
@@ -263,8 +265,8 @@ class ChatControllerTest : public QObject {
     // Greedy: the two parts are what a 10-token limit writes at once.
     HistoryStore onceStore(dir.filePath("once.sqlite"));
     ChatController once(onceStore);
-    once.setProperty("temperature", 0.0);
-    once.setProperty("maxTokens", 10);
+    setTemperature(onceStore, 0.0);
+    setMaxTokens(onceStore, 10);
     once.loadModel(kModel);
     QTRY_VERIFY_WITH_TIMEOUT(once.modelLoaded(), 30000);
     QSignalSpy onceFinished(&once, &ChatController::replyFinished);
@@ -282,7 +284,7 @@ class ChatControllerTest : public QObject {
     QVERIFY(QFile::copy(kModel, other));
     HistoryStore store(dir.filePath("h.sqlite"));
     ChatController chat(store);
-    chat.setProperty("maxTokens", 4);
+    setMaxTokens(store, 4);
     chat.loadModel(kModel);
     QTRY_VERIFY_WITH_TIMEOUT(chat.modelLoaded(), 30000);
     QCOMPARE(chat.modelName(), QString("stories260K"));  // general.name is "llama": the file's name says more
@@ -313,8 +315,8 @@ class ChatControllerTest : public QObject {
     QTemporaryDir dir;
     HistoryStore store(dir.filePath("h.sqlite"));
     ChatController chat(store);
-    chat.setProperty("temperature", 0.0);  // greedy: the same prompt gives the same reply
-    chat.setProperty("maxTokens", 24);
+    setTemperature(store, 0.0);  // greedy: the same prompt gives the same reply
+    setMaxTokens(store, 24);
     chat.loadModel(kModel);
     QTRY_VERIFY_WITH_TIMEOUT(chat.modelLoaded(), 30000);
     QSignalSpy finished(&chat, &ChatController::replyFinished);
@@ -358,7 +360,7 @@ class ChatControllerTest : public QObject {
     QTemporaryDir dir;
     HistoryStore store(dir.filePath("h.sqlite"));
     ChatController chat(store);
-    chat.setProperty("maxTokens", 8);
+    setMaxTokens(store, 8);
     chat.loadModel(kModel);
     QTRY_VERIFY_WITH_TIMEOUT(chat.modelLoaded(), 30000);
     QSignalSpy finished(&chat, &ChatController::replyFinished);
@@ -385,8 +387,8 @@ class ChatControllerTest : public QObject {
     QTemporaryDir dir;
     HistoryStore store(dir.filePath("h.sqlite"));
     ChatController chat(store);
-    chat.setProperty("temperature", 0.0);
-    chat.setProperty("maxTokens", 16);
+    setTemperature(store, 0.0);
+    setMaxTokens(store, 16);
     chat.setContextLength(160);
     chat.loadModel(kModel);
     QTRY_VERIFY_WITH_TIMEOUT(chat.modelLoaded(), 30000);
@@ -446,7 +448,7 @@ class ChatControllerTest : public QObject {
     QTemporaryDir dir;
     HistoryStore store(dir.filePath("h.sqlite"));
     ChatController chat(store);
-    chat.setProperty("maxTokens", 100000);
+    setMaxTokens(store, sieve::app::PresetLimits::kMaxReplyTokens);
     chat.loadModel(kModel);
     QTRY_VERIFY_WITH_TIMEOUT(chat.modelLoaded(), 30000);
     QCOMPARE(chat.loadedMode(), QString("dense"));
@@ -463,7 +465,7 @@ class ChatControllerTest : public QObject {
     const auto stored = store.messages(chat.currentConversation()).value();
     QVERIFY(stored[1].complete);           // the stopped reply was kept
     QVERIFY(!stored[1].content.isEmpty());
-    chat.setProperty("maxTokens", 10);
+    setMaxTokens(store, 10);
     chat.send("Again");
     QVERIFY(finished.wait(30000));
     QVERIFY2(lastResult(finished).end != GenerationResult::End::Error, qPrintable(lastResult(finished).error));
@@ -473,8 +475,8 @@ class ChatControllerTest : public QObject {
     QTemporaryDir dir;
     HistoryStore store(dir.filePath("h.sqlite"));
     ChatController chat(store);
-    chat.setProperty("maxTokens", 40);
-    chat.setProperty("temperature", 0.0);
+    setMaxTokens(store, 40);
+    setTemperature(store, 0.0);
     chat.loadModel(kModel);
     QTRY_VERIFY_WITH_TIMEOUT(chat.modelLoaded(), 30000);
     QSignalSpy updates(chat.live(), &LiveStatus::updated);
@@ -507,8 +509,8 @@ class ChatControllerTest : public QObject {
     QVERIFY(minimum > 0);
     HistoryStore store(dir.filePath("h.sqlite"));
     ChatController chat(store);
-    chat.setProperty("maxTokens", 30);
-    chat.setProperty("temperature", 0.0);
+    setMaxTokens(store, 30);
+    setTemperature(store, 0.0);
     chat.setMode("flash");
     chat.setThreads(1);
     chat.setContextLength(256);
@@ -544,8 +546,8 @@ class ChatControllerTest : public QObject {
     QTemporaryDir dir;
     HistoryStore store(dir.filePath("h.sqlite"));
     ChatController chat(store);
-    chat.setProperty("maxTokens", 30);
-    chat.setProperty("temperature", 0.0);
+    setMaxTokens(store, 30);
+    setTemperature(store, 0.0);
     chat.setMode("flash");
     MemoryPlanner planner;
     planner.setModelPath(moe);
@@ -574,8 +576,8 @@ class ChatControllerTest : public QObject {
     QVERIFY(MemoryPlanner::sparseWindowSupported());
     HistoryStore store(dir.filePath("h.sqlite"));
     ChatController chat(store);
-    chat.setProperty("maxTokens", 30);
-    chat.setProperty("temperature", 0.0);
+    setMaxTokens(store, 30);
+    setTemperature(store, 0.0);
     chat.setMode("sparse");
     chat.setSparseWindow(2);
     chat.loadModel(pack);
@@ -605,6 +607,93 @@ class ChatControllerTest : public QObject {
       QTRY_VERIFY_WITH_TIMEOUT(!chat.loading() && !chat.modelLoaded(), 30000);
       QVERIFY2(chat.statusText().contains("predictor"), qPrintable(chat.statusText()));
     }
+  }
+
+  // Presets (issue 19): the open conversation's preset is what its next reply
+  // runs with — its reply length and system prompt reach the worker (seen in
+  // the result: the tokens written and the prompt's length) —; choosing
+  // another applies from the next reply; a new chat starts with the preset last
+  // used with the model; another model's preset is refused; a deleted preset's
+  // conversation goes back to the Default.
+  void aConversationsPresetIsWhatItsNextReplyRunsWith() {
+    QTemporaryDir dir;
+    HistoryStore store(dir.filePath("h.sqlite"));
+    PresetStore presets(store);
+    setTemperature(store, 0.0);
+    setMaxTokens(store, 6);
+    Preset brief = presets.defaultPreset().value();
+    brief.builtIn = false;
+    brief.name = "Brief";
+    brief.maxTokens = 3;
+    brief.systemPrompt = "Once upon a time there was a little dog who liked to run in the park with his friends.";
+    const qint64 briefId = presets.create(brief).value();
+    const qint64 defaultId = presets.defaultPreset().value().id;
+    ChatController chat(store);
+    QCOMPARE(chat.currentPreset(), defaultId);
+    chat.loadModel(kModel);
+    QTRY_VERIFY_WITH_TIMEOUT(chat.modelLoaded(), 30000);
+    QSignalSpy finished(&chat, &ChatController::replyFinished);
+    QSignalSpy presetChanged(&chat, &ChatController::presetChanged);
+
+    chat.send("Tom had a red ball");
+    QVERIFY(finished.wait(30000));
+    const GenerationResult plain = lastResult(finished);
+    QCOMPARE(plain.end, GenerationResult::End::TokenLimit);
+    QCOMPARE(plain.tokens, 6);  // the Default's reply length
+    const qint64 conversation = chat.currentConversation();
+
+    chat.choosePreset(briefId);
+    QCOMPARE(chat.currentPreset(), briefId);
+    QCOMPARE(presetChanged.size(), 1);
+    QCOMPARE(presets.conversationPreset(conversation).value(), briefId);
+    chat.regenerate();  // the same question again, now with Brief
+    QVERIFY(finished.wait(30000));
+    const GenerationResult withBrief = lastResult(finished);
+    QCOMPARE(withBrief.tokens, 3);
+    // The system prompt came first: the prompt the engine ran is longer by it.
+    QVERIFY2(withBrief.reusedTokens + withBrief.prefilledTokens > plain.reusedTokens + plain.prefilledTokens + 10,
+             qPrintable(QString("%1 + %2 vs %3 + %4").arg(withBrief.reusedTokens).arg(withBrief.prefilledTokens)
+                            .arg(plain.reusedTokens).arg(plain.prefilledTokens)));
+    // Edited in the meantime: the next reply has the new length.
+    brief = presets.preset(briefId).value();
+    brief.maxTokens = 2;
+    QVERIFY(presets.update(brief).ok());
+    chat.send("And then?");
+    QVERIFY(finished.wait(30000));
+    QCOMPARE(lastResult(finished).tokens, 2);
+
+    // A new chat starts with the preset last used with this model.
+    chat.newConversation();
+    QVERIFY(chat.currentConversation() != conversation);
+    QCOMPARE(chat.currentPreset(), briefId);
+    QCOMPARE(presets.conversationPreset(chat.currentConversation()).value(), briefId);
+
+    // Another model's preset is not offered, nor taken.
+    Preset elsewhere = brief;
+    elsewhere.name = "Elsewhere";
+    elsewhere.model = "/models/another.gguf";
+    elsewhere.modelName = "another";
+    const qint64 elsewhereId = presets.create(elsewhere).value();
+    QSignalSpy errors(&chat, &ChatController::errorOccurred);
+    chat.choosePreset(elsewhereId);
+    QCOMPARE(errors.size(), 1);
+    QCOMPARE(chat.currentPreset(), briefId);
+    Preset mine = elsewhere;
+    mine.name = "Mine";
+    mine.model = chat.modelPath();
+    const qint64 mineId = presets.create(mine).value();
+    chat.choosePreset(mineId);
+    QCOMPARE(chat.currentPreset(), mineId);
+
+    // Deleted (from the editor): the conversation shows, and replies with, the Default.
+    chat.openConversation(conversation);
+    QCOMPARE(chat.currentPreset(), briefId);
+    QCOMPARE(presets.remove(briefId).value(), 1);
+    chat.presetsEdited();
+    QCOMPARE(chat.currentPreset(), defaultId);
+    chat.send("What next?");
+    QVERIFY(finished.wait(30000));
+    QCOMPARE(lastResult(finished).tokens, 6);
   }
 
   void refusesToSendWithoutAModel() {

@@ -12,9 +12,12 @@
 #include <map>
 
 #include "desktop/history_store.h"
+#include "desktop/preset_store.h"
 #include "raw_sqlite.h"
 
 using sieve::app::HistoryStore;
+using sieve::app::Preset;
+using sieve::app::PresetStore;
 
 namespace {
 
@@ -66,18 +69,12 @@ class HistoryStoreTest : public QObject {
   // have their defaults, and the new features work on the old rows.
   void migratesAVersion2FileToModesAndVersions() {
     const QString path = dir_.filePath("v2.sqlite");
-    {
-      HistoryStore v2(path);  // the v1 + v2 steps, as the old app ran them...
-      QVERIFY(v2.open().ok());
-    }
-    // ...then back to exactly the version 2 schema, as an old app left it.
-    QCOMPARE(rawQuery(path, {"DROP TABLE message_versions", "DROP TABLE app_state",
-                             "ALTER TABLE messages DROP COLUMN version", "ALTER TABLE messages DROP COLUMN stop_reason",
-                             "ALTER TABLE conversations DROP COLUMN mode",
-                             "INSERT INTO conversations VALUES (7, 'kept chat', 0, 0, 'tinyllama')",
-                             "INSERT INTO messages VALUES (1, 7, 'user', 'hello there', 0, 1)",
-                             "INSERT INTO messages VALUES (2, 7, 'assistant', 'general kenobi', 0, 1)",
-                             "PRAGMA user_version=2", "PRAGMA user_version"}),
+    // Exactly the version 2 schema, as an old app left it, with its rows.
+    QCOMPARE(rawQuery(path, version2Schema() + QStringList{
+                                "INSERT INTO conversations VALUES (7, 'kept chat', 0, 0, 'tinyllama')",
+                                "INSERT INTO messages VALUES (1, 7, 'user', 'hello there', 0, 1)",
+                                "INSERT INTO messages VALUES (2, 7, 'assistant', 'general kenobi', 0, 1)",
+                                "PRAGMA user_version"}),
              QStringList{"2"});
     HistoryStore store(path);
     QCOMPARE(store.schemaVersion().value(), HistoryStore::kSchemaVersion);
@@ -102,17 +99,79 @@ class HistoryStoreTest : public QObject {
     QCOMPARE(store.stateValue("nothing").value(), QString());
   }
 
+  // A file as version 4 left it (before presets), opened with the presets the
+  // settings of that version give (AppSettings::presetSeed): the Default holds
+  // the old global prompt and sampling, a model's own settings become that
+  // model's preset (its new chats start with it), every conversation and
+  // message is still there and uses the Default, and a value out of today's
+  // range is brought into it rather than refusing the file.
+  void migratesAVersion4FileToPresets() {
+    const QString path = dir_.filePath("v4.sqlite");
+    QCOMPARE(rawQuery(path, version4Schema() + QStringList{
+                                "INSERT INTO conversations VALUES (3, 'a story', 0, 5, 'stories260K', 'flash')",
+                                "INSERT INTO messages VALUES (1, 3, 'user', 'tell me about the lighthouse', 0, 1, '', 1)",
+                                "INSERT INTO messages VALUES (2, 3, 'assistant', 'the keeper', 0, 1, 'length', 1)",
+                                "INSERT INTO app_state VALUES ('lastConversation', '3')",
+                                "PRAGMA user_version"}),
+             QStringList{"4"});
+    Preset global = Preset::builtInDefaults();
+    global.systemPrompt = "Be kind.";
+    global.temperature = 0.3;
+    global.maxTokens = 99;
+    Preset own = global;
+    own.builtIn = false;
+    own.name = own.modelName = "a";
+    own.model = "/models/a.gguf";
+    own.temperature = 7;  // an older version took anything
+    own.systemPrompt = "Answer in French.";
+    HistoryStore store(path);
+    store.setPresetSeed({global, own});
+    QCOMPARE(store.schemaVersion().value(), 5);
+
+    QCOMPARE(store.conversation(3).value().mode, QString("flash"));
+    const auto messages = store.messages(3).value();
+    QCOMPARE(messages.size(), 2);
+    QCOMPARE(messages[1].content, QString("the keeper"));
+    QCOMPARE(messages[1].stopReason, QString("length"));
+    QCOMPARE(store.search("lighthouse").value().size(), 1);
+    QCOMPARE(store.stateValue("lastConversation").value(), QString("3"));
+
+    PresetStore presets(store);
+    const auto list = presets.list();
+    QVERIFY2(list.ok(), qPrintable(list.error()));
+    QCOMPARE(list.value().size(), 2);
+    const Preset& kept = list.value()[0];
+    QVERIFY(kept.builtIn);
+    QCOMPARE(kept.name, QString("Default"));
+    QCOMPARE(kept.systemPrompt, QString("Be kind."));
+    QCOMPARE(kept.temperature, 0.3);
+    QCOMPARE(kept.maxTokens, 99);
+    const Preset& model = list.value()[1];
+    QCOMPARE(model.model, QString("/models/a.gguf"));
+    QCOMPARE(model.systemPrompt, QString("Answer in French."));
+    QCOMPARE(model.temperature, 2.0);  // brought into range
+    QCOMPARE(presets.conversationPreset(3).value(), kept.id);  // the old conversation: the Default
+    QCOMPARE(presets.effective(3, "/models/a.gguf").value().id, kept.id);
+    QCOMPARE(presets.forNewConversation("/models/a.gguf").value().id, model.id);  // what that model ran with
+    QCOMPARE(presets.forNewConversation("/models/b.gguf").value().id, kept.id);
+    QCOMPARE(rawQuery(path, {"PRAGMA foreign_key_check"}), QStringList{});
+  }
+
+  // Without a seed (a new install, the tests): the Default has the built-in values.
+  void aNewHistoryHasTheBuiltInDefault() {
+    HistoryStore store(dir_.filePath("fresh.sqlite"));
+    const auto preset = PresetStore(store).defaultPreset();
+    QVERIFY2(preset.ok(), qPrintable(preset.error()));
+    Preset expected = Preset::builtInDefaults();
+    expected.id = preset.value().id;
+    QCOMPARE(preset.value(), expected);
+  }
+
   // A failed step leaves the file at the version before it, not half-migrated.
   void aFailedMigrationStepChangesNothing() {
     const QString path = dir_.filePath("v2-broken.sqlite");
-    {
-      HistoryStore v2(path);
-      QVERIFY(v2.open().ok());
-    }
     // app_state already there (as a table v3 cannot create): the v3 step must fail whole.
-    rawQuery(path, {"DROP TABLE message_versions", "ALTER TABLE messages DROP COLUMN version",
-                    "ALTER TABLE messages DROP COLUMN stop_reason", "ALTER TABLE conversations DROP COLUMN mode",
-                    "PRAGMA user_version=2"});
+    rawQuery(path, version2Schema() + QStringList{"CREATE TABLE app_state (key TEXT PRIMARY KEY, value TEXT NOT NULL)"});
     HistoryStore store(path);
     const auto opened = store.open();
     QVERIFY(!opened.ok());

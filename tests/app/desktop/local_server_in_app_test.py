@@ -9,7 +9,9 @@ npm are there, the official `openai` npm package (tests/app/server/openai_client
   - a port already in use: the switch goes back off with a clear error, the
     app goes on; a free port then works
   - stories260K loaded in the app: /v1/models names it; a chat completion
-    whole and streamed (greedy: the same text); the openai client
+    and a text completion (/v1/completions), each whole and streamed (greedy:
+    the same text; the text completion the same as `sieve serve`'s opening);
+    the openai client
   - off through the settings: the port is closed
 
 usage: local_server_in_app_test.py SIEVE_DESKTOP SHARED_DIR [OPENAI_CLIENT_DIR]"""
@@ -132,6 +134,10 @@ def chat_body(stream):
             "stream": stream}
 
 
+def text_body(stream):
+    return {"prompt": "Once upon a time", "max_tokens": 24, "temperature": 0, "stream": stream}
+
+
 def streamed_text(sse):
     text, events, done = "", 0, False
     for line in sse.splitlines():
@@ -140,7 +146,7 @@ def streamed_text(sse):
         elif line.startswith("data: "):
             events += 1
             for choice in json.loads(line[6:]).get("choices", []):
-                text += choice.get("delta", {}).get("content") or ""
+                text += choice.get("delta", {}).get("content") or choice.get("text") or ""
     return text, events, done
 
 
@@ -202,12 +208,26 @@ def run(app, model, client_dir):
     check(status == 200 and done and events > 5 and text == reply,
           f"the same request streamed: {events} events, then [DONE], the same text")
 
+    # A text completion: the prompt continued as it is (no chat template), through the app's worker.
+    status, body = curl(port, "/v1/completions", text_body(False))
+    whole = json.loads(body)
+    continued = whole["choices"][0]["text"]
+    check(status == 200 and continued.startswith(", there was") and whole["usage"]["completion_tokens"] == 24 and
+          whole["choices"][0]["finish_reason"] == "length", f"a text completion: {continued!r}")
+    status, sse = curl(port, "/v1/completions", text_body(True))
+    text, events, done = streamed_text(sse)
+    check(status == 200 and done and events > 5 and text == continued,
+          f"the same text completion streamed: {events} events, then [DONE], the same text")
+    status, body = curl(port, "/v1/chat/completions", chat_body(False))
+    check(status == 200 and json.loads(body)["choices"][0]["message"]["content"] == reply,
+          "a chat completion after it: the same reply as before")
+
     if client_dir:
         sys.path.insert(0, os.path.join(HERE, "..", "server"))
         from openai_test import install_client
         install_client(client_dir)
         client = subprocess.run(["node", os.path.join(client_dir, "openai_client.mjs"),
-                                 f"http://127.0.0.1:{port}/v1", "app"], timeout=120)
+                                 f"http://127.0.0.1:{port}/v1"], timeout=120)
         check(client.returncode == 0, "the official openai npm client")
     else:
         print("skip  the openai npm client (node or npm missing)")

@@ -43,8 +43,8 @@ rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status"; }
 
 # The budget: the planner's minimum for flash mode plus a few expert slots.
 printf '%s\n' "watch chat replyFinished" "watch chat contextOverflow" "watch chat modelChanged" \
-              "set planner modelPath $model" "set settings mode flash" "set settings maxTokens 24" \
-              "set settings temperature 0" "set settings contextLength 512" >&3
+              "set planner modelPath $model" "set settings mode flash" "set presets maxTokens 24" \
+              "set presets temperature 0" "set settings contextLength 512" >&3
 wait_lines "ok" 8 30 || { echo "FAIL: the app did not take the settings"; tail -5 "$work/err"; exit 1; }
 budget=$(( 3 * 1024 * 1024 ))  # the minimum at this context is about 2.2 MiB: 7 of the 32 experts cached
 printf '%s\n' "set settings dramBudget $budget" "call chat loadModel $model" >&3

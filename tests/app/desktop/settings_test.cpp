@@ -38,9 +38,8 @@ class SettingsTest : public QObject {
     AppSettings settings(dir.filePath("s.ini"));
     QCOMPARE(settings.mode(), QString("auto"));
     QCOMPARE(settings.dramBudget(), 0.0);  // the default budget: 60% of the memory available at load
-    QCOMPARE(settings.temperature(), 0.8);
-    QCOMPARE(settings.topK(), 40);
-    QCOMPARE(settings.repeatPenalty(), 1.0);
+    QCOMPARE(settings.sparseWindow(), 4);
+    QCOMPARE(settings.contextLength(), 0);
     QCOMPARE(settings.theme(), QString("system"));  // follows the platform (test_look checks a dark one)
     QVERIFY(!settings.perModel());
     QVERIFY(!settings.dark());  // no GUI application here: no platform palette, light
@@ -53,41 +52,41 @@ class SettingsTest : public QObject {
     const QString modelB = "/models/b b.gguf";
     {
       AppSettings settings(file);
-      settings.setTemperature(0.5);
+      settings.setContextLength(1024);
       settings.setThreads(3);
       settings.setModelPath(modelA);
       QVERIFY(!settings.perModel());
-      QCOMPARE(settings.temperature(), 0.5);  // the global value
+      QCOMPARE(settings.contextLength(), 1024);  // the global value
       QSignalSpy changed(&settings, &AppSettings::changed);
       settings.setPerModel(true);
       QVERIFY(settings.perModel());
       QCOMPARE(changed.size(), 1);
-      QCOMPARE(settings.temperature(), 0.5);  // turning it on starts from what was in effect
-      settings.setTemperature(0.1);
+      QCOMPARE(settings.contextLength(), 1024);  // turning it on starts from what was in effect
+      settings.setContextLength(256);
       settings.setMode("flash");
       settings.setDramBudget(3e9);
-      settings.setSystemPrompt("Be brief.");
+      settings.setSparsePredictor("lowrank");
       settings.setTheme("dark");  // always global
       settings.setModelPath(modelB);
-      QCOMPARE(settings.temperature(), 0.5);
+      QCOMPARE(settings.contextLength(), 1024);
       QCOMPARE(settings.mode(), QString("auto"));  // a model without settings: the default
       QCOMPARE(settings.threads(), 3);
-      QCOMPARE(settings.systemPrompt(), QString());
+      QCOMPARE(settings.sparsePredictor(), QString("gate"));
       QCOMPARE(settings.theme(), QString("dark"));
     }
     AppSettings reopened(file);
-    QCOMPARE(reopened.temperature(), 0.5);
+    QCOMPARE(reopened.contextLength(), 1024);
     reopened.setModelPath(modelA);
     QVERIFY(reopened.perModel());
-    QCOMPARE(reopened.temperature(), 0.1);
+    QCOMPARE(reopened.contextLength(), 256);
     QCOMPARE(reopened.mode(), QString("flash"));
     QCOMPARE(reopened.dramBudget(), 3e9);
     QCOMPARE(reopened.threads(), 3);
-    QCOMPARE(reopened.systemPrompt(), QString("Be brief."));
+    QCOMPARE(reopened.sparsePredictor(), QString("lowrank"));
     QVERIFY(reopened.dark());
     // Off again: the model's values are forgotten, the global ones apply.
     reopened.setPerModel(false);
-    QCOMPARE(reopened.temperature(), 0.5);
+    QCOMPARE(reopened.contextLength(), 1024);
     QCOMPARE(reopened.mode(), QString("auto"));
     reopened.setModelPath(modelB);
     reopened.setModelPath(modelA);
@@ -130,14 +129,14 @@ class SettingsTest : public QObject {
   void resetToDefaultsOnlyTouchesTheActiveScope() {
     QTemporaryDir dir;
     AppSettings settings(dir.filePath("s.ini"));
-    settings.setTopK(7);
+    settings.setSparseWindow(7);
     settings.setModelPath("/m.gguf");
     settings.setPerModel(true);
-    settings.setTopK(9);
+    settings.setSparseWindow(9);
     settings.resetToDefaults();
-    QCOMPARE(settings.topK(), 40);
+    QCOMPARE(settings.sparseWindow(), 4);
     settings.setPerModel(false);
-    QCOMPARE(settings.topK(), 7);
+    QCOMPARE(settings.sparseWindow(), 7);
   }
 
   void settingsReachTheController() {
@@ -147,12 +146,10 @@ class SettingsTest : public QObject {
     AppSettings settings(dir.filePath("s.ini"));
     MemoryPlanner planner;
     bindSettings(settings, chat, planner);
-    settings.setTemperature(0.25);
-    settings.setRepeatPenalty(1.3);
     settings.setContextLength(512);
     settings.setMode("mmap");
-    QCOMPARE(chat.property("temperature").toDouble(), 0.25);
-    QCOMPARE(chat.property("repeatPenalty").toDouble(), 1.3);
+    settings.setThreads(2);
+    QCOMPARE(chat.threads(), 2);
     QCOMPARE(chat.contextLength(), 512);
     QCOMPARE(chat.mode(), QString("mmap"));
     // A model's overrides apply when it starts loading, before the engine is built.

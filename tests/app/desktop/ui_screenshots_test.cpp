@@ -8,7 +8,9 @@
 // line), main-settings-measuring (Measure disk running), main-settings-measured
 // (the expected speed right after), main-settings-server (the Local server
 // section, on, other devices allowed), main-settings-server-error (a port in
-// use), main-models, main-overflow, and dark variants. Runs
+// use), main-preset-picker (the chat header's presets), main-settings-presets
+// (the presets' editor, a refused name), main-settings-preset-delete (Delete
+// asking first), main-models, main-overflow, and dark variants. Runs
 // offscreen by default; test_ui_screenshots_xvfb runs it under Xvfb (xcb).
 #include <QDir>
 #include <QGuiApplication>
@@ -106,8 +108,9 @@ class UiScreenshotsTest : public QObject {
     settings_->setProperty("mode", "flash");
     settings_->setProperty("threads", 1);
     settings_->setProperty("dramBudget", minimum * 1.02);  // a little over the minimum: most layers stream
-    settings_->setProperty("temperature", 0.0);
-    settings_->setProperty("maxTokens", 80);
+    QObject* presets = appObject("presets");  // the Default preset, which this chat uses
+    presets->setProperty("temperature", 0.0);
+    presets->setProperty("maxTokens", 80);
     chat_->loadModel(pack_);
     QTRY_VERIFY_WITH_TIMEOUT(chat_->modelLoaded() && !chat_->loading(), 30000);
     QCOMPARE(chat_->loadedMode(), QString("flash"));
@@ -274,6 +277,76 @@ class UiScreenshotsTest : public QObject {
     QVERIFY(QMetaObject::invokeMethod(dialog, "open"));
     save("main-overflow");
     QVERIFY(QMetaObject::invokeMethod(dialog, "close"));  // close(), not reject(): nothing is pending
+  }
+
+  // Presets (issue 19): the chat header's picker (the presets for every model
+  // and the loaded model's, then "Edit presets…", which opens the settings
+  // page's editor on the conversation's preset), the editor with a refused
+  // name said under the list, and Delete asking first.
+  void presetsPickerAndEditor() {
+    QObject* presets = appObject("presets");
+    QVERIFY(presets);
+    window_->setProperty("page", "chat");
+    chat_->newConversation();
+    QVERIFY(QMetaObject::invokeMethod(presets, "newPreset"));
+    bool ok = false;
+    QVERIFY(QMetaObject::invokeMethod(presets, "renamePreset", Q_RETURN_ARG(bool, ok), Q_ARG(QString, "Short answers")));
+    QVERIFY(ok);
+    const qint64 shortId = qint64(presets->property("selectedId").toDouble());
+    presets->setProperty("systemPrompt", "Answer in one or two sentences, plainly.");
+    presets->setProperty("temperature", 0.3);
+    presets->setProperty("maxTokens", 120);
+    int offered = 3;  // the Default, Short answers, "Edit presets…"
+    if (chat_->modelLoaded()) {  // one for the loaded model too
+      QVERIFY(QMetaObject::invokeMethod(presets, "newPreset"));
+      QVERIFY(QMetaObject::invokeMethod(presets, "renamePreset", Q_RETURN_ARG(bool, ok), Q_ARG(QString, "Bedtime")));
+      QVERIFY(QMetaObject::invokeMethod(presets, "setForLoadedModel", Q_RETURN_ARG(bool, ok), Q_ARG(bool, true)));
+      QVERIFY(ok);
+      presets->setProperty("systemPrompt", "You tell gentle bedtime stories about animals.");
+      offered = 4;
+    }
+    auto* picker = window_->findChild<QQuickItem*>("presetPicker");
+    QVERIFY(picker);
+    QTRY_COMPARE(picker->property("count").toInt(), offered);
+    chat_->choosePreset(shortId);
+    QTRY_COMPARE(picker->property("currentText").toString(), QString("Short answers"));
+    QVERIFY(itemText("presetSummary").contains("one or two sentences"));
+    auto* popup = picker->property("popup").value<QObject*>();
+    QVERIFY(QMetaObject::invokeMethod(popup, "open"));
+    QTRY_VERIFY(popup->property("opened").toBool());
+    save("main-preset-picker");
+    QVERIFY(QMetaObject::invokeMethod(popup, "close"));
+    QTRY_VERIFY(!popup->property("visible").toBool());
+
+    // "Edit presets…": the editor, on the conversation's preset; the picker keeps showing it.
+    presets->setProperty("selectedId", 0.0);  // (the Default)
+    QVERIFY(QMetaObject::invokeMethod(picker, "activated", Q_ARG(int, offered - 1)));
+    QTRY_COMPARE(window_->property("page").toString(), QString("settings"));
+    QCOMPARE(presets->property("name").toString(), QString("Short answers"));
+    QCOMPARE(picker->property("currentText").toString(), QString("Short answers"));
+    QTRY_VERIFY(itemVisible("presetsSettings"));
+    QCOMPARE(itemText("presetPrompt"), QString("Answer in one or two sentences, plainly."));
+    QVERIFY(QMetaObject::invokeMethod(presets, "renamePreset", Q_RETURN_ARG(bool, ok), Q_ARG(QString, "default")));
+    QVERIFY(!ok);
+    QTRY_VERIFY(itemVisible("presetError"));
+    QVERIFY(itemText("presetError").contains("already a preset named"));
+    save("main-settings-presets");
+
+    // Delete asks first, saying how many conversations go back to the Default.
+    QVERIFY(QMetaObject::invokeMethod(window_->findChild<QObject*>("presetDeleteButton"), "clicked"));
+    QObject* dialog = window_->findChild<QObject*>("presetDeleteDialog");
+    QVERIFY(dialog);
+    QTRY_VERIFY(dialog->property("opened").toBool());
+    save("main-settings-preset-delete");
+    QQuickItem* confirm = firstVisible("presetDeleteConfirm");
+    QVERIFY(confirm);
+    QVERIFY(QMetaObject::invokeMethod(confirm, "clicked"));
+    QTRY_VERIFY(!dialog->property("visible").toBool());
+    QVERIFY(presets->property("builtIn").toBool());  // the Default, selected again
+    QCOMPARE(chat_->currentPreset(), qint64(presets->property("selectedId").toDouble()));  // its chat fell back
+    scrollSettingsTo("scrollToTop");
+    window_->setProperty("page", "chat");
+    QTRY_COMPARE(picker->property("count").toInt(), offered - 1);
   }
 
   void settingsPageShowsTheBudgetSplit() {
@@ -485,8 +558,8 @@ class UiScreenshotsTest : public QObject {
     QQmlComponent themeComponent(engine_.get(), QUrl("qrc:/Sieve/Ui/Theme.qml"));
     std::unique_ptr<QObject> theme(themeComponent.create());
     QVERIFY2(theme, qPrintable(themeComponent.errorString()));
-    const QStringList views = {"FirstRunView", "ChatView", "ConversationSidebar", "SettingsPage", "StatusBar",
-                               "LiveChart", "ModelsView", "ImportProgressPanel"};
+    const QStringList views = {"FirstRunView", "ChatView", "ConversationSidebar", "SettingsPage", "PresetsSettings",
+                               "StatusBar", "LiveChart", "ModelsView", "ImportProgressPanel"};
     for (const QString& view : views) {
       if (view.startsWith("Models") || view.startsWith("Import")) {
         if (!appObject("models")) continue;

@@ -3,7 +3,9 @@
 // its pieces to the calling (connection) thread and equals `sieve serve`'s
 // (EngineBackend on the same model: the same chat template and sampling), a
 // client that leaves cancels within one token, a stop string ends it, no
-// model is a 503, a text completion is refused, and the app's own chat
+// model is a 503; a text completion (/v1/completions) streams the same text
+// as `sieve serve`'s, cancels within one token, refuses a prompt too long for
+// the context, and leaves the chat replying as before; and the app's own chat
 // interleaves with server requests on the one worker without either seeing
 // the other's tokens or result.
 #include <QSignalSpy>
@@ -12,6 +14,7 @@
 #include <future>
 #include <thread>
 
+#include "default_preset.h"
 #include "desktop/chat_controller.h"
 #include "desktop/history_store.h"
 #include "desktop/inference_worker.h"
@@ -31,6 +34,16 @@ const QString kModel = QStringLiteral(SIEVE_SHARED_DIR "/models/stories260K.gguf
 CompletionRequest storyRequest(int64_t maxTokens) {
   CompletionRequest r;
   r.messages = {{"user", "Tell me a story about a cat"}};
+  r.sampling.temperature = 0;  // greedy
+  r.sampling.max_tokens = maxTokens;
+  return r;
+}
+
+// A /v1/completions request: the prompt continued as it is.
+CompletionRequest textRequest(int64_t maxTokens) {
+  CompletionRequest r;
+  r.kind = CompletionRequest::Kind::text;
+  r.prompt = "Once upon a time";
   r.sampling.temperature = 0;  // greedy
   r.sampling.max_tokens = maxTokens;
   return r;
@@ -164,19 +177,100 @@ class WorkerBackendTest : public QObject {
     QVERIFY(s.result.completion_tokens < 40);
   }
 
-  void textCompletionsAndABadLastRoleAreRefused() {
+  // /v1/completions: the prompt continued as it is, through the worker, with
+  // the same text, token counts and end as `sieve serve`.
+  void streamsATextCompletionLikeSieveServe() {
+    InferenceThread thread;
+    QVERIFY(loadModel(thread.worker()));
+    WorkerBackend backend(*thread.worker());
+    backend.setModel("stories260K", 512);
+    const Streamed s = completeOnAThread(backend, textRequest(24));
+    QVERIFY(!s.result.cancelled);
+    QVERIFY2(s.pieces.size() > 5, qPrintable(s.pieces.join('|')));
+    QVERIFY(s.onCallingThread);
+    QCOMPARE(s.pieces.join(QString()), QString::fromStdString(s.result.text));
+    QCOMPARE(s.result.completion_tokens, 24);
+    QVERIFY(s.result.finish == sieve::server::FinishReason::length);
+    const CompletionResult cli = servedByTheCli(textRequest(24));
+    QCOMPARE(QString::fromStdString(s.result.text), QString::fromStdString(cli.text));
+    QCOMPARE(s.result.prompt_tokens, cli.prompt_tokens);
+    QCOMPARE(s.result.completion_tokens, cli.completion_tokens);
+    QVERIFY(s.result.prompt_tokens >= 4);  // "Once upon a time" and the BOS
+    // A stop string ends it there, as a normal end.
+    CompletionRequest stopped = textRequest(24);
+    stopped.sampling.stop = {s.result.text.substr(8, 5)};
+    const Streamed cut = completeOnAThread(backend, stopped);
+    QVERIFY(cut.result.finish == sieve::server::FinishReason::stop);
+    QVERIFY(!cut.result.cancelled);
+    QCOMPARE(QString::fromStdString(cut.result.text),
+             QString::fromStdString(s.result.text.substr(0, s.result.text.find(s.result.text.substr(8, 5)))));
+  }
+
+  // A text completion whose client leaves stops before the next token, and
+  // the worker takes the next request at once.
+  void aTextClientThatLeavesCancelsWithinOneToken() {
+    InferenceThread thread;
+    QVERIFY(loadModel(thread.worker()));
+    WorkerBackend backend(*thread.worker());
+    backend.setModel("stories260K", 512);
+    const Streamed s = completeOnAThread(backend, textRequest(200), [](int pieces) { return pieces < 3; });
+    QVERIFY(s.result.cancelled);
+    QCOMPARE(s.pieces.size(), 3);
+    QVERIFY2(s.result.completion_tokens <= 4, qPrintable(QString::number(s.result.completion_tokens)));
+    const Streamed next = completeOnAThread(backend, textRequest(10));
+    QVERIFY(!next.result.cancelled);
+    QCOMPARE(next.result.completion_tokens, 10);
+  }
+
+  // A prompt that leaves no room in the context: a 400 saying how long it is; nothing ran.
+  void aPromptTooLongForTheContextIsRefused() {
+    InferenceThread thread;
+    QVERIFY(loadModel(thread.worker()));
+    WorkerBackend backend(*thread.worker());
+    backend.setModel("stories260K", 512);
+    CompletionRequest tooLong = textRequest(4);
+    for (int i = 0; i < 3000; ++i) tooLong.prompt += " and then";  // past the largest context the app gives (4096)
+    try {
+      completeOnAThread(backend, tooLong);
+      QFAIL("no exception");
+    } catch (const sieve::server::RejectedRequest& e) {
+      QCOMPARE(QString::fromStdString(e.code()), QString("context_length_exceeded"));
+      QVERIFY2(QString::fromStdString(e.what()).contains("tokens, which leaves no room in the model's context of"),
+               e.what());
+    }
+    QCOMPARE(completeOnAThread(backend, textRequest(6)).result.completion_tokens, 6);  // and the worker goes on
+  }
+
+  // A text completion runs the engine behind the chat session's back: the
+  // chat's next reply must not trust the KV cache it had (the same greedy
+  // reply to the same question before and after).
+  void theChatRepliesTheSameAfterATextCompletion() {
+    QTemporaryDir dir;
+    HistoryStore store(dir.filePath("h.sqlite"));
+    ChatController chat(store);
+    setTemperature(store, 0.0);
+    setMaxTokens(store, 30);
+    chat.loadModel(kModel);
+    QTRY_VERIFY_WITH_TIMEOUT(chat.modelLoaded(), 30000);
+    QSignalSpy finished(&chat, &ChatController::replyFinished);
+    chat.send("Once upon a time");
+    QVERIFY(finished.wait(30000));
+    const QString before = store.messages(chat.currentConversation()).value().last().content;
+    QVERIFY(!before.isEmpty());
+    WorkerBackend backend(*chat.worker());
+    backend.setModel("stories260K", chat.contextSize());
+    QCOMPARE(completeOnAThread(backend, textRequest(40)).result.completion_tokens, 40);
+    chat.regenerate();
+    QVERIFY(finished.wait(30000));
+    const GenerationResult again = finished.last().first().value<GenerationResult>();
+    QCOMPARE(again.reusedTokens, qint64(0));  // the whole prompt ran again
+    QCOMPARE(store.messages(chat.currentConversation()).value().last().content, before);
+  }
+
+  void aBadLastRoleIsRefused() {
     InferenceThread thread;
     WorkerBackend backend(*thread.worker());
     backend.setModel("stories260K", 512);
-    CompletionRequest text;
-    text.kind = CompletionRequest::Kind::text;
-    text.prompt = "Once";
-    try {
-      backend.complete(text, [](std::string_view) { return true; });
-      QFAIL("no exception");
-    } catch (const sieve::server::RejectedRequest& e) {
-      QCOMPARE(QString::fromStdString(e.code()), QString("unsupported_endpoint"));
-    }
     CompletionRequest assistantLast = storyRequest(4);
     assistantLast.messages.push_back({"assistant", "Once"});
     QVERIFY_THROWS_EXCEPTION(sieve::server::RejectedRequest,
@@ -206,8 +300,8 @@ class WorkerBackendTest : public QObject {
     QTemporaryDir dir;
     HistoryStore store(dir.filePath("h.sqlite"));
     ChatController chat(store);
-    chat.setProperty("temperature", 0.0);
-    chat.setProperty("maxTokens", 30);
+    setTemperature(store, 0.0);
+    setMaxTokens(store, 30);
     chat.loadModel(kModel);
     QTRY_VERIFY_WITH_TIMEOUT(chat.modelLoaded(), 30000);
     WorkerBackend backend(*chat.worker());
@@ -243,8 +337,8 @@ class WorkerBackendTest : public QObject {
     QTemporaryDir dir;
     HistoryStore store(dir.filePath("h.sqlite"));
     ChatController chat(store);
-    chat.setProperty("temperature", 0.0);
-    chat.setProperty("maxTokens", 400);
+    setTemperature(store, 0.0);
+    setMaxTokens(store, 400);
     chat.loadModel(kModel);
     QTRY_VERIFY_WITH_TIMEOUT(chat.modelLoaded(), 30000);
     WorkerBackend backend(*chat.worker());

@@ -1,9 +1,8 @@
 // Drives `sieve serve` with the official `openai` npm package (a client
 // nobody here wrote): lists the models, a chat completion streamed and not,
 // a text completion, and an error surfacing as the SDK's APIError.
-// usage: node openai_client.mjs BASE_URL [app]   (e.g. http://127.0.0.1:8080/v1)
-// "app": the desktop app's local server, which answers chat completions only
-// (a text completion must then be refused as a 400 unsupported_endpoint).
+// usage: node openai_client.mjs BASE_URL   (e.g. http://127.0.0.1:8080/v1)
+// The same checks for `sieve serve` and the desktop app's local server.
 import assert from "node:assert/strict";
 import OpenAI from "openai";
 
@@ -47,17 +46,10 @@ assert.equal(finish, "length");
 assert.deepEqual(usage, whole.usage);
 console.log(`ok    chat.completions.create stream: ${chunks} chunks,`, JSON.stringify(streamed));
 
-if (process.argv[3] === "app") {
-  await assert.rejects(
-    client.completions.create({ model: ids[0], prompt: "Once upon a time", max_tokens: 12, temperature: 0 }),
-    (error) => error instanceof OpenAI.APIError && error.status === 400 && error.code === "unsupported_endpoint",
-  );
-  console.log("ok    completions.create: refused by the app (chat completions only), as documented");
-} else {
-  const text = await client.completions.create({ model: ids[0], prompt: "Once upon a time", max_tokens: 12, temperature: 0 });
-  assert.ok(text.choices[0].text.startsWith(", there was"));
-  console.log("ok    completions.create:", JSON.stringify(text.choices[0].text));
-}
+const text = await client.completions.create({ model: ids[0], prompt: "Once upon a time", max_tokens: 12, temperature: 0 });
+assert.ok(text.choices[0].text.startsWith(", there was"));
+assert.equal(text.usage.completion_tokens, 12);
+console.log("ok    completions.create:", JSON.stringify(text.choices[0].text));
 
 await assert.rejects(
   client.chat.completions.create({ ...request, temperature: 5 }),
