@@ -125,19 +125,26 @@ void NeuronStore::expire(int64_t token, int window, std::vector<int32_t>& holes)
   }
 }
 
-void NeuronStore::least_recent(int64_t token, int64_t count, std::vector<int32_t>& victims) {
+void NeuronStore::least_recent(int64_t token, int64_t count, std::vector<int32_t>& victims, int32_t prefer_below) {
   if (count <= 0) return;
-  lru_.clear();
-  for (int64_t s = pinned_; s < size_; ++s) {
-    const auto slot = static_cast<int32_t>(s);
-    const int32_t unit = unit_at(slot);
-    if (unit >= 0 && last_used(unit) < token) lru_.emplace_back(last_used(unit), slot);
+  // Two passes: the units below prefer_below first (oldest first), then, if
+  // they are too few, the others.
+  for (const bool preferred : {true, false}) {
+    lru_.clear();
+    for (int64_t s = pinned_; s < size_; ++s) {
+      const auto slot = static_cast<int32_t>(s);
+      const int32_t unit = unit_at(slot);
+      if (unit >= 0 && last_used(unit) < token && (unit < prefer_below) == preferred) lru_.emplace_back(last_used(unit), slot);
+    }
+    const auto take = static_cast<size_t>(std::min<int64_t>(count, static_cast<int64_t>(lru_.size())));
+    if (take > 0) {
+      std::nth_element(lru_.begin(), lru_.begin() + static_cast<ptrdiff_t>(take - 1), lru_.end());
+      std::sort(lru_.begin(), lru_.begin() + static_cast<ptrdiff_t>(take));
+      for (size_t i = 0; i < take; ++i) victims.push_back(lru_[i].second);
+    }
+    count -= static_cast<int64_t>(take);
+    if (count <= 0 || prefer_below >= n_units_) return;
   }
-  const auto take = static_cast<size_t>(std::min<int64_t>(count, static_cast<int64_t>(lru_.size())));
-  if (take == 0) return;
-  std::nth_element(lru_.begin(), lru_.begin() + static_cast<ptrdiff_t>(take - 1), lru_.end());
-  std::sort(lru_.begin(), lru_.begin() + static_cast<ptrdiff_t>(take));
-  for (size_t i = 0; i < take; ++i) victims.push_back(lru_[i].second);
 }
 
 void NeuronStore::check_invariants() const {

@@ -18,6 +18,7 @@
 // the least recently used ones beyond it for when the window's units do not
 // fit. No operation allocates after construction.
 
+#include <climits>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -85,8 +86,11 @@ class NeuronStore {
   void expire(int64_t token, int window, std::vector<int32_t>& holes);
   // Appends to `victims` up to `count` slots of the least recently used
   // unpinned units not used at `token` itself, oldest first (LRU beyond the
-  // window, when the window's units do not fit).
-  void least_recent(int64_t token, int64_t count, std::vector<int32_t>& victims);
+  // window, when the window's units do not fit). Units below `prefer_below`
+  // go first: a caller that learns a token's units in ascending ranges knows
+  // those are not wanted by the token, while a later range may still want
+  // one of the others.
+  void least_recent(int64_t token, int64_t count, std::vector<int32_t>& victims, int32_t prefer_below = INT32_MAX);
 
   // Debug aid for tests: throws sieve::Error when the indexes disagree.
   void check_invariants() const;

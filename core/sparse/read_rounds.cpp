@@ -4,8 +4,10 @@
 
 namespace sieve::sparse {
 
-ReadRounds::ReadRounds(flash::IoEngine& io, const flash::PlanOptions& plan) {
-  for (auto& reader : readers_) reader = std::make_unique<flash::ScatterReader>(io, plan);
+ReadRounds::ReadRounds(flash::IoEngine& io, const flash::PlanOptions& plan, int sides) {
+  if (sides < 1) throw Error("read rounds: at least one side is needed");
+  for (int i = 0; i < sides; ++i) readers_.push_back(std::make_unique<flash::ScatterReader>(io, plan));
+  in_flight_.assign(static_cast<size_t>(sides), 0);
 }
 
 void ReadRounds::reserve(size_t ranges, uint64_t span_bytes, uint64_t staging_bytes) {
@@ -13,24 +15,29 @@ void ReadRounds::reserve(size_t ranges, uint64_t span_bytes, uint64_t staging_by
 }
 
 void ReadRounds::submit(int side, std::span<const flash::ReadRequest> wanted) {
-  flash::ScatterReader& reader = *readers_[side];
+  flash::ScatterReader& reader = *readers_.at(static_cast<size_t>(side));
   reader.submit(wanted);
-  in_flight_[side] = true;
+  in_flight_[static_cast<size_t>(side)] = 1;
   bytes_read_ += reader.plan().read_bytes;
   bytes_wanted_ += reader.plan().requested_bytes;
+  reads_ += reader.plan().reads.size();
+}
+
+bool ReadRounds::landed(int side) {
+  return in_flight_.at(static_cast<size_t>(side)) == 0 || readers_[static_cast<size_t>(side)]->poll();
 }
 
 void ReadRounds::wait(int side) {
   const Clock::time_point start = Clock::now();
-  in_flight_[side] = false;
-  readers_[side]->wait();
+  in_flight_.at(static_cast<size_t>(side)) = 0;
+  readers_[static_cast<size_t>(side)]->wait();
   wait_seconds_ += std::chrono::duration<double>(Clock::now() - start).count();
 }
 
 void ReadRounds::drain_quietly() {
-  for (int side = 0; side < 2; ++side) {
-    if (!in_flight_[side]) continue;
-    in_flight_[side] = false;
+  for (size_t side = 0; side < readers_.size(); ++side) {
+    if (in_flight_[side] == 0) continue;
+    in_flight_[side] = 0;
     try {
       readers_[side]->wait();
     } catch (const Error&) {

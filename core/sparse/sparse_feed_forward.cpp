@@ -15,9 +15,11 @@ flash::PlanOptions round_plan(const SparseFfnOptions& options) {
   return plan;
 }
 
-// Staging each of the two readers may use: a round of reads is cut so that
-// even if all its ranges merge into one staged region, it fits.
-constexpr uint64_t kRoundStaging = uint64_t{8} << 20;
+// Rounds of decode reads in flight at once, and the staging each side may
+// use: a round of reads is cut so that even if all its ranges merge into one
+// staged region, it fits.
+constexpr int kRoundSides = 4;
+constexpr uint64_t kRoundStaging = uint64_t{4} << 20;
 // Hot units: active at least this often (calibrated, or over the first
 // kLearnTokens decoded tokens).
 constexpr double kHotFrequency = 0.4;
@@ -78,7 +80,7 @@ UnitGeometry SparseFeedForward::decode_units(const SparseLayer& layer, bool gate
 uint64_t SparseFeedForward::staging_bytes(const std::vector<SparseLayer>& layers, bool gate_rows, uint32_t merge_gap) {
   const std::vector<UnitGeometry> units = geometries_of(layers, gate_rows);
   const uint64_t spill = round_units(units, merge_gap) * largest_stride(units);
-  return ChunkedPrefill::staging_bytes(layouts_of(layers)) + 2 * round_staging(units) + spill;
+  return ChunkedPrefill::staging_bytes(layouts_of(layers)) + kRoundSides * round_staging(units) + spill;
 }
 
 uint64_t SparseFeedForward::scratch_bytes(const model::HyperParams& hp, int threads, int max_batch,
@@ -108,7 +110,9 @@ SparseFeedForward::SparseFeedForward(const model::HyperParams& hp, ThreadPool& p
       options_(options),
       kernel_(hp, pool, layouts_of(layers)),
       prefill_(hp, pool, io, prefill_layers(layers), options.max_batch, options.max_read),
-      rounds_(io, round_plan(options)) {
+      rounds_(io, round_plan(options), kRoundSides),
+      round_of_(static_cast<size_t>(kRoundSides)) {
+  if (options.predict_chunks < 1) throw Error("sparse FFN: predict_chunks must be at least 1.");
   if (static_cast<int64_t>(layers.size()) != hp.n_layers) throw Error("sparse FFN: one layer description per layer is needed.");
   const std::vector<UnitGeometry> units = geometries_of(layers, options.gate_rows);
   layers_.reserve(layers.size());
@@ -163,19 +167,37 @@ void SparseFeedForward::forward_batch(int layer, int64_t pos, const float* x, in
   prefill_.forward(layer, x, n_tokens, y);
 }
 
-void SparseFeedForward::collect_units(const LayerState& s) {
+// Clears what one call collects; the units leaving the window become holes.
+void SparseFeedForward::begin_layer(LayerState& s) {
+  active_.clear();
   units_.clear();
-  const int64_t b = s.geometry.cluster;
-  for (int32_t neuron : active_) {
-    const auto unit = static_cast<int32_t>(neuron / b);
-    if (units_.empty() || units_.back() != unit) units_.push_back(unit);
+  hits_.clear();
+  loaded_.clear();
+  spilled_.clear();
+  victims_.clear();
+  active_taken_ = submitted_ = rounds_begun_ = rounds_done_ = 0;
+  s.store.expire(token_, options_.window, victims_);  // units leaving the window are not hits
+}
+
+// Appends the active neurons of rows [begin, end) to active_. A predictor
+// that cannot split its work predicts the whole layer with the first range.
+void SparseFeedForward::predict_rows(int layer, const float* x, int64_t begin, int64_t end) {
+  if (predictor_.splits_rows()) {
+    predictor_.predict_rows(layer, x, begin, end, active_);
+  } else if (begin == 0) {
+    predictor_.predict(layer, x, active_);
   }
 }
 
-void SparseFeedForward::classify(LayerState& s) {
-  hits_.clear();
+// The units of the active neurons below `end` not taken yet: hits are
+// touched and listed, the others listed in missing_.
+void SparseFeedForward::take_units(LayerState& s, int64_t end) {
   missing_.clear();
-  for (int32_t unit : units_) {
+  const int64_t b = s.geometry.cluster;
+  for (; active_taken_ < active_.size() && active_[active_taken_] < end; ++active_taken_) {
+    const auto unit = static_cast<int32_t>(active_[active_taken_] / b);
+    if (!units_.empty() && units_.back() == unit) continue;
+    units_.push_back(unit);
     const int32_t slot = s.store.slot_of(unit);
     if (slot >= 0) {
       s.store.touch(unit, token_);
@@ -188,13 +210,12 @@ void SparseFeedForward::classify(LayerState& s) {
 
 // Missing units go into the holes the window left, then into the slots of
 // the least recently used units when the holes and free slots do not
-// suffice, then into free slots; the rest spill. victims_ keeps the holes
-// nobody took: closed after the reads.
-void SparseFeedForward::assign_slots(LayerState& s) {
+// suffice (units below `known_below` first: this token does not want them),
+// then into free slots; the rest spill. victims_ keeps the holes nobody
+// took: closed after the reads.
+void SparseFeedForward::assign_slots(LayerState& s, int32_t known_below) {
   const int64_t short_by = static_cast<int64_t>(missing_.size()) - s.store.free_slots() - static_cast<int64_t>(victims_.size());
-  s.store.least_recent(token_, short_by, victims_);
-  loaded_.clear();
-  spilled_.clear();
+  s.store.least_recent(token_, short_by, victims_, known_below);
   size_t reused = 0;
   for (int32_t unit : missing_) {
     int32_t slot = -1;
@@ -225,19 +246,31 @@ void SparseFeedForward::submit_round(LayerState& s, int side, const Round& round
   rounds_.submit(side, wanted_);
 }
 
-// The first two rounds of reads go out, the hits are computed meanwhile,
-// then each round is computed as it arrives and the next one submitted.
-void SparseFeedForward::run_rounds(LayerState& s) {
-  const size_t n = loaded_.size(), per = units_per_round_;
-  const size_t n_rounds = (n + per - 1) / per;
-  auto round = [&](size_t j) { return Round{j * per, std::min(per, n - j * per)}; };
-  for (size_t j = 0; j < std::min<size_t>(2, n_rounds); ++j) submit_round(s, static_cast<int>(j), round(j));
-  kernel_.add(hits_);
-  for (size_t j = 0; j < n_rounds; ++j) {
-    const int side = static_cast<int>(j % 2);
+// Submits the loaded units not yet asked for, in rounds, while a side is free.
+void SparseFeedForward::submit_ready(LayerState& s) {
+  const auto sides = static_cast<size_t>(rounds_.sides());
+  while (submitted_ < loaded_.size() && rounds_begun_ - rounds_done_ < sides) {
+    const Round round{submitted_, std::min(units_per_round_, loaded_.size() - submitted_)};
+    const size_t side = rounds_begun_ % sides;
+    round_of_[side] = round;
+    submit_round(s, static_cast<int>(side), round);
+    submitted_ += round.count;
+    ++rounds_begun_;
+  }
+}
+
+// Computes the rounds that have landed, oldest first, submitting more as
+// sides free up; `block`: until every loaded unit is computed.
+void SparseFeedForward::compute_landed(LayerState& s, bool block) {
+  const auto sides = static_cast<size_t>(rounds_.sides());
+  while (rounds_done_ < rounds_begun_) {
+    const auto side = static_cast<int>(rounds_done_ % sides);
+    if (!block && !rounds_.landed(side)) return;
     rounds_.wait(side);
-    kernel_.add(refs(round(j).first, round(j).count));
-    if (j + 2 < n_rounds) submit_round(s, side, round(j + 2));
+    ++rounds_done_;
+    const Round round = round_of_[static_cast<size_t>(side)];
+    submit_ready(s);  // the freed side takes the next round before this one is computed
+    kernel_.add(refs(round.first, round.count));
   }
 }
 
@@ -299,15 +332,22 @@ void SparseFeedForward::pin_hot(LayerState& s) {
 void SparseFeedForward::forward(int layer, int64_t pos, const float* x, float* y) {
   if (next_token(pos)) ++stats_.tokens;
   LayerState& s = layers_.at(static_cast<size_t>(layer));
-  predictor_.predict(layer, x, active_);
-  kernel_.begin(s.geometry, x, predictor_.exact_gate(layer));
-  collect_units(s);
-  victims_.clear();
-  s.store.expire(token_, options_.window, victims_);  // units leaving the window are not hits
-  classify(s);
-  assign_slots(s);
+  begin_layer(s);
+  // Ranges of whole units, so that no unit straddles two of them.
+  const int64_t n_ff = hp_.n_ff, b = s.geometry.cluster;
+  const int64_t step = std::max<int64_t>(b, (n_ff + b * options_.predict_chunks - 1) / (b * options_.predict_chunks) * b);
   try {
-    run_rounds(s);
+    for (int64_t begin = 0; begin < n_ff; begin += step) {
+      const int64_t end = std::min(n_ff, begin + step);
+      predict_rows(layer, x, begin, end);
+      if (begin == 0) kernel_.begin(s.geometry, x, predictor_.exact_gate(layer));
+      take_units(s, end);
+      assign_slots(s, static_cast<int32_t>((end + b - 1) / b));
+      submit_ready(s);
+      compute_landed(s, false);
+    }
+    kernel_.add(hits_);  // while the last rounds land
+    compute_landed(s, true);
     run_spill(s);
   } catch (...) {
     rounds_.drain_quietly();
@@ -316,11 +356,10 @@ void SparseFeedForward::forward(int layer, int64_t pos, const float* x, float* y
   }
   kernel_.finish(y);
   s.store.remove_all(victims_);
-  const auto b = static_cast<uint64_t>(s.geometry.cluster);
   stats_.neurons_predicted += active_.size();
-  stats_.neuron_hits += hits_.size() * b;
-  stats_.neurons_loaded += (loaded_.size() + spilled_.size()) * b;
-  stats_.neurons_spilled += spilled_.size() * b;
+  stats_.neuron_hits += hits_.size() * static_cast<uint64_t>(b);
+  stats_.neurons_loaded += (loaded_.size() + spilled_.size()) * static_cast<uint64_t>(b);
+  stats_.neurons_spilled += spilled_.size() * static_cast<uint64_t>(b);
   learn_hot(s);
   pin_hot(s);
 }
@@ -330,6 +369,7 @@ SparseStats SparseFeedForward::stats() const {
   s.bytes_read = rounds_.bytes_read();
   s.bytes_wanted = rounds_.bytes_wanted();
   s.wait_seconds = rounds_.wait_seconds();
+  s.reads = rounds_.reads();
   s.prefill_bytes_read = prefill_.bytes_read();
   s.prefill_wait_seconds = prefill_.wait_seconds();
   return s;

@@ -30,6 +30,9 @@ struct SparseOptions {
   // Read the pack's per-neuron units in decode when it has them (`sieve pack
   // --neuron-units`); false: the bundles' clusters (`--no-neuron-units`).
   bool neuron_units = true;
+  // Holes up to this many bytes between wanted units are read through
+  // (`--merge-gap`); unset: chosen from the disk profile (sparse_plan.h).
+  std::optional<uint32_t> merge_gap = {};
 };
 
 }  // namespace sieve::sparse

@@ -229,6 +229,18 @@ TEST(NeuronStore, TheWindowDropsOlderUnitsAndLruNamesTheOldestOthers) {
     store.least_recent(6, 2, victims);
     EXPECT_EQ(units_of(store, victims), (std::vector<int32_t>{0, 1}));
     victims.clear();
+    // Units below 4 first (a caller knows the token does not want them), the others only when they are too few.
+    store.least_recent(6, 2, victims, 4);
+    EXPECT_EQ(units_of(store, victims), (std::vector<int32_t>{0, 1}));
+    victims.clear();
+    store.touch(1, 6);
+    store.touch(2, 6);
+    store.least_recent(6, 3, victims, 4);
+    EXPECT_EQ(units_of(store, victims), (std::vector<int32_t>{0, 3, 4}));
+    victims.clear();
+    store.least_recent(6, 2, victims, 0);
+    EXPECT_EQ(units_of(store, victims), (std::vector<int32_t>{0, 3}));
+    victims.clear();
     for (int32_t u = 0; u < 6; ++u) store.touch(u, 6);
     store.least_recent(6, 50, victims);
     EXPECT_TRUE(victims.empty());

@@ -210,6 +210,24 @@ TEST(SparseFeedForward, TheWindowKeepsTheLastKTokensNeurons) {
   }
 }
 
+// The reads of a range's missing neurons are submitted before the next range
+// is predicted, so they land while the rest of the layer's gate is computed;
+// the output is the exact FFN's all the same.
+TEST(SparseFeedForward, ReadsStartBeforeTheWholeLayerIsPredicted) {
+  Rig rig(synth_pack(kF32), true, 1 << 20, 0);  // window 0: every token reads what it needs
+  std::vector<uint64_t> issued_at_range;  // reads issued when each range of layer 0 began
+  rig.oracle.on_rows = [&](int layer, int64_t) {
+    if (layer == 0) issued_at_range.push_back(rig.io->stats().reads_issued);
+  };
+  for (int token = 0; token < 3; ++token) {
+    issued_at_range.clear();
+    const std::vector<float> x = token_input(rig.hp.dim, token);
+    expect_close(rig.sparse(0, token, x, 1), rig.expected(0, x, 1), "token " + std::to_string(token));
+    ASSERT_EQ(issued_at_range.size(), 8u);  // predict_chunks
+    EXPECT_GT(issued_at_range.back(), issued_at_range.front()) << "token " << token << ": no read before the last range";
+  }
+}
+
 TEST(SparseFeedForward, HotUnitsArePinnedAndNeverLeave) {
   Rig rig(synth_pack(kF32), false, 64, 0);
   std::vector<SparseLayer> layers;
