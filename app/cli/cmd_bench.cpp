@@ -58,7 +58,7 @@ const std::vector<OptionSpec>& bench_options() {
       {"window", 0, true, "sparse: window sizes in tokens, comma-separated; one sparse run each (default 4)", "LIST"},
       {"no-pin-hot", 0, false, "sparse: do not pin hot neurons", ""},
       {"no-neuron-units", 0, false, "sparse: read clusters even when the pack has per-neuron units", ""},
-      {"merge-gap", 0, true, "sparse: read through holes up to this size (default: by --disk-profile, else 32K)", "SIZE"},
+      {"merge-gap", 0, true, "sparse: read through holes up to this size (default: by --disk-profile, else 0)", "SIZE"},
       {"reference", 0, true,
        "also time the reference (llama.cpp over mmap) at each budget under the same memory limit: the path of "
        "its refbench.mjs (../shared/tools/reference/README.md; needs node)", "SCRIPT"},

@@ -32,7 +32,7 @@ inline std::vector<OptionSpec> mode_option_specs() {
       {"no-neuron-units", 0, false, "sparse: read clusters of neurons even when the pack has per-neuron units", ""},
       {"disk-profile", 0, true, "sparse: a `sieve probe-disk --json` profile to size merged reads by", "FILE"},
       {"merge-gap", 0, true, "sparse: read through holes up to this size between wanted neurons, e.g. 0 or 16K "
-       "(default: chosen from --disk-profile, else 32K)", "SIZE"},
+       "(default: chosen from --disk-profile, else 0)", "SIZE"},
   };
 }
 

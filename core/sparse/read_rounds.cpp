@@ -1,5 +1,7 @@
 #include "sparse/read_rounds.h"
 
+#include <algorithm>
+
 #include "util/error.h"
 
 namespace sieve::sparse {
@@ -43,6 +45,29 @@ void ReadRounds::drain_quietly() {
     } catch (const Error&) {
       // Only the first failure is reported; this round just had to finish.
     }
+  }
+}
+
+void RoundBound::clear() {
+  total_ = 0;
+  for (Group& g : groups_) g = Group{};
+}
+
+uint64_t RoundBound::cost(int region, uint64_t offset, uint64_t length) const {
+  const Group& g = groups_[region];
+  const uint64_t begin = flash::align_down(offset, alignment_), end = flash::align_up(offset + length, alignment_);
+  if (g.open && begin <= g.end + gap_) return end > g.end ? end - g.end : 0;
+  return end - begin + (region == 1 && !g.open ? gap_ : 0);
+}
+
+void RoundBound::add(int region, uint64_t offset, uint64_t length) {
+  total_ += cost(region, offset, length);
+  Group& g = groups_[region];
+  const uint64_t begin = flash::align_down(offset, alignment_), end = flash::align_up(offset + length, alignment_);
+  if (g.open && begin <= g.end + gap_) {
+    g.end = std::max(g.end, end);
+  } else {
+    g = {end, true};
   }
 }
 

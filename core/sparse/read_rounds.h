@@ -52,4 +52,30 @@ class ReadRounds {
   double wait_seconds_ = 0;
 };
 
+// The most staging a round's reads can take, as the read planner merges them
+// (flash/io/read_planner.h), for cutting rounds to fit a side's staging:
+// within each of two regions of the file (say, units and the rows kept apart
+// from them) ranges are added in ascending order and join a group when they
+// start within the merge gap of its end; every group may be staged whole.
+// The first range of the second region costs one gap more, in case its group
+// merges with one of the first.
+class RoundBound {
+ public:
+  RoundBound(uint64_t alignment, uint64_t merge_gap) : alignment_(alignment), gap_(merge_gap) {}
+  void clear();
+  uint64_t total() const { return total_; }
+  // What adding [offset, offset + length) to `region` (0 or 1) would add to total().
+  uint64_t cost(int region, uint64_t offset, uint64_t length) const;
+  void add(int region, uint64_t offset, uint64_t length);
+
+ private:
+  struct Group {
+    uint64_t end = 0;
+    bool open = false;
+  };
+  uint64_t alignment_, gap_;
+  uint64_t total_ = 0;
+  Group groups_[2];
+};
+
 }  // namespace sieve::sparse

@@ -15,11 +15,12 @@ flash::PlanOptions round_plan(const SparseFfnOptions& options) {
   return plan;
 }
 
-// Rounds of decode reads in flight at once, and the staging each side may
-// use: a round of reads is cut so that even if all its ranges merge into one
-// staged region, it fits.
-constexpr int kRoundSides = 4;
-constexpr uint64_t kRoundStaging = uint64_t{4} << 20;
+// Rounds of decode reads in flight at once (one per predicted range of rows,
+// typically), and the staging each may use. A round takes loaded units while
+// the staging their reads could need stays within it (RoundBound).
+constexpr int kRoundSides = 8;
+constexpr uint64_t kRoundStaging = uint64_t{2} << 20;
+constexpr size_t kMaxRoundUnits = 512;
 // Hot units: active at least this often (calibrated, or over the first
 // kLearnTokens decoded tokens).
 constexpr double kHotFrequency = 0.4;
@@ -31,26 +32,30 @@ std::vector<UnitGeometry> geometries_of(const std::vector<SparseLayer>& layers, 
   return out;
 }
 
-// What one reader's staging may reach: a round's ranges merged into one
-// region, at most the whole layer.
-uint64_t round_staging(const std::vector<UnitGeometry>& units) {
-  uint64_t largest_layer = 0;
-  for (const UnitGeometry& u : units) largest_layer = std::max(largest_layer, u.layer_bytes());
-  return std::min(kRoundStaging, largest_layer + 4 * flash::kDefaultIoAlignment);
+uint64_t largest_layer_bytes(const std::vector<UnitGeometry>& units) {
+  uint64_t largest = 0;
+  for (const UnitGeometry& u : units) largest = std::max(largest, u.layer_bytes());
+  return largest;
 }
 
-size_t round_units(const std::vector<UnitGeometry>& units, uint32_t merge_gap) {
-  uint64_t largest_layer = 0, most_units = 1;
+// What one side's staging may reach: kRoundStaging, or the whole layer when smaller.
+uint64_t round_staging(const std::vector<UnitGeometry>& units) {
+  return std::min(kRoundStaging, largest_layer_bytes(units) + 4 * flash::kDefaultIoAlignment);
+}
+
+// Units the spill buffer holds: as many as a round of the worst case (every
+// unit followed by a whole merge gap) keeps within one side's staging.
+size_t spill_units(const std::vector<UnitGeometry>& units, uint32_t merge_gap) {
+  uint64_t most_units = 1;
   size_t largest_unit = 1;
   for (const UnitGeometry& u : units) {
-    largest_layer = std::max(largest_layer, u.layer_bytes());
     most_units = std::max(most_units, static_cast<uint64_t>(u.n_units));
     largest_unit = std::max(largest_unit, u.stride);
   }
   const uint64_t staging = round_staging(units), edges = 2 * flash::kDefaultIoAlignment;
-  if (largest_layer + edges <= staging) return static_cast<size_t>(most_units);  // any round fits
+  if (largest_layer_bytes(units) + edges <= staging) return static_cast<size_t>(std::min<uint64_t>(most_units, kMaxRoundUnits));
   const uint64_t per_unit = largest_unit + merge_gap;
-  return static_cast<size_t>(std::max<uint64_t>(1, (staging - edges) / per_unit));
+  return static_cast<size_t>(std::clamp<uint64_t>((staging - edges) / per_unit, 1, kMaxRoundUnits));
 }
 
 size_t largest_stride(const std::vector<UnitGeometry>& units) {
@@ -74,12 +79,13 @@ std::vector<PrefillLayer> prefill_layers(const std::vector<SparseLayer>& layers)
 }  // namespace
 
 UnitGeometry SparseFeedForward::decode_units(const SparseLayer& layer, bool gate_rows) {
-  return layer.neuron_units ? unit_geometry(*layer.neuron_units, gate_rows) : unit_geometry(layer.layout, gate_rows);
+  return layer.neuron_units ? unit_geometry(*layer.neuron_units, layer.layout, gate_rows)
+                            : unit_geometry(layer.layout, gate_rows);
 }
 
 uint64_t SparseFeedForward::staging_bytes(const std::vector<SparseLayer>& layers, bool gate_rows, uint32_t merge_gap) {
   const std::vector<UnitGeometry> units = geometries_of(layers, gate_rows);
-  const uint64_t spill = round_units(units, merge_gap) * largest_stride(units);
+  const uint64_t spill = spill_units(units, merge_gap) * largest_stride(units);
   return ChunkedPrefill::staging_bytes(layouts_of(layers)) + kRoundSides * round_staging(units) + spill;
 }
 
@@ -88,7 +94,7 @@ uint64_t SparseFeedForward::scratch_bytes(const model::HyperParams& hp, int thre
   // Units: at most one per neuron (per-neuron units), fewer for clusters.
   const auto n_units = static_cast<uint64_t>(hp.n_ff);
   // Per-call index vectors (active neurons, units, refs, reads) for the largest layer.
-  const uint64_t indexes = static_cast<uint64_t>(hp.n_ff) * sizeof(int32_t) + n_units * (4 * sizeof(int32_t) + 3 * sizeof(UnitRef) + sizeof(flash::ReadRequest) + 8);
+  const uint64_t indexes = static_cast<uint64_t>(hp.n_ff) * sizeof(int32_t) + n_units * (4 * sizeof(int32_t) + 3 * sizeof(UnitRef) + 2 * sizeof(flash::ReadRequest) + 8);
   return UnitKernel::scratch_bytes(hp, threads, layouts) + ChunkedPrefill::scratch_bytes(hp, max_batch, threads, layouts) +
          indexes;
 }
@@ -111,7 +117,8 @@ SparseFeedForward::SparseFeedForward(const model::HyperParams& hp, ThreadPool& p
       kernel_(hp, pool, layouts_of(layers)),
       prefill_(hp, pool, io, prefill_layers(layers), options.max_batch, options.max_read),
       rounds_(io, round_plan(options), kRoundSides),
-      round_of_(static_cast<size_t>(kRoundSides)) {
+      round_of_(static_cast<size_t>(kRoundSides)),
+      bound_(std::max<uint64_t>(flash::kDefaultIoAlignment, io.file().required_alignment()), options.merge_gap) {
   if (options.predict_chunks < 1) throw Error("sparse FFN: predict_chunks must be at least 1.");
   if (static_cast<int64_t>(layers.size()) != hp.n_layers) throw Error("sparse FFN: one layer description per layer is needed.");
   const std::vector<UnitGeometry> units = geometries_of(layers, options.gate_rows);
@@ -123,17 +130,19 @@ SparseFeedForward::SparseFeedForward(const model::HyperParams& hp, ThreadPool& p
     stats_.ffn_bytes_per_token += l.layout.layer_bytes();
     stats_.per_neuron_units = stats_.per_neuron_units || l.neuron_units.has_value();
   }
-  units_per_round_ = round_units(units, options.merge_gap);
-  spill_ = flash::AlignedBuffer(units_per_round_ * largest_stride(units));
-  // A round's ranges lie within one layer: its reads are planned without allocating.
-  uint64_t largest_layer = 0;
-  for (const UnitGeometry& u : units) largest_layer = std::max(largest_layer, u.layer_bytes());
-  rounds_.reserve(units_per_round_, largest_layer + 2 * flash::kDefaultIoAlignment, round_staging(units));
+  spill_units_ = spill_units(units, options.merge_gap);
+  spill_ = flash::AlignedBuffer(spill_units_ * largest_stride(units));
+  // A round's ranges lie within one layer's units and bundles: its reads are
+  // planned without allocating.
+  uint64_t span = 0;
+  for (const SparseLayer& l : layers) span = std::max(span, l.layout.layer_bytes() + (l.neuron_units ? l.neuron_units->layer_bytes() : 0));
+  rounds_.reserve(2 * kMaxRoundUnits, span + 4 * flash::kDefaultIoAlignment, round_staging(units));
+  round_staging_ = round_staging(units);
   const auto n = static_cast<size_t>(max_units);
   active_.reserve(static_cast<size_t>(hp.n_ff));
   for (auto* v : {&units_, &missing_, &victims_, &spilled_}) v->reserve(n);
   for (auto* v : {&hits_, &loaded_, &spill_refs_}) v->reserve(n);
-  wanted_.reserve(n);
+  wanted_.reserve(2 * n);
   ranked_.reserve(n);
   for (LayerState& s : layers_) {
     if (options.pin_hot && !s.config.frequency.empty()) {
@@ -237,35 +246,54 @@ std::span<const UnitRef> SparseFeedForward::refs(size_t first, size_t count) con
   return std::span<const UnitRef>(loaded_).subspan(first, count);
 }
 
-void SparseFeedForward::submit_round(LayerState& s, int side, const Round& round) {
-  wanted_.clear();
-  for (const UnitRef& ref : refs(round.first, round.count)) {
-    const uint64_t offset = s.units_offset + static_cast<uint64_t>(ref.unit) * s.geometry.stride + s.geometry.offset;
-    wanted_.push_back({offset, static_cast<uint32_t>(s.geometry.bytes), const_cast<std::byte*>(ref.data), 0});
+// The reads of one unit into `dest`: the unit's bytes, and for per-neuron
+// units that carry the gate, its gate row out of its bundle.
+void SparseFeedForward::want_unit(const LayerState& s, int32_t unit, std::byte* dest) {
+  const UnitGeometry& g = s.geometry;
+  wanted_.push_back({s.units_offset + static_cast<uint64_t>(unit) * g.stride + g.offset, static_cast<uint32_t>(g.read_bytes),
+                     dest, 0});
+  if (g.gate_from_bundles) {
+    wanted_.push_back({s.config.file_offset + g.gate_row_offset(unit), static_cast<uint32_t>(g.gate_row_bytes),
+                       dest + g.gate_at, 0});
   }
-  rounds_.submit(side, wanted_);
 }
 
-// Submits the loaded units not yet asked for, in rounds, while a side is free.
+// Submits the loaded units not yet asked for, in rounds that keep within one
+// side's staging, while a side is free.
 void SparseFeedForward::submit_ready(LayerState& s) {
   const auto sides = static_cast<size_t>(rounds_.sides());
+  const UnitGeometry& g = s.geometry;
   while (submitted_ < loaded_.size() && rounds_begun_ - rounds_done_ < sides) {
-    const Round round{submitted_, std::min(units_per_round_, loaded_.size() - submitted_)};
+    Round round{submitted_, 0};
+    wanted_.clear();
+    bound_.clear();
+    while (submitted_ < loaded_.size() && round.count < kMaxRoundUnits) {
+      const UnitRef& ref = loaded_[submitted_];
+      const uint64_t at = s.units_offset + static_cast<uint64_t>(ref.unit) * g.stride + g.offset;
+      const uint64_t gate_at = s.config.file_offset + g.gate_row_offset(ref.unit);
+      const uint64_t need = bound_.total() + bound_.cost(0, at, g.read_bytes) +
+                            (g.gate_from_bundles ? bound_.cost(1, gate_at, g.gate_row_bytes) : 0);
+      if (round.count > 0 && need > round_staging_) break;
+      bound_.add(0, at, g.read_bytes);
+      if (g.gate_from_bundles) bound_.add(1, gate_at, g.gate_row_bytes);
+      want_unit(s, ref.unit, const_cast<std::byte*>(ref.data));
+      ++round.count;
+      ++submitted_;
+    }
     const size_t side = rounds_begun_ % sides;
     round_of_[side] = round;
-    submit_round(s, static_cast<int>(side), round);
-    submitted_ += round.count;
+    rounds_.submit(static_cast<int>(side), wanted_);
     ++rounds_begun_;
   }
 }
 
-// Computes the rounds that have landed, oldest first, submitting more as
-// sides free up; `block`: until every loaded unit is computed.
-void SparseFeedForward::compute_landed(LayerState& s, bool block) {
+// Computes the rounds in the order they were submitted, submitting more as
+// sides free up. The order of the kernel's additions never depends on when
+// reads land, so the output does not either.
+void SparseFeedForward::compute_rounds(LayerState& s) {
   const auto sides = static_cast<size_t>(rounds_.sides());
   while (rounds_done_ < rounds_begun_) {
     const auto side = static_cast<int>(rounds_done_ % sides);
-    if (!block && !rounds_.landed(side)) return;
     rounds_.wait(side);
     ++rounds_done_;
     const Round round = round_of_[static_cast<size_t>(side)];
@@ -277,15 +305,14 @@ void SparseFeedForward::compute_landed(LayerState& s, bool block) {
 // Units the store had no room for: read through the spill buffer, computed, dropped.
 void SparseFeedForward::run_spill(LayerState& s) {
   const size_t stride = NeuronStore::slot_stride(s.geometry.bytes);
-  for (size_t first = 0; first < spilled_.size(); first += units_per_round_) {
-    const size_t count = std::min(units_per_round_, spilled_.size() - first);
+  for (size_t first = 0; first < spilled_.size(); first += spill_units_) {
+    const size_t count = std::min(spill_units_, spilled_.size() - first);
     wanted_.clear();
     spill_refs_.clear();
     for (size_t i = 0; i < count; ++i) {
       const int32_t unit = spilled_[first + i];
       std::byte* dest = spill_.data() + i * stride;
-      wanted_.push_back({s.units_offset + static_cast<uint64_t>(unit) * s.geometry.stride + s.geometry.offset,
-                         static_cast<uint32_t>(s.geometry.bytes), dest, 0});
+      want_unit(s, unit, dest);
       spill_refs_.push_back({unit, dest});
     }
     rounds_.submit(0, wanted_);
@@ -344,10 +371,9 @@ void SparseFeedForward::forward(int layer, int64_t pos, const float* x, float* y
       take_units(s, end);
       assign_slots(s, static_cast<int32_t>((end + b - 1) / b));
       submit_ready(s);
-      compute_landed(s, false);
     }
-    kernel_.add(hits_);  // while the last rounds land
-    compute_landed(s, true);
+    kernel_.add(hits_);  // while the rounds land
+    compute_rounds(s);
     run_spill(s);
   } catch (...) {
     rounds_.drain_quietly();

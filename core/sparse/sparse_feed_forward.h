@@ -9,7 +9,7 @@
 //     free slots: units outside the sliding window, then LRU (neuron_store.h;
 //        units of ranges already predicted first: the token does not want them)
 //     submit reads of the missing units into their slots   (direct I/O,
-//        neighbours merged across gaps up to merge_gap, up to four rounds of
+//        neighbours merged across gaps up to merge_gap, up to eight rounds of
 //        reads in flight) — while the next range is predicted
 //     compute the hits                                      (overlapped)
 //     compute each round of loaded units as it arrives
@@ -69,7 +69,7 @@ struct SparseFfnOptions {
   int window = 4;
   bool pin_hot = true;
   bool gate_rows = true;          // units carry their gate rows (no exact gate from the predictor)
-  uint32_t merge_gap = 32 << 10;  // read through holes up to this size
+  uint32_t merge_gap = 0;  // read through holes up to this size
   uint32_t max_read = 1 << 20;
   int max_batch = 64;
   // A layer's prediction is cut into this many ranges of rows, and the reads
@@ -137,9 +137,9 @@ class SparseFeedForward final : public model::FeedForward {
   void predict_rows(int layer, const float* x, int64_t begin, int64_t end);
   void take_units(LayerState& s, int64_t end);
   void assign_slots(LayerState& s, int32_t known_below);
-  void submit_round(LayerState& s, int side, const Round& round);
+  void want_unit(const LayerState& s, int32_t unit, std::byte* dest);
   void submit_ready(LayerState& s);
-  void compute_landed(LayerState& s, bool block);
+  void compute_rounds(LayerState& s);
   void run_spill(LayerState& s);
   void forget_failed_loads(LayerState& s);
   void learn_hot(LayerState& s);
@@ -154,9 +154,11 @@ class SparseFeedForward final : public model::FeedForward {
   UnitKernel kernel_;
   ChunkedPrefill prefill_;
   ReadRounds rounds_;  // into store slots and spill_; drained by the destructor
-  size_t units_per_round_ = 1;
+  size_t spill_units_ = 1;      // units per spill round
+  uint64_t round_staging_ = 0;  // per side
   // Rounds of this call: round k is on side k % sides, holding round_of_[side].
   std::vector<Round> round_of_;
+  RoundBound bound_;
   size_t submitted_ = 0;  // loaded_ before this were submitted
   size_t rounds_begun_ = 0, rounds_done_ = 0;
   size_t active_taken_ = 0;  // active_ before this are in units_

@@ -113,12 +113,11 @@ SparsePlan plan_sparse_pack(const flash::PackFile& pack, const SparsePackRequest
   in.gate_rows = gate_rows;
   std::unique_ptr<flash::DiskProfile> profile;
   if (!r.disk_profile.empty()) profile = std::make_unique<flash::DiskProfile>(flash::DiskProfile::load(r.disk_profile));
-  const size_t unit = SparseFeedForward::unit_bytes(layers.front(), gate_rows);
   if (r.options.merge_gap) {
     in.merge_gap = *r.options.merge_gap;
     in.merge_source = "--merge-gap";
   } else {
-    in.merge_gap = choose_merge_gap(profile.get(), unit, r.queue_depth);
+    in.merge_gap = choose_merge_gap(profile.get(), r.queue_depth);
     in.merge_source = profile ? "by the probe-disk profile " + r.disk_profile : "default; --disk-profile tunes it";
   }
 
