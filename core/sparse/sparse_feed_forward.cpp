@@ -172,11 +172,11 @@ bool SparseFeedForward::next_token(int64_t pos) {
 
 void SparseFeedForward::forward_batch(int layer, int64_t pos, const float* x, int n_tokens, float* y) {
   if (n_tokens == 1) return forward(layer, pos, x, y);
-  next_token(pos);  // the window ages across a prompt batch too
+  next_token(pos);  // a prompt batch is a token for the stores' counts too
   prefill_.forward(layer, x, n_tokens, y);
 }
 
-// Clears what one call collects; the units leaving the window become holes.
+// Clears what one call collects.
 void SparseFeedForward::begin_layer(LayerState& s) {
   active_.clear();
   units_.clear();
@@ -185,7 +185,7 @@ void SparseFeedForward::begin_layer(LayerState& s) {
   spilled_.clear();
   victims_.clear();
   active_taken_ = submitted_ = rounds_begun_ = rounds_done_ = 0;
-  s.store.expire(token_, options_.window, victims_);  // units leaving the window are not hits
+  s.store.age(token_);
 }
 
 // Appends the active neurons of rows [begin, end) to active_. A predictor
@@ -217,14 +217,12 @@ void SparseFeedForward::take_units(LayerState& s, int64_t end) {
   }
 }
 
-// Missing units go into the holes the window left, then into the slots of
-// the least recently used units when the holes and free slots do not
-// suffice (units below `known_below` first: this token does not want them),
-// then into free slots; the rest spill. victims_ keeps the holes nobody
-// took: closed after the reads.
+// Missing units go into free slots, then into the slots of the least used
+// units (neuron_store.h; units below `known_below` first: this token does
+// not want them); the rest spill.
 void SparseFeedForward::assign_slots(LayerState& s, int32_t known_below) {
   const int64_t short_by = static_cast<int64_t>(missing_.size()) - s.store.free_slots() - static_cast<int64_t>(victims_.size());
-  s.store.least_recent(token_, short_by, victims_, known_below);
+  s.store.least_used(token_, short_by, victims_, known_below);
   size_t reused = 0;
   for (int32_t unit : missing_) {
     int32_t slot = -1;

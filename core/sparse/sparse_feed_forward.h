@@ -6,14 +6,15 @@
 //   decode, per layer, the neurons taken in ranges of rows (predict_chunks):
 //     predict the range(x) -> active neurons -> units (neurons, or clusters of B)
 //     units in the layer's NeuronStore: hits; the others: missing
-//     free slots: units outside the sliding window, then LRU (neuron_store.h;
-//        units of ranges already predicted first: the token does not want them)
+//     free slots, then the slots of the least used units of late
+//        (neuron_store.h; units of ranges already predicted first: the token
+//        does not want them)
 //     submit reads of the missing units into their slots   (direct I/O,
 //        neighbours merged across gaps up to merge_gap, up to eight rounds of
 //        reads in flight) — while the next range is predicted
 //     compute the hits                                      (overlapped)
 //     compute each round of loaded units as it arrives
-//     units that fit nowhere (the window wants more than the store holds)
+//     units that fit nowhere (the token wants more than the store holds)
 //        are read through a small spill buffer and not kept
 //   With a predictor that cannot split its work (predictor.h) the whole
 //   layer is predicted first and the ranges only pace the reads.
@@ -66,7 +67,6 @@ struct SparseLayer {
 };
 
 struct SparseFfnOptions {
-  int window = 4;
   bool pin_hot = true;
   bool gate_rows = true;          // units carry their gate rows (no exact gate from the predictor)
   uint32_t merge_gap = 0;  // read through holes up to this size
@@ -131,7 +131,7 @@ class SparseFeedForward final : public model::FeedForward {
     size_t first = 0, count = 0;  // into loaded_
   };
 
-  // Whether position `pos` starts a new token (then the window ages).
+  // Whether position `pos` starts a new token (what the stores count).
   bool next_token(int64_t pos);
   void begin_layer(LayerState& s);
   void predict_rows(int layer, const float* x, int64_t begin, int64_t end);

@@ -158,7 +158,6 @@ std::unique_ptr<SparseFeedForward> build_sparse_ffn(const flash::PackFile& pack,
     if (r.options.pin_hot) layer.frequency = neuron_frequencies(pack, static_cast<int>(l));
   }
   SparseFfnOptions o;
-  o.window = r.options.window;
   o.pin_hot = r.options.pin_hot;
   o.gate_rows = plan.inputs.gate_rows;
   o.merge_gap = plan.inputs.merge_gap;

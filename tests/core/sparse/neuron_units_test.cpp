@@ -303,7 +303,6 @@ TEST(NeuronUnits, TheSparseFfnReadsOneUnitPerNeuron) {
       layouts.push_back(layer.layout);
     }
     SparseFfnOptions o;
-    o.window = 2;
     o.gate_rows = !gate_given;
     o.merge_gap = gate_given ? 0 : 4096;
     SparseFeedForward ffn(hp, pool, *io, oracle, layers, o);
