@@ -74,7 +74,7 @@ struct SparseFfnOptions {
   int max_batch = 64;
   // A layer's prediction is cut into this many ranges of rows, and the reads
   // of each range's missing units start before the next range is predicted.
-  int predict_chunks = 8;
+  int predict_chunks = 4;
 };
 
 struct SparseStats {

@@ -174,6 +174,10 @@ void UnitKernel::add_down(const std::byte* unit, const float* h, float* partial,
   const int64_t dim = l.dim;
   if (l.cluster == 1) {
     const float hv = h[0];
+    if (const tensor::AxpyRowFn axpy = k[l.down_type].axpy) {
+      axpy(dim, hv, down, partial);
+      return;
+    }
     k[l.down_type].dequantize(down, column, dim);
     for (int64_t r = 0; r < dim; ++r) partial[r] += hv * column[r];
     return;
