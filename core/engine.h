@@ -126,6 +126,7 @@ struct EngineStats {
   uint64_t sparse_neuron_hits = 0;
   uint64_t sparse_bytes_read = 0;
   uint64_t sparse_bytes_wanted = 0;  // the loaded neurons' own bytes (no alignment, no holes)
+  uint64_t sparse_reads = 0;         // decode read requests (after merging neighbours)
   uint64_t sparse_ffn_bytes_per_token = 0;
   // Flash mode on a Mixture-of-Experts model (0 otherwise), prompt and decode:
   // the experts the routers chose that were in the expert cache, and those

@@ -58,6 +58,7 @@ const std::vector<OptionSpec>& bench_options() {
       {"window", 0, true, "sparse: window sizes in tokens, comma-separated; one sparse run each (default 4)", "LIST"},
       {"no-pin-hot", 0, false, "sparse: do not pin hot neurons", ""},
       {"no-neuron-units", 0, false, "sparse: read clusters even when the pack has per-neuron units", ""},
+      {"merge-gap", 0, true, "sparse: read through holes up to this size (default: by --disk-profile, else 0)", "SIZE"},
       {"reference", 0, true,
        "also time the reference (llama.cpp over mmap) at each budget under the same memory limit: the path of "
        "its refbench.mjs (../shared/tools/reference/README.md; needs node)", "SCRIPT"},
@@ -292,9 +293,9 @@ void print_sparse_table(const std::vector<Json>& runs) {
   if (sparse.empty()) return;
   const std::map<std::string, double> mmap_speed = speed_by_budget(runs, "mmap");
   const std::map<std::string, double> flash_speed = speed_by_budget(runs, "flash");
-  std::printf("\nsparse mode per decoded token (all layers):\n%9s %6s %8s %10s %10s %10s %8s %10s %9s %10s %9s %8s %8s\n",
+  std::printf("\nsparse mode per decoded token (all layers):\n%9s %6s %8s %10s %10s %10s %8s %10s %9s %10s %9s %8s %8s %8s %8s\n",
               "budget", "window", "tok/s", "predicted", "loaded", "in DRAM", "hits %", "read MB", "% of FFN", "wanted MB",
-              "% of FFN", "x mmap", "x flash");
+              "% of FFN", "wait s", "CPU s", "x mmap", "x flash");
   for (const Json* r : sparse) {
     const double tokens = std::max(1.0, number(*r, "decode_sparse_tokens"));
     const double predicted = number(*r, "decode_sparse_neurons_predicted") / tokens;
@@ -305,17 +306,20 @@ void print_sparse_table(const std::vector<Json>& runs) {
     const double ffn = number(*r, "sparse_ffn_bytes_per_token");
     const double tps = number(*r, "decode_tokens_per_second");
     const std::string budget = string_member(*r, "budget");
-    std::printf("%9s %6lld %8.3f %10.0f %10.0f %10.0f %8.1f %10.2f %8.2f%% %10.2f %8.2f%% %8s %8s\n", budget.c_str(),
-                static_cast<long long>(number(*r, "window")), tps, predicted, loaded, hits,
+    const double decoded = std::max(1.0, number(*r, "decode_tokens"));
+    std::printf("%9s %6lld %8.3f %10.0f %10.0f %10.0f %8.1f %10.2f %8.2f%% %10.2f %8.2f%% %8.3f %8.3f %8s %8s\n",
+                budget.c_str(), static_cast<long long>(number(*r, "window")), tps, predicted, loaded, hits,
                 loaded + hits > 0 ? 100.0 * hits / (loaded + hits) : 0.0, read / 1e6, ffn > 0 ? 100.0 * read / ffn : 0.0,
-                wanted / 1e6, ffn > 0 ? 100.0 * wanted / ffn : 0.0, ratio_text(tps, mmap_speed, budget).c_str(),
+                wanted / 1e6, ffn > 0 ? 100.0 * wanted / ffn : 0.0, number(*r, "decode_io_wait_seconds") / decoded,
+                number(*r, "decode_cpu_seconds") / decoded, ratio_text(tps, mmap_speed, budget).c_str(),
                 ratio_text(tps, flash_speed, budget).c_str());
   }
   std::printf(
       "\npredicted: neurons the predictor selected; loaded: read from the SSD; in DRAM: found in the neuron\n"
       "store (clusters of quantized packs count all their neurons). read MB: bytes read, alignment and merged\n"
       "holes included; wanted MB: the loaded neurons' own bytes; %% of FFN: of what streaming every layer's\n"
-      "whole FFN would read.\n");
+      "whole FFN would read. wait s: blocked on reads; CPU s: CPU time of every thread of the process (a\n"
+      "busy machine distorts it less than seconds; waiting workers spin, so it counts them too).\n");
 }
 
 // Flash runs on a Mixture-of-Experts model: the expert cache per decoded
@@ -405,7 +409,7 @@ Settings read_settings(const Args& args) {
     if (!fs::exists(*script)) throw UsageError("--reference: " + *script + " does not exist");
     s.reference_script = fs::absolute(*script).string();
   }
-  for (const char* name : {"predictor", "gate-copy", "sparsity"}) {
+  for (const char* name : {"predictor", "gate-copy", "sparsity", "merge-gap"}) {
     if (auto value = args.get(name)) s.sparse_args.insert(s.sparse_args.end(), {std::string("--") + name, *value});
   }
   if (args.has("no-pin-hot")) s.sparse_args.push_back("--no-pin-hot");

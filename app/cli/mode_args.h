@@ -2,7 +2,7 @@
 // The options every model-running command shares for choosing how weights
 // are reached: --mode dense|mmap|flash|sparse|auto, --dram-budget SIZE, and the
 // knobs of sparse mode (--predictor, --gate-copy, --sparsity, --window,
-// --no-pin-hot, --no-neuron-units, --disk-profile).
+// --no-pin-hot, --no-neuron-units, --disk-profile, --merge-gap).
 
 #include <string>
 #include <vector>
@@ -31,6 +31,8 @@ inline std::vector<OptionSpec> mode_option_specs() {
       {"no-pin-hot", 0, false, "sparse: do not pin the most often active neurons", ""},
       {"no-neuron-units", 0, false, "sparse: read clusters of neurons even when the pack has per-neuron units", ""},
       {"disk-profile", 0, true, "sparse: a `sieve probe-disk --json` profile to size merged reads by", "FILE"},
+      {"merge-gap", 0, true, "sparse: read through holes up to this size between wanted neurons, e.g. 0 or 16K "
+       "(default: chosen from --disk-profile, else 0)", "SIZE"},
   };
 }
 
@@ -44,7 +46,7 @@ inline std::vector<OptionSpec> with_mode_options(std::vector<OptionSpec> specs) 
 // The sparse-mode options given on the command line (empty when none).
 inline std::vector<std::string> given_sparse_options(const Args& args) {
   std::vector<std::string> given;
-  for (const char* name : {"predictor", "gate-copy", "sparsity", "window", "no-pin-hot", "no-neuron-units", "disk-profile"}) {
+  for (const char* name : {"predictor", "gate-copy", "sparsity", "window", "no-pin-hot", "no-neuron-units", "disk-profile", "merge-gap"}) {
     if (args.has(name)) given.push_back(name);
   }
   return given;
@@ -90,6 +92,11 @@ inline void apply_sparse_options(const Args& args, EngineOptions& options, bool 
   if (args.has("no-pin-hot")) s.pin_hot = false;
   if (args.has("no-neuron-units")) s.neuron_units = false;
   if (auto profile = args.get("disk-profile")) options.flash.disk_profile = *profile;
+  if (args.has("merge-gap")) {
+    const uint64_t gap = args.get_size("merge-gap", 0);
+    if (gap > (uint64_t{1} << 20)) throw UsageError("--merge-gap: at most 1M");
+    s.merge_gap = static_cast<uint32_t>(gap);
+  }
   if ((args.has("gate-copy") || args.has("sparsity")) && s.predictor != sparse::PredictorKind::gate) {
     throw UsageError("--gate-copy and --sparsity apply to --predictor gate only");
   }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <fstream>
 #include <string>
 
@@ -40,6 +41,7 @@ void set_sparse(Json& out, const sparse::SparseOptions& o, const EngineStats& be
   out["decode_sparse_neuron_hits"] = static_cast<int64_t>(after.sparse_neuron_hits - before.sparse_neuron_hits);
   out["decode_sparse_bytes"] = static_cast<int64_t>(after.sparse_bytes_read - before.sparse_bytes_read);
   out["decode_sparse_bytes_wanted"] = static_cast<int64_t>(after.sparse_bytes_wanted - before.sparse_bytes_wanted);
+  out["decode_sparse_reads"] = static_cast<int64_t>(after.sparse_reads - before.sparse_reads);
   out["sparse_ffn_bytes_per_token"] = static_cast<int64_t>(after.sparse_ffn_bytes_per_token);
 }
 
@@ -84,7 +86,9 @@ Json run_bench_worker(const WorkerRequest& r) {
   std::span<const float> logits = engine->prefill(prompt_ids(engine->model(), std::max<int64_t>(1, r.prompt_tokens)));
   const EngineStats before = engine->stats();
   const uint64_t disk_before = process_disk_read_bytes();
+  const std::clock_t cpu_before = std::clock();  // this process's CPU time, every thread
   for (int64_t i = 0; i < r.decode_tokens && engine->remaining_context() > 0; ++i) logits = engine->decode(argmax(logits));
+  const std::clock_t cpu_after = std::clock();
   const EngineStats after = engine->stats();
   const uint64_t disk_after = process_disk_read_bytes();
 
@@ -115,6 +119,9 @@ Json run_bench_worker(const WorkerRequest& r) {
   out["decode_compute_seconds"] = after.flash_bytes_read > before.flash_bytes_read
                                       ? seconds - (after.flash_io_wait_seconds - before.flash_io_wait_seconds)
                                       : seconds;
+  // CPU time of every thread (spinning workers and the I/O thread included),
+  // which a busy machine distorts far less than the seconds above.
+  out["decode_cpu_seconds"] = static_cast<double>(cpu_after - cpu_before) / CLOCKS_PER_SEC;
   if (r.mode == EngineMode::sparse) set_sparse(out, r.sparse, before, after);
   if (after.expert_hits + after.expert_misses > 0) set_experts(out, before, after);
   out["peak_rss_bytes"] = static_cast<int64_t>(after.peak_rss_bytes);

@@ -164,6 +164,7 @@ class DenseEngine final : public Engine {
     s.sparse_neuron_hits = b.sparse_neuron_hits;
     s.sparse_bytes_read = b.sparse_bytes_read;
     s.sparse_bytes_wanted = b.sparse_bytes_wanted;
+    s.sparse_reads = b.sparse_reads;
     s.sparse_ffn_bytes_per_token = b.sparse_ffn_bytes_per_token;
     s.expert_hits = b.expert_hits;
     s.expert_misses = b.expert_misses;

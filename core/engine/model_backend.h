@@ -55,6 +55,7 @@ struct BackendStats {
   uint64_t sparse_neuron_hits = 0;
   uint64_t sparse_bytes_read = 0;
   uint64_t sparse_bytes_wanted = 0;
+  uint64_t sparse_reads = 0;
   uint64_t sparse_ffn_bytes_per_token = 0;
   // Flash mode on a Mixture-of-Experts model (EngineStats has the meaning).
   uint64_t expert_hits = 0;

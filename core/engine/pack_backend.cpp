@@ -137,6 +137,7 @@ class PackBackend final : public ModelBackend {
       s.sparse_neuron_hits = sp.neuron_hits;
       s.sparse_bytes_read = sp.bytes_read;
       s.sparse_bytes_wanted = sp.bytes_wanted;
+      s.sparse_reads = sp.reads;
       s.sparse_ffn_bytes_per_token = sp.ffn_bytes_per_token;
     }
     return s;

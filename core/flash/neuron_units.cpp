@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "flash/io/aligned_buffer.h"
+#include "flash/pack_format.h"
 #include "tensor/kernels.h"
 #include "util/error.h"
 
@@ -40,9 +41,13 @@ NeuronUnitLayout make_neuron_unit_layout(const BundleLayout& bundles, tensor::Te
   u.gate_row_bytes = bundles.gate_row_bytes;
   u.up_row_bytes = bundles.up_row_bytes;
   u.down_column_bytes = tensor::bytes_for(down_type, static_cast<uint64_t>(bundles.dim));
-  u.up_offset = u.gate_row_bytes;
-  u.down_offset = u.up_offset + u.up_row_bytes;
-  u.unit_bytes = align_up(u.down_offset + u.down_column_bytes, kBundleAlignment);
+  u.up_offset = 0;
+  u.down_offset = u.up_row_bytes;
+  // Whole pages, so that a unit is one read with nothing around it; units
+  // under half a page (small models) are packed to 64 bytes instead, several
+  // to a page, rather than mostly padding.
+  const size_t used = u.used_bytes();
+  u.unit_bytes = used >= kPackAlignment / 2 ? align_up(used, kPackAlignment) : align_up(used, kBundleAlignment);
   return u;
 }
 
@@ -53,7 +58,7 @@ void build_neuron_units(const NeuronUnitLayout& u, const BundleLayout& b, const 
                 ") does not start and end on whole down blocks.");
   }
   const tensor::KernelTable& k = tensor::kernels();
-  const size_t used = u.down_offset + u.down_column_bytes;
+  const size_t used = u.used_bytes();
   const int64_t per_pass = std::max<int64_t>(b.cluster, kColumnsPerPass / b.cluster * b.cluster);
   std::vector<float> rows(static_cast<size_t>(b.dim) * static_cast<size_t>(per_pass));  // dim x pass, row-major
   std::vector<float> column(static_cast<size_t>(b.dim));
@@ -67,7 +72,6 @@ void build_neuron_units(const NeuronUnitLayout& u, const BundleLayout& b, const 
     }
     for (int64_t i = p0; i < p1; ++i) {
       std::byte* unit = out + static_cast<size_t>(i - n0) * u.unit_bytes;
-      std::memcpy(unit, dense.gate + static_cast<size_t>(i) * u.gate_row_bytes, u.gate_row_bytes);
       std::memcpy(unit + u.up_offset, dense.up + static_cast<size_t>(i) * u.up_row_bytes, u.up_row_bytes);
       for (int64_t r = 0; r < b.dim; ++r) column[static_cast<size_t>(r)] = rows[static_cast<size_t>(r * n + (i - p0))];
       k[u.down_type].quantize(column.data(), unit + u.down_offset, b.dim);

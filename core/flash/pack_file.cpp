@@ -1,6 +1,7 @@
 #include "flash/pack_file.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 
@@ -19,6 +20,13 @@ constexpr size_t kVerifyChunkBytes = size_t{8} << 20;
 std::string hex(uint64_t v) {
   char text[24];
   std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(v));
+  return text;
+}
+
+// "q8_0" for Q8_0: as the command line takes it.
+std::string lower(std::string_view name) {
+  std::string text(name);
+  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return text;
 }
 
@@ -145,6 +153,11 @@ void PackFile::validate_neuron_units() {
   if (*type_id < 0 || !tensor::find_type_info(static_cast<uint32_t>(*type_id))) {
     throw Error(where_ + ": key " + std::string(pack_keys::kNeuronUnits) + " names unknown tensor type id " +
                 std::to_string(*type_id) + ".");
+  }
+  if (file_->get_int(pack_keys::kNeuronUnitLayout).value_or(1) != pack_keys::kNeuronUnitLayoutUpDown) {
+    throw Error(where_ + ": its per-neuron units are in an older layout this version does not read; re-create the "
+                "pack with `sieve pack MODEL.gguf -o " + file_->path().filename().string() + " --neuron-units " +
+                lower(tensor::type_name(static_cast<tensor::TensorType>(*type_id))) + "`.");
   }
   const auto down_type = static_cast<tensor::TensorType>(*type_id);
   for (int64_t layer = 0; layer < hp_.n_layers; ++layer) {

@@ -50,6 +50,11 @@ inline constexpr const char* kChecksums = "sieve.pack.checksums";      // u64[n_
 // Optional u32: the type id of the down columns of the per-neuron units
 // (neuron_units.h); present exactly when every layer has blk.L.ffn_units.
 inline constexpr const char* kNeuronUnits = "sieve.pack.neuron_units";
+// u32 beside it: the units' layout; 2 = up row and down column in whole
+// pages (neuron_units.h). Units of the first layout (gate, up and down rows
+// packed to 64 bytes) are refused: re-create the pack.
+inline constexpr const char* kNeuronUnitLayout = "sieve.pack.neuron_unit_layout";
+inline constexpr uint32_t kNeuronUnitLayoutUpDown = 2;
 }  // namespace pack_keys
 
 // Predictor metadata (all optional; validated by PackFile when present).

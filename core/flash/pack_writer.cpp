@@ -278,6 +278,7 @@ void set_metadata(gguf::GgufWriter& w, const gguf::GgufFile& src, const std::vec
   w.set(pack_keys::kBundleAlignment, gguf::Value::u32(static_cast<uint32_t>(kBundleAlignment)));
   if (!layers.empty() && layers.front().units) {
     w.set(pack_keys::kNeuronUnits, gguf::Value::u32(static_cast<uint32_t>(layers.front().units->down_type)));
+    w.set(pack_keys::kNeuronUnitLayout, gguf::Value::u32(pack_keys::kNeuronUnitLayoutUpDown));
   }
   w.set(pack_keys::kChecksumAlgorithm, gguf::Value::string(kChecksumAlgorithmName));
 }

@@ -178,34 +178,42 @@ std::unique_ptr<GatePredictor> GatePredictor::load(const flash::PackFile& pack, 
 
 void GatePredictor::predict(int layer, const float* x, std::vector<int32_t>& active) {
   active.clear();
+  predict_rows(layer, x, 0, hp_.n_ff, active);
+}
+
+void GatePredictor::predict_rows(int layer, const float* x, int64_t begin, int64_t end, std::vector<int32_t>& active) {
   const Layer& l = layers_.at(static_cast<size_t>(layer));
-  const tensor::MatrixView view{l.rows.data(), l.type, hp_.n_ff, hp_.dim, row_bytes(l.type, hp_.dim)};
-  tensor::matvec(view, x, gate_.data(), pool_, scratch_);
+  const size_t stride = row_bytes(l.type, hp_.dim);
+  const tensor::MatrixView view{l.rows.data() + static_cast<size_t>(begin) * stride, l.type, end - begin, hp_.dim, stride};
+  tensor::matvec(view, x, gate_.data() + begin, pool_, scratch_);
   last_layer_ = layer;
-  const auto n = static_cast<size_t>(hp_.n_ff);
+  const auto first = static_cast<size_t>(begin), last = static_cast<size_t>(end);
+  const int64_t n = end - begin;
   const float t = l.threshold;
   if (l.row_error.empty()) {
-    model::gate_activation(hp_, gate_.data(), low_.data(), hp_.n_ff);
-    for (size_t i = 0; i < n; ++i) {
+    model::gate_activation(hp_, gate_.data() + begin, low_.data() + begin, n);
+    for (size_t i = first; i < last; ++i) {
       if (std::abs(low_[i]) > t) active.push_back(static_cast<int32_t>(i));
     }
     return;
   }
-  double norm = 0;
-  for (int64_t j = 0; j < hp_.dim; ++j) norm += static_cast<double>(x[j]) * x[j];
-  const auto scale = static_cast<float>(margin_sigmas_ * std::sqrt(norm));
-  for (size_t i = 0; i < n; ++i) {
-    const float m = scale * l.row_error[i];
+  if (begin == 0) {  // once per layer and token
+    double norm = 0;
+    for (int64_t j = 0; j < hp_.dim; ++j) norm += static_cast<double>(x[j]) * x[j];
+    margin_scale_ = static_cast<float>(margin_sigmas_ * std::sqrt(norm));
+  }
+  for (size_t i = first; i < last; ++i) {
+    const float m = margin_scale_ * l.row_error[i];
     low_[i] = gate_[i] - m;
     high_[i] = gate_[i] + m;
   }
   const Dip dip = activation_dip(hp_.ffn_activation);
-  for (size_t i = 0; i < n; ++i) {  // the dip, before low_ is overwritten
+  for (size_t i = first; i < last; ++i) {  // the dip, before low_ is overwritten
     if (dip.depth > t && low_[i] < dip.at && high_[i] > dip.at) low_[i] = dip.at;
   }
-  model::gate_activation(hp_, low_.data(), low_.data(), hp_.n_ff);
-  model::gate_activation(hp_, high_.data(), high_.data(), hp_.n_ff);
-  for (size_t i = 0; i < n; ++i) {
+  model::gate_activation(hp_, low_.data() + begin, low_.data() + begin, n);
+  model::gate_activation(hp_, high_.data() + begin, high_.data() + begin, n);
+  for (size_t i = first; i < last; ++i) {
     if (std::max(std::abs(low_[i]), std::abs(high_[i])) > t) active.push_back(static_cast<int32_t>(i));
   }
 }

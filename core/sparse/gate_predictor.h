@@ -64,6 +64,8 @@ class GatePredictor final : public Predictor {
                                              float margin_sigmas = kMarginSigmas);
 
   void predict(int layer, const float* x, std::vector<int32_t>& active) override;
+  bool splits_rows() const override { return true; }
+  void predict_rows(int layer, const float* x, int64_t begin, int64_t end, std::vector<int32_t>& active) override;
   std::span<const float> exact_gate(int layer) const override;
   uint64_t resident_bytes() const override;
   PredictorKind kind() const override { return PredictorKind::gate; }
@@ -85,6 +87,7 @@ class GatePredictor final : public Predictor {
   ThreadPool& pool_;
   std::vector<float> gate_, low_, high_;
   int last_layer_ = -1;
+  float margin_scale_ = 0;  // of the current layer and token: margin_sigmas * |x|
   tensor::MatmulScratch scratch_;
 };
 

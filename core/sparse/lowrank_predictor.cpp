@@ -67,26 +67,31 @@ LowRankPredictor::LowRankPredictor(PredictorKind kind, std::string label, std::v
 
 void LowRankPredictor::predict(int layer, const float* x, std::vector<int32_t>& active) {
   active.clear();
+  predict_rows(layer, x, 0, layers_.at(static_cast<size_t>(layer)).b.n_rows, active);
+}
+
+void LowRankPredictor::predict_rows(int layer, const float* x, int64_t begin, int64_t end,
+                                    std::vector<int32_t>& active) {
   const Layer& l = layers_.at(static_cast<size_t>(layer));
-  tensor::matvec(l.a, x, hidden_.data(), pool_, scratch_);
-  if (relu_between_) {
-    for (int64_t i = 0; i < l.a.n_rows; ++i) hidden_[static_cast<size_t>(i)] = std::max(hidden_[static_cast<size_t>(i)], 0.0f);
-  }
-  tensor::matvec(l.b, hidden_.data(), scores_.data(), pool_, scratch_);
-  float t = l.threshold;
-  if (l.margin > 0) {
-    double norm = 0;
-    for (int64_t j = 0; j < l.a.row_elems; ++j) norm += static_cast<double>(x[j]) * x[j];
-    t -= l.margin * static_cast<float>(std::sqrt(norm));
-  }
-  if (relu_between_) {
-    for (int64_t i = 0; i < l.b.n_rows; ++i) {
-      if (scores_[static_cast<size_t>(i)] >= t) active.push_back(static_cast<int32_t>(i));
+  if (begin == 0) {  // A x and the threshold, once per layer and token
+    tensor::matvec(l.a, x, hidden_.data(), pool_, scratch_);
+    if (relu_between_) {
+      for (int64_t i = 0; i < l.a.n_rows; ++i) hidden_[static_cast<size_t>(i)] = std::max(hidden_[static_cast<size_t>(i)], 0.0f);
     }
-  } else {
-    for (int64_t i = 0; i < l.b.n_rows; ++i) {
-      if (scores_[static_cast<size_t>(i)] > t) active.push_back(static_cast<int32_t>(i));
+    threshold_ = l.threshold;
+    if (l.margin > 0) {
+      double norm = 0;
+      for (int64_t j = 0; j < l.a.row_elems; ++j) norm += static_cast<double>(x[j]) * x[j];
+      threshold_ -= l.margin * static_cast<float>(std::sqrt(norm));
     }
+  }
+  const tensor::MatrixView rows{static_cast<const std::byte*>(l.b.data) + static_cast<size_t>(begin) * l.b.row_stride,
+                                l.b.type, end - begin, l.b.row_elems, l.b.row_stride};
+  tensor::matvec(rows, hidden_.data(), scores_.data() + begin, pool_, scratch_);
+  const float t = threshold_;
+  for (int64_t i = begin; i < end; ++i) {
+    const float score = scores_[static_cast<size_t>(i)];
+    if (relu_between_ ? score >= t : score > t) active.push_back(static_cast<int32_t>(i));
   }
 }
 

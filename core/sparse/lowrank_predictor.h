@@ -49,6 +49,8 @@ class LowRankPredictor final : public Predictor {
                                                     ThreadPool& pool);
 
   void predict(int layer, const float* x, std::vector<int32_t>& active) override;
+  bool splits_rows() const override { return true; }
+  void predict_rows(int layer, const float* x, int64_t begin, int64_t end, std::vector<int32_t>& active) override;
   uint64_t resident_bytes() const override { return storage_bytes_ + scratch_bytes(); }
   PredictorKind kind() const override { return kind_; }
   std::string describe() const override;
@@ -71,6 +73,7 @@ class LowRankPredictor final : public Predictor {
   ThreadPool& pool_;
   std::vector<float> hidden_;  // A x
   std::vector<float> scores_;  // B (A x)
+  float threshold_ = 0;        // of the current layer and token (the margin applied)
   tensor::MatmulScratch scratch_;
 };
 

@@ -21,8 +21,8 @@ size_t NeuronStore::slot_stride(size_t unit_bytes) {
 
 uint64_t NeuronStore::bytes_for(int64_t n_units, int64_t capacity, size_t unit_bytes) {
   const auto units = static_cast<uint64_t>(n_units), slots = static_cast<uint64_t>(capacity);
-  return (slots + 1) * slot_stride(unit_bytes) + units * (sizeof(int32_t) + sizeof(int64_t)) +
-         slots * (sizeof(int32_t) + sizeof(std::pair<int64_t, int32_t>));
+  return (slots + 1) * slot_stride(unit_bytes) + units * (sizeof(int32_t) + sizeof(int64_t) + sizeof(uint16_t)) +
+         slots * (sizeof(int32_t) + sizeof(std::pair<uint64_t, int32_t>));
 }
 
 NeuronStore::NeuronStore(int64_t n_units, int64_t capacity, size_t unit_bytes)
@@ -35,6 +35,7 @@ NeuronStore::NeuronStore(int64_t n_units, int64_t capacity, size_t unit_bytes)
   slot_of_.assign(static_cast<size_t>(n_units), -1);
   unit_at_.assign(static_cast<size_t>(capacity), -1);
   last_used_.assign(static_cast<size_t>(n_units), INT64_MIN);
+  uses_.assign(static_cast<size_t>(n_units), 0);
   lru_.reserve(static_cast<size_t>(capacity));
 }
 
@@ -113,31 +114,43 @@ void NeuronStore::clear() {
   pinned_ = 0;
 }
 
-void NeuronStore::expire(int64_t token, int window, std::vector<int32_t>& holes) {
-  const int64_t oldest_kept = token - std::max(window, 0);  // used at or after this token: inside the window
-  for (int64_t s = pinned_; s < size_; ++s) {
-    const auto slot = static_cast<int32_t>(s);
-    const int32_t unit = unit_at(slot);
-    if (unit < 0 || last_used(unit) >= oldest_kept) continue;
-    slot_of_[static_cast<size_t>(unit)] = -1;
-    unit_at_[static_cast<size_t>(slot)] = -1;
-    holes.push_back(slot);
-  }
+void NeuronStore::touch(int32_t unit, int64_t token) {
+  int64_t& last = last_used_[static_cast<size_t>(unit)];
+  if (last == token) return;
+  last = token;
+  uint16_t& uses = uses_[static_cast<size_t>(unit)];
+  if (uses < UINT16_MAX) ++uses;
 }
 
-void NeuronStore::least_recent(int64_t token, int64_t count, std::vector<int32_t>& victims) {
+void NeuronStore::age(int64_t token) {
+  if (token < next_age_) return;
+  for (uint16_t& uses : uses_) uses = static_cast<uint16_t>(uses / 2);
+  next_age_ = (token / kAgeTokens + 1) * kAgeTokens;
+}
+
+void NeuronStore::least_used(int64_t token, int64_t count, std::vector<int32_t>& victims, int32_t prefer_below) {
   if (count <= 0) return;
-  lru_.clear();
-  for (int64_t s = pinned_; s < size_; ++s) {
-    const auto slot = static_cast<int32_t>(s);
-    const int32_t unit = unit_at(slot);
-    if (unit >= 0 && last_used(unit) < token) lru_.emplace_back(last_used(unit), slot);
+  // Two passes: the units below prefer_below first, then, if they are too
+  // few, the others. Key: uses, then last use (every held unit was used, at
+  // a token >= 0).
+  for (const bool preferred : {true, false}) {
+    lru_.clear();
+    for (int64_t s = pinned_; s < size_; ++s) {
+      const auto slot = static_cast<int32_t>(s);
+      const int32_t unit = unit_at(slot);
+      if (unit < 0 || last_used(unit) >= token || (unit < prefer_below) != preferred) continue;
+      const uint64_t key = (uint64_t{uses(unit)} << 48) | (static_cast<uint64_t>(last_used(unit)) & ((uint64_t{1} << 48) - 1));
+      lru_.emplace_back(key, slot);
+    }
+    const auto take = static_cast<size_t>(std::min<int64_t>(count, static_cast<int64_t>(lru_.size())));
+    if (take > 0) {
+      std::nth_element(lru_.begin(), lru_.begin() + static_cast<ptrdiff_t>(take - 1), lru_.end());
+      std::sort(lru_.begin(), lru_.begin() + static_cast<ptrdiff_t>(take));
+      for (size_t i = 0; i < take; ++i) victims.push_back(lru_[i].second);
+    }
+    count -= static_cast<int64_t>(take);
+    if (count <= 0 || prefer_below >= n_units_) return;
   }
-  const auto take = static_cast<size_t>(std::min<int64_t>(count, static_cast<int64_t>(lru_.size())));
-  if (take == 0) return;
-  std::nth_element(lru_.begin(), lru_.begin() + static_cast<ptrdiff_t>(take - 1), lru_.end());
-  std::sort(lru_.begin(), lru_.begin() + static_cast<ptrdiff_t>(take));
-  for (size_t i = 0; i < take; ++i) victims.push_back(lru_[i].second);
 }
 
 void NeuronStore::check_invariants() const {

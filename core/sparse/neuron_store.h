@@ -7,17 +7,21 @@
 // fixed number of slots, allocated once; each holds one unit's bytes.
 //
 //   slots  [0, pinned)        hot units, never evicted
-//          [pinned, size)     the sliding window / LRU part
+//          [pinned, size)     the cached part
 //          [size, capacity)   free
 //
 // Adding a unit appends it (or reuses a victim's slot); removing one moves
 // the last slot into the hole, so [0, size) stays dense and nothing shifts.
 // slot_of(unit) / unit_at(slot) map both ways. Each unit remembers the last
-// token that used it: expire() drops every unit the last `window` tokens did
-// not use (the sliding window of LLM in a flash), and least_recent() names
-// the least recently used ones beyond it for when the window's units do not
-// fit. No operation allocates after construction.
+// token that used it and how many tokens used it of late (a count halved
+// every kAgeTokens tokens, kept while the unit is out of the store too):
+// least_used() names the units to give up when the store is full — the
+// least often used of late, the least recently used first among equals.
+// Activation frequencies are skewed (some neurons fire for most tokens, most
+// for few), so this keeps far more of a token's neurons than recency alone.
+// No operation allocates after construction.
 
+#include <climits>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -55,9 +59,17 @@ class NeuronStore {
   std::byte* slot_data(int32_t slot) { return memory_.data() + static_cast<size_t>(slot) * stride_; }
   const std::byte* slot_data(int32_t slot) const { return memory_.data() + static_cast<size_t>(slot) * stride_; }
 
+  // Counts of use are halved every this many tokens.
+  static constexpr int64_t kAgeTokens = 32;
+
   // The last token that used the unit (INT64_MIN when never).
   int64_t last_used(int32_t unit) const { return last_used_[static_cast<size_t>(unit)]; }
-  void touch(int32_t unit, int64_t token) { last_used_[static_cast<size_t>(unit)] = token; }
+  // Tokens that used it of late (halved every kAgeTokens tokens).
+  uint32_t uses(int32_t unit) const { return uses_[static_cast<size_t>(unit)]; }
+  // The unit is used by `token` (counted once per token).
+  void touch(int32_t unit, int64_t token);
+  // Halves every count when `token` starts a new period of kAgeTokens.
+  void age(int64_t token);
 
   // Adds an absent unit in the first free slot and returns the slot; the
   // caller fills its bytes. Requires free_slots() > 0.
@@ -77,16 +89,13 @@ class NeuronStore {
   // Drops every unit, pinned ones included.
   void clear();
 
-  // The sliding window: every unpinned unit last used before token - window
-  // leaves the index at once (it is no longer held, so a token that needs
-  // it reads it again), and its slot becomes a *hole*, appended to `holes`.
-  // Holes are reused by replace() or closed by remove() / remove_all(); the
-  // store must have none left when a token's work is done.
-  void expire(int64_t token, int window, std::vector<int32_t>& holes);
-  // Appends to `victims` up to `count` slots of the least recently used
-  // unpinned units not used at `token` itself, oldest first (LRU beyond the
-  // window, when the window's units do not fit).
-  void least_recent(int64_t token, int64_t count, std::vector<int32_t>& victims);
+  // Appends to `victims` up to `count` slots of unpinned units not used at
+  // `token` itself, the least used of late first, then the least recently
+  // used (for when the store is full). Units below `prefer_below` go first:
+  // a caller that learns a token's units in ascending ranges knows those are
+  // not wanted by the token, while a later range may still want one of the
+  // others.
+  void least_used(int64_t token, int64_t count, std::vector<int32_t>& victims, int32_t prefer_below = INT32_MAX);
 
   // Debug aid for tests: throws sieve::Error when the indexes disagree.
   void check_invariants() const;
@@ -101,7 +110,9 @@ class NeuronStore {
   std::vector<int32_t> slot_of_;   // per unit
   std::vector<int32_t> unit_at_;   // per slot
   std::vector<int64_t> last_used_; // per unit
-  std::vector<std::pair<int64_t, int32_t>> lru_;  // scratch: (last used, slot)
+  std::vector<uint16_t> uses_;     // per unit
+  int64_t next_age_ = kAgeTokens;  // the token at which counts are next halved
+  std::vector<std::pair<uint64_t, int32_t>> lru_;  // scratch: (uses, then last used; slot)
   int64_t size_ = 0;
   int64_t pinned_ = 0;
 };

@@ -1,5 +1,9 @@
 #include "sparse/predictor.h"
 
+#include <string>
+
+#include "util/error.h"
+
 namespace sieve::sparse {
 
 const char* to_string(PredictorKind kind) {
@@ -10,6 +14,10 @@ const char* to_string(PredictorKind kind) {
     case PredictorKind::powerinfer: return "powerinfer";
   }
   return "?";
+}
+
+void Predictor::predict_rows(int, const float*, int64_t, int64_t, std::vector<int32_t>&) {
+  throw Error(std::string("the ") + to_string(kind()) + " predictor cannot predict in row ranges");
 }
 
 std::optional<PredictorKind> parse_predictor_kind(std::string_view text) {

@@ -4,6 +4,7 @@
 //
 //   std::vector<int32_t> active;
 //   predictor.predict(layer, x, active);   // ascending neuron ids
+//   predictor.predict_rows(layer, x, 0, 1024, active);   // or in row ranges (splits_rows())
 //
 // Kinds (PredictorKind):
 //   gate       the gate matrix kept in DRAM (in its own type: exact; or a
@@ -45,6 +46,15 @@ class Predictor {
   // predicted to be needed for the token whose normalised FFN input is x
   // (dim floats), ascending.
   virtual void predict(int layer, const float* x, std::vector<int32_t>& active) = 0;
+
+  // The same work in row ranges, so that a layer's reads can start before
+  // its whole prediction is done (SparseFeedForward): appends to `active`
+  // (not cleared) the predicted neurons among rows [begin, end), ascending.
+  // One layer's calls for a token cover the rows in order, from 0 to n_ff;
+  // exact_gate() then holds the values of the rows done so far. Only for
+  // predictors whose splits_rows() is true (the default refuses).
+  virtual bool splits_rows() const { return false; }
+  virtual void predict_rows(int layer, const float* x, int64_t begin, int64_t end, std::vector<int32_t>& active);
 
   // When the predictor computed the exact pre-activation gate values of the
   // last predict() call for `layer` (gate kind with the exact copy): n_ff

@@ -15,9 +15,12 @@ flash::PlanOptions round_plan(const SparseFfnOptions& options) {
   return plan;
 }
 
-// Staging each of the two readers may use: a round of reads is cut so that
-// even if all its ranges merge into one staged region, it fits.
-constexpr uint64_t kRoundStaging = uint64_t{8} << 20;
+// Rounds of decode reads in flight at once (one per predicted range of rows,
+// typically), and the staging each may use. A round takes loaded units while
+// the staging their reads could need stays within it (RoundBound).
+constexpr int kRoundSides = 8;
+constexpr uint64_t kRoundStaging = uint64_t{2} << 20;
+constexpr size_t kMaxRoundUnits = 512;
 // Hot units: active at least this often (calibrated, or over the first
 // kLearnTokens decoded tokens).
 constexpr double kHotFrequency = 0.4;
@@ -29,26 +32,30 @@ std::vector<UnitGeometry> geometries_of(const std::vector<SparseLayer>& layers, 
   return out;
 }
 
-// What one reader's staging may reach: a round's ranges merged into one
-// region, at most the whole layer.
-uint64_t round_staging(const std::vector<UnitGeometry>& units) {
-  uint64_t largest_layer = 0;
-  for (const UnitGeometry& u : units) largest_layer = std::max(largest_layer, u.layer_bytes());
-  return std::min(kRoundStaging, largest_layer + 4 * flash::kDefaultIoAlignment);
+uint64_t largest_layer_bytes(const std::vector<UnitGeometry>& units) {
+  uint64_t largest = 0;
+  for (const UnitGeometry& u : units) largest = std::max(largest, u.layer_bytes());
+  return largest;
 }
 
-size_t round_units(const std::vector<UnitGeometry>& units, uint32_t merge_gap) {
-  uint64_t largest_layer = 0, most_units = 1;
+// What one side's staging may reach: kRoundStaging, or the whole layer when smaller.
+uint64_t round_staging(const std::vector<UnitGeometry>& units) {
+  return std::min(kRoundStaging, largest_layer_bytes(units) + 4 * flash::kDefaultIoAlignment);
+}
+
+// Units the spill buffer holds: as many as a round of the worst case (every
+// unit followed by a whole merge gap) keeps within one side's staging.
+size_t spill_units(const std::vector<UnitGeometry>& units, uint32_t merge_gap) {
+  uint64_t most_units = 1;
   size_t largest_unit = 1;
   for (const UnitGeometry& u : units) {
-    largest_layer = std::max(largest_layer, u.layer_bytes());
     most_units = std::max(most_units, static_cast<uint64_t>(u.n_units));
     largest_unit = std::max(largest_unit, u.stride);
   }
   const uint64_t staging = round_staging(units), edges = 2 * flash::kDefaultIoAlignment;
-  if (largest_layer + edges <= staging) return static_cast<size_t>(most_units);  // any round fits
+  if (largest_layer_bytes(units) + edges <= staging) return static_cast<size_t>(std::min<uint64_t>(most_units, kMaxRoundUnits));
   const uint64_t per_unit = largest_unit + merge_gap;
-  return static_cast<size_t>(std::max<uint64_t>(1, (staging - edges) / per_unit));
+  return static_cast<size_t>(std::clamp<uint64_t>((staging - edges) / per_unit, 1, kMaxRoundUnits));
 }
 
 size_t largest_stride(const std::vector<UnitGeometry>& units) {
@@ -72,13 +79,14 @@ std::vector<PrefillLayer> prefill_layers(const std::vector<SparseLayer>& layers)
 }  // namespace
 
 UnitGeometry SparseFeedForward::decode_units(const SparseLayer& layer, bool gate_rows) {
-  return layer.neuron_units ? unit_geometry(*layer.neuron_units, gate_rows) : unit_geometry(layer.layout, gate_rows);
+  return layer.neuron_units ? unit_geometry(*layer.neuron_units, layer.layout, gate_rows)
+                            : unit_geometry(layer.layout, gate_rows);
 }
 
 uint64_t SparseFeedForward::staging_bytes(const std::vector<SparseLayer>& layers, bool gate_rows, uint32_t merge_gap) {
   const std::vector<UnitGeometry> units = geometries_of(layers, gate_rows);
-  const uint64_t spill = round_units(units, merge_gap) * largest_stride(units);
-  return ChunkedPrefill::staging_bytes(layouts_of(layers)) + 2 * round_staging(units) + spill;
+  const uint64_t spill = spill_units(units, merge_gap) * largest_stride(units);
+  return ChunkedPrefill::staging_bytes(layouts_of(layers)) + kRoundSides * round_staging(units) + spill;
 }
 
 uint64_t SparseFeedForward::scratch_bytes(const model::HyperParams& hp, int threads, int max_batch,
@@ -86,7 +94,7 @@ uint64_t SparseFeedForward::scratch_bytes(const model::HyperParams& hp, int thre
   // Units: at most one per neuron (per-neuron units), fewer for clusters.
   const auto n_units = static_cast<uint64_t>(hp.n_ff);
   // Per-call index vectors (active neurons, units, refs, reads) for the largest layer.
-  const uint64_t indexes = static_cast<uint64_t>(hp.n_ff) * sizeof(int32_t) + n_units * (4 * sizeof(int32_t) + 3 * sizeof(UnitRef) + sizeof(flash::ReadRequest) + 8);
+  const uint64_t indexes = static_cast<uint64_t>(hp.n_ff) * sizeof(int32_t) + n_units * (4 * sizeof(int32_t) + 3 * sizeof(UnitRef) + 2 * sizeof(flash::ReadRequest) + 8);
   return UnitKernel::scratch_bytes(hp, threads, layouts) + ChunkedPrefill::scratch_bytes(hp, max_batch, threads, layouts) +
          indexes;
 }
@@ -108,7 +116,10 @@ SparseFeedForward::SparseFeedForward(const model::HyperParams& hp, ThreadPool& p
       options_(options),
       kernel_(hp, pool, layouts_of(layers)),
       prefill_(hp, pool, io, prefill_layers(layers), options.max_batch, options.max_read),
-      rounds_(io, round_plan(options)) {
+      rounds_(io, round_plan(options), kRoundSides),
+      round_of_(static_cast<size_t>(kRoundSides)),
+      bound_(std::max<uint64_t>(flash::kDefaultIoAlignment, io.file().required_alignment()), options.merge_gap) {
+  if (options.predict_chunks < 1) throw Error("sparse FFN: predict_chunks must be at least 1.");
   if (static_cast<int64_t>(layers.size()) != hp.n_layers) throw Error("sparse FFN: one layer description per layer is needed.");
   const std::vector<UnitGeometry> units = geometries_of(layers, options.gate_rows);
   layers_.reserve(layers.size());
@@ -119,17 +130,19 @@ SparseFeedForward::SparseFeedForward(const model::HyperParams& hp, ThreadPool& p
     stats_.ffn_bytes_per_token += l.layout.layer_bytes();
     stats_.per_neuron_units = stats_.per_neuron_units || l.neuron_units.has_value();
   }
-  units_per_round_ = round_units(units, options.merge_gap);
-  spill_ = flash::AlignedBuffer(units_per_round_ * largest_stride(units));
-  // A round's ranges lie within one layer: its reads are planned without allocating.
-  uint64_t largest_layer = 0;
-  for (const UnitGeometry& u : units) largest_layer = std::max(largest_layer, u.layer_bytes());
-  rounds_.reserve(units_per_round_, largest_layer + 2 * flash::kDefaultIoAlignment, round_staging(units));
+  spill_units_ = spill_units(units, options.merge_gap);
+  spill_ = flash::AlignedBuffer(spill_units_ * largest_stride(units));
+  // A round's ranges lie within one layer's units and bundles: its reads are
+  // planned without allocating.
+  uint64_t span = 0;
+  for (const SparseLayer& l : layers) span = std::max(span, l.layout.layer_bytes() + (l.neuron_units ? l.neuron_units->layer_bytes() : 0));
+  rounds_.reserve(2 * kMaxRoundUnits, span + 4 * flash::kDefaultIoAlignment, round_staging(units));
+  round_staging_ = round_staging(units);
   const auto n = static_cast<size_t>(max_units);
   active_.reserve(static_cast<size_t>(hp.n_ff));
   for (auto* v : {&units_, &missing_, &victims_, &spilled_}) v->reserve(n);
   for (auto* v : {&hits_, &loaded_, &spill_refs_}) v->reserve(n);
-  wanted_.reserve(n);
+  wanted_.reserve(2 * n);
   ranked_.reserve(n);
   for (LayerState& s : layers_) {
     if (options.pin_hot && !s.config.frequency.empty()) {
@@ -159,23 +172,41 @@ bool SparseFeedForward::next_token(int64_t pos) {
 
 void SparseFeedForward::forward_batch(int layer, int64_t pos, const float* x, int n_tokens, float* y) {
   if (n_tokens == 1) return forward(layer, pos, x, y);
-  next_token(pos);  // the window ages across a prompt batch too
+  next_token(pos);  // a prompt batch is a token for the stores' counts too
   prefill_.forward(layer, x, n_tokens, y);
 }
 
-void SparseFeedForward::collect_units(const LayerState& s) {
+// Clears what one call collects.
+void SparseFeedForward::begin_layer(LayerState& s) {
+  active_.clear();
   units_.clear();
-  const int64_t b = s.geometry.cluster;
-  for (int32_t neuron : active_) {
-    const auto unit = static_cast<int32_t>(neuron / b);
-    if (units_.empty() || units_.back() != unit) units_.push_back(unit);
+  hits_.clear();
+  loaded_.clear();
+  spilled_.clear();
+  victims_.clear();
+  active_taken_ = submitted_ = rounds_begun_ = rounds_done_ = 0;
+  s.store.age(token_);
+}
+
+// Appends the active neurons of rows [begin, end) to active_. A predictor
+// that cannot split its work predicts the whole layer with the first range.
+void SparseFeedForward::predict_rows(int layer, const float* x, int64_t begin, int64_t end) {
+  if (predictor_.splits_rows()) {
+    predictor_.predict_rows(layer, x, begin, end, active_);
+  } else if (begin == 0) {
+    predictor_.predict(layer, x, active_);
   }
 }
 
-void SparseFeedForward::classify(LayerState& s) {
-  hits_.clear();
+// The units of the active neurons below `end` not taken yet: hits are
+// touched and listed, the others listed in missing_.
+void SparseFeedForward::take_units(LayerState& s, int64_t end) {
   missing_.clear();
-  for (int32_t unit : units_) {
+  const int64_t b = s.geometry.cluster;
+  for (; active_taken_ < active_.size() && active_[active_taken_] < end; ++active_taken_) {
+    const auto unit = static_cast<int32_t>(active_[active_taken_] / b);
+    if (!units_.empty() && units_.back() == unit) continue;
+    units_.push_back(unit);
     const int32_t slot = s.store.slot_of(unit);
     if (slot >= 0) {
       s.store.touch(unit, token_);
@@ -186,15 +217,12 @@ void SparseFeedForward::classify(LayerState& s) {
   }
 }
 
-// Missing units go into the holes the window left, then into the slots of
-// the least recently used units when the holes and free slots do not
-// suffice, then into free slots; the rest spill. victims_ keeps the holes
-// nobody took: closed after the reads.
-void SparseFeedForward::assign_slots(LayerState& s) {
+// Missing units go into free slots, then into the slots of the least used
+// units (neuron_store.h; units below `known_below` first: this token does
+// not want them); the rest spill.
+void SparseFeedForward::assign_slots(LayerState& s, int32_t known_below) {
   const int64_t short_by = static_cast<int64_t>(missing_.size()) - s.store.free_slots() - static_cast<int64_t>(victims_.size());
-  s.store.least_recent(token_, short_by, victims_);
-  loaded_.clear();
-  spilled_.clear();
+  s.store.least_used(token_, short_by, victims_, known_below);
   size_t reused = 0;
   for (int32_t unit : missing_) {
     int32_t slot = -1;
@@ -216,43 +244,73 @@ std::span<const UnitRef> SparseFeedForward::refs(size_t first, size_t count) con
   return std::span<const UnitRef>(loaded_).subspan(first, count);
 }
 
-void SparseFeedForward::submit_round(LayerState& s, int side, const Round& round) {
-  wanted_.clear();
-  for (const UnitRef& ref : refs(round.first, round.count)) {
-    const uint64_t offset = s.units_offset + static_cast<uint64_t>(ref.unit) * s.geometry.stride + s.geometry.offset;
-    wanted_.push_back({offset, static_cast<uint32_t>(s.geometry.bytes), const_cast<std::byte*>(ref.data), 0});
+// The reads of one unit into `dest`: the unit's bytes, and for per-neuron
+// units that carry the gate, its gate row out of its bundle.
+void SparseFeedForward::want_unit(const LayerState& s, int32_t unit, std::byte* dest) {
+  const UnitGeometry& g = s.geometry;
+  wanted_.push_back({s.units_offset + static_cast<uint64_t>(unit) * g.stride + g.offset, static_cast<uint32_t>(g.read_bytes),
+                     dest, 0});
+  if (g.gate_from_bundles) {
+    wanted_.push_back({s.config.file_offset + g.gate_row_offset(unit), static_cast<uint32_t>(g.gate_row_bytes),
+                       dest + g.gate_at, 0});
   }
-  rounds_.submit(side, wanted_);
 }
 
-// The first two rounds of reads go out, the hits are computed meanwhile,
-// then each round is computed as it arrives and the next one submitted.
-void SparseFeedForward::run_rounds(LayerState& s) {
-  const size_t n = loaded_.size(), per = units_per_round_;
-  const size_t n_rounds = (n + per - 1) / per;
-  auto round = [&](size_t j) { return Round{j * per, std::min(per, n - j * per)}; };
-  for (size_t j = 0; j < std::min<size_t>(2, n_rounds); ++j) submit_round(s, static_cast<int>(j), round(j));
-  kernel_.add(hits_);
-  for (size_t j = 0; j < n_rounds; ++j) {
-    const int side = static_cast<int>(j % 2);
+// Submits the loaded units not yet asked for, in rounds that keep within one
+// side's staging, while a side is free.
+void SparseFeedForward::submit_ready(LayerState& s) {
+  const auto sides = static_cast<size_t>(rounds_.sides());
+  const UnitGeometry& g = s.geometry;
+  while (submitted_ < loaded_.size() && rounds_begun_ - rounds_done_ < sides) {
+    Round round{submitted_, 0};
+    wanted_.clear();
+    bound_.clear();
+    while (submitted_ < loaded_.size() && round.count < kMaxRoundUnits) {
+      const UnitRef& ref = loaded_[submitted_];
+      const uint64_t at = s.units_offset + static_cast<uint64_t>(ref.unit) * g.stride + g.offset;
+      const uint64_t gate_at = s.config.file_offset + g.gate_row_offset(ref.unit);
+      const uint64_t need = bound_.total() + bound_.cost(0, at, g.read_bytes) +
+                            (g.gate_from_bundles ? bound_.cost(1, gate_at, g.gate_row_bytes) : 0);
+      if (round.count > 0 && need > round_staging_) break;
+      bound_.add(0, at, g.read_bytes);
+      if (g.gate_from_bundles) bound_.add(1, gate_at, g.gate_row_bytes);
+      want_unit(s, ref.unit, const_cast<std::byte*>(ref.data));
+      ++round.count;
+      ++submitted_;
+    }
+    const size_t side = rounds_begun_ % sides;
+    round_of_[side] = round;
+    rounds_.submit(static_cast<int>(side), wanted_);
+    ++rounds_begun_;
+  }
+}
+
+// Computes the rounds in the order they were submitted, submitting more as
+// sides free up. The order of the kernel's additions never depends on when
+// reads land, so the output does not either.
+void SparseFeedForward::compute_rounds(LayerState& s) {
+  const auto sides = static_cast<size_t>(rounds_.sides());
+  while (rounds_done_ < rounds_begun_) {
+    const auto side = static_cast<int>(rounds_done_ % sides);
     rounds_.wait(side);
-    kernel_.add(refs(round(j).first, round(j).count));
-    if (j + 2 < n_rounds) submit_round(s, side, round(j + 2));
+    ++rounds_done_;
+    const Round round = round_of_[static_cast<size_t>(side)];
+    submit_ready(s);  // the freed side takes the next round before this one is computed
+    kernel_.add(refs(round.first, round.count));
   }
 }
 
 // Units the store had no room for: read through the spill buffer, computed, dropped.
 void SparseFeedForward::run_spill(LayerState& s) {
   const size_t stride = NeuronStore::slot_stride(s.geometry.bytes);
-  for (size_t first = 0; first < spilled_.size(); first += units_per_round_) {
-    const size_t count = std::min(units_per_round_, spilled_.size() - first);
+  for (size_t first = 0; first < spilled_.size(); first += spill_units_) {
+    const size_t count = std::min(spill_units_, spilled_.size() - first);
     wanted_.clear();
     spill_refs_.clear();
     for (size_t i = 0; i < count; ++i) {
       const int32_t unit = spilled_[first + i];
       std::byte* dest = spill_.data() + i * stride;
-      wanted_.push_back({s.units_offset + static_cast<uint64_t>(unit) * s.geometry.stride + s.geometry.offset,
-                         static_cast<uint32_t>(s.geometry.bytes), dest, 0});
+      want_unit(s, unit, dest);
       spill_refs_.push_back({unit, dest});
     }
     rounds_.submit(0, wanted_);
@@ -299,15 +357,21 @@ void SparseFeedForward::pin_hot(LayerState& s) {
 void SparseFeedForward::forward(int layer, int64_t pos, const float* x, float* y) {
   if (next_token(pos)) ++stats_.tokens;
   LayerState& s = layers_.at(static_cast<size_t>(layer));
-  predictor_.predict(layer, x, active_);
-  kernel_.begin(s.geometry, x, predictor_.exact_gate(layer));
-  collect_units(s);
-  victims_.clear();
-  s.store.expire(token_, options_.window, victims_);  // units leaving the window are not hits
-  classify(s);
-  assign_slots(s);
+  begin_layer(s);
+  // Ranges of whole units, so that no unit straddles two of them.
+  const int64_t n_ff = hp_.n_ff, b = s.geometry.cluster;
+  const int64_t step = std::max<int64_t>(b, (n_ff + b * options_.predict_chunks - 1) / (b * options_.predict_chunks) * b);
   try {
-    run_rounds(s);
+    for (int64_t begin = 0; begin < n_ff; begin += step) {
+      const int64_t end = std::min(n_ff, begin + step);
+      predict_rows(layer, x, begin, end);
+      if (begin == 0) kernel_.begin(s.geometry, x, predictor_.exact_gate(layer));
+      take_units(s, end);
+      assign_slots(s, static_cast<int32_t>((end + b - 1) / b));
+      submit_ready(s);
+    }
+    kernel_.add(hits_);  // while the rounds land
+    compute_rounds(s);
     run_spill(s);
   } catch (...) {
     rounds_.drain_quietly();
@@ -316,11 +380,10 @@ void SparseFeedForward::forward(int layer, int64_t pos, const float* x, float* y
   }
   kernel_.finish(y);
   s.store.remove_all(victims_);
-  const auto b = static_cast<uint64_t>(s.geometry.cluster);
   stats_.neurons_predicted += active_.size();
-  stats_.neuron_hits += hits_.size() * b;
-  stats_.neurons_loaded += (loaded_.size() + spilled_.size()) * b;
-  stats_.neurons_spilled += spilled_.size() * b;
+  stats_.neuron_hits += hits_.size() * static_cast<uint64_t>(b);
+  stats_.neurons_loaded += (loaded_.size() + spilled_.size()) * static_cast<uint64_t>(b);
+  stats_.neurons_spilled += spilled_.size() * static_cast<uint64_t>(b);
   learn_hot(s);
   pin_hot(s);
 }
@@ -330,6 +393,7 @@ SparseStats SparseFeedForward::stats() const {
   s.bytes_read = rounds_.bytes_read();
   s.bytes_wanted = rounds_.bytes_wanted();
   s.wait_seconds = rounds_.wait_seconds();
+  s.reads = rounds_.reads();
   s.prefill_bytes_read = prefill_.bytes_read();
   s.prefill_wait_seconds = prefill_.wait_seconds();
   return s;

@@ -3,17 +3,21 @@
 // token and layer, only the neurons a predictor selects are computed, and
 // only those not already in DRAM are read.
 //
-//   decode, per layer:
-//     predict(x) -> active neurons -> units (neurons, or clusters of B)
+//   decode, per layer, the neurons taken in ranges of rows (predict_chunks):
+//     predict the range(x) -> active neurons -> units (neurons, or clusters of B)
 //     units in the layer's NeuronStore: hits; the others: missing
-//     free slots: units outside the sliding window, then LRU (neuron_store.h)
+//     free slots, then the slots of the least used units of late
+//        (neuron_store.h; units of ranges already predicted first: the token
+//        does not want them)
 //     submit reads of the missing units into their slots   (direct I/O,
-//        neighbours merged across gaps up to merge_gap, at most two rounds
-//        of reads in flight)
+//        neighbours merged across gaps up to merge_gap, up to eight rounds of
+//        reads in flight) — while the next range is predicted
 //     compute the hits                                      (overlapped)
 //     compute each round of loaded units as it arrives
-//     units that fit nowhere (the window wants more than the store holds)
+//     units that fit nowhere (the token wants more than the store holds)
 //        are read through a small spill buffer and not kept
+//   With a predictor that cannot split its work (predictor.h) the whole
+//   layer is predicted first and the ranges only pace the reads.
 //   prefill (a batch of several tokens): ChunkedPrefill, dense and exact
 //
 // Units are the pack's bundles (neurons for float types, clusters of B for
@@ -63,12 +67,14 @@ struct SparseLayer {
 };
 
 struct SparseFfnOptions {
-  int window = 4;
   bool pin_hot = true;
   bool gate_rows = true;          // units carry their gate rows (no exact gate from the predictor)
-  uint32_t merge_gap = 32 << 10;  // read through holes up to this size
+  uint32_t merge_gap = 0;  // read through holes up to this size
   uint32_t max_read = 1 << 20;
   int max_batch = 64;
+  // A layer's prediction is cut into this many ranges of rows, and the reads
+  // of each range's missing units start before the next range is predicted.
+  int predict_chunks = 4;
 };
 
 struct SparseStats {
@@ -79,6 +85,7 @@ struct SparseStats {
   uint64_t neurons_spilled = 0;    // read but not kept: the store was full of this token's units
   uint64_t bytes_read = 0;         // decode reads: alignment and merged holes included
   uint64_t bytes_wanted = 0;       // the loaded units' own bytes
+  uint64_t reads = 0;              // read requests issued (after merging and splitting)
   double wait_seconds = 0;         // decode blocked on reads
   uint64_t prefill_bytes_read = 0;
   double prefill_wait_seconds = 0;
@@ -124,13 +131,15 @@ class SparseFeedForward final : public model::FeedForward {
     size_t first = 0, count = 0;  // into loaded_
   };
 
-  // Whether position `pos` starts a new token (then the window ages).
+  // Whether position `pos` starts a new token (what the stores count).
   bool next_token(int64_t pos);
-  void collect_units(const LayerState& s);
-  void classify(LayerState& s);
-  void assign_slots(LayerState& s);
-  void submit_round(LayerState& s, int side, const Round& round);
-  void run_rounds(LayerState& s);
+  void begin_layer(LayerState& s);
+  void predict_rows(int layer, const float* x, int64_t begin, int64_t end);
+  void take_units(LayerState& s, int64_t end);
+  void assign_slots(LayerState& s, int32_t known_below);
+  void want_unit(const LayerState& s, int32_t unit, std::byte* dest);
+  void submit_ready(LayerState& s);
+  void compute_rounds(LayerState& s);
   void run_spill(LayerState& s);
   void forget_failed_loads(LayerState& s);
   void learn_hot(LayerState& s);
@@ -145,7 +154,14 @@ class SparseFeedForward final : public model::FeedForward {
   UnitKernel kernel_;
   ChunkedPrefill prefill_;
   ReadRounds rounds_;  // into store slots and spill_; drained by the destructor
-  size_t units_per_round_ = 1;
+  size_t spill_units_ = 1;      // units per spill round
+  uint64_t round_staging_ = 0;  // per side
+  // Rounds of this call: round k is on side k % sides, holding round_of_[side].
+  std::vector<Round> round_of_;
+  RoundBound bound_;
+  size_t submitted_ = 0;  // loaded_ before this were submitted
+  size_t rounds_begun_ = 0, rounds_done_ = 0;
+  size_t active_taken_ = 0;  // active_ before this are in units_
   flash::AlignedBuffer spill_;
 
   int64_t token_ = -1;
@@ -153,7 +169,7 @@ class SparseFeedForward final : public model::FeedForward {
   // Per call, preallocated for the largest layer:
   std::vector<int32_t> active_;       // predicted neurons
   std::vector<int32_t> units_;        // their units, ascending
-  std::vector<int32_t> missing_;      // units to read
+  std::vector<int32_t> missing_;      // units to read (of the current range)
   std::vector<int32_t> victims_;      // slots to give up
   std::vector<UnitRef> hits_, loaded_;
   std::vector<int32_t> spilled_;      // missing units with no slot

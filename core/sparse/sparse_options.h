@@ -21,8 +21,9 @@ struct SparseOptions {
   // |act(gate)| (`sieve calibrate`); 0 = skip exactly the zero activations
   // (the oracle, for ReLU-family models).
   double target_sparsity = 0;
-  // Sliding window: neurons used by any of the last `window` tokens stay in
-  // DRAM (0 = only the current token's).
+  // Each layer's store holds the neurons `window` + 1 tokens are expected to
+  // touch (LLM in a flash's sliding window; 0 = one token's), budget
+  // permitting; when it is full the least used of late give way.
   int window = 4;
   // Pin the neurons calibration found most often active (PowerInfer-2's hot
   // neurons) in part of each layer's store.
@@ -30,6 +31,9 @@ struct SparseOptions {
   // Read the pack's per-neuron units in decode when it has them (`sieve pack
   // --neuron-units`); false: the bundles' clusters (`--no-neuron-units`).
   bool neuron_units = true;
+  // Holes up to this many bytes between wanted units are read through
+  // (`--merge-gap`); unset: chosen from the disk profile (sparse_plan.h).
+  std::optional<uint32_t> merge_gap = {};
 };
 
 }  // namespace sieve::sparse

@@ -11,7 +11,6 @@
 namespace sieve::sparse {
 namespace {
 
-constexpr uint32_t kDefaultMergeGap = 32 << 10;
 constexpr uint32_t kMaxMergeGap = 1 << 20;
 constexpr uint32_t kGapStep = 4096;
 
@@ -173,19 +172,30 @@ std::string SparsePlan::describe() const {
   return out;
 }
 
-uint32_t choose_merge_gap(const flash::DiskProfile* profile, size_t unit_bytes, uint32_t queue_depth) {
-  if (profile == nullptr || profile->points.empty() || unit_bytes == 0) return kDefaultMergeGap;
-  const auto u = static_cast<double>(unit_bytes);
-  const auto seconds = [&](double bytes) {
-    const double mb_per_s = profile->mb_per_s_at(static_cast<uint32_t>(std::min(bytes, 4.0e9)), queue_depth);
-    return mb_per_s > 0 ? bytes / (mb_per_s * 1e6) : 1e9;
-  };
-  const double separate = 2 * seconds(u);
-  uint32_t best = 0;
-  for (uint32_t gap = kGapStep; gap <= kMaxMergeGap; gap += kGapStep) {
-    if (seconds(2 * u + gap) <= separate) best = gap;
+uint32_t choose_merge_gap(const flash::DiskProfile* profile, uint32_t queue_depth) {
+  if (profile == nullptr || profile->points.empty() || queue_depth == 0) return 0;
+  const auto log_distance = [&](uint32_t depth) { return std::abs(std::log2(static_cast<double>(depth) / queue_depth)); };
+  uint32_t depth = profile->points.front().queue_depth;
+  for (const flash::DiskPoint& p : profile->points) {
+    if (log_distance(p.queue_depth) < log_distance(depth)) depth = p.queue_depth;
   }
-  return best;
+  // Seconds per read against bytes per read, at that depth.
+  double n = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
+  for (const flash::DiskPoint& p : profile->points) {
+    if (p.queue_depth != depth || p.chunk_bytes > kMaxMergeGap || !(p.mb_per_s > 0)) continue;
+    const double x = p.chunk_bytes, y = x / (p.mb_per_s * 1e6);
+    n += 1;
+    sx += x;
+    sy += y;
+    sxx += x * x;
+    sxy += x * y;
+  }
+  const double spread = n * sxx - sx * sx;
+  if (n < 2 || !(spread > 0)) return 0;
+  const double per_byte = (n * sxy - sx * sy) / spread, fixed = (sy - per_byte * sx) / n;
+  if (!(per_byte > 0) || !(fixed > 0)) return 0;
+  const double gap = std::min(fixed / per_byte, static_cast<double>(kMaxMergeGap));
+  return static_cast<uint32_t>(gap) / kGapStep * kGapStep;
 }
 
 }  // namespace sieve::sparse

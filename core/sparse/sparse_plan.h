@@ -45,7 +45,7 @@ struct SparsePlanInputs {
   bool pin_hot = true;
   std::string active_source;     // where the active fraction comes from
   bool gate_rows = true;         // units carry their gate rows
-  uint32_t merge_gap = 32 << 10;
+  uint32_t merge_gap = 0;
   std::string merge_source;      // "default", "probe-disk profile FILE"
 };
 
@@ -87,10 +87,13 @@ double expected_read_bytes_per_token(const SparsePlan& plan);
 // Throws sieve::Error (prefixed with `where`) below the minimum.
 SparsePlan plan_sparse_memory(const SparsePlanInputs& inputs, const std::string& where);
 
-// The hole worth reading through between two wanted units of `unit_bytes`:
-// the largest gap G for which one read of 2u + G bytes is expected to take
-// no longer than two reads of u at this queue depth, by the disk's measured
-// curve. Without a profile: 32 KiB. Never more than 1 MiB.
-uint32_t choose_merge_gap(const flash::DiskProfile* profile, size_t unit_bytes, uint32_t queue_depth);
+// The hole worth reading through between two wanted units, by the disk's
+// measured curve at (the measured depth nearest) this queue depth, fitted as
+// a fixed cost per read plus bytes at a bandwidth — least squares over the
+// chunks up to 1 MiB, so one noisy point moves it little. Reading a hole of G
+// bytes costs G / bandwidth, a second read the fixed cost: G = fixed cost x
+// bandwidth, rounded down to 4 KiB, at most 1 MiB. Without a profile (or a
+// curve with no fixed cost): 0, read only what is wanted.
+uint32_t choose_merge_gap(const flash::DiskProfile* profile, uint32_t queue_depth);
 
 }  // namespace sieve::sparse

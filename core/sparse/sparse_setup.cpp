@@ -113,9 +113,13 @@ SparsePlan plan_sparse_pack(const flash::PackFile& pack, const SparsePackRequest
   in.gate_rows = gate_rows;
   std::unique_ptr<flash::DiskProfile> profile;
   if (!r.disk_profile.empty()) profile = std::make_unique<flash::DiskProfile>(flash::DiskProfile::load(r.disk_profile));
-  const size_t unit = SparseFeedForward::unit_bytes(layers.front(), gate_rows);
-  in.merge_gap = choose_merge_gap(profile.get(), unit, r.queue_depth);
-  in.merge_source = profile ? "by the probe-disk profile " + r.disk_profile : "default; --disk-profile tunes it";
+  if (r.options.merge_gap) {
+    in.merge_gap = *r.options.merge_gap;
+    in.merge_source = "--merge-gap";
+  } else {
+    in.merge_gap = choose_merge_gap(profile.get(), r.queue_depth);
+    in.merge_source = profile ? "by the probe-disk profile " + r.disk_profile : "default; --disk-profile tunes it";
+  }
 
   in.fixed = r.fixed;
   for (flash::MemoryItem& item : in.fixed) {
@@ -154,7 +158,6 @@ std::unique_ptr<SparseFeedForward> build_sparse_ffn(const flash::PackFile& pack,
     if (r.options.pin_hot) layer.frequency = neuron_frequencies(pack, static_cast<int>(l));
   }
   SparseFfnOptions o;
-  o.window = r.options.window;
   o.pin_hot = r.options.pin_hot;
   o.gate_rows = plan.inputs.gate_rows;
   o.merge_gap = plan.inputs.merge_gap;

@@ -70,32 +70,43 @@ UnitGeometry unit_geometry(const flash::BundleLayout& layout, bool with_gate) {
   g.n_units = layout.n_clusters;
   g.gate_row_bytes = layout.gate_row_bytes;
   g.up_row_bytes = layout.up_row_bytes;
-  g.up_offset = layout.up_offset;
-  g.down_offset = layout.down_offset;
   g.down_block_bytes = layout.down_block_bytes;
   g.stride = layout.bundle_bytes;
   g.offset = with_gate ? 0 : layout.up_offset;
-  g.bytes = layout.down_offset + static_cast<size_t>(layout.dim) * layout.down_block_bytes - g.offset;
+  g.gate_at = 0;
+  g.up_at = layout.up_offset - g.offset;
+  g.down_at = layout.down_offset - g.offset;
+  g.read_bytes = layout.down_offset + static_cast<size_t>(layout.dim) * layout.down_block_bytes - g.offset;
+  g.bytes = g.read_bytes;
+  g.carries_gate = with_gate;
+  g.bundle_cluster = layout.cluster;
+  g.bundle_stride = layout.bundle_bytes;
   return g;
 }
 
-UnitGeometry unit_geometry(const flash::NeuronUnitLayout& layout, bool with_gate) {
+UnitGeometry unit_geometry(const flash::NeuronUnitLayout& units, const flash::BundleLayout& bundles, bool with_gate) {
   UnitGeometry g;
-  g.gate_type = layout.gate_type;
-  g.up_type = layout.up_type;
-  g.down_type = layout.down_type;
-  g.dim = layout.dim;
+  g.gate_type = units.gate_type;
+  g.up_type = units.up_type;
+  g.down_type = units.down_type;
+  g.dim = units.dim;
   g.cluster = 1;
-  g.n_units = layout.n_ff;
-  g.gate_row_bytes = layout.gate_row_bytes;
-  g.up_row_bytes = layout.up_row_bytes;
-  g.up_offset = layout.up_offset;
-  g.down_offset = layout.down_offset;
-  g.stride = layout.unit_bytes;
-  g.offset = with_gate ? 0 : layout.up_offset;
-  g.bytes = layout.down_offset + layout.down_column_bytes - g.offset;
+  g.n_units = units.n_ff;
+  g.gate_row_bytes = units.gate_row_bytes;
+  g.up_row_bytes = units.up_row_bytes;
+  g.stride = units.unit_bytes;
+  g.offset = 0;
+  g.read_bytes = units.unit_bytes;  // whole pages: read straight into the slot
+  g.up_at = units.up_offset;
+  g.down_at = units.down_offset;
+  g.carries_gate = with_gate;
+  g.gate_from_bundles = with_gate;
+  g.gate_at = units.unit_bytes;
+  g.bytes = units.unit_bytes + (with_gate ? units.gate_row_bytes : 0);
+  g.bundle_cluster = bundles.cluster;
+  g.bundle_stride = bundles.bundle_bytes;
   g.per_neuron_units = true;
-  g.h_rounding = tensor::kernels()[layout.bundle_down_type].dot_type;
+  g.h_rounding = tensor::kernels()[units.bundle_down_type].dot_type;
   return g;
 }
 
@@ -147,23 +158,26 @@ void UnitKernel::begin(const UnitGeometry& geometry, const float* x, std::span<c
 void UnitKernel::unit_values(const std::byte* unit, int32_t id, float* g, float* u) const {
   const UnitGeometry& l = geometry_;
   const tensor::KernelTable& k = tensor::kernels();
-  const std::byte* bundle = unit - geometry_.offset;  // bundle-relative addressing
   const int64_t first = static_cast<int64_t>(id) * l.cluster;
   for (int64_t j = 0; j < l.cluster; ++j) {
     g[j] = exact_gate_.empty()
-               ? k[l.gate_type].vec_dot(l.dim, bundle + static_cast<size_t>(j) * l.gate_row_bytes, x_gate_)
+               ? k[l.gate_type].vec_dot(l.dim, unit + l.gate_at + static_cast<size_t>(j) * l.gate_row_bytes, x_gate_)
                : exact_gate_[static_cast<size_t>(first + j)];
-    u[j] = k[l.up_type].vec_dot(l.dim, bundle + l.up_offset + static_cast<size_t>(j) * l.up_row_bytes, x_up_);
+    u[j] = k[l.up_type].vec_dot(l.dim, unit + l.up_at + static_cast<size_t>(j) * l.up_row_bytes, x_up_);
   }
 }
 
 void UnitKernel::add_down(const std::byte* unit, const float* h, float* partial, float* column, std::byte* hq) const {
   const UnitGeometry& l = geometry_;
   const tensor::KernelTable& k = tensor::kernels();
-  const std::byte* down = unit - geometry_.offset + l.down_offset;
+  const std::byte* down = unit + l.down_at;
   const int64_t dim = l.dim;
   if (l.cluster == 1) {
     const float hv = h[0];
+    if (const tensor::AxpyRowFn axpy = k[l.down_type].axpy) {
+      axpy(dim, hv, down, partial);
+      return;
+    }
     k[l.down_type].dequantize(down, column, dim);
     for (int64_t r = 0; r < dim; ++r) partial[r] += hv * column[r];
     return;

@@ -46,9 +46,12 @@ namespace sieve::sparse {
 // the pack. A unit is either a bundle of B neurons (flash/bundle_layout.h;
 // B = 1 for float types) or a per-neuron unit (flash/neuron_units.h). For
 // one neuron the down part is its column, dim values of down_type; for a
-// cluster, dim blocks of down_type, one per output row. The bytes read start
-// at `offset` (0 holds the gate rows too; up_offset leaves them out, when the
-// predictor supplies the exact gate).
+// cluster, dim blocks of down_type, one per output row.
+//
+// The stored bytes are one read of read_bytes at `offset` in the unit (a
+// bundle from 0 holds the gate rows too; from up_offset it leaves them out,
+// when the predictor supplies the exact gate), and for per-neuron units that
+// carry a gate row, a second read: the row from its bundle, stored at gate_at.
 struct UnitGeometry {
   tensor::TensorType gate_type = tensor::TensorType::F32;
   tensor::TensorType up_type = tensor::TensorType::F32;
@@ -58,23 +61,33 @@ struct UnitGeometry {
   int64_t n_units = 0;
   size_t gate_row_bytes = 0;
   size_t up_row_bytes = 0;
-  size_t up_offset = 0;
-  size_t down_offset = 0;
   size_t down_block_bytes = 0;  // clusters: one block of a down row
-  size_t stride = 0;            // from one unit to the next in the pack
-  size_t offset = 0;
-  size_t bytes = 0;  // what is read and stored per unit
+  // In the stored bytes: the unit's gate rows (when carried), up rows, down part.
+  size_t gate_at = 0, up_at = 0, down_at = 0;
+  size_t stride = 0;      // from one unit to the next in the pack
+  size_t offset = 0;      // of the read within a unit
+  size_t read_bytes = 0;  // the unit's read
+  size_t bytes = 0;       // what is stored per unit (the read, and the gate row read apart)
+  bool carries_gate = true;
+  bool gate_from_bundles = false;  // per-neuron units carrying the gate: row i read from its bundle
+  int64_t bundle_cluster = 1;      // neurons per bundle, to find that row
+  size_t bundle_stride = 0;
   bool per_neuron_units = false;  // from the pack's per-neuron section
   // Per-neuron units: dense mode multiplies the down projection with h
   // rounded to this type (the original down type's dot type), block by
   // block; F32: no rounding.
   tensor::TensorType h_rounding = tensor::TensorType::F32;
-  bool has_gate_rows() const { return offset == 0; }
+  bool has_gate_rows() const { return carries_gate; }
   uint64_t layer_bytes() const { return static_cast<uint64_t>(stride) * static_cast<uint64_t>(n_units); }
+  // Where neuron `unit`'s gate row sits in its bundle, from the layer's first bundle.
+  uint64_t gate_row_offset(int32_t unit) const {
+    const auto i = static_cast<uint64_t>(unit), b = static_cast<uint64_t>(bundle_cluster);
+    return i / b * bundle_stride + i % b * gate_row_bytes;
+  }
 };
 // `with_gate`: whether units carry their gate rows.
 UnitGeometry unit_geometry(const flash::BundleLayout& layout, bool with_gate);
-UnitGeometry unit_geometry(const flash::NeuronUnitLayout& layout, bool with_gate);
+UnitGeometry unit_geometry(const flash::NeuronUnitLayout& units, const flash::BundleLayout& bundles, bool with_gate);
 
 struct UnitRef {
   int32_t unit = 0;

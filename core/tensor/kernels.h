@@ -39,6 +39,10 @@ using VecDotFn = float (*)(int64_t n, const void* w, const void* x);
 // that shares the activation's work between rows). matvec does not prefetch
 // for these kernels: they prefetch their own rows.
 using VecDotRowsFn = void (*)(int64_t n, const void* w, size_t row_stride, int64_t n_rows, const void* x, float* y);
+// y[i] += a * value i of the row `src` of the weight type, for n values
+// (whole blocks): one weight column added with a scale, as sparse mode adds
+// a neuron's down column (sparse/unit_kernel.h), without a float copy.
+using AxpyRowFn = void (*)(int64_t n, float a, const void* src, float* y);
 // Float GEMM tile for prefill (matmat): for r < n_rows, j < n_vectors,
 // y[j * ldy + r] = sum over i < k of w[r * ldw + i] * x[j * ldx + i].
 using GemmF32Fn = void (*)(int64_t n_rows, int64_t n_vectors, int64_t k, const float* w, int64_t ldw,
@@ -75,6 +79,7 @@ struct TypeKernels {
   PackRowsQ8Fn pack_q8 = nullptr;  // set only where the table also has gemm_q8
   VecDotRowsFn vec_dot_rows = nullptr;  // optional; matvec prefers it
   PackRowsBf16Fn pack_bf16 = nullptr;   // set only where the table also has gemm_bf16
+  AxpyRowFn axpy = nullptr;             // F32, F16, BF16, Q8_0; callers fall back to dequantize
 };
 
 struct KernelTable {

@@ -159,6 +159,15 @@ float dot_f32(int64_t n, const void* w, const void* x) {
   return sum;
 }
 
+void axpy_f32(int64_t n, float a, const void* src, float* y) {
+  const auto* p = static_cast<const float*>(src);
+  for (int64_t i = 0; i < n; ++i) y[i] += a * p[i];
+}
+template <float (*kToFloat)(uint16_t)>
+void axpy_half(int64_t n, float a, const void* src, float* y) {
+  const auto* p = static_cast<const uint16_t*>(src);
+  for (int64_t i = 0; i < n; ++i) y[i] += a * kToFloat(p[i]);
+}
 template <float (*kToFloat)(uint16_t)>
 void dequantize_half(const void* src, float* dst, int64_t n) {
   const auto* h = static_cast<const uint16_t*>(src);
@@ -330,6 +339,13 @@ void quantize_q8_1(const float* src, void* dst, int64_t n) {
     b[i].s = saturating_fp16(fp16_to_fp32(b[i].d) * static_cast<float>(sum));
   }
 }
+void axpy_q8_0(int64_t n, float a, const void* src, float* y) {
+  const auto* b = static_cast<const BlockQ8_0*>(src);
+  for (int64_t i = 0; i < n / kBlock; ++i, y += kBlock) {
+    const float d = a * fp16_to_fp32(b[i].d);
+    for (int j = 0; j < kBlock; ++j) y[j] += d * static_cast<float>(b[i].qs[j]);
+  }
+}
 template <class Block>
 float dot_q8(int64_t n, const void* w, const void* x) {
   const auto* wb = static_cast<const Block*>(w);
@@ -357,6 +373,10 @@ void register_legacy_scalar(KernelTable& table) {
   table[T::Q5_1] = {dequantize_q5_1, quantize_q5_1, dot_q5_1, T::Q8_1};
   table[T::Q8_0] = {dequantize_q8<BlockQ8_0>, quantize_q8_0, dot_q8<BlockQ8_0>, T::Q8_0};
   table[T::Q8_1] = {dequantize_q8<BlockQ8_1>, quantize_q8_1, dot_q8<BlockQ8_1>, T::Q8_1};
+  table[T::F32].axpy = axpy_f32;
+  table[T::F16].axpy = axpy_half<fp16_to_fp32>;
+  table[T::BF16].axpy = axpy_half<bf16_to_fp32>;
+  table[T::Q8_0].axpy = axpy_q8_0;
 }
 
 }  // namespace sieve::tensor::detail

@@ -163,6 +163,28 @@ void dequantize_float_row(const void* src, float* dst, int64_t n) {
   for (; i < n; ++i) dst[i] = Row::one(p[i]);
 }
 
+// y += a * row, eight values at a time: sparse mode's down columns.
+template <typename Row>
+void axpy_float_row(int64_t n, float a, const void* src, float* y) {
+  const auto* p = static_cast<const typename Row::Elem*>(src);
+  const __m256 scale = _mm256_set1_ps(a);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_fmadd_ps(scale, Row::load8(p + i), _mm256_loadu_ps(y + i)));
+  for (; i < n; ++i) y[i] += a * Row::one(p[i]);
+}
+
+void axpy_q8_0(int64_t n, float a, const void* src, float* y) {
+  const auto* b = static_cast<const BlockQ8_0*>(src);
+  for (int64_t i = 0; i < n / kLegacyBlockElems; ++i, y += kLegacyBlockElems) {
+    const __m256 scale = _mm256_set1_ps(a * half_to_float(b[i].d));
+    for (int j = 0; j < kLegacyBlockElems; j += 8) {
+      const __m128i q = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(b[i].qs + j));
+      const __m256 v = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q));
+      _mm256_storeu_ps(y + j, _mm256_fmadd_ps(scale, v, _mm256_loadu_ps(y + j)));
+    }
+  }
+}
+
 }  // namespace
 
 void register_legacy_avx2(KernelTable& table) {
@@ -181,6 +203,10 @@ void register_legacy_avx2(KernelTable& table) {
   table[T::F16].dequantize = dequantize_float_row<F16Row>;
   table[T::BF16].dequantize = dequantize_float_row<BF16Row>;
   table[T::F16].quantize = quantize_f16_row;
+  table[T::F32].axpy = axpy_float_row<F32Row>;
+  table[T::F16].axpy = axpy_float_row<F16Row>;
+  table[T::BF16].axpy = axpy_float_row<BF16Row>;
+  table[T::Q8_0].axpy = axpy_q8_0;
 }
 
 }  // namespace sieve::tensor::detail

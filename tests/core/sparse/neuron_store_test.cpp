@@ -1,7 +1,7 @@
 // The neuron store against a plain model of the set it should hold: random
 // appends, replacements, removals, pins and victim choices keep the indexes
 // and every slot's bytes right, nothing is allocated after construction, and
-// victims follow the sliding window, then LRU.
+// victims are the least used of late, then the least recently used.
 //
 // This executable counts every operator new (alloc_counter.h).
 
@@ -39,6 +39,21 @@ bool holds_bytes_of(const NeuronStore& store, int32_t slot, int32_t unit) {
 struct Model {
   std::map<int32_t, int64_t> held;  // unit -> last used
   std::set<int32_t> pinned;
+  std::map<int32_t, uint32_t> uses;  // every unit ever used: tokens that used it, halved every 32 tokens
+  std::map<int32_t, int64_t> last;   // every unit ever used: the last token
+  int64_t next_age = NeuronStore::kAgeTokens;
+
+  void use(int32_t unit, int64_t token) {
+    held[unit] = token;
+    if (last.count(unit) && last[unit] == token) return;
+    last[unit] = token;
+    ++uses[unit];
+  }
+  void age(int64_t token) {
+    if (token < next_age) return;
+    for (auto& [unit, n] : uses) n /= 2;
+    next_age = (token / NeuronStore::kAgeTokens + 1) * NeuronStore::kAgeTokens;
+  }
 };
 
 void expect_matches(const NeuronStore& store, const Model& model) {
@@ -53,6 +68,10 @@ void expect_matches(const NeuronStore& store, const Model& model) {
     EXPECT_TRUE(holds_bytes_of(store, slot, u)) << "unit " << u << " in slot " << slot;
     EXPECT_EQ(store.last_used(u), it->second);
     EXPECT_EQ(store.is_pinned_slot(slot), model.pinned.count(u) == 1) << "unit " << u;
+  }
+  for (int32_t u = 0; u < kUnits; ++u) {
+    const auto it = model.uses.find(u);
+    EXPECT_EQ(store.uses(u), it == model.uses.end() ? 0u : it->second) << "unit " << u;
   }
 }
 
@@ -69,7 +88,7 @@ void random_step(NeuronStore& store, Model& model, std::mt19937& rng, int64_t to
       const int32_t unit = pick_unit();
       if (store.contains(unit) || store.free_slots() == 0) return;
       fill(store, store.append(unit, token), unit);
-      model.held[unit] = token;
+      model.use(unit, token);
       return;
     }
     case 2: {  // replace
@@ -78,7 +97,7 @@ void random_step(NeuronStore& store, Model& model, std::mt19937& rng, int64_t to
       model.held.erase(store.unit_at(slot));
       store.replace(slot, unit, token);
       fill(store, slot, unit);
-      model.held[unit] = token;
+      model.use(unit, token);
       return;
     }
     case 3: {  // remove
@@ -99,44 +118,35 @@ void random_step(NeuronStore& store, Model& model, std::mt19937& rng, int64_t to
       const int32_t unit = pick_unit();
       if (!store.contains(unit)) return;
       store.touch(unit, token);
-      model.held[unit] = token;
+      model.use(unit, token);
       return;
     }
-    default: {  // the window, then LRU; some holes refilled, the rest closed
-      const int window = static_cast<int>(rng() % 4);
+    default: {  // victims, the least used first; some refilled, the rest removed
+      store.age(token);
+      model.age(token);
       victims.clear();
-      store.expire(token, window, victims);
+      store.least_used(token, static_cast<int64_t>(rng() % 8), victims);
+      const auto key = [&](int32_t unit) { return std::pair{store.uses(unit), store.last_used(unit)}; };
       for (int32_t slot : victims) {
+        const int32_t unit = store.unit_at(slot);
         EXPECT_FALSE(store.is_pinned_slot(slot));
-        EXPECT_EQ(store.unit_at(slot), -1);
-      }
-      for (auto it = model.held.begin(); it != model.held.end();) {
-        const bool leaves = !model.pinned.count(it->first) && it->second < token - window;
-        EXPECT_EQ(store.contains(it->first), !leaves) << "unit " << it->first << " window " << window;
-        it = leaves ? model.held.erase(it) : std::next(it);
-      }
-      const size_t holes = victims.size();
-      store.least_recent(token, static_cast<int64_t>(rng() % 8), victims);
-      for (size_t i = holes; i < victims.size(); ++i) {
-        const int32_t unit = store.unit_at(victims[i]);
-        EXPECT_FALSE(store.is_pinned_slot(victims[i]));
         EXPECT_LT(store.last_used(unit), token) << "a unit of the current token was chosen";
-        for (const auto& [other, used] : model.held) {  // nothing older was passed over
-          if (!model.pinned.count(other) && store.slot_of(other) >= 0 &&
+        for (const auto& [other, used] : model.held) {  // nothing used less was passed over
+          if (!model.pinned.count(other) && used < token &&
               std::find(victims.begin(), victims.end(), store.slot_of(other)) == victims.end()) {
-            EXPECT_GE(used, store.last_used(unit));
+            EXPECT_GE(key(other), key(unit)) << "unit " << other << " passed over for " << unit;
           }
         }
-        model.held.erase(unit);
       }
-      // Refill some of them with new units, close the others.
+      for (int32_t slot : victims) model.held.erase(store.unit_at(slot));
+      // Refill some of them with new units, remove the others.
       size_t refilled = 0;
       while (refilled < victims.size() / 2) {
         const int32_t unit = pick_unit();
         if (store.contains(unit)) break;
         store.replace(victims[refilled], unit, token);
         fill(store, victims[refilled], unit);
-        model.held[unit] = token;
+        model.use(unit, token);
         ++refilled;
       }
       victims.erase(victims.begin(), victims.begin() + static_cast<ptrdiff_t>(refilled));
@@ -176,8 +186,8 @@ TEST(NeuronStore, AllocatesNothingAfterConstruction) {
   const uint64_t start = sieve::testing_util::allocations();
   for (int64_t token = 10000; token < 12000; ++token) {
     victims.clear();
-    store.expire(token, 2, victims);
-    store.least_recent(token, 5, victims);
+    store.age(token);
+    store.least_used(token, 5, victims);
     store.remove_all(victims);
     for (int32_t u = static_cast<int32_t>(token % 97); u < kUnits && store.free_slots() > 0; u += 37) {
       if (!store.contains(u)) fill(store, store.append(u, token), u);
@@ -189,50 +199,48 @@ TEST(NeuronStore, AllocatesNothingAfterConstruction) {
   EXPECT_NO_THROW(store.check_invariants());
 }
 
-TEST(NeuronStore, TheWindowDropsOlderUnitsAndLruNamesTheOldestOthers) {
+TEST(NeuronStore, VictimsAreTheLeastUsedOfLateThenTheLeastRecent) {
   std::vector<int32_t> victims;
   victims.reserve(8);
-  auto store_at_token_5 = [] {
-    // Units 0..5 last used at tokens 0..5; unit 6 pinned (used at 0).
-    NeuronStore store(100, 8, 64);
-    for (int32_t u = 0; u < 6; ++u) store.append(u, u);
-    store.append(6, 0);
-    store.pin(6);
-    return store;
-  };
-  const auto units_of = [](const NeuronStore& store, const std::vector<int32_t>& slots) {
+  // Units 0..5 used once, at tokens 0..5; unit 2 also at 6 and 7, unit 4 at 6;
+  // unit 6 pinned (used at 0).
+  NeuronStore store(100, 8, 64);
+  for (int32_t u = 0; u < 6; ++u) store.append(u, u);
+  store.append(6, 0);
+  store.pin(6);
+  for (int64_t t : {6, 7}) store.touch(2, t);
+  store.touch(4, 6);
+  store.touch(4, 6);  // once per token
+  EXPECT_EQ(store.uses(2), 3u);
+  EXPECT_EQ(store.uses(4), 2u);
+  const auto units_of = [&](const std::vector<int32_t>& slots) {
     std::vector<int32_t> units;
     for (int32_t slot : slots) units.push_back(store.unit_at(slot));
     return units;
   };
-  {  // Token 6, window 2: tokens 4 and 5 are inside; 0..3 leave at once (the pinned unit stays).
-    NeuronStore store = store_at_token_5();
-    store.expire(6, 2, victims);
-    EXPECT_EQ(victims.size(), 4u);
-    for (int32_t u : {0, 1, 2, 3}) EXPECT_FALSE(store.contains(u)) << u;
-    for (int32_t u : {4, 5, 6}) EXPECT_TRUE(store.contains(u)) << u;
-    store.remove_all(victims);
-    EXPECT_EQ(store.size(), 3);
-    EXPECT_NO_THROW(store.check_invariants());
-  }
-  {  // Window 0 keeps only the current token's units.
-    NeuronStore store = store_at_token_5();
-    victims.clear();
-    store.expire(6, 0, victims);
-    EXPECT_EQ(victims.size(), 6u);
-  }
-  {  // Window 10 keeps everyone; LRU names the oldest, never the current token's or pinned ones.
-    NeuronStore store = store_at_token_5();
-    victims.clear();
-    store.expire(6, 10, victims);
-    EXPECT_TRUE(victims.empty());
-    store.least_recent(6, 2, victims);
-    EXPECT_EQ(units_of(store, victims), (std::vector<int32_t>{0, 1}));
-    victims.clear();
-    for (int32_t u = 0; u < 6; ++u) store.touch(u, 6);
-    store.least_recent(6, 50, victims);
-    EXPECT_TRUE(victims.empty());
-  }
+  store.least_used(8, 5, victims);
+  EXPECT_EQ(units_of(victims), (std::vector<int32_t>{0, 1, 3, 5, 4}));  // used once, oldest first; then 4 (twice)
+  victims.clear();
+  // Never the current token's or a pinned unit.
+  store.touch(0, 8);
+  store.least_used(8, 50, victims);
+  EXPECT_EQ(units_of(victims), (std::vector<int32_t>{1, 3, 5, 4, 2}));
+  victims.clear();
+  // Units below 4 first (a caller knows the token does not want them), the others only when they are too few.
+  store.least_used(8, 2, victims, 4);
+  EXPECT_EQ(units_of(victims), (std::vector<int32_t>{1, 3}));
+  victims.clear();
+  store.least_used(8, 4, victims, 4);
+  EXPECT_EQ(units_of(victims), (std::vector<int32_t>{1, 3, 2, 5}));
+  victims.clear();
+  // Counts are halved every kAgeTokens tokens, held or not: what was used long ago counts less.
+  store.remove(store.slot_of(2));
+  for (int64_t t = 8; t < 2 * NeuronStore::kAgeTokens; t += 4) store.touch(5, t);  // 14 more tokens
+  store.age(NeuronStore::kAgeTokens);
+  EXPECT_EQ(store.uses(2), 1u);  // 3 / 2, though not held
+  EXPECT_EQ(store.uses(5), 15u / 2);
+  store.age(NeuronStore::kAgeTokens + 5);  // same period: no change
+  EXPECT_EQ(store.uses(5), 7u);
 }
 
 TEST(NeuronStore, RemovingMovesTheLastSlotIntoTheHole) {

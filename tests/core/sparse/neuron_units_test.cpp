@@ -31,6 +31,8 @@ using tensor::TensorType;
 const auto* const kCleanup = ::testing::AddGlobalTestEnvironment(new TempFolderCleanup);
 
 const SynthModel kQ4Units{"units-relu-q4_k_m", "q4_k_m", 256, 2, 768, 0.9, TensorType::Q8_0};
+// Units of at least half a page are whole pages: dim 1024, up rows of 576 B, F16 columns of 2 KiB.
+const SynthModel kPagedUnits{"units-paged-q4_k_m", "q4_k_m", 1024, 2, 512, 0.9, TensorType::F16};
 
 std::vector<float> dequantized(TensorType type, const std::byte* data, int64_t n) {
   std::vector<float> out(static_cast<size_t>(n));
@@ -51,7 +53,10 @@ std::vector<float> dense_column(const flash::PackFile& pack, int64_t layer, int6
   return column;
 }
 
-TEST(NeuronUnits, AUnitIsItsOriginalRowsAndItsDownColumnRequantized) {
+// A unit is its up row as in the bundle, its down column requantized, zeros
+// after — in whole pages, or (under half a page) to 64 bytes; the gate row
+// stays in the bundle only.
+TEST(NeuronUnits, AUnitIsItsOriginalUpRowAndItsDownColumnRequantizedInWholePages) {
   const flash::PackFile pack = flash::PackFile::open(synth_pack(kQ4Units));
   ASSERT_TRUE(pack.has_neuron_units());
   for (int64_t layer = 0; layer < pack.n_layers(); ++layer) {
@@ -60,7 +65,8 @@ TEST(NeuronUnits, AUnitIsItsOriginalRowsAndItsDownColumnRequantized) {
     ASSERT_GT(b.cluster, 1);
     EXPECT_EQ(u.down_type, TensorType::Q8_0);
     EXPECT_EQ(u.down_column_bytes, tensor::bytes_for(TensorType::Q8_0, static_cast<uint64_t>(b.dim)));
-    EXPECT_EQ(u.unit_bytes % flash::kBundleAlignment, 0u);
+    EXPECT_EQ(u.unit_bytes, flash::align_up(u.used_bytes(), 64));  // 416 B used: under half a page
+    EXPECT_EQ(u.up_offset, 0u);
     const std::byte* bundles = pack.gguf().tensor_data(pack.bundles(layer)).data();
     const std::byte* units = pack.gguf().tensor_data(pack.neuron_units(layer)).data();
     for (int64_t i : {int64_t{0}, b.cluster - 1, b.cluster, b.n_ff - 1}) {
@@ -68,7 +74,6 @@ TEST(NeuronUnits, AUnitIsItsOriginalRowsAndItsDownColumnRequantized) {
       const std::byte* unit = units + static_cast<size_t>(i) * u.unit_bytes;
       const std::byte* bundle = bundles + static_cast<size_t>(i / b.cluster) * b.bundle_bytes;
       const size_t j = static_cast<size_t>(i % b.cluster);
-      EXPECT_EQ(std::memcmp(unit, bundle + j * b.gate_row_bytes, b.gate_row_bytes), 0);
       EXPECT_EQ(std::memcmp(unit + u.up_offset, bundle + b.up_offset + j * b.up_row_bytes, b.up_row_bytes), 0);
       // The column: each value within half a Q8_0 step of its block's scale.
       const std::vector<float> want = dense_column(pack, layer, i);
@@ -145,15 +150,16 @@ TEST(NeuronUnits, RewritingAPackKeepsThemAndAKeyWithoutThemIsRefused) {
   options.extras.metadata.push_back({"sieve.test.note", gguf::Value::string("rewritten")});
   options.verify = true;
   const flash::PackSummary s = flash::rewrite_pack(with_units, rewritten, options);
-  EXPECT_GT(s.unit_bytes, s.ffn_bytes);  // Q4_K_M with Q8_0 columns: more than the bundles
   const flash::PackFile pack = flash::PackFile::open(rewritten);
   ASSERT_TRUE(pack.has_neuron_units());
+  EXPECT_EQ(s.unit_bytes, static_cast<uint64_t>(pack.n_layers()) * pack.neuron_unit_layout(0).layer_bytes());
   EXPECT_EQ(pack.neuron_unit_layout(0).down_type, TensorType::Q8_0);
 
   // The key promises units every layer must have.
   const auto plain = synth_pack({"units-plain-q4_k_m", "q4_k_m", 256, 2, 512, 0.9});
   flash::PackOptions lying;
   lying.extras.metadata.push_back({flash::pack_keys::kNeuronUnits, gguf::Value::u32(static_cast<uint32_t>(TensorType::Q8_0))});
+  lying.extras.metadata.push_back({flash::pack_keys::kNeuronUnitLayout, gguf::Value::u32(flash::pack_keys::kNeuronUnitLayoutUpDown)});
   const auto bad = temp_folder() / "units-missing.sieve";
   try {
     flash::rewrite_pack(plain, bad, lying);
@@ -162,6 +168,24 @@ TEST(NeuronUnits, RewritingAPackKeepsThemAndAKeyWithoutThemIsRefused) {
     EXPECT_NE(std::string(e.what()).find("'blk.0.ffn_units' is missing"), std::string::npos) << e.what();
   }
   EXPECT_FALSE(std::filesystem::exists(bad));
+
+  // Whole pages once a unit is half a page or more.
+  const flash::PackFile paged = flash::PackFile::open(synth_pack(kPagedUnits));
+  EXPECT_EQ(paged.neuron_unit_layout(0).used_bytes(), 576u + 2048u);
+  EXPECT_EQ(paged.neuron_unit_layout(0).unit_bytes, 4096u);
+
+  // Units of the first layout (no layout key) are refused with what to do.
+  flash::PackOptions old_layout;
+  old_layout.extras.metadata.push_back({flash::pack_keys::kNeuronUnitLayout, gguf::Value::u32(1)});
+  const auto older = temp_folder() / "units-older.sieve";
+  try {
+    flash::rewrite_pack(with_units, older, old_layout);  // the result is opened to check it: refused
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("older layout"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("--neuron-units q8_0"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(std::filesystem::exists(older));
 }
 
 // Random units of Q4_K gate/up rows and Q8_0 down columns (of a Q6_K down
@@ -181,12 +205,14 @@ TEST(NeuronUnits, TheUnitKernelMatchesAScalarReference) {
   const tensor::KernelTable& k = tensor::kernels();
   std::mt19937 rng(11);
   std::normal_distribution<float> normal;
-  std::vector<std::byte> units(static_cast<size_t>(n_ff) * u.unit_bytes);
+  // Slots as the sparse FFN stores them: the unit, then (when carried) the gate row.
+  const size_t slot = u.unit_bytes + u.gate_row_bytes;
+  std::vector<std::byte> units(static_cast<size_t>(n_ff) * slot);
   std::vector<float> values(dim);
   for (int64_t i = 0; i < n_ff; ++i) {
-    std::byte* unit = units.data() + static_cast<size_t>(i) * u.unit_bytes;
+    std::byte* unit = units.data() + static_cast<size_t>(i) * slot;
     for (float& v : values) v = 0.1f * normal(rng);
-    k[TensorType::Q4_K].quantize(values.data(), unit, dim);
+    k[TensorType::Q4_K].quantize(values.data(), unit + u.unit_bytes, dim);
     for (float& v : values) v = 0.1f * normal(rng);
     k[TensorType::Q4_K].quantize(values.data(), unit + u.up_offset, dim);
     for (float& v : values) v = 0.1f * normal(rng);
@@ -205,8 +231,8 @@ TEST(NeuronUnits, TheUnitKernelMatchesAScalarReference) {
   std::vector<double> want(dim, 0.0);
   std::vector<float> exact_gate(n_ff, 0.0f), h(n_ff, 0.0f);
   for (int32_t i : chosen) {
-    const std::byte* unit = units.data() + static_cast<size_t>(i) * u.unit_bytes;
-    const std::vector<float> g = dequantized(TensorType::Q4_K, unit, dim);
+    const std::byte* unit = units.data() + static_cast<size_t>(i) * slot;
+    const std::vector<float> g = dequantized(TensorType::Q4_K, unit + u.unit_bytes, dim);
     const std::vector<float> up = dequantized(TensorType::Q4_K, unit + u.up_offset, dim);
     double gs = 0, us = 0;
     for (int64_t r = 0; r < dim; ++r) {
@@ -221,7 +247,7 @@ TEST(NeuronUnits, TheUnitKernelMatchesAScalarReference) {
   k[TensorType::Q8_K].quantize(h.data(), hq.data(), n_ff);
   const std::vector<float> h_rounded = dequantized(TensorType::Q8_K, hq.data(), n_ff);
   for (int32_t i : chosen) {
-    const std::byte* unit = units.data() + static_cast<size_t>(i) * u.unit_bytes;
+    const std::byte* unit = units.data() + static_cast<size_t>(i) * slot;
     const std::vector<float> col = dequantized(TensorType::Q8_0, unit + u.down_offset, dim);
     for (int64_t r = 0; r < dim; ++r) want[r] += static_cast<double>(h_rounded[static_cast<size_t>(i)]) * col[r];
   }
@@ -233,12 +259,15 @@ TEST(NeuronUnits, TheUnitKernelMatchesAScalarReference) {
   UnitKernel kernel(hp, pool, {bundles});
   for (bool with_gate : {true, false}) {
     SCOPED_TRACE(with_gate ? "gate rows" : "gate given");
-    const UnitGeometry geometry = unit_geometry(u, with_gate);
+    const UnitGeometry geometry = unit_geometry(u, bundles, with_gate);
     EXPECT_EQ(geometry.cluster, 1);
     EXPECT_EQ(geometry.h_rounding, TensorType::Q8_K);
-    EXPECT_EQ(geometry.bytes, u.down_offset + u.down_column_bytes - (with_gate ? 0 : u.up_offset));
+    EXPECT_EQ(geometry.read_bytes, u.unit_bytes);  // whole pages
+    EXPECT_EQ(geometry.bytes, u.unit_bytes + (with_gate ? u.gate_row_bytes : 0));
+    EXPECT_EQ(geometry.gate_from_bundles, with_gate);
+    EXPECT_EQ(geometry.gate_row_offset(300), 1 * bundles.bundle_bytes + 44 * bundles.gate_row_bytes);
     std::vector<UnitRef> refs;
-    for (int32_t i : chosen) refs.push_back({i, units.data() + static_cast<size_t>(i) * u.unit_bytes + geometry.offset});
+    for (int32_t i : chosen) refs.push_back({i, units.data() + static_cast<size_t>(i) * slot});
     kernel.begin(geometry, x.data(), with_gate ? std::span<const float>() : std::span<const float>(exact_gate));
     kernel.add(std::span<const UnitRef>(refs).first(refs.size() / 2));
     kernel.add(std::span<const UnitRef>(refs).subspan(refs.size() / 2));
@@ -250,9 +279,12 @@ TEST(NeuronUnits, TheUnitKernelMatchesAScalarReference) {
 
 // The sparse FFN over per-neuron units against the exact FFN of the bundles:
 // one unit per predicted neuron, and outputs within the down column's Q8_0
-// rounding.
+// rounding. With the gate given and no holes read through, a neuron costs
+// exactly its unit's pages; carrying the gate, its row comes from the bundle.
 TEST(NeuronUnits, TheSparseFfnReadsOneUnitPerNeuron) {
-  const auto path = synth_pack(kQ4Units);
+  for (const SynthModel* model : {&kQ4Units, &kPagedUnits}) {
+  SCOPED_TRACE(model->name);
+  const auto path = synth_pack(*model);
   const flash::PackFile pack = flash::PackFile::open(path);
   const model::HyperParams hp = pack.hparams();
   ThreadPool pool(2);
@@ -271,9 +303,8 @@ TEST(NeuronUnits, TheSparseFfnReadsOneUnitPerNeuron) {
       layouts.push_back(layer.layout);
     }
     SparseFfnOptions o;
-    o.window = 2;
     o.gate_rows = !gate_given;
-    o.merge_gap = 4096;
+    o.merge_gap = gate_given ? 0 : 4096;
     SparseFeedForward ffn(hp, pool, *io, oracle, layers, o);
     flash::BundleFfn exact(hp, pool, 1, layouts);
     std::mt19937 rng(3);
@@ -297,6 +328,14 @@ TEST(NeuronUnits, TheSparseFfnReadsOneUnitPerNeuron) {
     EXPECT_EQ(s.neurons_loaded + s.neuron_hits, s.neurons_predicted);  // no neighbours come along
     EXPECT_GT(s.neurons_loaded, 0u);
     EXPECT_GE(s.bytes_read, s.bytes_wanted);
+    const flash::NeuronUnitLayout& u = pack.neuron_unit_layout(0);
+    if (!gate_given) {
+      EXPECT_EQ(s.bytes_wanted, s.neurons_loaded * (u.unit_bytes + u.gate_row_bytes));
+    } else {
+      EXPECT_EQ(s.bytes_wanted, s.neurons_loaded * u.unit_bytes);
+      if (u.unit_bytes % 4096 == 0) EXPECT_EQ(s.bytes_read, s.bytes_wanted);  // whole pages, nothing around them
+    }
+  }
   }
 }
 

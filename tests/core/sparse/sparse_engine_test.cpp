@@ -9,6 +9,8 @@
 #include "core/sparse/sparse_test_util.h"
 #include "engine.h"
 #include "engine/pack_backend.h"
+#include "flash/io/disk_profile.h"
+#include "sparse/sparse_plan.h"
 #include "util/byte_size.h"
 #include "util/error.h"
 
@@ -152,6 +154,27 @@ TEST(SparseEngine, EveryArchitectureFollowsDenseWithItsGate) {
     const model::HyperParams hp = flash::PackFile::open(pack).hparams();  // a copy: the file closes here
     EXPECT_EQ(sparse->stats().sparse_neurons_predicted, static_cast<uint64_t>(6 * hp.n_layers * hp.n_ff));
   }
+}
+
+// The merge gap from a disk's curve: reads of s bytes taking 10 us + s at
+// 2 GB/s make a hole worth reading up to 10 us x 2 GB/s = 20 000 bytes (16 KiB
+// in 4 KiB steps); other depths' points do not matter, a noisy point little; no
+// profile, or no fixed cost per read: 0.
+TEST(SparseEngine, TheMergeGapIsTheDisksFixedCostPerReadInBytes) {
+  flash::DiskProfile disk;
+  for (uint32_t chunk : {4096u, 16384u, 65536u, 262144u, 1048576u}) {
+    const double seconds = 10e-6 + chunk / 2e9;
+    disk.points.push_back({chunk, 32, chunk / seconds / 1e6, 32 / seconds, 0, 0, 0});
+    disk.points.push_back({chunk, 1, chunk / (4 * seconds) / 1e6, 1 / (4 * seconds), 0, 0, 0});
+  }
+  EXPECT_EQ(choose_merge_gap(&disk, 32), 16384u);
+  EXPECT_EQ(choose_merge_gap(&disk, 24), 16384u);  // the nearest measured depth
+  disk.points[2].mb_per_s *= 0.9;                 // 16 KiB reads at depth 32, 10% slower: 21 217 bytes
+  EXPECT_EQ(choose_merge_gap(&disk, 32), 20480u);
+  EXPECT_EQ(choose_merge_gap(nullptr, 32), 0u);
+  flash::DiskProfile no_fixed_cost;
+  for (uint32_t chunk : {4096u, 65536u, 1048576u}) no_fixed_cost.points.push_back({chunk, 32, 2000, 2e9 / chunk, 0, 0, 0});
+  EXPECT_EQ(choose_merge_gap(&no_fixed_cost, 32), 0u);
 }
 
 TEST(SparseEngine, ThePlanRespectsTheBudgetAndRefusesLessThanTheMinimum) {

@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -99,7 +100,8 @@ inline std::filesystem::path relu260k(bool pack) {
 // pack's bundles, row by row with the kernel table's vec_dot on x converted
 // to the gate's dot type — the values dense mode computes — and the active
 // neurons those whose act(gate) is not zero. With `offer_gate` the values are
-// offered as exact_gate().
+// offered as exact_gate(). It predicts in row ranges (splits_rows()), and
+// `on_rows`, when set, is told of each range before it is predicted.
 class OraclePredictor final : public Predictor {
  public:
   OraclePredictor(const flash::PackFile& pack, bool offer_gate)
@@ -108,6 +110,11 @@ class OraclePredictor final : public Predictor {
 
   void predict(int layer, const float* x, std::vector<int32_t>& active) override {
     active.clear();
+    predict_rows(layer, x, 0, pack_.layout(layer).n_ff, active);
+  }
+  bool splits_rows() const override { return true; }
+  void predict_rows(int layer, const float* x, int64_t begin, int64_t end, std::vector<int32_t>& active) override {
+    if (on_rows) on_rows(layer, begin);
     const flash::BundleLayout& l = pack_.layout(layer);
     const std::byte* bundles = pack_.gguf().tensor_data(pack_.bundles(layer)).data();
     const tensor::KernelTable& k = tensor::kernels();
@@ -117,13 +124,13 @@ class OraclePredictor final : public Predictor {
       k[dot].quantize(x, converted_.data(), l.dim);
       xq = converted_.data();
     }
-    for (int64_t i = 0; i < l.n_ff; ++i) {
+    for (int64_t i = begin; i < end; ++i) {
       const int64_t c = i / l.cluster, j = i % l.cluster;
       const std::byte* row = bundles + static_cast<size_t>(c) * l.bundle_bytes + static_cast<size_t>(j) * l.gate_row_bytes;
       gate_[static_cast<size_t>(i)] = k[l.gate_type].vec_dot(l.dim, row, xq);
     }
-    model::gate_activation(pack_.hparams(), gate_.data(), act_.data(), l.n_ff);
-    for (int64_t i = 0; i < l.n_ff; ++i) {
+    model::gate_activation(pack_.hparams(), gate_.data() + begin, act_.data() + begin, end - begin);
+    for (int64_t i = begin; i < end; ++i) {
       if (act_[static_cast<size_t>(i)] != 0.0f) active.push_back(static_cast<int32_t>(i));
     }
     last_layer_ = layer;
@@ -135,6 +142,8 @@ class OraclePredictor final : public Predictor {
   uint64_t resident_bytes() const override { return 0; }
   PredictorKind kind() const override { return PredictorKind::gate; }
   std::string describe() const override { return "test oracle"; }
+
+  std::function<void(int layer, int64_t begin)> on_rows;
 
  private:
   const flash::PackFile& pack_;

@@ -358,6 +358,36 @@ TEST(LegacySimd, HalfConversionMatchesScalarBitForBit) {
   }
 }
 
+// axpy (y += a * row) in every table against y + a * the scalar dequantized
+// row, for the types that have it: float rows of any length, Q8_0 in blocks.
+TEST(LegacySimd, AxpyAddsTheScaledRow) {
+  std::vector<Isa> isas = simd_isas();
+  isas.insert(isas.begin(), Isa::Scalar);
+  for (Isa isa : isas) {
+    for (T type : {T::F32, T::F16, T::BF16, T::Q8_0}) {
+      for (int64_t n : {32, 64, 96, 2048, 11008}) {
+        for (int64_t tail : {int64_t{0}, int64_t{7}}) {
+          if (type == T::Q8_0 && tail != 0) continue;  // whole blocks only
+          const int64_t len = n + tail;
+          const Bytes row = quantize(scalar(), type, gaussian(len, 600 + static_cast<uint32_t>(len)));
+          const std::vector<float> values = dequantize(type, row, len);
+          std::vector<float> y = gaussian(len, 700 + static_cast<uint32_t>(len));
+          std::vector<float> want = y;
+          const float a = -0.37f;
+          for (int64_t i = 0; i < len; ++i) want[static_cast<size_t>(i)] += a * values[static_cast<size_t>(i)];
+          ASSERT_NE(kernels_for(isa)[type].axpy, nullptr) << isa_name(isa) << " " << label(type, len);
+          kernels_for(isa)[type].axpy(len, a, row.data(), y.data());
+          for (int64_t i = 0; i < len; ++i) {
+            // FMA or a product of the block scale with a first: a few ulps apart.
+            EXPECT_NEAR(y[static_cast<size_t>(i)], want[static_cast<size_t>(i)], 1e-5f * (1.0f + std::fabs(want[static_cast<size_t>(i)])))
+                << isa_name(isa) << " " << label(type, len) << " at " << i;
+          }
+        }
+      }
+    }
+  }
+}
+
 // The AVX512-VNNI Q4_0 kernel (with and without GFNI, each variant the CPU
 // runs): its vec_dot against the scalar one, and its vec_dot_rows bit-identical
 // to vec_dot for any row count and stride. The lengths reach rows shorter than
