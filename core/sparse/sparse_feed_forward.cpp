@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "util/error.h"
 
@@ -144,6 +145,7 @@ SparseFeedForward::SparseFeedForward(const model::HyperParams& hp, ThreadPool& p
   for (auto* v : {&hits_, &loaded_, &spill_refs_}) v->reserve(n);
   wanted_.reserve(2 * n);
   ranked_.reserve(n);
+  prefill_.set_listener(this);
   for (LayerState& s : layers_) {
     if (options.pin_hot && !s.config.frequency.empty()) {
       // Calibrated: a cluster is as hot as its most active neuron.
@@ -162,6 +164,55 @@ SparseFeedForward::SparseFeedForward(const model::HyperParams& hp, ThreadPool& p
 }
 
 SparseFeedForward::~SparseFeedForward() { rounds_.drain_quietly(); }
+
+// A prompt batch fills the stores: each unit's count of the batch's tokens it
+// was active in is added to its uses, and when decode reads the bundles
+// themselves, the chunk's most used units are copied into the store while
+// their bytes are at hand — into free slots, else over units used less (a
+// later chunk of the batch may displace an earlier one's). The first decoded
+// token then finds the prompt's frequent neurons in DRAM.
+void SparseFeedForward::on_chunk(int layer, int64_t c0, int64_t c1, const std::byte* bundles, const float* h,
+                                 int n_tokens) {
+  LayerState& s = layers_.at(static_cast<size_t>(layer));
+  const int64_t bundle_neurons = s.config.layout.cluster, neurons = (c1 - c0) * bundle_neurons;
+  const int64_t per_unit = s.geometry.cluster;  // neurons per decode unit
+  const int64_t first_unit = c0 * bundle_neurons / per_unit, end_unit = (c1 * bundle_neurons + per_unit - 1) / per_unit;
+  const bool copy = !s.config.neuron_units.has_value();  // decode units are these bundles
+  ranked_.clear();
+  for (int64_t u = first_unit; u < end_unit; ++u) {
+    uint32_t tokens = 0;
+    for (int t = 0; t < n_tokens; ++t) {
+      const float* row = h + static_cast<size_t>(t) * static_cast<size_t>(neurons);
+      for (int64_t i = u * per_unit - c0 * bundle_neurons; i < std::min(neurons, (u + 1) * per_unit - c0 * bundle_neurons); ++i) {
+        if (row[i] != 0.0f) {
+          ++tokens;
+          break;
+        }
+      }
+    }
+    if (tokens == 0) continue;
+    const auto unit = static_cast<int32_t>(u);
+    s.store.seed(unit, tokens, token_);
+    if (copy && !s.store.contains(unit)) ranked_.emplace_back(s.store.uses(unit), unit);
+  }
+  if (ranked_.empty()) return;
+  std::sort(ranked_.begin(), ranked_.end(), std::greater<>());
+  auto place = [&](int32_t unit, int32_t slot) {
+    std::memcpy(s.store.slot_data(slot), bundles + static_cast<size_t>(unit - c0) * s.geometry.stride + s.geometry.offset,
+                s.geometry.bytes);
+  };
+  size_t next = 0;
+  for (; next < ranked_.size() && s.store.free_slots() > 0; ++next) place(ranked_[next].second, s.store.append(ranked_[next].second, token_));
+  victims_.clear();
+  s.store.least_used(token_ + 1, static_cast<int64_t>(ranked_.size() - next), victims_);  // prompt units too
+  for (size_t i = 0; i < victims_.size() && next < ranked_.size(); ++i, ++next) {
+    const int32_t slot = victims_[i];
+    if (s.store.uses(s.store.unit_at(slot)) >= ranked_[next].first) break;
+    s.store.replace(slot, ranked_[next].second, token_);
+    place(ranked_[next].second, slot);
+  }
+  victims_.clear();
+}
 
 bool SparseFeedForward::next_token(int64_t pos) {
   const bool fresh = pos != last_pos_;

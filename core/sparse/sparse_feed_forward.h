@@ -18,7 +18,9 @@
 //        are read through a small spill buffer and not kept
 //   With a predictor that cannot split its work (predictor.h) the whole
 //   layer is predicted first and the ranges only pace the reads.
-//   prefill (a batch of several tokens): ChunkedPrefill, dense and exact
+//   prefill (a batch of several tokens): ChunkedPrefill, dense and exact; the
+//     prompt's neurons count as used, and (when decode reads the bundles
+//     themselves) the most used are copied into the stores as they stream by
 //
 // Units are the pack's bundles (neurons for float types, clusters of B for
 // quantized ones), or, when the pack has them and the options allow, its
@@ -93,7 +95,7 @@ struct SparseStats {
   bool per_neuron_units = false;     // decode read the pack's per-neuron units
 };
 
-class SparseFeedForward final : public model::FeedForward {
+class SparseFeedForward final : public model::FeedForward, private PrefillListener {
  public:
   // hp, pool, io and predictor must outlive this. Allocates every store.
   SparseFeedForward(const model::HyperParams& hp, ThreadPool& pool, flash::IoEngine& io, Predictor& predictor,
@@ -142,6 +144,7 @@ class SparseFeedForward final : public model::FeedForward {
   void compute_rounds(LayerState& s);
   void run_spill(LayerState& s);
   void forget_failed_loads(LayerState& s);
+  void on_chunk(int layer, int64_t c0, int64_t c1, const std::byte* bundles, const float* h, int n_tokens) override;
   void learn_hot(LayerState& s);
   void pin_hot(LayerState& s);
   std::span<const UnitRef> refs(size_t first, size_t count) const;
