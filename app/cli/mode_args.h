@@ -27,7 +27,7 @@ inline std::vector<OptionSpec> mode_option_specs() {
        "TYPE"},
       {"sparsity", 0, true, "sparse, gate predictor: skip this fraction of neurons (calibrated; default 0 = exact zeros)",
        "S"},
-      {"window", 0, true, "sparse: neurons used by the last K tokens stay in DRAM (default 4)", "K"},
+      {"window", 0, true, "sparse: size each layer's neuron store for the neurons of K + 1 tokens (default 4)", "K"},
       {"no-pin-hot", 0, false, "sparse: do not pin the most often active neurons", ""},
       {"no-neuron-units", 0, false, "sparse: read clusters of neurons even when the pack has per-neuron units", ""},
       {"disk-profile", 0, true, "sparse: a `sieve probe-disk --json` profile to size merged reads by", "FILE"},

@@ -121,7 +121,7 @@ void ChunkedPrefill::forward(int layer, const float* x, int n_tokens, float* y) 
     for (int64_t j = 0; j < n_chunks; ++j) {
       const int side = static_cast<int>(j % 2);
       rounds_.wait(side);
-      compute(l, chunks_[side], x, n_tokens, y);
+      compute(layer, chunks_[side], x, n_tokens, y);
       if (j + 2 < n_chunks) submit(side, l, (j + 2) * per, chunk_end(j + 2));
     }
   } catch (...) {
@@ -143,12 +143,13 @@ const tensor::MatrixView ChunkedPrefill::rows_view(const flash::BundleLayout& l,
   return {rows_.data(), type, clusters * l.cluster, l.dim, row_bytes};
 }
 
-void ChunkedPrefill::compute(const PrefillLayer& layer, const Chunk& chunk, const float* x, int n_tokens, float* y) {
-  const flash::BundleLayout& l = layer.layout;
+void ChunkedPrefill::compute(int layer, const Chunk& chunk, const float* x, int n_tokens, float* y) {
+  const flash::BundleLayout& l = layers_[static_cast<size_t>(layer)].layout;
   const int64_t neurons = (chunk.c1 - chunk.c0) * l.cluster;
   tensor::matmat(rows_view(l, chunk, 0, l.gate_type, l.gate_row_bytes), x, n_tokens, gate_.data(), pool_, scratch_);
   tensor::matmat(rows_view(l, chunk, l.up_offset, l.up_type, l.up_row_bytes), x, n_tokens, up_.data(), pool_, scratch_);
   model::apply_gated_activation(hp_, gate_.data(), up_.data(), n_tokens * neurons);
+  if (listener_ != nullptr) listener_->on_chunk(layer, chunk.c0, chunk.c1, chunk.data, gate_.data(), n_tokens);
 
   // The chunk's bundles are a layout of their own: gather the part of every
   // down row they hold, then multiply.

@@ -14,7 +14,8 @@
 //
 // Each neuron's value is exactly dense mode's (same kernels on the same
 // bytes); the down projection is summed chunk by chunk, so y agrees with
-// dense mode to float rounding. The neuron stores are not touched.
+// dense mode to float rounding. A listener sees every chunk while it is in
+// DRAM (the sparse FFN fills its neuron stores from the prompt).
 
 #include <cstddef>
 #include <cstdint>
@@ -38,6 +39,15 @@ struct PrefillLayer {
   uint64_t file_offset = 0;  // of the layer's first bundle
 };
 
+// Sees each chunk of a prompt batch before its buffer is reused.
+class PrefillListener {
+ public:
+  virtual ~PrefillListener() = default;
+  // Clusters [c0, c1) of `layer`: their bundles as read, and the neurons'
+  // values h = act(gate) * up for the batch (n_tokens x neurons, token-major).
+  virtual void on_chunk(int layer, int64_t c0, int64_t c1, const std::byte* bundles, const float* h, int n_tokens) = 0;
+};
+
 class ChunkedPrefill {
  public:
   // `io`, `pool` and `hp` must outlive this. Reads are at most max_read bytes.
@@ -55,6 +65,9 @@ class ChunkedPrefill {
   // a failed read, after every read in flight has finished.
   void forward(int layer, const float* x, int n_tokens, float* y);
 
+  // Null (the default) for none; must outlive this.
+  void set_listener(PrefillListener* listener) { listener_ = listener; }
+
   uint64_t bytes_read() const { return rounds_.bytes_read(); }
   double wait_seconds() const { return rounds_.wait_seconds(); }
 
@@ -64,7 +77,7 @@ class ChunkedPrefill {
     std::byte* data = nullptr;
   };
   void submit(int side, const PrefillLayer& l, int64_t c0, int64_t c1);
-  void compute(const PrefillLayer& l, const Chunk& chunk, const float* x, int n_tokens, float* y);
+  void compute(int layer, const Chunk& chunk, const float* x, int n_tokens, float* y);
   const tensor::MatrixView rows_view(const flash::BundleLayout& l, const Chunk& chunk, size_t offset,
                                      tensor::TensorType type, size_t row_bytes);
 
@@ -81,6 +94,7 @@ class ChunkedPrefill {
   flash::AlignedBuffer down_rows_;  // the chunk's part of every down row
   std::vector<float> gate_, up_, out_;
   tensor::MatmulScratch scratch_;
+  PrefillListener* listener_ = nullptr;
 };
 
 // Clusters per prefill chunk for this layout (whole bundles, about 4 MiB).

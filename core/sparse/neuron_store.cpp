@@ -122,6 +122,12 @@ void NeuronStore::touch(int32_t unit, int64_t token) {
   if (uses < UINT16_MAX) ++uses;
 }
 
+void NeuronStore::seed(int32_t unit, uint32_t tokens, int64_t token) {
+  uint16_t& uses = uses_[static_cast<size_t>(unit)];
+  uses = static_cast<uint16_t>(std::min<uint32_t>(UINT16_MAX, uses + tokens));
+  last_used_[static_cast<size_t>(unit)] = token;
+}
+
 void NeuronStore::age(int64_t token) {
   if (token < next_age_) return;
   for (uint16_t& uses : uses_) uses = static_cast<uint16_t>(uses / 2);

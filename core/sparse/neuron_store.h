@@ -68,6 +68,8 @@ class NeuronStore {
   uint32_t uses(int32_t unit) const { return uses_[static_cast<size_t>(unit)]; }
   // The unit is used by `token` (counted once per token).
   void touch(int32_t unit, int64_t token);
+  // The unit was used by `tokens` tokens of a prompt batch, at `token`.
+  void seed(int32_t unit, uint32_t tokens, int64_t token);
   // Halves every count when `token` starts a new period of kAgeTokens.
   void age(int64_t token);
 

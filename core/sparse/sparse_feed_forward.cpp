@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "util/error.h"
 
@@ -144,6 +145,7 @@ SparseFeedForward::SparseFeedForward(const model::HyperParams& hp, ThreadPool& p
   for (auto* v : {&hits_, &loaded_, &spill_refs_}) v->reserve(n);
   wanted_.reserve(2 * n);
   ranked_.reserve(n);
+  prefill_.set_listener(this);
   for (LayerState& s : layers_) {
     if (options.pin_hot && !s.config.frequency.empty()) {
       // Calibrated: a cluster is as hot as its most active neuron.
@@ -163,6 +165,55 @@ SparseFeedForward::SparseFeedForward(const model::HyperParams& hp, ThreadPool& p
 
 SparseFeedForward::~SparseFeedForward() { rounds_.drain_quietly(); }
 
+// A prompt batch fills the stores: each unit's count of the batch's tokens it
+// was active in is added to its uses, and when decode reads the bundles
+// themselves, the chunk's most used units are copied into the store while
+// their bytes are at hand — into free slots, else over units used less (a
+// later chunk of the batch may displace an earlier one's). The first decoded
+// token then finds the prompt's frequent neurons in DRAM.
+void SparseFeedForward::on_chunk(int layer, int64_t c0, int64_t c1, const std::byte* bundles, const float* h,
+                                 int n_tokens) {
+  LayerState& s = layers_.at(static_cast<size_t>(layer));
+  const int64_t bundle_neurons = s.config.layout.cluster, neurons = (c1 - c0) * bundle_neurons;
+  const int64_t per_unit = s.geometry.cluster;  // neurons per decode unit
+  const int64_t first_unit = c0 * bundle_neurons / per_unit, end_unit = (c1 * bundle_neurons + per_unit - 1) / per_unit;
+  const bool copy = !s.config.neuron_units.has_value();  // decode units are these bundles
+  ranked_.clear();
+  for (int64_t u = first_unit; u < end_unit; ++u) {
+    uint32_t tokens = 0;
+    for (int t = 0; t < n_tokens; ++t) {
+      const float* row = h + static_cast<size_t>(t) * static_cast<size_t>(neurons);
+      for (int64_t i = u * per_unit - c0 * bundle_neurons; i < std::min(neurons, (u + 1) * per_unit - c0 * bundle_neurons); ++i) {
+        if (row[i] != 0.0f) {
+          ++tokens;
+          break;
+        }
+      }
+    }
+    if (tokens == 0) continue;
+    const auto unit = static_cast<int32_t>(u);
+    s.store.seed(unit, tokens, token_);
+    if (copy && !s.store.contains(unit)) ranked_.emplace_back(s.store.uses(unit), unit);
+  }
+  if (ranked_.empty()) return;
+  std::sort(ranked_.begin(), ranked_.end(), std::greater<>());
+  auto place = [&](int32_t unit, int32_t slot) {
+    std::memcpy(s.store.slot_data(slot), bundles + static_cast<size_t>(unit - c0) * s.geometry.stride + s.geometry.offset,
+                s.geometry.bytes);
+  };
+  size_t next = 0;
+  for (; next < ranked_.size() && s.store.free_slots() > 0; ++next) place(ranked_[next].second, s.store.append(ranked_[next].second, token_));
+  victims_.clear();
+  s.store.least_used(token_ + 1, static_cast<int64_t>(ranked_.size() - next), victims_);  // prompt units too
+  for (size_t i = 0; i < victims_.size() && next < ranked_.size(); ++i, ++next) {
+    const int32_t slot = victims_[i];
+    if (s.store.uses(s.store.unit_at(slot)) >= ranked_[next].first) break;
+    s.store.replace(slot, ranked_[next].second, token_);
+    place(ranked_[next].second, slot);
+  }
+  victims_.clear();
+}
+
 bool SparseFeedForward::next_token(int64_t pos) {
   const bool fresh = pos != last_pos_;
   if (fresh) ++token_;
@@ -172,8 +223,71 @@ bool SparseFeedForward::next_token(int64_t pos) {
 
 void SparseFeedForward::forward_batch(int layer, int64_t pos, const float* x, int n_tokens, float* y) {
   if (n_tokens == 1) return forward(layer, pos, x, y);
+  finish_warming();
   next_token(pos);  // a prompt batch is a token for the stores' counts too
   prefill_.forward(layer, x, n_tokens, y);
+  LayerState& s = layers_.at(static_cast<size_t>(layer));
+  if (s.config.neuron_units) start_warming(s);
+}
+
+// Per-neuron units do not stream by with the prompt's bundles: after the
+// batch, the units it used most that the store lacks are read into free
+// slots or over units used less, while the next layer's attention computes.
+// The reads are finished (and counted as the prompt's) by the next call.
+void SparseFeedForward::start_warming(LayerState& s) {
+  ranked_.clear();
+  for (int32_t u = 0; u < s.geometry.n_units; ++u) {
+    if (s.store.last_used(u) == token_ && !s.store.contains(u)) ranked_.emplace_back(s.store.uses(u), u);
+  }
+  if (ranked_.empty()) return;
+  std::sort(ranked_.begin(), ranked_.end(), std::greater<>());
+  loaded_.clear();
+  victims_.clear();
+  const auto wanted = static_cast<int64_t>(ranked_.size());
+  s.store.least_used(token_ + 1, wanted - s.store.free_slots(), victims_);  // the prompt's units too
+  size_t next = 0;
+  for (; next < ranked_.size() && s.store.free_slots() > 0; ++next) {
+    const int32_t unit = ranked_[next].second;
+    loaded_.push_back({unit, s.store.slot_data(s.store.append(unit, token_))});
+  }
+  for (size_t i = 0; i < victims_.size() && next < ranked_.size(); ++i, ++next) {
+    const int32_t slot = victims_[i], unit = ranked_[next].second;
+    if (s.store.uses(s.store.unit_at(slot)) >= ranked_[next].first) break;
+    s.store.replace(slot, unit, token_);
+    loaded_.push_back({unit, s.store.slot_data(slot)});
+  }
+  victims_.clear();
+  if (loaded_.empty()) return;
+  warm_counts_before_ = {rounds_.bytes_read(), rounds_.bytes_wanted(), rounds_.reads()};
+  warm_wait_before_ = rounds_.wait_seconds();
+  submitted_ = rounds_begun_ = rounds_done_ = 0;
+  warming_ = &s;
+  submit_ready(s);
+}
+
+// Waits for the warming reads (every round, more submitted as sides free
+// up). A failed read only drops the units that were being read: a token that
+// needs them reads them again, and reports the error if it persists.
+void SparseFeedForward::finish_warming() {
+  if (warming_ == nullptr) return;
+  LayerState& s = *warming_;
+  warming_ = nullptr;
+  try {
+    const auto sides = static_cast<size_t>(rounds_.sides());
+    while (rounds_done_ < rounds_begun_) {
+      rounds_.wait(static_cast<int>(rounds_done_ % sides));
+      ++rounds_done_;
+      submit_ready(s);
+    }
+  } catch (const Error&) {
+    rounds_.drain_quietly();
+    forget_failed_loads(s);
+  }
+  loaded_.clear();
+  warm_bytes_read_ += rounds_.bytes_read() - warm_counts_before_[0];
+  warm_bytes_wanted_ += rounds_.bytes_wanted() - warm_counts_before_[1];
+  warm_reads_ += rounds_.reads() - warm_counts_before_[2];
+  warm_wait_seconds_ += rounds_.wait_seconds() - warm_wait_before_;
 }
 
 // Clears what one call collects.
@@ -355,6 +469,7 @@ void SparseFeedForward::pin_hot(LayerState& s) {
 }
 
 void SparseFeedForward::forward(int layer, int64_t pos, const float* x, float* y) {
+  finish_warming();
   if (next_token(pos)) ++stats_.tokens;
   LayerState& s = layers_.at(static_cast<size_t>(layer));
   begin_layer(s);
@@ -390,12 +505,21 @@ void SparseFeedForward::forward(int layer, int64_t pos, const float* x, float* y
 
 SparseStats SparseFeedForward::stats() const {
   SparseStats s = stats_;
-  s.bytes_read = rounds_.bytes_read();
-  s.bytes_wanted = rounds_.bytes_wanted();
-  s.wait_seconds = rounds_.wait_seconds();
-  s.reads = rounds_.reads();
-  s.prefill_bytes_read = prefill_.bytes_read();
-  s.prefill_wait_seconds = prefill_.wait_seconds();
+  // The prompt's warming reads (start_warming) are the prompt's, those in flight too.
+  uint64_t warm_read = warm_bytes_read_, warm_wanted = warm_bytes_wanted_, warm_reads = warm_reads_;
+  double warm_wait = warm_wait_seconds_;
+  if (warming_ != nullptr) {
+    warm_read += rounds_.bytes_read() - warm_counts_before_[0];
+    warm_wanted += rounds_.bytes_wanted() - warm_counts_before_[1];
+    warm_reads += rounds_.reads() - warm_counts_before_[2];
+    warm_wait += rounds_.wait_seconds() - warm_wait_before_;
+  }
+  s.bytes_read = rounds_.bytes_read() - warm_read;
+  s.bytes_wanted = rounds_.bytes_wanted() - warm_wanted;
+  s.wait_seconds = rounds_.wait_seconds() - warm_wait;
+  s.reads = rounds_.reads() - warm_reads;
+  s.prefill_bytes_read = prefill_.bytes_read() + warm_read;
+  s.prefill_wait_seconds = prefill_.wait_seconds() + warm_wait;
   return s;
 }
 

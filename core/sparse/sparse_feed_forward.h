@@ -18,7 +18,11 @@
 //        are read through a small spill buffer and not kept
 //   With a predictor that cannot split its work (predictor.h) the whole
 //   layer is predicted first and the ranges only pace the reads.
-//   prefill (a batch of several tokens): ChunkedPrefill, dense and exact
+//   prefill (a batch of several tokens): ChunkedPrefill, dense and exact; the
+//     prompt's neurons count as used, and the most used go into the stores:
+//     copied as they stream by when decode reads the bundles themselves,
+//     read after the batch (during the next layer's attention) for
+//     per-neuron units
 //
 // Units are the pack's bundles (neurons for float types, clusters of B for
 // quantized ones), or, when the pack has them and the options allow, its
@@ -35,6 +39,7 @@
 // units whose reads did not complete are dropped from the store, so the next
 // call (the engine retries the same token, or goes on) is correct.
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -93,7 +98,7 @@ struct SparseStats {
   bool per_neuron_units = false;     // decode read the pack's per-neuron units
 };
 
-class SparseFeedForward final : public model::FeedForward {
+class SparseFeedForward final : public model::FeedForward, private PrefillListener {
  public:
   // hp, pool, io and predictor must outlive this. Allocates every store.
   SparseFeedForward(const model::HyperParams& hp, ThreadPool& pool, flash::IoEngine& io, Predictor& predictor,
@@ -142,6 +147,9 @@ class SparseFeedForward final : public model::FeedForward {
   void compute_rounds(LayerState& s);
   void run_spill(LayerState& s);
   void forget_failed_loads(LayerState& s);
+  void start_warming(LayerState& s);
+  void finish_warming();
+  void on_chunk(int layer, int64_t c0, int64_t c1, const std::byte* bundles, const float* h, int n_tokens) override;
   void learn_hot(LayerState& s);
   void pin_hot(LayerState& s);
   std::span<const UnitRef> refs(size_t first, size_t count) const;
@@ -162,6 +170,12 @@ class SparseFeedForward final : public model::FeedForward {
   size_t submitted_ = 0;  // loaded_ before this were submitted
   size_t rounds_begun_ = 0, rounds_done_ = 0;
   size_t active_taken_ = 0;  // active_ before this are in units_
+  // Reads of a prompt's units into a layer's store, finished by the next call.
+  LayerState* warming_ = nullptr;
+  std::array<uint64_t, 3> warm_counts_before_{};  // bytes read, wanted, reads when they began
+  double warm_wait_before_ = 0;
+  uint64_t warm_bytes_read_ = 0, warm_bytes_wanted_ = 0, warm_reads_ = 0;
+  double warm_wait_seconds_ = 0;
   flash::AlignedBuffer spill_;
 
   int64_t token_ = -1;

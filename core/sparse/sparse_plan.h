@@ -80,7 +80,9 @@ int64_t minimum_units(const SparseLayerNeeds& layer);
 
 // FFN bytes one token is expected to read: per layer, the units it needs
 // (n a_u) that the last k tokens did not bring in ((1 - a_u)^k), k being the
-// window, or less when the budget shrank the store. 0 when the active
+// window, or less when the budget shrank the store. An upper estimate: the
+// stores keep the units used most of late, and skewed activation
+// frequencies make them hold more of a token's units than k tokens' worth. 0 when the active
 // fraction is only a default guess (nothing to estimate from).
 double expected_read_bytes_per_token(const SparsePlan& plan);
 

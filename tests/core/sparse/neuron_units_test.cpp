@@ -339,6 +339,80 @@ TEST(NeuronUnits, TheSparseFfnReadsOneUnitPerNeuron) {
   }
 }
 
+// Per-neuron units do not stream by with the prompt: after a prompt batch its
+// most used units are read into the store, and the next call finishes those
+// reads. The last prompt token's input then reads nothing; the reads count
+// as the prompt's. A failed warming read is no error: the unit is read when
+// a token needs it.
+TEST(NeuronUnits, APromptReadsItsMostUsedUnits) {
+  const auto path = synth_pack(kPagedUnits);
+  const flash::PackFile pack = flash::PackFile::open(path);
+  const model::HyperParams hp = pack.hparams();
+  ThreadPool pool(2);
+  const flash::DirectFile file = flash::DirectFile::open(path.string());
+  constexpr int kPrompt = 6;
+  std::mt19937 rng(9);
+  std::normal_distribution<float> normal;
+  std::vector<float> prompt(static_cast<size_t>(kPrompt * hp.dim));
+  for (float& v : prompt) v = normal(rng);
+  const std::vector<float> last(prompt.end() - hp.dim, prompt.end());
+  flash::BundleLayout layout = pack.layout(0);
+  flash::BundleFfn exact(hp, pool, kPrompt, {layout});
+  std::vector<float> want(static_cast<size_t>(hp.dim));
+  exact.forward_bundles(0, layout, pack.gguf().tensor_data(pack.bundles(0)).data(), last.data(), 1, want.data());
+  // The prompt's own reads (its bundles), counted with a store of bundles, which warms without reading.
+  uint64_t prompt_reads = 0;
+  {
+    const auto io = flash::make_io_engine(file, {.backend = flash::IoBackend::threads, .queue_depth = 1, .faults = {}});
+    OraclePredictor oracle(pack, true);
+    std::vector<SparseLayer> layers;
+    for (int64_t l = 0; l < pack.n_layers(); ++l) layers.push_back({pack.layout(l), pack.bundles_file_offset(l), 1, 0, {}});
+    SparseFfnOptions o;
+    o.max_batch = kPrompt;
+    SparseFeedForward ffn(hp, pool, *io, oracle, layers, o);
+    std::vector<float> y(prompt.size());
+    ffn.forward_batch(0, 0, prompt.data(), kPrompt, y.data());
+    prompt_reads = io->stats().reads_issued;
+  }
+  for (bool fault : {false, true}) {
+    SCOPED_TRACE(fault ? "the first warming read fails" : "no fault");
+    flash::IoFaults faults;
+    if (fault) faults.faults = {flash::IoFault{prompt_reads, flash::IoFaultKind::io_error, 0}};
+    const auto io = flash::make_io_engine(file, {.backend = flash::IoBackend::threads, .queue_depth = 1, .faults = faults});
+    OraclePredictor oracle(pack, true);
+    std::vector<SparseLayer> layers;
+    for (int64_t l = 0; l < pack.n_layers(); ++l) {
+      SparseLayer layer{pack.layout(l), pack.bundles_file_offset(l), pack.layout(l).n_ff, 0, {}};
+      layer.neuron_units = pack.neuron_unit_layout(l);
+      layer.units_file_offset = pack.neuron_units_file_offset(l);
+      layers.push_back(layer);
+    }
+    SparseFfnOptions o;
+    o.gate_rows = false;
+    o.pin_hot = false;
+    o.max_batch = kPrompt;
+    SparseFeedForward ffn(hp, pool, *io, oracle, layers, o);
+    std::vector<float> y(prompt.size());
+    ffn.forward_batch(0, 0, prompt.data(), kPrompt, y.data());
+    const SparseStats after_prompt = ffn.stats();
+    EXPECT_EQ(after_prompt.bytes_read, 0u);
+    EXPECT_GT(after_prompt.prefill_bytes_read, 0u);
+    std::vector<float> got(static_cast<size_t>(hp.dim));
+    EXPECT_NO_THROW(ffn.forward(0, kPrompt, last.data(), got.data()));
+    EXPECT_LT(max_abs_diff(got, want), 0.02f * max_abs(want));
+    const SparseStats s = ffn.stats();
+    EXPECT_GT(ffn.store(0).size(), 0);
+    if (!fault) {
+      EXPECT_EQ(s.neurons_loaded, 0u);  // every unit the last prompt token used is in DRAM
+      EXPECT_EQ(s.bytes_read, 0u);
+      EXPECT_GT(s.prefill_bytes_read, after_prompt.prefill_bytes_read - 1);
+    } else {
+      EXPECT_GT(s.neurons_loaded, 0u);  // what the failed read held comes now
+    }
+    EXPECT_NO_THROW(ffn.store(0).check_invariants());
+  }
+}
+
 // relu260K (a trained shifted-ReLU model) with its FFN matrices quantized to
 // `type`, written as a GGUF.
 std::filesystem::path quantized_relu260k(TensorType type) {

@@ -226,6 +226,41 @@ TEST(SparseFeedForward, ReadsStartBeforeTheWholeLayerIsPredicted) {
   }
 }
 
+// A prompt batch fills the stores as it streams by: with room for all, the
+// next token with the last prompt token's input finds every neuron in DRAM;
+// with room for 10, the store holds 10 of the neurons the prompt used most.
+TEST(SparseFeedForward, APromptFillsTheStoresWithItsMostUsedNeurons) {
+  constexpr int kPrompt = 8;
+  for (int64_t capacity : {int64_t{1} << 20, int64_t{10}}) {
+    SCOPED_TRACE("capacity " + std::to_string(capacity));
+    Rig rig(synth_pack(kF32), true, capacity);
+    const std::vector<float> prompt = token_input(rig.hp.dim, 5, kPrompt);
+    expect_close(rig.sparse(0, 0, prompt, kPrompt), rig.expected(0, prompt, kPrompt), "prompt");
+    EXPECT_EQ(rig.ffn->stats().neurons_loaded, 0u);  // prefill reads bundles, not units
+    std::vector<int> used(static_cast<size_t>(rig.hp.n_ff), 0);
+    std::vector<int32_t> active;
+    for (int t = 0; t < kPrompt; ++t) {
+      rig.oracle.predict(0, prompt.data() + static_cast<size_t>(t) * static_cast<size_t>(rig.hp.dim), active);
+      for (int32_t i : active) ++used[static_cast<size_t>(i)];
+    }
+    const NeuronStore& store = rig.ffn->store(0);
+    if (capacity > rig.hp.n_ff) {
+      const std::vector<float> last(prompt.end() - rig.hp.dim, prompt.end());
+      expect_close(rig.sparse(0, kPrompt, last, 1), rig.expected(0, last, 1), "the last prompt token again");
+      EXPECT_EQ(rig.ffn->stats().neurons_loaded, 0u);
+      EXPECT_GT(rig.ffn->stats().neuron_hits, 0u);
+    } else {
+      ASSERT_EQ(store.size(), capacity);
+      int least_held = kPrompt, most_left = 0;
+      for (int32_t u = 0; u < rig.hp.n_ff; ++u) {
+        if (store.contains(u)) least_held = std::min(least_held, used[static_cast<size_t>(u)]);
+        else most_left = std::max(most_left, used[static_cast<size_t>(u)]);
+      }
+      EXPECT_GE(least_held, most_left);
+    }
+  }
+}
+
 TEST(SparseFeedForward, HotUnitsArePinnedAndNeverLeave) {
   Rig rig(synth_pack(kF32), false, 64);
   std::vector<SparseLayer> layers;
