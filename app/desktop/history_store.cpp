@@ -1,5 +1,7 @@
 #include "desktop/history_store.h"
 
+#include "desktop/history_sql.h"
+
 #include <QDir>
 #include <QFileInfo>
 #include <QJsonArray>
@@ -17,6 +19,11 @@
 
 namespace sieve::app {
 namespace {
+
+using history_sql::describe;
+using history_sql::notNull;
+using history_sql::run;
+using history_sql::runAll;
 
 // Each step brings the schema from version (index) to (index + 1).
 const QStringList& migrationV1() {
@@ -83,31 +90,7 @@ const char* const kMessageColumns =
     "id, conversation_id, role, content, created, complete, stop_reason, version,"
     " MAX(version, (SELECT COUNT(*) FROM message_versions v WHERE v.message_id = messages.id))";
 
-QString describe(const QString& what, const QSqlError& error) {
-  return QStringLiteral("History database: %1 failed: %2").arg(what, error.text());
-}
-
-// A null QString binds as SQL NULL; the schema wants '' for "no text".
-QString notNull(const QString& s) { return s.isNull() ? QStringLiteral("") : s; }
-
 qint64 nowMs() { return QDateTime::currentMSecsSinceEpoch(); }
-
-// Prepares and runs `sql` with positional `values`; the error names `what`.
-Result<QSqlQuery> run(QSqlDatabase& db, const QString& what, const QString& sql, const QVariantList& values = {}) {
-  QSqlQuery query(db);
-  if (!query.prepare(sql)) return Result<QSqlQuery>::failure(describe(what, query.lastError()));
-  for (const QVariant& v : values) query.addBindValue(v);
-  if (!query.exec()) return Result<QSqlQuery>::failure(describe(what, query.lastError()));
-  return query;
-}
-
-Result<Done> runAll(QSqlDatabase& db, const QString& what, const QStringList& statements) {
-  for (const QString& sql : statements) {
-    QSqlQuery query(db);
-    if (!query.exec(sql)) return Result<Done>::failure(describe(what, query.lastError()));
-  }
-  return Done{};
-}
 
 Conversation readConversation(const QSqlQuery& q) {
   Conversation c;

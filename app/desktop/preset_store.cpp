@@ -7,10 +7,15 @@
 #include <QSqlQuery>
 #include <QVariant>
 
+#include "desktop/history_sql.h"
 #include "desktop/history_store.h"
 
 namespace sieve::app {
 namespace {
+
+using history_sql::describe;
+using history_sql::notNull;
+using history_sql::run;
 
 QString tr(const char* text) { return QCoreApplication::translate("Preset", text); }
 
@@ -40,20 +45,6 @@ const char* const kColumns =
     " max_tokens";
 // list()'s order: the Default, then every model's by name, then one model's by model and name.
 const char* const kOrder = " ORDER BY built_in DESC, model <> '', model_name, name COLLATE NOCASE, id";
-
-QString describe(const QString& what, const QSqlError& error) {
-  return QStringLiteral("History database: %1 failed: %2").arg(what, error.text());
-}
-
-QString notNull(const QString& s) { return s.isNull() ? QStringLiteral("") : s; }
-
-Result<QSqlQuery> run(QSqlDatabase& db, const QString& what, const QString& sql, const QVariantList& values = {}) {
-  QSqlQuery query(db);
-  if (!query.prepare(sql)) return Result<QSqlQuery>::failure(describe(what, query.lastError()));
-  for (const QVariant& v : values) query.addBindValue(v);
-  if (!query.exec()) return Result<QSqlQuery>::failure(describe(what, query.lastError()));
-  return query;
-}
 
 template <typename T>
 Result<T> failWith(const QString& error) {
@@ -117,10 +108,7 @@ Result<T> inTransaction(QSqlDatabase& db, const QString& what, Body body) {
 }  // namespace
 
 Result<Done> PresetStore::createTables(QSqlDatabase& db, const QList<Preset>& seed) {
-  for (const QString& sql : presetSchema()) {
-    QSqlQuery query(db);
-    if (!query.exec(sql)) return Result<Done>::failure(describe("creating the presets", query.lastError()));
-  }
+  if (auto created = history_sql::runAll(db, "creating the presets", presetSchema()); !created) return created;
   Preset builtIn = Preset::builtInDefaults();
   for (const Preset& p : seed) {
     if (p.builtIn) builtIn = p;
