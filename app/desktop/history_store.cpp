@@ -1,7 +1,5 @@
 #include "desktop/history_store.h"
 
-#include "desktop/history_sql.h"
-
 #include <QDir>
 #include <QFileInfo>
 #include <QJsonArray>
@@ -15,6 +13,7 @@
 #include <QVariant>
 #include <functional>
 
+#include "desktop/history_sql.h"
 #include "desktop/preset_store.h"
 
 namespace sieve::app {
