@@ -1,15 +1,13 @@
 #include "desktop/chat_controller.h"
 
-#include <QFile>
 #include <QDir>
-#include <QRegularExpression>
-#include <QStandardPaths>
 #include <QFileInfo>
-#include <algorithm>
 #include <QTimer>
+#include <algorithm>
 
 #include <qcoro/qcorosignal.h>
 
+#include "desktop/conversation_export.h"
 #include "desktop/model_library.h"
 
 #if defined(__unix__) || defined(__APPLE__)
@@ -700,27 +698,15 @@ QVariantList ChatController::search(const QString& query) {
 
 QUrl ChatController::exportSuggestion(qint64 id, const QString& format) const {
   const Conversation* c = conversations_.find(id);
-  QString name = c ? c->title : QStringLiteral("Conversation");
-  // Characters no file system takes (and the path separators) become spaces.
-  static const QRegularExpression unsafe(QStringLiteral("[\\\\/:*?\"<>|\\x00-\\x1f]"));
-  name = name.replace(unsafe, QStringLiteral(" ")).simplified();
-  if (name.isEmpty() || name == QLatin1String(".") || name == QLatin1String("..")) name = QStringLiteral("Conversation");
-  QString folder = QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation);
-  if (folder.isEmpty() || !QDir(folder).exists()) folder = QDir::homePath();  // no Documents folder: home
-  return QUrl::fromLocalFile(QDir(folder).filePath(name + (format == QLatin1String("json") ? ".json" : ".md")));
+  return suggestedExportFile(c ? c->title : QString(), format);
 }
 
 bool ChatController::exportConversation(qint64 id, const QString& format, const QUrl& file) {
   auto text = format == "json" ? store_.exportJson(id) : store_.exportMarkdown(id);
   if (!text) return report(text.error());
-  QString path = file.isLocalFile() ? file.toLocalFile() : file.toString();
-  const QString suffix = format == QLatin1String("json") ? QStringLiteral("json") : QStringLiteral("md");
-  if (QFileInfo(path).suffix().isEmpty()) path += '.' + suffix;  // a name typed without its extension
-  QFile out(path);
-  if (!out.open(QIODevice::WriteOnly | QIODevice::Truncate) || out.write(text.value().toUtf8()) < 0) {
-    return report(QStringLiteral("Could not write %1: %2").arg(path, out.errorString()));
-  }
-  emit conversationExported(QDir::toNativeSeparators(path));
+  const Result<QString> written = writeExport(text.value(), format, file);
+  if (!written) return report(written.error());
+  emit conversationExported(QDir::toNativeSeparators(written.value()));
   return true;
 }
 
