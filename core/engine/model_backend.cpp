@@ -88,7 +88,9 @@ uint64_t run_state_bytes(const model::HyperParams& hp, int64_t context, int64_t 
                          2 * static_cast<uint64_t>(hp.kv_dim()));   // x, xn, block, q, att, k, v
   floats += static_cast<uint64_t>(hp.n_heads) * static_cast<uint64_t>(context);  // attention scores
   // Prefill's attention blocks: gathered queries and their outputs, and the
-  // keys or values of one head converted to floats for the matrix products.
+  // keys or values of one head converted to floats for the matrix products
+  // (head_dim x context, plus matmat's rounding of each slot to 16 rows: at
+  // most 64 slots' worth, 1024 rows).
   floats += 2 * b * static_cast<uint64_t>(hp.q_dim());
   floats += static_cast<uint64_t>(hp.head_dim) * static_cast<uint64_t>(context + 1024);
   floats += static_cast<uint64_t>(hp.n_rot) + static_cast<uint64_t>(hp.n_vocab);  // RoPE tables, logits
