@@ -54,7 +54,7 @@ const std::vector<OptionSpec>& bench_options() {
       {"disk-profile", 0, true,
        "a `sieve probe-disk --json` profile: report the I/O floor per token; sparse runs size merged reads by it", "FILE"},
       {"predictor", 0, true, "sparse: gate (default), lowrank or powerinfer", "KIND"},
-      {"gate-copy", 0, true, "sparse, gate predictor: the gate copy's type (default: its own, exact)", "TYPE"},
+      {"gate-copy", 0, true, "sparse, gate predictor: auto (default), exact or a type such as q8_0", "TYPE"},
       {"sparsity", 0, true, "sparse, gate predictor: skip this fraction of neurons (calibrated)", "S"},
       {"window", 0, true, "sparse: window sizes in tokens, comma-separated; one sparse run each (default 4)", "LIST"},
       {"no-pin-hot", 0, false, "sparse: do not pin hot neurons", ""},

@@ -58,6 +58,7 @@ sparse::SparsePackRequest sparse_request(const PackFile& pack, const BackendOpti
   r.max_batch = static_cast<int>(options.batch);
   r.queue_depth = options.tuning.queue_depth;
   r.disk_profile = options.tuning.disk_profile;
+  r.options = sparse::choose_gate_copy(pack, r);
   return r;
 }
 
@@ -174,7 +175,7 @@ class PackBackend final : public ModelBackend {
     memory_plan_ = plan.describe();
     check_fits_in_ram(plan.total(), "--dram-budget SIZE");
     read_resident(file, hp, options);
-    predictor_ = sparse::make_predictor(pack_, hp, options.sparse, pool, *io_);
+    predictor_ = sparse::make_predictor(pack_, hp, request.options, pool, *io_);
     sparse_ffn_ = sparse::build_sparse_ffn(pack_, plan, request, pool, *io_, *predictor_, options.tuning.read_bytes);
   }
 
