@@ -16,11 +16,13 @@ struct SparseOptions {
   // Gate kind: the type of the resident gate copy; unset = the gate's own
   // type (exact). A smaller type (Q8_0, Q4_0) saves DRAM and is used with a
   // safety margin, so neurons near the threshold are loaded rather than missed.
-  std::optional<tensor::TensorType> gate_copy;
+  std::optional<tensor::TensorType> gate_copy = std::nullopt;
   // Gate kind: the fraction of neurons to skip, by the calibrated quantiles of
   // |act(gate)| (`sieve calibrate`); 0 = skip exactly the zero activations
-  // (the oracle, for ReLU-family models).
-  double target_sparsity = 0;
+  // (the oracle, for ReLU-family models). Unset: the fraction `sieve
+  // calibrate --fidelity` chose and stored in the pack, else 0
+  // (gate_sparsity() resolves it).
+  std::optional<double> target_sparsity = std::nullopt;
   // Each layer's store holds the neurons `window` + 1 tokens are expected to
   // touch (LLM in a flash's sliding window; 0 = one token's), budget
   // permitting; when it is full the least used of late give way.
