@@ -10,6 +10,7 @@
 // copies) against dense.
 
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -17,6 +18,8 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/input_file.h"
+#include "engine.h"
 #include "flash/io/direct_file.h"
 #include "flash/io/io_engine.h"
 #include "flash/pack_file.h"
@@ -48,6 +51,10 @@ const std::vector<OptionSpec>& calibrate_options() {
        "get the largest gate sparsity that meets it (sparse mode's default), ReLU-family models the lowest recall "
        "(from --recall up) that does",
        "T"},
+      {"fidelity-text", 0, true,
+       "with --fidelity: measure on this text instead of the held-out calibration tokens (a text never trained on, "
+       "like what the model will run)",
+       "FILE"},
       {"fidelity-tokens", 0, true,
        "held-out tokens on which to measure sparse mode against dense for the app's offer (default 256; 0 = skip)",
        "N"},
@@ -228,6 +235,12 @@ std::optional<double> fidelity_target(const Args& args) {
   if (args.has("evaluate") || args.has("dry-run")) {
     throw UsageError("--fidelity stores its choice in the pack; it cannot be combined with --evaluate or --dry-run");
   }
+  if (auto text = args.get("fidelity-text"); text && !std::filesystem::is_regular_file(*text)) {
+    throw Error(*text + ": cannot read the fidelity text (missing or not a file).");  // before the long calibration
+  }
+  if (args.has("fidelity-text") && args.has("fidelity-tokens")) {
+    throw UsageError("--fidelity-text is measured whole; --fidelity-tokens applies to the held-out calibration tokens");
+  }
   if (args.get_int("fidelity-tokens", 256, 0, 1 << 20) == 0) {
     throw UsageError("--fidelity measures on held-out tokens; --fidelity-tokens 0 leaves none");
   }
@@ -284,6 +297,15 @@ void measure_fidelity(const std::string& pack, const std::vector<int32_t>& held_
   const sparse::SparseFidelityFigure figure = sparse::measure_sparse_fidelity(pack, held_out, measure_options(run));
   sparse::store_sparse_fidelity(pack, figure);
   print_figure("lowrank", figure);
+}
+
+// --fidelity-text: its tokens (BOS first when the model wants one), cut to
+// the search's windows by compare_engines.
+std::vector<int32_t> fidelity_text_tokens(const std::string& pack, const std::string& text,
+                                          const sparse::CalibrationRun& run) {
+  const std::string content = read_input_file(text);
+  const std::unique_ptr<Engine> engine = sparse::load_reference(pack, measure_options(run));
+  return engine->tokenize(content, engine->model().add_bos);
 }
 
 // SwiGLU/GELU: the largest gate sparsity that meets the target, stored as
@@ -383,6 +405,7 @@ int cmd_calibrate(CommandArgs argv) {
   const std::string out = args.get_or("output", run.pack.string());
   const flash::PackSummary s = flash::rewrite_pack(run.pack, out, options);
   std::printf("wrote %s (%s, %zu tensors)\n", out.c_str(), format_bytes(s.file_bytes).c_str(), s.n_tensors);
+  if (target && args.has("fidelity-text")) held_out = fidelity_text_tokens(out, *args.get("fidelity-text"), run);
   if (target && trained) {
     choose_recall(out, held_out, *target, recalls, thresholds, run, hp);
   } else if (target) {

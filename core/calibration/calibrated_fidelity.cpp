@@ -21,7 +21,7 @@ TokenRange held_out_range(int64_t n, int64_t recorded, int64_t limit) {
     const Split split = split_tokens(recorded);
     r = {split.threshold_end, split.total};
   }
-  r.end = std::min(r.end, r.begin + std::max<int64_t>(0, limit));
+  r.end = r.begin + std::clamp<int64_t>(limit, 0, r.end - r.begin);  // no overflow for limit = INT64_MAX
   return r;
 }
 

@@ -12,13 +12,18 @@ namespace sieve::sparse {
 namespace keys = flash::pred_keys;
 namespace {
 
-// Candidates ordered from the most faithful (index 0) to the most saving;
-// measured(i) measures candidate i. Returns the last index whose agreement
-// meets the target, assuming agreement falls along the list: index 0 first
-// (if it fails, nothing can meet the target), then the last, then bisection
-// between the last good and the first bad index.
-FidelityChoice search(const std::vector<double>& knobs, double target,
-                      const std::function<SparseFidelityFigure(size_t)>& measure, const StepReport& report) {
+void require_tokens(std::span<const int32_t> tokens) {
+  if (tokens.size() < 2) {
+    throw Error("--fidelity: only " + std::to_string(tokens.size()) +
+                " held-out token(s) to measure on; give a longer text or more --self-generate tokens");
+  }
+}
+
+}  // namespace
+
+FidelityChoice search_knob(const std::vector<double>& knobs, double target,
+                           const std::function<SparseFidelityFigure(size_t)>& measure, const StepReport& report) {
+  if (knobs.empty()) throw Error("search_knob: no settings to try");
   FidelityChoice choice;
   std::vector<SparseFidelityFigure> figures(knobs.size());
   const auto good = [&](size_t i) {
@@ -45,15 +50,6 @@ FidelityChoice search(const std::vector<double>& knobs, double target,
   return choice;
 }
 
-void require_tokens(std::span<const int32_t> tokens) {
-  if (tokens.size() < 2) {
-    throw Error("--fidelity: only " + std::to_string(tokens.size()) +
-                " held-out token(s) to measure on; give a longer text or more --self-generate tokens");
-  }
-}
-
-}  // namespace
-
 FidelityChoice choose_gate_sparsity(const std::filesystem::path& pack, std::span<const int32_t> tokens, double target,
                                     const FidelityMeasureOptions& options, const StepReport& report) {
   require_tokens(tokens);
@@ -64,7 +60,7 @@ FidelityChoice choose_gate_sparsity(const std::filesystem::path& pack, std::span
   const std::unique_ptr<Engine> reference = load_reference(pack, options);
   FidelityMeasureOptions at = options;
   at.sparse.predictor = PredictorKind::gate;
-  return search(sparsities, target, [&](size_t i) {
+  return search_knob(sparsities, target, [&](size_t i) {
     at.sparse.target_sparsity = sparsities[i];
     return measure_sparse_fidelity(*reference, pack, tokens, at);
   }, report);
@@ -81,7 +77,7 @@ FidelityChoice choose_recall(const std::filesystem::path& pack, std::span<const 
   const std::unique_ptr<Engine> reference = load_reference(pack, options);
   FidelityMeasureOptions at = options;
   at.sparse.predictor = PredictorKind::lowrank;
-  FidelityChoice choice = search(knobs, target, [&](size_t i) {
+  FidelityChoice choice = search_knob(knobs, target, [&](size_t i) {
     gguf::overwrite_f32_array(pack, keys::kThresholds, thresholds_of(i));
     return measure_sparse_fidelity(*reference, pack, tokens, at);
   }, report);

@@ -44,6 +44,14 @@ struct FidelityChoice {
 
 using StepReport = std::function<void(const FidelityStep&)>;
 
+// The search itself: `knobs` ordered from the most faithful to the most
+// saving, measure(i) measures knobs[i]. Index 0 first (if it falls short,
+// nothing will: it is kept, not met), then the last, then bisection between
+// the last index that met the target and the first that did not; so the
+// setting kept met it and the next one (when measured) did not.
+FidelityChoice search_knob(const std::vector<double>& knobs, double target,
+                           const std::function<SparseFidelityFigure(size_t)>& measure, const StepReport& report = {});
+
 // Gate predictor: the largest sparsity whose top-1 agreement is >= target.
 // A target of 1 means dense mode's choice everywhere, which only skipping
 // nothing promises: sparsity 0, measured. The pack needs the gate quantiles.
