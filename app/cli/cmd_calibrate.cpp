@@ -56,7 +56,8 @@ const std::vector<OptionSpec>& calibrate_options() {
        "like what the model will run)",
        "FILE"},
       {"fidelity-tokens", 0, true,
-       "held-out tokens on which to measure sparse mode against dense for the app's offer (default 256; 0 = skip)",
+       "held-out tokens on which to measure sparse mode against dense for the app's offer, and --fidelity's search "
+       "(default 256; 0 = skip)",
        "N"},
       {"output", 'o', true, "write the calibrated pack here (default: rewrite PACK in place)", "FILE"},
       {"evaluate", 0, false, "only measure the predictors the pack has; write nothing", ""},
@@ -299,23 +300,25 @@ void measure_fidelity(const std::string& pack, const std::vector<int32_t>& held_
   print_figure("lowrank", figure);
 }
 
-// --fidelity-text: its tokens (BOS first when the model wants one), cut to
-// the search's windows by compare_engines.
+// --fidelity-text: its tokens (BOS first when the model wants one), and the
+// token each later window starts with, as `sieve fidelity` cuts the text, so
+// the search's figure is what `sieve fidelity` measures on the same text.
 std::vector<int32_t> fidelity_text_tokens(const std::string& pack, const std::string& text,
-                                          const sparse::CalibrationRun& run) {
+                                          sparse::FidelityMeasureOptions& options) {
   const std::string content = read_input_file(text);
-  const std::unique_ptr<Engine> engine = sparse::load_reference(pack, measure_options(run));
+  const std::unique_ptr<Engine> engine = sparse::load_reference(pack, options);
+  if (engine->model().add_bos) options.window_start_token = engine->model().bos_id;
   return engine->tokenize(content, engine->model().add_bos);
 }
 
 // SwiGLU/GELU: the largest gate sparsity that meets the target, stored as
 // sparse mode's default.
 void choose_gate_sparsity(const std::string& pack, const std::vector<int32_t>& held_out, double target,
-                          const sparse::CalibrationRun& run, const model::HyperParams& hp) {
+                          const sparse::FidelityMeasureOptions& options, const model::HyperParams& hp) {
   std::printf("choosing the gate predictor's sparsity for %s top-1 agreement on %zu held-out tokens:\n",
               percent(target).c_str(), held_out.size());
   const sparse::FidelityChoice choice = sparse::choose_gate_sparsity(
-      pack, held_out, target, measure_options(run), [&](const sparse::FidelityStep& s) { print_step("sparsity", s, hp); });
+      pack, held_out, target, options, [&](const sparse::FidelityStep& s) { print_step("sparsity", s, hp); });
   sparse::store_gate_choice(pack, target, choice);
   print_figure("gate, skipping " + percent(choice.knob), choice.figure);
   print_target(target, choice, "sparsity", "sparse mode skips nothing by default");
@@ -326,11 +329,11 @@ void choose_gate_sparsity(const std::string& pack, const std::vector<int32_t>& h
 // ReLU family: the lowest recall target whose thresholds meet the target.
 void choose_recall(const std::string& pack, const std::vector<int32_t>& held_out, double target,
                    const std::vector<double>& recalls, const std::vector<std::vector<float>>& thresholds,
-                   const sparse::CalibrationRun& run, const model::HyperParams& hp) {
+                   const sparse::FidelityMeasureOptions& options, const model::HyperParams& hp) {
   std::printf("choosing the low-rank predictors' recall target for %s top-1 agreement on %zu held-out tokens:\n",
               percent(target).c_str(), held_out.size());
   const sparse::FidelityChoice choice =
-      sparse::choose_recall(pack, held_out, target, recalls, thresholds, measure_options(run),
+      sparse::choose_recall(pack, held_out, target, recalls, thresholds, options,
                             [&](const sparse::FidelityStep& s) { print_step("recall", s, hp); });
   sparse::store_recall_choice(pack, target, choice);
   print_figure("lowrank, thresholds for " + percent(choice.knob) + " recall", choice.figure);
@@ -342,8 +345,8 @@ void choose_recall(const std::string& pack, const std::vector<int32_t>& held_out
 int cmd_calibrate(CommandArgs argv) {
   const Args args = Args::parse(argv, calibrate_options());
   const std::string synopsis =
-      "sieve calibrate PACK (--text FILE | --self-generate N) [--fidelity 0.99] [--rank auto|R] [--recall 0.95] "
-      "[-o OUT] [--evaluate]";
+      "sieve calibrate PACK (--text FILE | --self-generate N) [--fidelity T [--fidelity-text FILE]] [--rank auto|R] "
+      "[--recall 0.95] [-o OUT] [--evaluate]";
   if (args.has("help")) {
     std::printf("%s", usage_text(synopsis, calibrate_options()).c_str());
     return 0;
@@ -405,11 +408,12 @@ int cmd_calibrate(CommandArgs argv) {
   const std::string out = args.get_or("output", run.pack.string());
   const flash::PackSummary s = flash::rewrite_pack(run.pack, out, options);
   std::printf("wrote %s (%s, %zu tensors)\n", out.c_str(), format_bytes(s.file_bytes).c_str(), s.n_tensors);
-  if (target && args.has("fidelity-text")) held_out = fidelity_text_tokens(out, *args.get("fidelity-text"), run);
+  sparse::FidelityMeasureOptions measuring = measure_options(run);
+  if (target && args.has("fidelity-text")) held_out = fidelity_text_tokens(out, *args.get("fidelity-text"), measuring);
   if (target && trained) {
-    choose_recall(out, held_out, *target, recalls, thresholds, run, hp);
+    choose_recall(out, held_out, *target, recalls, thresholds, measuring, hp);
   } else if (target) {
-    choose_gate_sparsity(out, held_out, *target, run, hp);
+    choose_gate_sparsity(out, held_out, *target, measuring, hp);
   } else if (trained && fidelity_tokens == 0) {
     std::printf("sparse fidelity: not measured (--fidelity-tokens 0)\n");
   } else if (trained) {

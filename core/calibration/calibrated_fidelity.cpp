@@ -70,6 +70,7 @@ SparseFidelityFigure measure_sparse_fidelity(Engine& reference, const std::files
   const std::unique_ptr<Engine> candidate = Engine::load(sparse_engine_options(pack, options));
   FidelityRunOptions run;
   run.window = options.window;
+  run.window_start_token = options.window_start_token;
   return figure_of(compare_engines(reference, *candidate, tokens, run));
 }
 

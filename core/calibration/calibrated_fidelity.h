@@ -51,6 +51,10 @@ struct FidelityMeasureOptions {
   int threads = 0;        // 0 = all cores
   int64_t window = 256;   // tokens per window; each starts from an empty context
   uint64_t dram_budget = 0;  // for the sparse engine; 0 = flash::default_dram_budget()
+  // Windows after the first start with this token (the model's BOS), as
+  // `sieve fidelity` cuts a text; -1 = none (self-generated tokens carry
+  // their own BOS at each window's start).
+  int32_t window_start_token = -1;
   // The sparse engine's options; the default measures the low-rank predictor.
   SparseOptions sparse = {.predictor = PredictorKind::lowrank};
 };
