@@ -77,10 +77,18 @@ FidelityChoice choose_recall(const std::filesystem::path& pack, std::span<const 
   const std::unique_ptr<Engine> reference = load_reference(pack, options);
   FidelityMeasureOptions at = options;
   at.sparse.predictor = PredictorKind::lowrank;
-  FidelityChoice choice = search_knob(knobs, target, [&](size_t i) {
-    gguf::overwrite_f32_array(pack, keys::kThresholds, thresholds_of(i));
-    return measure_sparse_fidelity(*reference, pack, tokens, at);
-  }, report);
+  FidelityChoice choice;
+  try {
+    choice = search_knob(knobs, target, [&](size_t i) {
+      gguf::overwrite_f32_array(pack, keys::kThresholds, thresholds_of(i));
+      return measure_sparse_fidelity(*reference, pack, tokens, at);
+    }, report);
+  } catch (...) {
+    // The pack says sieve.pred.recall = recalls[0] until a choice is stored:
+    // leave the thresholds that match it.
+    gguf::overwrite_f32_array(pack, keys::kThresholds, thresholds.front());
+    throw;
+  }
   const auto kept = static_cast<size_t>(std::find(knobs.begin(), knobs.end(), choice.knob) - knobs.begin());
   gguf::overwrite_f32_array(pack, keys::kThresholds, thresholds_of(kept));
   return choice;
