@@ -10,6 +10,7 @@
 // copies) against dense.
 
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -17,12 +18,15 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/input_file.h"
+#include "engine.h"
 #include "flash/io/direct_file.h"
 #include "flash/io/io_engine.h"
 #include "flash/pack_file.h"
 #include "flash/pack_writer.h"
 #include "calibration/calibrated_fidelity.h"
 #include "calibration/calibration.h"
+#include "calibration/fidelity_target.h"
 #include "sparse/gate_predictor.h"
 #include "sparse/predictor_factory.h"
 #include "calibration/predictor_training.h"
@@ -42,8 +46,18 @@ const std::vector<OptionSpec>& calibrate_options() {
       {"max-tokens", 0, true, "tokens recorded per layer (default 4096)", "N"},
       {"context", 0, true, "tokens run at once (default 256)", "N"},
       {"steps", 0, true, "training steps per rank tried (default 150)", "N"},
+      {"fidelity", 0, true,
+       "calibrate sparse mode to this top-1 agreement with dense on held-out tokens, e.g. 0.99: SwiGLU/GELU models "
+       "get the largest gate sparsity that meets it (sparse mode's default), ReLU-family models the lowest recall "
+       "(from --recall up) that does",
+       "T"},
+      {"fidelity-text", 0, true,
+       "with --fidelity: measure on this text instead of the held-out calibration tokens (a text never trained on, "
+       "like what the model will run)",
+       "FILE"},
       {"fidelity-tokens", 0, true,
-       "held-out tokens on which to measure sparse mode against dense for the app's offer (default 256; 0 = skip)",
+       "held-out tokens on which to measure sparse mode against dense for the app's offer, and --fidelity's search "
+       "(default 256; 0 = skip)",
        "N"},
       {"output", 'o', true, "write the calibrated pack here (default: rewrite PACK in place)", "FILE"},
       {"evaluate", 0, false, "only measure the predictors the pack has; write nothing", ""},
@@ -169,6 +183,7 @@ sparse::PredictorSet train(const flash::PackFile& pack, const sparse::Activation
   set.gate_quantiles = rec.gate_quantiles();
   set.hot = rec.frequencies();
   set.tokens = static_cast<uint64_t>(rec.layer(0).tokens_seen);
+  set.recall = options.recall;
   if (!sparse::is_relu_family(hp)) {
     std::printf("%s: %s activation (no exact zeros): stored the gate quantiles and neuron frequencies for "
                 "`--predictor gate --sparsity S`; no low-rank predictors trained.\n",
@@ -210,6 +225,67 @@ sparse::RankChoice rank_choice(const Args& args) {
   return choice;
 }
 
+// --fidelity: a top-1 agreement in (0, 1]; nullopt when not given.
+std::optional<double> fidelity_target(const Args& args) {
+  if (!args.has("fidelity")) return std::nullopt;
+  const double target = args.get_double("fidelity", 0);  // one line for text that is not a number
+  if (!(target > 0 && target <= 1)) {
+    throw UsageError("--fidelity: expected a top-1 agreement above 0 and at most 1, e.g. 0.99; got '" +
+                     *args.get("fidelity") + "'");
+  }
+  if (args.has("evaluate") || args.has("dry-run")) {
+    throw UsageError("--fidelity stores its choice in the pack; it cannot be combined with --evaluate or --dry-run");
+  }
+  if (auto text = args.get("fidelity-text"); text && !std::filesystem::is_regular_file(*text)) {
+    throw Error(*text + ": cannot read the fidelity text (missing or not a file).");  // before the long calibration
+  }
+  if (args.has("fidelity-text") && args.has("fidelity-tokens")) {
+    throw UsageError("--fidelity-text is measured whole; --fidelity-tokens applies to the held-out calibration tokens");
+  }
+  if (args.get_int("fidelity-tokens", 256, 0, 1 << 20) == 0) {
+    throw UsageError("--fidelity measures on held-out tokens; --fidelity-tokens 0 leaves none");
+  }
+  return target;
+}
+
+std::string percent(double share) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f%%", 100.0 * share);
+  return text;
+}
+
+void print_step(const char* knob, const sparse::FidelityStep& step, const model::HyperParams& hp) {
+  const sparse::SparseFidelityFigure& f = step.figure;
+  std::printf("  %s %5.1f%%: top-1 %s of %u, mean KL %.3g nats, %.0f of %lld neurons per token\n", knob,
+              100.0 * step.knob, percent(f.top1).c_str(), f.positions, f.mean_kl, f.neurons_per_token,
+              static_cast<long long>(hp.n_layers * hp.n_ff));
+  std::fflush(stdout);
+}
+
+void print_figure(const std::string& predictor, const sparse::SparseFidelityFigure& f) {
+  std::printf("sparse fidelity: on %u held-out tokens, sparse (%s) chose dense mode's next token %.1f%% of the "
+              "time, mean KL %.3g nats (stored in the pack)\n",
+              f.positions, predictor.c_str(), 100.0 * f.top1, f.mean_kl);
+}
+
+void print_target(double target, const sparse::FidelityChoice& choice, const char* knob, const char* unmet_advice) {
+  if (choice.met) {
+    std::printf("fidelity target %s: met with %s %s (%zu measurements)\n", percent(target).c_str(), knob,
+                percent(choice.knob).c_str(), choice.steps.size());
+  } else {
+    std::printf("fidelity target %s: not met; the most faithful setting, %s %s, reaches %s (%s)\n",
+                percent(target).c_str(), knob, percent(choice.knob).c_str(), percent(choice.figure.top1).c_str(),
+                unmet_advice);
+  }
+}
+
+sparse::FidelityMeasureOptions measure_options(const sparse::CalibrationRun& run) {
+  sparse::FidelityMeasureOptions options;
+  options.threads = run.threads;
+  options.window = run.context;
+  return options;
+}
+
 // Sparse mode with the new predictors against dense, stored in the pack for
 // auto mode's offer. Too few held-out tokens (a short text) leaves the
 // figure unmeasured, and says so.
@@ -219,14 +295,49 @@ void measure_fidelity(const std::string& pack, const std::vector<int32_t>& held_
                 held_out.size());
     return;
   }
-  sparse::FidelityMeasureOptions options;
-  options.threads = run.threads;
-  options.window = run.context;
-  const sparse::SparseFidelityFigure figure = sparse::measure_sparse_fidelity(pack, held_out, options);
+  const sparse::SparseFidelityFigure figure = sparse::measure_sparse_fidelity(pack, held_out, measure_options(run));
   sparse::store_sparse_fidelity(pack, figure);
-  std::printf("sparse fidelity: on %u held-out tokens, sparse (lowrank) chose dense mode's next token %.1f%% of the "
-              "time, mean KL %.3g nats (stored in the pack)\n",
-              figure.positions, 100.0 * figure.top1, figure.mean_kl);
+  print_figure("lowrank", figure);
+}
+
+// --fidelity-text: its tokens (BOS first when the model wants one), and the
+// token each later window starts with, as `sieve fidelity` cuts the text, so
+// the search's figure is what `sieve fidelity` measures on the same text.
+std::vector<int32_t> fidelity_text_tokens(const std::string& pack, const std::string& text,
+                                          sparse::FidelityMeasureOptions& options) {
+  const std::string content = read_input_file(text);
+  const std::unique_ptr<Engine> engine = sparse::load_reference(pack, options);
+  if (engine->model().add_bos) options.window_start_token = engine->model().bos_id;
+  return engine->tokenize(content, engine->model().add_bos);
+}
+
+// SwiGLU/GELU: the largest gate sparsity that meets the target, stored as
+// sparse mode's default.
+void choose_gate_sparsity(const std::string& pack, const std::vector<int32_t>& held_out, double target,
+                          const sparse::FidelityMeasureOptions& options, const model::HyperParams& hp) {
+  std::printf("choosing the gate predictor's sparsity for %s top-1 agreement on %zu held-out tokens:\n",
+              percent(target).c_str(), held_out.size());
+  const sparse::FidelityChoice choice = sparse::choose_gate_sparsity(
+      pack, held_out, target, options, [&](const sparse::FidelityStep& s) { print_step("sparsity", s, hp); });
+  sparse::store_gate_choice(pack, target, choice);
+  print_figure("gate, skipping " + percent(choice.knob), choice.figure);
+  print_target(target, choice, "sparsity", "sparse mode skips nothing by default");
+  if (choice.knob > 0) std::printf("`sieve run --mode sparse` now skips %s of the neurons unless --sparsity is given\n",
+                                   percent(choice.knob).c_str());
+}
+
+// ReLU family: the lowest recall target whose thresholds meet the target.
+void choose_recall(const std::string& pack, const std::vector<int32_t>& held_out, double target,
+                   const std::vector<double>& recalls, const std::vector<std::vector<float>>& thresholds,
+                   const sparse::FidelityMeasureOptions& options, const model::HyperParams& hp) {
+  std::printf("choosing the low-rank predictors' recall target for %s top-1 agreement on %zu held-out tokens:\n",
+              percent(target).c_str(), held_out.size());
+  const sparse::FidelityChoice choice =
+      sparse::choose_recall(pack, held_out, target, recalls, thresholds, options,
+                            [&](const sparse::FidelityStep& s) { print_step("recall", s, hp); });
+  sparse::store_recall_choice(pack, target, choice);
+  print_figure("lowrank, thresholds for " + percent(choice.knob) + " recall", choice.figure);
+  print_target(target, choice, "recall", "the exact gate predictor, --predictor gate, is the oracle");
 }
 
 }  // namespace
@@ -234,7 +345,8 @@ void measure_fidelity(const std::string& pack, const std::vector<int32_t>& held_
 int cmd_calibrate(CommandArgs argv) {
   const Args args = Args::parse(argv, calibrate_options());
   const std::string synopsis =
-      "sieve calibrate PACK (--text FILE | --self-generate N) [--rank auto|R] [--recall 0.95] [-o OUT] [--evaluate]";
+      "sieve calibrate PACK (--text FILE | --self-generate N) [--fidelity T [--fidelity-text FILE]] [--rank auto|R] "
+      "[--recall 0.95] [-o OUT] [--evaluate]";
   if (args.has("help")) {
     std::printf("%s", usage_text(synopsis, calibrate_options()).c_str());
     return 0;
@@ -256,9 +368,13 @@ int cmd_calibrate(CommandArgs argv) {
   run.threads = static_cast<int>(args.get_int("threads", 0, 0, 1024));
 
   const int64_t fidelity_tokens = args.get_int("fidelity-tokens", 256, 0, 1 << 20);
+  const std::optional<double> target = fidelity_target(args);
   flash::PackOptions options;
   std::vector<int32_t> held_out;
   bool trained = false;  // low-rank predictors (ReLU family): sparse mode's offer needs their fidelity
+  std::vector<double> recalls;  // --fidelity with low-rank predictors: the recall targets to try ...
+  std::vector<std::vector<float>> thresholds;  // ... and each one's thresholds
+  model::HyperParams hp;
   {
     // Closed before the rewrite: the output is the pack itself unless -o is
     // given, and Windows refuses to replace a file that is still open.
@@ -279,15 +395,26 @@ int cmd_calibrate(CommandArgs argv) {
     if (dry) return 0;
     options.extras = sparse::to_pack_extras(set, pack.hparams());
     trained = !set.layers.empty();
-    if (trained) {
+    hp = pack.hparams();
+    if (trained || target) {
       const auto tokens = sparse::held_out_tokens(ran, recorder.recorded_tokens(), fidelity_tokens);
       held_out.assign(tokens.begin(), tokens.end());
+    }
+    if (trained && target) {
+      recalls = sparse::recall_ladder(training.recall);
+      thresholds = sparse::thresholds_for_recalls(set, recorder, recalls, pool);
     }
   }
   const std::string out = args.get_or("output", run.pack.string());
   const flash::PackSummary s = flash::rewrite_pack(run.pack, out, options);
   std::printf("wrote %s (%s, %zu tensors)\n", out.c_str(), format_bytes(s.file_bytes).c_str(), s.n_tensors);
-  if (trained && fidelity_tokens == 0) {
+  sparse::FidelityMeasureOptions measuring = measure_options(run);
+  if (target && args.has("fidelity-text")) held_out = fidelity_text_tokens(out, *args.get("fidelity-text"), measuring);
+  if (target && trained) {
+    choose_recall(out, held_out, *target, recalls, thresholds, measuring, hp);
+  } else if (target) {
+    choose_gate_sparsity(out, held_out, *target, measuring, hp);
+  } else if (trained && fidelity_tokens == 0) {
     std::printf("sparse fidelity: not measured (--fidelity-tokens 0)\n");
   } else if (trained) {
     measure_fidelity(out, held_out, run);

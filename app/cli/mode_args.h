@@ -25,7 +25,8 @@ inline std::vector<OptionSpec> mode_option_specs() {
       {"predictor", 0, true, "sparse: gate (default; the gate kept in DRAM), lowrank or powerinfer", "KIND"},
       {"gate-copy", 0, true, "sparse, gate predictor: the gate kept in DRAM: auto (default: exact, or a Q8_0 copy when that lets a tight budget's stores hold more), exact, q8_0, q4_0, ...",
        "TYPE"},
-      {"sparsity", 0, true, "sparse, gate predictor: skip this fraction of neurons (calibrated; default 0 = exact zeros)",
+      {"sparsity", 0, true, "sparse, gate predictor: skip this fraction of neurons (calibrated; default: the fraction `sieve calibrate "
+       "--fidelity` chose, else 0 = exact zeros)",
        "S"},
       {"window", 0, true, "sparse: size each layer's neuron store for the neurons of K + 1 tokens (default 4)", "K"},
       {"no-pin-hot", 0, false, "sparse: do not pin the most often active neurons", ""},
@@ -87,8 +88,9 @@ inline void apply_sparse_options(const Args& args, EngineOptions& options, bool 
     }
   }
   if (args.has("sparsity")) {
-    s.target_sparsity = args.get_double("sparsity", 0);
-    if (!(s.target_sparsity >= 0 && s.target_sparsity < 1)) throw UsageError("--sparsity: expected a fraction in [0, 1)");
+    const double sparsity = args.get_double("sparsity", 0);
+    if (!(sparsity >= 0 && sparsity < 1)) throw UsageError("--sparsity: expected a fraction in [0, 1)");
+    s.target_sparsity = sparsity;
   }
   if (auto window = args.get("window"); window && !window_list) s.window = parse_window(*window);
   if (args.has("no-pin-hot")) s.pin_hot = false;

@@ -1,55 +1,83 @@
 #include "calibration/calibrated_fidelity.h"
 
 #include <algorithm>
-#include <memory>
 
+#include "calibration/fidelity.h"
+#include "calibration/predictor_training.h"
 #include "engine.h"
 #include "engine/auto_mode.h"
 #include "flash/pack_format.h"
 #include "gguf/gguf_patch.h"
-#include "calibration/fidelity.h"
-#include "calibration/predictor_training.h"
 #include "util/error.h"
 
 namespace sieve::sparse {
 namespace keys = flash::pred_keys;
 
-std::span<const int32_t> held_out_tokens(std::span<const int32_t> ran, int64_t recorded, int64_t limit) {
-  const auto n = static_cast<int64_t>(ran.size());
+TokenRange held_out_range(int64_t n, int64_t recorded, int64_t limit) {
+  n = std::max<int64_t>(0, n);
   recorded = std::clamp<int64_t>(recorded, 0, n);
-  int64_t begin = recorded;
-  int64_t end = n;
+  TokenRange r{recorded, n};
   if (n - recorded < kMinHeldOut) {
     const Split split = split_tokens(recorded);
-    begin = split.threshold_end;
-    end = split.total;
+    r = {split.threshold_end, split.total};
   }
-  end = std::min(end, begin + std::max<int64_t>(0, limit));
-  return ran.subspan(static_cast<size_t>(begin), static_cast<size_t>(end - begin));
+  r.end = r.begin + std::clamp<int64_t>(limit, 0, r.end - r.begin);  // no overflow for limit = INT64_MAX
+  return r;
 }
 
-SparseFidelityFigure measure_sparse_fidelity(const std::filesystem::path& pack, std::span<const int32_t> tokens,
-                                             const FidelityMeasureOptions& options) {
+std::span<const int32_t> held_out_tokens(std::span<const int32_t> ran, int64_t recorded, int64_t limit) {
+  const TokenRange r = held_out_range(static_cast<int64_t>(ran.size()), recorded, limit);
+  return ran.subspan(static_cast<size_t>(r.begin), static_cast<size_t>(r.end - r.begin));
+}
+
+namespace {
+
+EngineOptions sparse_engine_options(const std::filesystem::path& pack, const FidelityMeasureOptions& options) {
   EngineOptions sparse;
   sparse.model_path = pack;
   sparse.threads = options.threads;
   sparse.context = options.window;
   sparse.mode = EngineMode::sparse;
-  sparse.sparse.predictor = PredictorKind::lowrank;
+  sparse.sparse = options.sparse;
   sparse.dram_budget.bytes = options.dram_budget > 0 ? options.dram_budget : flash::default_dram_budget();
-  EngineOptions dense = sparse;
-  dense.mode = EngineMode::mmap;  // dense mode's output, without reading a larger-than-memory model in
-  dense.dram_budget = {};
-  const std::unique_ptr<Engine> candidate = Engine::load(sparse);
-  const std::unique_ptr<Engine> reference = Engine::load(dense);
-  FidelityRunOptions run;
-  run.window = options.window;
-  const FidelitySummary s = compare_engines(*reference, *candidate, tokens, run).fidelity;
+  return sparse;
+}
+
+SparseFidelityFigure figure_of(const FidelityReport& report) {
+  const FidelitySummary& s = report.fidelity;
+  const DecodeCost& c = report.candidate_cost;
   SparseFidelityFigure figure;
   figure.positions = static_cast<uint32_t>(std::min<int64_t>(s.positions, UINT32_MAX));
   figure.top1 = s.top1_agreement();
   figure.mean_kl = s.mean_kl;
+  figure.neurons_per_token = c.per_sparse_token(c.neurons_predicted);
+  figure.bytes_per_token = c.per_sparse_token(c.sparse_bytes_read);
   return figure;
+}
+
+}  // namespace
+
+std::unique_ptr<Engine> load_reference(const std::filesystem::path& pack, const FidelityMeasureOptions& options) {
+  EngineOptions dense = sparse_engine_options(pack, options);
+  dense.mode = EngineMode::mmap;
+  dense.dram_budget = {};
+  dense.sparse = {};
+  return Engine::load(dense);
+}
+
+SparseFidelityFigure measure_sparse_fidelity(Engine& reference, const std::filesystem::path& pack,
+                                             std::span<const int32_t> tokens, const FidelityMeasureOptions& options) {
+  const std::unique_ptr<Engine> candidate = Engine::load(sparse_engine_options(pack, options));
+  FidelityRunOptions run;
+  run.window = options.window;
+  run.window_start_token = options.window_start_token;
+  return figure_of(compare_engines(reference, *candidate, tokens, run));
+}
+
+SparseFidelityFigure measure_sparse_fidelity(const std::filesystem::path& pack, std::span<const int32_t> tokens,
+                                             const FidelityMeasureOptions& options) {
+  const std::unique_ptr<Engine> reference = load_reference(pack, options);
+  return measure_sparse_fidelity(*reference, pack, tokens, options);
 }
 
 void store_sparse_fidelity(const std::filesystem::path& pack, const SparseFidelityFigure& figure) {

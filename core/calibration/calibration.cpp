@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "calibration/calibrated_fidelity.h"
 #include "engine.h"
 #include "flash/pack_format.h"
 #include "util/error.h"
@@ -33,9 +34,17 @@ int32_t sample(std::span<const float> logits, std::mt19937_64& rng, std::vector<
   return static_cast<int32_t>(logits.size() - 1);
 }
 
-std::vector<int32_t> run_text(Engine& engine, const CalibrationRun& run) {
+// Once the number of tokens to run is known: the held-out ones stay out of
+// the quantiles.
+void hold_out(ActivationRecorder& recorder, int64_t total) {
+  const int64_t recorded = std::min(total, recorder.max_tokens());
+  recorder.exclude_from_quantiles(held_out_range(total, recorded, INT64_MAX).begin);
+}
+
+std::vector<int32_t> run_text(Engine& engine, const CalibrationRun& run, ActivationRecorder& recorder) {
   std::vector<int32_t> ids = engine.tokenize(read_text(run.text), engine.model().add_bos);
   if (ids.size() < 2) throw Error(run.text.string() + ": the calibration text has fewer than 2 tokens.");
+  hold_out(recorder, static_cast<int64_t>(ids.size()));
   const auto window = static_cast<size_t>(std::min(run.context, engine.model().context));
   for (size_t begin = 0; begin < ids.size(); begin += window) {
     const size_t end = std::min(ids.size(), begin + window);
@@ -116,6 +125,7 @@ void ActivationRecorder::record_gate(LayerRecord& r, const float* values, int64_
       const bool fired = a > r.fire_level;
       r.fire_counts[i] += fired ? 1 : 0;
       if (keep) r.fired.push_back(fired ? 1 : 0);
+      if (static_cast<int64_t>(r.tokens_seen) >= quantile_end_) continue;  // held out
       // Reservoir sampling: every value seen has the same chance to be kept.
       ++r.values_seen;
       if (r.samples.size() < kReservoir) {
@@ -179,8 +189,9 @@ std::vector<int32_t> record_activations(const CalibrationRun& run, ActivationRec
   options.mode = EngineMode::mmap;  // identical output to dense, weights paged by the OS
   options.activation_observer = &recorder;
   const std::unique_ptr<Engine> engine = Engine::load(options);
-  if (!run.text.empty()) return run_text(*engine, run);
+  if (!run.text.empty()) return run_text(*engine, run, recorder);
   if (run.self_generate <= 0) throw Error("calibration needs a text or a number of tokens to generate.");
+  hold_out(recorder, run.self_generate);  // exactly this many are generated
   return run_self_generated(*engine, run);
 }
 

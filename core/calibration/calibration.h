@@ -44,6 +44,13 @@ class ActivationRecorder final : public model::ActivationObserver {
   int64_t recorded_tokens() const;  // the minimum over the layers
   const LayerRecord& layer(int l) const { return layers_[static_cast<size_t>(l)]; }
 
+  int64_t max_tokens() const { return max_tokens_; }
+  // Gate values of tokens from index `token` on (in the order run) stay out
+  // of the quantiles: those tokens are held out to measure sparse mode's
+  // fidelity (calibrated_fidelity.h), and a sparsity chosen on them must not
+  // have had its thresholds computed from them.
+  void exclude_from_quantiles(int64_t token) { quantile_end_ = token; }
+
   // n_layers x 101: percentile p of |act(gate)| (p = 0..100) per layer.
   std::vector<float> gate_quantiles() const;
   // n_layers x n_ff firing frequencies in [0, 1].
@@ -59,6 +66,7 @@ class ActivationRecorder final : public model::ActivationObserver {
   std::vector<LayerRecord> layers_;
   std::vector<int64_t> input_tokens_;  // inputs recorded per layer (gates follow them)
   std::mt19937_64 rng_;
+  int64_t quantile_end_ = INT64_MAX;
 };
 
 struct CalibrationRun {
@@ -72,7 +80,8 @@ struct CalibrationRun {
 };
 
 // Runs the model and feeds the recorder; returns the tokens run, in order
-// (the recorder keeps the first max_tokens of them). Throws sieve::Error
+// (the recorder keeps the first max_tokens of them). The tokens
+// held_out_range() will hold out stay out of the quantiles. Throws sieve::Error
 // naming the file when the pack or text cannot be used.
 std::vector<int32_t> record_activations(const CalibrationRun& run, ActivationRecorder& recorder);
 

@@ -291,6 +291,20 @@ float threshold_for_recall(const std::vector<float>& st, const ActivationRecorde
   return std::nextafter(positives[k], -std::numeric_limits<float>::infinity());
 }
 
+std::vector<std::vector<float>> thresholds_for_recalls(const PredictorSet& set, const ActivationRecorder& rec,
+                                                       std::span<const double> recalls, ThreadPool& pool) {
+  const Split split = split_tokens(rec.recorded_tokens());
+  std::vector<std::vector<float>> out(recalls.size());
+  for (size_t l = 0; l < set.layers.size(); ++l) {
+    const auto layer = static_cast<int64_t>(l);
+    const std::vector<float> st = layer_scores(set.layers[l], rec, layer, split.train_end, split.threshold_end, pool);
+    for (size_t i = 0; i < recalls.size(); ++i) {
+      out[i].push_back(threshold_for_recall(st, rec, layer, split.train_end, split.threshold_end, recalls[i]));
+    }
+  }
+  return out;
+}
+
 Metrics measure(const std::vector<float>& st, float threshold, const ActivationRecorder& rec, int64_t layer, int64_t t0,
                 int64_t t1) {
   const int64_t n = t1 - t0, n_ff = rec.hparams().n_ff;

@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -121,6 +122,11 @@ double recall_target_with_margin(double recall, size_t positives);
 // (token, neuron) pairs of [t0, t1) score above it.
 float threshold_for_recall(const std::vector<float>& scores, const ActivationRecorder& recorded, int64_t layer,
                            int64_t t0, int64_t t1, double recall);
+// For each recall target, every layer's threshold set on the threshold
+// tokens as train_layer sets it: result[i][layer] for recalls[i]. What
+// `sieve calibrate --fidelity` tries (fidelity_target.h).
+std::vector<std::vector<float>> thresholds_for_recalls(const PredictorSet& set, const ActivationRecorder& recorded,
+                                                       std::span<const double> recalls, ThreadPool& pool);
 // Runs a built predictor (any kind) on tokens [t0, t1) of a layer's record
 // and compares with what fired.
 Metrics measure_predictor(Predictor& predictor, const ActivationRecorder& recorded, int64_t layer, int64_t t0,

@@ -34,21 +34,37 @@ std::string pack_name_for(const std::string& model_name) {
   return (dot == std::string::npos ? model_name : model_name.substr(0, dot)) + ".sieve";
 }
 
+std::string agreement(uint32_t positions, double top1, double kl) {
+  char figure[200];
+  std::snprintf(figure, sizeof figure, "on %u held-out tokens it chose dense mode's next token %.1f%% of the time "
+                "(mean KL %.3g nats)", positions, 100.0 * top1, kl);
+  return figure;
+}
+
+// SwiGLU/GeGLU: the gate predictor skips the sparsity calibration chose for a
+// fidelity target; offered only when it skips something.
+std::string gate_offer(const ModeFacts& f) {
+  if (f.gate_fidelity_positions == 0 || f.gate_sparsity <= 0) return {};
+  return "sparse (predictor \"gate\") would skip " + percent(f.gate_sparsity) +
+         " of the neurons, the most `sieve calibrate --fidelity` found to keep its target; " +
+         agreement(f.gate_fidelity_positions, f.gate_fidelity_top1, f.gate_fidelity_kl) +
+         ", so it is close to dense but not exact";
+}
+
 // Sparse mode is offered only where calibration trained predictors for it,
-// with the fidelity calibration measured: the user trades exactness for reads.
+// or chose a gate sparsity, with the fidelity calibration measured: the user
+// trades exactness for reads.
 std::string sparse_offer(const ModeFacts& f) {
-  if (f.calibration_tokens == 0 || !f.lowrank_predictors) return {};
+  if (f.calibration_tokens == 0) return {};
+  if (!f.lowrank_predictors) return gate_offer(f);
   const std::string what = "sparse (predictor \"lowrank\") would read only the neurons a predictor calibrated on " +
                            std::to_string(f.calibration_tokens) + " tokens selects";
   if (f.fidelity_positions == 0) {
     return what + ", but it is not exact and its fidelity is not measured yet (`sieve fidelity -m " + f.model_name +
            " --mode sparse --predictor lowrank --text FILE` measures it, or calibrate again)";
   }
-  char figure[160];
-  std::snprintf(figure, sizeof figure, "%.1f%% of the time (mean KL %.3g nats)", 100.0 * f.fidelity_top1,
-                f.fidelity_kl);
-  return what + "; on " + std::to_string(f.fidelity_positions) +
-         " held-out tokens it chose dense mode's next token " + figure + ", so it is close to dense but not exact";
+  return what + "; " + agreement(f.fidelity_positions, f.fidelity_top1, f.fidelity_kl) +
+         ", so it is close to dense but not exact";
 }
 
 
@@ -168,6 +184,13 @@ ModeFacts gather_mode_facts(const EngineOptions& options, uint64_t budget) {
     f.fidelity_positions = static_cast<uint32_t>(std::min<int64_t>(positions, UINT32_MAX));
     f.fidelity_top1 = std::clamp(file.get_float(pred_keys::kFidelityTop1).value_or(0), 0.0, 1.0);
     f.fidelity_kl = std::max(0.0, file.get_float(pred_keys::kFidelityKl).value_or(0));
+  }
+  const int64_t gate_positions = file.get_int(pred_keys::kGateFidelityTokens).value_or(0);
+  if (gate_positions > 0) {  // PackFile validated the ranges
+    f.gate_fidelity_positions = static_cast<uint32_t>(std::min<int64_t>(gate_positions, UINT32_MAX));
+    f.gate_sparsity = pack.calibrated_gate_sparsity();
+    f.gate_fidelity_top1 = file.get_float(pred_keys::kGateFidelityTop1).value_or(0);
+    f.gate_fidelity_kl = file.get_float(pred_keys::kGateFidelityKl).value_or(0);
   }
   return f;
 }

@@ -8,9 +8,9 @@
 //   a pack, but the budget is below flash   -> mmap, with the minimum named
 //   mode's minimum
 //   a plain GGUF that does not fit          -> mmap, with what to do: pack it
-//   a pack with calibrated predictors       -> sparse is OFFERED (never chosen:
-//                                              it is not exact), with the fidelity
-//                                              calibrate measured against dense
+//   a pack with calibrated predictors, or   -> sparse is OFFERED (never chosen:
+//   a gate sparsity chosen for a fidelity      it is not exact), with the fidelity
+//   target (`sieve calibrate --fidelity`)      calibrate measured against dense
 //
 // The budget, when none is given, is 60% of the memory available now
 // (default_dram_budget). Sizes are binary (GiB, MiB: format_size).
@@ -53,6 +53,12 @@ struct ModeFacts {
   uint32_t fidelity_positions = 0;
   double fidelity_top1 = 0;
   double fidelity_kl = 0;
+  // SwiGLU/GeGLU: the gate predictor's sparsity `sieve calibrate --fidelity`
+  // chose (sparse mode's default) and its figure; 0 positions: not chosen.
+  double gate_sparsity = 0;
+  uint32_t gate_fidelity_positions = 0;
+  double gate_fidelity_top1 = 0;
+  double gate_fidelity_kl = 0;
 };
 
 struct ModeChoice {

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 
 #include "flash/checksum.h"
 #include "flash/io/direct_file.h"
@@ -204,6 +205,7 @@ void PackFile::validate_predictors() {
   validate_lowrank();
   validate_powerinfer();
   validate_calibration();
+  validate_fidelity_keys();
 }
 
 // `tensor` must hold n_rows rows of row_elems values, in a type the kernels
@@ -306,6 +308,30 @@ void PackFile::validate_calibration() {
   const auto n = static_cast<size_t>(hp_.n_layers);
   gate_quantiles_ = read_floats(pred_keys::kGateQuantiles, n * pred_keys::kQuantileCount, "101 per layer");
   hot_ = read_floats(pred_keys::kHot, n * static_cast<size_t>(hp_.n_ff), "one per neuron");
+}
+
+// The figures `sieve calibrate` measured (pack_format.h, pred_keys): each
+// must lie in its range when present, so nothing downstream quotes or runs
+// with a value no calibration could have written.
+void PackFile::validate_fidelity_keys() {
+  const auto check = [&](const char* key, double low, double high, bool high_inclusive) -> double {
+    const std::optional<double> v = file_->get_float(key);
+    if (!v) return 0;
+    if (!std::isfinite(*v) || *v < low || (high_inclusive ? *v > high : *v >= high)) {
+      throw Error(where_ + ": key " + std::string(key) + " holds " + std::to_string(*v) + ", outside " +
+                  std::to_string(low) + ".." + std::to_string(high) + (high_inclusive ? "" : " (exclusive)") +
+                  "; calibrate again with `sieve calibrate`.");
+    }
+    return *v;
+  };
+  const double inf = std::numeric_limits<double>::infinity();
+  check(pred_keys::kFidelityTarget, 0, 1, true);
+  check(pred_keys::kRecall, 0, 1, true);
+  check(pred_keys::kFidelityTop1, 0, 1, true);
+  check(pred_keys::kGateFidelityTop1, 0, 1, true);
+  check(pred_keys::kFidelityKl, 0, inf, false);
+  check(pred_keys::kGateFidelityKl, 0, inf, false);
+  gate_sparsity_ = check(pred_keys::kGateSparsity, 0, 1, false);
 }
 
 uint64_t PackFile::resident_tensor_bytes() const {

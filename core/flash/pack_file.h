@@ -74,6 +74,9 @@ class PackFile {
   const std::vector<float>& gate_quantiles() const { return gate_quantiles_; }
   // sieve.pred.hot: n_layers x n_ff activation frequencies, or empty.
   const std::vector<float>& neuron_frequencies() const { return hot_; }
+  // sieve.pred.gate_sparsity: the fraction of neurons the gate predictor
+  // skips by default, chosen by `sieve calibrate --fidelity`; 0 when absent.
+  double calibrated_gate_sparsity() const { return gate_sparsity_; }
   uint64_t resident_tensor_bytes() const;
 
   // The checksum recorded for a tensor of this file.
@@ -98,6 +101,7 @@ class PackFile {
   void validate_lowrank();
   void validate_powerinfer();
   void validate_calibration();
+  void validate_fidelity_keys();
   void require_predictor_shape(int64_t layer, PredictorRole role, uint64_t rows_elems, uint64_t n_rows) const;
   [[noreturn]] void fail_checksum(const gguf::TensorInfo& tensor, uint64_t got) const;
 
@@ -118,6 +122,7 @@ class PackFile {
   bool has_powerinfer_ = false;
   std::vector<float> gate_quantiles_;
   std::vector<float> hot_;
+  double gate_sparsity_ = 0;
   std::vector<uint64_t> checksums_;  // per tensor, in tensor-table order
 };
 

@@ -80,6 +80,19 @@ inline constexpr const char* kTokens = "sieve.pred.tokens";          // u32: cal
 inline constexpr const char* kFidelityTokens = "sieve.pred.fidelity_tokens";  // u32: positions compared
 inline constexpr const char* kFidelityTop1 = "sieve.pred.fidelity_top1";      // f32: top-1 agreement, 0..1
 inline constexpr const char* kFidelityKl = "sieve.pred.fidelity_kl";          // f32: mean KL(dense||sparse), nats
+// `sieve calibrate --fidelity T` (calibration/fidelity_target.h): the target
+// top-1 agreement the knob was searched for (0 = no target given) ...
+inline constexpr const char* kFidelityTarget = "sieve.pred.fidelity_target";  // f32: 0 or (0, 1]
+// ... for trained low-rank predictors, the recall target their thresholds
+// were set for (the knob the search turned) ...
+inline constexpr const char* kRecall = "sieve.pred.recall";  // f32: (0, 1]
+// ... and for the gate predictor (SwiGLU/GeGLU: no exact zeros), the chosen
+// fraction of neurons to skip, which sparse mode uses when no --sparsity is
+// given, with sparse mode's figure at that sparsity, as for kFidelity* above.
+inline constexpr const char* kGateSparsity = "sieve.pred.gate_sparsity";               // f32: [0, 1)
+inline constexpr const char* kGateFidelityTokens = "sieve.pred.gate_fidelity_tokens";  // u32
+inline constexpr const char* kGateFidelityTop1 = "sieve.pred.gate_fidelity_top1";      // f32: 0..1
+inline constexpr const char* kGateFidelityKl = "sieve.pred.gate_fidelity_kl";          // f32: nats
 inline constexpr const char* kPowerInferThreshold = "powerinfer.sparse_threshold";  // f32
 }  // namespace pred_keys
 

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "gguf/gguf_file.h"
 #include "util/error.h"
@@ -47,6 +48,25 @@ uint64_t file_bits(const Value& value) {
   }
 }
 
+// Where `key`'s value starts in the file; throws when the key is absent.
+const KeyValue& find_key(const GgufFile& file, std::string_view key, const std::string& where) {
+  const KeyValue* found = nullptr;
+  for (const KeyValue& kv : file.metadata()) {
+    if (kv.key == key) found = &kv;
+  }
+  if (found == nullptr) throw Error(where + " is not in the file");
+  return *found;
+}
+
+void write_at(const std::filesystem::path& path, uint64_t offset, const unsigned char* bytes, size_t n,
+              const std::string& where) {
+  std::fstream out(path, std::ios::in | std::ios::out | std::ios::binary);
+  out.seekp(static_cast<std::streamoff>(offset));
+  out.write(reinterpret_cast<const char*>(bytes), static_cast<std::streamsize>(n));
+  out.flush();
+  if (!out) throw Error(where + ": could not write the new value (" + std::string(std::strerror(errno)) + ")");
+}
+
 }  // namespace
 
 void overwrite_scalar(const std::filesystem::path& path, std::string_view key, const Value& value) {
@@ -56,25 +76,39 @@ void overwrite_scalar(const std::filesystem::path& path, std::string_view key, c
   uint64_t offset = 0;
   {
     const GgufFile file = GgufFile::open(path);  // closed before writing (Windows keeps mapped files locked)
-    const KeyValue* found = nullptr;
-    for (const KeyValue& kv : file.metadata()) {
-      if (kv.key == key) found = &kv;
-    }
-    if (found == nullptr) throw Error(where + " is not in the file");
-    if (found->value.type() != value.type()) {
-      throw Error(where + " holds a " + std::string(value_type_name(found->value.type())) + ", not a " +
+    const KeyValue& found = find_key(file, key, where);
+    if (found.value.type() != value.type()) {
+      throw Error(where + " holds a " + std::string(value_type_name(found.value.type())) + ", not a " +
                   std::string(value_type_name(value.type())));
     }
-    offset = found->value_offset;
+    offset = found.value_offset;
   }
   unsigned char bytes[8];
   const uint64_t bits = file_bits(value);
   for (size_t i = 0; i < width; ++i) bytes[i] = static_cast<unsigned char>(bits >> (8 * i));
-  std::fstream out(path, std::ios::in | std::ios::out | std::ios::binary);
-  out.seekp(static_cast<std::streamoff>(offset));
-  out.write(reinterpret_cast<const char*>(bytes), static_cast<std::streamsize>(width));
-  out.flush();
-  if (!out) throw Error(where + ": could not write the new value (" + std::string(std::strerror(errno)) + ")");
+  write_at(path, offset, bytes, width, where);
+}
+
+void overwrite_f32_array(const std::filesystem::path& path, std::string_view key, std::span<const float> values) {
+  const std::string where = path.string() + ": metadata key '" + std::string(key) + "'";
+  uint64_t offset = 0;
+  {
+    const GgufFile file = GgufFile::open(path);  // closed before writing
+    const KeyValue& found = find_key(file, key, where);
+    const Array* array = found.value.as_array();
+    if (array == nullptr || array->element_type != ValueType::FLOAT32) throw Error(where + " is not an f32 array");
+    const size_t count = array->size();
+    if (count != values.size()) {
+      throw Error(where + " holds " + std::to_string(count) + " values, not " + std::to_string(values.size()));
+    }
+    offset = found.value_offset + 4 + 8;  // past the element type (u32) and the count (u64)
+  }
+  std::vector<unsigned char> bytes(values.size() * 4);
+  for (size_t i = 0; i < values.size(); ++i) {
+    const uint32_t bits = std::bit_cast<uint32_t>(values[i]);
+    for (size_t b = 0; b < 4; ++b) bytes[4 * i + b] = static_cast<unsigned char>(bits >> (8 * b));
+  }
+  write_at(path, offset, bytes.data(), bytes.size(), where);
 }
 
 }  // namespace sieve::gguf

@@ -8,6 +8,7 @@
 // cover metadata, so a pack stays valid.
 
 #include <filesystem>
+#include <span>
 #include <string_view>
 
 #include "gguf/gguf_value.h"
@@ -19,5 +20,10 @@ namespace sieve::gguf {
 // when the type is not a fixed-width scalar (strings and arrays would move
 // bytes).
 void overwrite_scalar(const std::filesystem::path& path, std::string_view key, const Value& value);
+
+// Replaces the elements of the f32 array `key` (as `sieve calibrate` does
+// with each threshold it tries). Throws sieve::Error naming the file when the
+// key is absent, not an f32 array, or holds a different number of values.
+void overwrite_f32_array(const std::filesystem::path& path, std::string_view key, std::span<const float> values);
 
 }  // namespace sieve::gguf

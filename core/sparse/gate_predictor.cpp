@@ -127,6 +127,10 @@ float GatePredictor::threshold_for(const flash::PackFile& pack, int64_t layer, d
   return static_cast<float>(row[i0] + frac * (row[i1] - row[i0]));
 }
 
+double GatePredictor::sparsity(const flash::PackFile& pack, const SparseOptions& options) {
+  return options.target_sparsity.value_or(pack.calibrated_gate_sparsity());
+}
+
 tensor::TensorType GatePredictor::copy_type(const flash::PackFile& pack, int64_t layer, const SparseOptions& options) {
   return options.gate_copy.value_or(pack.layout(layer).gate_type);
 }
@@ -154,7 +158,7 @@ std::unique_ptr<GatePredictor> GatePredictor::load(const flash::PackFile& pack, 
     const tensor::TensorType from = pack.layout(l).gate_type;
     Layer layer;
     layer.type = copy_type(pack, l, options);
-    layer.threshold = threshold_for(pack, l, options.target_sparsity);
+    layer.threshold = threshold_for(pack, l, sparsity(pack, options));
     const uint64_t exact_bytes = static_cast<uint64_t>(hp.n_ff) * row_bytes(from, hp.dim);
     if (layer.type == from) {
       layer.rows = flash::AlignedBuffer(exact_bytes);

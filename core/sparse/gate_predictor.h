@@ -18,7 +18,7 @@
 //                g' +- kMarginSigmas * sigma_i (a safety margin: near-threshold
 //                neurons are loaded rather than missed).
 //
-// Thresholds: target_sparsity 0 -> 0; otherwise the layer's calibrated
+// Thresholds: target sparsity 0 -> 0; otherwise the layer's calibrated
 // quantile of |act(gate)| at 100 * target_sparsity (sieve.pred.gate_quantiles,
 // linear interpolation).
 
@@ -78,6 +78,9 @@ class GatePredictor final : public Predictor {
   static uint64_t scratch_bytes(const model::HyperParams& hp);
   // The threshold for a target sparsity (throws when uncalibrated).
   static float threshold_for(const flash::PackFile& pack, int64_t layer, double target_sparsity);
+  // The fraction to skip: options.target_sparsity when given, else the one
+  // `sieve calibrate --fidelity` stored in the pack, else 0.
+  static double sparsity(const flash::PackFile& pack, const SparseOptions& options);
 
  private:
   model::HyperParams hp_;

@@ -30,7 +30,7 @@ std::vector<uint64_t> predictor_layer_bytes(const flash::PackFile& pack, const m
   std::vector<uint64_t> bytes;
   if (options.predictor == PredictorKind::gate) {
     for (int64_t l = 0; l < pack.n_layers(); ++l) {
-      GatePredictor::threshold_for(pack, l, options.target_sparsity);  // throws when uncalibrated
+      GatePredictor::threshold_for(pack, l, GatePredictor::sparsity(pack, options));  // throws when uncalibrated
       const tensor::TensorType from = pack.layout(l).gate_type;
       bytes.push_back(GatePredictor::layer_bytes(hp, from, GatePredictor::copy_type(pack, l, options)));
     }

@@ -94,7 +94,16 @@ flash::PackExtras to_pack_extras(const PredictorSet& set, const model::HyperPara
     extras.metadata.push_back({keys::kFidelityTokens, gguf::Value::u32(0)});
     extras.metadata.push_back({keys::kFidelityTop1, gguf::Value::f32(0)});
     extras.metadata.push_back({keys::kFidelityKl, gguf::Value::f32(0)});
+    extras.metadata.push_back({keys::kFidelityTarget, gguf::Value::f32(0)});
+    // The gate predictor's sparsity `sieve calibrate --fidelity` chooses: 0
+    // (skip nothing) until a search stores its choice, so a sparsity chosen
+    // with older quantiles never outlives them.
+    extras.metadata.push_back({keys::kGateSparsity, gguf::Value::f32(0)});
+    extras.metadata.push_back({keys::kGateFidelityTokens, gguf::Value::u32(0)});
+    extras.metadata.push_back({keys::kGateFidelityTop1, gguf::Value::f32(0)});
+    extras.metadata.push_back({keys::kGateFidelityKl, gguf::Value::f32(0)});
   }
+  if (set.recall > 0) extras.metadata.push_back({keys::kRecall, gguf::Value::f32(static_cast<float>(set.recall))});
   return extras;
 }
 

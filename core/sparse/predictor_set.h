@@ -28,6 +28,7 @@ struct PredictorSet {
   std::vector<float> gate_quantiles;  // empty or n_layers x 101
   std::vector<float> hot;             // empty or n_layers x n_ff
   uint64_t tokens = 0;                // calibration tokens (0 for SVD)
+  double recall = 0;                  // trained: the recall target the thresholds are set for
 };
 
 // The type A and B are stored in: F16, or F32 for tiny models (dim < 256),

@@ -19,13 +19,15 @@ struct SparseOptions {
   // then computed exactly from their units. Unset: chosen for the budget
   // (choose_gate_copy, sparse_setup.h) — the gate's own type (exact) unless
   // a Q8_0 copy lets the neuron stores hold more neurons.
-  std::optional<tensor::TensorType> gate_copy;
+  std::optional<tensor::TensorType> gate_copy = std::nullopt;
   // `--gate-copy exact`: the gate's own type whatever the budget.
   bool exact_gate = false;
   // Gate kind: the fraction of neurons to skip, by the calibrated quantiles of
   // |act(gate)| (`sieve calibrate`); 0 = skip exactly the zero activations
-  // (the oracle, for ReLU-family models).
-  double target_sparsity = 0;
+  // (the oracle, for ReLU-family models). Unset: the fraction `sieve
+  // calibrate --fidelity` chose and stored in the pack, else 0
+  // (gate_sparsity() resolves it).
+  std::optional<double> target_sparsity = std::nullopt;
   // Each layer's store holds the neurons `window` + 1 tokens are expected to
   // touch (LLM in a flash's sliding window; 0 = one token's), budget
   // permitting; when it is full the least used of late give way.

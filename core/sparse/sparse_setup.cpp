@@ -25,8 +25,8 @@ struct ActiveEstimate {
 ActiveEstimate active_fraction(const flash::PackFile& pack, const SparseOptions& options) {
   const model::HyperParams& hp = pack.hparams();
   const auto n = static_cast<size_t>(pack.n_layers());
-  if (options.predictor == PredictorKind::gate && options.target_sparsity > 0) {
-    return {std::vector<double>(n, 1.0 - options.target_sparsity), "the target sparsity"};
+  if (const double skip = GatePredictor::sparsity(pack, options); options.predictor == PredictorKind::gate && skip > 0) {
+    return {std::vector<double>(n, 1.0 - skip), options.target_sparsity ? "the target sparsity" : "the calibrated sparsity"};
   }
   if (!pack.neuron_frequencies().empty()) {
     ActiveEstimate e{{}, "calibration"};
@@ -64,7 +64,11 @@ std::string predictor_text(const flash::PackFile& pack, const SparseOptions& opt
     const tensor::TensorType copy = GatePredictor::copy_type(pack, 0, options);
     text += copy == pack.layout(0).gate_type ? ", exact " : ", ";
     text += std::string(tensor::type_name(copy)) + " copy of the gate";
-    if (options.target_sparsity > 0) text += ", skipping " + std::to_string(static_cast<int>(options.target_sparsity * 100 + 0.5)) + "%";
+    const double skip = GatePredictor::sparsity(pack, options);
+    if (skip > 0) {
+      text += ", skipping " + std::to_string(static_cast<int>(skip * 100 + 0.5)) + "%";
+      if (!options.target_sparsity) text += " (calibrated)";
+    }
   }
   return text;
 }

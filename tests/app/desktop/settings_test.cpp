@@ -20,6 +20,7 @@
 #include "desktop/model_list_model.h"
 #include "flash/io/disk_profile.h"
 #include "engine/auto_mode.h"
+#include "flash/pack_format.h"
 #include "flash/pack_writer.h"
 #include "synth/synth_model.h"
 
@@ -396,6 +397,24 @@ class SettingsTest : public QObject {
     QVERIFY2(c.value("line").toString().contains("of the weights stay in memory"), qPrintable(c.value("line").toString()));
     QVERIFY(c.value("offer").toString().isEmpty());  // not calibrated: nothing to offer
     QCOMPARE(planner.autoChoice(minimum - 4096, 1, 256).value("mode").toString(), QString("mmap"));
+
+    // Calibrated for a fidelity target (`sieve calibrate --fidelity`, as its
+    // keys would hold it): the Settings page's offer names the sparsity and
+    // the measured figure.
+    namespace keys = sieve::flash::pred_keys;
+    sieve::flash::PackOptions calibrated;
+    calibrated.extras.metadata = {{keys::kTokens, sieve::gguf::Value::u32(4096)},
+                                  {keys::kGateSparsity, sieve::gguf::Value::f32(0.4f)},
+                                  {keys::kGateFidelityTokens, sieve::gguf::Value::u32(255)},
+                                  {keys::kGateFidelityTop1, sieve::gguf::Value::f32(0.992f)},
+                                  {keys::kGateFidelityKl, sieve::gguf::Value::f32(0.0012f)}};
+    const QString chosen = dir.filePath("stories260K-chosen.sieve");
+    sieve::flash::rewrite_pack(pack.toStdString(), chosen.toStdString(), calibrated);
+    planner.setModelPath(chosen);
+    const QString offer = planner.autoChoice(0, 1, 256).value("offer").toString();
+    QVERIFY2(offer.contains("would skip 40% of the neurons"), qPrintable(offer));
+    QVERIFY2(offer.contains("on 255 held-out tokens it chose dense mode's next token 99.2% of the time"),
+             qPrintable(offer));
   }
 
   // The default settings (auto, default budget) load a model, and the

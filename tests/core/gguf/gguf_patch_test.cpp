@@ -27,6 +27,7 @@ std::filesystem::path write_sample(const ScratchDir& dir) {
   w.set("t.share", Value::f32(0));
   w.set("t.signed", Value::i64(-1));
   w.set("t.name", Value::string("placeholder"));
+  w.set("t.thresholds", Value::f32_array({0.5, 0.25, -1}));
   const size_t t = w.add_tensor("w", tensor::TensorType::F32, {4});
   w.begin_data();
   const float values[4] = {1, 2, 3, 4};
@@ -85,6 +86,30 @@ TEST(GgufPatch, RefusesWhatCannotBeDoneInPlace) {
             std::string::npos);
   EXPECT_NE(error_of([&] { overwrite_scalar(dir.file("missing.gguf"), "t.count", Value::u32(1)); }), "(no error)");
   EXPECT_EQ(testing::read_file(path), before);
+}
+
+// `sieve calibrate --fidelity` writes each set of thresholds it tries.
+TEST(GgufPatch, OverwritesAnF32ArrayOfTheSameLength) {
+  ScratchDir dir;
+  const auto path = write_sample(dir);
+  const Bytes before = testing::read_file(path);
+  const float thresholds[3] = {0.125f, -2.5f, 7.0f};
+  overwrite_f32_array(path, "t.thresholds", thresholds);
+  ASSERT_EQ(testing::read_file(path).size(), before.size());
+  const GgufFile file = GgufFile::open(path);
+  EXPECT_EQ(file.get_float_array("t.thresholds"), (std::vector<double>{0.125, -2.5, 7.0}));
+  EXPECT_EQ(file.get_string("t.name"), "placeholder");
+  EXPECT_EQ(file.get_int("t.count"), 0);
+
+  const Bytes patched = testing::read_file(path);
+  const float two[2] = {1, 2};
+  EXPECT_NE(error_of([&] { overwrite_f32_array(path, "t.thresholds", two); }).find("holds 3 values, not 2"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { overwrite_f32_array(path, "t.share", thresholds); }).find("is not an f32 array"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { overwrite_f32_array(path, "t.absent", thresholds); }).find("is not in the file"),
+            std::string::npos);
+  EXPECT_EQ(testing::read_file(path), patched);
 }
 
 }  // namespace
