@@ -9,8 +9,19 @@
 namespace sieve::sparse {
 namespace {
 
-flash::PlanOptions round_plan(const SparseFfnOptions& options) {
+// Decode reads are aligned to the layers' unit read alignment when they set
+// one (sectors, not pages), else to pages.
+uint32_t read_alignment(const std::vector<SparseLayer>& layers) {
+  uint32_t alignment = flash::kDefaultIoAlignment;
+  for (const SparseLayer& l : layers) {
+    if (l.neuron_units && l.unit_read_alignment > 0) alignment = std::min(alignment, l.unit_read_alignment);
+  }
+  return alignment;
+}
+
+flash::PlanOptions round_plan(const SparseFfnOptions& options, const std::vector<SparseLayer>& layers) {
   flash::PlanOptions plan;
+  plan.alignment = read_alignment(layers);
   plan.merge_gap = options.merge_gap;
   plan.max_read = options.max_read;
   return plan;
@@ -80,7 +91,7 @@ std::vector<PrefillLayer> prefill_layers(const std::vector<SparseLayer>& layers)
 }  // namespace
 
 UnitGeometry SparseFeedForward::decode_units(const SparseLayer& layer, bool gate_rows) {
-  return layer.neuron_units ? unit_geometry(*layer.neuron_units, layer.layout, gate_rows)
+  return layer.neuron_units ? unit_geometry(*layer.neuron_units, layer.layout, gate_rows, layer.unit_read_alignment)
                             : unit_geometry(layer.layout, gate_rows);
 }
 
@@ -117,9 +128,9 @@ SparseFeedForward::SparseFeedForward(const model::HyperParams& hp, ThreadPool& p
       options_(options),
       kernel_(hp, pool, layouts_of(layers)),
       prefill_(hp, pool, io, prefill_layers(layers), options.max_batch, options.max_read),
-      rounds_(io, round_plan(options), kRoundSides),
+      rounds_(io, round_plan(options, layers), kRoundSides),
       round_of_(static_cast<size_t>(kRoundSides)),
-      bound_(std::max<uint64_t>(flash::kDefaultIoAlignment, io.file().required_alignment()), options.merge_gap) {
+      bound_(std::max<uint64_t>(read_alignment(layers), io.file().required_alignment()), options.merge_gap) {
   if (options.predict_chunks < 1) throw Error("sparse FFN: predict_chunks must be at least 1.");
   if (static_cast<int64_t>(layers.size()) != hp.n_layers) throw Error("sparse FFN: one layer description per layer is needed.");
   const std::vector<UnitGeometry> units = geometries_of(layers, options.gate_rows);

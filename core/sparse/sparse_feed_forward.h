@@ -69,6 +69,11 @@ struct SparseLayer {
   // The layer's per-neuron units, read in decode instead of the bundles when set.
   std::optional<flash::NeuronUnitLayout> neuron_units;
   uint64_t units_file_offset = 0;  // of the first unit
+  // Per-neuron units: 0 reads each unit whole (its page padding included); the
+  // file's direct-I/O alignment (a power of two, e.g. 512) reads only the
+  // unit's used bytes rounded up to it, into store slots of that size
+  // (unit_geometry). Decode's reads are then aligned to it, not to pages.
+  uint32_t unit_read_alignment = 0;
 };
 
 struct SparseFfnOptions {

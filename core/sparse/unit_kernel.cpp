@@ -84,7 +84,13 @@ UnitGeometry unit_geometry(const flash::BundleLayout& layout, bool with_gate) {
   return g;
 }
 
-UnitGeometry unit_geometry(const flash::NeuronUnitLayout& units, const flash::BundleLayout& bundles, bool with_gate) {
+UnitGeometry unit_geometry(const flash::NeuronUnitLayout& units, const flash::BundleLayout& bundles, bool with_gate,
+                           uint32_t read_alignment) {
+  // Reads of used bytes rounded to the alignment, when that is shorter than the unit.
+  size_t read = units.unit_bytes;
+  if (read_alignment > 0 && (read_alignment & (read_alignment - 1)) == 0) {
+    read = std::min(read, static_cast<size_t>(flash::align_up(units.used_bytes(), read_alignment)));
+  }
   UnitGeometry g;
   g.gate_type = units.gate_type;
   g.up_type = units.up_type;
@@ -96,13 +102,13 @@ UnitGeometry unit_geometry(const flash::NeuronUnitLayout& units, const flash::Bu
   g.up_row_bytes = units.up_row_bytes;
   g.stride = units.unit_bytes;
   g.offset = 0;
-  g.read_bytes = units.unit_bytes;  // whole pages: read straight into the slot
+  g.read_bytes = read;  // whole pages or sectors: read straight into the slot
   g.up_at = units.up_offset;
   g.down_at = units.down_offset;
   g.carries_gate = with_gate;
   g.gate_from_bundles = with_gate;
-  g.gate_at = units.unit_bytes;
-  g.bytes = units.unit_bytes + (with_gate ? units.gate_row_bytes : 0);
+  g.gate_at = read;
+  g.bytes = read + (with_gate ? units.gate_row_bytes : 0);
   g.bundle_cluster = bundles.cluster;
   g.bundle_stride = bundles.bundle_bytes;
   g.per_neuron_units = true;
