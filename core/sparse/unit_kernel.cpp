@@ -262,6 +262,10 @@ void UnitKernel::finish(float* y) {
     const TensorType type = geometry_.h_rounding;
     k[type].quantize(h_.data(), h_quantized_.data(), geometry_.n_units);
     k[type].dequantize(h_quantized_.data(), h_.data(), geometry_.n_units);
+    // The columns in the order of their neurons, whichever were found in DRAM
+    // and whichever were read: the sum, and so the output, depends only on the
+    // set of active neurons, not on what the store held (budget, window, merge gap).
+    std::sort(deferred_.begin(), deferred_.end(), [](const UnitRef& a, const UnitRef& b) { return a.unit < b.unit; });
     parts_ = std::min<int64_t>(partitions_, static_cast<int64_t>(deferred_.size()));
     pool_.parallel_for(parts_, [this](int64_t begin, int64_t end) { add_deferred_columns(begin, end); }, 1);
     deferred_.clear();

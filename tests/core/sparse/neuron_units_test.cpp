@@ -402,6 +402,58 @@ TEST(NeuronUnits, SectorReadsComputeTheSameFromFewerBytes) {
   }
 }
 
+// With per-neuron units the columns are added in the order of their neurons,
+// whichever were found in DRAM: the output depends on the active set only,
+// so stores of any size and any merge gap give the same bytes.
+TEST(NeuronUnits, TheOutputDoesNotDependOnWhatTheStoreHeld) {
+  const auto path = synth_pack(kQ4Units);
+  const flash::PackFile pack = flash::PackFile::open(path);
+  const model::HyperParams hp = pack.hparams();
+  const flash::DirectFile file = flash::DirectFile::open(path.string());
+  ThreadPool pool(2);
+  const auto io = flash::make_io_engine(file, {.backend = flash::IoBackend::automatic, .queue_depth = 8, .faults = {}});
+  OraclePredictor oracle(pack, true);
+  struct Setting {
+    int64_t capacity;
+    uint32_t merge_gap;
+  };
+  const Setting settings[] = {{hp.n_ff, 0}, {120, 0}, {120, 8192}, {300, 4096}};
+  std::vector<std::vector<float>> outputs;
+  for (const Setting& setting : settings) {
+    std::vector<SparseLayer> layers;
+    for (int64_t l = 0; l < pack.n_layers(); ++l) {
+      SparseLayer layer{pack.layout(l), pack.bundles_file_offset(l), setting.capacity, 0, {}};
+      layer.neuron_units = pack.neuron_unit_layout(l);
+      layer.units_file_offset = pack.neuron_units_file_offset(l);
+      layers.push_back(layer);
+    }
+    SparseFfnOptions o;
+    o.gate_rows = false;
+    o.pin_hot = false;
+    o.merge_gap = setting.merge_gap;
+    SparseFeedForward ffn(hp, pool, *io, oracle, layers, o);
+    std::mt19937 rng(9);
+    std::normal_distribution<float> normal;
+    std::vector<float> all;
+    for (int token = 0; token < 10; ++token) {
+      for (int layer = 0; layer < hp.n_layers; ++layer) {
+        std::vector<float> x(static_cast<size_t>(hp.dim)), y(x.size());
+        for (float& v : x) v = normal(rng);
+        ffn.forward(layer, token, x.data(), y.data());
+        all.insert(all.end(), y.begin(), y.end());
+      }
+    }
+    const SparseStats s = ffn.stats();
+    EXPECT_EQ(s.neurons_spilled, 0u);
+    if (setting.capacity < hp.n_ff) EXPECT_GT(s.neurons_loaded, outputs.empty() ? 0u : 1u);
+    outputs.push_back(std::move(all));
+  }
+  for (size_t i = 1; i < outputs.size(); ++i) {
+    ASSERT_EQ(outputs[i].size(), outputs[0].size());
+    EXPECT_EQ(0, std::memcmp(outputs[i].data(), outputs[0].data(), outputs[0].size() * sizeof(float))) << "setting " << i;
+  }
+}
+
 // Per-neuron units do not stream by with the prompt: after a prompt batch its
 // most used units are read into the store, and the next call finishes those
 // reads. The last prompt token's input then reads nothing; the reads count
