@@ -31,7 +31,7 @@ flash::PlanOptions round_plan(const SparseFfnOptions& options, const std::vector
 // typically), and the staging each may use. A round takes loaded units while
 // the staging their reads could need stays within it (RoundBound).
 constexpr int kRoundSides = 8;
-constexpr uint64_t kRoundStaging = uint64_t{2} << 20;
+constexpr uint64_t kRoundStaging = uint64_t{512} << 10;
 constexpr size_t kMaxRoundUnits = 512;
 // Hot units: active at least this often (calibrated, or over the first
 // kLearnTokens decoded tokens).
