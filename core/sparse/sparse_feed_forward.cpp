@@ -269,6 +269,10 @@ void SparseFeedForward::start_warming(LayerState& s) {
   }
   victims_.clear();
   if (loaded_.empty()) return;
+  // Chosen by use, read in file order: RoundBound bounds a round's staging
+  // for ranges in ascending order only (out of order, a round of units spread
+  // over the layer merged into groups far above its staging).
+  std::sort(loaded_.begin(), loaded_.end(), [](const UnitRef& a, const UnitRef& b) { return a.unit < b.unit; });
   warm_counts_before_ = {rounds_.bytes_read(), rounds_.bytes_wanted(), rounds_.reads()};
   warm_wait_before_ = rounds_.wait_seconds();
   submitted_ = rounds_begun_ = rounds_done_ = 0;
@@ -531,6 +535,8 @@ SparseStats SparseFeedForward::stats() const {
   s.reads = rounds_.reads() - warm_reads;
   s.prefill_bytes_read = prefill_.bytes_read() + warm_read;
   s.prefill_wait_seconds = prefill_.wait_seconds() + warm_wait;
+  s.peak_round_staging = rounds_.peak_staging();
+  s.round_staging = round_staging_;
   return s;
 }
 

@@ -101,6 +101,8 @@ struct SparseStats {
   double prefill_wait_seconds = 0;
   uint64_t ffn_bytes_per_token = 0;  // every layer's bundles: what streaming a whole token reads
   bool per_neuron_units = false;     // decode read the pack's per-neuron units
+  uint64_t peak_round_staging = 0;   // the most staging one round of reads took (prompt warming too)
+  uint64_t round_staging = 0;        // what a round may take (RoundBound), as planned
 };
 
 class SparseFeedForward final : public model::FeedForward, private PrefillListener {

@@ -454,6 +454,49 @@ TEST(NeuronUnits, TheOutputDoesNotDependOnWhatTheStoreHeld) {
   }
 }
 
+// The prompt's units are chosen by use but read in file order: RoundBound
+// bounds a round's staging for ranges in ascending order only. Read by rank,
+// a round of units spread over the layer merged (64 KiB gap) into groups of
+// up to the whole layer, far above the round's staging (the TinyLlama Q4_K_M
+// shape peaked 84 MiB above its 400M budget).
+TEST(NeuronUnits, WarmingReadsStayWithinTheRoundStaging) {
+  const auto path = synth_pack(kPagedUnits);
+  const flash::PackFile pack = flash::PackFile::open(path);
+  const model::HyperParams hp = pack.hparams();
+  ThreadPool pool(2);
+  const flash::DirectFile file = flash::DirectFile::open(path.string());
+  const auto io = flash::make_io_engine(file, {.backend = flash::IoBackend::automatic, .queue_depth = 8, .faults = {}});
+  constexpr int kPrompt = 16;
+  std::mt19937 rng(4);
+  std::normal_distribution<float> normal;
+  std::vector<float> prompt(static_cast<size_t>(kPrompt * hp.dim)), y(prompt.size());
+  for (float& v : prompt) v = normal(rng);
+  OraclePredictor oracle(pack, true);
+  std::vector<SparseLayer> layers;
+  for (int64_t l = 0; l < pack.n_layers(); ++l) {
+    SparseLayer layer{pack.layout(l), pack.bundles_file_offset(l), pack.layout(l).n_ff, 0, {}};
+    layer.neuron_units = pack.neuron_unit_layout(l);
+    layer.units_file_offset = pack.neuron_units_file_offset(l);
+    layers.push_back(layer);
+  }
+  SparseFfnOptions o;
+  o.gate_rows = false;
+  o.pin_hot = false;
+  o.max_batch = kPrompt;
+  o.merge_gap = 64 * 1024;
+  SparseFeedForward ffn(hp, pool, *io, oracle, layers, o);
+  for (int layer = 0; layer < hp.n_layers; ++layer) ffn.forward_batch(layer, 0, prompt.data(), kPrompt, y.data());
+  std::vector<float> x(static_cast<size_t>(hp.dim)), out(x.size());
+  for (float& v : x) v = normal(rng);
+  ffn.forward(0, kPrompt, x.data(), out.data());  // finishes the last warming reads
+  const SparseStats s = ffn.stats();
+  EXPECT_GT(ffn.store(0).size(), pack.layout(0).n_ff / 2) << "the prompt warmed the store";
+  EXPECT_GT(s.round_staging, 0u);
+  EXPECT_LT(s.round_staging, pack.neuron_unit_layout(0).layer_bytes()) << "rounds must be cut for this test";
+  EXPECT_GT(s.peak_round_staging, 0u) << "holes were read through";
+  EXPECT_LE(s.peak_round_staging, s.round_staging);
+}
+
 // Per-neuron units do not stream by with the prompt: after a prompt batch its
 // most used units are read into the store, and the next call finishes those
 // reads. The last prompt token's input then reads nothing; the reads count
