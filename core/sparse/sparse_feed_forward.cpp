@@ -123,6 +123,7 @@ SparseFeedForward::SparseFeedForward(const model::HyperParams& hp, ThreadPool& p
                                      Predictor& predictor, std::vector<SparseLayer> layers,
                                      const SparseFfnOptions& options)
     : hp_(hp),
+      pool_(pool),
       io_(io),
       predictor_(predictor),
       options_(options),
@@ -290,7 +291,7 @@ void SparseFeedForward::finish_warming() {
   try {
     const auto sides = static_cast<size_t>(rounds_.sides());
     while (rounds_done_ < rounds_begun_) {
-      rounds_.wait(static_cast<int>(rounds_done_ % sides));
+      wait_round(static_cast<int>(rounds_done_ % sides));
       ++rounds_done_;
       submit_ready(s);
     }
@@ -414,6 +415,11 @@ void SparseFeedForward::submit_ready(LayerState& s) {
   }
 }
 
+void SparseFeedForward::wait_round(int side) {
+  if (!rounds_.landed(side)) pool_.rest();  // the reaper and the kernel's completions need the cores more
+  rounds_.wait(side);
+}
+
 // Computes the rounds in the order they were submitted, submitting more as
 // sides free up. The order of the kernel's additions never depends on when
 // reads land, so the output does not either.
@@ -421,7 +427,7 @@ void SparseFeedForward::compute_rounds(LayerState& s) {
   const auto sides = static_cast<size_t>(rounds_.sides());
   while (rounds_done_ < rounds_begun_) {
     const auto side = static_cast<int>(rounds_done_ % sides);
-    rounds_.wait(side);
+    wait_round(side);
     ++rounds_done_;
     const Round round = round_of_[static_cast<size_t>(side)];
     submit_ready(s);  // the freed side takes the next round before this one is computed
@@ -443,7 +449,7 @@ void SparseFeedForward::run_spill(LayerState& s) {
       spill_refs_.push_back({unit, dest});
     }
     rounds_.submit(0, wanted_);
-    rounds_.wait(0);
+    wait_round(0);
     kernel_.add_now(spill_refs_);  // the spill buffer is reused by the next round
   }
 }

@@ -152,6 +152,8 @@ class SparseFeedForward final : public model::FeedForward, private PrefillListen
   void want_unit(const LayerState& s, int32_t unit, std::byte* dest);
   void submit_ready(LayerState& s);
   void compute_rounds(LayerState& s);
+  // Waits for a round; idle pool workers sleep meanwhile if it has not landed.
+  void wait_round(int side);
   void run_spill(LayerState& s);
   void forget_failed_loads(LayerState& s);
   void start_warming(LayerState& s);
@@ -162,6 +164,7 @@ class SparseFeedForward final : public model::FeedForward, private PrefillListen
   std::span<const UnitRef> refs(size_t first, size_t count) const;
 
   const model::HyperParams& hp_;
+  ThreadPool& pool_;
   flash::IoEngine& io_;
   Predictor& predictor_;
   SparseFfnOptions options_;

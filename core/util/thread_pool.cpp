@@ -65,6 +65,7 @@ void ThreadPool::parallel_for(int64_t n, RangeFn fn, int64_t min_chunk) {
     chunk_ = std::max(min_chunk, (n + target_chunks - 1) / target_chunks);
     next_chunk_.store(0, std::memory_order_relaxed);
     done_.store(0, std::memory_order_relaxed);
+    resting_.store(false, std::memory_order_relaxed);
     join_.store(join_word(generation_.load(std::memory_order_relaxed) + 1), std::memory_order_relaxed);
     generation_.fetch_add(1, std::memory_order_release);
   }
@@ -81,6 +82,7 @@ void ThreadPool::worker_loop(int /*index*/) {
   for (;;) {
     uint64_t gen = generation_.load(std::memory_order_acquire);
     for (int spin = 0; gen == seen && spin < kSpinIterations; ++spin) {
+      if (resting_.load(std::memory_order_relaxed)) break;
       cpu_relax();
       gen = generation_.load(std::memory_order_acquire);
     }

@@ -59,6 +59,10 @@ class ThreadPool {
 
   // Splits [0, n) into chunks of at least `min_chunk` and runs them in parallel.
   void parallel_for(int64_t n, RangeFn fn, int64_t min_chunk = 1);
+  // The caller is about to block (on reads, say) for longer than a spin:
+  // idle workers go to sleep now instead of spinning, leaving the cores to
+  // the threads that do the I/O. The next parallel_for wakes them.
+  void rest() { resting_.store(true, std::memory_order_relaxed); }
 
  private:
   void worker_loop(int index);
@@ -79,6 +83,7 @@ class ThreadPool {
   // closing are ordered: a worker joins only an open call of its generation.
   std::atomic<uint64_t> join_{0};
   std::atomic<int> done_{0};  // joined workers that finished their chunks
+  std::atomic<bool> resting_{false};
   std::atomic<uint64_t> generation_{0};
   bool stopping_ = false;
 };

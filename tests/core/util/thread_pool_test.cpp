@@ -57,6 +57,21 @@ TEST(ThreadPool, LateWorkersNeverRunAFinishedCall) {
   }
 }
 
+// rest() sends idle workers to sleep at once (the caller is about to block on
+// reads); the next call wakes them and still covers every index once.
+TEST(ThreadPool, CallsAfterRestStillCoverEveryIndex) {
+  ThreadPool pool(3);
+  for (int call = 0; call < 500; ++call) {
+    pool.rest();
+    if (call % 100 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    std::vector<std::atomic<int>> hits(64);
+    pool.parallel_for(64, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) hits[static_cast<size_t>(i)].fetch_add(1);
+    });
+    for (const std::atomic<int>& h : hits) ASSERT_EQ(h.load(), 1) << "call " << call;
+  }
+}
+
 TEST(ThreadPool, RespectsMinimumChunk) {
   ThreadPool pool(4);
   std::atomic<int> calls{0};
