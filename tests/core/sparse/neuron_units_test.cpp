@@ -623,7 +623,7 @@ void expect_oracle_fidelity(TensorType model_type, const std::vector<FidelityCas
   const auto gguf = quantized_relu260k(model_type);
   auto dense = load(gguf, EngineMode::dense);
   const std::vector<int32_t> tokens =
-      dense->tokenize(read_text(std::filesystem::path(__FILE__).parent_path() / "../../data/little_stories.txt"), true);
+      dense->tokenize(read_text(std::filesystem::path(SIEVE_TEST_DATA_DIR) / "little_stories.txt"), true);
   ASSERT_GT(tokens.size(), 300u);
   FidelityRunOptions run;
   run.window = 64;
