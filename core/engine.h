@@ -51,6 +51,9 @@ namespace model {
 class ActivationObserver;  // model/activation_stats.h
 }
 
+// The largest prefill batch (EngineOptions::batch is clamped to 1..this).
+inline constexpr int64_t kMaxPrefillBatch = 512;
+
 struct EngineOptions {
   std::filesystem::path model_path;
   int threads = 0;        // worker threads including the caller; 0 = all cores

@@ -47,13 +47,14 @@ const std::vector<OptionSpec>& bench_options() {
       {"prompt", 'p', true, "prompt tokens prefilled before decoding (default 16)", "N"},
       {"threads", 't', true, "threads including the main one (default: all cores)", "N"},
       {"ctx", 'c', true, "context size (default 512)", "N"},
+      {"batch", 'b', true, "prompt tokens per prefill step (default: the engine's, " + std::to_string(EngineOptions{}.batch) + ")", "N"},
       {"read-size", 0, true, "flash: bytes per read request (default 1M)", "SIZE"},
       {"queue-depth", 0, true, "flash: reads in flight (default 32)", "N"},
       {"overhead", 0, true, "added to the budget for each run's memory limit (default 64M)", "SIZE"},
       {"disk-profile", 0, true,
        "a `sieve probe-disk --json` profile: report the I/O floor per token; sparse runs size merged reads by it", "FILE"},
       {"predictor", 0, true, "sparse: gate (default), lowrank or powerinfer", "KIND"},
-      {"gate-copy", 0, true, "sparse, gate predictor: the gate copy's type (default: its own, exact)", "TYPE"},
+      {"gate-copy", 0, true, "sparse, gate predictor: auto (default), exact or a type such as q8_0", "TYPE"},
       {"sparsity", 0, true, "sparse, gate predictor: skip this fraction of neurons (calibrated)", "S"},
       {"window", 0, true, "sparse: window sizes in tokens, comma-separated; one sparse run each (default 4)", "LIST"},
       {"no-pin-hot", 0, false, "sparse: do not pin hot neurons", ""},
@@ -93,7 +94,7 @@ struct Settings {
   fs::path model;
   uint64_t model_bytes = 0;
   fs::path mmap_model;  // the source GGUF beside a pack, when present: the real baseline
-  int64_t decode_tokens = 16, prompt_tokens = 16, context = 512;
+  int64_t decode_tokens = 16, prompt_tokens = 16, context = 512, batch = 0;
   int threads = 0;
   uint64_t read_size = 1 << 20, queue_depth = 32, overhead = kDefaultOverhead;
   bool limit = true;
@@ -136,6 +137,7 @@ std::vector<std::string> worker_argv(const Settings& s, const RunSpec& run, cons
                                    "-t", std::to_string(s.threads), "--ctx", std::to_string(s.context),
                                    "--read-size", std::to_string(s.read_size), "--queue-depth",
                                    std::to_string(s.queue_depth)};
+  if (s.batch > 0) argv.insert(argv.end(), {"--batch", std::to_string(s.batch)});
   if (uses_budget(mode)) argv.insert(argv.end(), {"--dram-budget", budget});
   if (mode == EngineMode::sparse) {
     argv.insert(argv.end(), {"--window", std::to_string(run.window)});
@@ -400,6 +402,7 @@ Settings read_settings(const Args& args) {
   s.threads = static_cast<int>(args.get_int("threads", 0, 0, 1024));
   s.context = args.get_int("ctx", 512, 1, int64_t{1} << 24);
   if (s.context < s.prompt_tokens + s.decode_tokens) throw UsageError("--ctx must hold the prompt and the decoded tokens");
+  s.batch = args.get_int("batch", 0, 1, kMaxPrefillBatch);  // 0: not given
   s.read_size = args.get_size("read-size", s.read_size);
   s.queue_depth = static_cast<uint64_t>(args.get_int("queue-depth", 32, 1, 1024));
   s.overhead = args.get_size("overhead", s.overhead);
@@ -518,7 +521,7 @@ int cmd_bench_worker(CommandArgs argv) {
   static const std::vector<OptionSpec> specs = with_mode_options({
       {"model", 'm', true, "", "MODEL"},   {"n-predict", 'n', true, "", "N"},     {"prompt", 'p', true, "", "N"},
       {"threads", 't', true, "", "N"},     {"ctx", 'c', true, "", "N"},           {"read-size", 0, true, "", "SIZE"},
-      {"queue-depth", 0, true, "", "N"},   {"help", 'h', false, "", ""},
+      {"queue-depth", 0, true, "", "N"},   {"batch", 'b', true, "", "N"},         {"help", 'h', false, "", ""},
   });
   const Args args = Args::parse(argv, specs);
   if (!args.has("model") || !args.has("mode")) throw UsageError("internal command of `sieve bench`: -m and --mode are required");
@@ -534,6 +537,7 @@ int cmd_bench_worker(CommandArgs argv) {
   r.prompt_tokens = args.get_int("prompt", 16, 1, 1 << 20);
   r.threads = static_cast<int>(args.get_int("threads", 0, 0, 1024));
   r.context = args.get_int("ctx", 512, 1, int64_t{1} << 24);
+  r.batch = args.get_int("batch", 0, 1, kMaxPrefillBatch);  // 0: not given
   r.tuning.read_bytes = static_cast<uint32_t>(args.get_size("read-size", r.tuning.read_bytes));
   r.tuning.queue_depth = static_cast<uint32_t>(args.get_int("queue-depth", r.tuning.queue_depth, 1, 1024));
   std::printf("%s\n", to_json_text(flash::run_bench_worker(r)).c_str());

@@ -23,7 +23,7 @@ inline std::vector<OptionSpec> mode_option_specs() {
        "model file); auto without it: 60% of the memory available now",
        "SIZE"},
       {"predictor", 0, true, "sparse: gate (default; the gate kept in DRAM), lowrank or powerinfer", "KIND"},
-      {"gate-copy", 0, true, "sparse, gate predictor: keep the gate as q8_0, q4_0, ... (default: its own type, exact)",
+      {"gate-copy", 0, true, "sparse, gate predictor: the gate kept in DRAM: auto (default: exact, or a Q8_0 copy when that lets a tight budget's stores hold more), exact, q8_0, q4_0, ...",
        "TYPE"},
       {"sparsity", 0, true, "sparse, gate predictor: skip this fraction of neurons (calibrated; default 0 = exact zeros)",
        "S"},
@@ -80,9 +80,11 @@ inline void apply_sparse_options(const Args& args, EngineOptions& options, bool 
     s.predictor = *parsed;
   }
   if (auto copy = args.get("gate-copy")) {
-    if (*copy != "none") {
+    if (*copy == "exact" || *copy == "none") {
+      s.exact_gate = true;
+    } else if (*copy != "auto") {
       const auto type = tensor::type_from_name(*copy);
-      if (!type) throw UsageError("--gate-copy: unknown tensor type '" + *copy + "' (e.g. q8_0, q4_0, f16, none)");
+      if (!type) throw UsageError("--gate-copy: expected auto, exact or a tensor type such as q8_0 or q4_0, got '" + *copy + "'");
       s.gate_copy = *type;
     }
   }

@@ -75,6 +75,7 @@ Json run_bench_worker(const WorkerRequest& r) {
   o.dram_budget = r.budget;
   o.threads = r.threads;
   o.context = r.context;
+  if (r.batch > 0) o.batch = r.batch;
   o.flash = r.tuning;
   o.sparse = r.sparse;
   const uint64_t disk_at_start = process_disk_read_bytes();
@@ -101,6 +102,7 @@ Json run_bench_worker(const WorkerRequest& r) {
                             : Json();
   out["threads"] = static_cast<int64_t>(r.threads);
   out["context"] = engine->model().context;
+  out["batch"] = o.batch;
   out["read_size"] = static_cast<int64_t>(r.tuning.read_bytes);
   out["queue_depth"] = static_cast<int64_t>(r.tuning.queue_depth);
   out["weight_bytes"] = static_cast<int64_t>(engine->model().weight_bytes);

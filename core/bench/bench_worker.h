@@ -19,6 +19,7 @@ struct WorkerRequest {
   int64_t decode_tokens = 16;
   int threads = 0;
   int64_t context = 512;
+  int64_t batch = 0;  // prompt tokens per prefill step; 0: the engine's default
   FlashTuning tuning;
   sparse::SparseOptions sparse;  // sparse mode
 };

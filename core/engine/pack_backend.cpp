@@ -62,6 +62,7 @@ sparse::SparsePackRequest sparse_request(const PackFile& pack, const BackendOpti
   if (r.options.neuron_units && r.options.sector_unit_reads && pack.has_neuron_units()) {
     r.io_alignment = DirectFile::open(pack.gguf().path().string()).required_alignment();
   }
+  r.options = sparse::choose_gate_copy(pack, r);
   return r;
 }
 
@@ -178,7 +179,7 @@ class PackBackend final : public ModelBackend {
     memory_plan_ = plan.describe();
     check_fits_in_ram(plan.total(), "--dram-budget SIZE");
     read_resident(file, hp, options);
-    predictor_ = sparse::make_predictor(pack_, hp, options.sparse, pool, *io_);
+    predictor_ = sparse::make_predictor(pack_, hp, request.options, pool, *io_);
     sparse_ffn_ = sparse::build_sparse_ffn(pack_, plan, request, pool, *io_, *predictor_, options.tuning.read_bytes);
   }
 

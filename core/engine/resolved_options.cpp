@@ -24,7 +24,7 @@ int64_t resolved_context(const EngineOptions& options, const model::HyperParams&
   return options.context;
 }
 
-int64_t resolved_batch(const EngineOptions& options) { return std::clamp<int64_t>(options.batch, 1, kMaxBatch); }
+int64_t resolved_batch(const EngineOptions& options) { return std::clamp<int64_t>(options.batch, 1, kMaxPrefillBatch); }
 
 flash::BackendOptions backend_options(const EngineOptions& options, const model::HyperParams& hp,
                                       const std::string& where) {

@@ -14,14 +14,13 @@ namespace sieve {
 
 // EngineOptions::context = 0: min(the training context, this).
 inline constexpr int64_t kDefaultContext = 4096;
-inline constexpr int64_t kMaxBatch = 512;
 
 // 0: every core.
 int resolved_threads(int threads);
 // options.context, or min(training context, 4096). Throws sieve::Error
 // (prefixed with `where`) for a negative context or one far past training.
 int64_t resolved_context(const EngineOptions& options, const model::HyperParams& hp, const std::string& where);
-// options.batch within 1..kMaxBatch.
+// options.batch within 1..kMaxPrefillBatch (engine.h).
 int64_t resolved_batch(const EngineOptions& options);
 // What the model's backend gets: mode, budget, tuning, sparse options and the
 // resolved context and batch.

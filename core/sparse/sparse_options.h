@@ -13,10 +13,15 @@ namespace sieve::sparse {
 
 struct SparseOptions {
   PredictorKind predictor = PredictorKind::gate;
-  // Gate kind: the type of the resident gate copy; unset = the gate's own
-  // type (exact). A smaller type (Q8_0, Q4_0) saves DRAM and is used with a
-  // safety margin, so neurons near the threshold are loaded rather than missed.
+  // Gate kind: the type of the resident gate copy. A smaller type (Q8_0,
+  // Q4_0) saves DRAM and is used with a safety margin, so neurons near the
+  // threshold are loaded rather than missed; the loaded neurons' gates are
+  // then computed exactly from their units. Unset: chosen for the budget
+  // (choose_gate_copy, sparse_setup.h) — the gate's own type (exact) unless
+  // a Q8_0 copy lets the neuron stores hold more neurons.
   std::optional<tensor::TensorType> gate_copy;
+  // `--gate-copy exact`: the gate's own type whatever the budget.
+  bool exact_gate = false;
   // Gate kind: the fraction of neurons to skip, by the calibrated quantiles of
   // |act(gate)| (`sieve calibrate`); 0 = skip exactly the zero activations
   // (the oracle, for ReLU-family models).

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <optional>
 
 #include "flash/io/aligned_buffer.h"
 #include "flash/io/disk_profile.h"
@@ -151,6 +152,50 @@ SparsePlan plan_sparse_pack(const flash::PackFile& pack, const SparsePackRequest
     in.layers.push_back(needs);
   }
   return plan_sparse_memory(in, pack.where());
+}
+
+namespace {
+
+// Neurons the plan's stores hold, over every layer.
+int64_t stored_neurons(const SparsePlan& plan) {
+  int64_t neurons = 0;
+  for (size_t l = 0; l < plan.layers.size(); ++l) neurons += plan.layers[l].capacity * plan.inputs.layers[l].cluster;
+  return neurons;
+}
+
+std::optional<SparsePlan> feasible_plan(const flash::PackFile& pack, const SparsePackRequest& request) {
+  try {
+    return plan_sparse_pack(pack, request);
+  } catch (const Error&) {  // below this plan's minimum
+    return std::nullopt;
+  }
+}
+
+}  // namespace
+
+SparseOptions choose_gate_copy(const flash::PackFile& pack, const SparsePackRequest& r) {
+  SparseOptions exact = r.options;
+  if (exact.predictor != PredictorKind::gate || exact.gate_copy || exact.exact_gate) return exact;
+  exact.exact_gate = true;
+  constexpr tensor::TensorType kCopy = tensor::TensorType::Q8_0;
+  const model::HyperParams& hp = pack.hparams();
+  bool narrower = true;
+  for (int64_t l = 0; l < pack.n_layers(); ++l) {
+    const auto dim = static_cast<uint64_t>(hp.dim);
+    narrower = narrower && tensor::bytes_for(kCopy, dim) < tensor::bytes_for(pack.layout(l).gate_type, dim);
+  }
+  if (r.budget == UINT64_MAX || !narrower) return exact;
+  SparsePackRequest with_exact = r;
+  with_exact.options = exact;
+  const std::optional<SparsePlan> exact_plan = feasible_plan(pack, with_exact);
+  if (exact_plan && !exact_plan->shrunk) return exact;  // the window fits beside the exact gate
+  SparseOptions copy = r.options;
+  copy.gate_copy = kCopy;
+  SparsePackRequest with_copy = r;
+  with_copy.options = copy;
+  const std::optional<SparsePlan> copy_plan = feasible_plan(pack, with_copy);
+  if (copy_plan && (!exact_plan || stored_neurons(*copy_plan) > stored_neurons(*exact_plan))) return copy;
+  return exact;
 }
 
 std::unique_ptr<SparseFeedForward> build_sparse_ffn(const flash::PackFile& pack, const SparsePlan& plan,

@@ -49,6 +49,14 @@ bool units_carry_gate_rows(const flash::PackFile& pack, const SparseOptions& opt
 // lacks what the predictor needs.
 SparsePlan plan_sparse_pack(const flash::PackFile& pack, const SparsePackRequest& request);
 
+// request.options with the gate copy settled. Given (`--gate-copy TYPE` or
+// `exact`), or a predictor other than the gate: unchanged. Otherwise a float
+// gate (wider than Q8_0) under a budget its stores cannot fill the window in
+// becomes a Q8_0 copy when that plan is feasible and its stores hold more
+// neurons (the copy frees half the gate's DRAM; each unit then carries its
+// gate row) — or when only that plan is feasible. Else the exact gate.
+SparseOptions choose_gate_copy(const flash::PackFile& pack, const SparsePackRequest& request);
+
 // The FFN laid out by `plan`. The pack, pool, io and predictor must outlive it.
 std::unique_ptr<SparseFeedForward> build_sparse_ffn(const flash::PackFile& pack, const SparsePlan& plan,
                                                     const SparsePackRequest& request, ThreadPool& pool,

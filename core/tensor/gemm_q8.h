@@ -38,6 +38,12 @@ struct Q8GemmLayout {
   int sub_block = 0;  // values per scale; 0 = the type has no int8 GEMM layout
   int offset = 0;     // subtracted from every unsigned value
   bool has_min = false;
+  // Values per super-block when the sub-block scales are small integers times
+  // one float per super-block (IQ4_XS: 6-bit scales, one fp16 per 256) and the
+  // activation's dx is one per super-block too (Q8_K). The kernels then sum
+  // scale * (integer sum) over the super-block in int32 and convert once per
+  // super-block instead of once per sub-block. 0: a float scale per sub-block.
+  int int_scale_block = 0;
 };
 
 constexpr Q8GemmLayout q8_gemm_layout(TensorType type) {
@@ -48,8 +54,9 @@ constexpr Q8GemmLayout q8_gemm_layout(TensorType type) {
     case TensorType::Q6_K: return {16, 32, false};
     // Codebook levels stored as u = level + 128 (blocks_iq.h); IQ4_XS per 32-value sub-block.
     case TensorType::IQ4_NL:
-    case TensorType::IQ4_XS:
     case TensorType::MXFP4: return {32, 128, false};
+    // |sum over a super-block| <= 256 * 127 * 127 * 32 < 2^31: int32 holds it.
+    case TensorType::IQ4_XS: return {32, 128, false, 256};
     // Grid magnitudes times signs as u = value + 128, per 32-value sub-block (blocks_iq3.h).
     case TensorType::IQ3_XXS:
     case TensorType::IQ3_S: return {32, 128, false};
@@ -67,14 +74,18 @@ constexpr Q8GemmLayout q8_gemm_layout(TensorType type) {
   }
 }
 
-// Bytes of one sub-block of an AVX-512 packed group: values, scales, mins.
+// Bytes of one sub-block of an AVX-512 packed group: values, scales (float,
+// or int32 with int_scale_block), mins.
 constexpr size_t q8_sub_block_bytes(const Q8GemmLayout& l) {
   return static_cast<size_t>(l.sub_block) * kQ8GroupRows + 64 * (l.has_min ? 2 : 1);
 }
 
-// Bytes of one AVX-512 packed group of 16 rows of k values.
+// Bytes of one AVX-512 packed group of 16 rows of k values. With
+// int_scale_block, each super-block's sub-blocks are followed by the 16 rows'
+// float super-block scales.
 constexpr size_t q8_group_bytes(const Q8GemmLayout& l, int64_t k) {
-  return static_cast<size_t>(k / l.sub_block) * q8_sub_block_bytes(l);
+  const size_t super_scales = l.int_scale_block != 0 ? static_cast<size_t>(k / l.int_scale_block) * 64 : 0;
+  return static_cast<size_t>(k / l.sub_block) * q8_sub_block_bytes(l) + super_scales;
 }
 
 // Per activation sub-block: its scale, -offset * sum(x) and dx * sum(x).

@@ -15,6 +15,9 @@
 // its float accumulator with the row's scale times the vector's dx (and the
 // row's min times dx * sum x). Each lane follows exactly the same operations
 // whatever the other lanes hold, so results are per row and per vector.
+// Types with integer sub-block scales (IQ4_XS, Q8GemmLayout::int_scale_block)
+// multiply each sub-block's sum by the row's integer scale (vpmulld) and
+// convert once per super-block, as the AVX2 kernel does.
 
 #if !defined(__AVX512F__) || !defined(__AVX512BW__) || !defined(__AVX512VL__) || !defined(__AVX512VNNI__)
 #error "gemm_q8_avx512.cpp must be compiled with AVX-512 F/BW/VL and VNNI enabled (see core/tensor/CMakeLists.txt)"
@@ -81,24 +84,35 @@ void pack_rows(const void* rows, size_t row_stride, int64_t n_rows, int64_t k, v
   constexpr int kSub = kLayout.sub_block;
   constexpr size_t kSubBytes = q8_sub_block_bytes(kLayout);
   constexpr int kSubsPerBlock = T::kValues / kSub;
+  // With integer scales a block is one super-block, followed by its row scales.
+  constexpr bool kIntScales = kLayout.int_scale_block != 0;
+  static_assert(!kIntScales || (kLayout.int_scale_block == T::kValues && !kLayout.has_min),
+                "integer scales: one super-block per block, no mins");
+  constexpr size_t kBlockBytes = kSubsPerBlock * kSubBytes + (kIntScales ? 4 * kQ8GroupRows : 0);
   alignas(64) uint8_t stage[kQ8GroupRows][T::kValues];
   auto* out = static_cast<uint8_t*>(group);
   const auto* base = static_cast<const std::byte*>(rows);
   for (int64_t b = 0; b < k / T::kValues; ++b) {
-    uint8_t* sub0 = out + static_cast<size_t>(b * kSubsPerBlock) * kSubBytes;
+    uint8_t* sub0 = out + static_cast<size_t>(b) * kBlockBytes;
     auto* scale = reinterpret_cast<float*>(sub0 + kSub * kQ8GroupRows);
     float* min = kLayout.has_min ? scale + kQ8GroupRows : nullptr;
+    auto* super_scale = reinterpret_cast<float*>(sub0 + kSubsPerBlock * kSubBytes);
     constexpr size_t kFloatStride = kSubBytes / sizeof(float);
     for (int64_t r = 0; r < kQ8GroupRows; ++r) {
       if (r < n_rows) {
         const auto* blocks = reinterpret_cast<const Block*>(base + static_cast<size_t>(r) * row_stride);
-        T::unpack(blocks[b], stage[r], scale + r, min != nullptr ? min + r : nullptr, kFloatStride);
+        if constexpr (kIntScales) {
+          super_scale[r] = T::unpack_int(blocks[b], stage[r], reinterpret_cast<int32_t*>(scale) + r, kFloatStride);
+        } else {
+          T::unpack(blocks[b], stage[r], scale + r, min != nullptr ? min + r : nullptr, kFloatStride);
+        }
       } else {  // padding rows: zero values and scales, never stored
         std::memset(stage[r], 0, sizeof(stage[r]));
         for (int s = 0; s < kSubsPerBlock; ++s) {
-          scale[static_cast<size_t>(s) * kFloatStride + static_cast<size_t>(r)] = 0.0f;
+          scale[static_cast<size_t>(s) * kFloatStride + static_cast<size_t>(r)] = 0.0f;  // also integer 0
           if (min != nullptr) min[static_cast<size_t>(s) * kFloatStride + static_cast<size_t>(r)] = 0.0f;
         }
+        if constexpr (kIntScales) super_scale[r] = 0.0f;
       }
     }
     for (int c = 0; c < T::kValues / 16; ++c) {
@@ -189,31 +203,110 @@ void micro(const Q8GemmTask& t, int64_t group0, int64_t v0) {
   }
 }
 
-template <int kSub, bool kMin, int G>
-void micro_vectors(const Q8GemmTask& t, int64_t group0, int64_t v0, int64_t n_v) {
-  switch (n_v) {
-    case 1: micro<kSub, kMin, G, 1>(t, group0, v0); break;
-    case 2: micro<kSub, kMin, G, 2>(t, group0, v0); break;
-    case 3: micro<kSub, kMin, G, 3>(t, group0, v0); break;
-    case 4: micro<kSub, kMin, G, 4>(t, group0, v0); break;
-    case 5: micro<kSub, kMin, G, 5>(t, group0, v0); break;
-    default: micro<kSub, kMin, G, kVectorBlock>(t, group0, v0); break;
+// micro for integer sub-block scales (Q8GemmLayout::int_scale_block, no
+// mins): each sub-block's exact int32 sum is multiplied by the row's integer
+// scale and summed over the super-block, then converted once with the row's
+// float scale times the vector's dx. The same integers and float operations
+// as the AVX2 kernel, so the two agree to the bit.
+template <int kSub, int kSuper, int G, int V>
+void micro_int_scales(const Q8GemmTask& t, int64_t group0, int64_t v0) {
+  constexpr size_t kSubBytes = q8_sub_block_bytes(Q8GemmLayout{kSub, 0, false});
+  constexpr int kSubsPerSuper = kSuper / kSub;
+  constexpr size_t kSuperBytes = kSubsPerSuper * kSubBytes + 4 * kQ8GroupRows;
+  const uint8_t* w[G];
+  for (int g = 0; g < G; ++g) {
+    w[g] = reinterpret_cast<const uint8_t*>(t.groups) + static_cast<size_t>(group0 + g) * t.group_bytes;
+  }
+  const int8_t* x[V];
+  const Q8Meta* meta[V];
+  for (int v = 0; v < V; ++v) {
+    x[v] = t.x + static_cast<size_t>(v0 + v) * t.x_stride;
+    meta[v] = t.meta + static_cast<size_t>(v0 + v) * t.meta_stride;
+  }
+  __m512 acc[G][V];
+  for (int g = 0; g < G; ++g)
+    for (int v = 0; v < V; ++v) acc[g][v] = _mm512_setzero_ps();
+  for (int64_t sb = 0; sb < t.k / kSuper; ++sb) {
+    __m512i super_sums[G][V];
+    for (int g = 0; g < G; ++g)
+      for (int v = 0; v < V; ++v) super_sums[g][v] = _mm512_setzero_si512();
+    const size_t super_offset = static_cast<size_t>(sb) * kSuperBytes;
+    for (int j = 0; j < kSubsPerSuper; ++j) {
+      const int64_t s = sb * kSubsPerSuper + j;
+      const size_t sub_offset = super_offset + static_cast<size_t>(j) * kSubBytes;
+      __m512i sums[G][V];
+      for (int v = 0; v < V; ++v) {
+        const __m512i start = _mm512_set1_epi32(meta[v][s].offset_term);
+        for (int g = 0; g < G; ++g) sums[g][v] = start;
+      }
+      for (int step = 0; step < kSub / 4; ++step) {
+        __m512i wv[G];
+        for (int g = 0; g < G; ++g) wv[g] = _mm512_load_si512(w[g] + sub_offset + 64 * step);
+        for (int v = 0; v < V; ++v) {
+          const __m512i xv = _mm512_set1_epi32(load_i32(x[v] + s * kSub + 4 * step));
+          for (int g = 0; g < G; ++g) sums[g][v] = _mm512_dpbusd_epi32(sums[g][v], wv[g], xv);
+        }
+      }
+      for (int g = 0; g < G; ++g) {
+        const __m512i scale = _mm512_load_si512(w[g] + sub_offset + kSub * kQ8GroupRows);
+        for (int v = 0; v < V; ++v) {
+          super_sums[g][v] = _mm512_add_epi32(super_sums[g][v], _mm512_mullo_epi32(sums[g][v], scale));
+        }
+      }
+    }
+    for (int g = 0; g < G; ++g) {
+      const __m512 d = _mm512_load_ps(reinterpret_cast<const float*>(w[g] + super_offset + kSubsPerSuper * kSubBytes));
+      for (int v = 0; v < V; ++v) {
+        const __m512 factor = _mm512_mul_ps(d, _mm512_set1_ps(meta[v][sb * kSubsPerSuper].dx));
+        acc[g][v] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(super_sums[g][v]), factor, acc[g][v]);
+      }
+    }
+  }
+  for (int g = 0; g < G; ++g) {
+    const int64_t row0 = (group0 + g) * kQ8GroupRows;
+    const int64_t valid = std::min<int64_t>(kQ8GroupRows, t.n_rows - row0);
+    const auto mask = static_cast<__mmask16>((1u << valid) - 1u);
+    for (int v = 0; v < V; ++v) _mm512_mask_storeu_ps(t.y + (v0 + v) * t.ldy + row0, mask, acc[g][v]);
   }
 }
 
-template <int kSub, bool kMin>
+template <int kSub, bool kMin, int kSuper, int G, int V>
+void micro_any(const Q8GemmTask& t, int64_t group0, int64_t v0) {
+  if constexpr (kSuper != 0) {
+    static_assert(!kMin, "integer scales come without mins");
+    micro_int_scales<kSub, kSuper, G, V>(t, group0, v0);
+  } else {
+    micro<kSub, kMin, G, V>(t, group0, v0);
+  }
+}
+
+template <int kSub, bool kMin, int kSuper, int G>
+void micro_vectors(const Q8GemmTask& t, int64_t group0, int64_t v0, int64_t n_v) {
+  switch (n_v) {
+    case 1: micro_any<kSub, kMin, kSuper, G, 1>(t, group0, v0); break;
+    case 2: micro_any<kSub, kMin, kSuper, G, 2>(t, group0, v0); break;
+    case 3: micro_any<kSub, kMin, kSuper, G, 3>(t, group0, v0); break;
+    case 4: micro_any<kSub, kMin, kSuper, G, 4>(t, group0, v0); break;
+    case 5: micro_any<kSub, kMin, kSuper, G, 5>(t, group0, v0); break;
+    default: micro_any<kSub, kMin, kSuper, G, kVectorBlock>(t, group0, v0); break;
+  }
+}
+
+template <int kSub, bool kMin, int kSuper = 0>
 void gemm_q8(const Q8GemmTask& t) {
   const int64_t n_groups = (t.n_rows + kQ8GroupRows - 1) / kQ8GroupRows;
   for (int64_t v0 = 0; v0 < t.n_vectors; v0 += kVectorBlock) {
     const int64_t n_v = std::min<int64_t>(kVectorBlock, t.n_vectors - v0);
     int64_t g0 = 0;
-    for (; g0 + kGroupBlock <= n_groups; g0 += kGroupBlock) micro_vectors<kSub, kMin, kGroupBlock>(t, g0, v0, n_v);
-    for (; g0 < n_groups; ++g0) micro_vectors<kSub, kMin, 1>(t, g0, v0, n_v);
+    for (; g0 + kGroupBlock <= n_groups; g0 += kGroupBlock) micro_vectors<kSub, kMin, kSuper, kGroupBlock>(t, g0, v0, n_v);
+    for (; g0 < n_groups; ++g0) micro_vectors<kSub, kMin, kSuper, 1>(t, g0, v0, n_v);
   }
 }
 
 void gemm_q8_avx512(const Q8GemmTask& t) {
-  if (t.layout.sub_block == 16) {
+  if (t.layout.int_scale_block == 256 && t.layout.sub_block == 32 && !t.layout.has_min) {
+    gemm_q8<32, false, 256>(t);
+  } else if (t.layout.sub_block == 16) {
     gemm_q8<16, false>(t);
   } else if (t.layout.has_min) {
     gemm_q8<32, true>(t);

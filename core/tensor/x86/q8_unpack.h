@@ -133,6 +133,17 @@ struct IQ4_XSUnpack {
       scale[static_cast<size_t>(s) * stride] = d * static_cast<float>(iq4xs_scale(b, s) - 32);
     }
   }
+  // The integer-scale form (Q8GemmLayout::int_scale_block): the sub-block
+  // scales as integers in [-32, 31] to iscale[s * stride], the block's float
+  // scale returned.
+  static float unpack_int(const Block& b, uint8_t* u, int32_t* iscale, size_t stride) {
+    const __m128i table = shifted_table(kIq4nlValues);
+    for (int s = 0; s < kValues / kIqBlockElems; ++s) {
+      unpack_codebook32(b.qs + 16 * s, table, u + kIqBlockElems * s);
+      iscale[static_cast<size_t>(s) * stride] = iq4xs_scale(b, s) - 32;
+    }
+    return half_to_float(b.d);
+  }
 };
 
 }  // namespace

@@ -117,10 +117,11 @@ TEST_F(FlashCli, LogitsAgreeAcrossModes) {
 
 TEST_F(FlashCli, BenchMeasuresEachModeInAWorkerAndWritesJson) {
   EngineOptions o = engine_options(packed("synthA-q8_0"), EngineMode::flash, 64, 64);
+  o.batch = 3;  // the run's --batch: its scratch is part of the plan
   const uint64_t budget = unlimited_plan(o).minimum;  // every layer streamed
   const fs::path json_file = temp_folder() / "bench.json";
   const CliRun r = run_cli("bench -m " + quoted(packed("synthA-q8_0")) + " --budgets " + std::to_string(budget) +
-                           " --modes mmap,flash -n 3 -p 4 -t 2 --ctx 64 --json " + quoted(json_file));
+                           " --modes mmap,flash -n 3 -p 4 -t 2 --ctx 64 --batch 3 --json " + quoted(json_file));
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
   EXPECT_NE(r.out.find("tok/s"), std::string::npos) << r.out;
   const Json all = Json::parse(slurp(json_file));
@@ -130,6 +131,7 @@ TEST_F(FlashCli, BenchMeasuresEachModeInAWorkerAndWritesJson) {
   for (const Json& run : runs) {
     ASSERT_FALSE(run.contains("error")) << to_json_text(run);
     EXPECT_EQ(run.at("decode_tokens").get<int64_t>(), 3);
+    EXPECT_EQ(run.at("batch").get<int64_t>(), 3);  // the 4-token prompt in steps of 3 and 1
     EXPECT_GT(run.at("decode_tokens_per_second").get<double>(), 0.0);
     EXPECT_GT(run.at("peak_rss_bytes").get<int64_t>(), 0);
     const Json& cg = run.at("cgroup");
@@ -148,6 +150,9 @@ TEST_F(FlashCli, BenchMeasuresEachModeInAWorkerAndWritesJson) {
 
   const CliRun bad = run_cli("bench -m " + quoted(packed("synthA-q8_0")) + " --modes warp");
   EXPECT_EQ(bad.exit_code, 2);
+  const CliRun bad_batch = run_cli("bench -m " + quoted(packed("synthA-q8_0")) + " --batch 0");
+  EXPECT_EQ(bad_batch.exit_code, 2);
+  EXPECT_NE(bad_batch.err.find("--batch"), std::string::npos) << bad_batch.err;
 }
 
 // Flash mode on a Mixture-of-Experts GGUF (no pack): the expert table, and

@@ -172,6 +172,12 @@ TEST_F(SparseCli, BadSparseOptionsAreUsageErrors) {
     EXPECT_EQ(r.exit_code, 2) << bad << ": " << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << bad << ": " << r.err;
   }
+  const test::CliResult copy = run_sieve(run + "--mode sparse --gate-copy q9_9");
+  EXPECT_NE(copy.err.find("expected auto, exact or a tensor type"), std::string::npos) << copy.err;
+  for (const char* good : {"auto", "exact", "q8_0"}) {
+    const test::CliResult r = run_sieve(run + "--mode sparse --gate-copy " + std::string(good));
+    EXPECT_EQ(r.exit_code, 0) << good << ": " << r.err;
+  }
   EXPECT_EQ(run_sieve("bench -m " + pack + " --modes flash --window 2").exit_code, 2);
   EXPECT_EQ(run_sieve("bench -m " + pack + " --modes sparse --window 1,x").exit_code, 2);
   // A plain GGUF cannot run sparse: one line naming the file.

@@ -179,6 +179,7 @@ TEST(SparseEngine, TheMergeGapIsTheDisksFixedCostPerReadInBytes) {
 
 TEST(SparseEngine, ThePlanRespectsTheBudgetAndRefusesLessThanTheMinimum) {
   EngineOptions o = options_for(synth_pack(kF16), EngineMode::sparse, 8);
+  o.sparse.exact_gate = true;  // below its minimum the default would keep a Q8_0 copy (next test)
   const SparsePlan full = plan_of(o, 0);
   EXPECT_NE(full.describe().find("neuron stores"), std::string::npos) << full.describe();
   for (double f : {0.0, 0.1, 0.5, 0.9, 1.0, 2.0}) {
@@ -208,6 +209,43 @@ TEST(SparseEngine, ThePlanRespectsTheBudgetAndRefusesLessThanTheMinimum) {
   EngineOptions small = o;
   small.sparse.window = 0;
   EXPECT_LT(plan_of(small, 0).store_bytes, full.store_bytes);
+}
+
+// `--gate-copy auto` (the default): a float gate stays exact unless a tight
+// budget's stores would hold more neurons beside a Q8_0 copy, or only the copy
+// fits. The copy is used with a margin and the loaded neurons' gates are
+// computed exactly, so the output still follows dense mode.
+TEST(SparseEngine, ATightBudgetKeepsAQ8CopyOfAFloatGate) {
+  const std::filesystem::path pack = synth_pack(kF16);
+  EngineOptions o = options_for(pack, EngineMode::sparse, 8);
+  EngineOptions exact = o;
+  exact.sparse.exact_gate = true;
+  const SparsePlan exact_full = plan_of(exact, 0);
+  auto predictor_of = [](const SparsePlan& p) { return p.inputs.predictor_text; };
+  EXPECT_NE(predictor_of(plan_of(o, 0)).find("exact"), std::string::npos);  // no budget
+  EXPECT_NE(predictor_of(plan_of(o, exact_full.total())).find("exact"), std::string::npos);  // the window fits
+  const uint64_t tight = exact_full.minimum - 1;  // below the exact gate's minimum
+  const SparsePlan copy = plan_of(o, tight);
+  EXPECT_NE(predictor_of(copy).find("Q8_0 copy"), std::string::npos) << copy.describe();
+  EXPECT_LE(copy.total(), tight);
+
+  auto dense = Engine::load(options_for(pack, EngineMode::dense));
+  const std::vector<int32_t> prompt = prompt_for(*dense, 11);
+  const Greedy expected = greedy(*dense, prompt, 6);
+  o.dram_budget.bytes = tight;
+  auto sparse = Engine::load(o);
+  EXPECT_NE(sparse->model().memory_plan.find("Q8_0 copy"), std::string::npos) << sparse->model().memory_plan;
+  const Greedy got = greedy(*sparse, prompt, 6);
+  EXPECT_EQ(got.tokens, expected.tokens);
+  for (size_t i = 0; i < got.logits.size(); ++i) {
+    EXPECT_LE(max_abs_diff(got.logits[i], expected.logits[i]), 1e-3f * std::max(1.0f, max_abs(expected.logits[i])))
+        << "step " << i;
+  }
+  // A Q8_0 gate is never copied to Q8_0; `--gate-copy exact` is refused below its minimum.
+  EngineOptions q8 = options_for(synth_pack(kQ8), EngineMode::sparse, 8);
+  EXPECT_NE(predictor_of(plan_of(q8, plan_of(q8, 0).minimum)).find("exact"), std::string::npos);
+  exact.dram_budget.bytes = tight;
+  EXPECT_THROW(Engine::load(exact), Error);
 }
 
 TEST(SparseEngine, AReadErrorIsAnErrorAndTheEngineCarriesOn) {

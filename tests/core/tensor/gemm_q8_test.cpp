@@ -3,9 +3,10 @@
 // vec_dot of each row with each activation (partial row groups, 1..13
 // vectors, several blocks and sub-blocks per row, extreme bytes), and the
 // AVX2 kernel against the AVX-512 VNNI one bit for bit. Both sum exact
-// integer products per sub-block and then do the same float operations per
-// row, so any integer error (a saturated vpmaddubsw pair, a wrapped int16
-// chain) shows as a difference, however small.
+// integer products per sub-block (per super-block, times integer scales, for
+// IQ4_XS) and then do the same float operations per row, so any integer
+// error (a saturated vpmaddubsw pair, a wrapped int16 chain, an int32 that
+// overflows) shows as a difference, however small.
 
 #include <gtest/gtest.h>
 
