@@ -59,6 +59,7 @@ const std::vector<OptionSpec>& bench_options() {
       {"window", 0, true, "sparse: window sizes in tokens, comma-separated; one sparse run each (default 4)", "LIST"},
       {"no-pin-hot", 0, false, "sparse: do not pin hot neurons", ""},
       {"no-neuron-units", 0, false, "sparse: read clusters even when the pack has per-neuron units", ""},
+      {"whole-unit-reads", 0, false, "sparse: read per-neuron units whole, page padding included", ""},
       {"merge-gap", 0, true, "sparse: read through holes up to this size (default: by --disk-profile, else 0)", "SIZE"},
       {"reference", 0, true,
        "also time the reference (llama.cpp over mmap) at each budget under the same memory limit: the path of "
@@ -417,6 +418,7 @@ Settings read_settings(const Args& args) {
   }
   if (args.has("no-pin-hot")) s.sparse_args.push_back("--no-pin-hot");
   if (args.has("no-neuron-units")) s.sparse_args.push_back("--no-neuron-units");
+  if (args.has("whole-unit-reads")) s.sparse_args.push_back("--whole-unit-reads");
   if (auto windows = args.get("window")) {
     s.windows.clear();
     for (const std::string& w : split_list(*windows)) s.windows.push_back(parse_window(w));

@@ -31,6 +31,8 @@ inline std::vector<OptionSpec> mode_option_specs() {
       {"window", 0, true, "sparse: size each layer's neuron store for the neurons of K + 1 tokens (default 4)", "K"},
       {"no-pin-hot", 0, false, "sparse: do not pin the most often active neurons", ""},
       {"no-neuron-units", 0, false, "sparse: read clusters of neurons even when the pack has per-neuron units", ""},
+      {"whole-unit-reads", 0, false, "sparse: read per-neuron units whole, page padding included (default: their "
+       "used bytes, to the disk's alignment)", ""},
       {"disk-profile", 0, true, "sparse: a `sieve probe-disk --json` profile to size merged reads by", "FILE"},
       {"merge-gap", 0, true, "sparse: read through holes up to this size between wanted neurons, e.g. 0 or 16K "
        "(default: chosen from --disk-profile, else 0)", "SIZE"},
@@ -47,7 +49,7 @@ inline std::vector<OptionSpec> with_mode_options(std::vector<OptionSpec> specs) 
 // The sparse-mode options given on the command line (empty when none).
 inline std::vector<std::string> given_sparse_options(const Args& args) {
   std::vector<std::string> given;
-  for (const char* name : {"predictor", "gate-copy", "sparsity", "window", "no-pin-hot", "no-neuron-units", "disk-profile", "merge-gap"}) {
+  for (const char* name : {"predictor", "gate-copy", "sparsity", "window", "no-pin-hot", "no-neuron-units", "whole-unit-reads", "disk-profile", "merge-gap"}) {
     if (args.has(name)) given.push_back(name);
   }
   return given;
@@ -95,6 +97,7 @@ inline void apply_sparse_options(const Args& args, EngineOptions& options, bool 
   if (auto window = args.get("window"); window && !window_list) s.window = parse_window(*window);
   if (args.has("no-pin-hot")) s.pin_hot = false;
   if (args.has("no-neuron-units")) s.neuron_units = false;
+  if (args.has("whole-unit-reads")) s.sector_unit_reads = false;
   if (auto profile = args.get("disk-profile")) options.flash.disk_profile = *profile;
   if (args.has("merge-gap")) {
     const uint64_t gap = args.get_size("merge-gap", 0);

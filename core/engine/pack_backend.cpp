@@ -58,6 +58,10 @@ sparse::SparsePackRequest sparse_request(const PackFile& pack, const BackendOpti
   r.max_batch = static_cast<int>(options.batch);
   r.queue_depth = options.tuning.queue_depth;
   r.disk_profile = options.tuning.disk_profile;
+  // What the file's direct reads must align to (sector reads of per-neuron units).
+  if (r.options.neuron_units && r.options.sector_unit_reads && pack.has_neuron_units()) {
+    r.io_alignment = DirectFile::open(pack.gguf().path().string()).required_alignment();
+  }
   r.options = sparse::choose_gate_copy(pack, r);
   return r;
 }

@@ -23,6 +23,7 @@ void ReadRounds::submit(int side, std::span<const flash::ReadRequest> wanted) {
   bytes_read_ += reader.plan().read_bytes;
   bytes_wanted_ += reader.plan().requested_bytes;
   reads_ += reader.plan().reads.size();
+  peak_staging_ = std::max(peak_staging_, reader.plan().staging_bytes);
 }
 
 bool ReadRounds::landed(int side) {

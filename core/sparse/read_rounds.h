@@ -43,6 +43,7 @@ class ReadRounds {
   uint64_t bytes_wanted() const { return bytes_wanted_; }  // the requested ranges alone
   uint64_t reads() const { return reads_; }                // read requests issued (after merging and splitting)
   double wait_seconds() const { return wait_seconds_; }
+  uint64_t peak_staging() const { return peak_staging_; }  // the most staging one round planned
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -50,6 +51,7 @@ class ReadRounds {
   std::vector<uint8_t> in_flight_;
   uint64_t bytes_read_ = 0, bytes_wanted_ = 0, reads_ = 0;
   double wait_seconds_ = 0;
+  uint64_t peak_staging_ = 0;
 };
 
 // The most staging a round's reads can take, as the read planner merges them

@@ -9,8 +9,19 @@
 namespace sieve::sparse {
 namespace {
 
-flash::PlanOptions round_plan(const SparseFfnOptions& options) {
+// Decode reads are aligned to the layers' unit read alignment when they set
+// one (sectors, not pages), else to pages.
+uint32_t read_alignment(const std::vector<SparseLayer>& layers) {
+  uint32_t alignment = flash::kDefaultIoAlignment;
+  for (const SparseLayer& l : layers) {
+    if (l.neuron_units && l.unit_read_alignment > 0) alignment = std::min(alignment, l.unit_read_alignment);
+  }
+  return alignment;
+}
+
+flash::PlanOptions round_plan(const SparseFfnOptions& options, const std::vector<SparseLayer>& layers) {
   flash::PlanOptions plan;
+  plan.alignment = read_alignment(layers);
   plan.merge_gap = options.merge_gap;
   plan.max_read = options.max_read;
   return plan;
@@ -20,7 +31,7 @@ flash::PlanOptions round_plan(const SparseFfnOptions& options) {
 // typically), and the staging each may use. A round takes loaded units while
 // the staging their reads could need stays within it (RoundBound).
 constexpr int kRoundSides = 8;
-constexpr uint64_t kRoundStaging = uint64_t{2} << 20;
+constexpr uint64_t kRoundStaging = uint64_t{512} << 10;
 constexpr size_t kMaxRoundUnits = 512;
 // Hot units: active at least this often (calibrated, or over the first
 // kLearnTokens decoded tokens).
@@ -80,7 +91,7 @@ std::vector<PrefillLayer> prefill_layers(const std::vector<SparseLayer>& layers)
 }  // namespace
 
 UnitGeometry SparseFeedForward::decode_units(const SparseLayer& layer, bool gate_rows) {
-  return layer.neuron_units ? unit_geometry(*layer.neuron_units, layer.layout, gate_rows)
+  return layer.neuron_units ? unit_geometry(*layer.neuron_units, layer.layout, gate_rows, layer.unit_read_alignment)
                             : unit_geometry(layer.layout, gate_rows);
 }
 
@@ -112,14 +123,15 @@ SparseFeedForward::SparseFeedForward(const model::HyperParams& hp, ThreadPool& p
                                      Predictor& predictor, std::vector<SparseLayer> layers,
                                      const SparseFfnOptions& options)
     : hp_(hp),
+      pool_(pool),
       io_(io),
       predictor_(predictor),
       options_(options),
       kernel_(hp, pool, layouts_of(layers)),
       prefill_(hp, pool, io, prefill_layers(layers), options.max_batch, options.max_read),
-      rounds_(io, round_plan(options), kRoundSides),
+      rounds_(io, round_plan(options, layers), kRoundSides),
       round_of_(static_cast<size_t>(kRoundSides)),
-      bound_(std::max<uint64_t>(flash::kDefaultIoAlignment, io.file().required_alignment()), options.merge_gap) {
+      bound_(std::max<uint64_t>(read_alignment(layers), io.file().required_alignment()), options.merge_gap) {
   if (options.predict_chunks < 1) throw Error("sparse FFN: predict_chunks must be at least 1.");
   if (static_cast<int64_t>(layers.size()) != hp.n_layers) throw Error("sparse FFN: one layer description per layer is needed.");
   const std::vector<UnitGeometry> units = geometries_of(layers, options.gate_rows);
@@ -258,6 +270,10 @@ void SparseFeedForward::start_warming(LayerState& s) {
   }
   victims_.clear();
   if (loaded_.empty()) return;
+  // Chosen by use, read in file order: RoundBound bounds a round's staging
+  // for ranges in ascending order only (out of order, a round of units spread
+  // over the layer merged into groups far above its staging).
+  std::sort(loaded_.begin(), loaded_.end(), [](const UnitRef& a, const UnitRef& b) { return a.unit < b.unit; });
   warm_counts_before_ = {rounds_.bytes_read(), rounds_.bytes_wanted(), rounds_.reads()};
   warm_wait_before_ = rounds_.wait_seconds();
   submitted_ = rounds_begun_ = rounds_done_ = 0;
@@ -275,7 +291,7 @@ void SparseFeedForward::finish_warming() {
   try {
     const auto sides = static_cast<size_t>(rounds_.sides());
     while (rounds_done_ < rounds_begun_) {
-      rounds_.wait(static_cast<int>(rounds_done_ % sides));
+      wait_round(static_cast<int>(rounds_done_ % sides));
       ++rounds_done_;
       submit_ready(s);
     }
@@ -399,6 +415,11 @@ void SparseFeedForward::submit_ready(LayerState& s) {
   }
 }
 
+void SparseFeedForward::wait_round(int side) {
+  if (!rounds_.landed(side)) pool_.rest();  // the reaper and the kernel's completions need the cores more
+  rounds_.wait(side);
+}
+
 // Computes the rounds in the order they were submitted, submitting more as
 // sides free up. The order of the kernel's additions never depends on when
 // reads land, so the output does not either.
@@ -406,7 +427,7 @@ void SparseFeedForward::compute_rounds(LayerState& s) {
   const auto sides = static_cast<size_t>(rounds_.sides());
   while (rounds_done_ < rounds_begun_) {
     const auto side = static_cast<int>(rounds_done_ % sides);
-    rounds_.wait(side);
+    wait_round(side);
     ++rounds_done_;
     const Round round = round_of_[static_cast<size_t>(side)];
     submit_ready(s);  // the freed side takes the next round before this one is computed
@@ -428,7 +449,7 @@ void SparseFeedForward::run_spill(LayerState& s) {
       spill_refs_.push_back({unit, dest});
     }
     rounds_.submit(0, wanted_);
-    rounds_.wait(0);
+    wait_round(0);
     kernel_.add_now(spill_refs_);  // the spill buffer is reused by the next round
   }
 }
@@ -520,6 +541,8 @@ SparseStats SparseFeedForward::stats() const {
   s.reads = rounds_.reads() - warm_reads;
   s.prefill_bytes_read = prefill_.bytes_read() + warm_read;
   s.prefill_wait_seconds = prefill_.wait_seconds() + warm_wait;
+  s.peak_round_staging = rounds_.peak_staging();
+  s.round_staging = round_staging_;
   return s;
 }
 

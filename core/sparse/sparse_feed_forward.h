@@ -69,6 +69,11 @@ struct SparseLayer {
   // The layer's per-neuron units, read in decode instead of the bundles when set.
   std::optional<flash::NeuronUnitLayout> neuron_units;
   uint64_t units_file_offset = 0;  // of the first unit
+  // Per-neuron units: 0 reads each unit whole (its page padding included); the
+  // file's direct-I/O alignment (a power of two, e.g. 512) reads only the
+  // unit's used bytes rounded up to it, into store slots of that size
+  // (unit_geometry). Decode's reads are then aligned to it, not to pages.
+  uint32_t unit_read_alignment = 0;
 };
 
 struct SparseFfnOptions {
@@ -96,6 +101,8 @@ struct SparseStats {
   double prefill_wait_seconds = 0;
   uint64_t ffn_bytes_per_token = 0;  // every layer's bundles: what streaming a whole token reads
   bool per_neuron_units = false;     // decode read the pack's per-neuron units
+  uint64_t peak_round_staging = 0;   // the most staging one round of reads took (prompt warming too)
+  uint64_t round_staging = 0;        // what a round may take (RoundBound), as planned
 };
 
 class SparseFeedForward final : public model::FeedForward, private PrefillListener {
@@ -145,6 +152,8 @@ class SparseFeedForward final : public model::FeedForward, private PrefillListen
   void want_unit(const LayerState& s, int32_t unit, std::byte* dest);
   void submit_ready(LayerState& s);
   void compute_rounds(LayerState& s);
+  // Waits for a round; idle pool workers sleep meanwhile if it has not landed.
+  void wait_round(int side);
   void run_spill(LayerState& s);
   void forget_failed_loads(LayerState& s);
   void start_warming(LayerState& s);
@@ -155,6 +164,7 @@ class SparseFeedForward final : public model::FeedForward, private PrefillListen
   std::span<const UnitRef> refs(size_t first, size_t count) const;
 
   const model::HyperParams& hp_;
+  ThreadPool& pool_;
   flash::IoEngine& io_;
   Predictor& predictor_;
   SparseFfnOptions options_;

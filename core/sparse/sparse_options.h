@@ -38,6 +38,11 @@ struct SparseOptions {
   // Read the pack's per-neuron units in decode when it has them (`sieve pack
   // --neuron-units`); false: the bundles' clusters (`--no-neuron-units`).
   bool neuron_units = true;
+  // Per-neuron units are read as their used bytes rounded up to the file's
+  // direct-I/O alignment (512 B on most disks) into slots of that size, when
+  // that is below the unit's whole pages; false: whole units, page padding
+  // included (`--whole-unit-reads`). The same bytes are computed either way.
+  bool sector_unit_reads = true;
   // Holes up to this many bytes between wanted units are read through
   // (`--merge-gap`); unset: chosen from the disk profile (sparse_plan.h).
   std::optional<uint32_t> merge_gap = {};

@@ -43,6 +43,11 @@ std::string parts_text(const SparsePlan& plan, uint64_t minimum_stores) {
   return text;
 }
 
+// Unit sizes exactly when they are not whole KiB (sector-sized units: 3584 B).
+std::string unit_size_text(uint64_t bytes) {
+  return bytes % 1024 == 0 ? format_size(bytes) : std::to_string(bytes) + " B";
+}
+
 void add_line(std::string& out, const char* format, const std::string& a, const std::string& b) {
   char line[256];
   std::snprintf(line, sizeof line, format, a.c_str(), b.c_str());
@@ -152,7 +157,7 @@ std::string SparsePlan::describe() const {
   const std::string caps = cap_lo == cap_hi ? std::to_string(cap_lo) : std::to_string(cap_lo) + "-" + std::to_string(cap_hi);
   std::snprintf(line, sizeof line, "  %-28s %12s  (%zu layers x %s of %lld units of %s, %.1f%%; up to %lld pinned hot)\n",
                 "neuron stores", format_size(store_bytes).c_str(), layers.size(), caps.c_str(),
-                static_cast<long long>(units), format_size(first.unit_bytes).c_str(),
+                static_cast<long long>(units), unit_size_text(first.unit_bytes).c_str(),
                 100.0 * static_cast<double>(cap_hi) / static_cast<double>(std::max<int64_t>(1, units)),
                 static_cast<long long>(hot));
   out += line;
@@ -165,7 +170,7 @@ std::string SparsePlan::describe() const {
                                 : first.cluster > 1   ? "cluster of " + std::to_string(first.cluster) + " neurons"
                                                       : "unit";
   std::snprintf(line, sizeof line, "  reads: %s per %s%s; holes up to %s read through (%s)\n",
-                format_size(first.unit_bytes).c_str(), unit_kind.c_str(),
+                unit_size_text(first.unit_bytes).c_str(), unit_kind.c_str(),
                 inputs.gate_rows ? " (gate, up and down)" : " (up and down; the gate comes from the predictor)",
                 format_size(inputs.merge_gap).c_str(), inputs.merge_source.c_str());
   out += line;

@@ -4,6 +4,7 @@
 #include <numeric>
 #include <optional>
 
+#include "flash/io/aligned_buffer.h"
 #include "flash/io/disk_profile.h"
 #include "sparse/gate_predictor.h"
 #include "sparse/predictor_factory.h"
@@ -80,9 +81,13 @@ std::vector<flash::BundleLayout> all_layouts(const flash::PackFile& pack) {
 }
 
 // Where each layer's units are (stores not sized yet).
-std::vector<SparseLayer> sparse_layers(const flash::PackFile& pack, const SparseOptions& options) {
+std::vector<SparseLayer> sparse_layers(const flash::PackFile& pack, const SparsePackRequest& r) {
+  const SparseOptions& options = r.options;
   std::vector<SparseLayer> layers;
   const bool units = options.neuron_units && pack.has_neuron_units();
+  // Sector reads need an alignment below a page; buffered files (1) and
+  // page-aligned ones read whole units.
+  const bool sectors = options.sector_unit_reads && r.io_alignment >= 512 && r.io_alignment < flash::kDefaultIoAlignment;
   for (int64_t l = 0; l < pack.n_layers(); ++l) {
     SparseLayer layer;
     layer.layout = pack.layout(l);
@@ -90,6 +95,7 @@ std::vector<SparseLayer> sparse_layers(const flash::PackFile& pack, const Sparse
     if (units) {
       layer.neuron_units = pack.neuron_unit_layout(l);
       layer.units_file_offset = pack.neuron_units_file_offset(l);
+      if (sectors) layer.unit_read_alignment = r.io_alignment;
     }
     layers.push_back(std::move(layer));
   }
@@ -109,7 +115,7 @@ bool units_carry_gate_rows(const flash::PackFile& pack, const SparseOptions& opt
 SparsePlan plan_sparse_pack(const flash::PackFile& pack, const SparsePackRequest& r) {
   const model::HyperParams& hp = pack.hparams();
   const std::vector<flash::BundleLayout> layouts = all_layouts(pack);
-  const std::vector<SparseLayer> layers = sparse_layers(pack, r.options);
+  const std::vector<SparseLayer> layers = sparse_layers(pack, r);
   const bool gate_rows = units_carry_gate_rows(pack, r.options);
   SparsePlanInputs in;
   in.budget = r.budget;
@@ -199,7 +205,7 @@ SparseOptions choose_gate_copy(const flash::PackFile& pack, const SparsePackRequ
 std::unique_ptr<SparseFeedForward> build_sparse_ffn(const flash::PackFile& pack, const SparsePlan& plan,
                                                     const SparsePackRequest& r, ThreadPool& pool, flash::IoEngine& io,
                                                     Predictor& predictor, uint32_t max_read) {
-  std::vector<SparseLayer> layers = sparse_layers(pack, r.options);
+  std::vector<SparseLayer> layers = sparse_layers(pack, r);
   for (int64_t l = 0; l < pack.n_layers(); ++l) {
     SparseLayer& layer = layers[static_cast<size_t>(l)];
     layer.capacity = plan.layers[static_cast<size_t>(l)].capacity;

@@ -35,6 +35,10 @@ struct SparsePackRequest {
   int max_batch = 64;
   uint32_t queue_depth = 32;
   std::string disk_profile;              // a probe-disk JSON file, or empty
+  // The pack file's direct-I/O alignment (DirectFile::required_alignment):
+  // per-neuron units are read to it (SparseLayer::unit_read_alignment) when
+  // options.sector_unit_reads; 0: whole units.
+  uint32_t io_alignment = 0;
 };
 
 // Whether units carry their gate rows: unless the predictor hands over the

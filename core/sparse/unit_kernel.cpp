@@ -84,7 +84,13 @@ UnitGeometry unit_geometry(const flash::BundleLayout& layout, bool with_gate) {
   return g;
 }
 
-UnitGeometry unit_geometry(const flash::NeuronUnitLayout& units, const flash::BundleLayout& bundles, bool with_gate) {
+UnitGeometry unit_geometry(const flash::NeuronUnitLayout& units, const flash::BundleLayout& bundles, bool with_gate,
+                           uint32_t read_alignment) {
+  // Reads of used bytes rounded to the alignment, when that is shorter than the unit.
+  size_t read = units.unit_bytes;
+  if (read_alignment > 0 && (read_alignment & (read_alignment - 1)) == 0) {
+    read = std::min(read, static_cast<size_t>(flash::align_up(units.used_bytes(), read_alignment)));
+  }
   UnitGeometry g;
   g.gate_type = units.gate_type;
   g.up_type = units.up_type;
@@ -96,13 +102,13 @@ UnitGeometry unit_geometry(const flash::NeuronUnitLayout& units, const flash::Bu
   g.up_row_bytes = units.up_row_bytes;
   g.stride = units.unit_bytes;
   g.offset = 0;
-  g.read_bytes = units.unit_bytes;  // whole pages: read straight into the slot
+  g.read_bytes = read;  // whole pages or sectors: read straight into the slot
   g.up_at = units.up_offset;
   g.down_at = units.down_offset;
   g.carries_gate = with_gate;
   g.gate_from_bundles = with_gate;
-  g.gate_at = units.unit_bytes;
-  g.bytes = units.unit_bytes + (with_gate ? units.gate_row_bytes : 0);
+  g.gate_at = read;
+  g.bytes = read + (with_gate ? units.gate_row_bytes : 0);
   g.bundle_cluster = bundles.cluster;
   g.bundle_stride = bundles.bundle_bytes;
   g.per_neuron_units = true;
@@ -256,6 +262,10 @@ void UnitKernel::finish(float* y) {
     const TensorType type = geometry_.h_rounding;
     k[type].quantize(h_.data(), h_quantized_.data(), geometry_.n_units);
     k[type].dequantize(h_quantized_.data(), h_.data(), geometry_.n_units);
+    // The columns in the order of their neurons, whichever were found in DRAM
+    // and whichever were read: the sum, and so the output, depends only on the
+    // set of active neurons, not on what the store held (budget, window, merge gap).
+    std::sort(deferred_.begin(), deferred_.end(), [](const UnitRef& a, const UnitRef& b) { return a.unit < b.unit; });
     parts_ = std::min<int64_t>(partitions_, static_cast<int64_t>(deferred_.size()));
     pool_.parallel_for(parts_, [this](int64_t begin, int64_t end) { add_deferred_columns(begin, end); }, 1);
     deferred_.clear();

@@ -87,7 +87,12 @@ struct UnitGeometry {
 };
 // `with_gate`: whether units carry their gate rows.
 UnitGeometry unit_geometry(const flash::BundleLayout& layout, bool with_gate);
-UnitGeometry unit_geometry(const flash::NeuronUnitLayout& units, const flash::BundleLayout& bundles, bool with_gate);
+// read_alignment: 0 reads (and stores) each per-neuron unit whole, padding
+// included; a power of two below the unit's size reads only its used bytes
+// rounded up to it (the file's direct-I/O alignment: 512 B on most disks), so
+// a store slot is smaller and holds the same unit.
+UnitGeometry unit_geometry(const flash::NeuronUnitLayout& units, const flash::BundleLayout& bundles, bool with_gate,
+                           uint32_t read_alignment = 0);
 
 struct UnitRef {
   int32_t unit = 0;

@@ -6,8 +6,16 @@ namespace sieve {
 namespace {
 // How long an idle worker polls for the next job before sleeping. Decode issues
 // a matrix-vector product every few microseconds, so a short spin avoids most
-// sleeps; a sleeping pool costs nothing.
-constexpr int kSpinIterations = 20000;
+// sleeps; a sleeping pool costs nothing. About 0.1 ms (a pause is ~140 cycles
+// on recent x86): longer spins took the cores from the I/O threads and from
+// other processes, and since a call no longer waits for a sleeping worker
+// (join_), a worker that wakes late only costs that call its share of help.
+constexpr int kSpinIterations = 2000;
+
+constexpr uint64_t kJoinedMask = (uint64_t{1} << 31) - 1;
+constexpr uint64_t kClosed = uint64_t{1} << 31;
+uint64_t join_word(uint64_t generation) { return (generation & kJoinedMask) << 32; }
+bool same_call(uint64_t word, uint64_t generation) { return (word >> 32) == (generation & kJoinedMask); }
 
 inline void cpu_relax() {
 #if defined(__x86_64__) || defined(_M_X64)
@@ -59,12 +67,16 @@ void ThreadPool::parallel_for(int64_t n, RangeFn fn, int64_t min_chunk) {
     job_n_ = n;
     chunk_ = std::max(min_chunk, (n + target_chunks - 1) / target_chunks);
     next_chunk_.store(0, std::memory_order_relaxed);
-    pending_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
+    done_.store(0, std::memory_order_relaxed);
+    resting_.store(false, std::memory_order_relaxed);
+    join_.store(join_word(generation_.load(std::memory_order_relaxed) + 1), std::memory_order_relaxed);
     generation_.fetch_add(1, std::memory_order_release);
   }
   wake_.notify_all();
   run_chunks();
-  while (pending_.load(std::memory_order_acquire) != 0) cpu_relax();
+  // Every chunk is taken: workers that have not joined yet never will.
+  const auto joined = static_cast<int>(join_.fetch_or(kClosed, std::memory_order_acq_rel) & kJoinedMask);
+  while (done_.load(std::memory_order_acquire) != joined) cpu_relax();
   job_ = nullptr;
 }
 
@@ -73,6 +85,7 @@ void ThreadPool::worker_loop(int /*index*/) {
   for (;;) {
     uint64_t gen = generation_.load(std::memory_order_acquire);
     for (int spin = 0; gen == seen && spin < kSpinIterations; ++spin) {
+      if (resting_.load(std::memory_order_relaxed)) break;
       cpu_relax();
       gen = generation_.load(std::memory_order_acquire);
     }
@@ -86,8 +99,16 @@ void ThreadPool::worker_loop(int /*index*/) {
       std::lock_guard lock(mutex_);  // pairs with the publisher: job fields are visible
       if (stopping_) return;
     }
+    // Join the call unless it is closed (the caller ran every chunk) or
+    // already followed by another one (then the next turn of the loop sees it).
+    uint64_t word = join_.load(std::memory_order_acquire);
+    bool joined = false;
+    while (!joined && same_call(word, gen) && (word & kClosed) == 0) {
+      joined = join_.compare_exchange_weak(word, word + 1, std::memory_order_acq_rel, std::memory_order_acquire);
+    }
+    if (!joined) continue;
     run_chunks();
-    pending_.fetch_sub(1, std::memory_order_acq_rel);
+    done_.fetch_add(1, std::memory_order_acq_rel);
   }
 }
 

@@ -6,6 +6,12 @@
 // Workers spin briefly before sleeping so back-to-back calls in the decode loop
 // (dozens per token) do not pay a futex wake-up each. One pool serves one
 // caller at a time; calls from several threads at once are serialised.
+//
+// A worker takes part in a call only if it joins before the caller has run
+// out of chunks: the caller then closes the call and waits only for the
+// workers that joined (they are mid-chunk), never for one still asleep or
+// descheduled — on a machine with more runnable threads than cores that wait
+// was a whole scheduler time slice, spent spinning.
 
 #include <atomic>
 #include <condition_variable>
@@ -53,6 +59,10 @@ class ThreadPool {
 
   // Splits [0, n) into chunks of at least `min_chunk` and runs them in parallel.
   void parallel_for(int64_t n, RangeFn fn, int64_t min_chunk = 1);
+  // The caller is about to block (on reads, say) for longer than a spin:
+  // idle workers go to sleep now instead of spinning, leaving the cores to
+  // the threads that do the I/O. The next parallel_for wakes them.
+  void rest() { resting_.store(true, std::memory_order_relaxed); }
 
  private:
   void worker_loop(int index);
@@ -68,7 +78,12 @@ class ThreadPool {
   int64_t job_n_ = 0;
   int64_t chunk_ = 1;
   std::atomic<int64_t> next_chunk_{0};
-  std::atomic<int> pending_{0};
+  // The current call's id (low 31 bits of its generation), a closed bit and
+  // the number of workers that joined, in one word so that joining and
+  // closing are ordered: a worker joins only an open call of its generation.
+  std::atomic<uint64_t> join_{0};
+  std::atomic<int> done_{0};  // joined workers that finished their chunks
+  std::atomic<bool> resting_{false};
   std::atomic<uint64_t> generation_{0};
   bool stopping_ = false;
 };

@@ -339,6 +339,164 @@ TEST(NeuronUnits, TheSparseFfnReadsOneUnitPerNeuron) {
   }
 }
 
+// Sector reads (SparseLayer::unit_read_alignment): a unit of whole pages is
+// read as its used bytes rounded up to the disk's direct-I/O alignment, into
+// a slot of that size. The same bytes reach the kernel, so the output is
+// bit for bit that of whole-unit reads, from fewer bytes read and a smaller
+// store for the same number of units.
+TEST(NeuronUnits, SectorReadsComputeTheSameFromFewerBytes) {
+  const auto path = synth_pack(kPagedUnits);
+  const flash::PackFile pack = flash::PackFile::open(path);
+  const model::HyperParams hp = pack.hparams();
+  const flash::DirectFile file = flash::DirectFile::open(path.string());
+  const uint32_t alignment = file.required_alignment();
+  if (alignment < 512 || alignment >= 4096) GTEST_SKIP() << "this file's direct reads align to " << alignment << " B";
+  const flash::NeuronUnitLayout& u = pack.neuron_unit_layout(0);
+  const uint64_t sector_bytes = flash::align_up(u.used_bytes(), alignment);
+  ASSERT_LT(sector_bytes, u.unit_bytes) << "the test model's units must have padding to skip";
+  ThreadPool pool(2);
+  const auto io = flash::make_io_engine(file, {.backend = flash::IoBackend::automatic, .queue_depth = 8, .faults = {}});
+  OraclePredictor oracle(pack, true);
+  auto layers_for = [&](uint32_t read_alignment) {
+    std::vector<SparseLayer> layers;
+    for (int64_t l = 0; l < pack.n_layers(); ++l) {
+      SparseLayer layer{pack.layout(l), pack.bundles_file_offset(l), 60, 10, {}};
+      layer.neuron_units = pack.neuron_unit_layout(l);
+      layer.units_file_offset = pack.neuron_units_file_offset(l);
+      layer.unit_read_alignment = read_alignment;
+      layers.push_back(layer);
+    }
+    return layers;
+  };
+  const std::vector<SparseLayer> whole = layers_for(0), sectors = layers_for(alignment);
+  EXPECT_EQ(SparseFeedForward::unit_bytes(whole[0], false), u.unit_bytes);
+  EXPECT_EQ(SparseFeedForward::unit_bytes(sectors[0], false), sector_bytes);
+  EXPECT_LT(NeuronStore::bytes_for(hp.n_ff, 60, sector_bytes), NeuronStore::bytes_for(hp.n_ff, 60, u.unit_bytes));
+  SparseFfnOptions o;
+  o.gate_rows = false;
+  for (uint32_t gap : {0u, 8192u}) {
+    SCOPED_TRACE("merge gap " + std::to_string(gap));
+    o.merge_gap = gap;
+    SparseFeedForward a(hp, pool, *io, oracle, whole, o), b(hp, pool, *io, oracle, sectors, o);
+    std::mt19937 rng(5);
+    std::normal_distribution<float> normal;
+    for (int token = 0; token < 12; ++token) {
+      for (int layer = 0; layer < hp.n_layers; ++layer) {
+        std::vector<float> x(static_cast<size_t>(hp.dim));
+        for (float& v : x) v = normal(rng);
+        std::vector<float> ya(x.size()), yb(x.size());
+        a.forward(layer, token, x.data(), ya.data());
+        b.forward(layer, token, x.data(), yb.data());
+        ASSERT_EQ(0, std::memcmp(ya.data(), yb.data(), ya.size() * sizeof(float))) << "token " << token << " layer " << layer;
+        EXPECT_NO_THROW(b.store(layer).check_invariants());
+      }
+    }
+    const SparseStats sa = a.stats(), sb = b.stats();
+    EXPECT_GT(sb.neurons_loaded, 0u);
+    EXPECT_EQ(sb.neurons_loaded, sa.neurons_loaded);
+    EXPECT_EQ(sb.neuron_hits, sa.neuron_hits);
+    EXPECT_EQ(sb.bytes_wanted, sb.neurons_loaded * sector_bytes);
+    EXPECT_EQ(sa.bytes_wanted, sa.neurons_loaded * u.unit_bytes);
+    if (gap == 0) EXPECT_EQ(sb.bytes_read, sb.bytes_wanted);  // each unit alone, straight into its slot
+    EXPECT_LT(sb.bytes_read, sa.bytes_read);
+  }
+}
+
+// With per-neuron units the columns are added in the order of their neurons,
+// whichever were found in DRAM: the output depends on the active set only,
+// so stores of any size and any merge gap give the same bytes.
+TEST(NeuronUnits, TheOutputDoesNotDependOnWhatTheStoreHeld) {
+  const auto path = synth_pack(kQ4Units);
+  const flash::PackFile pack = flash::PackFile::open(path);
+  const model::HyperParams hp = pack.hparams();
+  const flash::DirectFile file = flash::DirectFile::open(path.string());
+  ThreadPool pool(2);
+  const auto io = flash::make_io_engine(file, {.backend = flash::IoBackend::automatic, .queue_depth = 8, .faults = {}});
+  OraclePredictor oracle(pack, true);
+  struct Setting {
+    int64_t capacity;
+    uint32_t merge_gap;
+  };
+  const Setting settings[] = {{hp.n_ff, 0}, {120, 0}, {120, 8192}, {300, 4096}};
+  std::vector<std::vector<float>> outputs;
+  for (const Setting& setting : settings) {
+    std::vector<SparseLayer> layers;
+    for (int64_t l = 0; l < pack.n_layers(); ++l) {
+      SparseLayer layer{pack.layout(l), pack.bundles_file_offset(l), setting.capacity, 0, {}};
+      layer.neuron_units = pack.neuron_unit_layout(l);
+      layer.units_file_offset = pack.neuron_units_file_offset(l);
+      layers.push_back(layer);
+    }
+    SparseFfnOptions o;
+    o.gate_rows = false;
+    o.pin_hot = false;
+    o.merge_gap = setting.merge_gap;
+    SparseFeedForward ffn(hp, pool, *io, oracle, layers, o);
+    std::mt19937 rng(9);
+    std::normal_distribution<float> normal;
+    std::vector<float> all;
+    for (int token = 0; token < 10; ++token) {
+      for (int layer = 0; layer < hp.n_layers; ++layer) {
+        std::vector<float> x(static_cast<size_t>(hp.dim)), y(x.size());
+        for (float& v : x) v = normal(rng);
+        ffn.forward(layer, token, x.data(), y.data());
+        all.insert(all.end(), y.begin(), y.end());
+      }
+    }
+    const SparseStats s = ffn.stats();
+    EXPECT_EQ(s.neurons_spilled, 0u);
+    if (setting.capacity < hp.n_ff) EXPECT_GT(s.neurons_loaded, outputs.empty() ? 0u : 1u);
+    outputs.push_back(std::move(all));
+  }
+  for (size_t i = 1; i < outputs.size(); ++i) {
+    ASSERT_EQ(outputs[i].size(), outputs[0].size());
+    EXPECT_EQ(0, std::memcmp(outputs[i].data(), outputs[0].data(), outputs[0].size() * sizeof(float))) << "setting " << i;
+  }
+}
+
+// The prompt's units are chosen by use but read in file order: RoundBound
+// bounds a round's staging for ranges in ascending order only. Read by rank,
+// a round of units spread over the layer merged (64 KiB gap) into groups of
+// up to the whole layer, far above the round's staging (the TinyLlama Q4_K_M
+// shape peaked 84 MiB above its 400M budget).
+TEST(NeuronUnits, WarmingReadsStayWithinTheRoundStaging) {
+  const auto path = synth_pack(kPagedUnits);
+  const flash::PackFile pack = flash::PackFile::open(path);
+  const model::HyperParams hp = pack.hparams();
+  ThreadPool pool(2);
+  const flash::DirectFile file = flash::DirectFile::open(path.string());
+  const auto io = flash::make_io_engine(file, {.backend = flash::IoBackend::automatic, .queue_depth = 8, .faults = {}});
+  constexpr int kPrompt = 16;
+  std::mt19937 rng(4);
+  std::normal_distribution<float> normal;
+  std::vector<float> prompt(static_cast<size_t>(kPrompt * hp.dim)), y(prompt.size());
+  for (float& v : prompt) v = normal(rng);
+  OraclePredictor oracle(pack, true);
+  std::vector<SparseLayer> layers;
+  for (int64_t l = 0; l < pack.n_layers(); ++l) {
+    SparseLayer layer{pack.layout(l), pack.bundles_file_offset(l), pack.layout(l).n_ff, 0, {}};
+    layer.neuron_units = pack.neuron_unit_layout(l);
+    layer.units_file_offset = pack.neuron_units_file_offset(l);
+    layers.push_back(layer);
+  }
+  SparseFfnOptions o;
+  o.gate_rows = false;
+  o.pin_hot = false;
+  o.max_batch = kPrompt;
+  o.merge_gap = 64 * 1024;
+  SparseFeedForward ffn(hp, pool, *io, oracle, layers, o);
+  for (int layer = 0; layer < hp.n_layers; ++layer) ffn.forward_batch(layer, 0, prompt.data(), kPrompt, y.data());
+  std::vector<float> x(static_cast<size_t>(hp.dim)), out(x.size());
+  for (float& v : x) v = normal(rng);
+  ffn.forward(0, kPrompt, x.data(), out.data());  // finishes the last warming reads
+  const SparseStats s = ffn.stats();
+  EXPECT_GT(ffn.store(0).size(), pack.layout(0).n_ff / 2) << "the prompt warmed the store";
+  EXPECT_GT(s.round_staging, 0u);
+  EXPECT_LT(s.round_staging, pack.neuron_unit_layout(0).layer_bytes()) << "rounds must be cut for this test";
+  EXPECT_GT(s.peak_round_staging, 0u) << "holes were read through";
+  EXPECT_LE(s.peak_round_staging, s.round_staging);
+}
+
 // Per-neuron units do not stream by with the prompt: after a prompt batch its
 // most used units are read into the store, and the next call finishes those
 // reads. The last prompt token's input then reads nothing; the reads count

@@ -9,6 +9,8 @@
 
 #include "app/cli_test_util.h"
 #include "core/sparse/sparse_test_util.h"
+#include "flash/io/aligned_buffer.h"
+#include "flash/io/direct_file.h"
 #include "util/json_text.h"
 
 namespace sieve::sparse {
@@ -130,6 +132,33 @@ TEST_F(SparseCli, PackWithNeuronUnitsAndRunOnThem) {
   EXPECT_NE(f16.err.find("per-neuron units already"), std::string::npos) << f16.err;
   EXPECT_FALSE(std::filesystem::exists(folder / "y.sieve"));
   EXPECT_EQ(run_sieve("run -m " + pack + " -p hi -n 1 --mode flash --no-neuron-units").exit_code, 2);
+}
+
+// Units of whole pages with padding (dim 1024: Q4_K up rows of 576 B and F16
+// columns of 2 KiB, 2624 B used of 4 KiB) are read and stored as their used
+// bytes rounded to the file's direct-I/O alignment when it is under a page
+// (3 KiB at 512 B), the plan included; --whole-unit-reads keeps whole pages.
+// The greedy text is the same either way: the kernel sees the same bytes.
+TEST_F(SparseCli, UnitsAreReadToTheDisksAlignment) {
+  const auto folder = temp_folder();
+  const std::string gguf = quoted(folder / "cli-q4k-1024.gguf"), pack = quoted(folder / "cli-q4k-1024.sieve");
+  const test::CliResult synth = run_sieve("synth --dim 1024 --layers 1 --ff 512 --heads 8 --kv-heads 4 --type q4_k "
+                                          "--activation relu-threshold --sparsity 0.9 -t 2 -o " + gguf);
+  ASSERT_EQ(synth.exit_code, 0) << synth.err;
+  const test::CliResult packed = run_sieve("pack " + gguf + " -o " + pack + " --neuron-units f16 -q");
+  ASSERT_EQ(packed.exit_code, 0) << packed.err;
+  const uint32_t alignment = flash::DirectFile::open((folder / "cli-q4k-1024.sieve").string()).required_alignment();
+  const bool sectors = alignment >= 512 && alignment < 4096;
+  const uint64_t sector_bytes = sectors ? flash::align_up(2624, alignment) : 4096;  // 3072 at 512 B
+  const std::string sector_text =
+      sector_bytes % 1024 == 0 ? std::to_string(sector_bytes / 1024) + " KiB" : std::to_string(sector_bytes) + " B";
+  const std::string run = "run -m " + pack + " -p hello -n 6 --temp 0 -t 2 --mode sparse --dram-budget 64M -v";
+  const test::CliResult read_to_sectors = run_sieve(run), whole = run_sieve(run + " --whole-unit-reads");
+  ASSERT_EQ(read_to_sectors.exit_code, 0) << read_to_sectors.err;
+  ASSERT_EQ(whole.exit_code, 0) << whole.err;
+  EXPECT_NE(read_to_sectors.err.find("reads: " + sector_text + " per neuron"), std::string::npos) << read_to_sectors.err;
+  EXPECT_NE(whole.err.find("reads: 4 KiB per neuron"), std::string::npos) << whole.err;
+  EXPECT_EQ(read_to_sectors.out, whole.out);
 }
 
 TEST_F(SparseCli, BadSparseOptionsAreUsageErrors) {
