@@ -49,7 +49,7 @@ const std::vector<OptionSpec>& bench_options() {
       {"ctx", 'c', true, "context size (default 512)", "N"},
       {"batch", 'b', true, "prompt tokens per prefill step (default: the engine's, " + std::to_string(EngineOptions{}.batch) + ")", "N"},
       {"read-size", 0, true, "flash: bytes per read request (default 1M)", "SIZE"},
-      {"queue-depth", 0, true, "flash: reads in flight (default 32)", "N"},
+      {"queue-depth", 0, true, "reads in flight (default: 32 for flash, 64 for sparse)", "N"},
       {"overhead", 0, true, "added to the budget for each run's memory limit (default 64M)", "SIZE"},
       {"disk-profile", 0, true,
        "a `sieve probe-disk --json` profile: report the I/O floor per token; sparse runs size merged reads by it", "FILE"},
@@ -96,7 +96,7 @@ struct Settings {
   fs::path mmap_model;  // the source GGUF beside a pack, when present: the real baseline
   int64_t decode_tokens = 16, prompt_tokens = 16, context = 512, batch = 0;
   int threads = 0;
-  uint64_t read_size = 1 << 20, queue_depth = 32, overhead = kDefaultOverhead;
+  uint64_t read_size = 1 << 20, queue_depth = 0, overhead = kDefaultOverhead;  // depth 0: by mode
   bool limit = true;
   double timeout = 3600;
   std::string disk_profile;
@@ -135,8 +135,8 @@ std::vector<std::string> worker_argv(const Settings& s, const RunSpec& run, cons
                                    (mode == EngineMode::mmap ? s.mmap_model : s.model).string(), "--mode", to_string(mode),
                                    "-n", std::to_string(s.decode_tokens), "-p", std::to_string(s.prompt_tokens),
                                    "-t", std::to_string(s.threads), "--ctx", std::to_string(s.context),
-                                   "--read-size", std::to_string(s.read_size), "--queue-depth",
-                                   std::to_string(s.queue_depth)};
+                                   "--read-size", std::to_string(s.read_size)};
+  if (s.queue_depth > 0) argv.insert(argv.end(), {"--queue-depth", std::to_string(s.queue_depth)});
   if (s.batch > 0) argv.insert(argv.end(), {"--batch", std::to_string(s.batch)});
   if (uses_budget(mode)) argv.insert(argv.end(), {"--dram-budget", budget});
   if (mode == EngineMode::sparse) {
@@ -207,11 +207,15 @@ double number(const Json& run, const char* key) {
 
 const std::string& string_member(const Json& run, const char* key) { return run.at(key).get_ref<const std::string&>(); }
 
+uint32_t flash_depth(const Settings& s) {
+  return s.queue_depth > 0 ? static_cast<uint32_t>(s.queue_depth) : flash::kFlashQueueDepth;
+}
+
 // Seconds per token the disk needs at least for flash's reads (probe-disk's
 // bandwidth at our read size and queue depth), 0 without a profile.
 double io_floor(const Json& run, const flash::DiskProfile* profile, const Settings& s) {
   if (profile == nullptr || number(run, "decode_tokens") == 0) return 0;
-  const double mb_per_s = profile->mb_per_s_at(static_cast<uint32_t>(s.read_size), static_cast<uint32_t>(s.queue_depth));
+  const double mb_per_s = profile->mb_per_s_at(static_cast<uint32_t>(s.read_size), flash_depth(s));
   if (mb_per_s <= 0) return 0;
   return number(run, "decode_flash_bytes") / number(run, "decode_tokens") / (mb_per_s * 1e6);
 }
@@ -283,7 +287,7 @@ void print_table(const std::vector<Json>& runs, const flash::DiskProfile* profil
       "cg peak: the cgroup's peak charge (page cache included). x floor: s/tok over the I/O floor, the bytes\n"
       "flash reads per token at probe-disk's bandwidth for %s reads at depth %llu (--disk-profile).\n"
       "reference: llama.cpp over mmap (--reference; its reads are not measured), same limit; x ref: tok/s over it.\n",
-      format_bytes(s.read_size).c_str(), static_cast<unsigned long long>(s.queue_depth));
+      format_bytes(s.read_size).c_str(), static_cast<unsigned long long>(flash_depth(s)));
 }
 
 // Sparse runs: what the predictor selected and where it came from, per
@@ -404,7 +408,7 @@ Settings read_settings(const Args& args) {
   if (s.context < s.prompt_tokens + s.decode_tokens) throw UsageError("--ctx must hold the prompt and the decoded tokens");
   s.batch = args.get_int("batch", 0, 1, kMaxPrefillBatch);  // 0: not given
   s.read_size = args.get_size("read-size", s.read_size);
-  s.queue_depth = static_cast<uint64_t>(args.get_int("queue-depth", 32, 1, 1024));
+  s.queue_depth = static_cast<uint64_t>(args.get_int("queue-depth", 0, 1, 1024));  // 0: not given
   s.overhead = args.get_size("overhead", s.overhead);
   s.limit = !args.has("no-limit");
   s.timeout = args.get_double("timeout", 3600);

@@ -215,8 +215,8 @@ void MemoryPlanner::setDiskProfilePath(const QString& path) {
   if (QFileInfo::exists(path)) {
     try {
       const flash::DiskProfile profile = flash::DiskProfile::load(path.toStdString());
-      const flash::FlashTuning tuning;  // the engine's read size and depth
-      diskMBps_ = profile.mb_per_s_at(tuning.read_bytes, tuning.queue_depth);
+      const flash::FlashTuning tuning;  // the engine's read size; flash mode's depth
+      diskMBps_ = profile.mb_per_s_at(tuning.read_bytes, flash::kFlashQueueDepth);
     } catch (const std::exception&) {
       diskMBps_ = 0;  // unreadable: the speed stays "unknown"
     }

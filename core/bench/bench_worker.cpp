@@ -104,7 +104,7 @@ Json run_bench_worker(const WorkerRequest& r) {
   out["context"] = engine->model().context;
   out["batch"] = o.batch;
   out["read_size"] = static_cast<int64_t>(r.tuning.read_bytes);
-  out["queue_depth"] = static_cast<int64_t>(r.tuning.queue_depth);
+  out["queue_depth"] = static_cast<int64_t>(resolved_queue_depth(r.tuning.queue_depth, r.mode == EngineMode::sparse));
   out["weight_bytes"] = static_cast<int64_t>(engine->model().weight_bytes);
   out["load_seconds"] = load_seconds;
   out["load_disk_read_bytes"] = static_cast<int64_t>(disk_after_load - disk_at_start);

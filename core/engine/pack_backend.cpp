@@ -56,7 +56,7 @@ sparse::SparsePackRequest sparse_request(const PackFile& pack, const BackendOpti
   r.fixed = common_items(pack, options);
   r.threads = threads;
   r.max_batch = static_cast<int>(options.batch);
-  r.queue_depth = options.tuning.queue_depth;
+  r.queue_depth = resolved_queue_depth(options.tuning.queue_depth, true);
   r.disk_profile = options.tuning.disk_profile;
   // What the file's direct reads must align to (sector reads of per-neuron units).
   if (r.options.neuron_units && r.options.sector_unit_reads && pack.has_neuron_units()) {

@@ -32,6 +32,7 @@ flash::BackendOptions backend_options(const EngineOptions& options, const model:
   b.mode = options.mode;
   b.budget = options.dram_budget;
   b.tuning = options.flash;
+  b.tuning.queue_depth = flash::resolved_queue_depth(options.flash.queue_depth, options.mode == EngineMode::sparse);
   b.context = resolved_context(options, hp, where);
   b.batch = resolved_batch(options);
   b.sparse = options.sparse;

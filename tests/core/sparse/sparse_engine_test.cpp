@@ -172,6 +172,11 @@ TEST(SparseEngine, TheMergeGapIsTheDisksFixedCostPerReadInBytes) {
   disk.points[2].mb_per_s *= 0.9;                 // 16 KiB reads at depth 32, 10% slower: 21 217 bytes
   EXPECT_EQ(choose_merge_gap(&disk, 32), 20480u);
   EXPECT_EQ(choose_merge_gap(nullptr, 32), 0u);
+  // 1 MiB reads at 60% of the line (a disk that slows down on large reads):
+  // not part of the fit, which still finds the fixed cost of the small ones.
+  disk.points[2].mb_per_s /= 0.9;
+  disk.points[8].mb_per_s *= 0.6;
+  EXPECT_EQ(choose_merge_gap(&disk, 32), 16384u);
   flash::DiskProfile no_fixed_cost;
   for (uint32_t chunk : {4096u, 65536u, 1048576u}) no_fixed_cost.points.push_back({chunk, 32, 2000, 2e9 / chunk, 0, 0, 0});
   EXPECT_EQ(choose_merge_gap(&no_fixed_cost, 32), 0u);
