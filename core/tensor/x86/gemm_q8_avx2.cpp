@@ -81,6 +81,7 @@
 #include <cstring>
 
 #include "tensor/gemm_q8.h"
+#include "tensor/x86/gemm_q8_block.h"
 #include "tensor/x86/q8_unpack.h"
 #include "tensor/x86/q8_unpack_grid.h"
 
@@ -387,16 +388,8 @@ template <Route kRoute, int kSub, bool kMin, int kChain, int G, int V>
 void micro(const Q8GemmTask& t, int64_t group0, int64_t v0) {
   constexpr size_t kSubBytes = sub_block_bytes(kSub, kMin);
   constexpr size_t kScaleOffset = static_cast<size_t>(kSub) * kGroupRows;
-  const uint8_t* w[G];
-  for (int g = 0; g < G; ++g) {
-    w[g] = reinterpret_cast<const uint8_t*>(t.groups) + static_cast<size_t>(group0 + g) * t.group_bytes;
-  }
-  const int8_t* x[V];
-  const Q8Meta* meta[V];
-  for (int v = 0; v < V; ++v) {
-    x[v] = t.x + static_cast<size_t>(v0 + v) * t.x_stride;
-    meta[v] = t.meta + static_cast<size_t>(v0 + v) * t.meta_stride;
-  }
+  const BlockInputs<G, V> in(t, group0, v0);
+  const auto& [w, x, meta] = in;
   __m256 acc[G][V];
   for (int g = 0; g < G; ++g)
     for (int v = 0; v < V; ++v) acc[g][v] = _mm256_setzero_ps();
@@ -445,16 +438,8 @@ void micro_int_scales(const Q8GemmTask& t, int64_t group0, int64_t v0) {
   constexpr size_t kScaleOffset = static_cast<size_t>(kSub) * kGroupRows;
   constexpr int kSubsPerSuper = kSuper / kSub;
   constexpr size_t kSuperBytes = kSubsPerSuper * kSubBytes + kSuperScaleBytes;
-  const uint8_t* w[G];
-  for (int g = 0; g < G; ++g) {
-    w[g] = reinterpret_cast<const uint8_t*>(t.groups) + static_cast<size_t>(group0 + g) * t.group_bytes;
-  }
-  const int8_t* x[V];
-  const Q8Meta* meta[V];
-  for (int v = 0; v < V; ++v) {
-    x[v] = t.x + static_cast<size_t>(v0 + v) * t.x_stride;
-    meta[v] = t.meta + static_cast<size_t>(v0 + v) * t.meta_stride;
-  }
+  const BlockInputs<G, V> in(t, group0, v0);
+  const auto& [w, x, meta] = in;
   __m256 acc[G][V];
   for (int g = 0; g < G; ++g)
     for (int v = 0; v < V; ++v) acc[g][v] = _mm256_setzero_ps();

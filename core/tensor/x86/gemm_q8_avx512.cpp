@@ -37,6 +37,7 @@
 #include "tensor/blocks_k.h"
 #include "tensor/blocks_legacy.h"
 #include "tensor/gemm_q8.h"
+#include "tensor/x86/gemm_q8_block.h"
 #include "tensor/x86/iq3_simd.h"
 #include "tensor/x86/iq2_pack.h"
 #include "tensor/x86/iq1_ternary_unpack.h"
@@ -150,38 +151,47 @@ int32_t load_i32(const int8_t* p) {
   return v;
 }
 
+// The exact integer sums of sub-block s for every group and vector: each
+// starts at the vector's -offset * sum(x) and takes one vpdpbusd per four values.
+template <int kSub, int G, int V>
+[[gnu::always_inline]] inline void sub_block_sums(const BlockInputs<G, V>& in, size_t sub_offset, int64_t s,
+                                                  __m512i (&sums)[G][V]) {
+  for (int v = 0; v < V; ++v) {
+    const __m512i start = _mm512_set1_epi32(in.meta[v][s].offset_term);
+    for (int g = 0; g < G; ++g) sums[g][v] = start;
+  }
+  for (int step = 0; step < kSub / 4; ++step) {
+    __m512i wv[G];
+    for (int g = 0; g < G; ++g) wv[g] = _mm512_load_si512(in.w[g] + sub_offset + 64 * step);
+    for (int v = 0; v < V; ++v) {
+      const __m512i xv = _mm512_set1_epi32(load_i32(in.x[v] + s * kSub + 4 * step));
+      for (int g = 0; g < G; ++g) sums[g][v] = _mm512_dpbusd_epi32(sums[g][v], wv[g], xv);
+    }
+  }
+}
+
+// One group's results for V vectors; a partial last group stores its valid rows only.
+template <int V>
+[[gnu::always_inline]] inline void store_rows(const Q8GemmTask& t, int64_t group, int64_t v0, const __m512 (&acc)[V]) {
+  const int64_t row0 = group * kQ8GroupRows;
+  const int64_t valid = std::min<int64_t>(kQ8GroupRows, t.n_rows - row0);
+  const auto mask = static_cast<__mmask16>((1u << valid) - 1u);
+  for (int v = 0; v < V; ++v) _mm512_mask_storeu_ps(t.y + (v0 + v) * t.ldy + row0, mask, acc[v]);
+}
+
 template <int kSub, bool kMin, int G, int V>
 void micro(const Q8GemmTask& t, int64_t group0, int64_t v0) {
   constexpr size_t kSubBytes = q8_sub_block_bytes(Q8GemmLayout{kSub, 0, kMin});
-  const uint8_t* w[G];
-  for (int g = 0; g < G; ++g) {
-    w[g] = reinterpret_cast<const uint8_t*>(t.groups) + static_cast<size_t>(group0 + g) * t.group_bytes;
-  }
-  const int8_t* x[V];
-  const Q8Meta* meta[V];
-  for (int v = 0; v < V; ++v) {
-    x[v] = t.x + static_cast<size_t>(v0 + v) * t.x_stride;
-    meta[v] = t.meta + static_cast<size_t>(v0 + v) * t.meta_stride;
-  }
+  const BlockInputs<G, V> in(t, group0, v0);
+  const auto& [w, x, meta] = in;
   __m512 acc[G][V];
   for (int g = 0; g < G; ++g)
     for (int v = 0; v < V; ++v) acc[g][v] = _mm512_setzero_ps();
   const int64_t n_sub = t.k / kSub;
   for (int64_t s = 0; s < n_sub; ++s) {
     __m512i sums[G][V];
-    for (int v = 0; v < V; ++v) {
-      const __m512i start = _mm512_set1_epi32(meta[v][s].offset_term);
-      for (int g = 0; g < G; ++g) sums[g][v] = start;
-    }
     const size_t sub_offset = static_cast<size_t>(s) * kSubBytes;
-    for (int step = 0; step < kSub / 4; ++step) {
-      __m512i wv[G];
-      for (int g = 0; g < G; ++g) wv[g] = _mm512_load_si512(w[g] + sub_offset + 64 * step);
-      for (int v = 0; v < V; ++v) {
-        const __m512i xv = _mm512_set1_epi32(load_i32(x[v] + s * kSub + 4 * step));
-        for (int g = 0; g < G; ++g) sums[g][v] = _mm512_dpbusd_epi32(sums[g][v], wv[g], xv);
-      }
-    }
+    sub_block_sums<kSub>(in, sub_offset, s, sums);
     for (int g = 0; g < G; ++g) {
       const auto* scale = reinterpret_cast<const float*>(w[g] + sub_offset + kSub * kQ8GroupRows);
       const __m512 sc = _mm512_load_ps(scale);
@@ -195,12 +205,7 @@ void micro(const Q8GemmTask& t, int64_t group0, int64_t v0) {
       }
     }
   }
-  for (int g = 0; g < G; ++g) {
-    const int64_t row0 = (group0 + g) * kQ8GroupRows;
-    const int64_t valid = std::min<int64_t>(kQ8GroupRows, t.n_rows - row0);
-    const auto mask = static_cast<__mmask16>((1u << valid) - 1u);
-    for (int v = 0; v < V; ++v) _mm512_mask_storeu_ps(t.y + (v0 + v) * t.ldy + row0, mask, acc[g][v]);
-  }
+  for (int g = 0; g < G; ++g) store_rows(t, group0 + g, v0, acc[g]);
 }
 
 // micro for integer sub-block scales (Q8GemmLayout::int_scale_block, no
@@ -213,16 +218,8 @@ void micro_int_scales(const Q8GemmTask& t, int64_t group0, int64_t v0) {
   constexpr size_t kSubBytes = q8_sub_block_bytes(Q8GemmLayout{kSub, 0, false});
   constexpr int kSubsPerSuper = kSuper / kSub;
   constexpr size_t kSuperBytes = kSubsPerSuper * kSubBytes + 4 * kQ8GroupRows;
-  const uint8_t* w[G];
-  for (int g = 0; g < G; ++g) {
-    w[g] = reinterpret_cast<const uint8_t*>(t.groups) + static_cast<size_t>(group0 + g) * t.group_bytes;
-  }
-  const int8_t* x[V];
-  const Q8Meta* meta[V];
-  for (int v = 0; v < V; ++v) {
-    x[v] = t.x + static_cast<size_t>(v0 + v) * t.x_stride;
-    meta[v] = t.meta + static_cast<size_t>(v0 + v) * t.meta_stride;
-  }
+  const BlockInputs<G, V> in(t, group0, v0);
+  const auto& [w, x, meta] = in;
   __m512 acc[G][V];
   for (int g = 0; g < G; ++g)
     for (int v = 0; v < V; ++v) acc[g][v] = _mm512_setzero_ps();
@@ -235,18 +232,7 @@ void micro_int_scales(const Q8GemmTask& t, int64_t group0, int64_t v0) {
       const int64_t s = sb * kSubsPerSuper + j;
       const size_t sub_offset = super_offset + static_cast<size_t>(j) * kSubBytes;
       __m512i sums[G][V];
-      for (int v = 0; v < V; ++v) {
-        const __m512i start = _mm512_set1_epi32(meta[v][s].offset_term);
-        for (int g = 0; g < G; ++g) sums[g][v] = start;
-      }
-      for (int step = 0; step < kSub / 4; ++step) {
-        __m512i wv[G];
-        for (int g = 0; g < G; ++g) wv[g] = _mm512_load_si512(w[g] + sub_offset + 64 * step);
-        for (int v = 0; v < V; ++v) {
-          const __m512i xv = _mm512_set1_epi32(load_i32(x[v] + s * kSub + 4 * step));
-          for (int g = 0; g < G; ++g) sums[g][v] = _mm512_dpbusd_epi32(sums[g][v], wv[g], xv);
-        }
-      }
+      sub_block_sums<kSub>(in, sub_offset, s, sums);
       for (int g = 0; g < G; ++g) {
         const __m512i scale = _mm512_load_si512(w[g] + sub_offset + kSub * kQ8GroupRows);
         for (int v = 0; v < V; ++v) {
@@ -262,12 +248,7 @@ void micro_int_scales(const Q8GemmTask& t, int64_t group0, int64_t v0) {
       }
     }
   }
-  for (int g = 0; g < G; ++g) {
-    const int64_t row0 = (group0 + g) * kQ8GroupRows;
-    const int64_t valid = std::min<int64_t>(kQ8GroupRows, t.n_rows - row0);
-    const auto mask = static_cast<__mmask16>((1u << valid) - 1u);
-    for (int v = 0; v < V; ++v) _mm512_mask_storeu_ps(t.y + (v0 + v) * t.ldy + row0, mask, acc[g][v]);
-  }
+  for (int g = 0; g < G; ++g) store_rows(t, group0 + g, v0, acc[g]);
 }
 
 template <int kSub, bool kMin, int kSuper, int G, int V>
