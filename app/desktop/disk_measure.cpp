@@ -43,8 +43,10 @@ void DiskMeasure::start() {
   flash::ProbeOptions options;
   options.folder = folder.toStdString();
   options.file_bytes = fileBytes_;
-  options.chunk_sizes = {256u << 10, 1u << 20, 4u << 20};
-  options.queue_depths = {4, 32};
+  // Large reads for flash mode's speed, small ones and depth 64 for sparse
+  // mode's reads of a few KiB (the holes worth reading through, at its depth).
+  options.chunk_sizes = {4u << 10, 32u << 10, 256u << 10, 1u << 20, 4u << 20};
+  options.queue_depths = {4, 32, 64};
   options.seconds_per_point = secondsPerPoint_;
   const std::string profilePath = profilePath_.toStdString();
   const double steps = double(options.chunk_sizes.size() * options.queue_depths.size() + 1);  // + writing the file

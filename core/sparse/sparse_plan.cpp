@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <vector>
 
 #include "sparse/neuron_store.h"
 #include "util/byte_size.h"
@@ -188,11 +189,20 @@ uint32_t choose_merge_gap(const flash::DiskProfile* profile, uint32_t queue_dept
   for (const flash::DiskPoint& p : profile->points) {
     if (log_distance(p.queue_depth) < log_distance(depth)) depth = p.queue_depth;
   }
-  // Seconds per read against bytes per read, at that depth.
-  double n = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
+  // The points at that depth up to kMaxMergeGap — or the two smallest, for a
+  // profile measured with large reads only (the app's first measurements).
+  std::vector<const flash::DiskPoint*> curve;
   for (const flash::DiskPoint& p : profile->points) {
-    if (p.queue_depth != depth || p.chunk_bytes > kMaxMergeGap || !(p.mb_per_s > 0)) continue;
-    const double x = p.chunk_bytes, y = x / (p.mb_per_s * 1e6);
+    if (p.queue_depth == depth && p.mb_per_s > 0) curve.push_back(&p);
+  }
+  std::sort(curve.begin(), curve.end(), [](const auto* a, const auto* b) { return a->chunk_bytes < b->chunk_bytes; });
+  size_t used = 0;
+  while (used < curve.size() && curve[used]->chunk_bytes <= kMaxMergeGap) ++used;
+  curve.resize(std::max(used, std::min<size_t>(2, curve.size())));
+  // Seconds per read against bytes per read.
+  double n = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
+  for (const flash::DiskPoint* p : curve) {
+    const double x = p->chunk_bytes, y = x / (p->mb_per_s * 1e6);
     n += 1;
     sx += x;
     sy += y;

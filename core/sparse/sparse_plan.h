@@ -92,8 +92,9 @@ SparsePlan plan_sparse_memory(const SparsePlanInputs& inputs, const std::string&
 // The hole worth reading through between two wanted units, by the disk's
 // measured curve at (the measured depth nearest) this queue depth, fitted as
 // a fixed cost per read plus bytes at a bandwidth — least squares over the
-// chunks up to 256 KiB, so one noisy point moves it little and the slower
-// large reads of some disks do not hide the fixed cost. Reading a hole of G
+// chunks up to 256 KiB (or the two smallest measured, if fewer are), so one
+// noisy point moves it little and the slower large reads of some disks do not
+// hide the fixed cost. Reading a hole of G
 // bytes costs G / bandwidth, a second read the fixed cost: G = fixed cost x
 // bandwidth, rounded down to 4 KiB, at most 256 KiB. Without a profile (or a
 // curve with no fixed cost): 0, read only what is wanted.

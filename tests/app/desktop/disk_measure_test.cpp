@@ -43,7 +43,7 @@ class DiskMeasureTest : public QObject {
     QVERIFY(QFile::exists(profilePath));
     QVERIFY(planner.diskMBps() > 0);  // the planner reloaded it: the predicted speed shows without a restart
     const sieve::flash::DiskProfile profile = sieve::flash::DiskProfile::load(profilePath.toStdString());
-    QCOMPARE(profile.points.size(), size_t(6));
+    QCOMPARE(profile.points.size(), size_t(15));  // 5 read sizes at depths 4, 32 and 64
     QVERIFY(!QFile::exists(QString::fromStdString(sieve::flash::probe_file_path(dir.filePath("profile").toStdString()))));
   }
 
@@ -78,7 +78,7 @@ class DiskMeasureTest : public QObject {
     QVERIFY(finished.wait(60000));
     const auto again = finished.last().first().value<DiskMeasureResult>();
     QVERIFY2(again.ok, qPrintable(measure.statusText()));
-    QVERIFY(sieve::flash::DiskProfile::load(profilePath.toStdString()).points.size() == 6);
+    QVERIFY(sieve::flash::DiskProfile::load(profilePath.toStdString()).points.size() == 15);
   }
 
   // Destroyed mid-measurement: it cancels and waits, never leaving a thread behind.

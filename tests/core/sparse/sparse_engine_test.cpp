@@ -177,6 +177,13 @@ TEST(SparseEngine, TheMergeGapIsTheDisksFixedCostPerReadInBytes) {
   disk.points[2].mb_per_s /= 0.9;
   disk.points[8].mb_per_s *= 0.6;
   EXPECT_EQ(choose_merge_gap(&disk, 32), 16384u);
+  // Measured with large reads only: the two smallest still give a fit.
+  flash::DiskProfile large_reads;
+  for (uint32_t chunk : {262144u, 1048576u, 4194304u}) {
+    const double seconds = 10e-6 + chunk / 2e9;
+    large_reads.points.push_back({chunk, 32, chunk / seconds / 1e6, 32 / seconds, 0, 0, 0});
+  }
+  EXPECT_EQ(choose_merge_gap(&large_reads, 32), 16384u);
   flash::DiskProfile no_fixed_cost;
   for (uint32_t chunk : {4096u, 65536u, 1048576u}) no_fixed_cost.points.push_back({chunk, 32, 2000, 2e9 / chunk, 0, 0, 0});
   EXPECT_EQ(choose_merge_gap(&no_fixed_cost, 32), 0u);
