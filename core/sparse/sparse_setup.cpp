@@ -199,7 +199,8 @@ SparseOptions choose_gate_copy(const flash::PackFile& pack, const SparsePackRequ
   with_copy.options = copy;
   const std::optional<SparsePlan> copy_plan = feasible_plan(pack, with_copy);
   if (copy_plan && (!exact_plan || stored_neurons(*copy_plan) > stored_neurons(*exact_plan))) return copy;
-  return exact;
+  // Neither fits: the copy's plan, whose refusal names the smaller minimum.
+  return exact_plan ? exact : copy;
 }
 
 std::unique_ptr<SparseFeedForward> build_sparse_ffn(const flash::PackFile& pack, const SparsePlan& plan,

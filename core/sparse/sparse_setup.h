@@ -54,7 +54,8 @@ SparsePlan plan_sparse_pack(const flash::PackFile& pack, const SparsePackRequest
 // gate (wider than Q8_0) under a budget its stores cannot fill the window in
 // becomes a Q8_0 copy when that plan is feasible and its stores hold more
 // neurons (the copy frees half the gate's DRAM; each unit then carries its
-// gate row) — or when only that plan is feasible. Else the exact gate.
+// gate row) — or when only that plan is feasible, or neither is (its refusal
+// then names the smaller minimum). Else the exact gate.
 SparseOptions choose_gate_copy(const flash::PackFile& pack, const SparsePackRequest& request);
 
 // The FFN laid out by `plan`. The pack, pool, io and predictor must outlive it.

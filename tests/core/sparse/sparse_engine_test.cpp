@@ -258,6 +258,18 @@ TEST(SparseEngine, ATightBudgetKeepsAQ8CopyOfAFloatGate) {
   EXPECT_NE(predictor_of(plan_of(q8, plan_of(q8, 0).minimum)).find("exact"), std::string::npos);
   exact.dram_budget.bytes = tight;
   EXPECT_THROW(Engine::load(exact), Error);
+  // Below the copy's minimum too: the refusal names that minimum, the least budget that works.
+  EngineOptions copy_options = o;
+  copy_options.sparse.gate_copy = tensor::TensorType::Q8_0;
+  const uint64_t copy_minimum = plan_of(copy_options, 0).minimum;
+  o.dram_budget.bytes = copy_minimum - 1;
+  try {
+    Engine::load(o);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("below sparse mode's minimum of " + format_size(copy_minimum)), std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(SparseEngine, AReadErrorIsAnErrorAndTheEngineCarriesOn) {
