@@ -104,7 +104,9 @@ uint64_t run_state_bytes(const model::HyperParams& hp, int64_t context, int64_t 
 IoOptions io_options(const FlashTuning& tuning) {
   IoOptions o;
   o.backend = tuning.backend;
-  o.queue_depth = resolved_queue_depth(tuning.queue_depth, false);  // resolved by mode already, except in tests
+  // backend_options() resolves the depth by mode; 0 is left only by options built
+  // without it (planning tests), which get flash's depth.
+  o.queue_depth = resolved_queue_depth(tuning.queue_depth, false);
   o.faults = tuning.faults;
   return o;
 }
