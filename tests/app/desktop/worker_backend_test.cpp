@@ -89,6 +89,23 @@ Streamed completeOnAThread(WorkerBackend& backend, const CompletionRequest& requ
   return future.get();
 }
 
+// The client's third write fails: the reply stops there, and the worker is
+// free again — the next request runs in full.
+void clientLeavesAtTheThirdPiece(CompletionRequest (*request)(int64_t)) {
+  InferenceThread thread;
+  QVERIFY(loadModel(thread.worker()));
+  WorkerBackend backend(*thread.worker());
+  backend.setModel("stories260K", 512);
+  const Streamed s = completeOnAThread(backend, request(200), [](int pieces) { return pieces < 3; });
+  QVERIFY(s.result.cancelled);
+  QCOMPARE(s.pieces.size(), 3);  // nothing after the write that failed
+  // The third piece's write failed: no token after it (the worker waits for each write).
+  QVERIFY2(s.result.completion_tokens <= 4, qPrintable(QString::number(s.result.completion_tokens)));
+  const Streamed next = completeOnAThread(backend, request(10));
+  QVERIFY(!next.result.cancelled);
+  QCOMPARE(next.result.completion_tokens, 10);
+}
+
 // What `sieve serve` answers to the same request (its backend, on the calling thread).
 CompletionResult servedByTheCli(const CompletionRequest& request) {
   sieve::EngineOptions options;
@@ -145,21 +162,7 @@ class WorkerBackendTest : public QObject {
     QCOMPARE(s.result.completion_tokens, cli.completion_tokens);
   }
 
-  void aClientThatLeavesCancelsWithinOneToken() {
-    InferenceThread thread;
-    QVERIFY(loadModel(thread.worker()));
-    WorkerBackend backend(*thread.worker());
-    backend.setModel("stories260K", 512);
-    const Streamed s = completeOnAThread(backend, storyRequest(200), [](int pieces) { return pieces < 3; });
-    QVERIFY(s.result.cancelled);
-    QCOMPARE(s.pieces.size(), 3);  // nothing after the write that failed
-    // The third piece's write failed: no token after it (the worker waits for each write).
-    QVERIFY2(s.result.completion_tokens <= 4, qPrintable(QString::number(s.result.completion_tokens)));
-    // The worker is free again: the next request runs in full.
-    const Streamed next = completeOnAThread(backend, storyRequest(10));
-    QVERIFY(!next.result.cancelled);
-    QCOMPARE(next.result.completion_tokens, 10);
-  }
+  void aClientThatLeavesCancelsWithinOneToken() { clientLeavesAtTheThirdPiece(storyRequest); }
 
   void aStopStringEndsTheReply() {
     InferenceThread thread;
@@ -208,19 +211,7 @@ class WorkerBackendTest : public QObject {
 
   // A text completion whose client leaves stops before the next token, and
   // the worker takes the next request at once.
-  void aTextClientThatLeavesCancelsWithinOneToken() {
-    InferenceThread thread;
-    QVERIFY(loadModel(thread.worker()));
-    WorkerBackend backend(*thread.worker());
-    backend.setModel("stories260K", 512);
-    const Streamed s = completeOnAThread(backend, textRequest(200), [](int pieces) { return pieces < 3; });
-    QVERIFY(s.result.cancelled);
-    QCOMPARE(s.pieces.size(), 3);
-    QVERIFY2(s.result.completion_tokens <= 4, qPrintable(QString::number(s.result.completion_tokens)));
-    const Streamed next = completeOnAThread(backend, textRequest(10));
-    QVERIFY(!next.result.cancelled);
-    QCOMPARE(next.result.completion_tokens, 10);
-  }
+  void aTextClientThatLeavesCancelsWithinOneToken() { clientLeavesAtTheThirdPiece(textRequest); }
 
   // A prompt that leaves no room in the context: a 400 saying how long it is; nothing ran.
   void aPromptTooLongForTheContextIsRefused() {
