@@ -53,6 +53,21 @@ std::vector<float> dense_column(const flash::PackFile& pack, int64_t layer, int6
   return column;
 }
 
+// Every layer read as per-neuron units, its store holding `capacity` units
+// (kWholeLayer: all of the layer's), `hot` of them pinned.
+constexpr int64_t kWholeLayer = -1;
+std::vector<SparseLayer> unit_layers(const flash::PackFile& pack, int64_t capacity, int64_t hot) {
+  std::vector<SparseLayer> layers;
+  for (int64_t l = 0; l < pack.n_layers(); ++l) {
+    const int64_t held = capacity == kWholeLayer ? pack.layout(l).n_ff : capacity;
+    SparseLayer layer{pack.layout(l), pack.bundles_file_offset(l), held, hot, {}};
+    layer.neuron_units = pack.neuron_unit_layout(l);
+    layer.units_file_offset = pack.neuron_units_file_offset(l);
+    layers.push_back(layer);
+  }
+  return layers;
+}
+
 // A unit is its up row as in the bundle, its down column requantized, zeros
 // after — in whole pages, or (under half a page) to 64 bytes; the gate row
 // stays in the bundle only.
@@ -293,15 +308,9 @@ TEST(NeuronUnits, TheSparseFfnReadsOneUnitPerNeuron) {
   for (bool gate_given : {true, false}) {
     SCOPED_TRACE(gate_given ? "gate given" : "gate rows");
     OraclePredictor oracle(pack, gate_given);
-    std::vector<SparseLayer> layers;
+    const std::vector<SparseLayer> layers = unit_layers(pack, 100, 10);
     std::vector<flash::BundleLayout> layouts;
-    for (int64_t l = 0; l < pack.n_layers(); ++l) {
-      SparseLayer layer{pack.layout(l), pack.bundles_file_offset(l), 100, 10, {}};
-      layer.neuron_units = pack.neuron_unit_layout(l);
-      layer.units_file_offset = pack.neuron_units_file_offset(l);
-      layers.push_back(layer);
-      layouts.push_back(layer.layout);
-    }
+    for (const SparseLayer& layer : layers) layouts.push_back(layer.layout);
     SparseFfnOptions o;
     o.gate_rows = !gate_given;
     o.merge_gap = gate_given ? 0 : 4096;
@@ -358,14 +367,8 @@ TEST(NeuronUnits, SectorReadsComputeTheSameFromFewerBytes) {
   const auto io = flash::make_io_engine(file, {.backend = flash::IoBackend::automatic, .queue_depth = 8, .faults = {}});
   OraclePredictor oracle(pack, true);
   auto layers_for = [&](uint32_t read_alignment) {
-    std::vector<SparseLayer> layers;
-    for (int64_t l = 0; l < pack.n_layers(); ++l) {
-      SparseLayer layer{pack.layout(l), pack.bundles_file_offset(l), 60, 10, {}};
-      layer.neuron_units = pack.neuron_unit_layout(l);
-      layer.units_file_offset = pack.neuron_units_file_offset(l);
-      layer.unit_read_alignment = read_alignment;
-      layers.push_back(layer);
-    }
+    std::vector<SparseLayer> layers = unit_layers(pack, 60, 10);
+    for (SparseLayer& layer : layers) layer.unit_read_alignment = read_alignment;
     return layers;
   };
   const std::vector<SparseLayer> whole = layers_for(0), sectors = layers_for(alignment);
@@ -420,13 +423,7 @@ TEST(NeuronUnits, TheOutputDoesNotDependOnWhatTheStoreHeld) {
   const Setting settings[] = {{hp.n_ff, 0}, {120, 0}, {120, 8192}, {300, 4096}};
   std::vector<std::vector<float>> outputs;
   for (const Setting& setting : settings) {
-    std::vector<SparseLayer> layers;
-    for (int64_t l = 0; l < pack.n_layers(); ++l) {
-      SparseLayer layer{pack.layout(l), pack.bundles_file_offset(l), setting.capacity, 0, {}};
-      layer.neuron_units = pack.neuron_unit_layout(l);
-      layer.units_file_offset = pack.neuron_units_file_offset(l);
-      layers.push_back(layer);
-    }
+    const std::vector<SparseLayer> layers = unit_layers(pack, setting.capacity, 0);
     SparseFfnOptions o;
     o.gate_rows = false;
     o.pin_hot = false;
@@ -472,13 +469,7 @@ TEST(NeuronUnits, WarmingReadsStayWithinTheRoundStaging) {
   std::vector<float> prompt(static_cast<size_t>(kPrompt * hp.dim)), y(prompt.size());
   for (float& v : prompt) v = normal(rng);
   OraclePredictor oracle(pack, true);
-  std::vector<SparseLayer> layers;
-  for (int64_t l = 0; l < pack.n_layers(); ++l) {
-    SparseLayer layer{pack.layout(l), pack.bundles_file_offset(l), pack.layout(l).n_ff, 0, {}};
-    layer.neuron_units = pack.neuron_unit_layout(l);
-    layer.units_file_offset = pack.neuron_units_file_offset(l);
-    layers.push_back(layer);
-  }
+  const std::vector<SparseLayer> layers = unit_layers(pack, kWholeLayer, 0);
   SparseFfnOptions o;
   o.gate_rows = false;
   o.pin_hot = false;
@@ -538,13 +529,7 @@ TEST(NeuronUnits, APromptReadsItsMostUsedUnits) {
     if (fault) faults.faults = {flash::IoFault{prompt_reads, flash::IoFaultKind::io_error, 0}};
     const auto io = flash::make_io_engine(file, {.backend = flash::IoBackend::threads, .queue_depth = 1, .faults = faults});
     OraclePredictor oracle(pack, true);
-    std::vector<SparseLayer> layers;
-    for (int64_t l = 0; l < pack.n_layers(); ++l) {
-      SparseLayer layer{pack.layout(l), pack.bundles_file_offset(l), pack.layout(l).n_ff, 0, {}};
-      layer.neuron_units = pack.neuron_unit_layout(l);
-      layer.units_file_offset = pack.neuron_units_file_offset(l);
-      layers.push_back(layer);
-    }
+    const std::vector<SparseLayer> layers = unit_layers(pack, kWholeLayer, 0);
     SparseFfnOptions o;
     o.gate_rows = false;
     o.pin_hot = false;
