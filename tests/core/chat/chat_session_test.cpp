@@ -16,6 +16,7 @@
 #include "chat/chat_session.h"
 #include "engine.h"
 #include "sampling/sampler.h"
+#include "stories_engine.h"
 #include "tokenizer/chat_template.h"
 
 namespace sieve::test {
@@ -25,16 +26,6 @@ using chat::ChatOptions;
 using chat::ChatReply;
 using chat::ChatSession;
 using chat::StopReason;
-
-const std::filesystem::path kStories = std::filesystem::path(SIEVE_SHARED_DIR) / "models" / "stories260K.gguf";
-
-std::unique_ptr<Engine> load_stories(int64_t context = 0) {
-  EngineOptions options;
-  options.model_path = kStories;
-  options.threads = 1;
-  options.context = context;
-  return Engine::load(options);
-}
 
 ChatOptions greedy(int64_t max_reply) {
   ChatOptions options;

@@ -14,22 +14,13 @@
 #include "chat/text_continuation.h"
 #include "engine.h"
 #include "sampling/sampler.h"
+#include "stories_engine.h"
 
 namespace sieve::test {
 namespace {
 
 using chat::ChatReply;
 using chat::StopReason;
-
-const std::filesystem::path kStories = std::filesystem::path(SIEVE_SHARED_DIR) / "models" / "stories260K.gguf";
-
-std::unique_ptr<Engine> load_stories(int64_t context = 0) {
-  EngineOptions options;
-  options.model_path = kStories;
-  options.threads = 1;
-  options.context = context;
-  return Engine::load(options);
-}
 
 // The greedy continuation's tokens, by the engine directly.
 std::vector<int32_t> greedy_tokens(const std::string& prompt, int count) {
